@@ -1,0 +1,200 @@
+//! Command line: `reveille serve` and `reveille plugin test`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::plugins::{Evaluation, InstallationInfo, PluginRun, Runtime, RuntimeSettings, Trigger};
+use crate::{report, server};
+
+#[derive(Debug, Parser)]
+#[command(name = "reveille", version, about = "Watches a fleet of installations and tells the right person first.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (API, built-in plugins, plugins directory).
+    Serve {
+        /// TOML configuration file; REVEILLE_* environment variables override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Work with plugin components.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Run one plugin on one report, offline, and print its findings and state changes.
+    Test {
+        /// The plugin component (`.wasm`).
+        component: PathBuf,
+        /// The report (XML, format v1).
+        report: PathBuf,
+        /// A setting for the plugin, `key=value`; repeatable.
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
+        /// State the plugin kept from earlier evaluations, `key=value`; repeatable.
+        #[arg(long = "state", value_name = "KEY=VALUE")]
+        state: Vec<String>,
+        /// What triggers the evaluation: report, tick or probe.
+        #[arg(long, default_value = "report")]
+        trigger: Trigger,
+        /// The evaluation's `now` (RFC 3339); defaults to the current time.
+        #[arg(long)]
+        now: Option<String>,
+        /// When the installation last reported (RFC 3339).
+        #[arg(long)]
+        last_report_at: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the command; the exit code is 1 when a tested plugin fails.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve { config } => {
+            let config = Config::load(config.as_deref())?;
+            let running = server::start(config, Arc::new(SystemClock)).await?;
+            tokio::signal::ctrl_c().await?;
+            tracing::info!("shutting down");
+            running.stop().await?;
+            Ok(0)
+        }
+        Command::Plugin(PluginCommand::Test {
+            component,
+            report,
+            config,
+            state,
+            trigger,
+            now,
+            last_report_at,
+            json,
+        }) => {
+            let bytes = std::fs::read(&component)
+                .with_context(|| format!("cannot read {}", component.display()))?;
+            let xml = std::fs::read(&report).with_context(|| format!("cannot read {}", report.display()))?;
+            let document = report::parse(&xml).map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?;
+            let runtime = Runtime::new(RuntimeSettings::default())?;
+            let revision = runtime
+                .compile(None, bytes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", component.display()))?;
+            let evaluation = Evaluation {
+                installation: InstallationInfo {
+                    id: document
+                        .value("installation/@id")
+                        .unwrap_or("test-installation")
+                        .to_string(),
+                    client: document.value("installation/client").unwrap_or_default().to_string(),
+                    tags: Vec::new(),
+                    timezone: "UTC".into(),
+                },
+                trigger,
+                now_ms: match now {
+                    Some(text) => parse_time(&text, "--now")?,
+                    None => SystemClock.now_ms(),
+                },
+                last_report_at_ms: last_report_at
+                    .map(|t| parse_time(&t, "--last-report-at"))
+                    .transpose()?,
+                report: Some(Arc::new(document)),
+                state: BTreeMap::from([(revision.descriptor.name.clone(), pairs(&state, "--state")?)]),
+            };
+            let input = evaluation.input_for(&revision, &pairs(&config, "--config")?);
+            let run = runtime.run(revision.clone(), input).await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&test_json(&revision.descriptor, &run))?);
+            } else {
+                print!("{}", test_text(&revision, &run));
+            }
+            Ok(if run.outcome.is_ok() { 0 } else { 1 })
+        }
+    }
+}
+
+fn parse_time(text: &str, flag: &str) -> anyhow::Result<i64> {
+    let ts: jiff::Timestamp = text
+        .parse()
+        .with_context(|| format!("{flag} `{text}` is not an RFC 3339 date-time"))?;
+    Ok(ts.as_millisecond())
+}
+
+fn pairs(items: &[String], flag: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => bail!("{flag} `{item}`: expected key=value"),
+        })
+        .collect()
+}
+
+fn test_json(descriptor: &crate::plugins::Descriptor, run: &PluginRun) -> serde_json::Value {
+    serde_json::json!({
+        "plugin": descriptor,
+        "sha256": run.sha256,
+        "elapsed_us": run.elapsed.as_micros(),
+        "outcome": match &run.outcome {
+            Ok(output) => serde_json::json!({ "ok": output }),
+            Err(failure) => serde_json::json!({ "failure": failure }),
+        },
+    })
+}
+
+fn test_text(revision: &crate::plugins::loader::Revision, run: &PluginRun) -> String {
+    use std::fmt::Write;
+    let d = &revision.descriptor;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "plugin {} {} (API {}, sha256 {}), compiled in {} ms",
+        d.name,
+        d.version,
+        revision.stamp,
+        &revision.sha256[..16],
+        revision.compile_time.as_millis()
+    );
+    let _ = writeln!(out, "evaluated in {} µs", run.elapsed.as_micros());
+    match &run.outcome {
+        Err(failure) => {
+            let _ = writeln!(out, "FAILED ({}): {}", failure.kind, failure.message);
+        }
+        Ok(output) => {
+            let _ = writeln!(out, "findings: {}", output.findings.len());
+            for f in &output.findings {
+                let _ = writeln!(out, "  [{:?}] {}: {}", f.severity, f.key, f.summary);
+                if !f.details.is_empty() {
+                    let _ = writeln!(out, "      {}", f.details);
+                }
+                if !f.labels.is_empty() {
+                    let labels: Vec<String> = f.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let _ = writeln!(out, "      labels: {}", labels.join(" "));
+                }
+            }
+            let _ = writeln!(out, "state changes: {}", output.state.len());
+            for s in &output.state {
+                match &s.value {
+                    Some(v) => {
+                        let _ = writeln!(out, "  set {} = {v}", s.key);
+                    }
+                    None => {
+                        let _ = writeln!(out, "  remove {}", s.key);
+                    }
+                }
+            }
+        }
+    }
+    out
+}

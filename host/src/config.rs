@@ -1,0 +1,277 @@
+//! Settings: defaults, then the TOML file, then `REVEILLE_*` environment variables (which
+//! win). Every setting has a default, so `reveille serve` runs with no file at all. Values
+//! are validated here, once, with errors that name the setting.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use reveille_sdk::parse_duration;
+use serde::Deserialize;
+
+use crate::api::auth::AdminToken;
+use crate::plugins::{Limits, RuntimeSettings};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "reveille-data";
+
+#[derive(Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `None`: the admin API refuses every request and says how to set a token.
+    pub admin_token: Option<AdminToken>,
+    /// Watched for `.wasm` files; uploads through the API are stored here too.
+    pub plugins_dir: PathBuf,
+    /// Load the plugins embedded in the binary.
+    pub builtin_plugins: bool,
+    /// Largest plugin upload accepted.
+    pub max_plugin_bytes: usize,
+    pub runtime: RuntimeSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    admin_token: Option<String>,
+    plugins_dir: Option<PathBuf>,
+    builtin_plugins: Option<bool>,
+    max_plugin_mb: Option<usize>,
+    #[serde(default)]
+    runtime: RuntimeFile,
+    #[serde(default)]
+    plugins: BTreeMap<String, BTreeMap<String, toml::Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuntimeFile {
+    deadline: Option<String>,
+    memory_limit_mb: Option<usize>,
+    disable_after_failures: Option<u32>,
+    workers: Option<usize>,
+    #[serde(default)]
+    limits: BTreeMap<String, LimitsFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    deadline: Option<String>,
+    memory_limit_mb: Option<usize>,
+}
+
+impl Config {
+    /// Reads `path` (if given) and the process environment.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        Self::load_with(path, |key| std::env::var(key).ok())
+    }
+
+    /// Like [`Config::load`] with an explicit environment, for tests.
+    pub fn load_with(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Config> {
+        let file: File = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("invalid config file {}", path.display()))?
+            }
+            None => File::default(),
+        };
+        let listen_text = env("REVEILLE_LISTEN")
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen_text.parse().with_context(|| {
+            format!("listen address `{listen_text}` is not address:port (e.g. {DEFAULT_LISTEN})")
+        })?;
+        let data_dir = env("REVEILLE_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let plugins_dir = env("REVEILLE_PLUGINS_DIR")
+            .map(PathBuf::from)
+            .or(file.plugins_dir)
+            .unwrap_or_else(|| data_dir.join("plugins"));
+        let admin_token = match env("REVEILLE_ADMIN_TOKEN").or(file.admin_token) {
+            Some(secret) if !secret.is_empty() => Some(
+                AdminToken::new(&secret).map_err(|e| anyhow::anyhow!("admin token: {e}"))?,
+            ),
+            _ => None,
+        };
+        let runtime = runtime_settings(file.runtime, file.plugins, &data_dir)?;
+        Ok(Config {
+            listen,
+            data_dir,
+            admin_token,
+            plugins_dir,
+            builtin_plugins: file.builtin_plugins.unwrap_or(true),
+            max_plugin_bytes: file.max_plugin_mb.unwrap_or(32) << 20,
+            runtime,
+        })
+    }
+}
+
+fn runtime_settings(
+    file: RuntimeFile,
+    plugins: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    data_dir: &Path,
+) -> anyhow::Result<RuntimeSettings> {
+    let base = RuntimeSettings::default();
+    let limits = limits(
+        base.limits,
+        file.deadline.as_deref(),
+        file.memory_limit_mb,
+        "runtime",
+    )?;
+    let plugin_limits: HashMap<String, Limits> = file
+        .limits
+        .into_iter()
+        .map(|(name, l)| {
+            let section = format!("runtime.limits.{name}");
+            limits_for(limits, &l, &section).map(|l| (name, l))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let disable_after = file.disable_after_failures.unwrap_or(base.disable_after);
+    if disable_after == 0 {
+        bail!("runtime.disable_after_failures must be at least 1");
+    }
+    let plugin_config = plugins
+        .into_iter()
+        .map(|(name, values)| {
+            let values = values
+                .into_iter()
+                .map(|(key, value)| {
+                    let text = match value {
+                        toml::Value::String(s) => s,
+                        toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                            value.to_string()
+                        }
+                        _ => bail!("plugins.{name}.{key}: use a string, number or boolean"),
+                    };
+                    Ok((key, text))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            Ok((name, values))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(RuntimeSettings {
+        limits,
+        plugin_limits,
+        disable_after,
+        workers: file.workers.filter(|&w| w > 0).unwrap_or(base.workers),
+        cache_dir: Some(data_dir.join("cache")),
+        plugin_config,
+    })
+}
+
+fn limits_for(base: Limits, file: &LimitsFile, section: &str) -> anyhow::Result<Limits> {
+    limits(base, file.deadline.as_deref(), file.memory_limit_mb, section)
+}
+
+fn limits(
+    base: Limits,
+    deadline: Option<&str>,
+    memory_mb: Option<usize>,
+    section: &str,
+) -> anyhow::Result<Limits> {
+    let deadline = match deadline {
+        Some(text) => parse_duration(text).with_context(|| format!("{section}.deadline"))?,
+        None => base.deadline,
+    };
+    if deadline.is_zero() {
+        bail!("{section}.deadline must be longer than zero");
+    }
+    let memory = match memory_mb {
+        Some(0) => bail!("{section}.memory_limit_mb must be at least 1"),
+        Some(mb) => mb << 20,
+        None => base.memory,
+    };
+    Ok(Limits { deadline, memory })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let dir = std::env::temp_dir().join(format!("reveille-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{:x}.toml", sha2_of(toml)));
+        std::fs::write(&path, toml).unwrap();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load_with(Some(&path), |k| env.get(k).cloned())
+    }
+
+    fn sha2_of(s: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        s.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn runs_with_no_file_and_no_environment() {
+        let config = Config::load_with(None, |_| None).unwrap();
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert!(config.admin_token.is_none());
+        assert_eq!(config.plugins_dir, Path::new(DEFAULT_DATA_DIR).join("plugins"));
+        assert_eq!(config.runtime.limits, Limits::default());
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let config = load(
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/tmp/a\"",
+            &[("REVEILLE_LISTEN", "127.0.0.1:9100")],
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 9100);
+        assert_eq!(config.data_dir, Path::new("/tmp/a"));
+    }
+
+    #[test]
+    fn reads_limits_and_plugin_settings() {
+        let config = load(
+            r#"
+            [runtime]
+            deadline = "250ms"
+            [runtime.limits.slow]
+            deadline = "2s"
+            memory_limit_mb = 16
+            [plugins.stale-updates]
+            threshold = "3d"
+            window = 30
+            "#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.runtime.limits.deadline, Duration::from_millis(250));
+        let slow = config.runtime.limits_for("slow");
+        assert_eq!((slow.deadline, slow.memory), (Duration::from_secs(2), 16 << 20));
+        let stale = &config.runtime.plugin_config["stale-updates"];
+        assert_eq!(stale["threshold"], "3d");
+        assert_eq!(stale["window"], "30");
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let err = load("[runtime]\ndeadline = \"soon\"", &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("runtime.deadline"), "{err:#}");
+        let err = load("listen = \"everywhere\"", &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("everywhere"), "{err:#}");
+        let err = load("colour = \"blue\"", &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("colour"), "{err:#}");
+        let err = load("", &[("REVEILLE_ADMIN_TOKEN", "short")]).unwrap_err();
+        assert!(format!("{err:#}").contains("admin token"), "{err:#}");
+    }
+}

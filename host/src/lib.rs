@@ -1,0 +1,11 @@
+//! Reveille: watches a software distributor's fleet of installations and tells the right
+//! person first. See ARCHITECTURE.md for the map; a report flows
+//! ingest → store → evaluate → alert → notify.
+
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod plugins;
+pub mod report;
+pub mod server;

@@ -1,0 +1,157 @@
+//! The plugins directory: the persistent set of installed plugins.
+//!
+//! A `.wasm` file dropped in is loaded as the plugin named by its file stem, a changed
+//! file is reloaded, a removed file unloads its plugin. Uploads through the API are stored
+//! here too, so they survive a restart. Watch events are debounced, then the directory is
+//! reconciled as a whole, so a burst of partial writes ends in one load of the final
+//! bytes. One lock orders uploads, removals and reconciles, so the registry and the
+//! directory never disagree for long.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::{Mutex, mpsc};
+
+use super::cache::sha256_hex;
+use super::loader::{LoadError, Revision, valid_name};
+use super::registry::Source;
+use super::runtime::Runtime;
+
+/// Quiet time after the last event before the directory is read.
+pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+pub struct PluginDir {
+    dir: PathBuf,
+    runtime: Arc<Runtime>,
+    changes: Mutex<()>,
+}
+
+/// Why an upload was not installed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("cannot store the plugin in {path}: {error}")]
+    Store { path: PathBuf, error: std::io::Error },
+}
+
+/// The plugin name a file in the plugins directory stands for, if it is a plugin file.
+pub fn plugin_name(path: &Path) -> Option<String> {
+    if path.extension()? != "wasm" {
+        return None;
+    }
+    let stem = path.file_stem()?.to_str()?;
+    valid_name(stem).then(|| stem.to_string())
+}
+
+impl PluginDir {
+    pub fn new(dir: PathBuf, runtime: Arc<Runtime>) -> std::io::Result<Arc<Self>> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(Arc::new(PluginDir {
+            dir,
+            runtime,
+            changes: Mutex::new(()),
+        }))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file_for(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.wasm"))
+    }
+
+    /// Loads an uploaded plugin and, once it serves, stores it in the directory.
+    pub async fn install(&self, name: &str, bytes: Vec<u8>) -> Result<Arc<Revision>, InstallError> {
+        let _changes = self.changes.lock().await;
+        let path = self.file_for(name);
+        let staged = self.dir.join(format!(".{name}.upload"));
+        let store_error = |error| InstallError::Store {
+            path: path.clone(),
+            error,
+        };
+        std::fs::write(&staged, &bytes).map_err(store_error)?;
+        match self.runtime.load(name, bytes, Source::File(path.clone())).await {
+            Ok(revision) => {
+                std::fs::rename(&staged, &path).map_err(store_error)?;
+                Ok(revision)
+            }
+            Err(error) => {
+                let _ = std::fs::remove_file(&staged);
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Unloads `name` and deletes its file, if it has one. False if it was not loaded.
+    pub async fn remove(&self, name: &str) -> std::io::Result<bool> {
+        let _changes = self.changes.lock().await;
+        let file = self
+            .runtime
+            .registry()
+            .file_backed()
+            .into_iter()
+            .find_map(|(n, path)| (n == name).then_some(path));
+        if let Some(path) = file {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(self.runtime.unload(name))
+    }
+
+    /// Loads what is in the directory now and what lands there later. Runs until the
+    /// watcher fails.
+    pub async fn watch(self: Arc<Self>) -> anyhow::Result<()> {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut watcher = notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+        })?;
+        watcher.watch(&self.dir, RecursiveMode::NonRecursive)?;
+        self.reconcile().await;
+        while rx.recv().await.is_some() {
+            while let Ok(Some(_)) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}
+            self.reconcile().await;
+        }
+        Ok(())
+    }
+
+    /// Makes the registry match the directory: load new or changed files, unload plugins
+    /// whose file is gone.
+    pub async fn reconcile(&self) {
+        let _changes = self.changes.lock().await;
+        let present: Vec<(String, PathBuf)> = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter_map(|path| plugin_name(&path).map(|name| (name, path)))
+                .collect(),
+            Err(error) => {
+                tracing::warn!(%error, dir = %self.dir.display(), "cannot read the plugins directory");
+                return;
+            }
+        };
+        let registry = self.runtime.registry();
+        for (name, path) in &present {
+            let Ok(bytes) = std::fs::read(path) else {
+                continue;
+            };
+            let source = Source::File(path.clone());
+            let unchanged = registry
+                .attempted(name)
+                .is_some_and(|(sha, from)| from == source && sha == sha256_hex(&bytes));
+            if !unchanged {
+                let _ = self.runtime.load(name, bytes, source).await;
+            }
+        }
+        for (name, path) in registry.file_backed() {
+            if path.parent() == Some(self.dir.as_path()) && !present.iter().any(|(n, _)| *n == name) {
+                self.runtime.unload(&name);
+            }
+        }
+    }
+}

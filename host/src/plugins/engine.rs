@@ -1,0 +1,97 @@
+//! The one wasmtime `Engine` and its epoch ticker.
+//!
+//! Every plugin runs with epoch interruption: a ticker thread advances the engine's epoch
+//! every [`EPOCH_TICK`], and each evaluation's store gets a deadline in ticks, so a runaway
+//! loop traps shortly after its deadline whatever it is doing. Instances come from the
+//! pooling allocator (no mmap per evaluation) where the address space allows it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// Granularity of deadlines: a plugin is stopped within one tick of its deadline.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Stack a plugin may use; deep recursion traps instead of overflowing the host.
+const MAX_WASM_STACK: usize = 1 << 20;
+
+/// How many plugin instances may be alive at once with the pooling allocator: one per
+/// evaluation in flight plus load-time smoke tests, with ample headroom.
+const POOLED_INSTANCES: u32 = 256;
+
+/// The engine and the thread that keeps its clock.
+pub struct PluginEngine {
+    pub engine: Engine,
+    pub pooling: bool,
+    ticker: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl PluginEngine {
+    /// `max_memory` is the largest memory limit any plugin may get.
+    pub fn new(max_memory: usize) -> wasmtime::Result<Self> {
+        let (engine, pooling) = match Engine::new(&config(Some(max_memory))) {
+            Ok(engine) => (engine, true),
+            Err(error) => {
+                tracing::warn!(%error, "pooling allocator unavailable, allocating instances on demand");
+                (Engine::new(&config(None))?, false)
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let engine = engine.clone();
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("reveille-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })?
+        };
+        Ok(PluginEngine {
+            engine,
+            pooling,
+            ticker: Some(ticker),
+            stop,
+        })
+    }
+
+    /// Ticks to allow for `deadline` (at least one).
+    pub fn deadline_ticks(deadline: Duration) -> u64 {
+        (deadline.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64 + 1
+    }
+}
+
+impl Drop for PluginEngine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+    }
+}
+
+fn config(pooling_max_memory: Option<usize>) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.max_wasm_stack(MAX_WASM_STACK);
+    if let Some(max_memory) = pooling_max_memory {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(POOLED_INSTANCES)
+            .total_core_instances(POOLED_INSTANCES * 4)
+            .total_memories(POOLED_INSTANCES * 2)
+            .total_tables(POOLED_INSTANCES * 4)
+            .max_memories_per_component(4)
+            .max_tables_per_component(16)
+            .max_core_instances_per_component(32)
+            .max_memory_size(max_memory);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}

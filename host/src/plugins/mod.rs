@@ -1,0 +1,25 @@
+//! Checks as sandboxed WebAssembly components: loading, running, replacing.
+//!
+//! The flow for a new plugin is `world::inspect` (API stamp, imports) → `loader` (compile
+//! through `cache`, link, smoke-test `describe`) → `registry` (atomic swap). For each
+//! evaluation, `runtime` fans out to the active plugins on the `executor`'s worker pool,
+//! one fresh store per call inside the `sandbox`. `directory` keeps the plugins directory and
+//! the registry in step; `builtin` holds the plugins compiled into the binary.
+
+pub mod builtin;
+pub mod cache;
+pub mod contract;
+pub mod engine;
+pub mod executor;
+pub mod loader;
+pub mod registry;
+pub mod runtime;
+pub mod sandbox;
+pub mod directory;
+pub mod world;
+
+pub use contract::{Descriptor, EvalOutput, Finding, InstallationInfo, Severity, Trigger};
+pub use executor::{Failure, FailureKind, Limits};
+pub use loader::LoadError;
+pub use registry::{PluginState, PluginStatus, Source};
+pub use runtime::{Evaluation, PluginRun, Runtime, RuntimeSettings};

@@ -1,0 +1,220 @@
+//! The WIT worlds this host speaks, one module per major version (`wit/v1` → [`v1`]).
+//!
+//! A plugin's API version is data: the SDK stamps it into the component's
+//! `reveille:api-version` custom section, and [`inspect`] reads it (with the component's
+//! imports) before anything is compiled, so an incompatible plugin is refused with a clear
+//! message instead of a link error. A future `v2` adds a module and a variant to
+//! [`ApiVersion`]; plugins built for v1 keep working through [`v1`].
+
+pub mod v1;
+
+use std::fmt;
+
+use wasmparser::{Encoding, Parser, Payload};
+
+/// Name of the custom section the SDK writes the API version into.
+pub const STAMP_SECTION: &str = "reveille:api-version";
+
+/// The API versions this host can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    V1,
+}
+
+impl ApiVersion {
+    /// Every world this host links, newest last.
+    pub const SUPPORTED: [(ApiVersion, SemVer); 1] =
+        [(ApiVersion::V1, SemVer { major: 1, minor: 0, patch: 0 })];
+
+    /// The host world that runs a plugin stamped `stamp`: same major version, and a minor
+    /// version no newer than the host's (a newer minor may import functions we lack).
+    pub fn for_stamp(stamp: SemVer) -> Option<ApiVersion> {
+        Self::SUPPORTED
+            .iter()
+            .find(|(_, host)| host.major == stamp.major && stamp.minor <= host.minor)
+            .map(|(api, _)| *api)
+    }
+
+    pub fn supported_list() -> String {
+        Self::SUPPORTED
+            .iter()
+            .map(|(_, v)| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SemVer {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl SemVer {
+    pub fn parse(s: &str) -> Option<SemVer> {
+        let mut parts = s.trim().split('.').map(|p| p.parse::<u32>().ok());
+        let v = SemVer {
+            major: parts.next()??,
+            minor: parts.next()??,
+            patch: parts.next()??,
+        };
+        parts.next().is_none().then_some(v)
+    }
+}
+
+impl fmt::Display for SemVer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// Why bytes are not a plugin this host can load, found before compiling.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InspectError {
+    #[error("not a WebAssembly component: {0}")]
+    NotAComponent(String),
+    #[error(
+        "no `{STAMP_SECTION}` stamp: the component was not built with reveille-sdk (use `reveille_sdk::export_check!`)"
+    )]
+    MissingStamp,
+    #[error("conflicting API version stamps: {0}")]
+    ConflictingStamps(String),
+    #[error("unreadable API version stamp `{0}`")]
+    BadStamp(String),
+    #[error(
+        "built for plugin API {found}, which this host does not support (it runs {supported}); rebuild the plugin with a matching reveille-sdk"
+    )]
+    Incompatible { found: SemVer, supported: String },
+    #[error(
+        "imports `{0}`, which the host does not provide: a plugin may import only `reveille:check/*` and WASI (given no files, network or environment)"
+    )]
+    ForbiddenImport(String),
+}
+
+/// What [`inspect`] learned from a component's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    pub api: ApiVersion,
+    pub stamp: SemVer,
+}
+
+/// Reads the API stamp and the top-level imports without compiling anything.
+pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
+    let mut stamps: Vec<String> = Vec::new();
+    let mut imports: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|e| InspectError::NotAComponent(e.to_string()))?;
+        match payload {
+            Payload::Version { encoding, .. } => {
+                if depth == 0 && encoding != Encoding::Component {
+                    return Err(InspectError::NotAComponent(
+                        "this is a core WebAssembly module; build for `wasm32-wasip2`, which produces a component".into(),
+                    ));
+                }
+                depth += 1;
+            }
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::CustomSection(section) if section.name() == STAMP_SECTION => {
+                stamps.push(String::from_utf8_lossy(section.data()).trim().to_string());
+            }
+            Payload::ComponentImportSection(section) if depth == 1 => {
+                for import in section {
+                    let import = import.map_err(|e| InspectError::NotAComponent(e.to_string()))?;
+                    // Type imports name types the world shares; only instances, functions
+                    // and the like are doors the host would have to provide.
+                    if !matches!(import.ty, wasmparser::ComponentTypeRef::Type(_)) {
+                        imports.push(import.name.name.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(forbidden) = imports
+        .iter()
+        .find(|name| !name.starts_with("wasi:") && !name.starts_with("reveille:check/"))
+    {
+        return Err(InspectError::ForbiddenImport(forbidden.clone()));
+    }
+    stamps.dedup();
+    let stamp = match stamps.as_slice() {
+        [] => return Err(InspectError::MissingStamp),
+        [one] => one.clone(),
+        many => return Err(InspectError::ConflictingStamps(many.join(", "))),
+    };
+    let version = SemVer::parse(&stamp).ok_or(InspectError::BadStamp(stamp))?;
+    let api = ApiVersion::for_stamp(version).ok_or_else(|| InspectError::Incompatible {
+        found: version,
+        supported: ApiVersion::supported_list(),
+    })?;
+    Ok(Inspection {
+        api,
+        stamp: version,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An empty component carrying only the given custom sections.
+    pub fn component_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut bytes = b"\0asm\x0d\x00\x01\x00".to_vec();
+        for (name, data) in sections {
+            let mut body = Vec::new();
+            leb128(&mut body, name.len());
+            body.extend_from_slice(name.as_bytes());
+            body.extend_from_slice(data);
+            bytes.push(0);
+            leb128(&mut bytes, body.len());
+            bytes.extend_from_slice(&body);
+        }
+        bytes
+    }
+
+    fn leb128(out: &mut Vec<u8>, mut n: usize) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    #[test]
+    fn reads_a_compatible_stamp() {
+        let bytes = component_with_sections(&[(STAMP_SECTION, b"1.0.0")]);
+        assert_eq!(inspect(&bytes).unwrap().api, ApiVersion::V1);
+    }
+
+    #[test]
+    fn refuses_other_majors_and_newer_minors() {
+        for stamp in ["2.0.0", "1.1.0", "0.9.0"] {
+            let bytes = component_with_sections(&[(STAMP_SECTION, stamp.as_bytes())]);
+            let err = inspect(&bytes).unwrap_err();
+            assert!(matches!(err, InspectError::Incompatible { .. }), "{stamp}: {err}");
+            assert!(err.to_string().contains(stamp), "{err}");
+        }
+    }
+
+    #[test]
+    fn refuses_missing_bad_and_conflicting_stamps() {
+        assert_eq!(inspect(&component_with_sections(&[])), Err(InspectError::MissingStamp));
+        let bad = component_with_sections(&[(STAMP_SECTION, b"one")]);
+        assert!(matches!(inspect(&bad), Err(InspectError::BadStamp(_))));
+        let two = component_with_sections(&[(STAMP_SECTION, b"1.0.0"), (STAMP_SECTION, b"2.0.0")]);
+        assert!(matches!(inspect(&two), Err(InspectError::ConflictingStamps(_))));
+    }
+
+    #[test]
+    fn refuses_core_modules_and_garbage() {
+        let core = b"\0asm\x01\x00\x00\x00";
+        assert!(inspect(core).unwrap_err().to_string().contains("core WebAssembly module"));
+        assert!(matches!(inspect(b"hello"), Err(InspectError::NotAComponent(_))));
+    }
+}

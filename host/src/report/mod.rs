@@ -1,0 +1,11 @@
+//! The report as the host keeps it and plugins read it: one compact tree per report.
+//!
+//! `parse` turns XML bytes (any declared encoding) into a [`Document`]; `document` answers
+//! path queries on it. Parsing happens once per report; the document is then shared
+//! read-only (`Arc`) by every plugin that evaluates it.
+
+mod document;
+mod parse;
+
+pub use document::{Document, ElementView, NodeId};
+pub use parse::{ParseError, parse};

@@ -1,0 +1,92 @@
+//! Starting and stopping the service: the plugin runtime with its built-in and directory
+//! plugins, the directory watch, and the HTTP API.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::{self, AppState};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::plugins::Runtime;
+use crate::plugins::builtin;
+use crate::plugins::directory::PluginDir;
+
+/// A running service.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub runtime: Arc<Runtime>,
+    pub plugin_dir: Arc<PluginDir>,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+    watch: JoinHandle<()>,
+}
+
+/// Starts everything; returns once the API is listening with every plugin loaded.
+pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Running> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    config.runtime.cache_dir = Some(config.data_dir.join("cache"));
+    let runtime = Runtime::new(config.runtime.clone())?;
+    if config.builtin_plugins {
+        builtin::load_all(&runtime, &[]).await;
+    }
+    let plugin_dir = PluginDir::new(config.plugins_dir.clone(), runtime.clone()).with_context(|| {
+        format!("cannot create plugins directory {}", config.plugins_dir.display())
+    })?;
+    plugin_dir.reconcile().await;
+    let watch = tokio::spawn({
+        let plugin_dir = plugin_dir.clone();
+        async move {
+            if let Err(error) = plugin_dir.watch().await {
+                tracing::error!(%error, "the plugins directory is no longer watched");
+            }
+        }
+    });
+    if config.admin_token.is_none() {
+        tracing::warn!(
+            "no admin token configured: the admin API refuses every request; set REVEILLE_ADMIN_TOKEN"
+        );
+    }
+    let state = AppState {
+        runtime: runtime.clone(),
+        plugin_dir: plugin_dir.clone(),
+        admin_token: config.admin_token.clone(),
+        clock,
+    };
+    let app = api::router(state, config.max_plugin_bytes);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), "reveille is listening");
+    Ok(Running {
+        addr,
+        runtime,
+        plugin_dir,
+        shutdown,
+        server,
+        watch,
+    })
+}
+
+impl Running {
+    /// Stops accepting requests, lets requests in flight finish, and stops the watch.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.watch.abort();
+        self.server.await??;
+        Ok(())
+    }
+}
