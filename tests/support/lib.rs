@@ -1,1 +1,241 @@
+//! Test support: start the real service on loopback with a throwaway data directory,
+//! talk to it over HTTP, and find the fixture components and reports.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, Response, StatusCode};
+use reveille::clock::SystemClock;
+use reveille::config::Config;
+use reveille::server::{self, Running};
+use serde_json::Value;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// Bytes of a fixture plugin from `tests/plugins`.
+pub fn fixture_plugin(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("REVEILLE_TEST_PLUGINS_DIR")).join(format!("{}.wasm", name.replace('-', "_")));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture plugin {}: {e}", path.display()))
+}
+
+/// Bytes of a built-in plugin, as embedded in the host.
+pub fn builtin_plugin(name: &str) -> Vec<u8> {
+    reveille::plugins::builtin::BUILTIN_PLUGINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no built-in plugin {name}"))
+        .1
+        .to_vec()
+}
+
+/// A report from `tests/fixtures/reports`.
+pub fn report(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("report {}: {e}", path.display()))
+}
+
+/// `bytes` with one more custom section: the same plugin, a different sha256.
+pub fn with_custom_section(bytes: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
+    fn leb128(out: &mut Vec<u8>, mut n: usize) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut body = Vec::new();
+    leb128(&mut body, name.len());
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(data);
+    let mut out = bytes.to_vec();
+    out.push(0);
+    leb128(&mut out, body.len());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// How to start a test service.
+pub struct Options {
+    pub builtin_plugins: bool,
+    pub admin_token: Option<&'static str>,
+    pub config: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            builtin_plugins: true,
+            admin_token: Some(ADMIN_TOKEN),
+            config: String::new(),
+        }
+    }
+}
+
+/// The real service on an ephemeral loopback port.
+pub struct Service {
+    pub running: Option<Running>,
+    pub base: String,
+    pub client: Client,
+    pub data_dir: PathBuf,
+    options: Options,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Service {
+    pub async fn start(options: Options) -> Service {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().to_path_buf();
+        let mut service = Service::start_in(data_dir, options).await;
+        service._temp = Some(temp);
+        service
+    }
+
+    /// Starts a service on an existing data directory (a restart).
+    pub async fn start_in(data_dir: PathBuf, options: Options) -> Service {
+        let config_path = data_dir.join("test-config.toml");
+        std::fs::create_dir_all(&data_dir).unwrap();
+        std::fs::write(
+            &config_path,
+            format!(
+                "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nbuiltin_plugins = {}\n{}",
+                data_dir.display().to_string(),
+                options.builtin_plugins,
+                options.config
+            ),
+        )
+        .unwrap();
+        let token = options.admin_token;
+        let config = Config::load_with(Some(&config_path), |key| match key {
+            "REVEILLE_ADMIN_TOKEN" => token.map(str::to_string),
+            _ => None,
+        })
+        .expect("test config");
+        let running = server::start(config, Arc::new(SystemClock)).await.expect("service starts");
+        let base = format!("http://{}", running.addr);
+        Service {
+            running: Some(running),
+            base,
+            client: Client::new(),
+            data_dir,
+            options,
+            _temp: None,
+        }
+    }
+
+    /// Stops the service and starts it again on the same data directory.
+    pub async fn restart(mut self) -> Service {
+        self.stop().await;
+        let temp = self._temp.take();
+        let options = std::mem::take(&mut self.options);
+        let mut service = Service::start_in(self.data_dir.clone(), options).await;
+        service._temp = temp;
+        service
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("clean shutdown");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.data_dir.join("plugins")
+    }
+
+    fn admin(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.bearer_auth(ADMIN_TOKEN)
+    }
+
+    pub async fn put_plugin(&self, name: &str, bytes: Vec<u8>) -> Response {
+        self.admin(self.client.put(self.url(&format!("/api/v1/plugins/{name}"))))
+            .header("content-type", "application/wasm")
+            .body(bytes)
+            .send()
+            .await
+            .expect("PUT plugin")
+    }
+
+    pub async fn delete_plugin(&self, name: &str) -> Response {
+        self.admin(self.client.delete(self.url(&format!("/api/v1/plugins/{name}"))))
+            .send()
+            .await
+            .expect("DELETE plugin")
+    }
+
+    pub async fn post_admin(&self, path: &str) -> Response {
+        self.admin(self.client.post(self.url(path))).send().await.expect("POST")
+    }
+
+    /// `GET /api/v1/plugins` as a list of plugin objects.
+    pub async fn plugins(&self) -> Vec<Value> {
+        let body: Value = self
+            .admin(self.client.get(self.url("/api/v1/plugins")))
+            .send()
+            .await
+            .expect("GET plugins")
+            .json()
+            .await
+            .expect("plugins JSON");
+        body["plugins"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn plugin(&self, name: &str) -> Option<Value> {
+        self.plugins().await.into_iter().find(|p| p["name"] == name)
+    }
+
+    /// Dry-runs every active plugin on `xml`; returns the results by plugin.
+    pub async fn evaluate(&self, xml: &[u8]) -> Vec<Value> {
+        let response = self
+            .admin(self.client.post(self.url("/api/v1/evaluate")))
+            .header("content-type", "application/xml")
+            .body(xml.to_vec())
+            .send()
+            .await
+            .expect("POST evaluate");
+        assert_eq!(response.status(), StatusCode::OK, "evaluate failed");
+        let body: Value = response.json().await.expect("evaluate JSON");
+        body["results"].as_array().cloned().expect("results")
+    }
+
+    /// Polls `check` until it holds or `timeout` passes.
+    pub async fn eventually<F, Fut>(&self, timeout: Duration, mut check: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if check().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        check().await
+    }
+}
+
+/// The result for `plugin` among dry-run results.
+pub fn result_for<'a>(results: &'a [Value], plugin: &str) -> &'a Value {
+    results
+        .iter()
+        .find(|r| r["plugin"] == plugin)
+        .unwrap_or_else(|| panic!("no result for {plugin} in {results:#?}"))
+}
+
+/// The label `name` of the first finding in a result.
+pub fn label<'a>(result: &'a Value, name: &str) -> &'a str {
+    result["findings"][0]["labels"]
+        .as_array()
+        .and_then(|labels| labels.iter().find(|l| l[0] == name))
+        .and_then(|l| l[1].as_str())
+        .unwrap_or_else(|| panic!("no label {name} in {result:#}"))
+}

@@ -157,7 +157,7 @@ fn classify(
         },
         Some(trap) => {
             let mut message = trap.to_string();
-            if let Some(stderr) = state.stderr_tail() {
+            if let Some(stderr) = state.stderr_text() {
                 message = format!("{message}; it said: {stderr}");
             }
             Failure {

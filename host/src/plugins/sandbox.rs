@@ -50,14 +50,17 @@ impl HostState {
         self.limiter.exceeded
     }
 
-    /// The last line the plugin wrote to stderr (a panic message, usually).
-    pub fn stderr_tail(&self) -> Option<String> {
+    /// What the plugin wrote to stderr (a panic message, usually), on one line, without
+    /// Rust's hint about backtraces the plugin cannot produce anyway.
+    pub fn stderr_text(&self) -> Option<String> {
         let bytes = self.stderr.contents();
         let text = String::from_utf8_lossy(&bytes);
-        text.lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map(|l| l.trim().to_string())
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+            .collect();
+        (!lines.is_empty()).then(|| lines.join(" "))
     }
 }
 

@@ -1,0 +1,19 @@
+//! Builds the test fixture plugins (`tests/plugins/*`) to components for the tests.
+
+#[path = "../host/build/wasm_build.rs"]
+mod wasm_build;
+
+use std::path::Path;
+
+fn main() {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
+    let workspace = Path::new(&manifest).parent().expect("tests/ is in the workspace");
+    wasm_build::rerun_if_changed(workspace, &["tests/plugins", "sdk", "wit"]);
+    let names: Vec<String> = wasm_build::crates_in(&workspace.join("tests/plugins"))
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let built = wasm_build::build(workspace, &names);
+    let dir = built[0].1.parent().expect("components are in a directory");
+    println!("cargo:rustc-env=REVEILLE_TEST_PLUGINS_DIR={}", dir.display());
+}

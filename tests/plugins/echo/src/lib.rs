@@ -1,0 +1,88 @@
+//! Test fixture: reports back what it read, through every SDK accessor, as the labels of
+//! one finding; counts its evaluations in state; fails on request (`fail` setting).
+
+use reveille_sdk::{Check, Descriptor, Finding, Input, Output, Severity, Trigger};
+
+pub struct Echo;
+
+impl Check for Echo {
+    fn describe() -> Descriptor {
+        Descriptor::new("echo", env!("CARGO_PKG_VERSION"), "Echoes what it reads")
+            .on(Trigger::Report)
+            .on(Trigger::Tick)
+            .on(Trigger::Probe)
+            .setting("path", "disk/@free-mb", "A path whose value is echoed")
+            .setting("window", "3d", "A duration setting, echoed in milliseconds")
+            .setting("fail", "", "When set, evaluate returns this as its error")
+    }
+
+    fn evaluate(input: &Input) -> Result<Output, String> {
+        if let Some(message) = input.config("fail").filter(|m| !m.is_empty()) {
+            return Err(message.to_string());
+        }
+        let seen: u64 = input.state("seen").and_then(|s| s.parse().ok()).unwrap_or(0) + 1;
+        let ctx = input.context();
+        let mut finding = Finding::new("echo", Severity::Info, format!("evaluation {seen}"))
+            .label("trigger", format!("{:?}", ctx.trigger))
+            .label("installation", &ctx.installation.id)
+            .label("now", ctx.now.as_millis().to_string())
+            .label("window-ms", input.config_duration("window")?.as_millis().to_string());
+        if let Some(report) = input.report() {
+            let path = input.config("path").unwrap_or_default();
+            let newest = report
+                .bases()
+                .into_iter()
+                .filter_map(|b| b.operup_at.and_then(Result::ok))
+                .max();
+            let bases = report.select("bases/base");
+            let first_children = bases
+                .first()
+                .map(|b| report.children(b, "*").len())
+                .unwrap_or_default();
+            finding = finding
+                .label("value", report.value(path).unwrap_or_default())
+                .label("client", report.value("installation/client").unwrap_or_default())
+                .label("agent", report.agent().unwrap_or_default())
+                .label(
+                    "shell-version",
+                    report
+                        .shell_version()
+                        .and_then(Result::ok)
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                )
+                .label(
+                    "protection",
+                    report
+                        .protection()
+                        .map(|p| p.state.as_str().to_string())
+                        .unwrap_or_else(|| "none".into()),
+                )
+                .label("bases", report.count("bases/base").to_string())
+                .label("failed-bases", report.bases().iter().filter(|b| b.failed).count().to_string())
+                .label("newest-operup", newest.map(|t| t.to_string()).unwrap_or_default())
+                .label(
+                    "refused",
+                    report
+                        .users()
+                        .and_then(|u| u.refused)
+                        .map(|r| r.to_string())
+                        .unwrap_or_default(),
+                )
+                .label(
+                    "reachable-by-domain",
+                    report
+                        .network()
+                        .and_then(|n| n.reachable_by_domain)
+                        .map(|r| r.to_string())
+                        .unwrap_or_default(),
+                )
+                .label("children-of-first-base", first_children.to_string());
+        }
+        Ok(Output::new()
+            .finding(finding)
+            .set_state("seen", seen.to_string()))
+    }
+}
+
+reveille_sdk::export_check!(Echo);
