@@ -9,7 +9,9 @@ use std::path::Path;
 
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
-    let workspace = Path::new(&manifest).parent().expect("host/ is in the workspace");
+    let workspace = Path::new(&manifest)
+        .parent()
+        .expect("host/ is in the workspace");
     wasm_build::rerun_if_changed(workspace, &["plugins", "sdk", "wit"]);
     let names: Vec<String> = wasm_build::crates_in(&workspace.join("plugins"))
         .into_iter()
@@ -19,10 +21,15 @@ fn main() {
     let mut code = String::from("/// Built-in plugins: name and component bytes.\n");
     code.push_str("pub const BUILTIN_PLUGINS: &[(&str, &[u8])] = &[\n");
     for (name, path) in built {
-        writeln!(code, "    ({name:?}, include_bytes!({:?})),", path.display().to_string())
-            .expect("write to string");
+        writeln!(
+            code,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        )
+        .expect("write to string");
     }
     code.push_str("];\n");
     let out = std::env::var("OUT_DIR").expect("set by cargo");
-    std::fs::write(Path::new(&out).join("builtin_plugins.rs"), code).expect("write builtin_plugins.rs");
+    std::fs::write(Path::new(&out).join("builtin_plugins.rs"), code)
+        .expect("write builtin_plugins.rs");
 }

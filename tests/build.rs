@@ -7,7 +7,9 @@ use std::path::Path;
 
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
-    let workspace = Path::new(&manifest).parent().expect("tests/ is in the workspace");
+    let workspace = Path::new(&manifest)
+        .parent()
+        .expect("tests/ is in the workspace");
     wasm_build::rerun_if_changed(workspace, &["tests/plugins", "sdk", "wit"]);
     let names: Vec<String> = wasm_build::crates_in(&workspace.join("tests/plugins"))
         .into_iter()
@@ -15,5 +17,8 @@ fn main() {
         .collect();
     let built = wasm_build::build(workspace, &names);
     let dir = built[0].1.parent().expect("components are in a directory");
-    println!("cargo:rustc-env=REVEILLE_TEST_PLUGINS_DIR={}", dir.display());
+    println!(
+        "cargo:rustc-env=REVEILLE_TEST_PLUGINS_DIR={}",
+        dir.display()
+    );
 }

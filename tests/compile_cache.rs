@@ -9,7 +9,12 @@ use serde_json::Value;
 fn summary(plugins: &[Value]) -> String {
     plugins
         .iter()
-        .map(|p| format!("{} {} ms (cache: {})", p["name"], p["compile_ms"], p["from_cache"]))
+        .map(|p| {
+            format!(
+                "{} {} ms (cache: {})",
+                p["name"], p["compile_ms"], p["from_cache"]
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -27,7 +32,10 @@ async fn a_restart_reuses_the_compile_cache_and_refuses_tampered_entries() {
     let service = service.restart().await;
     let warm = started.elapsed();
     let second = service.plugins().await;
-    assert!(second.iter().all(|p| p["from_cache"] == true), "{second:#?}");
+    assert!(
+        second.iter().all(|p| p["from_cache"] == true),
+        "{second:#?}"
+    );
     assert_eq!(
         first.iter().map(|p| &p["sha256"]).collect::<Vec<_>>(),
         second.iter().map(|p| &p["sha256"]).collect::<Vec<_>>()
@@ -47,7 +55,9 @@ async fn a_restart_reuses_the_compile_cache_and_refuses_tampered_entries() {
     let service = service.restart().await;
     let third = service.plugins().await;
     assert!(
-        third.iter().all(|p| p["from_cache"] == false && p["state"] == "active"),
+        third
+            .iter()
+            .all(|p| p["from_cache"] == false && p["state"] == "active"),
         "a tampered cache entry was loaded: {third:#?}"
     );
 }

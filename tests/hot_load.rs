@@ -24,13 +24,22 @@ async fn refusal(service: &Service, name: &str, bytes: Vec<u8>) -> (u16, String)
     let response = service.put_plugin(name, bytes).await;
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
-    (status, body["error"].as_str().unwrap_or_default().to_string())
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_string(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incompatible_api_version_is_refused_and_the_previous_revision_keeps_serving() {
     let service = Service::start(Options::default()).await;
-    assert_eq!(service.put_plugin("echo", fixture_plugin("echo")).await.status(), 201);
+    assert_eq!(
+        service
+            .put_plugin("echo", fixture_plugin("echo"))
+            .await
+            .status(),
+        201
+    );
     let serving = service.plugin("echo").await.unwrap()["sha256"].clone();
 
     let future = bare_component(&[("reveille:api-version", b"2.0.0")]);
@@ -43,46 +52,95 @@ async fn an_incompatible_api_version_is_refused_and_the_previous_revision_keeps_
     let listed = service.plugin("echo").await.unwrap();
     assert_eq!(listed["sha256"], serving);
     assert_eq!(listed["state"], "active");
-    assert!(listed["last_error"]["message"].as_str().unwrap().contains("2.0.0"));
+    assert!(
+        listed["last_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2.0.0")
+    );
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
     assert_eq!(result_for(&results, "echo")["ok"], true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_uploads_are_refused_with_the_reason() {
-    let service = Service::start(Options { builtin_plugins: false, ..Options::default() }).await;
+    let service = Service::start(Options {
+        builtin_plugins: false,
+        ..Options::default()
+    })
+    .await;
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
-        ("junk", b"MZ\x90\x00 not wasm".to_vec(), 422, "not a WebAssembly component"),
-        ("core", b"\0asm\x01\x00\x00\x00".to_vec(), 422, "core WebAssembly module"),
-        ("unstamped", bare_component(&[]), 422, "not built with reveille-sdk"),
+        (
+            "junk",
+            b"MZ\x90\x00 not wasm".to_vec(),
+            422,
+            "not a WebAssembly component",
+        ),
+        (
+            "core",
+            b"\0asm\x01\x00\x00\x00".to_vec(),
+            422,
+            "core WebAssembly module",
+        ),
+        (
+            "unstamped",
+            bare_component(&[]),
+            422,
+            "not built with reveille-sdk",
+        ),
         (
             "hollow",
             bare_component(&[("reveille:api-version", b"1.0.0")]),
             422,
             "does not link against the host",
         ),
-        ("not-echo", fixture_plugin("echo"), 422, "describes itself as `echo`"),
-        ("Bad_Name", fixture_plugin("echo"), 400, "invalid plugin name"),
+        (
+            "not-echo",
+            fixture_plugin("echo"),
+            422,
+            "describes itself as `echo`",
+        ),
+        (
+            "Bad_Name",
+            fixture_plugin("echo"),
+            400,
+            "invalid plugin name",
+        ),
         ("empty", Vec::new(), 400, "empty body"),
     ];
     for (name, bytes, status, reason) in cases {
         let (got, error) = refusal(&service, name, bytes).await;
         assert_eq!(got, status, "{name}: {error}");
-        assert!(error.contains(reason), "{name}: expected `{reason}` in `{error}`");
+        assert!(
+            error.contains(reason),
+            "{name}: expected `{reason}` in `{error}`"
+        );
     }
     let installed: Vec<_> = std::fs::read_dir(service.plugins_dir())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert!(installed.is_empty(), "refused uploads left files: {installed:?}");
-    assert!(service.plugins().await.iter().all(|p| p["state"] == "failed"));
+    assert!(
+        installed.is_empty(),
+        "refused uploads left files: {installed:?}"
+    );
+    assert!(
+        service
+            .plugins()
+            .await
+            .iter()
+            .all(|p| p["state"] == "failed")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_replaced_while_evaluations_run_loses_none_of_them() {
     let service = Arc::new(Service::start(Options::default()).await);
     let original = fixture_plugin("echo");
-    assert_eq!(service.put_plugin("echo", original.clone()).await.status(), 201);
+    assert_eq!(
+        service.put_plugin("echo", original.clone()).await.status(),
+        201
+    );
     const CLIENTS: usize = 4;
     let swapping = Arc::new(AtomicBool::new(true));
     let evaluations: Vec<_> = (0..CLIENTS)
@@ -121,39 +179,66 @@ async fn a_plugin_replaced_while_evaluations_run_loses_none_of_them() {
     }
     eprintln!("{} evaluations during 6 swaps", seen.len());
     let distinct: BTreeSet<_> = seen.iter().cloned().collect();
-    assert!(distinct.is_subset(&uploaded), "{distinct:?} not in {uploaded:?}");
-    assert!(distinct.len() >= 2, "no swap happened during the evaluations: {distinct:?}");
+    assert!(
+        distinct.is_subset(&uploaded),
+        "{distinct:?} not in {uploaded:?}"
+    );
+    assert!(
+        distinct.len() >= 2,
+        "no swap happened during the evaluations: {distinct:?}"
+    );
     let listed = service.plugin("echo").await.unwrap();
     assert_eq!(listed["failures"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_a_file_loads_it_and_removing_it_unloads_it() {
-    let service = Service::start(Options { builtin_plugins: false, ..Options::default() }).await;
+    let service = Service::start(Options {
+        builtin_plugins: false,
+        ..Options::default()
+    })
+    .await;
     let file = service.plugins_dir().join("echo.wasm");
     std::fs::write(&file, fixture_plugin("echo")).unwrap();
     let loaded = service
         .eventually(Duration::from_secs(10), || async {
-            service.plugin("echo").await.is_some_and(|p| p["state"] == "active")
+            service
+                .plugin("echo")
+                .await
+                .is_some_and(|p| p["state"] == "active")
         })
         .await;
     assert!(loaded, "a dropped file was not loaded");
     let listed = service.plugin("echo").await.unwrap();
     assert_eq!(listed["source"]["kind"], "file");
 
-    std::fs::write(service.plugins_dir().join("broken.wasm"), b"not a component").unwrap();
+    std::fs::write(
+        service.plugins_dir().join("broken.wasm"),
+        b"not a component",
+    )
+    .unwrap();
     let failed = service
         .eventually(Duration::from_secs(10), || async {
-            service.plugin("broken").await.is_some_and(|p| p["state"] == "failed")
+            service
+                .plugin("broken")
+                .await
+                .is_some_and(|p| p["state"] == "failed")
         })
         .await;
     assert!(failed, "a broken file is not listed as failed");
     let broken = service.plugin("broken").await.unwrap();
-    assert!(broken["last_error"]["message"].as_str().unwrap().contains("not a WebAssembly component"));
+    assert!(
+        broken["last_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a WebAssembly component")
+    );
 
     std::fs::remove_file(&file).unwrap();
     let unloaded = service
-        .eventually(Duration::from_secs(10), || async { service.plugin("echo").await.is_none() })
+        .eventually(Duration::from_secs(10), || async {
+            service.plugin("echo").await.is_none()
+        })
         .await;
     assert!(unloaded, "removing the file did not unload the plugin");
 }
@@ -161,11 +246,20 @@ async fn dropping_a_file_loads_it_and_removing_it_unloads_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_are_kept_across_restarts_and_delete_forgets_them() {
     let service = Service::start(Options::default()).await;
-    assert_eq!(service.put_plugin("echo", fixture_plugin("echo")).await.status(), 201);
+    assert_eq!(
+        service
+            .put_plugin("echo", fixture_plugin("echo"))
+            .await
+            .status(),
+        201
+    );
     assert!(service.plugins_dir().join("echo.wasm").is_file());
 
     let service = service.restart().await;
-    let listed = service.plugin("echo").await.expect("the upload survived the restart");
+    let listed = service
+        .plugin("echo")
+        .await
+        .expect("the upload survived the restart");
     assert_eq!(listed["state"], "active");
     assert_eq!(listed["from_cache"], true);
 
@@ -180,8 +274,16 @@ async fn uploads_are_kept_across_restarts_and_delete_forgets_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_api_refuses_everything_until_a_token_is_configured() {
-    let closed = Service::start(Options { admin_token: None, ..Options::default() }).await;
-    for (method, path) in [("GET", "/api/v1/plugins"), ("PUT", "/api/v1/plugins/echo"), ("POST", "/api/v1/evaluate")] {
+    let closed = Service::start(Options {
+        admin_token: None,
+        ..Options::default()
+    })
+    .await;
+    for (method, path) in [
+        ("GET", "/api/v1/plugins"),
+        ("PUT", "/api/v1/plugins/echo"),
+        ("POST", "/api/v1/evaluate"),
+    ] {
         let response = closed
             .client
             .request(method.parse().unwrap(), closed.url(path))
@@ -191,13 +293,29 @@ async fn the_admin_api_refuses_everything_until_a_token_is_configured() {
             .unwrap();
         assert_eq!(response.status(), 403, "{method} {path}");
         let body: Value = response.json().await.unwrap();
-        assert!(body["error"].as_str().unwrap().contains("REVEILLE_ADMIN_TOKEN"), "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("REVEILLE_ADMIN_TOKEN"),
+            "{body}"
+        );
     }
-    let health = closed.client.get(closed.url("/healthz")).send().await.unwrap();
+    let health = closed
+        .client
+        .get(closed.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
 
     let open = Service::start(Options::default()).await;
-    let anonymous = open.client.get(open.url("/api/v1/plugins")).send().await.unwrap();
+    let anonymous = open
+        .client
+        .get(open.url("/api/v1/plugins"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
     let wrong = open

@@ -33,12 +33,27 @@ async fn a_runaway_loop_is_stopped_near_its_deadline() {
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
     let failure = failure(&results, "runaway-loop");
     assert_eq!(failure["kind"], "timeout", "{failure:#}");
-    let elapsed = Duration::from_micros(result_for(&results, "runaway-loop")["elapsed_us"].as_u64().unwrap());
+    let elapsed = Duration::from_micros(
+        result_for(&results, "runaway-loop")["elapsed_us"]
+            .as_u64()
+            .unwrap(),
+    );
     // Default deadline 100 ms; one epoch tick of slack, and generous room for a loaded CI.
-    assert!(elapsed >= Duration::from_millis(100), "stopped early: {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(600), "stopped late: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(100),
+        "stopped early: {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(600),
+        "stopped late: {elapsed:?}"
+    );
     assert_dongle_finding_arrived(&results);
-    let health: Value = reqwest::get(service.url("/healthz")).await.unwrap().json().await.unwrap();
+    let health: Value = reqwest::get(service.url("/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
 }
 
@@ -48,7 +63,10 @@ async fn a_memory_bomb_is_contained() {
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
     let failure = failure(&results, "memory-bomb");
     assert_eq!(failure["kind"], "out-of-memory", "{failure:#}");
-    assert!(failure["message"].as_str().unwrap().contains("64 MiB"), "{failure:#}");
+    assert!(
+        failure["message"].as_str().unwrap().contains("64 MiB"),
+        "{failure:#}"
+    );
     assert_dongle_finding_arrived(&results);
 }
 
@@ -59,7 +77,10 @@ async fn a_panic_is_isolated_and_its_message_kept() {
     let failure = failure(&results, "panics");
     assert_eq!(failure["kind"], "trap", "{failure:#}");
     assert!(
-        failure["message"].as_str().unwrap().contains("deliberate panic for installation vector-main"),
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .contains("deliberate panic for installation vector-main"),
         "{failure:#}"
     );
     assert_dongle_finding_arrived(&results);
@@ -72,7 +93,13 @@ async fn a_plugin_error_is_the_plugins_and_never_a_finding() {
         ..Options::default()
     })
     .await;
-    assert_eq!(service.put_plugin("echo", fixture_plugin("echo")).await.status(), 201);
+    assert_eq!(
+        service
+            .put_plugin("echo", fixture_plugin("echo"))
+            .await
+            .status(),
+        201
+    );
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
     let failure = failure(&results, "echo");
     assert_eq!(failure["kind"], "plugin-error");
@@ -91,10 +118,18 @@ async fn consecutive_failures_disable_a_plugin_until_it_is_enabled() {
     assert_eq!(listed["state"], "disabled", "{listed:#}");
     assert_eq!(listed["failures"], 3);
     assert_eq!(listed["evaluations"], 3);
-    assert!(listed["last_error"]["message"].as_str().unwrap().contains("deliberate panic"));
+    assert!(
+        listed["last_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("deliberate panic")
+    );
 
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
-    assert!(results.iter().all(|r| r["plugin"] != "panics"), "a disabled plugin ran");
+    assert!(
+        results.iter().all(|r| r["plugin"] != "panics"),
+        "a disabled plugin ran"
+    );
     assert_dongle_finding_arrived(&results);
 
     let enabled = service.post_admin("/api/v1/plugins/panics/enable").await;
@@ -109,7 +144,11 @@ async fn plugins_read_any_field_by_path_and_keep_state_through_the_host() {
     let service = service_with("echo").await;
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
     let echo = result_for(&results, "echo");
-    assert_eq!(label(echo, "value"), "812", "disk/@free-mb, a field the host never modelled");
+    assert_eq!(
+        label(echo, "value"),
+        "812",
+        "disk/@free-mb, a field the host never modelled"
+    );
     assert_eq!(label(echo, "client"), "ООО «Вектор»");
     assert_eq!(label(echo, "agent"), "report-agent");
     assert_eq!(label(echo, "shell-version"), "6.4.2.73");

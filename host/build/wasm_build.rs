@@ -40,7 +40,12 @@ pub fn build(workspace: &Path, packages: &[String]) -> Vec<(String, PathBuf)> {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         let outer = key.starts_with("CARGO_") && key != "CARGO_HOME" && key != "CARGO_MAKEFLAGS";
-        if outer || matches!(&*key, "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER" | "RUSTFLAGS") {
+        if outer
+            || matches!(
+                &*key,
+                "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER" | "RUSTFLAGS"
+            )
+        {
             command.env_remove(&*key);
         }
     }
@@ -65,5 +70,8 @@ pub fn rerun_if_changed(workspace: &Path, dirs: &[&str]) {
     for dir in dirs {
         println!("cargo:rerun-if-changed={}", workspace.join(dir).display());
     }
-    println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("Cargo.lock").display()
+    );
 }

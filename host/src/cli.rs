@@ -13,7 +13,11 @@ use crate::plugins::{Evaluation, InstallationInfo, PluginRun, Runtime, RuntimeSe
 use crate::{report, server};
 
 #[derive(Debug, Parser)]
-#[command(name = "reveille", version, about = "Watches a fleet of installations and tells the right person first.")]
+#[command(
+    name = "reveille",
+    version,
+    about = "Watches a fleet of installations and tells the right person first."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -67,7 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve { config } => {
             let config = Config::load(config.as_deref())?;
             let running = server::start(config, Arc::new(SystemClock)).await?;
-            tokio::signal::ctrl_c().await?;
+            shutdown_signal().await?;
             tracing::info!("shutting down");
             running.stop().await?;
             Ok(0)
@@ -84,8 +88,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => {
             let bytes = std::fs::read(&component)
                 .with_context(|| format!("cannot read {}", component.display()))?;
-            let xml = std::fs::read(&report).with_context(|| format!("cannot read {}", report.display()))?;
-            let document = report::parse(&xml).map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?;
+            let xml = std::fs::read(&report)
+                .with_context(|| format!("cannot read {}", report.display()))?;
+            let document =
+                report::parse(&xml).map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?;
             let runtime = Runtime::new(RuntimeSettings::default())?;
             let revision = runtime
                 .compile(None, bytes)
@@ -97,7 +103,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                         .value("installation/@id")
                         .unwrap_or("test-installation")
                         .to_string(),
-                    client: document.value("installation/client").unwrap_or_default().to_string(),
+                    client: document
+                        .value("installation/client")
+                        .unwrap_or_default()
+                        .to_string(),
                     tags: Vec::new(),
                     timezone: "UTC".into(),
                 },
@@ -110,18 +119,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     .map(|t| parse_time(&t, "--last-report-at"))
                     .transpose()?,
                 report: Some(Arc::new(document)),
-                state: BTreeMap::from([(revision.descriptor.name.clone(), pairs(&state, "--state")?)]),
+                state: BTreeMap::from([(
+                    revision.descriptor.name.clone(),
+                    pairs(&state, "--state")?,
+                )]),
             };
             let input = evaluation.input_for(&revision, &pairs(&config, "--config")?);
             let run = runtime.run(revision.clone(), input).await;
             if json {
-                println!("{}", serde_json::to_string_pretty(&test_json(&revision.descriptor, &run))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&test_json(&revision.descriptor, &run))?
+                );
             } else {
                 print!("{}", test_text(&revision, &run));
             }
             Ok(if run.outcome.is_ok() { 0 } else { 1 })
         }
     }
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await
 }
 
 fn parse_time(text: &str, flag: &str) -> anyhow::Result<i64> {
@@ -179,7 +208,8 @@ fn test_text(revision: &crate::plugins::loader::Revision, run: &PluginRun) -> St
                     let _ = writeln!(out, "      {}", f.details);
                 }
                 if !f.labels.is_empty() {
-                    let labels: Vec<String> = f.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let labels: Vec<String> =
+                        f.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     let _ = writeln!(out, "      labels: {}", labels.join(" "));
                 }
             }

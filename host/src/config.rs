@@ -99,9 +99,9 @@ impl Config {
             .or(file.plugins_dir)
             .unwrap_or_else(|| data_dir.join("plugins"));
         let admin_token = match env("REVEILLE_ADMIN_TOKEN").or(file.admin_token) {
-            Some(secret) if !secret.is_empty() => Some(
-                AdminToken::new(&secret).map_err(|e| anyhow::anyhow!("admin token: {e}"))?,
-            ),
+            Some(secret) if !secret.is_empty() => {
+                Some(AdminToken::new(&secret).map_err(|e| anyhow::anyhow!("admin token: {e}"))?)
+            }
             _ => None,
         };
         let runtime = runtime_settings(file.runtime, file.plugins, &data_dir)?;
@@ -149,9 +149,9 @@ fn runtime_settings(
                 .map(|(key, value)| {
                     let text = match value {
                         toml::Value::String(s) => s,
-                        toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
-                            value.to_string()
-                        }
+                        toml::Value::Integer(_)
+                        | toml::Value::Float(_)
+                        | toml::Value::Boolean(_) => value.to_string(),
                         _ => bail!("plugins.{name}.{key}: use a string, number or boolean"),
                     };
                     Ok((key, text))
@@ -171,7 +171,12 @@ fn runtime_settings(
 }
 
 fn limits_for(base: Limits, file: &LimitsFile, section: &str) -> anyhow::Result<Limits> {
-    limits(base, file.deadline.as_deref(), file.memory_limit_mb, section)
+    limits(
+        base,
+        file.deadline.as_deref(),
+        file.memory_limit_mb,
+        section,
+    )
 }
 
 fn limits(
@@ -201,22 +206,13 @@ mod tests {
     use std::time::Duration;
 
     fn load(toml: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let dir = std::env::temp_dir().join(format!("reveille-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{:x}.toml", sha2_of(toml)));
-        std::fs::write(&path, toml).unwrap();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), toml).unwrap();
         let env: HashMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::load_with(Some(&path), |k| env.get(k).cloned())
-    }
-
-    fn sha2_of(s: &str) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        s.hash(&mut h);
-        h.finish()
+        Config::load_with(Some(file.path()), |k| env.get(k).cloned())
     }
 
     #[test]
@@ -224,7 +220,10 @@ mod tests {
         let config = Config::load_with(None, |_| None).unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert!(config.admin_token.is_none());
-        assert_eq!(config.plugins_dir, Path::new(DEFAULT_DATA_DIR).join("plugins"));
+        assert_eq!(
+            config.plugins_dir,
+            Path::new(DEFAULT_DATA_DIR).join("plugins")
+        );
         assert_eq!(config.runtime.limits, Limits::default());
     }
 
@@ -257,7 +256,10 @@ mod tests {
         .unwrap();
         assert_eq!(config.runtime.limits.deadline, Duration::from_millis(250));
         let slow = config.runtime.limits_for("slow");
-        assert_eq!((slow.deadline, slow.memory), (Duration::from_secs(2), 16 << 20));
+        assert_eq!(
+            (slow.deadline, slow.memory),
+            (Duration::from_secs(2), 16 << 20)
+        );
         let stale = &config.runtime.plugin_config["stale-updates"];
         assert_eq!(stale["threshold"], "3d");
         assert_eq!(stale["window"], "30");

@@ -34,9 +34,13 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     if config.builtin_plugins {
         builtin::load_all(&runtime, &[]).await;
     }
-    let plugin_dir = PluginDir::new(config.plugins_dir.clone(), runtime.clone()).with_context(|| {
-        format!("cannot create plugins directory {}", config.plugins_dir.display())
-    })?;
+    let plugin_dir =
+        PluginDir::new(config.plugins_dir.clone(), runtime.clone()).with_context(|| {
+            format!(
+                "cannot create plugins directory {}",
+                config.plugins_dir.display()
+            )
+        })?;
     plugin_dir.reconcile().await;
     let watch = tokio::spawn({
         let plugin_dir = plugin_dir.clone();

@@ -45,10 +45,7 @@ pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
             .parse()
             .map_err(|_| error("number too large"))?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .bytes()
-            .take_while(|b| b.is_ascii_alphabetic())
-            .count();
+        let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let millis_per_unit: u64 = match unit {

@@ -15,7 +15,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
 /// Bytes of a fixture plugin from `tests/plugins`.
 pub fn fixture_plugin(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("REVEILLE_TEST_PLUGINS_DIR")).join(format!("{}.wasm", name.replace('-', "_")));
+    let path = Path::new(env!("REVEILLE_TEST_PLUGINS_DIR"))
+        .join(format!("{}.wasm", name.replace('-', "_")));
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture plugin {}: {e}", path.display()))
 }
 
@@ -31,7 +32,9 @@ pub fn builtin_plugin(name: &str) -> Vec<u8> {
 
 /// A report from `tests/fixtures/reports`.
 pub fn report(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/reports")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("report {}: {e}", path.display()))
 }
 
@@ -115,7 +118,9 @@ impl Service {
             _ => None,
         })
         .expect("test config");
-        let running = server::start(config, Arc::new(SystemClock)).await.expect("service starts");
+        let running = server::start(config, Arc::new(SystemClock))
+            .await
+            .expect("service starts");
         let base = format!("http://{}", running.addr);
         Service {
             running: Some(running),
@@ -156,23 +161,32 @@ impl Service {
     }
 
     pub async fn put_plugin(&self, name: &str, bytes: Vec<u8>) -> Response {
-        self.admin(self.client.put(self.url(&format!("/api/v1/plugins/{name}"))))
-            .header("content-type", "application/wasm")
-            .body(bytes)
-            .send()
-            .await
-            .expect("PUT plugin")
+        self.admin(
+            self.client
+                .put(self.url(&format!("/api/v1/plugins/{name}"))),
+        )
+        .header("content-type", "application/wasm")
+        .body(bytes)
+        .send()
+        .await
+        .expect("PUT plugin")
     }
 
     pub async fn delete_plugin(&self, name: &str) -> Response {
-        self.admin(self.client.delete(self.url(&format!("/api/v1/plugins/{name}"))))
-            .send()
-            .await
-            .expect("DELETE plugin")
+        self.admin(
+            self.client
+                .delete(self.url(&format!("/api/v1/plugins/{name}"))),
+        )
+        .send()
+        .await
+        .expect("DELETE plugin")
     }
 
     pub async fn post_admin(&self, path: &str) -> Response {
-        self.admin(self.client.post(self.url(path))).send().await.expect("POST")
+        self.admin(self.client.post(self.url(path)))
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// `GET /api/v1/plugins` as a list of plugin objects.

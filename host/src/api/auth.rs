@@ -55,7 +55,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Middleware for every admin route.
-pub async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_admin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(token) = &state.admin_token else {
         return ApiError::new(
             StatusCode::FORBIDDEN,
@@ -76,9 +80,10 @@ pub async fn require_admin(State(state): State<AppState>, request: Request, next
 
 fn unauthorized(message: &str) -> Response {
     let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static header"));
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        "Bearer".parse().expect("static header"),
+    );
     response
 }
 

@@ -29,7 +29,10 @@ impl ApiError {
 
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error: {error}"))
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error: {error}"),
+        )
     }
 }
 

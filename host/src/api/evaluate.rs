@@ -72,8 +72,8 @@ pub async fn dry_run(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let trigger: Trigger = params.trigger.parse().map_err(ApiError::bad_request)?;
-    let document = report::parse(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid report: {e}")))?;
+    let document =
+        report::parse(&body).map_err(|e| ApiError::bad_request(format!("invalid report: {e}")))?;
     let installation = InstallationInfo {
         id: params
             .installation

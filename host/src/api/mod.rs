@@ -39,7 +39,10 @@ pub fn router(state: AppState, max_upload: usize) -> Router {
         .route("/plugins/{name}/enable", post(plugins::enable))
         .route("/evaluate", post(evaluate::dry_run))
         .layer(DefaultBodyLimit::max(max_upload))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_admin));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
     Router::new()
         .route("/healthz", get(health::healthz))
         .nest("/api/v1", admin)

@@ -16,7 +16,10 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "plugins": state.runtime.registry().list() }))
 }
 
-pub async fn get(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let status = state
         .runtime
         .registry()
@@ -48,7 +51,11 @@ pub async fn put(
             let status = registry
                 .status(&name)
                 .ok_or_else(|| ApiError::internal("the plugin vanished right after loading"))?;
-            let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+            let code = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             Ok((
                 code,
                 Json(json!({
@@ -78,7 +85,9 @@ pub async fn delete(
     match state.plugin_dir.remove(&name).await {
         Ok(true) => Ok(Json(json!({ "unloaded": name }))),
         Ok(false) => Err(ApiError::not_found(format!("no plugin named `{name}`"))),
-        Err(error) => Err(ApiError::internal(format!("cannot delete the plugin file: {error}"))),
+        Err(error) => Err(ApiError::internal(format!(
+            "cannot delete the plugin file: {error}"
+        ))),
     }
 }
 
@@ -89,7 +98,9 @@ pub async fn enable(
 ) -> Result<Json<Value>, ApiError> {
     let registry = state.runtime.registry();
     if !registry.enable(&name) {
-        return Err(ApiError::not_found(format!("no loaded plugin named `{name}`")));
+        return Err(ApiError::not_found(format!(
+            "no loaded plugin named `{name}`"
+        )));
     }
     let status = registry
         .status(&name)

@@ -114,10 +114,10 @@ impl CompileCache {
 }
 
 fn load_or_create_key(path: &Path) -> io::Result<[u8; 32]> {
-    if let Ok(existing) = fs::read(path) {
-        if let Ok(key) = <[u8; 32]>::try_from(existing.as_slice()) {
-            return Ok(key);
-        }
+    if let Ok(existing) = fs::read(path)
+        && let Ok(key) = <[u8; 32]>::try_from(existing.as_slice())
+    {
+        return Ok(key);
     }
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| io::Error::other(e.to_string()))?;

@@ -34,7 +34,10 @@ pub enum InstallError {
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error("cannot store the plugin in {path}: {error}")]
-    Store { path: PathBuf, error: std::io::Error },
+    Store {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// The plugin name a file in the plugins directory stands for, if it is a plugin file.
@@ -74,7 +77,11 @@ impl PluginDir {
             error,
         };
         std::fs::write(&staged, &bytes).map_err(store_error)?;
-        match self.runtime.load(name, bytes, Source::File(path.clone())).await {
+        match self
+            .runtime
+            .load(name, bytes, Source::File(path.clone()))
+            .await
+        {
             Ok(revision) => {
                 std::fs::rename(&staged, &path).map_err(store_error)?;
                 Ok(revision)
@@ -149,7 +156,8 @@ impl PluginDir {
             }
         }
         for (name, path) in registry.file_backed() {
-            if path.parent() == Some(self.dir.as_path()) && !present.iter().any(|(n, _)| *n == name) {
+            if path.parent() == Some(self.dir.as_path()) && !present.iter().any(|(n, _)| *n == name)
+            {
                 self.runtime.unload(&name);
             }
         }

@@ -88,8 +88,9 @@ pub fn load(
     let started = Instant::now();
     let (component, cache_outcome) = match cache {
         Some(cache) => cache.load_or_compile(engine, &sha256, bytes),
-        None => wasmtime::component::Component::new(engine, bytes)
-            .map(|c| (c, CacheOutcome::Compiled)),
+        None => {
+            wasmtime::component::Component::new(engine, bytes).map(|c| (c, CacheOutcome::Compiled))
+        }
     }
     .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
     let compile_time = started.elapsed();

@@ -9,13 +9,13 @@
 pub mod builtin;
 pub mod cache;
 pub mod contract;
+pub mod directory;
 pub mod engine;
 pub mod executor;
 pub mod loader;
 pub mod registry;
 pub mod runtime;
 pub mod sandbox;
-pub mod directory;
 pub mod world;
 
 pub use contract::{Descriptor, EvalOutput, Finding, InstallationInfo, Severity, Trigger};

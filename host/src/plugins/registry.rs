@@ -211,9 +211,7 @@ impl Registry {
     /// The sha256 last attempted for `name` and where it came from.
     pub fn attempted(&self, name: &str) -> Option<(String, Source)> {
         let slots = self.slots.read().expect("registry lock");
-        slots
-            .get(name)
-            .map(|s| s.attempted.clone())
+        slots.get(name).map(|s| s.attempted.clone())
     }
 
     /// Names whose bytes came from files.
@@ -235,7 +233,10 @@ impl Registry {
 
     pub fn list(&self) -> Vec<PluginStatus> {
         let slots = self.slots.read().expect("registry lock");
-        slots.iter().map(|(name, slot)| status(name, slot)).collect()
+        slots
+            .iter()
+            .map(|(name, slot)| status(name, slot))
+            .collect()
     }
 }
 

@@ -80,7 +80,11 @@ pub struct Evaluation {
 
 impl Evaluation {
     /// The input `revision` gets, with its settings resolved from `overrides`.
-    pub fn input_for(&self, revision: &Revision, overrides: &BTreeMap<String, String>) -> EvalInput {
+    pub fn input_for(
+        &self,
+        revision: &Revision,
+        overrides: &BTreeMap<String, String>,
+    ) -> EvalInput {
         let name = &revision.descriptor.name;
         EvalInput {
             installation: self.installation.clone(),
@@ -172,7 +176,11 @@ impl Runtime {
             .map(Arc::new)
         })
         .await
-        .unwrap_or_else(|e| Err(LoadError::Compile(format!("the compiler thread failed: {e}"))))
+        .unwrap_or_else(|e| {
+            Err(LoadError::Compile(format!(
+                "the compiler thread failed: {e}"
+            )))
+        })
     }
 
     /// Compiles `bytes` as plugin `name` and, if every step passes, makes it the serving
@@ -185,7 +193,10 @@ impl Runtime {
     ) -> Result<Arc<Revision>, LoadError> {
         let span = tracing::info_span!("plugin.load", plugin = name, bytes = bytes.len());
         let sha256 = sha256_hex(&bytes);
-        let result = self.compile(Some(name), bytes).instrument(span.clone()).await;
+        let result = self
+            .compile(Some(name), bytes)
+            .instrument(span.clone())
+            .await;
         let _entered = span.enter();
         match result {
             Ok(revision) => {
@@ -293,7 +304,12 @@ impl Runtime {
         }
     }
 
-    fn note_outcome(&self, revision: &Revision, health: &Health, outcome: &Result<EvalOutput, Failure>) {
+    fn note_outcome(
+        &self,
+        revision: &Revision,
+        health: &Health,
+        outcome: &Result<EvalOutput, Failure>,
+    ) {
         let disabled = health.record(outcome.as_ref().map(|_| ()), self.settings.disable_after);
         if let Err(failure) = outcome {
             tracing::warn!(kind = %failure.kind, error = %failure.message, "plugin call failed");

@@ -91,7 +91,8 @@ impl<'d> ElementView<'d> {
 impl Document {
     /// The root element (`report`).
     pub fn root(&self) -> ElementView<'_> {
-        self.element(0).expect("a parsed document has a root element")
+        self.element(0)
+            .expect("a parsed document has a root element")
     }
 
     pub fn element(&self, id: NodeId) -> Option<ElementView<'_>> {

@@ -101,7 +101,9 @@ pub fn parse(bytes: &[u8]) -> Result<Document, ParseError> {
         return Err(ParseError {
             message: format!(
                 "unexpected end of document: `<{}>` is not closed",
-                builder.doc.str(builder.doc.nodes[builder.stack[0].id as usize].name)
+                builder
+                    .doc
+                    .str(builder.doc.nodes[builder.stack[0].id as usize].name)
             ),
             position: Some(line_column(bytes, bytes.len() as u64)),
         });

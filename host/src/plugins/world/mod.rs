@@ -23,8 +23,14 @@ pub enum ApiVersion {
 
 impl ApiVersion {
     /// Every world this host links, newest last.
-    pub const SUPPORTED: [(ApiVersion, SemVer); 1] =
-        [(ApiVersion::V1, SemVer { major: 1, minor: 0, patch: 0 })];
+    pub const SUPPORTED: [(ApiVersion, SemVer); 1] = [(
+        ApiVersion::V1,
+        SemVer {
+            major: 1,
+            minor: 0,
+            patch: 0,
+        },
+    )];
 
     /// The host world that runs a plugin stamped `stamp`: same major version, and a minor
     /// version no newer than the host's (a newer minor may import functions we lack).
@@ -197,24 +203,41 @@ mod tests {
         for stamp in ["2.0.0", "1.1.0", "0.9.0"] {
             let bytes = component_with_sections(&[(STAMP_SECTION, stamp.as_bytes())]);
             let err = inspect(&bytes).unwrap_err();
-            assert!(matches!(err, InspectError::Incompatible { .. }), "{stamp}: {err}");
+            assert!(
+                matches!(err, InspectError::Incompatible { .. }),
+                "{stamp}: {err}"
+            );
             assert!(err.to_string().contains(stamp), "{err}");
         }
     }
 
     #[test]
     fn refuses_missing_bad_and_conflicting_stamps() {
-        assert_eq!(inspect(&component_with_sections(&[])), Err(InspectError::MissingStamp));
+        assert_eq!(
+            inspect(&component_with_sections(&[])),
+            Err(InspectError::MissingStamp)
+        );
         let bad = component_with_sections(&[(STAMP_SECTION, b"one")]);
         assert!(matches!(inspect(&bad), Err(InspectError::BadStamp(_))));
         let two = component_with_sections(&[(STAMP_SECTION, b"1.0.0"), (STAMP_SECTION, b"2.0.0")]);
-        assert!(matches!(inspect(&two), Err(InspectError::ConflictingStamps(_))));
+        assert!(matches!(
+            inspect(&two),
+            Err(InspectError::ConflictingStamps(_))
+        ));
     }
 
     #[test]
     fn refuses_core_modules_and_garbage() {
         let core = b"\0asm\x01\x00\x00\x00";
-        assert!(inspect(core).unwrap_err().to_string().contains("core WebAssembly module"));
-        assert!(matches!(inspect(b"hello"), Err(InspectError::NotAComponent(_))));
+        assert!(
+            inspect(core)
+                .unwrap_err()
+                .to_string()
+                .contains("core WebAssembly module")
+        );
+        assert!(matches!(
+            inspect(b"hello"),
+            Err(InspectError::NotAComponent(_))
+        ));
     }
 }

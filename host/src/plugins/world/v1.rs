@@ -55,7 +55,11 @@ impl HostReport for HostState {
         path: String,
     ) -> wasmtime::Result<Vec<wit_doc::Element>> {
         let doc = &self.table.get(&report)?.0;
-        Ok(doc.select_from(node, &path).into_iter().map(element).collect())
+        Ok(doc
+            .select_from(node, &path)
+            .into_iter()
+            .map(element)
+            .collect())
     }
 
     fn value(

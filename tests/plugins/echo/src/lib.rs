@@ -20,13 +20,20 @@ impl Check for Echo {
         if let Some(message) = input.config("fail").filter(|m| !m.is_empty()) {
             return Err(message.to_string());
         }
-        let seen: u64 = input.state("seen").and_then(|s| s.parse().ok()).unwrap_or(0) + 1;
+        let seen: u64 = input
+            .state("seen")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+            + 1;
         let ctx = input.context();
         let mut finding = Finding::new("echo", Severity::Info, format!("evaluation {seen}"))
             .label("trigger", format!("{:?}", ctx.trigger))
             .label("installation", &ctx.installation.id)
             .label("now", ctx.now.as_millis().to_string())
-            .label("window-ms", input.config_duration("window")?.as_millis().to_string());
+            .label(
+                "window-ms",
+                input.config_duration("window")?.as_millis().to_string(),
+            );
         if let Some(report) = input.report() {
             let path = input.config("path").unwrap_or_default();
             let newest = report
@@ -41,7 +48,10 @@ impl Check for Echo {
                 .unwrap_or_default();
             finding = finding
                 .label("value", report.value(path).unwrap_or_default())
-                .label("client", report.value("installation/client").unwrap_or_default())
+                .label(
+                    "client",
+                    report.value("installation/client").unwrap_or_default(),
+                )
                 .label("agent", report.agent().unwrap_or_default())
                 .label(
                     "shell-version",
@@ -59,8 +69,19 @@ impl Check for Echo {
                         .unwrap_or_else(|| "none".into()),
                 )
                 .label("bases", report.count("bases/base").to_string())
-                .label("failed-bases", report.bases().iter().filter(|b| b.failed).count().to_string())
-                .label("newest-operup", newest.map(|t| t.to_string()).unwrap_or_default())
+                .label(
+                    "failed-bases",
+                    report
+                        .bases()
+                        .iter()
+                        .filter(|b| b.failed)
+                        .count()
+                        .to_string(),
+                )
+                .label(
+                    "newest-operup",
+                    newest.map(|t| t.to_string()).unwrap_or_default(),
+                )
                 .label(
                     "refused",
                     report

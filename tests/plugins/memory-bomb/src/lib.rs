@@ -6,8 +6,12 @@ pub struct MemoryBomb;
 
 impl Check for MemoryBomb {
     fn describe() -> Descriptor {
-        Descriptor::new("memory-bomb", env!("CARGO_PKG_VERSION"), "Allocates without end")
-            .on(Trigger::Report)
+        Descriptor::new(
+            "memory-bomb",
+            env!("CARGO_PKG_VERSION"),
+            "Allocates without end",
+        )
+        .on(Trigger::Report)
     }
 
     fn evaluate(_input: &Input) -> Result<Output, String> {

@@ -6,8 +6,12 @@ pub struct Panics;
 
 impl Check for Panics {
     fn describe() -> Descriptor {
-        Descriptor::new("panics", env!("CARGO_PKG_VERSION"), "Panics on every report")
-            .on(Trigger::Report)
+        Descriptor::new(
+            "panics",
+            env!("CARGO_PKG_VERSION"),
+            "Panics on every report",
+        )
+        .on(Trigger::Report)
     }
 
     fn evaluate(input: &Input) -> Result<Output, String> {

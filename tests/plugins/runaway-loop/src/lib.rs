@@ -6,7 +6,8 @@ pub struct RunawayLoop;
 
 impl Check for RunawayLoop {
     fn describe() -> Descriptor {
-        Descriptor::new("runaway-loop", env!("CARGO_PKG_VERSION"), "Loops forever").on(Trigger::Report)
+        Descriptor::new("runaway-loop", env!("CARGO_PKG_VERSION"), "Loops forever")
+            .on(Trigger::Report)
     }
 
     fn evaluate(_input: &Input) -> Result<Output, String> {
