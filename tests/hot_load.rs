@@ -7,18 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reveille_tests::{
-    ADMIN_TOKEN, Options, Service, fixture_plugin, report, result_for, with_custom_section,
+    ADMIN_TOKEN, Options, Service, bare_component, fixture_plugin, report, result_for,
+    with_custom_section,
 };
 use serde_json::Value;
-
-/// A component holding nothing but custom sections (enough for the pre-compile checks).
-fn bare_component(sections: &[(&str, &[u8])]) -> Vec<u8> {
-    sections
-        .iter()
-        .fold(b"\0asm\x0d\x00\x01\x00".to_vec(), |bytes, (name, data)| {
-            with_custom_section(&bytes, name, data)
-        })
-}
 
 async fn refusal(service: &Service, name: &str, bytes: Vec<u8>) -> (u16, String) {
     let response = service.put_plugin(name, bytes).await;

@@ -62,6 +62,15 @@ pub fn with_custom_section(bytes: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A component holding nothing but custom sections (enough for the pre-compile checks).
+pub fn bare_component(sections: &[(&str, &[u8])]) -> Vec<u8> {
+    sections
+        .iter()
+        .fold(b"\0asm\x0d\x00\x01\x00".to_vec(), |bytes, (name, data)| {
+            with_custom_section(&bytes, name, data)
+        })
+}
+
 /// How to start a test service.
 pub struct Options {
     pub builtin_plugins: bool,

@@ -1,0 +1,71 @@
+//! What the host learns from a component's bytes before compiling it: the API version the
+//! SDK stamped, and whether it imports anything beyond WASI and `reveille:check`.
+
+use reveille::plugins::world::{ApiVersion, InspectError, STAMP_SECTION, inspect};
+use reveille_tests::{bare_component, fixture_plugin, with_custom_section};
+
+fn component_importing(interface: &str) -> Vec<u8> {
+    let text = format!("(component (import \"{interface}\" (instance)))");
+    let bytes = wat::parse_str(&text).expect("valid component text");
+    with_custom_section(&bytes, STAMP_SECTION, b"1.0.0")
+}
+
+#[test]
+fn reads_the_stamp_the_sdk_writes() {
+    let inspection = inspect(&fixture_plugin("echo")).unwrap();
+    assert_eq!(inspection.api, ApiVersion::V1);
+    assert_eq!(inspection.stamp.to_string(), "1.0.0");
+}
+
+#[test]
+fn refuses_other_majors_and_newer_minors() {
+    for stamp in ["2.0.0", "1.1.0", "0.9.0"] {
+        let err = inspect(&bare_component(&[(STAMP_SECTION, stamp.as_bytes())])).unwrap_err();
+        assert!(
+            matches!(err, InspectError::Incompatible { .. }),
+            "{stamp}: {err}"
+        );
+        assert!(err.to_string().contains(stamp), "{err}");
+    }
+    assert!(inspect(&bare_component(&[(STAMP_SECTION, b"1.0.7")])).is_ok());
+}
+
+#[test]
+fn refuses_missing_bad_and_conflicting_stamps() {
+    assert_eq!(
+        inspect(&bare_component(&[])),
+        Err(InspectError::MissingStamp)
+    );
+    let bad = bare_component(&[(STAMP_SECTION, b"one")]);
+    assert!(matches!(inspect(&bad), Err(InspectError::BadStamp(_))));
+    let restamped = with_custom_section(&fixture_plugin("echo"), STAMP_SECTION, b"2.0.0");
+    assert!(matches!(
+        inspect(&restamped),
+        Err(InspectError::ConflictingStamps(_))
+    ));
+}
+
+#[test]
+fn refuses_imports_the_host_does_not_provide() {
+    let err = inspect(&component_importing("acme:net/http@1.0.0")).unwrap_err();
+    assert_eq!(
+        err,
+        InspectError::ForbiddenImport("acme:net/http@1.0.0".into())
+    );
+    assert!(err.to_string().contains("acme:net/http"));
+    assert!(inspect(&component_importing("wasi:cli/environment@0.2.0")).is_ok());
+    assert!(inspect(&component_importing("reveille:check/document@1.0.0")).is_ok());
+}
+
+#[test]
+fn refuses_core_modules_and_garbage() {
+    let core = inspect(b"\0asm\x01\x00\x00\x00").unwrap_err();
+    assert!(
+        core.to_string().contains("core WebAssembly module"),
+        "{core}"
+    );
+    assert!(matches!(
+        inspect(b"hello"),
+        Err(InspectError::NotAComponent(_))
+    ));
+}
