@@ -3,7 +3,7 @@
 //! A check is a WebAssembly component that the Reveille host loads at run time. With this
 //! crate a check is one trait implementation and one macro call:
 //!
-//! ```ignore
+//! ```no_run
 //! use reveille_sdk::{Check, Descriptor, Finding, Input, Output, Severity, Trigger};
 //!
 //! struct DiskSpace;
