@@ -37,6 +37,7 @@
 extern crate self as reveille_sdk;
 
 mod check;
+mod conclusion;
 mod duration;
 mod report;
 mod time;
@@ -46,6 +47,7 @@ pub use check::{
     Check, ConfigKey, Context, Descriptor, Finding, Input, Installation, Output, Severity,
     StateChange, Trigger,
 };
+pub use conclusion::remembered;
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use report::{
     Base, Element, Network, Protection, ProtectionState, Report, Service, ServiceState, Users,

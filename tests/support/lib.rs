@@ -1,6 +1,10 @@
 //! Test support: start the real service on loopback with a throwaway data directory,
 //! talk to it over HTTP, and find the fixture components and reports.
 
+mod harness;
+
+pub use harness::{Harness, Held, at, report_xml};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -3,7 +3,8 @@
 //! Without the dongle there is no license, the content sets are not assembled and users
 //! see no documents, so this is critical. It fires when the report carries no
 //! `protection` record at all (exactly what the product's own alert checks) or when the
-//! record's state is anything but `present`.
+//! record's state is anything but `present`. A status agent's report may leave the section
+//! out; then the last conclusion stands.
 
 use reveille_sdk::{Check, Descriptor, Finding, Input, Output, ProtectionState, Severity, Trigger};
 
@@ -24,9 +25,12 @@ impl Check for DongleLost {
 
     fn evaluate(input: &Input) -> Result<Output, String> {
         let Some(report) = input.report() else {
-            return Ok(Output::new());
+            return Ok(Output::new().carry_forward(input));
         };
         let finding = match report.protection() {
+            None if report.agent().as_deref() == Some("status-agent") => {
+                return Ok(Output::new().carry_forward(input));
+            }
             None => Some(
                 Finding::new(KEY, Severity::Critical, "License dongle not reported")
                     .details(
@@ -66,7 +70,7 @@ impl Check for DongleLost {
                 Some(finding)
             }
         };
-        Ok(finding.into_iter().fold(Output::new(), Output::finding))
+        Ok(Output::new().conclude(input, finding.into_iter().collect()))
     }
 }
 
