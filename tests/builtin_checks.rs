@@ -341,7 +341,8 @@ async fn a_limit_exhausted_three_times_in_a_month_is_an_upsell_signal() {
     h.report(&time, &xml).await;
     assert!(h.keys().contains("limit-exhaustion/upsell:info"));
     let time = "2023-04-05T11:00:00+03:00";
-    h.report(time, &full(time, "2023-04-05T06:00:00+03:00", &[])).await;
+    h.report(time, &full(time, "2023-04-05T06:00:00+03:00", &[]))
+        .await;
     assert!(h.keys().is_empty(), "{:?}", h.keys());
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reveille_tests::{
-    ADMIN_TOKEN, Options, Service, bare_component, fixture_plugin, report, result_for,
+    ADMIN_TOKEN, Options, Service, bare_component, fixture_plugin, last_error, report, result_for,
     with_custom_section,
 };
 use serde_json::Value;
@@ -44,12 +44,7 @@ async fn an_incompatible_api_version_is_refused_and_the_previous_revision_keeps_
     let listed = service.plugin("echo").await.unwrap();
     assert_eq!(listed["sha256"], serving);
     assert_eq!(listed["state"], "active");
-    assert!(
-        listed["last_error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("2.0.0")
-    );
+    assert!(last_error(&listed).contains("2.0.0"));
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
     assert_eq!(result_for(&results, "echo")["ok"], true);
 }
@@ -192,15 +187,10 @@ async fn dropping_a_file_loads_it_and_removing_it_unloads_it() {
     .await;
     let file = service.plugins_dir().join("echo.wasm");
     std::fs::write(&file, fixture_plugin("echo")).unwrap();
-    let loaded = service
-        .eventually(Duration::from_secs(10), || async {
-            service
-                .plugin("echo")
-                .await
-                .is_some_and(|p| p["state"] == "active")
-        })
-        .await;
-    assert!(loaded, "a dropped file was not loaded");
+    assert!(
+        service.wait_for_plugin("echo", Some("active")).await,
+        "a dropped file was not loaded"
+    );
     let listed = service.plugin("echo").await.unwrap();
     assert_eq!(listed["source"]["kind"], "file");
 
@@ -209,30 +199,18 @@ async fn dropping_a_file_loads_it_and_removing_it_unloads_it() {
         b"not a component",
     )
     .unwrap();
-    let failed = service
-        .eventually(Duration::from_secs(10), || async {
-            service
-                .plugin("broken")
-                .await
-                .is_some_and(|p| p["state"] == "failed")
-        })
-        .await;
-    assert!(failed, "a broken file is not listed as failed");
-    let broken = service.plugin("broken").await.unwrap();
     assert!(
-        broken["last_error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not a WebAssembly component")
+        service.wait_for_plugin("broken", Some("failed")).await,
+        "a broken file is not listed as failed"
     );
+    let broken = service.plugin("broken").await.unwrap();
+    assert!(last_error(&broken).contains("not a WebAssembly component"));
 
     std::fs::remove_file(&file).unwrap();
-    let unloaded = service
-        .eventually(Duration::from_secs(10), || async {
-            service.plugin("echo").await.is_none()
-        })
-        .await;
-    assert!(unloaded, "removing the file did not unload the plugin");
+    assert!(
+        service.wait_for_plugin("echo", None).await,
+        "removing the file did not unload the plugin"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reveille_tests::{Options, Service, fixture_plugin, label, report, result_for};
+use reveille_tests::{Options, Service, fixture_plugin, label, last_error, report, result_for};
 use serde_json::Value;
 
 async fn service_with(plugin: &str) -> Service {
@@ -118,12 +118,7 @@ async fn consecutive_failures_disable_a_plugin_until_it_is_enabled() {
     assert_eq!(listed["state"], "disabled", "{listed:#}");
     assert_eq!(listed["failures"], 3);
     assert_eq!(listed["evaluations"], 3);
-    assert!(
-        listed["last_error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("deliberate panic")
-    );
+    assert!(last_error(&listed).contains("deliberate panic"));
 
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
     assert!(

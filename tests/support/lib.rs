@@ -233,6 +233,19 @@ impl Service {
         body["results"].as_array().cloned().expect("results")
     }
 
+    /// Waits (up to 10 s) until plugin `name` is listed in `state`, or for `None`, is not
+    /// listed at all.
+    pub async fn wait_for_plugin(&self, name: &str, state: Option<&str>) -> bool {
+        self.eventually(Duration::from_secs(10), || async {
+            let listed = self.plugin(name).await;
+            match state {
+                Some(state) => listed.is_some_and(|p| p["state"] == state),
+                None => listed.is_none(),
+            }
+        })
+        .await
+    }
+
     /// Polls `check` until it holds or `timeout` passes.
     pub async fn eventually<F, Fut>(&self, timeout: Duration, mut check: F) -> bool
     where
@@ -256,6 +269,11 @@ pub fn result_for<'a>(results: &'a [Value], plugin: &str) -> &'a Value {
         .iter()
         .find(|r| r["plugin"] == plugin)
         .unwrap_or_else(|| panic!("no result for {plugin} in {results:#?}"))
+}
+
+/// A listed plugin's last error message, empty when it has none.
+pub fn last_error(plugin: &Value) -> &str {
+    plugin["last_error"]["message"].as_str().unwrap_or_default()
 }
 
 /// The label `name` of the first finding in a result.
