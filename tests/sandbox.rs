@@ -7,7 +7,11 @@ use reveille_tests::{Options, Service, fixture_plugin, label, last_error, report
 use serde_json::Value;
 
 async fn service_with(plugin: &str) -> Service {
-    let service = Service::start(Options::default()).await;
+    let service = Service::start(Options {
+        config: "[runtime.limits.runaway-loop]\ndeadline = \"100ms\"\n".into(),
+        ..Options::default()
+    })
+    .await;
     let response = service.put_plugin(plugin, fixture_plugin(plugin)).await;
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
     service
@@ -38,7 +42,7 @@ async fn a_runaway_loop_is_stopped_near_its_deadline() {
             .as_u64()
             .unwrap(),
     );
-    // Default deadline 100 ms; one epoch tick of slack, and generous room for a loaded CI.
+    // Its deadline is 100 ms; one epoch tick of slack, and generous room for a loaded CI.
     assert!(
         elapsed >= Duration::from_millis(100),
         "stopped early: {elapsed:?}"

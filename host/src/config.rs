@@ -28,6 +28,10 @@ pub struct Config {
     pub builtin_plugins: bool,
     /// Largest plugin upload accepted.
     pub max_plugin_bytes: usize,
+    /// Largest report accepted from an agent.
+    pub max_report_bytes: usize,
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
     pub runtime: RuntimeSettings,
 }
 
@@ -40,6 +44,8 @@ struct File {
     plugins_dir: Option<PathBuf>,
     builtin_plugins: Option<bool>,
     max_plugin_mb: Option<usize>,
+    max_report_mb: Option<usize>,
+    database_url: Option<String>,
     #[serde(default)]
     runtime: RuntimeFile,
     #[serde(default)]
@@ -104,6 +110,14 @@ impl Config {
             }
             _ => None,
         };
+        let database_url = env("REVEILLE_DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| {
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("reveille.db").display()
+                )
+            });
         let runtime = runtime_settings(file.runtime, file.plugins, &data_dir)?;
         Ok(Config {
             listen,
@@ -112,6 +126,8 @@ impl Config {
             plugins_dir,
             builtin_plugins: file.builtin_plugins.unwrap_or(true),
             max_plugin_bytes: file.max_plugin_mb.unwrap_or(32) << 20,
+            max_report_bytes: file.max_report_mb.unwrap_or(64) << 20,
+            database_url,
             runtime,
         })
     }

@@ -11,15 +11,19 @@ use tokio::task::JoinHandle;
 use crate::api::{self, AppState};
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::pipeline::Pipeline;
 use crate::plugins::Runtime;
 use crate::plugins::builtin;
 use crate::plugins::directory::PluginDir;
+use crate::store::Store;
 
 /// A running service.
 pub struct Running {
     pub addr: SocketAddr,
     pub runtime: Arc<Runtime>,
     pub plugin_dir: Arc<PluginDir>,
+    pub store: Store,
+    pub pipeline: Arc<Pipeline>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     watch: JoinHandle<()>,
@@ -50,6 +54,16 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
             }
         }
     });
+    let store = Store::open(&config.database_url)
+        .await
+        .context("cannot open the database")?;
+    let pipeline = Pipeline::start(
+        store.clone(),
+        runtime.clone(),
+        clock.clone(),
+        config.runtime.workers,
+    );
+    pipeline.resume(&store).await?;
     if config.admin_token.is_none() {
         tracing::warn!(
             "no admin token configured: the admin API refuses every request; set REVEILLE_ADMIN_TOKEN"
@@ -60,8 +74,16 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         plugin_dir: plugin_dir.clone(),
         admin_token: config.admin_token.clone(),
         clock,
+        store: store.clone(),
+        pipeline: pipeline.clone(),
     };
-    let app = api::router(state, config.max_plugin_bytes);
+    let app = api::router(
+        state,
+        api::Limits {
+            upload: config.max_plugin_bytes,
+            report: config.max_report_bytes,
+        },
+    );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -79,6 +101,8 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         addr,
         runtime,
         plugin_dir,
+        store,
+        pipeline,
         shutdown,
         server,
         watch,
@@ -91,6 +115,7 @@ impl Running {
         let _ = self.shutdown.send(());
         self.watch.abort();
         self.server.await??;
+        self.store.close().await;
         Ok(())
     }
 }

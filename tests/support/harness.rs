@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use reveille::plugins::builtin;
 use reveille::plugins::{
-    Evaluation, InstallationInfo, PluginRun, PluginState, Runtime, RuntimeSettings, Trigger,
+    Evaluation, InstallationInfo, Limits, PluginRun, PluginState, Runtime, RuntimeSettings, Trigger,
 };
 use reveille::report::{self, Document};
 
@@ -61,6 +62,11 @@ impl Harness {
         }
         let runtime = Runtime::new(RuntimeSettings {
             plugin_config,
+            // The stories are not about time: a loaded machine must not fail them.
+            limits: Limits {
+                deadline: Duration::from_secs(5),
+                ..Limits::default()
+            },
             ..RuntimeSettings::default()
         })
         .expect("runtime");

@@ -1,8 +1,10 @@
 //! Test support: start the real service on loopback with a throwaway data directory,
 //! talk to it over HTTP, and find the fixture components and reports.
 
+mod database;
 mod harness;
 
+pub use database::{TestDatabase, databases};
 pub use harness::{Harness, Held, at, report_xml};
 
 use std::path::{Path, PathBuf};
@@ -76,10 +78,17 @@ pub fn bare_component(sections: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// How to start a test service.
+#[derive(Clone)]
 pub struct Options {
     pub builtin_plugins: bool,
     pub admin_token: Option<&'static str>,
     pub config: String,
+    /// `None`: SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// Every plugin's deadline: generous by default, so a loaded machine cannot turn a
+    /// test that is not about time into a timeout. `config` may set tighter ones per
+    /// plugin under `[runtime.limits.<name>]`.
+    pub deadline: &'static str,
 }
 
 impl Default for Options {
@@ -88,6 +97,8 @@ impl Default for Options {
             builtin_plugins: true,
             admin_token: Some(ADMIN_TOKEN),
             config: String::new(),
+            database_url: None,
+            deadline: "5s",
         }
     }
 }
@@ -118,16 +129,19 @@ impl Service {
         std::fs::write(
             &config_path,
             format!(
-                "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nbuiltin_plugins = {}\n{}",
+                "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nbuiltin_plugins = {}\n{}\n[runtime]\ndeadline = {:?}\n",
                 data_dir.display().to_string(),
                 options.builtin_plugins,
-                options.config
+                options.config,
+                options.deadline,
             ),
         )
         .unwrap();
         let token = options.admin_token;
+        let database_url = options.database_url.clone();
         let config = Config::load_with(Some(&config_path), |key| match key {
             "REVEILLE_ADMIN_TOKEN" => token.map(str::to_string),
+            "REVEILLE_DATABASE_URL" => database_url.clone(),
             _ => None,
         })
         .expect("test config");
@@ -231,6 +245,92 @@ impl Service {
         assert_eq!(response.status(), StatusCode::OK, "evaluate failed");
         let body: Value = response.json().await.expect("evaluate JSON");
         body["results"].as_array().cloned().expect("results")
+    }
+
+    /// `POST /api/v1/installations`; returns the status and the JSON body.
+    pub async fn create_installation(&self, body: Value) -> (u16, Value) {
+        let response = self
+            .admin(self.client.post(self.url("/api/v1/installations")))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST installation");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Registers `id` with sensible fields; returns its ingest token.
+    pub async fn installation(&self, id: &str) -> String {
+        let (status, body) = self
+            .create_installation(serde_json::json!({
+                "id": id,
+                "client": "ООО «Вектор»",
+                "manager": "Ivanov",
+                "timezone": "Europe/Moscow",
+                "telegram_chat_id": -1001234567,
+            }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().expect("a token").to_string()
+    }
+
+    /// An agent's `POST /api/v1/reports`.
+    pub async fn post_report(&self, token: &str, xml: Vec<u8>) -> Response {
+        self.client
+            .post(self.url("/api/v1/reports"))
+            .bearer_auth(token)
+            .header("content-type", "application/xml")
+            .body(xml)
+            .send()
+            .await
+            .expect("POST report")
+    }
+
+    /// The findings that hold for `installation`, once every accepted report is evaluated.
+    pub async fn findings(&self, installation: &str) -> Vec<Value> {
+        self.settle().await;
+        let body: Value = self
+            .admin(
+                self.client
+                    .get(self.url(&format!("/api/v1/installations/{installation}/findings"))),
+            )
+            .send()
+            .await
+            .expect("GET findings")
+            .json()
+            .await
+            .expect("findings JSON");
+        body["findings"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until the evaluation pipeline is idle.
+    pub async fn settle(&self) {
+        let pipeline = &self.running.as_ref().expect("running").pipeline;
+        let idle = self
+            .eventually(Duration::from_secs(30), || async {
+                pipeline.queue_depth() == 0
+            })
+            .await;
+        assert!(idle, "the pipeline did not finish evaluating");
+    }
+
+    pub fn store(&self) -> &reveille::store::Store {
+        &self.running.as_ref().expect("running").store
+    }
+
+    pub async fn admin_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.admin(self.client.request(method.parse().unwrap(), self.url(path)));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("admin request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// Waits (up to 10 s) until plugin `name` is listed in `state`, or for `None`, is not

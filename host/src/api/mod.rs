@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 mod evaluate;
 mod health;
+mod installations;
 mod plugins;
 
 use std::sync::Arc;
@@ -16,8 +17,11 @@ use axum::middleware;
 use axum::routing::{get, post, put};
 
 use crate::clock::SharedClock;
+use crate::ingest;
+use crate::pipeline::Pipeline;
 use crate::plugins::Runtime;
 use crate::plugins::directory::PluginDir;
+use crate::store::Store;
 use auth::AdminToken;
 
 #[derive(Clone)]
@@ -26,11 +30,37 @@ pub struct AppState {
     pub plugin_dir: Arc<PluginDir>,
     pub admin_token: Option<AdminToken>,
     pub clock: SharedClock,
+    pub store: Store,
+    pub pipeline: Arc<Pipeline>,
 }
 
-/// The whole API. `max_upload` bounds plugin uploads and dry-run reports.
-pub fn router(state: AppState, max_upload: usize) -> Router {
+/// Request body limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Plugin uploads and dry-run reports.
+    pub upload: usize,
+    /// Reports from agents.
+    pub report: usize,
+}
+
+/// The whole API.
+pub fn router(state: AppState, limits: Limits) -> Router {
     let admin = Router::new()
+        .route(
+            "/installations",
+            post(installations::create).get(installations::list),
+        )
+        .route(
+            "/installations/{id}",
+            get(installations::get)
+                .patch(installations::patch)
+                .delete(installations::delete),
+        )
+        .route(
+            "/installations/{id}/token",
+            post(installations::rotate_token),
+        )
+        .route("/installations/{id}/findings", get(installations::findings))
         .route("/plugins", get(plugins::list))
         .route(
             "/plugins/{name}",
@@ -38,13 +68,17 @@ pub fn router(state: AppState, max_upload: usize) -> Router {
         )
         .route("/plugins/{name}/enable", post(plugins::enable))
         .route("/evaluate", post(evaluate::dry_run))
-        .layer(DefaultBodyLimit::max(max_upload))
+        .layer(DefaultBodyLimit::max(limits.upload))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
         ));
+    // Agents authenticate with their installation's token, checked by the handler.
+    let agents = Router::new()
+        .route("/reports", post(ingest::post_report))
+        .layer(DefaultBodyLimit::max(limits.report));
     Router::new()
         .route("/healthz", get(health::healthz))
-        .nest("/api/v1", admin)
+        .nest("/api/v1", agents.merge(admin))
         .with_state(state)
 }

@@ -4,8 +4,10 @@
 //! path queries on it. Parsing happens once per report; the document is then shared
 //! read-only (`Arc`) by every plugin that evaluates it.
 
+mod codec;
 mod document;
 mod parse;
 
+pub use codec::CodecError;
 pub use document::{Document, ElementView, NodeId};
 pub use parse::{ParseError, parse};

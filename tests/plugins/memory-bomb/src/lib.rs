@@ -15,9 +15,13 @@ impl Check for MemoryBomb {
     }
 
     fn evaluate(_input: &Input) -> Result<Output, String> {
+        // Reserve without filling: the memory limit must stop the growth itself, however
+        // slow the machine, before any deadline does.
         let mut hoard: Vec<Vec<u8>> = Vec::new();
         loop {
-            hoard.push(vec![0xA5; 1 << 20]);
+            let mut block = Vec::with_capacity(1 << 20);
+            block.push(0xA5u8);
+            hoard.push(block);
             std::hint::black_box(&hoard);
         }
     }

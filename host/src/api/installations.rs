@@ -1,0 +1,266 @@
+//! `/api/v1/installations`: register, list, change, remove installations, rotate their
+//! ingest tokens, and read what the checks currently find about each.
+
+use std::net::IpAddr;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::ingest::token;
+use crate::store::{Installation, StoreError};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInstallation {
+    id: String,
+    client: String,
+    manager: String,
+    timezone: String,
+    telegram_chat_id: i64,
+    url: Option<String>,
+    ip: Option<String>,
+    parent: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// A partial update; `null` clears an optional field.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstallationPatch {
+    client: Option<String>,
+    manager: Option<String>,
+    timezone: Option<String>,
+    telegram_chat_id: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    ip: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    parent: Option<Option<String>>,
+    tags: Option<Vec<String>>,
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    json.map(|Json(v)| v)
+        .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))
+}
+
+fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!("{field}: {message}"),
+    )
+}
+
+/// Checks every field of an installation about to be stored.
+async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
+    let id_ok = (1..=64).contains(&i.id.len())
+        && i.id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if !id_ok {
+        return Err(invalid("id", "use 1-64 letters, digits, `-`, `_` or `.`"));
+    }
+    for (field, value) in [("client", &i.client), ("manager", &i.manager)] {
+        if value.trim().is_empty() {
+            return Err(invalid(field, "must not be empty"));
+        }
+    }
+    if jiff::tz::TimeZone::get(&i.timezone).is_err() {
+        return Err(invalid(
+            "timezone",
+            format!(
+                "unknown time zone `{}` (use an IANA name such as Europe/Moscow)",
+                i.timezone
+            ),
+        ));
+    }
+    if let Some(url) = &i.url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(invalid(
+            "url",
+            format!("`{url}` is not an http:// or https:// URL"),
+        ));
+    }
+    if let Some(ip) = &i.ip
+        && ip.parse::<IpAddr>().is_err()
+    {
+        return Err(invalid("ip", format!("`{ip}` is not an IP address")));
+    }
+    if let Some(parent) = &i.parent {
+        if *parent == i.id {
+            return Err(invalid(
+                "parent",
+                "an installation cannot sit behind itself",
+            ));
+        }
+        if state
+            .store
+            .installation(parent)
+            .await
+            .map_err(ApiError::internal)?
+            .is_none()
+        {
+            return Err(invalid("parent", format!("no installation `{parent}`")));
+        }
+    }
+    if i.tags.iter().any(|t| t.trim().is_empty()) {
+        return Err(invalid("tags", "a tag must not be empty"));
+    }
+    Ok(())
+}
+
+async fn existing(state: &AppState, id: &str) -> Result<Installation, ApiError> {
+    state
+        .store
+        .installation(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no installation `{id}`")))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    json: Result<Json<NewInstallation>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let new = body(json)?;
+    let now = state.clock.now_ms();
+    let installation = Installation {
+        id: new.id,
+        client: new.client,
+        manager: new.manager,
+        timezone: new.timezone,
+        telegram_chat_id: new.telegram_chat_id,
+        url: new.url,
+        ip: new.ip,
+        parent: new.parent,
+        tags: new.tags,
+        created_at: now,
+        updated_at: now,
+    };
+    validate(&state, &installation).await?;
+    let token = token::generate();
+    match state
+        .store
+        .create_installation(&installation, &token::digest(&token))
+        .await
+    {
+        Ok(()) => Ok((
+            StatusCode::CREATED,
+            Json(json!({ "installation": installation, "token": token })),
+        )),
+        Err(StoreError::Duplicate(id)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("id: installation `{id}` already exists"),
+        )),
+        Err(error) => Err(ApiError::internal(error)),
+    }
+}
+
+pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let installations = state
+        .store
+        .installations()
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "installations": installations })))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({ "installation": existing(&state, &id).await? }),
+    ))
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    json: Result<Json<InstallationPatch>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let patch = body(json)?;
+    let mut installation = existing(&state, &id).await?;
+    let i = &mut installation;
+    i.client = patch.client.unwrap_or(std::mem::take(&mut i.client));
+    i.manager = patch.manager.unwrap_or(std::mem::take(&mut i.manager));
+    i.timezone = patch.timezone.unwrap_or(std::mem::take(&mut i.timezone));
+    i.telegram_chat_id = patch.telegram_chat_id.unwrap_or(i.telegram_chat_id);
+    i.url = patch.url.unwrap_or(i.url.take());
+    i.ip = patch.ip.unwrap_or(i.ip.take());
+    i.parent = patch.parent.unwrap_or(i.parent.take());
+    i.tags = patch.tags.unwrap_or(std::mem::take(&mut i.tags));
+    i.updated_at = state.clock.now_ms();
+    validate(&state, &installation).await?;
+    if !state
+        .store
+        .update_installation(&installation)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::not_found(format!("no installation `{id}`")));
+    }
+    Ok(Json(json!({ "installation": installation })))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !state
+        .store
+        .delete_installation(&id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::not_found(format!("no installation `{id}`")));
+    }
+    Ok(Json(json!({ "deleted": id })))
+}
+
+/// Issues a new ingest token; the old one stops working at once.
+pub async fn rotate_token(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let token = token::generate();
+    let now = state.clock.now_ms();
+    if !state
+        .store
+        .set_token_hash(&id, &token::digest(&token), now)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::not_found(format!("no installation `{id}`")));
+    }
+    Ok(Json(json!({ "installation": id, "token": token })))
+}
+
+pub async fn findings(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    existing(&state, &id).await?;
+    let findings = state
+        .store
+        .findings(&id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "installation": id, "findings": findings })))
+}

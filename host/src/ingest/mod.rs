@@ -1,0 +1,122 @@
+//! `POST /api/v1/reports`: an installation's agent uploads a report.
+//!
+//! The token names the installation; the report is parsed (any declared encoding) and
+//! checked against report format v1, then stored, compressed raw bytes included, and only
+//! after the commit does the agent get 202. Evaluation happens afterwards in the
+//! [`pipeline`](crate::pipeline), never on this request. A rejected report leaves nothing.
+
+pub mod token;
+
+use std::io::Write;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use flate2::Compression;
+use flate2::write::DeflateEncoder;
+use serde_json::{Value, json};
+
+use crate::api::AppState;
+use crate::api::auth::bearer;
+use crate::api::error::ApiError;
+use crate::report::{self, Document};
+use crate::store::NewReport;
+
+/// A report that passed every check, ready to store.
+struct Accepted {
+    document: Document,
+    generated_at: i64,
+    agent: String,
+    raw: Vec<u8>,
+}
+
+pub async fn post_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let token = bearer(&headers).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing `Authorization: Bearer <installation token>` header",
+        )
+    })?;
+    let installation = state
+        .store
+        .installation_by_token(&token::digest(token))
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown installation token"))?;
+    let received_at = state.clock.now_ms();
+    let span = tracing::info_span!("report", installation = %installation.id, bytes = body.len());
+    let id = installation.id.clone();
+    let size = body.len();
+    let accepted = tokio::task::spawn_blocking(move || accept(&id, &body))
+        .await
+        .map_err(ApiError::internal)??;
+    let report_id = state
+        .store
+        .insert_report(&NewReport {
+            installation_id: &installation.id,
+            received_at,
+            generated_at: accepted.generated_at,
+            agent: &accepted.agent,
+            document: &accepted.document,
+            raw: &accepted.raw,
+            raw_size: size,
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    span.in_scope(
+        || tracing::info!(report = report_id, agent = %accepted.agent, "report accepted"),
+    );
+    state.pipeline.submit(report_id, &installation.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "report": report_id,
+            "installation": installation.id,
+            "received_at": jiff::Timestamp::from_millisecond(received_at).ok(),
+        })),
+    ))
+}
+
+/// Parses and checks a report for `installation`. Blocking: a large report takes a while.
+fn accept(installation: &str, body: &[u8]) -> Result<Accepted, ApiError> {
+    let document =
+        report::parse(body).map_err(|e| ApiError::bad_request(format!("invalid report: {e}")))?;
+    if let Some(claimed) = document.value("installation/@id")
+        && claimed != installation
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the report is for installation `{claimed}`, but the token belongs to `{installation}`"
+            ),
+        ));
+    }
+    let generated = document.value("@generated-at").ok_or_else(|| {
+        ApiError::bad_request("invalid report: `<report>` has no `generated-at` attribute")
+    })?;
+    let generated_at = generated
+        .parse::<jiff::Timestamp>()
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "invalid report: generated-at `{generated}` is not an RFC 3339 date-time with an offset (e.g. 2026-11-20T01:07:00+03:00)"
+            ))
+        })?
+        .as_millisecond();
+    let agent = document.value("@agent").unwrap_or("unknown").to_string();
+    let mut encoder = DeflateEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
+    encoder
+        .write_all(body)
+        .and_then(|()| encoder.finish())
+        .map(|raw| Accepted {
+            generated_at,
+            agent,
+            raw,
+            document,
+        })
+        .map_err(ApiError::internal)
+}

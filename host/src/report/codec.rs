@@ -1,0 +1,187 @@
+//! A [`Document`] as bytes, for storage: the arena written out as it is, so loading a stored
+//! report for evaluation is a copy and a bounds check, not a new XML parse.
+
+use super::document::{Attr, Document, NO_NODE, Node, Span};
+
+const MAGIC: &[u8; 4] = b"RVD1";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored document is corrupt: {0}")]
+pub struct CodecError(&'static str);
+
+impl Document {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            16 + self.nodes.len() * 32 + self.attrs.len() * 16 + self.strings.len(),
+        );
+        out.extend_from_slice(MAGIC);
+        for n in [self.nodes.len(), self.attrs.len(), self.strings.len()] {
+            out.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+        for node in &self.nodes {
+            for v in [
+                node.name.start,
+                node.name.len,
+                node.first_child,
+                node.next_sibling,
+                node.attrs.start,
+                node.attrs.end,
+                node.text.start,
+                node.text.len,
+            ] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        for attr in &self.attrs {
+            for v in [
+                attr.name.start,
+                attr.name.len,
+                attr.value.start,
+                attr.value.len,
+            ] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(self.strings.as_bytes());
+        out
+    }
+
+    /// Reads bytes written by [`Document::to_bytes`], checking every index and span.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Document, CodecError> {
+        let mut reader = Reader { bytes, at: 0 };
+        if reader.take(4)? != MAGIC {
+            return Err(CodecError("unknown format"));
+        }
+        let (node_count, attr_count, string_len) = (
+            reader.u32()? as usize,
+            reader.u32()? as usize,
+            reader.u32()? as usize,
+        );
+        let mut nodes = Vec::with_capacity(node_count.min(bytes.len() / 32));
+        for _ in 0..node_count {
+            let mut v = [0u32; 8];
+            for slot in &mut v {
+                *slot = reader.u32()?;
+            }
+            nodes.push(Node {
+                name: Span {
+                    start: v[0],
+                    len: v[1],
+                },
+                first_child: v[2],
+                next_sibling: v[3],
+                attrs: v[4]..v[5],
+                text: Span {
+                    start: v[6],
+                    len: v[7],
+                },
+            });
+        }
+        let mut attrs = Vec::with_capacity(attr_count.min(bytes.len() / 16));
+        for _ in 0..attr_count {
+            let mut v = [0u32; 4];
+            for slot in &mut v {
+                *slot = reader.u32()?;
+            }
+            attrs.push(Attr {
+                name: Span {
+                    start: v[0],
+                    len: v[1],
+                },
+                value: Span {
+                    start: v[2],
+                    len: v[3],
+                },
+            });
+        }
+        let strings = std::str::from_utf8(reader.take(string_len)?)
+            .map_err(|_| CodecError("strings are not UTF-8"))?
+            .to_string();
+        if reader.at != bytes.len() {
+            return Err(CodecError("trailing bytes"));
+        }
+        let span_ok = |s: Span| {
+            let end = s.start as usize + s.len as usize;
+            end <= strings.len()
+                && strings.is_char_boundary(s.start as usize)
+                && strings.is_char_boundary(end)
+        };
+        // Children and later siblings are always created after their node, so every link
+        // points forward: checking that rules out cycles as well as stray indices.
+        let link_ok =
+            |from: usize, l: u32| l == NO_NODE || (from < l as usize && (l as usize) < nodes.len());
+        let nodes_ok = nodes.iter().enumerate().all(|(i, n)| {
+            span_ok(n.name)
+                && span_ok(n.text)
+                && link_ok(i, n.first_child)
+                && link_ok(i, n.next_sibling)
+                && n.attrs.start <= n.attrs.end
+                && n.attrs.end as usize <= attrs.len()
+        });
+        if nodes.is_empty()
+            || !nodes_ok
+            || !attrs.iter().all(|a| span_ok(a.name) && span_ok(a.value))
+        {
+            return Err(CodecError("an index points outside the document"));
+        }
+        Ok(Document {
+            nodes,
+            attrs,
+            strings,
+        })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or(CodecError("truncated"))?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u32(&mut self) -> Result<u32, CodecError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::report::parse;
+
+    #[test]
+    fn round_trips_and_answers_the_same_queries() {
+        let doc = parse(
+            "<report schema=\"1\" agent=\"a\"><bases><base code=\"Б-1\"/><base code=\"2\">т</base></bases></report>"
+                .as_bytes(),
+        )
+        .unwrap();
+        let back = super::Document::from_bytes(&doc.to_bytes()).unwrap();
+        assert_eq!(back.value("@agent"), Some("a"));
+        assert_eq!(back.value("bases/base/@code"), Some("Б-1"));
+        assert_eq!(back.select("bases/base").len(), 2);
+        assert_eq!(back.select("bases/base")[1].text(), "т");
+    }
+
+    #[test]
+    fn refuses_corrupt_bytes_instead_of_panicking() {
+        let doc = parse(b"<report schema=\"1\"><a b=\"c\"/></report>").unwrap();
+        let bytes = doc.to_bytes();
+        for cut in 0..bytes.len() {
+            assert!(
+                super::Document::from_bytes(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut bad = bytes.clone();
+        bad[16 + 8] = 0xff; // first node's first_child
+        assert!(super::Document::from_bytes(&bad).is_err());
+    }
+}

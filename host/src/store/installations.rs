@@ -1,0 +1,153 @@
+//! Installations and their ingest-token hashes.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, duplicate};
+
+/// One running copy of the product, as the admin registered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Installation {
+    pub id: String,
+    pub client: String,
+    pub manager: String,
+    /// IANA time zone name.
+    pub timezone: String,
+    pub telegram_chat_id: i64,
+    pub url: Option<String>,
+    pub ip: Option<String>,
+    /// The redirect server or cloud it sits behind.
+    pub parent: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, client, manager, timezone, telegram_chat_id, url, ip, parent, tags, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<Installation, StoreError> {
+    let tags: String = row.try_get("tags")?;
+    Ok(Installation {
+        id: row.try_get("id")?,
+        client: row.try_get("client")?,
+        manager: row.try_get("manager")?,
+        timezone: row.try_get("timezone")?,
+        telegram_chat_id: row.try_get("telegram_chat_id")?,
+        url: row.try_get("url")?,
+        ip: row.try_get("ip")?,
+        parent: row.try_get("parent")?,
+        tags: serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).expect("a list of strings serializes")
+}
+
+impl Store {
+    pub async fn create_installation(
+        &self,
+        i: &Installation,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO installations (id, client, manager, timezone, telegram_chat_id, url, ip, \
+             parent, tags, token_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&i.id)
+        .bind(&i.client)
+        .bind(&i.manager)
+        .bind(&i.timezone)
+        .bind(i.telegram_chat_id)
+        .bind(&i.url)
+        .bind(&i.ip)
+        .bind(&i.parent)
+        .bind(tags_json(&i.tags))
+        .bind(token_hash)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| duplicate(e, &i.id))?;
+        Ok(())
+    }
+
+    pub async fn installation(&self, id: &str) -> Result<Option<Installation>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM installations WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn installations(&self) -> Result<Vec<Installation>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM installations ORDER BY id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// The installation an ingest token (by its hash) belongs to.
+    pub async fn installation_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Installation>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM installations WHERE token_hash = $1");
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Writes every field but `id` and `created_at`; false when there is no such installation.
+    pub async fn update_installation(&self, i: &Installation) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE installations SET client = $1, manager = $2, timezone = $3, \
+             telegram_chat_id = $4, url = $5, ip = $6, parent = $7, tags = $8, updated_at = $9 \
+             WHERE id = $10",
+        )
+        .bind(&i.client)
+        .bind(&i.manager)
+        .bind(&i.timezone)
+        .bind(i.telegram_chat_id)
+        .bind(&i.url)
+        .bind(&i.ip)
+        .bind(&i.parent)
+        .bind(tags_json(&i.tags))
+        .bind(i.updated_at)
+        .bind(&i.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn set_token_hash(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query("UPDATE installations SET token_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(token_hash)
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Deletes the installation with its reports, findings and state.
+    pub async fn delete_installation(&self, id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM installations WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}

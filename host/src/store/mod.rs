@@ -1,0 +1,98 @@
+//! Durable storage through sqlx: SQLite by default (an embedded file, zero setup),
+//! PostgreSQL when a distributor outgrows one machine. Both share every query (written in
+//! the dialect they have in common, `$N` placeholders included); only the migrations differ.
+//! This module stores and loads; it never decides anything about what it stores.
+
+mod installations;
+mod migrations;
+mod reports;
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use installations::Installation;
+pub use reports::{NewReport, StoredFinding, StoredReport};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl FromStr for Backend {
+    type Err = StoreError;
+
+    fn from_str(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Url(
+                url.split(':').next().unwrap_or_default().to_string(),
+            ))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "unsupported database URL scheme `{0}`: use sqlite://path/to/reveille.db or postgres://user@host/db"
+    )]
+    Url(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("installation `{0}` already exists")]
+    Duplicate(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// The database, shared by every part of the host.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects and applies migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend: Backend = url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .connect(url)
+            .await?;
+        if backend == Backend::Sqlite {
+            // Readers do not wait for the writer; the setting sticks to the file.
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        migrations::for_backend(backend).run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A unique-key violation as a `Duplicate` error for `what`.
+fn duplicate(error: sqlx::Error, what: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(what.into()),
+        _ => StoreError::Db(error),
+    }
+}

@@ -1,0 +1,262 @@
+//! Reports, and what the checks concluded from them: findings and plugin state.
+//!
+//! A report is stored before anyone evaluates it (`evaluated_at` empty), and its
+//! evaluation is committed in one transaction with the findings and state it produced, so
+//! a crash at any point either leaves it to be evaluated again or leaves it done, never
+//! half-applied and never applied twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::plugins::{EvalOutput, Severity};
+use crate::report::Document;
+
+/// A report as accepted: parsed, and the raw bytes compressed.
+pub struct NewReport<'a> {
+    pub installation_id: &'a str,
+    pub received_at: i64,
+    pub generated_at: i64,
+    pub agent: &'a str,
+    pub document: &'a Document,
+    /// Deflate-compressed original bytes, kept for replaying new rules over history.
+    pub raw: &'a [u8],
+    pub raw_size: usize,
+}
+
+/// A stored report, ready to evaluate.
+pub struct StoredReport {
+    pub id: i64,
+    pub installation_id: String,
+    pub received_at: i64,
+    pub document: Document,
+}
+
+/// A finding that holds now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredFinding {
+    pub plugin: String,
+    pub key: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub details: String,
+    pub labels: Vec<(String, String)>,
+    /// When it was first reported.
+    pub since: i64,
+    /// When an evaluation last confirmed it.
+    pub updated_at: i64,
+}
+
+fn severity_text(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Critical => "critical",
+    }
+}
+
+fn severity_from(text: &str) -> Result<Severity, StoreError> {
+    match text {
+        "info" => Ok(Severity::Info),
+        "warning" => Ok(Severity::Warning),
+        "critical" => Ok(Severity::Critical),
+        other => Err(StoreError::Corrupt(format!("severity `{other}`"))),
+    }
+}
+
+impl Store {
+    /// Stores an accepted report, not yet evaluated; returns its id once committed.
+    pub async fn insert_report(&self, report: &NewReport<'_>) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO reports (installation_id, received_at, generated_at, agent, document, \
+             raw, raw_size) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(report.installation_id)
+        .bind(report.received_at)
+        .bind(report.generated_at)
+        .bind(report.agent)
+        .bind(report.document.to_bytes())
+        .bind(report.raw)
+        .bind(report.raw_size as i64)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// Reports accepted but not evaluated yet, oldest first, with their installation.
+    pub async fn pending_reports(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, installation_id FROM reports WHERE evaluated_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("installation_id")?)))
+            .collect()
+    }
+
+    pub async fn report(&self, id: i64) -> Result<Option<StoredReport>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, installation_id, received_at, document FROM reports WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let bytes: Vec<u8> = row.try_get("document")?;
+        Ok(Some(StoredReport {
+            id: row.try_get("id")?,
+            installation_id: row.try_get("installation_id")?,
+            received_at: row.try_get("received_at")?,
+            document: Document::from_bytes(&bytes)
+                .map_err(|e| StoreError::Corrupt(format!("report {id}: {e}")))?,
+        }))
+    }
+
+    /// How many reports are stored for an installation (evaluated or not).
+    pub async fn report_count(&self, installation_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM reports WHERE installation_id = $1")
+            .bind(installation_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// What every plugin kept for an installation, by plugin.
+    pub async fn plugin_state(
+        &self,
+        installation_id: &str,
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, StoreError> {
+        let rows =
+            sqlx::query("SELECT plugin, key, value FROM plugin_state WHERE installation_id = $1")
+                .bind(installation_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut state: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for row in rows {
+            state
+                .entry(row.try_get("plugin")?)
+                .or_default()
+                .insert(row.try_get("key")?, row.try_get("value")?);
+        }
+        Ok(state)
+    }
+
+    /// Commits one report's evaluation: for every plugin that succeeded, its findings
+    /// replace the ones it reported before (a finding that still holds keeps its `since`)
+    /// and its state changes apply; then the report is marked evaluated. All or nothing.
+    pub async fn complete_evaluation(
+        &self,
+        report_id: i64,
+        installation_id: &str,
+        now: i64,
+        outputs: &[(&str, &EvalOutput)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (plugin, output) in outputs {
+            let keep: BTreeSet<&str> = output.findings.iter().map(|f| f.key.as_str()).collect();
+            let existing =
+                sqlx::query("SELECT key FROM findings WHERE installation_id = $1 AND plugin = $2")
+                    .bind(installation_id)
+                    .bind(*plugin)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for row in existing {
+                let key: String = row.try_get("key")?;
+                if !keep.contains(key.as_str()) {
+                    sqlx::query("DELETE FROM findings WHERE installation_id = $1 AND plugin = $2 AND key = $3")
+                        .bind(installation_id)
+                        .bind(*plugin)
+                        .bind(&key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            for f in &output.findings {
+                sqlx::query(
+                    "INSERT INTO findings (installation_id, plugin, key, severity, summary, details, \
+                     labels, since, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (installation_id, plugin, key) DO UPDATE SET \
+                     severity = excluded.severity, summary = excluded.summary, \
+                     details = excluded.details, labels = excluded.labels, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(installation_id)
+                .bind(*plugin)
+                .bind(&f.key)
+                .bind(severity_text(f.severity))
+                .bind(&f.summary)
+                .bind(&f.details)
+                .bind(serde_json::to_string(&f.labels).expect("labels serialize"))
+                .bind(now)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for change in &output.state {
+                match &change.value {
+                    Some(value) => {
+                        sqlx::query(
+                            "INSERT INTO plugin_state (installation_id, plugin, key, value) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id, plugin, key) \
+                             DO UPDATE SET value = excluded.value",
+                        )
+                        .bind(installation_id)
+                        .bind(*plugin)
+                        .bind(&change.key)
+                        .bind(value)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    None => {
+                        sqlx::query(
+                            "DELETE FROM plugin_state WHERE installation_id = $1 AND plugin = $2 AND key = $3",
+                        )
+                        .bind(installation_id)
+                        .bind(*plugin)
+                        .bind(&change.key)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+        }
+        sqlx::query("UPDATE reports SET evaluated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(report_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every finding that holds now for an installation, by plugin and key.
+    pub async fn findings(&self, installation_id: &str) -> Result<Vec<StoredFinding>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT plugin, key, severity, summary, details, labels, since, updated_at \
+             FROM findings WHERE installation_id = $1 ORDER BY plugin, key",
+        )
+        .bind(installation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let severity: String = row.try_get("severity")?;
+                let labels: String = row.try_get("labels")?;
+                Ok(StoredFinding {
+                    plugin: row.try_get("plugin")?,
+                    key: row.try_get("key")?,
+                    severity: severity_from(&severity)?,
+                    summary: row.try_get("summary")?,
+                    details: row.try_get("details")?,
+                    labels: serde_json::from_str(&labels)
+                        .map_err(|e| StoreError::Corrupt(format!("labels: {e}")))?,
+                    since: row.try_get("since")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+}
