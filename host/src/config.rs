@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use reveille_sdk::parse_duration;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 
 use crate::api::auth::AdminToken;
 use crate::plugins::{Limits, RuntimeSettings};
+use crate::probe::ProbeSettings;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "reveille-data";
@@ -33,6 +35,18 @@ pub struct Config {
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
     pub runtime: RuntimeSettings,
+    /// How often every installation is ticked.
+    pub tick_interval: Duration,
+    pub probe: ProbeSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleFile {
+    tick_interval: Option<String>,
+    probe_interval: Option<String>,
+    probe_timeout: Option<String>,
+    probe_concurrency: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +62,8 @@ struct File {
     database_url: Option<String>,
     #[serde(default)]
     runtime: RuntimeFile,
+    #[serde(default)]
+    schedule: ScheduleFile,
     #[serde(default)]
     plugins: BTreeMap<String, BTreeMap<String, toml::Value>>,
 }
@@ -119,6 +135,25 @@ impl Config {
                 )
             });
         let runtime = runtime_settings(file.runtime, file.plugins, &data_dir)?;
+        let schedule = file.schedule;
+        let tick_interval = duration(
+            schedule.tick_interval.as_deref(),
+            "1m",
+            "schedule.tick_interval",
+        )?;
+        let probe = ProbeSettings {
+            interval: duration(
+                schedule.probe_interval.as_deref(),
+                "5m",
+                "schedule.probe_interval",
+            )?,
+            timeout: duration(
+                schedule.probe_timeout.as_deref(),
+                "10s",
+                "schedule.probe_timeout",
+            )?,
+            concurrency: schedule.probe_concurrency.unwrap_or(16).max(1),
+        };
         Ok(Config {
             listen,
             data_dir,
@@ -129,8 +164,19 @@ impl Config {
             max_report_bytes: file.max_report_mb.unwrap_or(64) << 20,
             database_url,
             runtime,
+            tick_interval,
+            probe,
         })
     }
+}
+
+/// A positive duration setting, or its default.
+fn duration(value: Option<&str>, default: &str, setting: &str) -> anyhow::Result<Duration> {
+    let parsed = parse_duration(value.unwrap_or(default)).with_context(|| setting.to_string())?;
+    if parsed.is_zero() {
+        bail!("{setting} must be longer than zero");
+    }
+    Ok(parsed)
 }
 
 fn runtime_settings(
@@ -219,7 +265,6 @@ fn limits(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn load(toml: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
         let file = tempfile::NamedTempFile::new().unwrap();

@@ -9,6 +9,8 @@ pub mod config;
 pub mod ingest;
 pub mod pipeline;
 pub mod plugins;
+pub mod probe;
 pub mod report;
+pub mod schedule;
 pub mod server;
 pub mod store;

@@ -1,10 +1,11 @@
-//! Stored report → every interested plugin → findings and state, committed together.
+//! Reports, ticks and probes → every interested plugin → findings and state, committed
+//! together.
 //!
-//! Reports are sharded by installation over a few workers: one installation's reports are
-//! evaluated in the order they arrived (each sees the state the previous one left), while
-//! different installations proceed in parallel, and each evaluation fans out over the
-//! plugin worker pool. On start, reports accepted but never evaluated (the host stopped in
-//! between) are queued again, so nothing accepted is lost and nothing is applied twice.
+//! Work is sharded by installation over a few workers: one installation's jobs run in the
+//! order they were queued (each sees the state the previous one left), while different
+//! installations proceed in parallel, and each evaluation fans out over the plugin worker
+//! pool. On start, reports accepted but never evaluated (the host stopped in between) are
+//! queued again, so nothing accepted is lost and nothing is applied twice.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -14,14 +15,28 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::clock::SharedClock;
-use crate::plugins::{Evaluation, InstallationInfo, Runtime, Trigger};
-use crate::store::{Store, StoreError};
+use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
+use crate::report::Document;
+use crate::store::{Downtime, Installation, Store, StoreError};
 
-/// How often a failed commit is retried before the report waits for the next start.
+/// How often a failed commit is retried before the job is dropped (a report then waits
+/// for the next start; a tick or probe for the next round).
 const COMMIT_ATTEMPTS: u32 = 3;
 
+/// One unit of work for one installation.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// A stored report to evaluate.
+    Report(i64),
+    /// Time passed. `downtime` is when the host itself was down, which is not the
+    /// installation's silence.
+    Tick { downtime: Arc<Downtime> },
+    /// The host probed the installation; the result in report form.
+    Probe(Arc<Document>),
+}
+
 pub struct Pipeline {
-    shards: Vec<mpsc::UnboundedSender<i64>>,
+    shards: Vec<mpsc::UnboundedSender<(String, Job)>>,
     queued: Arc<AtomicI64>,
 }
 
@@ -60,18 +75,18 @@ impl Pipeline {
         })
     }
 
-    /// Queues a committed report for evaluation.
-    pub fn submit(&self, report_id: i64, installation_id: &str) {
+    /// Queues `job` for `installation`.
+    pub fn submit(&self, installation: &str, job: Job) {
         let mut hasher = DefaultHasher::new();
-        installation_id.hash(&mut hasher);
+        installation.hash(&mut hasher);
         let shard = (hasher.finish() % self.shards.len() as u64) as usize;
         self.queued.fetch_add(1, Ordering::Relaxed);
-        if self.shards[shard].send(report_id).is_err() {
+        if self.shards[shard]
+            .send((installation.to_string(), job))
+            .is_err()
+        {
             self.queued.fetch_sub(1, Ordering::Relaxed);
-            tracing::error!(
-                report = report_id,
-                "the evaluation pipeline is stopped; the report waits for the next start"
-            );
+            tracing::error!(installation, "the evaluation pipeline is stopped");
         }
     }
 
@@ -79,7 +94,7 @@ impl Pipeline {
     pub async fn resume(&self, store: &Store) -> Result<usize, StoreError> {
         let pending = store.pending_reports().await?;
         for (id, installation) in &pending {
-            self.submit(*id, installation);
+            self.submit(installation, Job::Report(*id));
         }
         if !pending.is_empty() {
             tracing::info!(
@@ -90,24 +105,24 @@ impl Pipeline {
         Ok(pending.len())
     }
 
-    /// Reports queued or being evaluated.
+    /// Jobs queued or running.
     pub fn queue_depth(&self) -> i64 {
         self.queued.load(Ordering::Relaxed)
     }
 }
 
 impl Worker {
-    async fn run(self, mut reports: mpsc::UnboundedReceiver<i64>) {
-        while let Some(report_id) = reports.recv().await {
+    async fn run(self, mut jobs: mpsc::UnboundedReceiver<(String, Job)>) {
+        while let Some((installation, job)) = jobs.recv().await {
             for attempt in 1..=COMMIT_ATTEMPTS {
-                match self.evaluate(report_id).await {
+                match self.handle(&installation, &job).await {
                     Ok(()) => break,
                     Err(error) if attempt < COMMIT_ATTEMPTS => {
-                        tracing::warn!(report = report_id, %error, attempt, "evaluation not committed; retrying");
+                        tracing::warn!(%installation, ?job, %error, attempt, "evaluation not committed; retrying");
                         tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
                     }
                     Err(error) => {
-                        tracing::error!(report = report_id, %error, "evaluation not committed; the report waits for the next start");
+                        tracing::error!(%installation, ?job, %error, "evaluation not committed; giving up on this job");
                     }
                 }
             }
@@ -115,43 +130,73 @@ impl Worker {
         }
     }
 
-    async fn evaluate(&self, report_id: i64) -> Result<(), StoreError> {
-        let Some(report) = self.store.report(report_id).await? else {
-            return Ok(()); // deleted with its installation meanwhile
-        };
-        let Some(installation) = self.store.installation(&report.installation_id).await? else {
+    async fn handle(&self, installation_id: &str, job: &Job) -> Result<(), StoreError> {
+        // Deleted meanwhile: nothing left to evaluate or to commit to.
+        let Some(installation) = self.store.installation(installation_id).await? else {
             return Ok(());
         };
-        let span =
-            tracing::info_span!("evaluate", report = report_id, installation = %installation.id);
-        let evaluation = Evaluation {
-            installation: InstallationInfo {
-                id: installation.id.clone(),
-                client: installation.client.clone(),
-                tags: installation.tags.clone(),
-                timezone: installation.timezone.clone(),
+        let now = self.clock.now_ms();
+        let (trigger, report_id, report, last_report_at) = match job {
+            Job::Report(id) => {
+                let Some(stored) = self.store.report(*id).await? else {
+                    return Ok(());
+                };
+                (
+                    Trigger::Report,
+                    Some(*id),
+                    Some(Arc::new(stored.document)),
+                    Some(stored.received_at),
+                )
+            }
+            Job::Tick { downtime } => match self.store.latest_report(installation_id).await? {
+                Some((id, received_at)) => {
+                    let report = self.store.report(id).await?.map(|r| Arc::new(r.document));
+                    let silence_while_up = received_at + downtime.within(received_at, now);
+                    (Trigger::Tick, None, report, Some(silence_while_up))
+                }
+                None => (Trigger::Tick, None, None, None),
             },
-            trigger: Trigger::Report,
-            now_ms: self.clock.now_ms(),
-            last_report_at_ms: Some(report.received_at),
-            report: Some(Arc::new(report.document)),
-            state: self.store.plugin_state(&installation.id).await?,
+            Job::Probe(document) => {
+                let last = self
+                    .store
+                    .latest_report(installation_id)
+                    .await?
+                    .map(|(_, at)| at);
+                (Trigger::Probe, None, Some(document.clone()), last)
+            }
+        };
+        let evaluation = Evaluation {
+            installation: info(&installation),
+            trigger,
+            now_ms: now,
+            last_report_at_ms: last_report_at,
+            report,
+            state: self.store.plugin_state(installation_id).await?,
         };
         let runs = self.runtime.evaluate(&evaluation).await;
-        let outputs: Vec<(&str, &crate::plugins::EvalOutput)> = runs
+        let outputs: Vec<(&str, &EvalOutput)> = runs
             .iter()
             .filter_map(|run| Some((run.plugin.as_str(), run.outcome.as_ref().ok()?)))
             .collect();
         self.store
-            .complete_evaluation(report_id, &installation.id, evaluation.now_ms, &outputs)
+            .commit_evaluation(report_id, installation_id, now, &outputs)
             .await?;
-        span.in_scope(|| {
-            tracing::debug!(
-                plugins = runs.len(),
-                failed = runs.len() - outputs.len(),
-                "report evaluated"
-            )
-        });
+        tracing::debug!(
+            installation = installation_id,
+            %trigger,
+            plugins = runs.len(),
+            failed = runs.len() - outputs.len(),
+            "evaluated"
+        );
         Ok(())
+    }
+}
+
+fn info(installation: &Installation) -> InstallationInfo {
+    InstallationInfo {
+        id: installation.id.clone(),
+        client: installation.client.clone(),
+        tags: installation.tags.clone(),
+        timezone: installation.timezone.clone(),
     }
 }

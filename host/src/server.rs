@@ -1,5 +1,6 @@
 //! Starting and stopping the service: the plugin runtime with its built-in and directory
-//! plugins, the directory watch, and the HTTP API.
+//! plugins, the directory watch, the database, the evaluation pipeline, the scheduler and
+//! the prober, and the HTTP API.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +16,8 @@ use crate::pipeline::Pipeline;
 use crate::plugins::Runtime;
 use crate::plugins::builtin;
 use crate::plugins::directory::PluginDir;
+use crate::probe::Prober;
+use crate::schedule::Scheduler;
 use crate::store::Store;
 
 /// A running service.
@@ -24,9 +27,11 @@ pub struct Running {
     pub plugin_dir: Arc<PluginDir>,
     pub store: Store,
     pub pipeline: Arc<Pipeline>,
+    pub scheduler: Arc<Scheduler>,
+    pub prober: Arc<Prober>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
-    watch: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
 }
 
 /// Starts everything; returns once the API is listening with every plugin loaded.
@@ -64,6 +69,8 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         config.runtime.workers,
     );
     pipeline.resume(&store).await?;
+    let scheduler = Scheduler::start(store.clone(), pipeline.clone(), clock.clone()).await?;
+    let prober = Prober::new(store.clone(), pipeline.clone(), clock.clone(), config.probe);
     if config.admin_token.is_none() {
         tracing::warn!(
             "no admin token configured: the admin API refuses every request; set REVEILLE_ADMIN_TOKEN"
@@ -102,19 +109,25 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         runtime,
         plugin_dir,
         store,
+        background: vec![watch, scheduler.spawn(config.tick_interval), prober.spawn()],
         pipeline,
+        scheduler,
+        prober,
         shutdown,
         server,
-        watch,
     })
 }
 
 impl Running {
-    /// Stops accepting requests, lets requests in flight finish, and stops the watch.
+    /// Stops accepting requests, lets requests in flight finish, stops the background
+    /// tasks and records when the host went down.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
-        self.watch.abort();
+        for task in &self.background {
+            task.abort();
+        }
         self.server.await??;
+        self.scheduler.heartbeat().await?;
         self.store.close().await;
         Ok(())
     }

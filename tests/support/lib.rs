@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, Response, StatusCode};
-use reveille::clock::SystemClock;
+use reveille::clock::{ManualClock, SharedClock, SystemClock};
 use reveille::config::Config;
 use reveille::server::{self, Running};
 use serde_json::Value;
@@ -89,6 +89,8 @@ pub struct Options {
     /// test that is not about time into a timeout. `config` may set tighter ones per
     /// plugin under `[runtime.limits.<name>]`.
     pub deadline: &'static str,
+    /// `None`: the system clock.
+    pub clock: Option<Arc<ManualClock>>,
 }
 
 impl Default for Options {
@@ -99,6 +101,7 @@ impl Default for Options {
             config: String::new(),
             database_url: None,
             deadline: "5s",
+            clock: None,
         }
     }
 }
@@ -145,9 +148,11 @@ impl Service {
             _ => None,
         })
         .expect("test config");
-        let running = server::start(config, Arc::new(SystemClock))
-            .await
-            .expect("service starts");
+        let clock: SharedClock = match &options.clock {
+            Some(manual) => manual.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let running = server::start(config, clock).await.expect("service starts");
         let base = format!("http://{}", running.addr);
         Service {
             running: Some(running),
@@ -314,8 +319,25 @@ impl Service {
         assert!(idle, "the pipeline did not finish evaluating");
     }
 
+    pub fn running(&self) -> &Running {
+        self.running.as_ref().expect("running")
+    }
+
     pub fn store(&self) -> &reveille::store::Store {
-        &self.running.as_ref().expect("running").store
+        &self.running().store
+    }
+
+    /// Runs one scheduler tick now and waits for its evaluations.
+    pub async fn tick(&self) {
+        self.running().scheduler.tick().await.expect("tick");
+        self.settle().await;
+    }
+
+    /// Runs one probe round now and waits for its evaluations.
+    pub async fn probe_round(&self) -> usize {
+        let probed = self.running().prober.round().await.expect("probe round");
+        self.settle().await;
+        probed
     }
 
     pub async fn admin_request(

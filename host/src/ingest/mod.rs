@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use crate::api::AppState;
 use crate::api::auth::bearer;
 use crate::api::error::ApiError;
+use crate::pipeline::Job;
 use crate::report::{self, Document};
 use crate::store::NewReport;
 
@@ -71,7 +72,9 @@ pub async fn post_report(
     span.in_scope(
         || tracing::info!(report = report_id, agent = %accepted.agent, "report accepted"),
     );
-    state.pipeline.submit(report_id, &installation.id);
+    state
+        .pipeline
+        .submit(&installation.id, Job::Report(report_id));
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({

@@ -3,6 +3,7 @@
 //! the dialect they have in common, `$N` placeholders included); only the migrations differ.
 //! This module stores and loads; it never decides anything about what it stores.
 
+mod host_runs;
 mod installations;
 mod migrations;
 mod reports;
@@ -12,6 +13,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use host_runs::Downtime;
 pub use installations::Installation;
 pub use reports::{NewReport, StoredFinding, StoredReport};
 

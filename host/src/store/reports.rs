@@ -115,6 +115,22 @@ impl Store {
         }))
     }
 
+    /// The installation's newest report: its id and when it was received.
+    pub async fn latest_report(
+        &self,
+        installation_id: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, received_at FROM reports WHERE installation_id = $1 \
+             ORDER BY received_at DESC, id DESC LIMIT 1",
+        )
+        .bind(installation_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("received_at")?)))
+            .transpose()
+    }
+
     /// How many reports are stored for an installation (evaluated or not).
     pub async fn report_count(&self, installation_id: &str) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM reports WHERE installation_id = $1")
@@ -144,12 +160,12 @@ impl Store {
         Ok(state)
     }
 
-    /// Commits one report's evaluation: for every plugin that succeeded, its findings
-    /// replace the ones it reported before (a finding that still holds keeps its `since`)
-    /// and its state changes apply; then the report is marked evaluated. All or nothing.
-    pub async fn complete_evaluation(
+    /// Commits one evaluation: for every plugin that succeeded, its findings replace the
+    /// ones it reported before (a finding that still holds keeps its `since`) and its state
+    /// changes apply; the report it evaluated, if any, is marked evaluated. All or nothing.
+    pub async fn commit_evaluation(
         &self,
-        report_id: i64,
+        report_id: Option<i64>,
         installation_id: &str,
         now: i64,
         outputs: &[(&str, &EvalOutput)],
@@ -223,11 +239,13 @@ impl Store {
                 }
             }
         }
-        sqlx::query("UPDATE reports SET evaluated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(report_id)
-            .execute(&mut *tx)
-            .await?;
+        if let Some(report_id) = report_id {
+            sqlx::query("UPDATE reports SET evaluated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(report_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

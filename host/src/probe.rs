@@ -1,0 +1,180 @@
+//! Probes from the monitoring side: reach each installation's URL by its domain name and,
+//! where its IP is known, by IP address. The result goes to the plugins that want `probe`
+//! as a report with `agent="probe"` and a `network` section, through the same pipeline as
+//! uploaded reports. Unreachable by name but reachable by IP is how a redirect or DNS
+//! outage is told apart from a dead server.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use quick_xml::escape::escape;
+use reqwest::{Client, Url};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use crate::clock::SharedClock;
+use crate::pipeline::{Job, Pipeline};
+use crate::report;
+use crate::store::{Installation, Store, StoreError};
+
+#[derive(Debug, Clone, Copy)]
+pub struct ProbeSettings {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub concurrency: usize,
+}
+
+pub struct Prober {
+    store: Store,
+    pipeline: Arc<Pipeline>,
+    clock: SharedClock,
+    client: Client,
+    settings: ProbeSettings,
+}
+
+/// What one probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reachability {
+    pub domain: String,
+    pub by_domain: bool,
+    pub by_ip: Option<bool>,
+}
+
+impl Prober {
+    pub fn new(
+        store: Store,
+        pipeline: Arc<Pipeline>,
+        clock: SharedClock,
+        settings: ProbeSettings,
+    ) -> Arc<Self> {
+        let client = Client::builder()
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client without TLS builds");
+        Arc::new(Prober {
+            store,
+            pipeline,
+            clock,
+            client,
+            settings,
+        })
+    }
+
+    /// Probes every `interval` until the task is aborted.
+    pub fn spawn(self: &Arc<Self>) -> JoinHandle<()> {
+        let prober = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(prober.settings.interval).await;
+                if let Err(error) = prober.round().await {
+                    tracing::warn!(%error, "probe round failed; retrying at the next interval");
+                }
+            }
+        })
+    }
+
+    /// Probes every installation that has a URL, `concurrency` at a time, and queues the
+    /// results for evaluation. Returns how many were probed.
+    pub async fn round(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let targets: Vec<Installation> = self
+            .store
+            .installations()
+            .await?
+            .into_iter()
+            .filter(|i| i.url.is_some())
+            .collect();
+        let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        let mut probes = tokio::task::JoinSet::new();
+        for installation in targets {
+            let prober = self.clone();
+            let permits = permits.clone();
+            probes.spawn(async move {
+                let _permit = permits
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                prober.probe_and_submit(&installation).await
+            });
+        }
+        let mut probed = 0;
+        while let Some(done) = probes.join_next().await {
+            probed += usize::from(matches!(done, Ok(true)));
+        }
+        Ok(probed)
+    }
+
+    async fn probe_and_submit(&self, installation: &Installation) -> bool {
+        let Some(found) = self.probe(installation).await else {
+            return false;
+        };
+        let xml = probe_report(&installation.id, &found, self.clock.now_ms());
+        match report::parse(xml.as_bytes()) {
+            Ok(document) => {
+                self.pipeline
+                    .submit(&installation.id, Job::Probe(Arc::new(document)));
+                true
+            }
+            Err(error) => {
+                tracing::error!(installation = %installation.id, %error, "probe produced an unreadable report");
+                false
+            }
+        }
+    }
+
+    /// Reaches the installation by domain and, if its IP is known, by IP.
+    pub async fn probe(&self, installation: &Installation) -> Option<Reachability> {
+        let raw = installation.url.as_deref()?;
+        let Ok(url) = Url::parse(raw) else {
+            tracing::warn!(installation = %installation.id, url = raw, "unparseable URL; not probed");
+            return None;
+        };
+        if url.scheme() != "http" {
+            tracing::warn!(installation = %installation.id, url = raw, "only http:// URLs are probed");
+            return None;
+        }
+        let domain = url.host_str()?.to_string();
+        let by_domain = self.reachable(url.clone(), None).await;
+        let by_ip = match installation.ip.as_deref().map(str::parse::<IpAddr>) {
+            Some(Ok(ip)) => {
+                let mut direct = url.clone();
+                direct.set_ip_host(ip).ok()?;
+                Some(self.reachable(direct, Some(&domain)).await)
+            }
+            _ => None,
+        };
+        Some(Reachability {
+            domain,
+            by_domain,
+            by_ip,
+        })
+    }
+
+    /// Whether an HTTP server answers at `url` (any status counts: it is reachable).
+    async fn reachable(&self, url: Url, host: Option<&str>) -> bool {
+        let mut request = self.client.get(url);
+        if let Some(host) = host {
+            request = request.header(reqwest::header::HOST, host);
+        }
+        request.send().await.is_ok()
+    }
+}
+
+/// The probe's result as a report-v1 document.
+pub fn probe_report(installation: &str, found: &Reachability, now_ms: i64) -> String {
+    let generated =
+        jiff::Timestamp::from_millisecond(now_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let by_ip = found
+        .by_ip
+        .map(|r| format!(" reachable-by-ip=\"{r}\""))
+        .unwrap_or_default();
+    format!(
+        "<report schema=\"1\" agent=\"probe\" generated-at=\"{generated}\">\
+         <installation id=\"{}\"/>\
+         <network domain=\"{}\" reachable-by-domain=\"{}\"{by_ip}/></report>",
+        escape(installation),
+        escape(found.domain.as_str()),
+        found.by_domain
+    )
+}

@@ -1,0 +1,73 @@
+//! The periodic tick: every interval, every installation is evaluated by the plugins that
+//! want `tick` (silence, staleness), with `now` from the host's clock.
+//!
+//! The scheduler also keeps the host's own uptime record (a row per run, refreshed on every
+//! tick), so that after the host was down, the silence it caused is not blamed on the
+//! installations: their last report time is moved forward by the host's downtime.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::clock::SharedClock;
+use crate::pipeline::{Job, Pipeline};
+use crate::store::{Store, StoreError};
+
+pub struct Scheduler {
+    store: Store,
+    pipeline: Arc<Pipeline>,
+    clock: SharedClock,
+    run: i64,
+}
+
+impl Scheduler {
+    /// Records this run of the host.
+    pub async fn start(
+        store: Store,
+        pipeline: Arc<Pipeline>,
+        clock: SharedClock,
+    ) -> Result<Arc<Self>, StoreError> {
+        let run = store.record_start(clock.now_ms()).await?;
+        Ok(Arc::new(Scheduler {
+            store,
+            pipeline,
+            clock,
+            run,
+        }))
+    }
+
+    /// Ticks every `interval` until the task is aborted.
+    pub fn spawn(self: &Arc<Self>, interval: Duration) -> JoinHandle<()> {
+        let scheduler = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                if let Err(error) = scheduler.tick().await {
+                    tracing::warn!(%error, "tick failed; retrying at the next interval");
+                }
+            }
+        })
+    }
+
+    /// Marks the host alive now and queues a tick for every installation.
+    pub async fn tick(&self) -> Result<usize, StoreError> {
+        self.heartbeat().await?;
+        let downtime = Arc::new(self.store.downtime().await?);
+        let installations = self.store.installations().await?;
+        for installation in &installations {
+            self.pipeline.submit(
+                &installation.id,
+                Job::Tick {
+                    downtime: downtime.clone(),
+                },
+            );
+        }
+        Ok(installations.len())
+    }
+
+    /// Records that the host is alive now (also called at a clean shutdown).
+    pub async fn heartbeat(&self) -> Result<(), StoreError> {
+        self.store.heartbeat(self.run, self.clock.now_ms()).await
+    }
+}
