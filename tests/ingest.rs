@@ -1,7 +1,9 @@
 //! Installations and report ingestion through the real HTTP API, on SQLite and PostgreSQL:
 //! what is accepted is stored and evaluated, what is rejected says why and leaves nothing.
 
-use reveille_tests::{Options, Service, TestDatabase, databases, fixture_plugin, report};
+use reveille_tests::{
+    Options, Service, TestDatabase, databases, fixture_plugin, report, report_for,
+};
 use serde_json::{Value, json};
 
 async fn each_backend<F, Fut>(options: Options, test: F)
@@ -87,13 +89,13 @@ async fn installations_are_registered_validated_changed_and_removed() {
             .await;
         assert_eq!(status, 422);
 
-        let accepted = service.post_report(&token, report_for("cloud-1")).await;
+        let accepted = service.post_report(&token, report_for("lost-key-evening.xml", "cloud-1")).await;
         assert_eq!(accepted.status(), 202);
         let (status, rotated) = service.admin_request("POST", "/api/v1/installations/cloud-1/token", None).await;
         assert_eq!(status, 200);
-        assert_eq!(service.post_report(&token, report_for("cloud-1")).await.status(), 401, "the old token still works");
+        assert_eq!(service.post_report(&token, report_for("lost-key-evening.xml", "cloud-1")).await.status(), 401, "the old token still works");
         let new_token = rotated["token"].as_str().unwrap();
-        assert_eq!(service.post_report(new_token, report_for("cloud-1")).await.status(), 202);
+        assert_eq!(service.post_report(new_token, report_for("lost-key-evening.xml", "cloud-1")).await.status(), 202);
 
         let (status, _) = service.admin_request("DELETE", "/api/v1/installations/cloud-1", None).await;
         assert_eq!(status, 200);
@@ -104,14 +106,6 @@ async fn installations_are_registered_validated_changed_and_removed() {
         service
     })
     .await;
-}
-
-/// The lost-key report with its installation id replaced.
-fn report_for(installation: &str) -> Vec<u8> {
-    String::from_utf8(report("lost-key-evening.xml"))
-        .unwrap()
-        .replace("vector-main", installation)
-        .into_bytes()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,7 +223,7 @@ async fn a_rejected_report_says_why_and_leaves_nothing_behind() {
 
         let cases: Vec<(Vec<u8>, u16, &str)> = vec![
             (
-                report_for("other"),
+                report_for("lost-key-evening.xml", "other"),
                 403,
                 "the report is for installation `other`",
             ),

@@ -19,8 +19,14 @@ fn healthy_report() -> Vec<u8> {
     String::from_utf8(report("key-restored.xml"))
         .unwrap()
         .replace(r#"state="error" error-code="2020""#, r#"state="ok""#)
-        .replace(r#"in-use="25" peak="25" refused="7""#, r#"in-use="5" peak="9" refused="0""#)
-        .replace(r#"reachable-by-domain="false""#, r#"reachable-by-domain="true""#)
+        .replace(
+            r#"in-use="25" peak="25" refused="7""#,
+            r#"in-use="5" peak="9" refused="0""#,
+        )
+        .replace(
+            r#"reachable-by-domain="false""#,
+            r#"reachable-by-domain="true""#,
+        )
         .into_bytes()
 }
 

@@ -123,6 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     revision.descriptor.name.clone(),
                     pairs(&state, "--state")?,
                 )]),
+                client_settings: BTreeMap::new(),
             };
             let input = evaluation.input_for(&revision, &pairs(&config, "--config")?);
             let run = runtime.run(revision.clone(), input).await;

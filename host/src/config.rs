@@ -37,6 +37,8 @@ pub struct Config {
     pub runtime: RuntimeSettings,
     /// How often every installation is ticked.
     pub tick_interval: Duration,
+    /// How long stored reports (raw bytes included) are kept.
+    pub report_retention: Duration,
     pub probe: ProbeSettings,
 }
 
@@ -59,6 +61,7 @@ struct File {
     builtin_plugins: Option<bool>,
     max_plugin_mb: Option<usize>,
     max_report_mb: Option<usize>,
+    report_retention: Option<String>,
     database_url: Option<String>,
     #[serde(default)]
     runtime: RuntimeFile,
@@ -141,6 +144,8 @@ impl Config {
             "1m",
             "schedule.tick_interval",
         )?;
+        let report_retention =
+            duration(file.report_retention.as_deref(), "90d", "report_retention")?;
         let probe = ProbeSettings {
             interval: duration(
                 schedule.probe_interval.as_deref(),
@@ -165,6 +170,7 @@ impl Config {
             database_url,
             runtime,
             tick_interval,
+            report_retention,
             probe,
         })
     }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod ingest;
+pub mod metrics;
 pub mod pipeline;
 pub mod plugins;
 pub mod probe;

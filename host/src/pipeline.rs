@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::clock::SharedClock;
+use crate::metrics::Metrics;
 use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
 use crate::report::Document;
 use crate::store::{Downtime, Installation, Store, StoreError};
@@ -44,6 +45,7 @@ struct Worker {
     store: Store,
     runtime: Arc<Runtime>,
     clock: SharedClock,
+    metrics: Arc<Metrics>,
     queued: Arc<AtomicI64>,
 }
 
@@ -53,6 +55,7 @@ impl Pipeline {
         store: Store,
         runtime: Arc<Runtime>,
         clock: SharedClock,
+        metrics: Arc<Metrics>,
         shards: usize,
     ) -> Arc<Self> {
         let queued = Arc::new(AtomicI64::new(0));
@@ -63,6 +66,7 @@ impl Pipeline {
                     store: store.clone(),
                     runtime: runtime.clone(),
                     clock: clock.clone(),
+                    metrics: metrics.clone(),
                     queued: queued.clone(),
                 };
                 tokio::spawn(worker.run(rx));
@@ -172,8 +176,10 @@ impl Worker {
             last_report_at_ms: last_report_at,
             report,
             state: self.store.plugin_state(installation_id).await?,
+            client_settings: self.store.client_settings(&installation.client).await?,
         };
         let runs = self.runtime.evaluate(&evaluation).await;
+        self.metrics.evaluated(&runs);
         let outputs: Vec<(&str, &EvalOutput)> = runs
             .iter()
             .filter_map(|run| Some((run.plugin.as_str(), run.outcome.as_ref().ok()?)))

@@ -1,7 +1,8 @@
 //! The periodic tick: every interval, every installation is evaluated by the plugins that
 //! want `tick` (silence, staleness), with `now` from the host's clock.
 //!
-//! The scheduler also keeps the host's own uptime record (a row per run, refreshed on every
+//! Each tick also deletes reports past their retention (each installation keeps its newest).
+//! The scheduler keeps the host's own uptime record (a row per run, refreshed on every
 //! tick), so that after the host was down, the silence it caused is not blamed on the
 //! installations: their last report time is moved forward by the host's downtime.
 
@@ -18,6 +19,8 @@ pub struct Scheduler {
     store: Store,
     pipeline: Arc<Pipeline>,
     clock: SharedClock,
+    /// How long reports are kept.
+    retention: Duration,
     run: i64,
 }
 
@@ -27,12 +30,14 @@ impl Scheduler {
         store: Store,
         pipeline: Arc<Pipeline>,
         clock: SharedClock,
+        retention: Duration,
     ) -> Result<Arc<Self>, StoreError> {
         let run = store.record_start(clock.now_ms()).await?;
         Ok(Arc::new(Scheduler {
             store,
             pipeline,
             clock,
+            retention,
             run,
         }))
     }
@@ -50,9 +55,16 @@ impl Scheduler {
         })
     }
 
-    /// Marks the host alive now and queues a tick for every installation.
+    /// Marks the host alive now, enforces report retention and queues a tick for every
+    /// installation.
     pub async fn tick(&self) -> Result<usize, StoreError> {
         self.heartbeat().await?;
+        let cutoff =
+            self.clock.now_ms() - i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
+        let pruned = self.store.prune_reports(cutoff).await?;
+        if pruned > 0 {
+            tracing::info!(reports = pruned, "reports past their retention deleted");
+        }
         let downtime = Arc::new(self.store.downtime().await?);
         let installations = self.store.installations().await?;
         for installation in &installations {

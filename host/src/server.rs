@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::api::{self, AppState};
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::plugins::Runtime;
 use crate::plugins::builtin;
@@ -62,14 +63,22 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     let store = Store::open(&config.database_url)
         .await
         .context("cannot open the database")?;
+    let metrics = Arc::new(Metrics::default());
     let pipeline = Pipeline::start(
         store.clone(),
         runtime.clone(),
         clock.clone(),
+        metrics.clone(),
         config.runtime.workers,
     );
     pipeline.resume(&store).await?;
-    let scheduler = Scheduler::start(store.clone(), pipeline.clone(), clock.clone()).await?;
+    let scheduler = Scheduler::start(
+        store.clone(),
+        pipeline.clone(),
+        clock.clone(),
+        config.report_retention,
+    )
+    .await?;
     let prober = Prober::new(store.clone(), pipeline.clone(), clock.clone(), config.probe);
     if config.admin_token.is_none() {
         tracing::warn!(
@@ -83,6 +92,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         clock,
         store: store.clone(),
         pipeline: pipeline.clone(),
+        metrics,
     };
     let app = api::router(
         state,

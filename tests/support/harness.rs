@@ -140,6 +140,7 @@ impl Harness {
             last_report_at_ms: self.last_report_at,
             report,
             state: self.state.clone(),
+            client_settings: BTreeMap::new(),
         };
         for run in self.runtime.evaluate(&evaluation).await {
             self.apply(run);

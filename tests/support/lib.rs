@@ -44,6 +44,14 @@ pub fn report(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("report {}: {e}", path.display()))
 }
 
+/// A report from `tests/fixtures/reports` with its installation id replaced.
+pub fn report_for(name: &str, installation: &str) -> Vec<u8> {
+    String::from_utf8(report(name))
+        .expect("fixture reports are UTF-8")
+        .replace("\"vector-main\"", &format!("\"{installation}\""))
+        .into_bytes()
+}
+
 /// `bytes` with one more custom section: the same plugin, a different sha256.
 pub fn with_custom_section(bytes: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
     fn leb128(out: &mut Vec<u8>, mut n: usize) {

@@ -93,6 +93,7 @@ pub async fn dry_run(
         last_report_at_ms: None,
         report: Some(Arc::new(document)),
         state: BTreeMap::new(),
+        client_settings: BTreeMap::new(),
     };
     let runs = state.runtime.evaluate(&evaluation).await;
     let views: Vec<RunView<'_>> = runs.iter().map(RunView::from).collect();

@@ -1,7 +1,10 @@
-//! `GET /healthz`: is the service up, and how are its plugins.
+//! `GET /healthz` (is the service up, how are its plugins) and `GET /metrics`
+//! (Prometheus).
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -18,4 +21,11 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
             "failed": count(PluginState::Failed),
         }
     }))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(state.pipeline.queue_depth()),
+    )
 }

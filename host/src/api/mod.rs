@@ -3,6 +3,7 @@
 //! they call.
 
 pub mod auth;
+mod clients;
 pub mod error;
 mod evaluate;
 mod health;
@@ -18,6 +19,7 @@ use axum::routing::{get, post, put};
 
 use crate::clock::SharedClock;
 use crate::ingest;
+use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::plugins::Runtime;
 use crate::plugins::directory::PluginDir;
@@ -32,6 +34,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub store: Store,
     pub pipeline: Arc<Pipeline>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Request body limits.
@@ -61,6 +64,8 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             post(installations::rotate_token),
         )
         .route("/installations/{id}/findings", get(installations::findings))
+        .route("/clients/{client}/settings", get(clients::get))
+        .route("/clients/{client}/settings/{plugin}", put(clients::put))
         .route("/plugins", get(plugins::list))
         .route(
             "/plugins/{name}",
@@ -79,6 +84,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .layer(DefaultBodyLimit::max(limits.report));
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
         .nest("/api/v1", agents.merge(admin))
         .with_state(state)
 }

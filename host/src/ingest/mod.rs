@@ -12,6 +12,7 @@ use std::io::Write;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
@@ -20,6 +21,7 @@ use serde_json::{Value, json};
 use crate::api::AppState;
 use crate::api::auth::bearer;
 use crate::api::error::ApiError;
+use crate::metrics::Rejection;
 use crate::pipeline::Job;
 use crate::report::{self, Document};
 use crate::store::NewReport;
@@ -35,9 +37,31 @@ struct Accepted {
 pub async fn post_report(
     State(state): State<AppState>,
     headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let result = match body {
+        Ok(body) => receive(&state, &headers, body).await,
+        Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
+    };
+    match &result {
+        Ok(_) => state.metrics.report_accepted(),
+        Err(error) => state.metrics.report_rejected(match error.status {
+            StatusCode::UNAUTHORIZED => Rejection::Unauthorized,
+            StatusCode::FORBIDDEN => Rejection::WrongInstallation,
+            StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge,
+            status if status.is_client_error() => Rejection::Invalid,
+            _ => Rejection::Internal,
+        }),
+    }
+    result
+}
+
+async fn receive(
+    state: &AppState,
+    headers: &HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let token = bearer(&headers).ok_or_else(|| {
+    let token = bearer(headers).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "missing `Authorization: Bearer <installation token>` header",

@@ -76,6 +76,8 @@ pub struct Evaluation {
     pub report: Option<Arc<Document>>,
     /// What each plugin kept for this installation, by plugin name.
     pub state: BTreeMap<String, BTreeMap<String, String>>,
+    /// The client's own settings, by plugin name, over the host's configuration.
+    pub client_settings: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Evaluation {
@@ -230,18 +232,22 @@ impl Runtime {
     /// Runs every active plugin that wants `request.trigger`, in parallel, and returns each
     /// one's outcome, ordered by plugin name.
     pub async fn evaluate(self: &Arc<Self>, request: &Evaluation) -> Vec<PluginRun> {
-        let no_overrides = BTreeMap::new();
         let calls: Vec<_> = self
             .registry
             .active(request.trigger)
             .into_iter()
             .map(|active| {
-                let overrides = self
+                let name = &active.revision.descriptor.name;
+                let mut overrides = self
                     .settings
                     .plugin_config
-                    .get(&active.revision.descriptor.name)
-                    .unwrap_or(&no_overrides);
-                let input = request.input_for(&active.revision, overrides);
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(client) = request.client_settings.get(name) {
+                    overrides.extend(client.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                let input = request.input_for(&active.revision, &overrides);
                 self.spawn_run(active.revision, input, Some(active.health))
             })
             .collect();

@@ -6,31 +6,39 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::Backend;
 
-const SQLITE: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "init",
-        include_str!("../../../migrations/sqlite/0001_init.sql"),
-    ),
-    (
-        2,
-        "host runs",
-        include_str!("../../../migrations/sqlite/0002_host_runs.sql"),
-    ),
-];
+/// Every migration, in order; each exists once per backend folder.
+macro_rules! migrations {
+    ($backend:literal) => {
+        &[
+            (
+                1,
+                "init",
+                include_str!(concat!("../../../migrations/", $backend, "/0001_init.sql")),
+            ),
+            (
+                2,
+                "host runs",
+                include_str!(concat!(
+                    "../../../migrations/",
+                    $backend,
+                    "/0002_host_runs.sql"
+                )),
+            ),
+            (
+                3,
+                "client settings",
+                include_str!(concat!(
+                    "../../../migrations/",
+                    $backend,
+                    "/0003_client_settings.sql"
+                )),
+            ),
+        ]
+    };
+}
 
-const POSTGRES: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "init",
-        include_str!("../../../migrations/postgres/0001_init.sql"),
-    ),
-    (
-        2,
-        "host runs",
-        include_str!("../../../migrations/postgres/0002_host_runs.sql"),
-    ),
-];
+const SQLITE: &[(i64, &str, &str)] = migrations!("sqlite");
+const POSTGRES: &[(i64, &str, &str)] = migrations!("postgres");
 
 pub fn for_backend(backend: Backend) -> Migrator {
     let list = match backend {

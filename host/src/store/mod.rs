@@ -3,6 +3,7 @@
 //! the dialect they have in common, `$N` placeholders included); only the migrations differ.
 //! This module stores and loads; it never decides anything about what it stores.
 
+mod client_settings;
 mod host_runs;
 mod installations;
 mod migrations;
@@ -13,6 +14,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use client_settings::Settings;
 pub use host_runs::Downtime;
 pub use installations::Installation;
 pub use reports::{NewReport, StoredFinding, StoredReport};

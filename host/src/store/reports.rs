@@ -131,6 +131,19 @@ impl Store {
             .transpose()
     }
 
+    /// Deletes evaluated reports received before `cutoff`, keeping each installation's
+    /// newest (ticks read it). Returns how many went.
+    pub async fn prune_reports(&self, cutoff: i64) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "DELETE FROM reports WHERE received_at < $1 AND evaluated_at IS NOT NULL \
+             AND id NOT IN (SELECT MAX(id) FROM reports GROUP BY installation_id)",
+        )
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
     /// How many reports are stored for an installation (evaluated or not).
     pub async fn report_count(&self, installation_id: &str) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM reports WHERE installation_id = $1")

@@ -1,0 +1,57 @@
+//! Plugin settings per client: a distributor tightens or loosens a threshold for one
+//! client without touching the others.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// Settings by plugin, then key.
+pub type Settings = BTreeMap<String, BTreeMap<String, String>>;
+
+impl Store {
+    /// Every plugin setting stored for `client`.
+    pub async fn client_settings(&self, client: &str) -> Result<Settings, StoreError> {
+        let rows = sqlx::query("SELECT plugin, key, value FROM client_settings WHERE client = $1")
+            .bind(client)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut settings = Settings::new();
+        for row in rows {
+            settings
+                .entry(row.try_get("plugin")?)
+                .or_default()
+                .insert(row.try_get("key")?, row.try_get("value")?);
+        }
+        Ok(settings)
+    }
+
+    /// Replaces `client`'s settings for `plugin` with `values` (empty: back to defaults).
+    pub async fn set_client_settings(
+        &self,
+        client: &str,
+        plugin: &str,
+        values: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM client_settings WHERE client = $1 AND plugin = $2")
+            .bind(client)
+            .bind(plugin)
+            .execute(&mut *tx)
+            .await?;
+        for (key, value) in values {
+            sqlx::query(
+                "INSERT INTO client_settings (client, plugin, key, value) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(client)
+            .bind(plugin)
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
