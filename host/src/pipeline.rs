@@ -24,11 +24,19 @@ use crate::store::{Downtime, Installation, Store, StoreError};
 /// for the next start; a tick or probe for the next round).
 const COMMIT_ATTEMPTS: u32 = 3;
 
+/// A report as ingest just stored it.
+#[derive(Debug, Clone)]
+pub struct Fresh {
+    pub document: Arc<Document>,
+    pub received_at: i64,
+}
+
 /// One unit of work for one installation.
 #[derive(Debug, Clone)]
 pub enum Job {
-    /// A stored report to evaluate.
-    Report(i64),
+    /// A stored report to evaluate. `fresh` carries it as ingest parsed it, which saves
+    /// loading it back; without it (a report resumed after a restart) it is loaded.
+    Report { id: i64, fresh: Option<Fresh> },
     /// Time passed. `downtime` is when the host itself was down, which is not the
     /// installation's silence.
     Tick { downtime: Arc<Downtime> },
@@ -98,7 +106,13 @@ impl Pipeline {
     pub async fn resume(&self, store: &Store) -> Result<usize, StoreError> {
         let pending = store.pending_reports().await?;
         for (id, installation) in &pending {
-            self.submit(installation, Job::Report(*id));
+            self.submit(
+                installation,
+                Job::Report {
+                    id: *id,
+                    fresh: None,
+                },
+            );
         }
         if !pending.is_empty() {
             tracing::info!(
@@ -141,7 +155,16 @@ impl Worker {
         };
         let now = self.clock.now_ms();
         let (trigger, report_id, report, last_report_at) = match job {
-            Job::Report(id) => {
+            Job::Report {
+                id,
+                fresh: Some(fresh),
+            } => (
+                Trigger::Report,
+                Some(*id),
+                Some(fresh.document.clone()),
+                Some(fresh.received_at),
+            ),
+            Job::Report { id, fresh: None } => {
                 let Some(stored) = self.store.report(*id).await? else {
                     return Ok(());
                 };

@@ -8,6 +8,7 @@
 pub mod token;
 
 use std::io::Write;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -22,13 +23,15 @@ use crate::api::AppState;
 use crate::api::auth::bearer;
 use crate::api::error::ApiError;
 use crate::metrics::Rejection;
-use crate::pipeline::Job;
+use crate::pipeline::{Fresh, Job};
 use crate::report::{self, Document};
 use crate::store::NewReport;
 
 /// A report that passed every check, ready to store.
 struct Accepted {
     document: Document,
+    /// The document in its stored form.
+    encoded: Vec<u8>,
     generated_at: i64,
     agent: String,
     raw: Vec<u8>,
@@ -87,7 +90,7 @@ async fn receive(
             received_at,
             generated_at: accepted.generated_at,
             agent: &accepted.agent,
-            document: &accepted.document,
+            document: &accepted.encoded,
             raw: &accepted.raw,
             raw_size: size,
         })
@@ -96,9 +99,16 @@ async fn receive(
     span.in_scope(
         || tracing::info!(report = report_id, agent = %accepted.agent, "report accepted"),
     );
-    state
-        .pipeline
-        .submit(&installation.id, Job::Report(report_id));
+    state.pipeline.submit(
+        &installation.id,
+        Job::Report {
+            id: report_id,
+            fresh: Some(Fresh {
+                document: Arc::new(accepted.document),
+                received_at,
+            }),
+        },
+    );
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({
@@ -140,6 +150,7 @@ fn accept(installation: &str, body: &[u8]) -> Result<Accepted, ApiError> {
         .write_all(body)
         .and_then(|()| encoder.finish())
         .map(|raw| Accepted {
+            encoded: document.to_bytes(),
             generated_at,
             agent,
             raw,

@@ -115,7 +115,13 @@ pub fn parse(bytes: &[u8]) -> Result<Document, ParseError> {
         });
     }
     check_report_root(&builder.doc)?;
-    Ok(builder.doc)
+    let mut doc = builder.doc;
+    // The growth slack of the arena would otherwise stay allocated for as long as the
+    // document lives: up to half its size for a large report.
+    doc.nodes.shrink_to_fit();
+    doc.attrs.shrink_to_fit();
+    doc.strings.shrink_to_fit();
+    Ok(doc)
 }
 
 fn check_report_root(doc: &Document) -> Result<(), ParseError> {

@@ -20,7 +20,8 @@ pub struct NewReport<'a> {
     pub received_at: i64,
     pub generated_at: i64,
     pub agent: &'a str,
-    pub document: &'a Document,
+    /// The parsed document in its stored form (`Document::to_bytes`).
+    pub document: &'a [u8],
     /// Deflate-compressed original bytes, kept for replaying new rules over history.
     pub raw: &'a [u8],
     pub raw_size: usize,
@@ -77,7 +78,7 @@ impl Store {
         .bind(report.received_at)
         .bind(report.generated_at)
         .bind(report.agent)
-        .bind(report.document.to_bytes())
+        .bind(report.document)
         .bind(report.raw)
         .bind(report.raw_size as i64)
         .fetch_one(&self.pool)
