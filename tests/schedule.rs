@@ -106,7 +106,11 @@ async fn probes_tell_a_redirect_outage_from_a_dead_server() {
     let app = axum::Router::new().route("/", axum::routing::get(|| async { "Техэксперт" }));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let service = Service::start(Options::default()).await;
+    let service = Service::start(Options {
+        config: "[schedule]\nprobe_timeout = \"3s\"\n".into(),
+        ..Options::default()
+    })
+    .await;
     // 127.0.0.2 stands for the domain: nothing answers there, while the server answers
     // at its IP, 127.0.0.1. That is what a failed redirect server looks like.
     let (status, body) = service
@@ -136,6 +140,23 @@ async fn probes_tell_a_redirect_outage_from_a_dead_server() {
     assert_eq!(status, 200);
     service.probe_round().await;
     assert!(service.findings("vector-main").await.is_empty());
+
+    // A real domain whose name no longer resolves, while the server answers at its IP:
+    // the probe by IP speaks to the domain but connects to the address.
+    let (status, _) = service
+        .admin_request(
+            "PATCH",
+            "/api/v1/installations/vector-main",
+            Some(json!({"url": format!("http://vector.invalid:{port}/")})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    service.probe_round().await;
+    assert!(has(
+        &service.findings("vector-main").await,
+        "redirect-down",
+        "critical"
+    ));
 
     // Unreachable both ways is a dead server, not a redirect outage.
     let (status, _) = service
