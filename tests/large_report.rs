@@ -72,7 +72,8 @@ async fn a_30_mb_report_is_ingested_in_bounded_memory() {
         "30 MB report: accepted in {accepted_in:?}, evaluated in {evaluated_in:?}, peak extra memory {} MB",
         extra >> 20
     );
-    // The body (30 MB, held once by the client here and once by the server) plus the
-    // parsed document and its stored form; far from the hundreds of MB a DOM would take.
-    assert!(extra < 300 << 20, "peak extra memory {} MB", extra >> 20);
+    // The body (30 MB, in the client here and in the server) and the parsed document
+    // (about 55 MB for this report); its stored form is compressed. Far from the hundreds
+    // of MB a DOM would take; the margin absorbs the allocator's moods.
+    assert!(extra < 200 << 20, "peak extra memory {} MB", extra >> 20);
 }

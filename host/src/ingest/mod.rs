@@ -149,12 +149,14 @@ fn accept(installation: &str, body: &[u8]) -> Result<Accepted, ApiError> {
     encoder
         .write_all(body)
         .and_then(|()| encoder.finish())
-        .map(|raw| Accepted {
-            encoded: document.to_bytes(),
-            generated_at,
-            agent,
-            raw,
-            document,
+        .and_then(|raw| {
+            Ok(Accepted {
+                encoded: document.to_stored()?,
+                generated_at,
+                agent,
+                raw,
+                document,
+            })
         })
         .map_err(ApiError::internal)
 }

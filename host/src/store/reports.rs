@@ -20,7 +20,7 @@ pub struct NewReport<'a> {
     pub received_at: i64,
     pub generated_at: i64,
     pub agent: &'a str,
-    /// The parsed document in its stored form (`Document::to_bytes`).
+    /// The parsed document in its stored form (`Document::to_stored`).
     pub document: &'a [u8],
     /// Deflate-compressed original bytes, kept for replaying new rules over history.
     pub raw: &'a [u8],
@@ -111,7 +111,7 @@ impl Store {
             id: row.try_get("id")?,
             installation_id: row.try_get("installation_id")?,
             received_at: row.try_get("received_at")?,
-            document: Document::from_bytes(&bytes)
+            document: Document::from_stored(&bytes)
                 .map_err(|e| StoreError::Corrupt(format!("report {id}: {e}")))?,
         }))
     }
