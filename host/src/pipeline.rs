@@ -20,6 +20,10 @@ use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger}
 use crate::report::Document;
 use crate::store::{Downtime, Installation, Store, StoreError};
 
+/// Beyond this many queued jobs, a report's parsed document is not kept in the queue but
+/// loaded back when its turn comes: a backlog costs database reads, not memory.
+const FRESH_QUEUE_LIMIT: i64 = 1_000;
+
 /// How often a failed commit is retried before the job is dropped (a report then waits
 /// for the next start; a tick or probe for the next round).
 const COMMIT_ATTEMPTS: u32 = 3;
@@ -88,7 +92,12 @@ impl Pipeline {
     }
 
     /// Queues `job` for `installation`.
-    pub fn submit(&self, installation: &str, job: Job) {
+    pub fn submit(&self, installation: &str, mut job: Job) {
+        if let Job::Report { fresh, .. } = &mut job
+            && self.queue_depth() > FRESH_QUEUE_LIMIT
+        {
+            *fresh = None;
+        }
         let mut hasher = DefaultHasher::new();
         installation.hash(&mut hasher);
         let shard = (hasher.finish() % self.shards.len() as u64) as usize;
