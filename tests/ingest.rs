@@ -262,6 +262,14 @@ async fn a_rejected_report_says_why_and_leaves_nothing_behind() {
         }
         let mut oversize = text.clone().into_bytes();
         oversize.extend(std::iter::repeat_n(b' ', 1 << 20));
+        assert_eq!(
+            service
+                .post_report("rvt_not-a-token", oversize.clone())
+                .await
+                .status(),
+            401,
+            "a stranger is turned away before the body is read"
+        );
         assert_eq!(service.post_report(&token, oversize).await.status(), 413);
 
         assert_eq!(

@@ -78,10 +78,14 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             state.clone(),
             auth::require_admin,
         ));
-    // Agents authenticate with their installation's token, checked by the handler.
+    // Agents authenticate with their installation's token, before their body is read.
     let agents = Router::new()
         .route("/reports", post(ingest::post_report))
-        .layer(DefaultBodyLimit::max(limits.report));
+        .layer(DefaultBodyLimit::max(limits.report))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            ingest::authenticate,
+        ));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

@@ -12,9 +12,11 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Extension, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
 use serde_json::{Value, json};
@@ -25,7 +27,7 @@ use crate::api::error::ApiError;
 use crate::metrics::Rejection;
 use crate::pipeline::{Fresh, Job};
 use crate::report::{self, Document};
-use crate::store::NewReport;
+use crate::store::{Installation, NewReport};
 
 /// A report that passed every check, ready to store.
 struct Accepted {
@@ -37,45 +39,72 @@ struct Accepted {
     raw: Vec<u8>,
 }
 
+/// Middleware for the report route: finds the installation by its token before the body
+/// is read, so a stranger cannot make the host buffer a report.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let installation = match bearer(request.headers()) {
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing `Authorization: Bearer <installation token>` header",
+        )),
+        Some(token) => state
+            .store
+            .installation_by_token(&token::digest(token))
+            .await
+            .map_err(ApiError::internal)
+            .and_then(|found| {
+                found.ok_or_else(|| {
+                    ApiError::new(StatusCode::UNAUTHORIZED, "unknown installation token")
+                })
+            }),
+    };
+    match installation {
+        Ok(installation) => {
+            request.extensions_mut().insert(installation);
+            next.run(request).await
+        }
+        Err(error) => {
+            state.metrics.report_rejected(rejection(&error));
+            error.into_response()
+        }
+    }
+}
+
+fn rejection(error: &ApiError) -> Rejection {
+    match error.status {
+        StatusCode::UNAUTHORIZED => Rejection::Unauthorized,
+        StatusCode::FORBIDDEN => Rejection::WrongInstallation,
+        StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge,
+        status if status.is_client_error() => Rejection::Invalid,
+        _ => Rejection::Internal,
+    }
+}
+
 pub async fn post_report(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(installation): Extension<Installation>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let result = match body {
-        Ok(body) => receive(&state, &headers, body).await,
+        Ok(body) => receive(&state, installation, body).await,
         Err(rejection) => Err(ApiError::new(rejection.status(), rejection.body_text())),
     };
     match &result {
         Ok(_) => state.metrics.report_accepted(),
-        Err(error) => state.metrics.report_rejected(match error.status {
-            StatusCode::UNAUTHORIZED => Rejection::Unauthorized,
-            StatusCode::FORBIDDEN => Rejection::WrongInstallation,
-            StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge,
-            status if status.is_client_error() => Rejection::Invalid,
-            _ => Rejection::Internal,
-        }),
+        Err(error) => state.metrics.report_rejected(rejection(error)),
     }
     result
 }
 
 async fn receive(
     state: &AppState,
-    headers: &HeaderMap,
+    installation: Installation,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let token = bearer(headers).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "missing `Authorization: Bearer <installation token>` header",
-        )
-    })?;
-    let installation = state
-        .store
-        .installation_by_token(&token::digest(token))
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown installation token"))?;
     let received_at = state.clock.now_ms();
     let span = tracing::info_span!("report", installation = %installation.id, bytes = body.len());
     let id = installation.id.clone();
