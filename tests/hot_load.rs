@@ -25,13 +25,7 @@ async fn refusal(service: &Service, name: &str, bytes: Vec<u8>) -> (u16, String)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incompatible_api_version_is_refused_and_the_previous_revision_keeps_serving() {
     let service = Service::start(Options::default()).await;
-    assert_eq!(
-        service
-            .put_plugin("echo", fixture_plugin("echo"))
-            .await
-            .status(),
-        201
-    );
+    service.install_fixture("echo").await;
     let serving = service.plugin("echo").await.unwrap()["sha256"].clone();
 
     let future = bare_component(&[("reveille:api-version", b"2.0.0")]);
@@ -216,13 +210,7 @@ async fn dropping_a_file_loads_it_and_removing_it_unloads_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_are_kept_across_restarts_and_delete_forgets_them() {
     let service = Service::start(Options::default()).await;
-    assert_eq!(
-        service
-            .put_plugin("echo", fixture_plugin("echo"))
-            .await
-            .status(),
-        201
-    );
+    service.install_fixture("echo").await;
     assert!(service.plugins_dir().join("echo.wasm").is_file());
 
     let service = service.restart().await;

@@ -1,9 +1,7 @@
 //! Installations and report ingestion through the real HTTP API, on SQLite and PostgreSQL:
 //! what is accepted is stored and evaluated, what is rejected says why and leaves nothing.
 
-use reveille_tests::{
-    Options, Service, TestDatabase, databases, fixture_plugin, report, report_for,
-};
+use reveille_tests::{Options, Service, TestDatabase, databases, report, report_for};
 use serde_json::{Value, json};
 
 async fn each_backend<F, Fut>(options: Options, test: F)
@@ -291,13 +289,7 @@ async fn a_restart_loses_no_accepted_report_and_evaluates_none_twice() {
             ..Options::default()
         };
         let service = Service::start(options).await;
-        assert_eq!(
-            service
-                .put_plugin("echo", fixture_plugin("echo"))
-                .await
-                .status(),
-            201
-        );
+        service.install_fixture("echo").await;
         let token = service.installation("vector-main").await;
         const REPORTS: usize = 30;
         for _ in 0..REPORTS {

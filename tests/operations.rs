@@ -14,17 +14,6 @@ fn with_version(installation: &str, version: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-async fn registered(service: &Service, id: &str, client: &str) -> String {
-    let (status, body) = service
-        .create_installation(json!({
-            "id": id, "client": client, "manager": "Ivanov",
-            "timezone": "Europe/Moscow", "telegram_chat_id": -100,
-        }))
-        .await;
-    assert_eq!(status, 201, "{body}");
-    body["token"].as_str().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clients_settings_override_the_configuration_for_that_client_only() {
     for db in databases().await {
@@ -34,8 +23,8 @@ async fn a_clients_settings_override_the_configuration_for_that_client_only() {
             ..Options::default()
         })
         .await;
-        let vector = registered(&service, "vector-main", "ООО «Вектор»").await;
-        let romashka = registered(&service, "romashka", "АО «Ромашка»").await;
+        let vector = service.installation_of("vector-main", "ООО «Вектор»").await;
+        let romashka = service.installation_of("romashka", "АО «Ромашка»").await;
         let (status, body) = service
             .admin_request(
                 "PUT",
@@ -81,8 +70,8 @@ async fn retention_deletes_old_reports_but_keeps_each_installations_newest() {
             ..Options::default()
         })
         .await;
-        let busy = registered(&service, "busy", "A").await;
-        let quiet = registered(&service, "quiet", "B").await;
+        let busy = service.installation_of("busy", "A").await;
+        let quiet = service.installation_of("quiet", "B").await;
         for _ in 0..3 {
             let accepted = service
                 .post_report(&busy, report_for("key-restored.xml", "busy"))

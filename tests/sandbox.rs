@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reveille_tests::{Options, Service, fixture_plugin, label, last_error, report, result_for};
+use reveille_tests::{Options, Service, label, last_error, report, result_for};
 use serde_json::Value;
 
 async fn service_with(plugin: &str) -> Service {
@@ -12,8 +12,7 @@ async fn service_with(plugin: &str) -> Service {
         ..Options::default()
     })
     .await;
-    let response = service.put_plugin(plugin, fixture_plugin(plugin)).await;
-    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    service.install_fixture(plugin).await;
     service
 }
 
@@ -97,13 +96,7 @@ async fn a_plugin_error_is_the_plugins_and_never_a_finding() {
         ..Options::default()
     })
     .await;
-    assert_eq!(
-        service
-            .put_plugin("echo", fixture_plugin("echo"))
-            .await
-            .status(),
-        201
-    );
+    service.install_fixture("echo").await;
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
     let failure = failure(&results, "echo");
     assert_eq!(failure["kind"], "plugin-error");

@@ -212,6 +212,13 @@ impl Service {
         .expect("PUT plugin")
     }
 
+    /// Uploads the fixture plugin `name`, which must load as a new plugin.
+    pub async fn install_fixture(&self, name: &str) {
+        let response = self.put_plugin(name, fixture_plugin(name)).await;
+        let status = response.status();
+        assert_eq!(status, 201, "{}", response.text().await.unwrap_or_default());
+    }
+
     pub async fn delete_plugin(&self, name: &str) -> Response {
         self.admin(
             self.client
@@ -272,12 +279,17 @@ impl Service {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    /// Registers `id` with sensible fields; returns its ingest token.
+    /// Registers `id` for the client ООО «Вектор»; returns its ingest token.
     pub async fn installation(&self, id: &str) -> String {
+        self.installation_of(id, "ООО «Вектор»").await
+    }
+
+    /// Registers `id` for `client` with sensible other fields; returns its ingest token.
+    pub async fn installation_of(&self, id: &str, client: &str) -> String {
         let (status, body) = self
             .create_installation(serde_json::json!({
                 "id": id,
-                "client": "ООО «Вектор»",
+                "client": client,
                 "manager": "Ivanov",
                 "timezone": "Europe/Moscow",
                 "telegram_chat_id": -1001234567,
