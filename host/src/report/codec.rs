@@ -82,17 +82,10 @@ impl Document {
         if reader.take(4)? != MAGIC {
             return Err(CodecError("unknown format"));
         }
-        let (node_count, attr_count, string_len) = (
-            reader.u32()? as usize,
-            reader.u32()? as usize,
-            reader.u32()? as usize,
-        );
+        let [node_count, attr_count, string_len] = reader.u32s::<3>()?.map(|n| n as usize);
         let mut nodes = Vec::with_capacity(node_count.min(bytes.len() / 32));
         for _ in 0..node_count {
-            let mut v = [0u32; 8];
-            for slot in &mut v {
-                *slot = reader.u32()?;
-            }
+            let v: [u32; 8] = reader.u32s()?;
             nodes.push(Node {
                 name: Span {
                     start: v[0],
@@ -109,10 +102,7 @@ impl Document {
         }
         let mut attrs = Vec::with_capacity(attr_count.min(bytes.len() / 16));
         for _ in 0..attr_count {
-            let mut v = [0u32; 4];
-            for slot in &mut v {
-                *slot = reader.u32()?;
-            }
+            let v: [u32; 4] = reader.u32s()?;
             attrs.push(Attr {
                 name: Span {
                     start: v[0],
@@ -176,9 +166,13 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    fn u32(&mut self) -> Result<u32, CodecError> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    fn u32s<const N: usize>(&mut self) -> Result<[u32; N], CodecError> {
+        let mut values = [0u32; N];
+        for value in &mut values {
+            let b = self.take(4)?;
+            *value = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        Ok(values)
     }
 }
 
