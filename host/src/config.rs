@@ -11,7 +11,9 @@ use anyhow::{Context, bail};
 use reveille_sdk::parse_duration;
 use serde::Deserialize;
 
+use crate::alerts::{AlertPolicy, Damping};
 use crate::api::auth::AdminToken;
+use crate::notify::telegram::{DEFAULT_API_URL, TelegramSettings};
 use crate::plugins::{Limits, RuntimeSettings};
 use crate::probe::ProbeSettings;
 
@@ -40,6 +42,34 @@ pub struct Config {
     /// How long stored reports (raw bytes included) are kept.
     pub report_retention: Duration,
     pub probe: ProbeSettings,
+    /// `None`: no bot token; notifications are off (they wait in the outbox).
+    pub telegram: Option<TelegramSettings>,
+    pub alerts: AlertPolicy,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TelegramFile {
+    token: Option<String>,
+    api_url: Option<String>,
+    poll_timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsFile {
+    resolve_reply: Option<bool>,
+    #[serde(default)]
+    damping: BTreeMap<String, DampingFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DampingFile {
+    fire_after: Option<String>,
+    fire_after_evaluations: Option<u32>,
+    resolve_after: Option<String>,
+    resolve_after_evaluations: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +99,10 @@ struct File {
     schedule: ScheduleFile,
     #[serde(default)]
     plugins: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    #[serde(default)]
+    telegram: TelegramFile,
+    #[serde(default)]
+    alerts: AlertsFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +193,21 @@ impl Config {
             )?,
             concurrency: schedule.probe_concurrency.unwrap_or(16).max(1),
         };
+        let telegram = match env("REVEILLE_TELEGRAM_TOKEN").or(file.telegram.token) {
+            Some(token) if !token.trim().is_empty() => Some(TelegramSettings {
+                token: token.trim().to_string(),
+                api_url: env("REVEILLE_TELEGRAM_API_URL")
+                    .or(file.telegram.api_url)
+                    .unwrap_or_else(|| DEFAULT_API_URL.into()),
+                poll_timeout: duration(
+                    file.telegram.poll_timeout.as_deref(),
+                    "10s",
+                    "telegram.poll_timeout",
+                )?,
+            }),
+            _ => None,
+        };
+        let alerts = alert_policy(file.alerts)?;
         Ok(Config {
             listen,
             data_dir,
@@ -172,8 +221,49 @@ impl Config {
             tick_interval,
             report_retention,
             probe,
+            telegram,
+            alerts,
         })
     }
+}
+
+fn alert_policy(file: AlertsFile) -> anyhow::Result<AlertPolicy> {
+    let mut damping = std::collections::HashMap::new();
+    for (plugin, d) in file.damping {
+        let section = format!("alerts.damping.{plugin}");
+        let zero_or = |value: Option<&str>, key: &str| -> anyhow::Result<Duration> {
+            match value {
+                Some(text) => parse_duration(text).with_context(|| format!("{section}.{key}")),
+                None => Ok(Duration::ZERO),
+            }
+        };
+        let at_least_one = |value: Option<u32>, key: &str| -> anyhow::Result<u32> {
+            match value {
+                Some(0) => bail!("{section}.{key} must be at least 1"),
+                Some(n) => Ok(n),
+                None => Ok(1),
+            }
+        };
+        damping.insert(
+            plugin.clone(),
+            Damping {
+                fire_after: zero_or(d.fire_after.as_deref(), "fire_after")?,
+                fire_after_evaluations: at_least_one(
+                    d.fire_after_evaluations,
+                    "fire_after_evaluations",
+                )?,
+                resolve_after: zero_or(d.resolve_after.as_deref(), "resolve_after")?,
+                resolve_after_evaluations: at_least_one(
+                    d.resolve_after_evaluations,
+                    "resolve_after_evaluations",
+                )?,
+            },
+        );
+    }
+    Ok(AlertPolicy {
+        damping,
+        resolve_reply: file.resolve_reply.unwrap_or(true),
+    })
 }
 
 /// A positive duration setting, or its default.
@@ -342,5 +432,30 @@ mod tests {
         assert!(format!("{err:#}").contains("colour"), "{err:#}");
         let err = load("", &[("REVEILLE_ADMIN_TOKEN", "short")]).unwrap_err();
         assert!(format!("{err:#}").contains("admin token"), "{err:#}");
+        let err = load("[alerts.damping.dongle-lost]\nfire_after = \"soon\"", &[]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("alerts.damping.dongle-lost.fire_after"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn telegram_is_off_without_a_token_and_the_token_never_prints() {
+        assert!(load("", &[]).unwrap().telegram.is_none());
+        let config = load(
+            "[telegram]\napi_url = \"http://127.0.0.1:9/\"\n[alerts.damping.dongle-lost]\nfire_after_evaluations = 2",
+            &[("REVEILLE_TELEGRAM_TOKEN", "123:secret-token")],
+        )
+        .unwrap();
+        let telegram = config.telegram.as_ref().unwrap();
+        assert_eq!(telegram.api_url, "http://127.0.0.1:9/");
+        assert!(!format!("{config:?}").contains("secret-token"));
+        assert_eq!(
+            config
+                .alerts
+                .damping_for("dongle-lost")
+                .fire_after_evaluations,
+            2
+        );
     }
 }

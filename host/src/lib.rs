@@ -2,12 +2,14 @@
 //! person first. See ARCHITECTURE.md for the map; a report flows
 //! ingest → store → evaluate → alert → notify.
 
+pub mod alerts;
 pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod pipeline;
 pub mod plugins;
 pub mod probe;

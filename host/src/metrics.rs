@@ -69,6 +69,7 @@ pub struct Metrics {
     reports_accepted: AtomicU64,
     reports_rejected: Mutex<BTreeMap<Rejection, u64>>,
     plugins: Mutex<BTreeMap<String, PluginSeries>>,
+    notifications: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 fn failure_label(kind: FailureKind) -> &'static str {
@@ -110,6 +111,16 @@ impl Metrics {
         }
     }
 
+    /// One delivery attempt of a notification, by outcome.
+    pub fn notification(&self, outcome: &'static str) {
+        *self
+            .notifications
+            .lock()
+            .expect("metrics lock")
+            .entry(outcome)
+            .or_default() += 1;
+    }
+
     /// The Prometheus text exposition of every series.
     pub fn render(&self, queue_depth: i64) -> String {
         let mut out = String::new();
@@ -142,6 +153,17 @@ impl Metrics {
         );
         let _ = writeln!(w, "# TYPE reveille_evaluation_queue_depth gauge");
         let _ = writeln!(w, "reveille_evaluation_queue_depth {queue_depth}");
+        let _ = writeln!(
+            w,
+            "# HELP reveille_notifications_total Notification delivery attempts, by outcome."
+        );
+        let _ = writeln!(w, "# TYPE reveille_notifications_total counter");
+        for (outcome, n) in self.notifications.lock().expect("metrics lock").iter() {
+            let _ = writeln!(
+                w,
+                "reveille_notifications_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
         let plugins = self.plugins.lock().expect("metrics lock").clone();
         let _ = writeln!(
             w,

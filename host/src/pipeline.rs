@@ -12,13 +12,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
+use crate::alerts::{self, AlertPolicy};
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
 use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
 use crate::report::Document;
-use crate::store::{Downtime, Installation, Store, StoreError};
+use crate::store::{Downtime, EvaluationCommit, Installation, Store, StoreError};
 
 /// Beyond this many queued jobs, a report's parsed document is not kept in the queue but
 /// loaded back when its turn comes: a backlog costs database reads, not memory.
@@ -59,6 +60,15 @@ struct Worker {
     clock: SharedClock,
     metrics: Arc<Metrics>,
     queued: Arc<AtomicI64>,
+    alerting: Alerting,
+}
+
+/// What the pipeline needs to turn findings into alerts.
+#[derive(Clone)]
+pub struct Alerting {
+    pub policy: Arc<AlertPolicy>,
+    /// Woken when a commit queued notifications, so they leave at once.
+    pub outbox: Arc<Notify>,
 }
 
 impl Pipeline {
@@ -68,6 +78,7 @@ impl Pipeline {
         runtime: Arc<Runtime>,
         clock: SharedClock,
         metrics: Arc<Metrics>,
+        alerting: Alerting,
         shards: usize,
     ) -> Arc<Self> {
         let queued = Arc::new(AtomicI64::new(0));
@@ -80,6 +91,7 @@ impl Pipeline {
                     clock: clock.clone(),
                     metrics: metrics.clone(),
                     queued: queued.clone(),
+                    alerting: alerting.clone(),
                 };
                 tokio::spawn(worker.run(rx));
                 tx
@@ -216,9 +228,21 @@ impl Worker {
             .iter()
             .filter_map(|run| Some((run.plugin.as_str(), run.outcome.as_ref().ok()?)))
             .collect();
-        self.store
-            .commit_evaluation(report_id, installation_id, now, &outputs)
+        let open = self.store.open_alerts(installation_id).await?;
+        let changes = alerts::plan(&self.alerting.policy, &installation, &open, &outputs, now);
+        let queued = self
+            .store
+            .commit_evaluation(&EvaluationCommit {
+                report_id,
+                installation: &installation,
+                now,
+                outputs: &outputs,
+                alerts: &changes,
+            })
             .await?;
+        if queued > 0 {
+            self.alerting.outbox.notify_one();
+        }
         tracing::debug!(
             installation = installation_id,
             %trigger,

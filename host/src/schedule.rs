@@ -1,5 +1,6 @@
 //! The periodic tick: every interval, every installation is evaluated by the plugins that
-//! want `tick` (silence, staleness), with `now` from the host's clock.
+//! want `tick` (silence, staleness), with `now` from the host's clock, and snoozed alerts
+//! whose snooze ended fire again.
 //!
 //! Each tick also deletes reports past their retention (each installation keeps its newest).
 //! The scheduler keeps the host's own uptime record (a row per run, refreshed on every
@@ -9,8 +10,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::alerts;
 use crate::clock::SharedClock;
 use crate::pipeline::{Job, Pipeline};
 use crate::store::{Store, StoreError};
@@ -22,6 +25,8 @@ pub struct Scheduler {
     /// How long reports are kept.
     retention: Duration,
     run: i64,
+    /// Woken when a snooze ended and its alert fires again.
+    outbox: Arc<Notify>,
 }
 
 impl Scheduler {
@@ -31,6 +36,7 @@ impl Scheduler {
         pipeline: Arc<Pipeline>,
         clock: SharedClock,
         retention: Duration,
+        outbox: Arc<Notify>,
     ) -> Result<Arc<Self>, StoreError> {
         let run = store.record_start(clock.now_ms()).await?;
         Ok(Arc::new(Scheduler {
@@ -39,6 +45,7 @@ impl Scheduler {
             clock,
             retention,
             run,
+            outbox,
         }))
     }
 
@@ -55,10 +62,18 @@ impl Scheduler {
         })
     }
 
-    /// Marks the host alive now, enforces report retention and queues a tick for every
-    /// installation.
+    /// Marks the host alive now, wakes snoozed alerts whose snooze ended, enforces report
+    /// retention and queues a tick for every installation.
     pub async fn tick(&self) -> Result<usize, StoreError> {
         self.heartbeat().await?;
+        if self
+            .store
+            .wake_snoozed(self.clock.now_ms(), alerts::ON_WAKE)
+            .await?
+            > 0
+        {
+            self.outbox.notify_one();
+        }
         let cutoff =
             self.clock.now_ms() - i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
         let pruned = self.store.prune_reports(cutoff).await?;

@@ -1,6 +1,6 @@
 //! Starting and stopping the service: the plugin runtime with its built-in and directory
 //! plugins, the directory watch, the database, the evaluation pipeline, the scheduler and
-//! the prober, and the HTTP API.
+//! the prober, the notification dispatcher and the Telegram update loop, and the HTTP API.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,7 +13,9 @@ use crate::api::{self, AppState};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::pipeline::Pipeline;
+use crate::notify::Dispatcher;
+use crate::notify::telegram::{Telegram, updates::UpdateLoop};
+use crate::pipeline::{Alerting, Pipeline};
 use crate::plugins::Runtime;
 use crate::plugins::builtin;
 use crate::plugins::directory::PluginDir;
@@ -64,11 +66,16 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         .await
         .context("cannot open the database")?;
     let metrics = Arc::new(Metrics::default());
+    let alerting = Alerting {
+        policy: Arc::new(config.alerts.clone()),
+        outbox: Arc::default(),
+    };
     let pipeline = Pipeline::start(
         store.clone(),
         runtime.clone(),
         clock.clone(),
         metrics.clone(),
+        alerting.clone(),
         config.runtime.workers,
     );
     pipeline.resume(&store).await?;
@@ -77,8 +84,38 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         pipeline.clone(),
         clock.clone(),
         config.report_retention,
+        alerting.outbox.clone(),
     )
     .await?;
+    let mut background = Vec::new();
+    match &config.telegram {
+        Some(settings) => {
+            let telegram = Telegram::new(settings)?;
+            let dispatcher = Dispatcher::new(
+                store.clone(),
+                clock.clone(),
+                telegram.clone(),
+                alerting.outbox.clone(),
+                metrics.clone(),
+            );
+            background.push(dispatcher.spawn());
+            background.push(
+                UpdateLoop {
+                    telegram,
+                    store: store.clone(),
+                    runtime: runtime.clone(),
+                    clock: clock.clone(),
+                    outbox: alerting.outbox.clone(),
+                    poll_timeout: settings.poll_timeout,
+                }
+                .spawn(),
+            );
+            tracing::info!(api = %settings.api_url, "Telegram notifications on (long polling)");
+        }
+        None => tracing::warn!(
+            "no Telegram bot token: notifications are off and wait in the outbox; set REVEILLE_TELEGRAM_TOKEN"
+        ),
+    }
     let prober = Prober::new(store.clone(), pipeline.clone(), clock.clone(), config.probe);
     if config.admin_token.is_none() {
         tracing::warn!(
@@ -93,6 +130,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         store: store.clone(),
         pipeline: pipeline.clone(),
         metrics,
+        alerting,
     };
     let app = api::router(
         state,
@@ -114,12 +152,13 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
             .await
     });
     tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), "reveille is listening");
+    background.extend([watch, scheduler.spawn(config.tick_interval), prober.spawn()]);
     Ok(Running {
         addr,
         runtime,
         plugin_dir,
         store,
-        background: vec![watch, scheduler.spawn(config.tick_interval), prober.spawn()],
+        background,
         pipeline,
         scheduler,
         prober,

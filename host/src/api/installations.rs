@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use crate::alerts;
 use crate::ingest::token;
 use crate::store::{Installation, StoreError};
 
@@ -219,19 +220,33 @@ pub async fn patch(
     Ok(Json(json!({ "installation": installation })))
 }
 
+/// Removes an installation; its open alerts resolve, saying why, in the same transaction.
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let open = state
+        .store
+        .open_alerts(&id)
+        .await
+        .map_err(ApiError::internal)?;
+    let changes = alerts::lifecycle::retire(
+        &state.alerting.policy,
+        &open,
+        alerts::resolution::INSTALLATION_REMOVED,
+    );
     if !state
         .store
-        .delete_installation(&id)
+        .delete_installation(&id, state.clock.now_ms(), &changes)
         .await
         .map_err(ApiError::internal)?
     {
         return Err(ApiError::not_found(format!("no installation `{id}`")));
     }
-    Ok(Json(json!({ "deleted": id })))
+    state.alerting.outbox.notify_one();
+    Ok(Json(
+        json!({ "deleted": id, "alerts_resolved": changes.len() }),
+    ))
 }
 
 /// Issues a new ingest token; the old one stops working at once.

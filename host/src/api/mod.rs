@@ -2,7 +2,9 @@
 //! resource has its own file. Handlers parse and answer; the work happens in the modules
 //! they call.
 
+mod alerts;
 pub mod auth;
+mod chats;
 mod clients;
 pub mod error;
 mod evaluate;
@@ -20,7 +22,7 @@ use axum::routing::{get, post, put};
 use crate::clock::SharedClock;
 use crate::ingest;
 use crate::metrics::Metrics;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Alerting, Pipeline};
 use crate::plugins::Runtime;
 use crate::plugins::directory::PluginDir;
 use crate::store::Store;
@@ -35,6 +37,7 @@ pub struct AppState {
     pub store: Store,
     pub pipeline: Arc<Pipeline>,
     pub metrics: Arc<Metrics>,
+    pub alerting: Alerting,
 }
 
 /// Request body limits.
@@ -73,6 +76,14 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         )
         .route("/plugins/{name}/enable", post(plugins::enable))
         .route("/evaluate", post(evaluate::dry_run))
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/{id}", get(alerts::get))
+        .route("/alerts/{id}/ack", post(alerts::ack))
+        .route("/chats/{chat_id}/members", get(chats::list))
+        .route(
+            "/chats/{chat_id}/members/{user_id}",
+            put(chats::put).delete(chats::delete),
+        )
         .layer(DefaultBodyLimit::max(limits.upload))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use crate::alerts;
 use crate::plugins::LoadError;
 use crate::plugins::directory::InstallError;
 use crate::plugins::loader::valid_name;
@@ -78,12 +79,33 @@ pub async fn put(
     }
 }
 
+/// Unloads a plugin; its findings go and its open alerts resolve, saying why.
 pub async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     match state.plugin_dir.remove(&name).await {
-        Ok(true) => Ok(Json(json!({ "unloaded": name }))),
+        Ok(true) => {
+            let open = state
+                .store
+                .open_alerts_of_plugin(&name)
+                .await
+                .map_err(ApiError::internal)?;
+            let changes = alerts::lifecycle::retire(
+                &state.alerting.policy,
+                &open,
+                alerts::resolution::PLUGIN_REMOVED,
+            );
+            state
+                .store
+                .retire_plugin(&name, state.clock.now_ms(), &changes)
+                .await
+                .map_err(ApiError::internal)?;
+            state.alerting.outbox.notify_one();
+            Ok(Json(
+                json!({ "unloaded": name, "alerts_resolved": changes.len() }),
+            ))
+        }
         Ok(false) => Err(ApiError::not_found(format!("no plugin named `{name}`"))),
         Err(error) => Err(ApiError::internal(format!(
             "cannot delete the plugin file: {error}"

@@ -208,6 +208,12 @@ impl Registry {
             .collect()
     }
 
+    /// The revision serving as `name`, if one is loaded.
+    pub fn revision(&self, name: &str) -> Option<Arc<Revision>> {
+        let slots = self.slots.read().expect("registry lock");
+        slots.get(name)?.revision.clone()
+    }
+
     /// The sha256 last attempted for `name` and where it came from.
     pub fn attempted(&self, name: &str) -> Option<(String, Source)> {
         let slots = self.slots.read().expect("registry lock");

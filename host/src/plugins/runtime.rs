@@ -237,16 +237,8 @@ impl Runtime {
             .active(request.trigger)
             .into_iter()
             .map(|active| {
-                let name = &active.revision.descriptor.name;
-                let mut overrides = self
-                    .settings
-                    .plugin_config
-                    .get(name)
-                    .cloned()
-                    .unwrap_or_default();
-                if let Some(client) = request.client_settings.get(name) {
-                    overrides.extend(client.iter().map(|(k, v)| (k.clone(), v.clone())));
-                }
+                let overrides =
+                    self.overrides(&active.revision.descriptor.name, &request.client_settings);
                 let input = request.input_for(&active.revision, &overrides);
                 self.spawn_run(active.revision, input, Some(active.health))
             })
@@ -256,6 +248,39 @@ impl Runtime {
             runs.push(call.await);
         }
         runs
+    }
+
+    /// A plugin's settings as given: the host's `[plugins.<name>]`, then the client's own.
+    fn overrides(
+        &self,
+        plugin: &str,
+        client_settings: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> BTreeMap<String, String> {
+        let mut overrides = self
+            .settings
+            .plugin_config
+            .get(plugin)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(client) = client_settings.get(plugin) {
+            overrides.extend(client.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        overrides
+    }
+
+    /// The value plugin `plugin` would see for `key` with this client's settings, if the
+    /// plugin is loaded and declares it.
+    pub fn setting(
+        &self,
+        plugin: &str,
+        key: &str,
+        client_settings: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> Option<String> {
+        let revision = self.registry.revision(plugin)?;
+        revision
+            .descriptor
+            .resolve_config(&self.overrides(plugin, client_settings))
+            .remove(key)
     }
 
     /// Runs one revision on one input, outside the registry (`reveille plugin test`).

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, duplicate};
+use crate::alerts::Change;
 
 /// One running copy of the product, as the admin registered it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -142,12 +143,38 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Deletes the installation with its reports, findings and state.
-    pub async fn delete_installation(&self, id: &str) -> Result<bool, StoreError> {
+    /// Deletes the installation with its reports, findings and state, and applies `alerts`
+    /// (its open alerts retired) in the same transaction.
+    pub async fn delete_installation(
+        &self,
+        id: &str,
+        now: i64,
+        alerts: &[Change<'_>],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query("DELETE FROM installations WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(result.rows_affected() == 1)
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        super::alerts::apply(&mut tx, now, alerts).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The installations whose alerts go to `chat_id`.
+    pub async fn installations_in_chat(
+        &self,
+        chat_id: i64,
+    ) -> Result<Vec<Installation>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM installations WHERE telegram_chat_id = $1 ORDER BY id");
+        let rows = sqlx::query(&sql)
+            .bind(chat_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
     }
 }

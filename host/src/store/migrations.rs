@@ -33,6 +33,15 @@ macro_rules! migrations {
                     "/0003_client_settings.sql"
                 )),
             ),
+            (
+                4,
+                "alerts",
+                include_str!(concat!(
+                    "../../../migrations/",
+                    $backend,
+                    "/0004_alerts.sql"
+                )),
+            ),
         ]
     };
 }

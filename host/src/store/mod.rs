@@ -3,10 +3,13 @@
 //! the dialect they have in common, `$N` placeholders included); only the migrations differ.
 //! This module stores and loads; it never decides anything about what it stores.
 
+mod alerts;
+mod chats;
 mod client_settings;
 mod host_runs;
 mod installations;
 mod migrations;
+mod outbox;
 mod reports;
 
 use std::str::FromStr;
@@ -14,10 +17,13 @@ use std::str::FromStr;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use alerts::{Acted, Alert, AlertEvent, AlertFilter};
+pub use chats::ChatMember;
 pub use client_settings::Settings;
 pub use host_runs::Downtime;
 pub use installations::Installation;
-pub use reports::{NewReport, StoredFinding, StoredReport};
+pub use outbox::OutboxEntry;
+pub use reports::{EvaluationCommit, NewReport, StoredFinding, StoredReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Installation, Store, StoreError};
+use crate::alerts::Change;
 use crate::plugins::{EvalOutput, Severity};
 use crate::report::Document;
 
@@ -25,6 +26,18 @@ pub struct NewReport<'a> {
     /// Deflate-compressed original bytes, kept for replaying new rules over history.
     pub raw: &'a [u8],
     pub raw_size: usize,
+}
+
+/// Everything one evaluation changes, committed together.
+pub struct EvaluationCommit<'a> {
+    /// The report evaluated, if the job was a report.
+    pub report_id: Option<i64>,
+    pub installation: &'a Installation,
+    pub now: i64,
+    /// The successful plugins' outputs.
+    pub outputs: &'a [(&'a str, &'a EvalOutput)],
+    /// What the outputs do to the installation's alerts.
+    pub alerts: &'a [Change<'a>],
 }
 
 /// A stored report, ready to evaluate.
@@ -50,21 +63,8 @@ pub struct StoredFinding {
     pub updated_at: i64,
 }
 
-fn severity_text(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Critical => "critical",
-    }
-}
-
 fn severity_from(text: &str) -> Result<Severity, StoreError> {
-    match text {
-        "info" => Ok(Severity::Info),
-        "warning" => Ok(Severity::Warning),
-        "critical" => Ok(Severity::Critical),
-        other => Err(StoreError::Corrupt(format!("severity `{other}`"))),
-    }
+    text.parse().map_err(StoreError::Corrupt)
 }
 
 impl Store {
@@ -176,14 +176,21 @@ impl Store {
 
     /// Commits one evaluation: for every plugin that succeeded, its findings replace the
     /// ones it reported before (a finding that still holds keeps its `since`) and its state
-    /// changes apply; the report it evaluated, if any, is marked evaluated. All or nothing.
+    /// changes apply; the alert changes and the notifications they owe are recorded; the
+    /// report it evaluated, if any, is marked evaluated. All or nothing. Returns how many
+    /// notifications were queued.
     pub async fn commit_evaluation(
         &self,
-        report_id: Option<i64>,
-        installation_id: &str,
-        now: i64,
-        outputs: &[(&str, &EvalOutput)],
-    ) -> Result<(), StoreError> {
+        commit: &EvaluationCommit<'_>,
+    ) -> Result<usize, StoreError> {
+        let EvaluationCommit {
+            report_id,
+            installation,
+            now,
+            outputs,
+            alerts,
+        } = *commit;
+        let installation_id = installation.id.as_str();
         let mut tx = self.pool.begin().await?;
         for (plugin, output) in outputs {
             let keep: BTreeSet<&str> = output.findings.iter().map(|f| f.key.as_str()).collect();
@@ -216,7 +223,7 @@ impl Store {
                 .bind(installation_id)
                 .bind(*plugin)
                 .bind(&f.key)
-                .bind(severity_text(f.severity))
+                .bind(f.severity.as_str())
                 .bind(&f.summary)
                 .bind(&f.details)
                 .bind(serde_json::to_string(&f.labels).expect("labels serialize"))
@@ -253,6 +260,7 @@ impl Store {
                 }
             }
         }
+        let queued = super::alerts::apply(&mut tx, now, alerts).await?;
         if let Some(report_id) = report_id {
             sqlx::query("UPDATE reports SET evaluated_at = $1 WHERE id = $2")
                 .bind(now)
@@ -261,7 +269,24 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(queued)
+    }
+
+    /// Removes a plugin's findings everywhere and applies `alerts` (its alerts retired).
+    pub async fn retire_plugin(
+        &self,
+        plugin: &str,
+        now: i64,
+        alerts: &[Change<'_>],
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM findings WHERE plugin = $1")
+            .bind(plugin)
+            .execute(&mut *tx)
+            .await?;
+        let queued = super::alerts::apply(&mut tx, now, alerts).await?;
+        tx.commit().await?;
+        Ok(queued)
     }
 
     /// Every finding that holds now for an installation, by plugin and key.

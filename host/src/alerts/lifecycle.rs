@@ -1,0 +1,362 @@
+//! The lifecycle decision: given the alerts open for an installation and what each plugin
+//! just reported, what changes and which notifications that owes. Pure, so every rule is
+//! tested without a database; `store` applies the result in the evaluation's transaction.
+
+use super::routing::Route;
+use super::{AlertPolicy, AlertState, NoticeKind, resolution};
+use crate::alerts::Notice;
+use crate::plugins::{EvalOutput, Finding, Severity};
+use crate::store::Installation;
+
+/// An alert not resolved yet, as the lifecycle needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAlert {
+    pub id: i64,
+    pub plugin: String,
+    pub key: String,
+    pub state: AlertState,
+    pub severity: Severity,
+    pub summary: String,
+    pub details: String,
+    /// Where its living message is (or will be).
+    pub chat_id: i64,
+    pub first_seen_at: i64,
+    pub seen_count: i64,
+    /// Since when the finding has been gone, while damping keeps the alert open.
+    pub cleared_at: Option<i64>,
+    pub cleared_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change<'a> {
+    /// A key with no open alert: a new alert, `firing` unless damping holds it `pending`.
+    Open {
+        installation: &'a Installation,
+        plugin: &'a str,
+        finding: &'a Finding,
+        firing: bool,
+        notices: Vec<Notice>,
+    },
+    /// Reported again. `fires`: damping let a pending alert through now. `note`: what
+    /// changed that the timeline should say.
+    Seen {
+        id: i64,
+        finding: &'a Finding,
+        fires: bool,
+        note: Option<String>,
+        notices: Vec<Notice>,
+    },
+    /// Not reported, but damping keeps the alert open a while longer.
+    Fading { id: i64 },
+    Resolve {
+        id: i64,
+        reason: &'static str,
+        notices: Vec<Notice>,
+    },
+    /// A pending alert whose finding went away before anybody was told: forgotten.
+    Discard { id: i64 },
+}
+
+impl Change<'_> {
+    pub fn notices(&self) -> &[Notice] {
+        match self {
+            Change::Open { notices, .. }
+            | Change::Seen { notices, .. }
+            | Change::Resolve { notices, .. } => notices,
+            Change::Fading { .. } | Change::Discard { .. } => &[],
+        }
+    }
+}
+
+/// What the successful `outputs` of one evaluation do to the installation's `open` alerts.
+/// Plugins without an output (they failed) leave their alerts as they are.
+pub fn plan<'a>(
+    policy: &AlertPolicy,
+    installation: &'a Installation,
+    open: &[OpenAlert],
+    outputs: &[(&'a str, &'a EvalOutput)],
+    now: i64,
+) -> Vec<Change<'a>> {
+    let route = Route::for_installation(installation);
+    let mut changes = Vec::new();
+    for &(plugin, output) in outputs {
+        let damping = policy.damping_for(plugin);
+        let mine: Vec<&OpenAlert> = open.iter().filter(|a| a.plugin == plugin).collect();
+        for finding in &output.findings {
+            let Some(alert) = mine.iter().find(|a| a.key == finding.key) else {
+                let firing = damping.fires(1, now, now);
+                changes.push(Change::Open {
+                    installation,
+                    plugin,
+                    finding,
+                    firing,
+                    notices: if firing {
+                        route.notices(&[NoticeKind::Post])
+                    } else {
+                        Vec::new()
+                    },
+                });
+                continue;
+            };
+            let fires = alert.state == AlertState::Pending
+                && damping.fires(alert.seen_count + 1, alert.first_seen_at, now);
+            let changed = alert.severity != finding.severity
+                || alert.summary != finding.summary
+                || alert.details != finding.details;
+            let here = Route::to_chat(alert.chat_id);
+            let (note, notices) = if fires {
+                (None, here.notices(&[NoticeKind::Post]))
+            } else if changed && alert.state.was_notified() {
+                let raised = finding.severity > alert.severity;
+                let kinds: &[NoticeKind] = if raised {
+                    &[NoticeKind::Refresh, NoticeKind::Raised]
+                } else {
+                    &[NoticeKind::Refresh]
+                };
+                let note = if alert.severity == finding.severity {
+                    format!("now: {}", finding.summary)
+                } else {
+                    format!(
+                        "severity {} → {}: {}",
+                        alert.severity, finding.severity, finding.summary
+                    )
+                };
+                (Some(note), here.notices(kinds))
+            } else {
+                (None, Vec::new())
+            };
+            changes.push(Change::Seen {
+                id: alert.id,
+                finding,
+                fires,
+                note,
+                notices,
+            });
+        }
+        for alert in mine {
+            if output.findings.iter().any(|f| f.key == alert.key) {
+                continue;
+            }
+            if alert.state == AlertState::Pending {
+                changes.push(Change::Discard { id: alert.id });
+                continue;
+            }
+            let since = alert.cleared_at.unwrap_or(now);
+            if damping.resolves(alert.cleared_count + 1, since, now) {
+                changes.push(resolve(policy, alert, resolution::CLEARED));
+            } else {
+                changes.push(Change::Fading { id: alert.id });
+            }
+        }
+    }
+    changes
+}
+
+/// Every open alert resolved (or, if nobody was told, discarded) for `reason`: its
+/// installation or its plugin is gone.
+pub fn retire<'a>(
+    policy: &AlertPolicy,
+    open: &[OpenAlert],
+    reason: &'static str,
+) -> Vec<Change<'a>> {
+    open.iter()
+        .map(|alert| {
+            if alert.state == AlertState::Pending {
+                Change::Discard { id: alert.id }
+            } else {
+                resolve(policy, alert, reason)
+            }
+        })
+        .collect()
+}
+
+fn resolve<'a>(policy: &AlertPolicy, alert: &OpenAlert, reason: &'static str) -> Change<'a> {
+    let kinds: &[NoticeKind] = if policy.resolve_reply {
+        &[NoticeKind::Refresh, NoticeKind::ResolvedReply]
+    } else {
+        &[NoticeKind::Refresh]
+    };
+    Change::Resolve {
+        id: alert.id,
+        reason,
+        notices: Route::to_chat(alert.chat_id).notices(kinds),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::alerts::Damping;
+
+    const CHAT: i64 = -100;
+
+    fn installation() -> Installation {
+        Installation {
+            id: "vector-main".into(),
+            client: "Vector".into(),
+            manager: "Ivanov".into(),
+            timezone: "Europe/Moscow".into(),
+            telegram_chat_id: CHAT,
+            url: None,
+            ip: None,
+            parent: None,
+            tags: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn finding(key: &str, severity: Severity) -> Finding {
+        Finding {
+            key: key.into(),
+            severity,
+            summary: format!("{key} holds"),
+            details: String::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    fn output(findings: Vec<Finding>) -> EvalOutput {
+        EvalOutput {
+            findings,
+            state: Vec::new(),
+        }
+    }
+
+    fn open(id: i64, key: &str, state: AlertState) -> OpenAlert {
+        let f = finding(key, Severity::Warning);
+        OpenAlert {
+            id,
+            plugin: "p".into(),
+            key: key.into(),
+            state,
+            severity: f.severity,
+            summary: f.summary,
+            details: f.details,
+            chat_id: CHAT,
+            first_seen_at: 0,
+            seen_count: 1,
+            cleared_at: None,
+            cleared_count: 0,
+        }
+    }
+
+    fn kinds(change: &Change) -> Vec<NoticeKind> {
+        change.notices().iter().map(|n| n.kind).collect()
+    }
+
+    #[test]
+    fn a_new_finding_fires_and_owes_a_post() {
+        let inst = installation();
+        let out = output(vec![finding("k", Severity::Critical)]);
+        let changes = plan(&AlertPolicy::default(), &inst, &[], &[("p", &out)], 10);
+        assert!(matches!(changes[0], Change::Open { firing: true, .. }));
+        assert_eq!(kinds(&changes[0]), [NoticeKind::Post]);
+    }
+
+    #[test]
+    fn a_gone_finding_resolves_with_an_edit_and_a_reply() {
+        let inst = installation();
+        let out = output(vec![]);
+        let alerts = [open(7, "k", AlertState::Acknowledged)];
+        let changes = plan(&AlertPolicy::default(), &inst, &alerts, &[("p", &out)], 10);
+        assert!(matches!(changes[0], Change::Resolve { id: 7, .. }));
+        assert_eq!(
+            kinds(&changes[0]),
+            [NoticeKind::Refresh, NoticeKind::ResolvedReply]
+        );
+    }
+
+    #[test]
+    fn other_plugins_alerts_are_left_alone() {
+        let inst = installation();
+        let out = output(vec![]);
+        let alerts = [open(7, "k", AlertState::Firing)];
+        let changes = plan(&AlertPolicy::default(), &inst, &alerts, &[("q", &out)], 10);
+        assert!(changes.is_empty());
+    }
+
+    #[test]
+    fn a_raised_severity_edits_and_replies_once() {
+        let inst = installation();
+        let out = output(vec![finding("k", Severity::Critical)]);
+        let alerts = [open(7, "k", AlertState::Firing)];
+        let changes = plan(&AlertPolicy::default(), &inst, &alerts, &[("p", &out)], 10);
+        assert_eq!(
+            kinds(&changes[0]),
+            [NoticeKind::Refresh, NoticeKind::Raised]
+        );
+        let Change::Seen { note, .. } = &changes[0] else {
+            panic!("{changes:?}")
+        };
+        assert!(note.as_deref().unwrap().contains("warning → critical"));
+        let same = output(vec![finding("k", Severity::Warning)]);
+        let changes = plan(&AlertPolicy::default(), &inst, &alerts, &[("p", &same)], 10);
+        assert!(kinds(&changes[0]).is_empty());
+    }
+
+    #[test]
+    fn damping_holds_firing_and_resolving() {
+        let policy = AlertPolicy {
+            damping: [(
+                "p".to_string(),
+                Damping {
+                    fire_after_evaluations: 2,
+                    resolve_after: Duration::from_secs(60),
+                    ..Damping::default()
+                },
+            )]
+            .into(),
+            ..AlertPolicy::default()
+        };
+        let installation = installation();
+        let route = &installation;
+        let present = output(vec![finding("k", Severity::Warning)]);
+        let changes = plan(&policy, route, &[], &[("p", &present)], 0);
+        assert!(matches!(changes[0], Change::Open { firing: false, .. }));
+        assert!(changes[0].notices().is_empty());
+
+        let pending = [open(1, "k", AlertState::Pending)];
+        let changes = plan(&policy, route, &pending, &[("p", &present)], 1);
+        assert!(matches!(changes[0], Change::Seen { fires: true, .. }));
+        assert_eq!(kinds(&changes[0]), [NoticeKind::Post]);
+
+        let gone = output(vec![]);
+        let changes = plan(&policy, route, &pending, &[("p", &gone)], 1);
+        assert_eq!(changes, [Change::Discard { id: 1 }]);
+
+        let mut firing = open(1, "k", AlertState::Firing);
+        let changes = plan(&policy, route, &[firing.clone()], &[("p", &gone)], 1_000);
+        assert_eq!(changes, [Change::Fading { id: 1 }]);
+        firing.cleared_at = Some(1_000);
+        firing.cleared_count = 1;
+        let changes = plan(&policy, route, &[firing.clone()], &[("p", &gone)], 30_000);
+        assert_eq!(changes, [Change::Fading { id: 1 }]);
+        let changes = plan(&policy, route, &[firing], &[("p", &gone)], 61_000);
+        assert!(matches!(changes[0], Change::Resolve { id: 1, .. }));
+    }
+
+    #[test]
+    fn retiring_resolves_the_told_and_forgets_the_pending() {
+        let alerts = [
+            open(1, "a", AlertState::Firing),
+            open(2, "b", AlertState::Pending),
+        ];
+        let changes = retire(
+            &AlertPolicy::default(),
+            &alerts,
+            resolution::INSTALLATION_REMOVED,
+        );
+        assert!(matches!(
+            changes[0],
+            Change::Resolve {
+                id: 1,
+                reason: resolution::INSTALLATION_REMOVED,
+                ..
+            }
+        ));
+        assert_eq!(changes[1], Change::Discard { id: 2 });
+    }
+}

@@ -1,0 +1,159 @@
+//! The Bot API calls Reveille makes, with teloxide's errors sorted into what the dispatcher
+//! does about them: wait as told, retry with backoff, or give up.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use teloxide::prelude::*;
+use teloxide::types::{
+    AllowedUpdate, CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId,
+    ParseMode, ReplyParameters, Update,
+};
+use teloxide::{ApiError, RequestError};
+
+use super::TelegramSettings;
+
+/// A button under a message: label and callback data.
+pub type Button = (String, String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Flood control: Telegram said how long to wait.
+    #[error("rate limited by Telegram; retry after {0:?}")]
+    RetryAfter(Duration),
+    /// Worth trying again later (network, Telegram unavailable).
+    #[error("{0}")]
+    Transient(String),
+    /// Will never succeed as it is (unknown chat, bot removed, bad request).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+#[derive(Clone)]
+pub struct Telegram {
+    bot: Bot,
+}
+
+impl Telegram {
+    pub fn new(settings: &TelegramSettings) -> anyhow::Result<Telegram> {
+        let url = reqwest::Url::parse(&settings.api_url)
+            .with_context(|| format!("telegram.api_url `{}` is not a URL", settings.api_url))?;
+        // Long polls hold a request open for `poll_timeout`; give them room beyond it.
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(settings.poll_timeout + Duration::from_secs(10))
+            .tcp_nodelay(true)
+            .build()
+            .context("cannot build the Telegram HTTP client")?;
+        Ok(Telegram {
+            bot: Bot::with_client(settings.token.clone(), client).set_api_url(url),
+        })
+    }
+
+    /// Sends an HTML message; returns its id.
+    pub async fn send(
+        &self,
+        chat_id: i64,
+        html: &str,
+        buttons: &[Button],
+        reply_to: Option<i64>,
+    ) -> Result<i64, DeliveryError> {
+        let mut request = self
+            .bot
+            .send_message(ChatId(chat_id), html)
+            .parse_mode(ParseMode::Html);
+        if let Some(markup) = keyboard(buttons) {
+            request = request.reply_markup(markup);
+        }
+        if let Some(reply_to) = reply_to {
+            request = request.reply_parameters(
+                ReplyParameters::new(MessageId(reply_to as i32)).allow_sending_without_reply(),
+            );
+        }
+        let message = request.await.map_err(classify)?;
+        Ok(i64::from(message.id.0))
+    }
+
+    /// Replaces a message's text and buttons (no buttons removes them). A message already
+    /// showing exactly this is not an error: the edit is done.
+    pub async fn edit(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        html: &str,
+        buttons: &[Button],
+    ) -> Result<(), DeliveryError> {
+        let mut request = self
+            .bot
+            .edit_message_text(ChatId(chat_id), MessageId(message_id as i32), html)
+            .parse_mode(ParseMode::Html);
+        if let Some(markup) = keyboard(buttons) {
+            request = request.reply_markup(markup);
+        }
+        match request.await {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    /// Answers a button press; `alert` shows the text as a dialog rather than a toast.
+    pub async fn answer(
+        &self,
+        query_id: &str,
+        text: &str,
+        alert: bool,
+    ) -> Result<(), DeliveryError> {
+        self.bot
+            .answer_callback_query(CallbackQueryId(query_id.to_string()))
+            .text(text)
+            .show_alert(alert)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for updates from `offset` on (confirming those before it).
+    pub async fn updates(
+        &self,
+        offset: i64,
+        timeout: Duration,
+    ) -> Result<Vec<Update>, DeliveryError> {
+        self.bot
+            .get_updates()
+            .offset(offset as i32)
+            .timeout(timeout.as_secs() as u32)
+            .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+            .await
+            .map_err(classify)
+    }
+}
+
+fn keyboard(buttons: &[Button]) -> Option<InlineKeyboardMarkup> {
+    (!buttons.is_empty()).then(|| {
+        InlineKeyboardMarkup::new([buttons
+            .iter()
+            .map(|(label, data)| InlineKeyboardButton::callback(label.clone(), data.clone()))
+            .collect::<Vec<_>>()])
+    })
+}
+
+/// teloxide keeps the token out of network errors (it strips URLs); nothing here adds it.
+fn classify(error: RequestError) -> DeliveryError {
+    match error {
+        RequestError::RetryAfter(seconds) => DeliveryError::RetryAfter(seconds.duration()),
+        RequestError::Network(e) => DeliveryError::Transient(format!("network: {e}")),
+        RequestError::InvalidJson { source, .. } => {
+            DeliveryError::Transient(format!("unreadable answer from Telegram: {source}"))
+        }
+        RequestError::Io(e) => DeliveryError::Transient(format!("I/O: {e}")),
+        RequestError::MigrateToChatId(to) => DeliveryError::Permanent(format!(
+            "the group became supergroup {to}: update the installation's telegram_chat_id"
+        )),
+        RequestError::Api(ApiError::Unknown(text))
+            if text.contains("Internal Server Error") || text.contains("Bad Gateway") =>
+        {
+            DeliveryError::Transient(text)
+        }
+        RequestError::Api(e) => DeliveryError::Permanent(e.to_string()),
+    }
+}

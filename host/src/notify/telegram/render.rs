@@ -1,0 +1,301 @@
+//! What Reveille says in Telegram. Messages are built from plain-text pieces and escaped in
+//! one place, so no value from a report, a plugin or an admin can break the HTML (or inject
+//! markup); and they are cut to Telegram's limit by shortening the details, never rejected.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use reveille_sdk::format_duration;
+
+use super::client::Button;
+use crate::alerts::AlertState;
+use crate::plugins::Severity;
+use crate::store::Alert;
+
+/// Telegram's limit for a message's text after entity parsing, in UTF-16 code units.
+pub const MAX_MESSAGE: usize = 4096;
+/// A summary is one line; plugins are told so, and a long one is cut here.
+const MAX_SUMMARY: usize = 500;
+
+/// How a piece of text is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Bold,
+    Italic,
+    Code,
+}
+
+/// A message as lines of styled plain-text pieces.
+#[derive(Debug, Default, Clone)]
+pub struct Message {
+    lines: Vec<Vec<(Style, String)>>,
+}
+
+impl Message {
+    pub fn line(mut self, pieces: Vec<(Style, String)>) -> Self {
+        self.lines.push(pieces);
+        self
+    }
+
+    pub fn text(self, text: impl Into<String>) -> Self {
+        self.line(vec![(Style::Plain, text.into())])
+    }
+
+    /// The HTML, cut to [`MAX_MESSAGE`] visible characters: the last line (the details)
+    /// gives way first, then earlier lines; a cut ends in `…`.
+    pub fn html(&self) -> String {
+        let mut budget = MAX_MESSAGE;
+        let mut out = String::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            if i > 0 {
+                if budget < 2 {
+                    break;
+                }
+                out.push('\n');
+                budget -= 1;
+            }
+            for (style, text) in line {
+                let (shown, cut) = cut_to(text, budget);
+                budget -= utf16_len(shown) + usize::from(cut);
+                let mut piece = escape(shown);
+                if cut {
+                    piece.push('…');
+                }
+                let (open, close) = match style {
+                    Style::Plain => ("", ""),
+                    Style::Bold => ("<b>", "</b>"),
+                    Style::Italic => ("<i>", "</i>"),
+                    Style::Code => ("<code>", "</code>"),
+                };
+                if !piece.is_empty() {
+                    out.push_str(open);
+                    out.push_str(&piece);
+                    out.push_str(close);
+                }
+                if cut {
+                    return out;
+                }
+            }
+        }
+        out
+    }
+}
+
+fn utf16_len(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
+}
+
+/// The longest prefix of `text` that fits `budget` UTF-16 units, and whether it was cut
+/// (a cut leaves room for the `…`).
+fn cut_to(text: &str, budget: usize) -> (&str, bool) {
+    if utf16_len(text) <= budget {
+        return (text, false);
+    }
+    let room = budget.saturating_sub(1);
+    let mut used = 0;
+    let mut end = 0;
+    for (at, c) in text.char_indices() {
+        if used + c.len_utf16() > room {
+            break;
+        }
+        used += c.len_utf16();
+        end = at + c.len_utf8();
+    }
+    (&text[..end], true)
+}
+
+/// Escapes text for Telegram's HTML parse mode.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn short(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+pub fn icon(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "🔴",
+        Severity::Warning => "🟠",
+        Severity::Info => "🔵",
+    }
+}
+
+/// A time in the installation's zone, as a manager reads it.
+pub fn local_time(ms: i64, tz: &TimeZone) -> String {
+    match Timestamp::from_millisecond(ms) {
+        Ok(at) => at
+            .to_zoned(tz.clone())
+            .strftime("%d.%m.%Y %H:%M")
+            .to_string(),
+        Err(_) => ms.to_string(),
+    }
+}
+
+pub fn elapsed(from: i64, to: i64) -> String {
+    format_duration(Duration::from_millis(to.saturating_sub(from).max(0) as u64))
+}
+
+/// The alert's living message as it should look now, and its buttons.
+pub fn living(alert: &Alert, tz: &TimeZone) -> (String, Vec<Button>) {
+    let since = alert.fired_at.unwrap_or(alert.first_seen_at);
+    let head = match alert.state {
+        AlertState::Resolved => format!(
+            "✅ RESOLVED · was {}",
+            alert.severity.as_str().to_uppercase()
+        ),
+        _ => format!(
+            "{} {}",
+            icon(alert.severity),
+            alert.severity.as_str().to_uppercase()
+        ),
+    };
+    let status = match alert.state {
+        AlertState::Pending | AlertState::Firing => "Firing: nobody has taken it yet".to_string(),
+        AlertState::Acknowledged => format!(
+            "✋ Acknowledged by {} at {}",
+            alert.acknowledged_by.as_deref().unwrap_or("someone"),
+            local_time(alert.acknowledged_at.unwrap_or(alert.updated_at), tz)
+        ),
+        AlertState::Snoozed => format!(
+            "💤 Snoozed by {} until {}",
+            alert.acknowledged_by.as_deref().unwrap_or("someone"),
+            local_time(alert.snoozed_until.unwrap_or(alert.updated_at), tz)
+        ),
+        AlertState::Resolved => {
+            let at = alert.resolved_at.unwrap_or(alert.updated_at);
+            format!(
+                "Resolved at {} after {} ({})",
+                local_time(at, tz),
+                elapsed(since, at),
+                alert.resolution.as_deref().unwrap_or("cleared")
+            )
+        }
+    };
+    let mut message = Message::default()
+        .line(vec![
+            (Style::Bold, head),
+            (Style::Plain, " · ".into()),
+            (Style::Code, format!("{}/{}", alert.plugin, alert.key)),
+        ])
+        .line(vec![
+            (Style::Bold, alert.client.clone()),
+            (Style::Plain, " · ".into()),
+            (Style::Plain, alert.installation_id.clone()),
+        ])
+        .line(vec![(Style::Bold, short(&alert.summary, MAX_SUMMARY))])
+        .text(format!(
+            "Since {} ({})",
+            local_time(since, tz),
+            tz.iana_name().unwrap_or("UTC")
+        ))
+        .text(status);
+    if !alert.details.is_empty() {
+        message = message.line(vec![(Style::Italic, alert.details.clone())]);
+    }
+    let buttons = match alert.state {
+        AlertState::Firing | AlertState::Pending => vec![
+            ("✋ Acknowledge".to_string(), format!("ack:{}", alert.id)),
+            ("💤 1 h".to_string(), format!("snooze:{}:3600", alert.id)),
+            ("💤 4 h".to_string(), format!("snooze:{}:14400", alert.id)),
+        ],
+        AlertState::Snoozed => vec![("✋ Acknowledge".to_string(), format!("ack:{}", alert.id))],
+        AlertState::Acknowledged | AlertState::Resolved => Vec::new(),
+    };
+    (message.html(), buttons)
+}
+
+/// The reply that makes the chat ring when an alert resolves.
+pub fn resolved_reply(alert: &Alert) -> String {
+    let since = alert.fired_at.unwrap_or(alert.first_seen_at);
+    let at = alert.resolved_at.unwrap_or(alert.updated_at);
+    Message::default()
+        .line(vec![
+            (Style::Plain, "✅ Resolved after ".into()),
+            (Style::Plain, elapsed(since, at)),
+            (Style::Plain, ": ".into()),
+            (Style::Bold, short(&alert.summary, MAX_SUMMARY)),
+        ])
+        .text(format!(
+            "{} · {} ({})",
+            alert.client,
+            alert.installation_id,
+            alert.resolution.as_deref().unwrap_or("cleared")
+        ))
+        .html()
+}
+
+/// The reply when an open alert's severity went up.
+pub fn raised_reply(alert: &Alert) -> String {
+    Message::default()
+        .line(vec![
+            (Style::Plain, format!("{} Now ", icon(alert.severity))),
+            (Style::Bold, alert.severity.as_str().to_uppercase()),
+            (Style::Plain, ": ".into()),
+            (Style::Plain, short(&alert.summary, MAX_SUMMARY)),
+        ])
+        .html()
+}
+
+/// The reply when a snooze ended and the alert still holds.
+pub fn reminder_reply(alert: &Alert) -> String {
+    Message::default()
+        .line(vec![
+            (Style::Plain, "⏰ Snooze over, still firing: ".into()),
+            (Style::Bold, short(&alert.summary, MAX_SUMMARY)),
+        ])
+        .html()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dynamic_value_is_escaped() {
+        let html = Message::default()
+            .line(vec![(Style::Bold, "<b>x</b> & \"y\"".into())])
+            .html();
+        assert_eq!(html, "<b>&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;</b>");
+    }
+
+    #[test]
+    fn long_text_is_cut_to_the_limit_with_an_ellipsis() {
+        let details = "Ж<".repeat(5_000);
+        let html = Message::default()
+            .text("head")
+            .line(vec![(Style::Italic, details)])
+            .html();
+        assert!(html.ends_with("…</i>"), "{}", &html[html.len() - 20..]);
+        let visible: String = html
+            .replace("<i>", "")
+            .replace("</i>", "")
+            .replace("&lt;", "<")
+            .chars()
+            .collect();
+        assert_eq!(utf16_len(&visible), MAX_MESSAGE);
+    }
+
+    #[test]
+    fn a_cut_never_splits_a_surrogate_pair() {
+        let text = "😀".repeat(10);
+        let (shown, cut) = cut_to(&text, 5);
+        assert!(cut);
+        assert_eq!(shown, "😀😀");
+    }
+}

@@ -1,0 +1,236 @@
+//! `/status` and `/alerts`: what a manager asks the bot. Answers cover only installations
+//! routed to the chat asking, so nothing leaks into another client's chat.
+
+use jiff::tz::TimeZone;
+use reveille_sdk::Version;
+
+use super::render::{Message, Style, elapsed, icon, local_time};
+use crate::alerts::AlertState;
+use crate::plugins::Runtime;
+use crate::report::Document;
+use crate::store::{AlertFilter, Installation, Store, StoreError};
+
+/// At most this many installations per `/status` answer.
+const MAX_CARDS: usize = 5;
+/// At most this many alerts per `/alerts` answer.
+const MAX_ALERTS: usize = 30;
+
+const OPEN: [AlertState; 4] = [
+    AlertState::Pending,
+    AlertState::Firing,
+    AlertState::Acknowledged,
+    AlertState::Snoozed,
+];
+
+/// The status cards of installations in `chat_id` whose id is `query` or whose client
+/// name contains it (case-insensitively).
+pub async fn status(
+    store: &Store,
+    runtime: &Runtime,
+    chat_id: i64,
+    query: &str,
+    now: i64,
+) -> Result<String, StoreError> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Ok(Message::default()
+            .text("Usage: /status <client or installation>")
+            .html());
+    }
+    let needle = query.to_lowercase();
+    let routed = store.installations_in_chat(chat_id).await?;
+    let exact: Vec<&Installation> = routed.iter().filter(|i| i.id == query).collect();
+    let matches: Vec<&Installation> = if exact.is_empty() {
+        routed
+            .iter()
+            .filter(|i| i.client.to_lowercase().contains(&needle) || i.id.contains(&needle))
+            .collect()
+    } else {
+        exact
+    };
+    if matches.is_empty() {
+        return Ok(Message::default()
+            .text(format!(
+                "No installation matching “{query}” sends its alerts to this chat."
+            ))
+            .html());
+    }
+    let mut cards = Vec::new();
+    for installation in matches.iter().take(MAX_CARDS) {
+        cards.push(card(store, runtime, installation, now).await?);
+    }
+    if matches.len() > MAX_CARDS {
+        cards.push(
+            Message::default()
+                .text(format!(
+                    "…and {} more; ask for one by its id.",
+                    matches.len() - MAX_CARDS
+                ))
+                .html(),
+        );
+    }
+    Ok(cards.join("\n\n"))
+}
+
+async fn card(
+    store: &Store,
+    runtime: &Runtime,
+    installation: &Installation,
+    now: i64,
+) -> Result<String, StoreError> {
+    let tz = TimeZone::get(&installation.timezone).unwrap_or(TimeZone::UTC);
+    let mut message = Message::default().line(vec![
+        (Style::Bold, installation.client.clone()),
+        (Style::Plain, " · ".into()),
+        (Style::Plain, installation.id.clone()),
+    ]);
+    let latest = match store.latest_report(&installation.id).await? {
+        Some((id, received_at)) => store
+            .report(id)
+            .await?
+            .map(|report| (report.document, received_at)),
+        None => None,
+    };
+    let Some((doc, received_at)) = latest else {
+        message = message.text("Last report: none received yet");
+        return Ok(with_alerts(store, message, installation, &tz).await?.html());
+    };
+    message = message.text(format!(
+        "Last report: {} ({} ago, {})",
+        local_time(received_at, &tz),
+        elapsed(received_at, now),
+        doc.value("@agent").unwrap_or("unknown agent")
+    ));
+    message = message.text(newest_update(&doc, &tz, now));
+    let settings = store.client_settings(&installation.client).await?;
+    let minimum = runtime.setting("version-minimum", "minimum", &settings);
+    message = message.text(shell(&doc, minimum.as_deref()));
+    message = message.text(match doc.value("protection/@state") {
+        Some(state) => match doc.value("protection/@error-code") {
+            Some(code) => format!("Dongle: {state} (error {code})"),
+            None => format!("Dongle: {state}"),
+        },
+        None => "Dongle: no protection record in the last report".into(),
+    });
+    message = message.text(
+        match (doc.value("users/@in-use"), doc.value("users/@limit")) {
+            (Some(used), Some(limit)) => {
+                let refused = doc
+                    .value("users/@refused")
+                    .filter(|r| *r != "0")
+                    .map(|r| format!(", {r} refused"))
+                    .unwrap_or_default();
+                format!("Seats: {used} of {limit} in use{refused}")
+            }
+            _ => "Seats: not in the last report".into(),
+        },
+    );
+    Ok(with_alerts(store, message, installation, &tz).await?.html())
+}
+
+fn newest_update(doc: &Document, tz: &TimeZone, now: i64) -> String {
+    let newest = doc
+        .select("bases/base")
+        .into_iter()
+        .filter_map(|base| {
+            let at: jiff::Timestamp = base.attr("operup-at")?.parse().ok()?;
+            Some((at.as_millisecond(), base.attr("update").unwrap_or("?")))
+        })
+        .max_by_key(|(at, _)| *at);
+    match newest {
+        Some((at, number)) => format!(
+            "Newest update: №{number}, {} ({} ago)",
+            local_time(at, tz),
+            elapsed(at, now)
+        ),
+        None => "Newest update: no bases in the last report".into(),
+    }
+}
+
+fn shell(doc: &Document, minimum: Option<&str>) -> String {
+    let Some(version) = doc.value("product/@shell-version") else {
+        return "Shell: version not in the last report".into();
+    };
+    let verdict = match (
+        version.parse::<Version>(),
+        minimum.map(str::parse::<Version>),
+    ) {
+        (Ok(v), Some(Ok(min))) if v < min => format!(" (below the minimum {min})"),
+        (Ok(_), Some(Ok(min))) => format!(" (minimum {min}: fine)"),
+        _ => String::new(),
+    };
+    format!("Shell: {version}{verdict}")
+}
+
+async fn with_alerts(
+    store: &Store,
+    mut message: Message,
+    installation: &Installation,
+    tz: &TimeZone,
+) -> Result<Message, StoreError> {
+    let open = store
+        .alerts(&AlertFilter {
+            states: Some(OPEN.to_vec()),
+            installation: Some(installation.id.clone()),
+            limit: MAX_ALERTS as i64,
+            ..AlertFilter::default()
+        })
+        .await?;
+    if open.is_empty() {
+        return Ok(message.text("Open alerts: none ✅"));
+    }
+    message = message.text(format!("Open alerts: {}", open.len()));
+    for alert in &open {
+        message = message.text(format!(
+            "{} {} ({}, since {})",
+            icon(alert.severity),
+            alert.summary,
+            alert.state,
+            local_time(alert.fired_at.unwrap_or(alert.first_seen_at), tz)
+        ));
+    }
+    Ok(message)
+}
+
+/// Every open alert of the installations routed to `chat_id`.
+pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreError> {
+    let routed: Vec<Installation> = store.installations_in_chat(chat_id).await?;
+    let mut alerts = store
+        .alerts(&AlertFilter {
+            states: Some(OPEN.to_vec()),
+            chat_id: Some(chat_id),
+            limit: MAX_ALERTS as i64 + 1,
+            ..AlertFilter::default()
+        })
+        .await?;
+    // An alert posted here before its installation moved to another chat stays with the
+    // chat it was posted to; one whose installation is routed elsewhere now is not shown.
+    alerts.retain(|a| routed.iter().any(|i| i.id == a.installation_id));
+    if alerts.is_empty() {
+        return Ok(Message::default().text("No open alerts here ✅").html());
+    }
+    let mut message = Message::default().line(vec![(
+        Style::Bold,
+        format!("Open alerts: {}", alerts.len().min(MAX_ALERTS)),
+    )]);
+    for alert in alerts.iter().take(MAX_ALERTS) {
+        let tz = routed
+            .iter()
+            .find(|i| i.id == alert.installation_id)
+            .and_then(|i| TimeZone::get(&i.timezone).ok())
+            .unwrap_or(TimeZone::UTC);
+        message = message.text(format!(
+            "{} {} · {}: {} ({}, since {})",
+            icon(alert.severity),
+            alert.client,
+            alert.installation_id,
+            alert.summary,
+            alert.state,
+            local_time(alert.fired_at.unwrap_or(alert.first_seen_at), &tz)
+        ));
+    }
+    if alerts.len() > MAX_ALERTS {
+        message = message.text("…and more: see the dashboard or ask /status for one client.");
+    }
+    Ok(message.html())
+}

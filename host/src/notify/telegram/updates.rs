@@ -1,0 +1,277 @@
+//! The bot's ears: long polling (works behind NAT, no public address), button presses on
+//! alert messages, and commands. The read position is kept in the database, so a restart
+//! neither loses a press nor applies one twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::types::{CallbackQuery, Message, Update, UpdateKind, User};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::client::{DeliveryError, Telegram};
+use super::render::local_time;
+use super::status;
+use crate::alerts::{self, AlertState};
+use crate::clock::SharedClock;
+use crate::plugins::Runtime;
+use crate::store::{Acted, Store, StoreError};
+
+/// Longest wait between attempts while Telegram cannot be reached.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+const HELP: &str = "I post alerts about the installations routed to this chat.\n\
+/status &lt;client or installation&gt;: is this client fine?\n\
+/alerts: what is open here";
+
+pub struct UpdateLoop {
+    pub telegram: Telegram,
+    pub store: Store,
+    pub runtime: Arc<Runtime>,
+    pub clock: SharedClock,
+    /// Woken when an action queued notifications (an acknowledgement edits the message).
+    pub outbox: Arc<Notify>,
+    pub poll_timeout: Duration,
+}
+
+/// What a button asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Acknowledge(i64),
+    Snooze(i64, Duration),
+}
+
+fn action(data: &str) -> Option<Action> {
+    let mut parts = data.split(':');
+    let action = match (parts.next()?, parts.next()?.parse().ok()?, parts.next()) {
+        ("ack", id, None) => Action::Acknowledge(id),
+        ("snooze", id, Some(secs)) => Action::Snooze(id, Duration::from_secs(secs.parse().ok()?)),
+        _ => return None,
+    };
+    parts.next().is_none().then_some(action)
+}
+
+/// How a Telegram user appears in timelines: name, username and id (the id is what
+/// authorization is checked against).
+fn actor(user: &User) -> String {
+    match &user.username {
+        Some(username) => format!("{} (@{username}, id {})", user.full_name(), user.id.0),
+        None => format!("{} (id {})", user.full_name(), user.id.0),
+    }
+}
+
+impl UpdateLoop {
+    pub fn spawn(self) -> JoinHandle<()> {
+        tokio::spawn(self.run())
+    }
+
+    async fn run(self) {
+        let mut offset = match self.store.telegram_offset().await {
+            Ok(offset) => offset,
+            Err(error) => {
+                tracing::error!(%error, "cannot read the Telegram update offset; starting from Telegram's own");
+                0
+            }
+        };
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            match self.telegram.updates(offset, self.poll_timeout).await {
+                Ok(updates) => {
+                    backoff = Duration::from_secs(1);
+                    if updates.is_empty() {
+                        continue;
+                    }
+                    for update in updates {
+                        let id = i64::from(update.id.0);
+                        self.handle(update).await;
+                        offset = id + 1;
+                    }
+                    if let Err(error) = self.store.set_telegram_offset(offset).await {
+                        tracing::warn!(%error, "cannot record the Telegram update offset");
+                    }
+                }
+                Err(DeliveryError::RetryAfter(wait)) => tokio::time::sleep(wait).await,
+                Err(error) => {
+                    tracing::warn!(%error, retry_in = ?backoff, "cannot read Telegram updates");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    async fn handle(&self, update: Update) {
+        let span = tracing::info_span!("telegram.update", id = update.id.0);
+        let _entered = span.enter();
+        let result = match update.kind {
+            UpdateKind::CallbackQuery(query) => self.button(query).await,
+            UpdateKind::Message(message) => self.command(message).await,
+            _ => Ok(()),
+        };
+        if let Err(error) = result {
+            tracing::warn!(%error, "a Telegram update was not handled");
+        }
+    }
+
+    async fn button(&self, query: CallbackQuery) -> Result<(), StoreError> {
+        let id = query.id.0.clone();
+        let (Some(action), Some(chat_id)) = (
+            query.data.as_deref().and_then(action),
+            query.message.as_ref().map(|m| m.chat().id.0),
+        ) else {
+            self.answer(&id, "This button is not one of mine.", false)
+                .await;
+            return Ok(());
+        };
+        let alert_id = match action {
+            Action::Acknowledge(id) | Action::Snooze(id, _) => id,
+        };
+        let who = actor(&query.from);
+        let now = self.clock.now_ms();
+        let alert = self.store.alert(alert_id).await?;
+        let Some(alert) = alert.filter(|a| a.chat_id == chat_id) else {
+            self.answer(&id, "This alert is not known here.", true)
+                .await;
+            return Ok(());
+        };
+        if !self
+            .store
+            .is_chat_member(chat_id, query.from.id.0 as i64)
+            .await?
+        {
+            self.store
+                .record_alert_event(
+                    alert.id,
+                    now,
+                    "refused",
+                    Some(&who),
+                    "not authorized for this chat",
+                )
+                .await?;
+            tracing::info!(
+                alert = alert.id,
+                user = query.from.id.0,
+                "button press refused: not authorized"
+            );
+            self.answer(
+                &id,
+                "You are not allowed to act on alerts in this chat. Ask an administrator to authorize you.",
+                true,
+            )
+            .await;
+            return Ok(());
+        }
+        let acted = match action {
+            Action::Acknowledge(_) => {
+                self.store
+                    .acknowledge_alert(alert.id, &who, now, alerts::ON_ACKNOWLEDGE)
+                    .await?
+            }
+            Action::Snooze(_, length) => {
+                let until = now + length.as_millis() as i64;
+                let tz = jiff::tz::TimeZone::get(
+                    &self
+                        .store
+                        .installation(&alert.installation_id)
+                        .await?
+                        .map(|i| i.timezone)
+                        .unwrap_or_default(),
+                )
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+                let detail = format!("until {}", local_time(until, &tz));
+                self.store
+                    .snooze_alert(alert.id, &who, now, until, detail, alerts::ON_SNOOZE)
+                    .await?
+            }
+        };
+        let answer = match acted {
+            Acted::Done(alert) => {
+                self.outbox.notify_one();
+                match alert.state {
+                    AlertState::Snoozed => {
+                        "Snoozed. I will remind you if it still holds.".to_string()
+                    }
+                    _ => "Acknowledged: it is yours.".to_string(),
+                }
+            }
+            Acted::Unchanged(alert) => match alert.state {
+                AlertState::Resolved => "It has already resolved.".to_string(),
+                AlertState::Acknowledged => format!(
+                    "Already acknowledged by {}.",
+                    alert.acknowledged_by.as_deref().unwrap_or("someone")
+                ),
+                state => format!("Nothing to do: the alert is {state}."),
+            },
+            Acted::NotFound => "This alert no longer exists.".to_string(),
+        };
+        self.answer(&id, &answer, false).await;
+        Ok(())
+    }
+
+    async fn answer(&self, query_id: &str, text: &str, alert: bool) {
+        if let Err(error) = self.telegram.answer(query_id, text, alert).await {
+            tracing::warn!(%error, "cannot answer a button press");
+        }
+    }
+
+    async fn command(&self, message: Message) -> Result<(), StoreError> {
+        let Some(text) = message.text() else {
+            return Ok(());
+        };
+        let Some(rest) = text.strip_prefix('/') else {
+            return Ok(());
+        };
+        let (command, argument) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        // `/status@reveille_bot` in groups with several bots.
+        let command = command.split('@').next().unwrap_or_default();
+        let chat_id = message.chat.id.0;
+        let now = self.clock.now_ms();
+        let html = match command {
+            "status" => status::status(&self.store, &self.runtime, chat_id, argument, now).await?,
+            "alerts" => status::open_alerts(&self.store, chat_id).await?,
+            "help" | "start" => HELP.to_string(),
+            _ => return Ok(()),
+        };
+        self.reply(chat_id, &html, i64::from(message.id.0)).await;
+        Ok(())
+    }
+
+    /// Answers a command; waits out flood control a few times rather than dropping it.
+    async fn reply(&self, chat_id: i64, html: &str, to: i64) {
+        for _ in 0..3 {
+            match self.telegram.send(chat_id, html, &[], Some(to)).await {
+                Ok(_) => return,
+                Err(DeliveryError::RetryAfter(wait)) => tokio::time::sleep(wait).await,
+                Err(error) => {
+                    tracing::warn!(%error, chat = chat_id, "cannot answer a command");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_only_well_formed_button_data() {
+        assert_eq!(action("ack:12"), Some(Action::Acknowledge(12)));
+        assert_eq!(
+            action("snooze:12:3600"),
+            Some(Action::Snooze(12, Duration::from_secs(3600)))
+        );
+        for bad in [
+            "",
+            "ack",
+            "ack:x",
+            "ack:1:2",
+            "snooze:1",
+            "snooze:1:x:y",
+            "drop:1",
+        ] {
+            assert_eq!(action(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Telegram chats: who may act on alerts in each, and how far the bot has read its updates.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// A Telegram user allowed to acknowledge and snooze alerts in a chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChatMember {
+    pub user_id: i64,
+    pub name: String,
+    pub added_at: i64,
+}
+
+impl Store {
+    /// Adds or renames an authorized user of `chat_id`.
+    pub async fn put_chat_member(
+        &self,
+        chat_id: i64,
+        member: &ChatMember,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO chat_members (chat_id, user_id, name, added_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (chat_id, user_id) DO UPDATE SET name = excluded.name",
+        )
+        .bind(chat_id)
+        .bind(member.user_id)
+        .bind(&member.name)
+        .bind(member.added_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn remove_chat_member(&self, chat_id: i64, user_id: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM chat_members WHERE chat_id = $1 AND user_id = $2")
+            .bind(chat_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn chat_members(&self, chat_id: i64) -> Result<Vec<ChatMember>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT user_id, name, added_at FROM chat_members WHERE chat_id = $1 ORDER BY user_id",
+        )
+        .bind(chat_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ChatMember {
+                    user_id: row.try_get("user_id")?,
+                    name: row.try_get("name")?,
+                    added_at: row.try_get("added_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn is_chat_member(&self, chat_id: i64, user_id: i64) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM chat_members WHERE chat_id = $1 AND user_id = $2",
+        )
+        .bind(chat_id)
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// The first Telegram update id not handled yet (0 before the first).
+    pub async fn telegram_offset(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT next_offset FROM telegram_updates WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|r| r.try_get("next_offset"))
+            .transpose()?
+            .unwrap_or(0))
+    }
+
+    pub async fn set_telegram_offset(&self, next_offset: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO telegram_updates (id, next_offset) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET next_offset = excluded.next_offset",
+        )
+        .bind(next_offset)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! The outbox: notifications owed, written in the same transaction as the alert change that
+//! owes them, and marked done by the dispatcher once delivered (or given up on).
+
+use sqlx::Row;
+
+use super::alerts::event;
+use super::{Store, StoreError};
+use crate::alerts::NoticeKind;
+
+/// One notification to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub alert_id: i64,
+    pub kind: NoticeKind,
+    pub chat_id: i64,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+impl Store {
+    /// The entries to deliver now: for each alert only its oldest undelivered entry (an
+    /// alert's notices go out in order, each only after the one before it), and only if
+    /// its retry time (wall clock, ms) has come. Oldest first.
+    pub async fn outbox_heads(
+        &self,
+        wall_now: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, alert_id, kind, chat_id, attempts FROM outbox o \
+             WHERE done_at IS NULL AND retry_at <= $1 AND NOT EXISTS \
+             (SELECT 1 FROM outbox p WHERE p.alert_id = o.alert_id AND p.done_at IS NULL \
+              AND p.id < o.id) ORDER BY id LIMIT $2",
+        )
+        .bind(wall_now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                Ok(OutboxEntry {
+                    id: row.try_get("id")?,
+                    alert_id: row.try_get("alert_id")?,
+                    kind: kind.parse().map_err(StoreError::Corrupt)?,
+                    chat_id: row.try_get("chat_id")?,
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The earliest retry time among undelivered entries (wall clock, ms), if any wait.
+    pub async fn outbox_next_retry(&self) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT MIN(retry_at) AS at FROM outbox WHERE done_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("at")?)
+    }
+
+    /// Entries not delivered yet.
+    pub async fn outbox_pending(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Marks `entry` delivered, records where in the alert's timeline, and for a post
+    /// remembers the living message. False if it was already done (nothing changes).
+    pub async fn outbox_delivered(
+        &self,
+        entry: &OutboxEntry,
+        now: i64,
+        message_id: Option<i64>,
+        detail: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET done_at = $1, outcome = 'delivered', attempts = attempts + 1 \
+             WHERE id = $2 AND done_at IS NULL",
+        )
+        .bind(now)
+        .bind(entry.id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let (NoticeKind::Post, Some(message_id)) = (entry.kind, message_id) {
+            sqlx::query("UPDATE alerts SET message_id = $1 WHERE id = $2")
+                .bind(message_id)
+                .bind(entry.alert_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        event(&mut tx, entry.alert_id, now, "notified", None, detail).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// `entry` failed for now; try again at `retry_at` (wall clock, ms). The first delay
+    /// goes into the alert's timeline; later ones only into the entry.
+    pub async fn outbox_retry(
+        &self,
+        entry: &OutboxEntry,
+        now: i64,
+        error: &str,
+        retry_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, retry_at = $2 \
+             WHERE id = $3 AND done_at IS NULL",
+        )
+        .bind(error)
+        .bind(retry_at)
+        .bind(entry.id)
+        .execute(&mut *tx)
+        .await?;
+        if entry.attempts == 0 {
+            let detail = format!("{}: {error}; retrying", entry.kind.as_str());
+            event(
+                &mut tx,
+                entry.alert_id,
+                now,
+                "delivery-delayed",
+                None,
+                &detail,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `entry` can never be delivered (the chat does not exist, the bot was removed, ...):
+    /// done, as failed, and said in the alert's timeline.
+    pub async fn outbox_failed(
+        &self,
+        entry: &OutboxEntry,
+        now: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE outbox SET done_at = $1, outcome = 'failed', attempts = attempts + 1, \
+             last_error = $2 WHERE id = $3 AND done_at IS NULL",
+        )
+        .bind(now)
+        .bind(error)
+        .bind(entry.id)
+        .execute(&mut *tx)
+        .await?;
+        let detail = format!("{}: {error}", entry.kind.as_str());
+        event(
+            &mut tx,
+            entry.alert_id,
+            now,
+            "delivery-failed",
+            None,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
