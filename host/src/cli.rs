@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -66,6 +67,39 @@ pub enum PluginCommand {
 }
 
 /// Runs the command; the exit code is 1 when a tested plugin fails.
+/// The `reveille` program: parses the command line, sets up logging, runs the command and
+/// exits with its code. A library function so that test harnesses can build the very same
+/// program as their own binary and run it as a process (to kill it with SIGKILL).
+pub fn main() -> ! {
+    let cli = Cli::parse();
+    // The service narrates its work; one-shot commands speak only when something is wrong.
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        Command::Plugin(_) => "warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("REVEILLE_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            std::process::exit(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => std::process::exit(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::exit(2);
+        }
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve { config } => {

@@ -3,9 +3,11 @@
 
 mod database;
 mod harness;
+mod process;
 
 pub use database::{TestDatabase, databases};
 pub use harness::{Harness, Held, at, report_xml};
+pub use process::Process;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +20,8 @@ use reveille::server::{self, Running};
 use serde_json::Value;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+/// The bot token the fake Telegram server and the service share.
+pub const TELEGRAM_TOKEN: &str = "123456:TEST-bot-token";
 
 /// Bytes of a fixture plugin from `tests/plugins`.
 pub fn fixture_plugin(name: &str) -> Vec<u8> {
@@ -99,6 +103,8 @@ pub struct Options {
     pub deadline: &'static str,
     /// `None`: the system clock.
     pub clock: Option<Arc<ManualClock>>,
+    /// The Bot API base URL (a fake Telegram); `None`: notifications off.
+    pub telegram_api: Option<String>,
 }
 
 impl Default for Options {
@@ -110,6 +116,7 @@ impl Default for Options {
             database_url: None,
             deadline: "5s",
             clock: None,
+            telegram_api: None,
         }
     }
 }
@@ -150,9 +157,12 @@ impl Service {
         .unwrap();
         let token = options.admin_token;
         let database_url = options.database_url.clone();
+        let telegram_api = options.telegram_api.clone();
         let config = Config::load_with(Some(&config_path), |key| match key {
             "REVEILLE_ADMIN_TOKEN" => token.map(str::to_string),
             "REVEILLE_DATABASE_URL" => database_url.clone(),
+            "REVEILLE_TELEGRAM_TOKEN" => telegram_api.as_ref().map(|_| TELEGRAM_TOKEN.into()),
+            "REVEILLE_TELEGRAM_API_URL" => telegram_api.clone(),
             _ => None,
         })
         .expect("test config");
@@ -168,6 +178,19 @@ impl Service {
             client: Client::new(),
             data_dir,
             options,
+            _temp: None,
+        }
+    }
+
+    /// A handle on a service running elsewhere (a process): the HTTP helpers work, the
+    /// in-process ones (`settle`, `store`, ...) do not.
+    pub fn remote(base: String, data_dir: PathBuf) -> Service {
+        Service {
+            running: None,
+            base,
+            client: Client::new(),
+            data_dir,
+            options: Options::default(),
             _temp: None,
         }
     }
@@ -373,6 +396,36 @@ impl Service {
         let response = request.send().await.expect("admin request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Allows Telegram user `user_id` to act on alerts in `chat_id`.
+    pub async fn authorize(&self, chat_id: i64, user_id: i64, name: &str) {
+        let (status, body) = self
+            .admin_request(
+                "PUT",
+                &format!("/api/v1/chats/{chat_id}/members/{user_id}"),
+                Some(serde_json::json!({ "name": name })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// `GET /api/v1/alerts?{query}`.
+    pub async fn alerts(&self, query: &str) -> Vec<Value> {
+        let (status, body) = self
+            .admin_request("GET", &format!("/api/v1/alerts?{query}"), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["alerts"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// `GET /api/v1/alerts/{id}`: the alert and its timeline.
+    pub async fn alert(&self, id: i64) -> Value {
+        let (status, body) = self
+            .admin_request("GET", &format!("/api/v1/alerts/{id}"), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
     }
 
     /// Waits (up to 10 s) until plugin `name` is listed in `state`, or for `None`, is not

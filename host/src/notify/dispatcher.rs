@@ -172,6 +172,7 @@ impl Dispatcher {
                 self.store
                     .outbox_retry(entry, now, &format!("rate limited for {wait:?}"), until)
                     .await?;
+                self.store.outbox_hold_all(until).await?;
                 self.metrics.notification("rate-limited");
             }
             Err(DeliveryError::Transient(error)) => {

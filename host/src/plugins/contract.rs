@@ -148,6 +148,26 @@ pub struct Finding {
     pub labels: Vec<(String, String)>,
 }
 
+impl Finding {
+    /// Longest finding key stored as given. Keys are indexed (PostgreSQL refuses index rows
+    /// over ~2.7 KB) and a key built from report data can be anything.
+    pub const MAX_KEY: usize = 200;
+
+    /// `key`, or for a longer one its first bytes and a digest of the whole, so a long key
+    /// stays distinct and stable instead of failing the evaluation's commit.
+    pub fn bounded_key(key: String) -> String {
+        if key.len() <= Self::MAX_KEY {
+            return key;
+        }
+        let mut end = Self::MAX_KEY - 20;
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        let digest = crate::plugins::cache::sha256_hex(key.as_bytes());
+        format!("{}…{}", &key[..end], &digest[..16])
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StateChange {
     pub key: String,

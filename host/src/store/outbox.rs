@@ -136,6 +136,16 @@ impl Store {
         Ok(())
     }
 
+    /// Holds every undelivered entry until `until` (wall clock, ms): Telegram's flood control
+    /// applies to the bot, and written down it outlives a restart.
+    pub async fn outbox_hold_all(&self, until: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET retry_at = $1 WHERE done_at IS NULL AND retry_at < $1")
+            .bind(until)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// `entry` can never be delivered (the chat does not exist, the bot was removed, ...):
     /// done, as failed, and said in the alert's timeline.
     pub async fn outbox_failed(

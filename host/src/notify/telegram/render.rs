@@ -191,7 +191,10 @@ pub fn living(alert: &Alert, tz: &TimeZone) -> (String, Vec<Button>) {
         .line(vec![
             (Style::Bold, head),
             (Style::Plain, " · ".into()),
-            (Style::Code, format!("{}/{}", alert.plugin, alert.key)),
+            (
+                Style::Code,
+                short(&format!("{}/{}", alert.plugin, alert.key), 80),
+            ),
         ])
         .line(vec![
             (Style::Bold, alert.client.clone()),

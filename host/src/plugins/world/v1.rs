@@ -153,7 +153,7 @@ pub fn output(o: wit::Output) -> EvalOutput {
             .findings
             .into_iter()
             .map(|f| Finding {
-                key: f.key,
+                key: Finding::bounded_key(f.key),
                 severity: match f.severity {
                     wit::Severity::Info => Severity::Info,
                     wit::Severity::Warning => Severity::Warning,

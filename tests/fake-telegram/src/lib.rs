@@ -1,0 +1,707 @@
+//! A fake Telegram Bot API server on loopback that behaves like the real one for the
+//! methods Reveille uses: `getMe`, `sendMessage`, `editMessageText`, `answerCallbackQuery`,
+//! `getUpdates`. The token is in the path; answers are `{"ok": ..., "result": ...}`
+//! envelopes; errors carry Telegram's own descriptions (bad HTML entities, text over 4096
+//! characters, unknown chat, "message is not modified", ...). A test can make it answer
+//! 429 with `retry_after`, take it down (connections refused, open ones cut) and bring it
+//! back, press buttons and type commands as users, and read every chat as it now looks.
+
+mod html;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use html::{utf16_len, visible_text};
+
+/// Telegram's limit on a message's visible text.
+pub const MAX_TEXT: usize = 4096;
+const BOT_ID: i64 = 7_000_000_001;
+const MAX_UPDATES: usize = 100;
+/// How long after a 429 other requests may still arrive that were sent before it.
+const IN_FLIGHT_GRACE: Duration = Duration::from_millis(100);
+
+/// A Telegram user as the fake presents them in updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub first_name: String,
+    pub username: Option<String>,
+}
+
+impl User {
+    pub fn new(id: i64, first_name: &str, username: Option<&str>) -> User {
+        User {
+            id,
+            first_name: first_name.into(),
+            username: username.map(Into::into),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut user = json!({ "id": self.id, "is_bot": false, "first_name": self.first_name });
+        if let Some(username) = &self.username {
+            user["username"] = json!(username);
+        }
+        user
+    }
+}
+
+/// A message in a chat as it looks now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub chat_id: i64,
+    pub from_bot: bool,
+    /// Every version of its HTML, first as sent, then each edit.
+    pub versions: Vec<String>,
+    /// Visible text now.
+    pub text: String,
+    /// Inline buttons now: (label, callback data).
+    pub buttons: Vec<(String, String)>,
+    pub reply_to: Option<i64>,
+}
+
+impl ChatMessage {
+    pub fn html(&self) -> &str {
+        self.versions.last().map_or("", String::as_str)
+    }
+}
+
+/// One successful call that changed a chat, in the order they happened.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub at: Instant,
+    pub method: &'static str,
+    pub chat_id: i64,
+    pub message_id: i64,
+}
+
+/// An answer to a button press.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub query_id: String,
+    pub text: String,
+    pub show_alert: bool,
+}
+
+#[derive(Default)]
+struct Chat {
+    title: String,
+    messages: BTreeMap<i64, ChatMessage>,
+    next_id: i64,
+}
+
+#[derive(Default)]
+struct World {
+    chats: BTreeMap<i64, Chat>,
+    calls: Vec<Call>,
+    answers: Vec<Answer>,
+    /// Button presses not answered yet, by query id.
+    open_queries: BTreeMap<String, ()>,
+    updates: VecDeque<Value>,
+    next_update: i64,
+    next_query: u64,
+    /// Which getUpdates call is the current one; an older one waiting gets 409.
+    poller: u64,
+    /// Flood control: sending before this instant is answered 429.
+    limited_until: Option<Instant>,
+    /// Calls made while flood control was on, after a 429 had been answered (a client that
+    /// ignores retry_after).
+    flood_violations: usize,
+    /// Answered 429 so far.
+    rate_limited: usize,
+    /// When the first 429 of the current flood control was answered.
+    first_limited_at: Option<Instant>,
+}
+
+struct Shared {
+    token: String,
+    world: Mutex<World>,
+    changed: Notify,
+}
+
+/// The running fake.
+pub struct FakeTelegram {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: Mutex<Option<JoinHandle<()>>>,
+}
+
+type Reply = Result<Value, (StatusCode, Value)>;
+
+fn error(code: u16, description: impl Into<String>) -> (StatusCode, Value) {
+    (
+        StatusCode::from_u16(code).expect("a valid status"),
+        json!({ "ok": false, "error_code": code, "description": description.into() }),
+    )
+}
+
+fn bad_request(description: &str) -> (StatusCode, Value) {
+    error(400, format!("Bad Request: {description}"))
+}
+
+impl FakeTelegram {
+    /// Starts serving on an ephemeral loopback port for bot `token`.
+    pub async fn start(token: &str) -> FakeTelegram {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let shared = Arc::new(Shared {
+            token: token.into(),
+            world: Mutex::new(World {
+                next_update: 1,
+                ..World::default()
+            }),
+            changed: Notify::new(),
+        });
+        let fake = FakeTelegram {
+            shared,
+            addr,
+            server: Mutex::new(None),
+        };
+        fake.serve(listener);
+        fake
+    }
+
+    /// The base URL to configure as the Bot API URL.
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let app = Router::new()
+            .route("/{bot}/{method}", any(handle))
+            .with_state(self.shared.clone());
+        let task = tokio::spawn(async move {
+            // Connections live in this set, so taking the server down cuts them too.
+            let mut connections = JoinSet::new();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let service = TowerToHyperService::new(app.clone());
+                connections.spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+                while connections.try_join_next().is_some() {}
+            }
+        });
+        *self.server.lock().unwrap() = Some(task);
+    }
+
+    /// Stops answering: new connections are refused and open ones are cut.
+    pub fn go_down(&self) {
+        if let Some(task) = self.server.lock().unwrap().take() {
+            task.abort();
+        }
+    }
+
+    /// Answers again, on the same address.
+    pub async fn come_up(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let listener = loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => break listener,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("cannot rebind {}: {e}", self.addr),
+            }
+        };
+        self.serve(listener);
+    }
+
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.shared.world.lock().unwrap()
+    }
+
+    /// A group chat the bot is a member of.
+    pub fn add_chat(&self, chat_id: i64, title: &str) {
+        self.world().chats.insert(
+            chat_id,
+            Chat {
+                title: title.into(),
+                next_id: 1,
+                ..Chat::default()
+            },
+        );
+    }
+
+    /// Flood control for `retry_after` seconds from now: every sending call is answered 429.
+    pub fn rate_limit(&self, retry_after: u64) {
+        self.world().limited_until = Some(Instant::now() + Duration::from_secs(retry_after));
+    }
+
+    /// How many calls came while flood control was on, after the first 429 said to wait.
+    pub fn flood_violations(&self) -> usize {
+        self.world().flood_violations
+    }
+
+    /// How many calls were answered 429 so far.
+    pub fn rate_limited(&self) -> usize {
+        self.world().rate_limited
+    }
+
+    /// `user` presses the button with `data` under message `message_id`; returns the
+    /// callback query id.
+    pub fn press_button(&self, chat_id: i64, message_id: i64, user: &User, data: &str) -> String {
+        let mut world = self.world();
+        world.next_query += 1;
+        let query_id = format!("q{}", world.next_query);
+        let message = world
+            .chats
+            .get(&chat_id)
+            .and_then(|c| c.messages.get(&message_id))
+            .map(|m| message_json(m, &world.chats[&chat_id].title))
+            .expect("pressing a button under a message that exists");
+        world.open_queries.insert(query_id.clone(), ());
+        push_update(
+            &mut world,
+            json!({ "callback_query": {
+                "id": query_id,
+                "from": user.json(),
+                "message": message,
+                "chat_instance": format!("ci{chat_id}"),
+                "data": data,
+            }}),
+        );
+        drop(world);
+        self.shared.changed.notify_waiters();
+        query_id
+    }
+
+    /// `user` writes `text` in the chat (a command such as `/status Vector`).
+    pub fn say(&self, chat_id: i64, user: &User, text: &str) {
+        let mut world = self.world();
+        let chat = world.chats.get_mut(&chat_id).expect("a known chat");
+        let id = chat.next_id;
+        chat.next_id += 1;
+        let title = chat.title.clone();
+        chat.messages.insert(
+            id,
+            ChatMessage {
+                id,
+                chat_id,
+                from_bot: false,
+                versions: vec![text.into()],
+                text: text.into(),
+                buttons: Vec::new(),
+                reply_to: None,
+            },
+        );
+        let command_len = text.split_whitespace().next().unwrap_or_default().len();
+        let mut message = json!({
+            "message_id": id,
+            "date": unix_now(),
+            "chat": chat_json(chat_id, &title),
+            "from": user.json(),
+            "text": text,
+        });
+        if text.starts_with('/') {
+            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": utf16_len(&text[..command_len]) }]);
+        }
+        push_update(&mut world, json!({ "message": message }));
+        drop(world);
+        self.shared.changed.notify_waiters();
+    }
+
+    /// The chat's messages as they look now, oldest first.
+    pub fn messages(&self, chat_id: i64) -> Vec<ChatMessage> {
+        self.world()
+            .chats
+            .get(&chat_id)
+            .map(|c| c.messages.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The bot's messages in the chat.
+    pub fn bot_messages(&self, chat_id: i64) -> Vec<ChatMessage> {
+        self.messages(chat_id)
+            .into_iter()
+            .filter(|m| m.from_bot)
+            .collect()
+    }
+
+    /// Every call that changed a chat, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.world().calls.clone()
+    }
+
+    pub fn answers(&self) -> Vec<Answer> {
+        self.world().answers.clone()
+    }
+
+    /// Updates not yet confirmed by a getUpdates with a higher offset.
+    pub fn pending_updates(&self) -> usize {
+        self.world().updates.len()
+    }
+
+    /// Polls `check` until it holds or `timeout` passes.
+    pub async fn wait_for(
+        &self,
+        timeout: Duration,
+        mut check: impl FnMut(&FakeTelegram) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if check(self) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        check(self)
+    }
+}
+
+impl Drop for FakeTelegram {
+    fn drop(&mut self) {
+        self.go_down();
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn push_update(world: &mut World, mut update: Value) {
+    update["update_id"] = json!(world.next_update);
+    world.next_update += 1;
+    world.updates.push_back(update);
+}
+
+fn chat_json(chat_id: i64, title: &str) -> Value {
+    if chat_id > 0 {
+        json!({ "id": chat_id, "type": "private", "first_name": title })
+    } else {
+        json!({ "id": chat_id, "type": "supergroup", "title": title })
+    }
+}
+
+fn message_json(message: &ChatMessage, title: &str) -> Value {
+    let mut out = json!({
+        "message_id": message.id,
+        "date": unix_now(),
+        "chat": chat_json(message.chat_id, title),
+        "text": message.text,
+    });
+    if message.from_bot {
+        out["from"] = json!({ "id": BOT_ID, "is_bot": true, "first_name": "Reveille", "username": "reveille_bot" });
+    }
+    if message.versions.len() > 1 {
+        out["edit_date"] = json!(unix_now());
+    }
+    if !message.buttons.is_empty() {
+        out["reply_markup"] = json!({ "inline_keyboard": [message.buttons.iter()
+            .map(|(text, data)| json!({ "text": text, "callback_data": data }))
+            .collect::<Vec<_>>()] });
+    }
+    out
+}
+
+/// The request's parameters: JSON body, form body or query string, as the real API takes.
+fn parameters(query: Option<String>, body: &Bytes) -> Result<Value, (StatusCode, Value)> {
+    let mut params = if body.is_empty() {
+        json!({})
+    } else if body.first() == Some(&b'{') {
+        serde_json::from_slice(body).map_err(|_| bad_request("invalid JSON in the request body"))?
+    } else {
+        form(std::str::from_utf8(body).unwrap_or_default())
+    };
+    if let Some(query) = query {
+        for (k, v) in form(&query).as_object().cloned().unwrap_or_default() {
+            params[k] = v;
+        }
+    }
+    Ok(params)
+}
+
+fn form(text: &str) -> Value {
+    let mut out = json!({});
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = v.replace('+', " ");
+        out[k] = serde_json::from_str(&v).unwrap_or(Value::String(v));
+    }
+    out
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    Path((bot, method)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let reply = if bot.strip_prefix("bot") != Some(shared.token.as_str()) {
+        Err(error(401, "Unauthorized"))
+    } else {
+        match parameters(query, &body) {
+            Ok(params) => call(&shared, &method, params).await,
+            Err(e) => Err(e),
+        }
+    };
+    match reply {
+        Ok(result) => (
+            StatusCode::OK,
+            axum::Json(json!({ "ok": true, "result": result })),
+        )
+            .into_response(),
+        Err((status, body)) => (status, axum::Json(body)).into_response(),
+    }
+}
+
+async fn call(shared: &Shared, method: &str, params: Value) -> Reply {
+    // Bot API method names are case-insensitive (teloxide sends `SendMessage`).
+    let method = match method.to_ascii_lowercase().as_str() {
+        "getme" => {
+            return Ok(
+                json!({ "id": BOT_ID, "is_bot": true, "first_name": "Reveille", "username": "reveille_bot" }),
+            );
+        }
+        "getupdates" => return get_updates(shared, &params).await,
+        "sendmessage" => "sendMessage",
+        "editmessagetext" => "editMessageText",
+        "answercallbackquery" => "answerCallbackQuery",
+        _ => return Err(error(404, "Not Found")),
+    };
+    let mut world = shared.world.lock().unwrap();
+    if let Some(until) = world.limited_until {
+        let now = Instant::now();
+        if now < until {
+            // Requests already on their way when the first 429 went out are not violations.
+            match world.first_limited_at {
+                Some(first) if now - first > IN_FLIGHT_GRACE => world.flood_violations += 1,
+                Some(_) => {}
+                None => world.first_limited_at = Some(now),
+            }
+            world.rate_limited += 1;
+            let retry_after = (until - now).as_secs_f64().ceil().max(1.0) as u64;
+            return Err((
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({
+                    "ok": false,
+                    "error_code": 429,
+                    "description": format!("Too Many Requests: retry after {retry_after}"),
+                    "parameters": { "retry_after": retry_after },
+                }),
+            ));
+        }
+        world.limited_until = None;
+        world.first_limited_at = None;
+    }
+    let result = match method {
+        "sendMessage" => send_message(&mut world, &params),
+        "editMessageText" => edit_message_text(&mut world, &params),
+        _ => answer_callback_query(&mut world, &params),
+    };
+    drop(world);
+    shared.changed.notify_waiters();
+    result
+}
+
+fn chat_id(params: &Value) -> Result<i64, (StatusCode, Value)> {
+    params["chat_id"]
+        .as_i64()
+        .or_else(|| params["chat_id"].as_str().and_then(|s| s.parse().ok()))
+        .ok_or_else(|| bad_request("chat not found"))
+}
+
+/// The visible text of the request's `text` under its parse mode, checked like Telegram.
+fn checked_text(params: &Value, too_long: &str) -> Result<String, (StatusCode, Value)> {
+    let raw = params["text"].as_str().unwrap_or_default();
+    let text = match params["parse_mode"].as_str() {
+        Some("HTML") => visible_text(raw).map_err(|e| error(400, e))?,
+        Some(other) if other != "MarkdownV2" && other != "Markdown" => {
+            return Err(bad_request(&format!("unsupported parse_mode \"{other}\"")));
+        }
+        _ => raw.to_string(),
+    };
+    if text.trim().is_empty() {
+        return Err(bad_request("message text is empty"));
+    }
+    if utf16_len(&text) > MAX_TEXT {
+        return Err(bad_request(too_long));
+    }
+    Ok(text)
+}
+
+fn buttons(params: &Value) -> Result<Vec<(String, String)>, (StatusCode, Value)> {
+    let markup = &params["reply_markup"];
+    if markup.is_null() {
+        return Ok(Vec::new());
+    }
+    let markup: Value = match markup.as_str() {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| bad_request("can't parse reply keyboard markup JSON object"))?,
+        None => markup.clone(),
+    };
+    let mut out = Vec::new();
+    for row in markup["inline_keyboard"].as_array().ok_or_else(|| {
+        bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+    })? {
+        for button in row.as_array().into_iter().flatten() {
+            let data = button["callback_data"].as_str().unwrap_or_default();
+            if data.is_empty() || data.len() > 64 {
+                return Err(bad_request("BUTTON_DATA_INVALID"));
+            }
+            out.push((
+                button["text"].as_str().unwrap_or_default().to_string(),
+                data.to_string(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn send_message(world: &mut World, params: &Value) -> Reply {
+    let chat_id = chat_id(params)?;
+    let text = checked_text(params, "message is too long")?;
+    let buttons = buttons(params)?;
+    let reply = &params["reply_parameters"];
+    let chat = world
+        .chats
+        .get_mut(&chat_id)
+        .ok_or_else(|| bad_request("chat not found"))?;
+    let reply_to = match reply["message_id"].as_i64() {
+        Some(id) if chat.messages.contains_key(&id) => Some(id),
+        Some(_) if reply["allow_sending_without_reply"].as_bool() == Some(true) => None,
+        Some(_) => return Err(bad_request("message to be replied not found")),
+        None => None,
+    };
+    let id = chat.next_id;
+    chat.next_id += 1;
+    let message = ChatMessage {
+        id,
+        chat_id,
+        from_bot: true,
+        versions: vec![params["text"].as_str().unwrap_or_default().to_string()],
+        text,
+        buttons,
+        reply_to,
+    };
+    let json = message_json(&message, &chat.title);
+    chat.messages.insert(id, message);
+    world.calls.push(Call {
+        at: Instant::now(),
+        method: "sendMessage",
+        chat_id,
+        message_id: id,
+    });
+    Ok(json)
+}
+
+fn edit_message_text(world: &mut World, params: &Value) -> Reply {
+    let chat_id = chat_id(params)?;
+    let message_id = params["message_id"]
+        .as_i64()
+        .ok_or_else(|| bad_request("message to edit not found"))?;
+    let text = checked_text(params, "MESSAGE_TOO_LONG")?;
+    let buttons = buttons(params)?;
+    let chat = world
+        .chats
+        .get_mut(&chat_id)
+        .ok_or_else(|| bad_request("chat not found"))?;
+    let title = chat.title.clone();
+    let message = chat
+        .messages
+        .get_mut(&message_id)
+        .filter(|m| m.from_bot)
+        .ok_or_else(|| bad_request("message to edit not found"))?;
+    let html = params["text"].as_str().unwrap_or_default().to_string();
+    if message.html() == html && message.buttons == buttons {
+        return Err(bad_request(
+            "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+        ));
+    }
+    message.versions.push(html);
+    message.text = text;
+    message.buttons = buttons;
+    let json = message_json(message, &title);
+    world.calls.push(Call {
+        at: Instant::now(),
+        method: "editMessageText",
+        chat_id,
+        message_id,
+    });
+    Ok(json)
+}
+
+fn answer_callback_query(world: &mut World, params: &Value) -> Reply {
+    let id = params["callback_query_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if world.open_queries.remove(&id).is_none() {
+        return Err(bad_request(
+            "query is too old and response timeout expired or query ID is invalid",
+        ));
+    }
+    world.answers.push(Answer {
+        query_id: id,
+        text: params["text"].as_str().unwrap_or_default().to_string(),
+        show_alert: params["show_alert"].as_bool().unwrap_or(false),
+    });
+    Ok(json!(true))
+}
+
+async fn get_updates(shared: &Shared, params: &Value) -> Reply {
+    let offset = params["offset"].as_i64().unwrap_or(0);
+    let limit = params["limit"]
+        .as_u64()
+        .map_or(MAX_UPDATES, |l| (l as usize).clamp(1, MAX_UPDATES));
+    let timeout = Duration::from_secs(params["timeout"].as_u64().unwrap_or(0));
+    let deadline = Instant::now() + timeout;
+    let me = {
+        let mut world = shared.world.lock().unwrap();
+        world.poller += 1;
+        world.poller
+    };
+    shared.changed.notify_waiters();
+    loop {
+        let changed = shared.changed.notified();
+        {
+            let mut world = shared.world.lock().unwrap();
+            if world.poller != me {
+                return Err(error(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                ));
+            }
+            // Updates before the offset are confirmed: Telegram forgets them.
+            while world
+                .updates
+                .front()
+                .is_some_and(|u| u["update_id"].as_i64() < Some(offset))
+            {
+                world.updates.pop_front();
+            }
+            if !world.updates.is_empty() || Instant::now() >= deadline {
+                return Ok(Value::Array(
+                    world.updates.iter().take(limit).cloned().collect(),
+                ));
+            }
+        }
+        let _ =
+            tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), changed).await;
+    }
+}
