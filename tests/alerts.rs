@@ -52,6 +52,7 @@ async fn wait_living(fake: &FakeTelegram, chat: i64, plugin: &str) -> ChatMessag
 }
 
 async fn alert_id(service: &Service, installation: &str, plugin: &str) -> i64 {
+    service.settle().await;
     let alerts = service
         .alerts(&format!("installation={installation}&plugin={plugin}"))
         .await;

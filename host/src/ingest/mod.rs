@@ -69,10 +69,17 @@ pub async fn authenticate(
         }
         Err(error) => {
             state.metrics.report_rejected(rejection(&error));
+            // Reading a refused body to its end (up to a bound, then dropped) lets the agent
+            // read the 401: answering with its bytes still unread makes the socket reset,
+            // and the agent would see a broken connection instead of the reason.
+            let _ = axum::body::to_bytes(request.into_body(), REFUSED_BODY_DRAIN).await;
             error.into_response()
         }
     }
 }
+
+/// How much of a refused request's body is read (and dropped) before answering.
+const REFUSED_BODY_DRAIN: usize = 2 << 20;
 
 fn rejection(error: &ApiError) -> Rejection {
     match error.status {
