@@ -51,6 +51,30 @@ async fn wait_living(fake: &FakeTelegram, chat: i64, plugin: &str) -> ChatMessag
     living(fake, chat, plugin).unwrap()
 }
 
+/// Waits for the bot's reply to message `to` in `chat` that says `text`.
+async fn wait_reply(fake: &FakeTelegram, chat: i64, to: i64, text: &str) {
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(chat)
+            .iter()
+            .any(|m| m.reply_to == Some(to) && m.text.contains(text)))
+            .await,
+        "no reply {text:?}: {:#?}",
+        fake.bot_messages(chat)
+    );
+}
+
+/// Waits until the living message of `prefix` in `chat` says `text`.
+async fn wait_shows(fake: &FakeTelegram, chat: i64, prefix: &str, text: &str) {
+    assert!(
+        fake.wait_for(WAIT, |f| living(f, chat, prefix)
+            .is_some_and(|m| m.text.contains(text)))
+            .await,
+        "{text:?} never shown: {:#?}",
+        living(fake, chat, prefix)
+    );
+}
+
 async fn alert_id(service: &Service, installation: &str, plugin: &str) -> i64 {
     service.settle().await;
     let alerts = service
@@ -138,16 +162,13 @@ async fn lost_key_evening_reaches_the_chat_and_resolves() {
         // Petrov, authorized for this chat, takes it.
         clock.advance(Duration::from_secs(5 * 60));
         fake.press_button(CHAT, message.id, &petrov(), &format!("ack:{id}"));
-        assert!(
-            fake.wait_for(WAIT, |f| living(f, CHAT, "dongle-lost").is_some_and(|m| m
-                .text
-                .contains(
-                    "Acknowledged by Petr (@petrov, id 42) at 20.11.2026 20:05"
-                )))
-            .await,
-            "{:#?}",
-            living(&fake, CHAT, "dongle-lost")
-        );
+        wait_shows(
+            &fake,
+            CHAT,
+            "dongle-lost",
+            "Acknowledged by Petr (@petrov, id 42) at 20.11.2026 20:05",
+        )
+        .await;
         assert!(
             living(&fake, CHAT, "dongle-lost")
                 .unwrap()
@@ -164,14 +185,7 @@ async fn lost_key_evening_reaches_the_chat_and_resolves() {
             .post_report(&token, report("key-restored.xml"))
             .await;
         assert_eq!(fixed.status(), 202);
-        assert!(
-            fake.wait_for(WAIT, |f| f.bot_messages(CHAT).iter().any(|m| m.reply_to
-                == Some(message.id)
-                && m.text.contains("Resolved after 1h 17m")))
-                .await,
-            "{:#?}",
-            fake.bot_messages(CHAT)
-        );
+        wait_reply(&fake, CHAT, message.id, "Resolved after 1h 17m").await;
         let now = living(&fake, CHAT, "dongle-lost").unwrap();
         assert!(
             now.text.starts_with("✅ RESOLVED · was CRITICAL"),
@@ -231,13 +245,9 @@ async fn commands_answer_only_for_the_chat_asking() {
     fake.add_chat(-100777, "Horns support");
     let service = start(&fake, Options::default()).await;
     let token = service.installation("vector-main").await;
-    let (status, body) = service
-        .create_installation(json!({
-            "id": "horns-main", "client": "Рога и Копыта", "manager": "Sidorov",
-            "timezone": "Asia/Yekaterinburg", "telegram_chat_id": -100777,
-        }))
+    service
+        .installation_in_chat("horns-main", "Рога и Копыта", -100777)
         .await;
-    assert_eq!(status, 201, "{body}");
     service
         .post_report(&token, report("lost-key-evening.xml"))
         .await;
@@ -318,14 +328,9 @@ async fn hostile_text_is_escaped_and_long_text_is_cut() {
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
     fake.add_chat(CHAT, "Vector support");
     let service = start(&fake, Options::default()).await;
-    let (status, body) = service
-        .create_installation(json!({
-            "id": "vector-main", "client": "<b>Рога & Копыта</b> \"Юг\"", "manager": "Ivanov",
-            "timezone": "Europe/Moscow", "telegram_chat_id": CHAT,
-        }))
+    let token = service
+        .installation_in_chat("vector-main", "<b>Рога & Копыта</b> \"Юг\"", CHAT)
         .await;
-    assert_eq!(status, 201, "{body}");
-    let token = body["token"].as_str().unwrap().to_string();
     let code = format!("<i>&amp;{}", "Ж".repeat(6_000));
     let xml = String::from_utf8(report_for("lost-key-evening.xml", "vector-main"))
         .unwrap()
@@ -368,14 +373,9 @@ async fn an_unknown_chat_fails_cleanly_and_blocks_nothing() {
     fake.add_chat(CHAT, "Vector support");
     let service = start(&fake, Options::default()).await;
     let lost = service.installation("vector-main").await;
-    let (status, body) = service
-        .create_installation(json!({
-            "id": "nowhere", "client": "Nowhere", "manager": "Ivanov",
-            "timezone": "Europe/Moscow", "telegram_chat_id": -100404,
-        }))
+    let nowhere = service
+        .installation_in_chat("nowhere", "Nowhere", -100404)
         .await;
-    assert_eq!(status, 201, "{body}");
-    let nowhere = body["token"].as_str().unwrap().to_string();
     service
         .post_report(&nowhere, report_for("lost-key-evening.xml", "nowhere"))
         .await;
@@ -492,14 +492,13 @@ async fn a_snooze_ends_with_a_reminder() {
     let message = wait_living(&fake, CHAT, "dongle-lost").await;
     let id = alert_id(&service, "vector-main", "dongle-lost").await;
     fake.press_button(CHAT, message.id, &petrov(), &format!("snooze:{id}:3600"));
-    assert!(
-        fake.wait_for(WAIT, |f| living(f, CHAT, "dongle-lost").is_some_and(|m| m
-            .text
-            .contains("Snoozed by Petr (@petrov, id 42) until 20.11.2026 21:00")))
-            .await,
-        "{:#?}",
-        living(&fake, CHAT, "dongle-lost")
-    );
+    wait_shows(
+        &fake,
+        CHAT,
+        "dongle-lost",
+        "Snoozed by Petr (@petrov, id 42) until 20.11.2026 21:00",
+    )
+    .await;
     assert_eq!(service.alert(id).await["alert"]["state"], "snoozed");
 
     clock.advance(Duration::from_secs(30 * 60));
@@ -507,14 +506,7 @@ async fn a_snooze_ends_with_a_reminder() {
     assert_eq!(service.alert(id).await["alert"]["state"], "snoozed");
     clock.advance(Duration::from_secs(31 * 60));
     service.tick().await;
-    assert!(
-        fake.wait_for(WAIT, |f| f.bot_messages(CHAT).iter().any(|m| m.reply_to
-            == Some(message.id)
-            && m.text.contains("Snooze over, still firing")))
-            .await,
-        "{:#?}",
-        fake.bot_messages(CHAT)
-    );
+    wait_reply(&fake, CHAT, message.id, "Snooze over, still firing").await;
     let now = living(&fake, CHAT, "dongle-lost").unwrap();
     assert!(now.text.contains("nobody has taken it yet"), "{}", now.text);
     assert_eq!(now.buttons.len(), 3);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use fake_telegram::FakeTelegram;
 use reveille_tests::{Process, TELEGRAM_TOKEN, report_for};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_reveille-under-test");
 
@@ -18,14 +18,10 @@ const FIXED: [&str; 2] = ["north", "south"];
 async fn register(host: &Process) -> BTreeMap<&'static str, String> {
     let mut tokens = BTreeMap::new();
     for (id, chat) in INSTALLATIONS {
-        let (status, body) = host
-            .create_installation(json!({
-                "id": id, "client": format!("Client {id}"), "manager": "Ivanov",
-                "timezone": "Europe/Moscow", "telegram_chat_id": chat,
-            }))
+        let token = host
+            .installation_in_chat(id, &format!("Client {id}"), chat)
             .await;
-        assert_eq!(status, 201, "{body}");
-        tokens.insert(id, body["token"].as_str().unwrap().to_string());
+        tokens.insert(id, token);
     }
     tokens
 }

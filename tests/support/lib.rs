@@ -309,13 +309,18 @@ impl Service {
 
     /// Registers `id` for `client` with sensible other fields; returns its ingest token.
     pub async fn installation_of(&self, id: &str, client: &str) -> String {
+        self.installation_in_chat(id, client, -1001234567).await
+    }
+
+    /// Registers `id` for `client`, alerting in Telegram chat `chat`; returns its token.
+    pub async fn installation_in_chat(&self, id: &str, client: &str, chat: i64) -> String {
         let (status, body) = self
             .create_installation(serde_json::json!({
                 "id": id,
                 "client": client,
                 "manager": "Ivanov",
                 "timezone": "Europe/Moscow",
-                "telegram_chat_id": -1001234567,
+                "telegram_chat_id": chat,
             }))
             .await;
         assert_eq!(status, 201, "{body}");

@@ -137,9 +137,6 @@ impl Dispatcher {
     }
 
     async fn deliver(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
-        if wall_ms() < self.paused_until.load(Ordering::Relaxed) {
-            return Ok(());
-        }
         let Some(alert) = self.store.alert(entry.alert_id).await? else {
             return Ok(());
         };
@@ -147,6 +144,10 @@ impl Dispatcher {
             Some(i) => TimeZone::get(&i.timezone).unwrap_or(TimeZone::UTC),
             None => TimeZone::UTC,
         };
+        // Checked as late as possible: another delivery may just have met flood control.
+        if wall_ms() < self.paused_until.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let outcome = self.send(entry, &alert, &tz).await;
         let now = self.clock.now_ms();
         match outcome {

@@ -32,8 +32,9 @@ pub use html::{utf16_len, visible_text};
 pub const MAX_TEXT: usize = 4096;
 const BOT_ID: i64 = 7_000_000_001;
 const MAX_UPDATES: usize = 100;
-/// How long after a 429 other requests may still arrive that were sent before it.
-const IN_FLIGHT_GRACE: Duration = Duration::from_millis(100);
+/// How long after a 429 other requests may still arrive that were sent before it (a slow
+/// client with several requests in flight).
+const IN_FLIGHT_GRACE: Duration = Duration::from_millis(500);
 
 /// A Telegram user as the fake presents them in updates.
 #[derive(Debug, Clone, PartialEq, Eq)]
