@@ -93,6 +93,51 @@ fn kinds(timeline: &Value) -> Vec<String> {
         .collect()
 }
 
+/// 20:00 on 20 November, the start of story 1: the dongle of vector-main (chat `CHAT`,
+/// Petrov authorized there) is reported lost and its alert is in the chat.
+struct Evening {
+    fake: FakeTelegram,
+    clock: Arc<ManualClock>,
+    service: Service,
+    token: String,
+    /// The dongle-lost alert's living message.
+    message: ChatMessage,
+    /// The dongle-lost alert.
+    id: i64,
+}
+
+/// Sets up [`Evening`] on `database_url` (`None`: SQLite).
+async fn lost_key_at_eight(database_url: Option<String>) -> Evening {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    fake.add_chat(CHAT, "Vector support");
+    let clock = Arc::new(ManualClock::new(at("2026-11-20T20:00:00+03:00")));
+    let service = start(
+        &fake,
+        Options {
+            clock: Some(clock.clone()),
+            database_url,
+            ..Options::default()
+        },
+    )
+    .await;
+    let token = service.installation("vector-main").await;
+    service.authorize(CHAT, 42, "Petr Petrov").await;
+    let accepted = service
+        .post_report(&token, report("lost-key-evening.xml"))
+        .await;
+    assert_eq!(accepted.status(), 202);
+    let message = wait_living(&fake, CHAT, "dongle-lost").await;
+    let id = alert_id(&service, "vector-main", "dongle-lost").await;
+    Evening {
+        fake,
+        clock,
+        service,
+        token,
+        message,
+        id,
+    }
+}
+
 /// Story 1 of DOMAIN.md: the dongle is lost at 20:00, the manager's chat hears at once; a
 /// stranger's button press is refused, the manager's colleague acknowledges it; the key is
 /// back at 21:17, the message turns to resolved and a reply rings the chat; the timeline
@@ -100,26 +145,14 @@ fn kinds(timeline: &Value) -> Vec<String> {
 #[tokio::test]
 async fn lost_key_evening_reaches_the_chat_and_resolves() {
     for db in databases().await {
-        let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
-        fake.add_chat(CHAT, "Vector support");
-        let clock = Arc::new(ManualClock::new(at("2026-11-20T20:00:00+03:00")));
-        let service = start(
-            &fake,
-            Options {
-                clock: Some(clock.clone()),
-                database_url: db.url.clone(),
-                ..Options::default()
-            },
-        )
-        .await;
-        let token = service.installation("vector-main").await;
-        service.authorize(CHAT, 42, "Petr Petrov").await;
-
-        let accepted = service
-            .post_report(&token, report("lost-key-evening.xml"))
-            .await;
-        assert_eq!(accepted.status(), 202);
-        let message = wait_living(&fake, CHAT, "dongle-lost").await;
+        let Evening {
+            fake,
+            clock,
+            service,
+            token,
+            message,
+            id,
+        } = lost_key_at_eight(db.url.clone()).await;
         let text = &message.text;
         for expected in [
             "CRITICAL",
@@ -130,7 +163,6 @@ async fn lost_key_evening_reaches_the_chat_and_resolves() {
         ] {
             assert!(text.contains(expected), "{expected:?} not in {text}");
         }
-        let id = alert_id(&service, "vector-main", "dongle-lost").await;
         assert_eq!(
             message.buttons,
             [
@@ -473,24 +505,14 @@ async fn the_alerts_api_filters_and_acknowledges() {
 /// holds, the message fires again and a reply rings the chat.
 #[tokio::test]
 async fn a_snooze_ends_with_a_reminder() {
-    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
-    fake.add_chat(CHAT, "Vector support");
-    let clock = Arc::new(ManualClock::new(at("2026-11-20T20:00:00+03:00")));
-    let service = start(
-        &fake,
-        Options {
-            clock: Some(clock.clone()),
-            ..Options::default()
-        },
-    )
-    .await;
-    let token = service.installation("vector-main").await;
-    service.authorize(CHAT, 42, "Petr Petrov").await;
-    service
-        .post_report(&token, report("lost-key-evening.xml"))
-        .await;
-    let message = wait_living(&fake, CHAT, "dongle-lost").await;
-    let id = alert_id(&service, "vector-main", "dongle-lost").await;
+    let Evening {
+        fake,
+        clock,
+        service,
+        message,
+        id,
+        ..
+    } = lost_key_at_eight(None).await;
     fake.press_button(CHAT, message.id, &petrov(), &format!("snooze:{id}:3600"));
     wait_shows(
         &fake,

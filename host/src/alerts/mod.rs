@@ -33,6 +33,14 @@ pub enum AlertState {
 }
 
 impl AlertState {
+    /// Every state but resolved.
+    pub const OPEN: [AlertState; 4] = [
+        AlertState::Pending,
+        AlertState::Firing,
+        AlertState::Acknowledged,
+        AlertState::Snoozed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertState::Pending => "pending",

@@ -69,12 +69,7 @@ pub async fn list(
 
 fn states(value: &str) -> Result<Vec<AlertState>, ApiError> {
     if value == "open" {
-        return Ok(vec![
-            AlertState::Pending,
-            AlertState::Firing,
-            AlertState::Acknowledged,
-            AlertState::Snoozed,
-        ]);
+        return Ok(AlertState::OPEN.to_vec());
     }
     value
         .split(',')

@@ -140,10 +140,7 @@ impl Dispatcher {
         let Some(alert) = self.store.alert(entry.alert_id).await? else {
             return Ok(());
         };
-        let tz = match self.store.installation(&alert.installation_id).await? {
-            Some(i) => TimeZone::get(&i.timezone).unwrap_or(TimeZone::UTC),
-            None => TimeZone::UTC,
-        };
+        let tz = self.store.installation_zone(&alert.installation_id).await?;
         // Checked as late as possible: another delivery may just have met flood control.
         if wall_ms() < self.paused_until.load(Ordering::Relaxed) {
             return Ok(());

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, parse};
 use crate::alerts::{AlertState, Change, Notice, NoticeKind, OpenAlert};
 use crate::plugins::Severity;
 
@@ -69,11 +69,6 @@ pub enum Acted {
 const COLUMNS: &str = "id, installation_id, client, manager, plugin, key, severity, summary, \
     details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, cleared_count, \
     acknowledged_at, acknowledged_by, snoozed_until, resolved_at, resolution, message_id, updated_at";
-
-fn parse<T: std::str::FromStr<Err = String>>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
-    let text: String = row.try_get(column)?;
-    text.parse().map_err(StoreError::Corrupt)
-}
 
 fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {

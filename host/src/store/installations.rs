@@ -1,5 +1,6 @@
 //! Installations and their ingest-token hashes.
 
+use jiff::tz::TimeZone;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -42,6 +43,14 @@ fn from_row(row: &AnyRow) -> Result<Installation, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
+}
+
+impl Installation {
+    /// Its time zone; the name was checked when it was set, so UTC stands in only for a
+    /// zone this build no longer knows.
+    pub fn time_zone(&self) -> TimeZone {
+        TimeZone::get(&self.timezone).unwrap_or(TimeZone::UTC)
+    }
 }
 
 fn tags_json(tags: &[String]) -> String {
@@ -162,6 +171,14 @@ impl Store {
         super::alerts::apply(&mut tx, now, alerts).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The time zone of installation `id`, UTC when it is gone.
+    pub async fn installation_zone(&self, id: &str) -> Result<TimeZone, StoreError> {
+        Ok(self
+            .installation(id)
+            .await?
+            .map_or(TimeZone::UTC, |i| i.time_zone()))
     }
 
     /// The installations whose alerts go to `chat_id`.

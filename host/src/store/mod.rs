@@ -14,8 +14,9 @@ mod reports;
 
 use std::str::FromStr;
 
+use sqlx::any::AnyRow;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 
 pub use alerts::{Acted, Alert, AlertEvent, AlertFilter};
 pub use chats::ChatMember;
@@ -97,6 +98,13 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Column `column` of `row`, stored as text, read back as `T`; unreadable text is corrupt
+/// data, not a query error.
+fn parse<T: FromStr<Err = String>>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(StoreError::Corrupt)
 }
 
 /// A unique-key violation as a `Duplicate` error for `what`.

@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::alerts::event;
-use super::{Store, StoreError};
+use super::{Store, StoreError, parse};
 use crate::alerts::NoticeKind;
 
 /// One notification to deliver.
@@ -39,11 +39,10 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                let kind: String = row.try_get("kind")?;
                 Ok(OutboxEntry {
                     id: row.try_get("id")?,
                     alert_id: row.try_get("alert_id")?,
-                    kind: kind.parse().map_err(StoreError::Corrupt)?,
+                    kind: parse(row, "kind")?,
                     chat_id: row.try_get("chat_id")?,
                     attempts: row.try_get("attempts")?,
                 })

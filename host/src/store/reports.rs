@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Installation, Store, StoreError};
+use super::{Installation, Store, StoreError, parse};
 use crate::alerts::Change;
 use crate::plugins::{EvalOutput, Severity};
 use crate::report::Document;
@@ -61,10 +61,6 @@ pub struct StoredFinding {
     pub since: i64,
     /// When an evaluation last confirmed it.
     pub updated_at: i64,
-}
-
-fn severity_from(text: &str) -> Result<Severity, StoreError> {
-    text.parse().map_err(StoreError::Corrupt)
 }
 
 impl Store {
@@ -300,12 +296,11 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                let severity: String = row.try_get("severity")?;
                 let labels: String = row.try_get("labels")?;
                 Ok(StoredFinding {
                     plugin: row.try_get("plugin")?,
                     key: row.try_get("key")?,
-                    severity: severity_from(&severity)?,
+                    severity: parse(row, "severity")?,
                     summary: row.try_get("summary")?,
                     details: row.try_get("details")?,
                     labels: serde_json::from_str(&labels)

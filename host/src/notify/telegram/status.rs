@@ -15,13 +15,6 @@ const MAX_CARDS: usize = 5;
 /// At most this many alerts per `/alerts` answer.
 const MAX_ALERTS: usize = 30;
 
-const OPEN: [AlertState; 4] = [
-    AlertState::Pending,
-    AlertState::Firing,
-    AlertState::Acknowledged,
-    AlertState::Snoozed,
-];
-
 /// The status cards of installations in `chat_id` whose id is `query` or whose client
 /// name contains it (case-insensitively).
 pub async fn status(
@@ -78,7 +71,7 @@ async fn card(
     installation: &Installation,
     now: i64,
 ) -> Result<String, StoreError> {
-    let tz = TimeZone::get(&installation.timezone).unwrap_or(TimeZone::UTC);
+    let tz = installation.time_zone();
     let mut message = Message::default().line(vec![
         (Style::Bold, installation.client.clone()),
         (Style::Plain, " · ".into()),
@@ -170,7 +163,7 @@ async fn with_alerts(
 ) -> Result<Message, StoreError> {
     let open = store
         .alerts(&AlertFilter {
-            states: Some(OPEN.to_vec()),
+            states: Some(AlertState::OPEN.to_vec()),
             installation: Some(installation.id.clone()),
             limit: MAX_ALERTS as i64,
             ..AlertFilter::default()
@@ -197,7 +190,7 @@ pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreErr
     let routed: Vec<Installation> = store.installations_in_chat(chat_id).await?;
     let mut alerts = store
         .alerts(&AlertFilter {
-            states: Some(OPEN.to_vec()),
+            states: Some(AlertState::OPEN.to_vec()),
             chat_id: Some(chat_id),
             limit: MAX_ALERTS as i64 + 1,
             ..AlertFilter::default()
@@ -217,8 +210,7 @@ pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreErr
         let tz = routed
             .iter()
             .find(|i| i.id == alert.installation_id)
-            .and_then(|i| TimeZone::get(&i.timezone).ok())
-            .unwrap_or(TimeZone::UTC);
+            .map_or(TimeZone::UTC, Installation::time_zone);
         message = message.text(format!(
             "{} {} · {}: {} ({}, since {})",
             icon(alert.severity),

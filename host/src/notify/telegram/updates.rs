@@ -169,15 +169,7 @@ impl UpdateLoop {
             }
             Action::Snooze(_, length) => {
                 let until = now + length.as_millis() as i64;
-                let tz = jiff::tz::TimeZone::get(
-                    &self
-                        .store
-                        .installation(&alert.installation_id)
-                        .await?
-                        .map(|i| i.timezone)
-                        .unwrap_or_default(),
-                )
-                .unwrap_or(jiff::tz::TimeZone::UTC);
+                let tz = self.store.installation_zone(&alert.installation_id).await?;
                 let detail = format!("until {}", local_time(until, &tz));
                 self.store
                     .snooze_alert(alert.id, &who, now, until, detail, alerts::ON_SNOOZE)
