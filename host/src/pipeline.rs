@@ -25,6 +25,12 @@ use crate::store::{Downtime, EvaluationCommit, Installation, Store, StoreError};
 /// loaded back when its turn comes: a backlog costs database reads, not memory.
 const FRESH_QUEUE_LIMIT: i64 = 1_000;
 
+/// Shards per plugin worker thread. A job spends most of its time waiting for the
+/// database (a few reads, one commit) rather than in plugins: with one shard per core the
+/// cores sat idle between queries; with several, one shard's plugin calls fill another's
+/// waits. Jobs of one installation still run in order, in its shard.
+pub const SHARDS_PER_WORKER: usize = 8;
+
 /// How often a failed commit is retried before the job is dropped (a report then waits
 /// for the next start; a tick or probe for the next round).
 const COMMIT_ATTEMPTS: u32 = 3;

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::notify::Dispatcher;
 use crate::notify::telegram::{Telegram, updates::UpdateLoop};
-use crate::pipeline::{Alerting, Pipeline};
+use crate::pipeline::{Alerting, Pipeline, SHARDS_PER_WORKER};
 use crate::plugins::Runtime;
 use crate::plugins::builtin;
 use crate::plugins::directory::PluginDir;
@@ -76,7 +76,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         clock.clone(),
         metrics.clone(),
         alerting.clone(),
-        config.runtime.workers,
+        config.runtime.workers * SHARDS_PER_WORKER,
     );
     pipeline.resume(&store).await?;
     let scheduler = Scheduler::start(

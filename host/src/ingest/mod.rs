@@ -155,8 +155,39 @@ async fn receive(
     ))
 }
 
-/// Parses and checks a report for `installation`. Blocking: a large report takes a while.
+/// From this size on, the raw bytes are compressed on a thread of their own while the
+/// report is parsed: for a 30 MB report that is a tenth of a second not waited for. Below
+/// it, a thread would cost more than it saves.
+const PARALLEL_FROM: usize = 1 << 20;
+
+/// Parses and checks a report for `installation`, and makes both stored forms. Blocking: a
+/// large report takes a while.
 fn accept(installation: &str, body: &[u8]) -> Result<Accepted, ApiError> {
+    let (checked, raw) = if body.len() < PARALLEL_FROM {
+        (check(installation, body), deflate(body))
+    } else {
+        std::thread::scope(|scope| {
+            let raw = scope.spawn(|| deflate(body));
+            let checked = check(installation, body);
+            let raw = raw
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("compressing the report panicked")));
+            (checked, raw)
+        })
+    };
+    let mut accepted = checked?;
+    accepted.raw = raw.map_err(ApiError::internal)?;
+    Ok(accepted)
+}
+
+fn deflate(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = DeflateEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
+    encoder.write_all(body)?;
+    encoder.finish()
+}
+
+/// Everything of [`Accepted`] but the raw bytes' compressed form.
+fn check(installation: &str, body: &[u8]) -> Result<Accepted, ApiError> {
     let document =
         report::parse(body).map_err(|e| ApiError::bad_request(format!("invalid report: {e}")))?;
     if let Some(claimed) = document.value("installation/@id")
@@ -181,18 +212,11 @@ fn accept(installation: &str, body: &[u8]) -> Result<Accepted, ApiError> {
         })?
         .as_millisecond();
     let agent = document.value("@agent").unwrap_or("unknown").to_string();
-    let mut encoder = DeflateEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
-    encoder
-        .write_all(body)
-        .and_then(|()| encoder.finish())
-        .and_then(|raw| {
-            Ok(Accepted {
-                encoded: document.to_stored()?,
-                generated_at,
-                agent,
-                raw,
-                document,
-            })
-        })
-        .map_err(ApiError::internal)
+    Ok(Accepted {
+        encoded: document.to_stored().map_err(ApiError::internal)?,
+        generated_at,
+        agent,
+        raw: Vec::new(),
+        document,
+    })
 }

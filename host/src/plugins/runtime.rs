@@ -150,6 +150,12 @@ impl Runtime {
         &self.registry
     }
 
+    /// The engine plugin calls run on, for calling a revision directly
+    /// (`executor::evaluate`) as the micro benchmarks do.
+    pub fn engine(&self) -> &wasmtime::Engine {
+        &self.engine.engine
+    }
+
     pub fn settings(&self) -> &RuntimeSettings {
         &self.settings
     }

@@ -219,7 +219,7 @@ impl Store {
         actor: Option<&str>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         event(&mut tx, id, now, kind, actor, detail).await?;
         tx.commit().await?;
         Ok(())
@@ -284,7 +284,7 @@ impl Store {
         (kind, detail): (&str, String),
         kinds: &[NoticeKind],
     ) -> Result<Acted, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let mut query = sqlx::query(update).bind(now).bind(actor).bind(id);
         if let Some(time) = time {
             query = query.bind(time);
@@ -320,7 +320,7 @@ impl Store {
         let mut woken = 0;
         for row in due {
             let id: i64 = row.try_get("id")?;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.writer.begin().await?;
             let changed = sqlx::query(
                 "UPDATE alerts SET state = 'firing', snoozed_until = NULL, updated_at = $1 \
                  WHERE id = $2 AND state = 'snoozed' RETURNING chat_id",

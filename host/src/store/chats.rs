@@ -28,7 +28,7 @@ impl Store {
         .bind(member.user_id)
         .bind(&member.name)
         .bind(member.added_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -37,7 +37,7 @@ impl Store {
         let result = sqlx::query("DELETE FROM chat_members WHERE chat_id = $1 AND user_id = $2")
             .bind(chat_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -88,7 +88,7 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET next_offset = excluded.next_offset",
         )
         .bind(next_offset)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -34,7 +34,7 @@ impl Store {
         plugin: &str,
         values: &BTreeMap<String, String>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM client_settings WHERE client = $1 AND plugin = $2")
             .bind(client)
             .bind(plugin)

@@ -27,7 +27,7 @@ impl Store {
         )
         .bind(now)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(row.try_get("id")?)
     }
@@ -37,7 +37,7 @@ impl Store {
         sqlx::query("UPDATE host_runs SET last_seen = $1 WHERE id = $2")
             .bind(now)
             .bind(run)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

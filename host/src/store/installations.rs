@@ -80,7 +80,7 @@ impl Store {
         .bind(token_hash)
         .bind(i.created_at)
         .bind(i.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| duplicate(e, &i.id))?;
         Ok(())
@@ -131,7 +131,7 @@ impl Store {
         .bind(tags_json(&i.tags))
         .bind(i.updated_at)
         .bind(&i.id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -147,7 +147,7 @@ impl Store {
                 .bind(token_hash)
                 .bind(now)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -160,7 +160,7 @@ impl Store {
         now: i64,
         alerts: &[Change<'_>],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let result = sqlx::query("DELETE FROM installations WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

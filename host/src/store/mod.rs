@@ -68,6 +68,12 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where every write goes. SQLite has one writer at a time: several connections
+    /// writing at once would wait on each other inside SQLite, in its busy handler's
+    /// sleeps of up to 100 ms, or fail to upgrade a read transaction. One connection,
+    /// handed out in turn by the pool, queues writers in the host instead, fairly and
+    /// without sleeping. PostgreSQL writes concurrently: there it is the same pool.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -76,19 +82,28 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
         let backend: Backend = url.parse()?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .connect(url)
-            .await?;
-        if backend == Backend::Sqlite {
-            // Readers do not wait for the writer; the setting sticks to the file.
-            pool.execute("PRAGMA journal_mode = WAL").await?;
-        }
-        migrations::for_backend(backend).run(&pool).await?;
-        Ok(Store { pool, backend })
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                let pool = sqlite_pool(8).connect(url).await?;
+                // Readers do not wait for the writer; the setting sticks to the file.
+                pool.execute("PRAGMA journal_mode = WAL").await?;
+                let writer = sqlite_pool(1).connect(url).await?;
+                (pool, writer)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+        migrations::for_backend(backend).run(&writer).await?;
+        Ok(Store {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -96,8 +111,23 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
+}
+
+/// SQLite connections that sync the WAL at checkpoints, not at every commit: a commit
+/// survives the process being killed (the outage test does so), and only a power loss can
+/// take back the last moments; without it every commit waits for the disk.
+fn sqlite_pool(connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                connection.execute("PRAGMA synchronous = NORMAL").await?;
+                Ok(())
+            })
+        })
 }
 
 /// Column `column` of `row`, stored as text, read back as `T`; unreadable text is corrupt

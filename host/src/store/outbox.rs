@@ -75,7 +75,7 @@ impl Store {
         message_id: Option<i64>,
         detail: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE outbox SET done_at = $1, outcome = 'delivered', attempts = attempts + 1 \
              WHERE id = $2 AND done_at IS NULL",
@@ -109,7 +109,7 @@ impl Store {
         error: &str,
         retry_at: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $1, retry_at = $2 \
              WHERE id = $3 AND done_at IS NULL",
@@ -140,7 +140,7 @@ impl Store {
     pub async fn outbox_hold_all(&self, until: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE outbox SET retry_at = $1 WHERE done_at IS NULL AND retry_at < $1")
             .bind(until)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -153,7 +153,7 @@ impl Store {
         now: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "UPDATE outbox SET done_at = $1, outcome = 'failed', attempts = attempts + 1, \
              last_error = $2 WHERE id = $3 AND done_at IS NULL",

@@ -1,0 +1,271 @@
+//! The service under load, in this process, with a fake Telegram beside it, on SQLite in a
+//! temporary directory or on a throwaway PostgreSQL database; and the fleets and reports
+//! that drive it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fake_telegram::FakeTelegram;
+use reveille::clock::SystemClock;
+use reveille::config::Config;
+use reveille::server::Running;
+use serde_json::json;
+use sqlx::Connection;
+use tokio::task::JoinSet;
+
+pub const ADMIN: &str = "bench-admin-token-0123456789";
+pub const BOT: &str = "1:bench-bot-token";
+
+/// Where the service keeps its data.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// A server on which each run creates and drops its own database.
+    Postgres {
+        server: String,
+    },
+}
+
+impl Backend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+/// One member of a generated fleet.
+pub struct Member {
+    pub id: String,
+    pub chat: i64,
+    pub token: String,
+}
+
+/// A running service and its fake Telegram, torn down by [`Bench::stop`].
+pub struct Bench {
+    pub running: Running,
+    pub fake: FakeTelegram,
+    pub base: String,
+    pub client: reqwest::Client,
+    _data: tempfile::TempDir,
+    database: Option<Throwaway>,
+}
+
+impl Bench {
+    /// Starts the service with the built-in plugins. Ticks are left to the scenario (the
+    /// interval is a day), so a sweep never lands in the middle of another measurement.
+    pub async fn start(backend: &Backend) -> anyhow::Result<Bench> {
+        let fake = FakeTelegram::start(BOT).await;
+        let data = tempfile::tempdir()?;
+        let config_file = data.path().join("reveille.toml");
+        std::fs::write(&config_file, "[schedule]\ntick_interval = \"24h\"\n")?;
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres { server } => Some(Throwaway::create(server).await?),
+        };
+        let database_url = database.as_ref().map(|d| d.url.clone());
+        let config = Config::load_with(Some(&config_file), |key| match key {
+            "REVEILLE_LISTEN" => Some("127.0.0.1:0".into()),
+            "REVEILLE_DATA_DIR" => Some(data.path().display().to_string()),
+            "REVEILLE_ADMIN_TOKEN" => Some(ADMIN.into()),
+            "REVEILLE_TELEGRAM_TOKEN" => Some(BOT.into()),
+            "REVEILLE_TELEGRAM_API_URL" => Some(fake.api_url()),
+            "REVEILLE_DATABASE_URL" => database_url.clone(),
+            _ => None,
+        })?;
+        let running = reveille::server::start(config, Arc::new(SystemClock)).await?;
+        Ok(Bench {
+            base: format!("http://{}", running.addr),
+            running,
+            fake,
+            client: reqwest::Client::new(),
+            _data: data,
+            database,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Registers `n` installations through the admin API, each with its own chat.
+    pub async fn register(&self, n: usize) -> anyhow::Result<Vec<Member>> {
+        let mut members = Vec::with_capacity(n);
+        for chunk in (0..n).collect::<Vec<_>>().chunks(32) {
+            let mut creating = JoinSet::new();
+            for &k in chunk {
+                let id = format!("inst-{k:06}");
+                let chat = -1_000_000 - k as i64;
+                self.fake.add_chat(chat, &id);
+                let request = self
+                    .client
+                    .post(self.url("/api/v1/installations"))
+                    .bearer_auth(ADMIN)
+                    .json(&json!({
+                        "id": id, "client": format!("Client {}", k % 97), "manager": "bench",
+                        "timezone": "Europe/Moscow", "telegram_chat_id": chat,
+                    }));
+                creating.spawn(async move {
+                    let body: serde_json::Value = request.send().await?.json().await?;
+                    let token = body["token"]
+                        .as_str()
+                        .with_context(|| format!("no token for {id}: {body}"))?
+                        .to_string();
+                    anyhow::Ok(Member { id, chat, token })
+                });
+            }
+            while let Some(member) = creating.join_next().await {
+                members.push(member??);
+            }
+        }
+        members.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(members)
+    }
+
+    /// Posts one report as `member`'s agent; the HTTP status.
+    pub fn post(
+        &self,
+        member: &Member,
+        body: String,
+    ) -> impl Future<Output = Option<u16>> + Send + 'static {
+        let request = self
+            .client
+            .post(self.url("/api/v1/reports"))
+            .bearer_auth(&member.token)
+            .header("content-type", "application/xml")
+            .body(body);
+        async move { request.send().await.ok().map(|r| r.status().as_u16()) }
+    }
+
+    /// Waits until nothing is queued for evaluation; false if `limit` passed first.
+    pub async fn drained(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.running.pipeline.queue_depth() > 0 {
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        true
+    }
+
+    /// The sum of every `/metrics` sample whose name (labels included) starts with `prefix`.
+    pub async fn metric(&self, prefix: &str) -> anyhow::Result<f64> {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        Ok(sum_metric(&text, prefix))
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.running.stop().await?;
+        if let Some(database) = self.database {
+            database.drop().await?;
+        }
+        Ok(())
+    }
+}
+
+pub fn sum_metric(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .filter(|line| line.starts_with(prefix))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A PostgreSQL database made for one run.
+struct Throwaway {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl Throwaway {
+    async fn create(server: &str) -> anyhow::Result<Throwaway> {
+        let name = format!(
+            "reveille_bench_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis()
+        );
+        let mut admin = sqlx::PgConnection::connect(server)
+            .await
+            .with_context(|| format!("cannot reach PostgreSQL at {server}"))?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        let Some((prefix, _)) = server.rsplit_once('/') else {
+            bail!("REVEILLE_TEST_POSTGRES_URL has no database part: {server}");
+        };
+        Ok(Throwaway {
+            server: server.into(),
+            url: format!("{prefix}/{name}"),
+            name,
+        })
+    }
+
+    async fn drop(self) -> anyhow::Result<()> {
+        let mut admin = sqlx::PgConnection::connect(&self.server).await?;
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut admin)
+        .await?;
+        Ok(())
+    }
+}
+
+/// A typical full report of about 4 KB: product, service, dongle, 32 content sets,
+/// seats, network, disk.
+pub fn typical_report(id: &str, dongle: &str) -> String {
+    let mut bases = String::new();
+    for n in 0..32 {
+        bases.push_str(&format!(
+            "    <base code=\"KDS-{n:03}\" name=\"Content set {n}\" update=\"{}\" \
+             operup-at=\"2026-11-19T22:{:02}:00+03:00\" state=\"ok\"/>\n",
+            4280 + n % 7,
+            n * 2 % 60
+        ));
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<report schema="1" agent="report-agent" agent-version="2.3.0" generated-at="2026-11-20T20:00:00+03:00">
+  <installation id="{id}" regnum="123456"><client>Client of {id}</client></installation>
+  <product name="Техэксперт" shell-version="6.4.2.73"/>
+  <service state="running" http-status="200" run-as="user"/>
+  <protection kind="senselock" state="{dongle}" forwarding="usb-over-network"/>
+  <bases>
+{bases}  </bases>
+  <users limit="25" in-use="12" peak="19" refused="0"/>
+  <network domain="{id}.example.ru" reachable-by-domain="true" reachable-by-ip="true"/>
+  <disk path="D:\Kodeks" free-mb="81200" total-mb="102400"/>
+</report>"#
+    )
+}
+
+/// The typical report grown to `size` bytes with a `files` inventory, as the product's
+/// full system report carries.
+pub fn large_report(id: &str, size: usize) -> String {
+    let mut files = String::with_capacity(size + 256);
+    files.push_str("<files>\n");
+    let mut n = 0;
+    while files.len() < size {
+        files.push_str(&format!(
+            "    <file path=\"D:\\Kodeks\\data\\base-{:04}\\block-{n:07}.dat\" size=\"{}\" modified=\"2026-11-19T22:{:02}:00+03:00\"/>\n",
+            n % 977,
+            n * 37 % 1_048_576,
+            n % 60
+        ));
+        n += 1;
+    }
+    files.push_str("  </files>\n");
+    typical_report(id, "lost").replace("</report>", &format!("{files}</report>"))
+}

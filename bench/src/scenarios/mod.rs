@@ -1,0 +1,7 @@
+//! One module per scenario; each starts what it measures from scratch and returns figures.
+
+pub mod ingest;
+pub mod latency;
+pub mod process;
+pub mod swap;
+pub mod tick;

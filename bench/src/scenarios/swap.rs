@@ -1,0 +1,113 @@
+//! Hot-swapping a plugin under load: reports arrive at a steady rate while, halfway
+//! through, a new build of `dongle-lost` is uploaded. The new build is the built-in's
+//! bytes plus a custom section, so its digest is new and the host really compiles it.
+//! Afterwards every accepted report must have been evaluated by `dongle-lost` (old or new
+//! revision) and no plugin call may have failed.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use reveille::plugins::builtin::BUILTIN_PLUGINS;
+use reveille::plugins::cache::sha256_hex;
+use serde_json::json;
+
+use crate::fleet::{ADMIN, Backend, Bench, typical_report};
+use crate::results::{Figure, ms};
+
+const INSTALLATIONS: usize = 200;
+const PLUGIN: &str = "dongle-lost";
+
+pub async fn run(backend: &Backend, rate: u32, seconds: u32) -> anyhow::Result<Vec<Figure>> {
+    let bench = Bench::start(backend).await?;
+    let fleet = bench.register(INSTALLATIONS).await?;
+    let upload = new_build()?;
+    let total = (rate * seconds) as usize;
+    let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
+    let started = Instant::now();
+    let mut posts = tokio::task::JoinSet::new();
+    let mut swap = None;
+    for k in 0..total {
+        tokio::time::sleep_until((started + interval * k as u32).into()).await;
+        if k == total / 2 {
+            let request = bench
+                .client
+                .put(bench.url(&format!("/api/v1/plugins/{PLUGIN}")))
+                .bearer_auth(ADMIN)
+                .header("content-type", "application/wasm")
+                .body(upload.clone());
+            swap = Some(tokio::spawn(async move {
+                let at = Instant::now();
+                let status = request.send().await.map(|r| r.status().as_u16());
+                (status, at.elapsed())
+            }));
+        }
+        let member = &fleet[k % fleet.len()];
+        let dongle = if (k / fleet.len()) % 2 == 0 {
+            "lost"
+        } else {
+            "present"
+        };
+        posts.spawn(bench.post(member, typical_report(&member.id, dongle)));
+    }
+    let mut accepted = 0usize;
+    while let Some(status) = posts.join_next().await {
+        if matches!(status, Ok(Some(202))) {
+            accepted += 1;
+        }
+    }
+    let (status, swap_took) = swap.context("the swap never started")?.await?;
+    let drained = bench.drained(Duration::from_secs(600)).await;
+    let evaluations = bench
+        .metric(&format!(
+            "reveille_plugin_evaluations_total{{plugin=\"{PLUGIN}\"}}"
+        ))
+        .await? as usize;
+    let failures = bench.metric("reveille_plugin_failures_total").await? as usize;
+    let unevaluated = bench.running.store.pending_reports().await?.len();
+    let serving = bench
+        .running
+        .runtime
+        .registry()
+        .status(PLUGIN)
+        .and_then(|s| s.sha256)
+        .unwrap_or_default();
+    let swapped = serving == sha256_hex(&upload);
+    let figures = vec![
+        Figure::new("swap", backend.name(), format!("hot swap of {PLUGIN} while {rate} reports/s arrive"))
+            .value(format!(
+                "PUT answered {} in {:.0} ms (new build compiled, smoke-tested, swapped: {}); {accepted} of {total} reports accepted, {evaluations} evaluated by {PLUGIN}, {failures} plugin calls failed, {unevaluated} left unevaluated{}",
+                status.map_or_else(|e| e.to_string(), |s| s.to_string()),
+                ms(swap_took),
+                if swapped { "yes" } else { "NO" },
+                if drained { "" } else { " (timed out)" },
+            ))
+            .target("no failed or lost evaluation")
+            .data(json!({
+                "rate": rate, "seconds": seconds, "reports": total, "accepted": accepted,
+                "evaluations": evaluations, "failures": failures, "unevaluated": unevaluated,
+                "swap_ms": ms(swap_took), "swapped": swapped,
+            })),
+    ];
+    bench.stop().await?;
+    Ok(figures)
+}
+
+/// The built-in component with one more custom section: the same check, a new digest.
+fn new_build() -> anyhow::Result<Vec<u8>> {
+    let (_, bytes) = BUILTIN_PLUGINS
+        .iter()
+        .find(|(name, _)| *name == PLUGIN)
+        .context("dongle-lost is built in")?;
+    let name = b"reveille-bench";
+    let stamp = format!("{:?}", std::time::SystemTime::now());
+    let mut section = vec![name.len() as u8];
+    section.extend_from_slice(name);
+    section.extend_from_slice(stamp.as_bytes());
+    // One LEB128 byte holds the section's length.
+    anyhow::ensure!(section.len() < 128, "custom section too long");
+    let mut component = bytes.to_vec();
+    component.push(0);
+    component.push(section.len() as u8);
+    component.extend_from_slice(&section);
+    Ok(component)
+}
