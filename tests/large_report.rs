@@ -5,34 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use reveille_tests::{Options, Service, report};
+use reveille_tests::{Options, Service, large_report};
 
 /// Resident memory of this process, in bytes.
 fn rss() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
     let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
     pages * 4096
-}
-
-/// The lost-key report grown to `size` bytes with a `files` inventory, as the product's
-/// full system report carries.
-fn large_report(size: usize) -> Vec<u8> {
-    let base = String::from_utf8(report("lost-key-evening.xml")).unwrap();
-    let mut files = String::with_capacity(size);
-    files.push_str("<files>\n");
-    let mut n = 0;
-    while files.len() < size {
-        files.push_str(&format!(
-            "    <file path=\"D:\\Kodeks\\data\\base-{:04}\\block-{n:07}.dat\" size=\"{}\" modified=\"2026-11-19T22:{:02}:00+03:00\"/>\n",
-            n % 977,
-            n * 37 % 1_048_576,
-            n % 60
-        ));
-        n += 1;
-    }
-    files.push_str("  </files>\n");
-    base.replace("</report>", &format!("{files}</report>"))
-        .into_bytes()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

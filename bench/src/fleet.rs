@@ -1,17 +1,17 @@
 //! The service under load, in this process, with a fake Telegram beside it, on SQLite in a
-//! temporary directory or on a throwaway PostgreSQL database; and the fleets and reports
-//! that drive it.
+//! temporary directory or on a throwaway PostgreSQL database (the tests' own); and the
+//! fleets and reports that drive it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use fake_telegram::FakeTelegram;
 use reveille::clock::SystemClock;
 use reveille::config::Config;
 use reveille::server::Running;
+use reveille_tests::TestDatabase;
 use serde_json::json;
-use sqlx::Connection;
 use tokio::task::JoinSet;
 
 pub const ADMIN: &str = "bench-admin-token-0123456789";
@@ -50,7 +50,7 @@ pub struct Bench {
     pub base: String,
     pub client: reqwest::Client,
     _data: tempfile::TempDir,
-    database: Option<Throwaway>,
+    database: Option<TestDatabase>,
 }
 
 impl Bench {
@@ -63,9 +63,9 @@ impl Bench {
         std::fs::write(&config_file, "[schedule]\ntick_interval = \"24h\"\n")?;
         let database = match backend {
             Backend::Sqlite => None,
-            Backend::Postgres { server } => Some(Throwaway::create(server).await?),
+            Backend::Postgres { server } => Some(TestDatabase::postgres(server.clone()).await),
         };
-        let database_url = database.as_ref().map(|d| d.url.clone());
+        let database_url = database.as_ref().and_then(|d| d.url.clone());
         let config = Config::load_with(Some(&config_file), |key| match key {
             "REVEILLE_LISTEN" => Some("127.0.0.1:0".into()),
             "REVEILLE_DATA_DIR" => Some(data.path().display().to_string()),
@@ -166,7 +166,7 @@ impl Bench {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.running.stop().await?;
         if let Some(database) = self.database {
-            database.drop().await?;
+            database.drop_database().await;
         }
         Ok(())
     }
@@ -177,50 +177,6 @@ pub fn sum_metric(text: &str, prefix: &str) -> f64 {
         .filter(|line| line.starts_with(prefix))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
-}
-
-/// A PostgreSQL database made for one run.
-struct Throwaway {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl Throwaway {
-    async fn create(server: &str) -> anyhow::Result<Throwaway> {
-        let name = format!(
-            "reveille_bench_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_millis()
-        );
-        let mut admin = sqlx::PgConnection::connect(server)
-            .await
-            .with_context(|| format!("cannot reach PostgreSQL at {server}"))?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await?;
-        let Some((prefix, _)) = server.rsplit_once('/') else {
-            bail!("REVEILLE_TEST_POSTGRES_URL has no database part: {server}");
-        };
-        Ok(Throwaway {
-            server: server.into(),
-            url: format!("{prefix}/{name}"),
-            name,
-        })
-    }
-
-    async fn drop(self) -> anyhow::Result<()> {
-        let mut admin = sqlx::PgConnection::connect(&self.server).await?;
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut admin)
-        .await?;
-        Ok(())
-    }
 }
 
 /// A typical full report of about 4 KB: product, service, dongle, 32 content sets,
@@ -249,23 +205,4 @@ pub fn typical_report(id: &str, dongle: &str) -> String {
   <disk path="D:\Kodeks" free-mb="81200" total-mb="102400"/>
 </report>"#
     )
-}
-
-/// The typical report grown to `size` bytes with a `files` inventory, as the product's
-/// full system report carries.
-pub fn large_report(id: &str, size: usize) -> String {
-    let mut files = String::with_capacity(size + 256);
-    files.push_str("<files>\n");
-    let mut n = 0;
-    while files.len() < size {
-        files.push_str(&format!(
-            "    <file path=\"D:\\Kodeks\\data\\base-{:04}\\block-{n:07}.dat\" size=\"{}\" modified=\"2026-11-19T22:{:02}:00+03:00\"/>\n",
-            n % 977,
-            n * 37 % 1_048_576,
-            n % 60
-        ));
-        n += 1;
-    }
-    files.push_str("  </files>\n");
-    typical_report(id, "lost").replace("</report>", &format!("{files}</report>"))
 }

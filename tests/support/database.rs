@@ -36,7 +36,8 @@ pub async fn databases() -> Vec<TestDatabase> {
 }
 
 impl TestDatabase {
-    async fn postgres(admin_url: String) -> TestDatabase {
+    /// A throwaway database on the server `admin_url` points at.
+    pub async fn postgres(admin_url: String) -> TestDatabase {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let database = format!(
             "reveille_test_{}_{}_{}",

@@ -56,6 +56,27 @@ pub fn report_for(name: &str, installation: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// The lost-key report (installation `vector-main`) grown to `size` bytes with a `files`
+/// inventory, as the product's full system report carries.
+pub fn large_report(size: usize) -> Vec<u8> {
+    let base = String::from_utf8(report("lost-key-evening.xml")).unwrap();
+    let mut files = String::with_capacity(size);
+    files.push_str("<files>\n");
+    let mut n = 0;
+    while files.len() < size {
+        files.push_str(&format!(
+            "    <file path=\"D:\\Kodeks\\data\\base-{:04}\\block-{n:07}.dat\" size=\"{}\" modified=\"2026-11-19T22:{:02}:00+03:00\"/>\n",
+            n % 977,
+            n * 37 % 1_048_576,
+            n % 60
+        ));
+        n += 1;
+    }
+    files.push_str("  </files>\n");
+    base.replace("</report>", &format!("{files}</report>"))
+        .into_bytes()
+}
+
 /// `bytes` with one more custom section: the same plugin, a different sha256.
 pub fn with_custom_section(bytes: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
     fn leb128(out: &mut Vec<u8>, mut n: usize) {

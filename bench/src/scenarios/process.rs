@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use reveille_tests::large_report;
 use serde_json::json;
 
 use crate::child::{Child, rss_of};
-use crate::fleet::{ADMIN, large_report};
+use crate::fleet::ADMIN;
 use crate::results::{Figure, mb, ms};
 
 const BACKEND: &str = "sqlite";
@@ -56,7 +57,7 @@ async fn large(service: &Child, idle: u64) -> anyhow::Result<Figure> {
     let created: serde_json::Value = client
         .post(format!("{}/api/v1/installations", service.base))
         .bearer_auth(ADMIN)
-        .json(&json!({ "id": "big-one", "client": "Big", "manager": "bench", "timezone": "UTC", "telegram_chat_id": -1 }))
+        .json(&json!({ "id": "vector-main", "client": "Vector", "manager": "bench", "timezone": "UTC", "telegram_chat_id": -1 }))
         .send()
         .await?
         .json()
@@ -64,7 +65,7 @@ async fn large(service: &Child, idle: u64) -> anyhow::Result<Figure> {
     let token = created["token"]
         .as_str()
         .with_context(|| format!("no installation token in {created}"))?;
-    let body = large_report("big-one", 30 << 20);
+    let body = large_report(30 << 20);
     let size = body.len();
 
     let peak = Arc::new(AtomicU64::new(idle));
@@ -90,7 +91,7 @@ async fn large(service: &Child, idle: u64) -> anyhow::Result<Figure> {
         .status();
     let accepted_in = started.elapsed();
     anyhow::ensure!(status == 202, "the 30 MB report was refused: {status}");
-    let findings_url = format!("{}/api/v1/installations/big-one/findings", service.base);
+    let findings_url = format!("{}/api/v1/installations/vector-main/findings", service.base);
     loop {
         let findings = client
             .get(&findings_url)

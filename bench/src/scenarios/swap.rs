@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use reveille::plugins::builtin::BUILTIN_PLUGINS;
 use reveille::plugins::cache::sha256_hex;
+use reveille_tests::{builtin_plugin, with_custom_section};
 use serde_json::json;
 
 use crate::fleet::{ADMIN, Backend, Bench, typical_report};
@@ -20,7 +20,8 @@ const PLUGIN: &str = "dongle-lost";
 pub async fn run(backend: &Backend, rate: u32, seconds: u32) -> anyhow::Result<Vec<Figure>> {
     let bench = Bench::start(backend).await?;
     let fleet = bench.register(INSTALLATIONS).await?;
-    let upload = new_build()?;
+    let stamp = format!("{:?}", std::time::SystemTime::now());
+    let upload = with_custom_section(&builtin_plugin(PLUGIN), "reveille-bench", stamp.as_bytes());
     let total = (rate * seconds) as usize;
     let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
     let started = Instant::now();
@@ -90,24 +91,4 @@ pub async fn run(backend: &Backend, rate: u32, seconds: u32) -> anyhow::Result<V
     ];
     bench.stop().await?;
     Ok(figures)
-}
-
-/// The built-in component with one more custom section: the same check, a new digest.
-fn new_build() -> anyhow::Result<Vec<u8>> {
-    let (_, bytes) = BUILTIN_PLUGINS
-        .iter()
-        .find(|(name, _)| *name == PLUGIN)
-        .context("dongle-lost is built in")?;
-    let name = b"reveille-bench";
-    let stamp = format!("{:?}", std::time::SystemTime::now());
-    let mut section = vec![name.len() as u8];
-    section.extend_from_slice(name);
-    section.extend_from_slice(stamp.as_bytes());
-    // One LEB128 byte holds the section's length.
-    anyhow::ensure!(section.len() < 128, "custom section too long");
-    let mut component = bytes.to_vec();
-    component.push(0);
-    component.push(section.len() as u8);
-    component.extend_from_slice(&section);
-    Ok(component)
 }
