@@ -162,7 +162,7 @@ async fn lost_key_evening_reaches_the_chat_and_resolves() {
         let Evening {
             fake,
             clock,
-            service,
+            mut service,
             token,
             message,
             id,
@@ -281,6 +281,8 @@ async fn lost_key_evening_reaches_the_chat_and_resolves() {
                 .await
                 .is_empty()
         );
+        service.stop().await;
+        db.drop_database().await;
     }
 }
 
