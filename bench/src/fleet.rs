@@ -139,6 +139,38 @@ impl Bench {
         async move { request.send().await.ok().map(|r| r.status().as_u16()) }
     }
 
+    /// Posts `rate × seconds` typical reports at a steady rate: report k comes from
+    /// installation k mod N, whose dongle is lost in even rounds over the fleet and present
+    /// in odd ones. `before(k, member, lost)` runs just before each post. Returns how many
+    /// were accepted.
+    pub async fn steady(
+        &self,
+        fleet: &[Member],
+        rate: u32,
+        seconds: u32,
+        mut before: impl FnMut(usize, &Member, bool),
+    ) -> usize {
+        let total = (rate * seconds) as usize;
+        let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
+        let started = Instant::now();
+        let mut posts = JoinSet::new();
+        for k in 0..total {
+            tokio::time::sleep_until((started + interval * k as u32).into()).await;
+            let member = &fleet[k % fleet.len()];
+            let lost = (k / fleet.len()).is_multiple_of(2);
+            before(k, member, lost);
+            let dongle = if lost { "lost" } else { "present" };
+            posts.spawn(self.post(member, typical_report(&member.id, dongle)));
+        }
+        let mut accepted = 0;
+        while let Some(status) = posts.join_next().await {
+            if matches!(status, Ok(Some(202))) {
+                accepted += 1;
+            }
+        }
+        accepted
+    }
+
     /// Waits until nothing is queued for evaluation; false if `limit` passed first.
     pub async fn drained(&self, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;

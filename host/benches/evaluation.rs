@@ -87,7 +87,7 @@ mod dongle_lost {
         let expected = super::native_dongle_lost(&input);
         let output = executor::evaluate(runtime.engine(), &revision, limits, &input)
             .expect("the plugin evaluates");
-        assert_eq!(output.findings, expected.findings, "native and WASM agree");
+        assert_eq!(output, expected, "native and WASM agree, state included");
         bencher.bench(|| {
             executor::evaluate(
                 runtime.engine(),
@@ -128,7 +128,10 @@ fn native_dongle_lost(input: &EvalInput) -> EvalOutput {
         None if report.value("@agent") == Some("status-agent") => return EvalOutput::default(),
         None => Some(finding(
             "License dongle not reported",
-            "The report has no protection record.".into(),
+            "The report has no protection record: the dongle is not visible to the product. \
+             Check that the SenseLock key is plugged in or forwarded to this machine (USB over \
+             network) and that its forwarding software is running and licensed."
+                .into(),
             vec![("state", "missing")],
         )),
         Some(p) if p.attr("state") == Some("present") => None,
@@ -159,7 +162,14 @@ fn native_dongle_lost(input: &EvalInput) -> EvalOutput {
     };
     let mut output = EvalOutput::default();
     if let Some(finding) = finding {
-        let remembered = format!("critical\u{1e}{}\u{1e}{}", finding.summary, finding.details);
+        // The SDK's `conclude`: severity, summary, details and labels, field-separated.
+        let mut fields = vec![
+            "critical".to_string(),
+            finding.summary.clone(),
+            finding.details.clone(),
+        ];
+        fields.extend(finding.labels.iter().map(|(k, v)| format!("{k}\u{1f}{v}")));
+        let remembered = fields.join("\u{1e}");
         output.state.push(StateChange {
             key: "conclusion:dongle-lost".into(),
             value: Some(remembered),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::fleet::{Backend, Bench, typical_report};
+use crate::fleet::{Backend, Bench};
 use crate::results::{Figure, ms};
 
 pub struct Load {
@@ -27,26 +27,15 @@ pub async fn run(backend: &Backend, load: &Load) -> anyhow::Result<Vec<Figure>> 
     let bench = Bench::start(backend).await?;
     let fleet = bench.register(load.installations).await?;
     let total = (load.rate * load.seconds) as usize;
-    let interval = Duration::from_secs_f64(1.0 / f64::from(load.rate));
-    let started = Instant::now();
     let mut sent: BTreeMap<i64, Vec<Instant>> = BTreeMap::new();
-    let mut posts = tokio::task::JoinSet::new();
-    for k in 0..total {
-        tokio::time::sleep_until((started + interval * k as u32).into()).await;
-        let member = &fleet[k % fleet.len()];
-        let lost = (k / fleet.len()) % 2 == 0;
-        let body = typical_report(&member.id, if lost { "lost" } else { "present" });
-        if lost {
-            sent.entry(member.chat).or_default().push(Instant::now());
-        }
-        posts.spawn(bench.post(member, body));
-    }
-    let mut refused = 0;
-    while let Some(status) = posts.join_next().await {
-        if !matches!(status, Ok(Some(202))) {
-            refused += 1;
-        }
-    }
+    let accepted = bench
+        .steady(&fleet, load.rate, load.seconds, |_, member, lost| {
+            if lost {
+                sent.entry(member.chat).or_default().push(Instant::now());
+            }
+        })
+        .await;
+    let refused = total - accepted;
     let expected: usize = sent.values().map(Vec::len).sum();
     let living = |chat: i64| -> Vec<i64> {
         bench

@@ -11,7 +11,7 @@ use reveille::plugins::cache::sha256_hex;
 use reveille_tests::{builtin_plugin, with_custom_section};
 use serde_json::json;
 
-use crate::fleet::{ADMIN, Backend, Bench, typical_report};
+use crate::fleet::{ADMIN, Backend, Bench};
 use crate::results::{Figure, ms};
 
 const INSTALLATIONS: usize = 200;
@@ -23,39 +23,24 @@ pub async fn run(backend: &Backend, rate: u32, seconds: u32) -> anyhow::Result<V
     let stamp = format!("{:?}", std::time::SystemTime::now());
     let upload = with_custom_section(&builtin_plugin(PLUGIN), "reveille-bench", stamp.as_bytes());
     let total = (rate * seconds) as usize;
-    let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
-    let started = Instant::now();
-    let mut posts = tokio::task::JoinSet::new();
     let mut swap = None;
-    for k in 0..total {
-        tokio::time::sleep_until((started + interval * k as u32).into()).await;
-        if k == total / 2 {
-            let request = bench
-                .client
-                .put(bench.url(&format!("/api/v1/plugins/{PLUGIN}")))
-                .bearer_auth(ADMIN)
-                .header("content-type", "application/wasm")
-                .body(upload.clone());
-            swap = Some(tokio::spawn(async move {
-                let at = Instant::now();
-                let status = request.send().await.map(|r| r.status().as_u16());
-                (status, at.elapsed())
-            }));
-        }
-        let member = &fleet[k % fleet.len()];
-        let dongle = if (k / fleet.len()) % 2 == 0 {
-            "lost"
-        } else {
-            "present"
-        };
-        posts.spawn(bench.post(member, typical_report(&member.id, dongle)));
-    }
-    let mut accepted = 0usize;
-    while let Some(status) = posts.join_next().await {
-        if matches!(status, Ok(Some(202))) {
-            accepted += 1;
-        }
-    }
+    let accepted = bench
+        .steady(&fleet, rate, seconds, |k, _, _| {
+            if k == total / 2 {
+                let request = bench
+                    .client
+                    .put(bench.url(&format!("/api/v1/plugins/{PLUGIN}")))
+                    .bearer_auth(ADMIN)
+                    .header("content-type", "application/wasm")
+                    .body(upload.clone());
+                swap = Some(tokio::spawn(async move {
+                    let at = Instant::now();
+                    let status = request.send().await.map(|r| r.status().as_u16());
+                    (status, at.elapsed())
+                }));
+            }
+        })
+        .await;
     let (status, swap_took) = swap.context("the swap never started")?.await?;
     let drained = bench.drained(Duration::from_secs(600)).await;
     let evaluations = bench

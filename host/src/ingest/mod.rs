@@ -29,14 +29,14 @@ use crate::pipeline::{Fresh, Job};
 use crate::report::{self, Document};
 use crate::store::{Installation, NewReport};
 
-/// A report that passed every check, ready to store.
+/// A report that passed every check, ready to store (with its raw bytes, compressed
+/// apart: see [`accept`]).
 struct Accepted {
     document: Document,
     /// The document in its stored form.
     encoded: Vec<u8>,
     generated_at: i64,
     agent: String,
-    raw: Vec<u8>,
 }
 
 /// Middleware for the report route: finds the installation by its token before the body
@@ -116,7 +116,7 @@ async fn receive(
     let span = tracing::info_span!("report", installation = %installation.id, bytes = body.len());
     let id = installation.id.clone();
     let size = body.len();
-    let accepted = tokio::task::spawn_blocking(move || accept(&id, &body))
+    let (accepted, raw) = tokio::task::spawn_blocking(move || accept(&id, &body))
         .await
         .map_err(ApiError::internal)??;
     let report_id = state
@@ -127,7 +127,7 @@ async fn receive(
             generated_at: accepted.generated_at,
             agent: &accepted.agent,
             document: &accepted.encoded,
-            raw: &accepted.raw,
+            raw: &raw,
             raw_size: size,
         })
         .await
@@ -160,24 +160,22 @@ async fn receive(
 /// it, a thread would cost more than it saves.
 const PARALLEL_FROM: usize = 1 << 20;
 
-/// Parses and checks a report for `installation`, and makes both stored forms. Blocking: a
-/// large report takes a while.
-fn accept(installation: &str, body: &[u8]) -> Result<Accepted, ApiError> {
-    let (checked, raw) = if body.len() < PARALLEL_FROM {
-        (check(installation, body), deflate(body))
-    } else {
-        std::thread::scope(|scope| {
-            let raw = scope.spawn(|| deflate(body));
-            let checked = check(installation, body);
-            let raw = raw
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("compressing the report panicked")));
-            (checked, raw)
-        })
-    };
-    let mut accepted = checked?;
-    accepted.raw = raw.map_err(ApiError::internal)?;
-    Ok(accepted)
+/// Parses and checks a report for `installation`, and makes both stored forms: the
+/// document's and the raw bytes deflated. Blocking: a large report takes a while.
+fn accept(installation: &str, body: &[u8]) -> Result<(Accepted, Vec<u8>), ApiError> {
+    if body.len() < PARALLEL_FROM {
+        let accepted = check(installation, body)?;
+        return Ok((accepted, deflate(body).map_err(ApiError::internal)?));
+    }
+    let (checked, raw) = std::thread::scope(|scope| {
+        let raw = scope.spawn(|| deflate(body));
+        let checked = check(installation, body);
+        let raw = raw
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("compressing the report panicked")));
+        (checked, raw)
+    });
+    Ok((checked?, raw.map_err(ApiError::internal)?))
 }
 
 fn deflate(body: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -186,7 +184,6 @@ fn deflate(body: &[u8]) -> std::io::Result<Vec<u8>> {
     encoder.finish()
 }
 
-/// Everything of [`Accepted`] but the raw bytes' compressed form.
 fn check(installation: &str, body: &[u8]) -> Result<Accepted, ApiError> {
     let document =
         report::parse(body).map_err(|e| ApiError::bad_request(format!("invalid report: {e}")))?;
@@ -216,7 +213,6 @@ fn check(installation: &str, body: &[u8]) -> Result<Accepted, ApiError> {
         encoded: document.to_stored().map_err(ApiError::internal)?,
         generated_at,
         agent,
-        raw: Vec::new(),
         document,
     })
 }
