@@ -13,8 +13,9 @@ use serde::Deserialize;
 
 use crate::alerts::{AlertPolicy, Damping};
 use crate::api::auth::AdminToken;
+use crate::http::HttpSettings;
 use crate::notify::telegram::{DEFAULT_API_URL, TelegramSettings};
-use crate::plugins::{Limits, RuntimeSettings};
+use crate::plugins::{HealthPolicy, Limits, RuntimeSettings};
 use crate::probe::ProbeSettings;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -45,6 +46,23 @@ pub struct Config {
     /// `None`: no bot token; notifications are off (they wait in the outbox).
     pub telegram: Option<TelegramSettings>,
     pub alerts: AlertPolicy,
+    pub http: HttpSettings,
+    /// `/healthz` says degraded when the oldest evaluation job has waited this long.
+    pub stalled_after: Duration,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpFile {
+    header_timeout: Option<String>,
+    body_timeout: Option<String>,
+    max_connections: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HealthFile {
+    stalled_after: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +121,10 @@ struct File {
     telegram: TelegramFile,
     #[serde(default)]
     alerts: AlertsFile,
+    #[serde(default)]
+    http: HttpFile,
+    #[serde(default)]
+    health: HealthFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,6 +133,7 @@ struct RuntimeFile {
     deadline: Option<String>,
     memory_limit_mb: Option<usize>,
     disable_after_failures: Option<u32>,
+    health_window: Option<u32>,
     workers: Option<usize>,
     #[serde(default)]
     limits: BTreeMap<String, LimitsFile>,
@@ -208,6 +231,12 @@ impl Config {
             _ => None,
         };
         let alerts = alert_policy(file.alerts)?;
+        let http = http_settings(file.http)?;
+        let stalled_after = duration(
+            file.health.stalled_after.as_deref(),
+            "60s",
+            "health.stalled_after",
+        )?;
         Ok(Config {
             listen,
             data_dir,
@@ -223,8 +252,31 @@ impl Config {
             probe,
             telegram,
             alerts,
+            http,
+            stalled_after,
         })
     }
+}
+
+fn http_settings(file: HttpFile) -> anyhow::Result<HttpSettings> {
+    let defaults = HttpSettings::default();
+    let max_connections = file.max_connections.unwrap_or(defaults.max_connections);
+    if max_connections == 0 {
+        bail!("http.max_connections must be at least 1");
+    }
+    Ok(HttpSettings {
+        header_timeout: duration(
+            file.header_timeout.as_deref(),
+            &format!("{}s", defaults.header_timeout.as_secs()),
+            "http.header_timeout",
+        )?,
+        body_timeout: duration(
+            file.body_timeout.as_deref(),
+            &format!("{}s", defaults.body_timeout.as_secs()),
+            "http.body_timeout",
+        )?,
+        max_connections,
+    })
 }
 
 fn alert_policy(file: AlertsFile) -> anyhow::Result<AlertPolicy> {
@@ -295,9 +347,15 @@ fn runtime_settings(
             limits_for(limits, &l, &section).map(|l| (name, l))
         })
         .collect::<anyhow::Result<_>>()?;
-    let disable_after = file.disable_after_failures.unwrap_or(base.disable_after);
-    if disable_after == 0 {
+    let failures = file.disable_after_failures.unwrap_or(base.health.failures);
+    if failures == 0 {
         bail!("runtime.disable_after_failures must be at least 1");
+    }
+    let window = file.health_window.unwrap_or(base.health.window);
+    if window < failures {
+        bail!(
+            "runtime.health_window ({window}) must be at least runtime.disable_after_failures ({failures})"
+        );
     }
     let plugin_config = plugins
         .into_iter()
@@ -321,7 +379,7 @@ fn runtime_settings(
     Ok(RuntimeSettings {
         limits,
         plugin_limits,
-        disable_after,
+        health: HealthPolicy { failures, window },
         workers: file.workers.filter(|&w| w > 0).unwrap_or(base.workers),
         cache_dir: Some(data_dir.join("cache")),
         plugin_config,

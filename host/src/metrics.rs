@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::plugins::{FailureKind, PluginRun};
+use crate::plugins::PluginRun;
 
 /// Upper bounds of the evaluation latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -72,16 +72,6 @@ pub struct Metrics {
     notifications: Mutex<BTreeMap<&'static str, u64>>,
 }
 
-fn failure_label(kind: FailureKind) -> &'static str {
-    match kind {
-        FailureKind::Timeout => "timeout",
-        FailureKind::OutOfMemory => "out_of_memory",
-        FailureKind::Trap => "trap",
-        FailureKind::PluginError => "plugin_error",
-        FailureKind::Host => "host",
-    }
-}
-
 impl Metrics {
     pub fn report_accepted(&self) {
         self.reports_accepted.fetch_add(1, Ordering::Relaxed);
@@ -103,10 +93,7 @@ impl Metrics {
             series.evaluations += 1;
             series.latency.observe(run.elapsed);
             if let Err(failure) = &run.outcome {
-                *series
-                    .failures
-                    .entry(failure_label(failure.kind))
-                    .or_default() += 1;
+                *series.failures.entry(failure.kind.label()).or_default() += 1;
             }
         }
     }

@@ -7,10 +7,12 @@
 //! pool. On start, reports accepted but never evaluated (the host stopped in between) are
 //! queued again, so nothing accepted is lost and nothing is applied twice.
 
+use std::collections::VecDeque;
+use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, mpsc};
 
@@ -55,8 +57,23 @@ pub enum Job {
     Probe(Arc<Document>),
 }
 
+/// What a log line says about a job: its kind and, for a report, its id; never the
+/// report's content.
+impl fmt::Display for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Job::Report { id, .. } => write!(f, "report {id}"),
+            Job::Tick { .. } => f.write_str("tick"),
+            Job::Probe(_) => f.write_str("probe"),
+        }
+    }
+}
+
+/// When each job of a shard was queued, oldest first: the running job is the front.
+type Waiting = Arc<Mutex<VecDeque<Instant>>>;
+
 pub struct Pipeline {
-    shards: Vec<mpsc::UnboundedSender<(String, Job)>>,
+    shards: Vec<(mpsc::UnboundedSender<(String, Job)>, Waiting)>,
     queued: Arc<AtomicI64>,
 }
 
@@ -66,6 +83,7 @@ struct Worker {
     clock: SharedClock,
     metrics: Arc<Metrics>,
     queued: Arc<AtomicI64>,
+    waiting: Waiting,
     alerting: Alerting,
 }
 
@@ -91,16 +109,18 @@ impl Pipeline {
         let senders = (0..shards.max(1))
             .map(|_| {
                 let (tx, rx) = mpsc::unbounded_channel();
+                let waiting = Waiting::default();
                 let worker = Worker {
                     store: store.clone(),
                     runtime: runtime.clone(),
                     clock: clock.clone(),
                     metrics: metrics.clone(),
                     queued: queued.clone(),
+                    waiting: waiting.clone(),
                     alerting: alerting.clone(),
                 };
                 tokio::spawn(worker.run(rx));
-                tx
+                (tx, waiting)
             })
             .collect();
         Arc::new(Pipeline {
@@ -118,15 +138,23 @@ impl Pipeline {
         }
         let mut hasher = DefaultHasher::new();
         installation.hash(&mut hasher);
-        let shard = (hasher.finish() % self.shards.len() as u64) as usize;
+        let (sender, waiting) = &self.shards[(hasher.finish() % self.shards.len() as u64) as usize];
         self.queued.fetch_add(1, Ordering::Relaxed);
-        if self.shards[shard]
-            .send((installation.to_string(), job))
-            .is_err()
-        {
+        let mut waiting = waiting.lock().expect("queue lock");
+        waiting.push_back(Instant::now());
+        if sender.send((installation.to_string(), job)).is_err() {
+            waiting.pop_back();
             self.queued.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(installation, "the evaluation pipeline is stopped");
         }
+    }
+
+    /// How long the oldest job queued or running has waited.
+    pub fn oldest_wait(&self) -> Option<Duration> {
+        self.shards
+            .iter()
+            .filter_map(|(_, waiting)| Some(waiting.lock().expect("queue lock").front()?.elapsed()))
+            .max()
     }
 
     /// Queues every report accepted but not yet evaluated.
@@ -163,14 +191,15 @@ impl Worker {
                 match self.handle(&installation, &job).await {
                     Ok(()) => break,
                     Err(error) if attempt < COMMIT_ATTEMPTS => {
-                        tracing::warn!(%installation, ?job, %error, attempt, "evaluation not committed; retrying");
+                        tracing::warn!(%installation, %job, %error, attempt, "evaluation not committed; retrying");
                         tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
                     }
                     Err(error) => {
-                        tracing::error!(%installation, ?job, %error, "evaluation not committed; giving up on this job");
+                        tracing::error!(%installation, %job, %error, "evaluation not committed; giving up on this job");
                     }
                 }
             }
+            self.waiting.lock().expect("queue lock").pop_front();
             self.queued.fetch_sub(1, Ordering::Relaxed);
         }
     }

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::api::{self, AppState};
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::http;
 use crate::metrics::Metrics;
 use crate::notify::Dispatcher;
 use crate::notify::telegram::{Telegram, updates::UpdateLoop};
@@ -33,7 +34,7 @@ pub struct Running {
     pub scheduler: Arc<Scheduler>,
     pub prober: Arc<Prober>,
     shutdown: oneshot::Sender<()>,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -65,6 +66,11 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     let store = Store::open(&config.database_url)
         .await
         .context("cannot open the database")?;
+    for name in store.switched_off_plugins().await? {
+        if runtime.registry().switch(&name, false) {
+            tracing::info!(plugin = %name, "plugin stays switched off, as an admin left it");
+        }
+    }
     let metrics = Arc::new(Metrics::default());
     let alerting = Alerting {
         policy: Arc::new(config.alerts.clone()),
@@ -131,26 +137,22 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         pipeline: pipeline.clone(),
         metrics,
         alerting,
-    };
-    let app = api::router(
-        state,
-        api::Limits {
+        limits: api::Limits {
             upload: config.max_plugin_bytes,
             report: config.max_report_bytes,
+            body_timeout: config.http.body_timeout,
         },
-    );
+        stalled_after: config.stalled_after,
+    };
+    let app = api::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (shutdown, stop) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop.await;
-            })
-            .await
-    });
+    let server = tokio::spawn(http::serve(listener, app, config.http, async {
+        let _ = stop.await;
+    }));
     tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), "reveille is listening");
     background.extend([watch, scheduler.spawn(config.tick_interval), prober.spawn()]);
     Ok(Running {
@@ -175,7 +177,7 @@ impl Running {
         for task in &self.background {
             task.abort();
         }
-        self.server.await??;
+        self.server.await?;
         self.scheduler.heartbeat().await?;
         self.store.close().await;
         Ok(())

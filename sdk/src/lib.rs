@@ -39,6 +39,7 @@ extern crate self as reveille_sdk;
 mod check;
 mod conclusion;
 mod duration;
+pub mod limits;
 mod report;
 mod time;
 mod version;

@@ -15,7 +15,7 @@ pub mod bindings {
 }
 pub use wit_bindgen;
 
-use crate::check::{Check, Context, Input, Installation, Severity, Trigger};
+use crate::check::{Check, Context, Input, Installation, Output, Severity, Trigger};
 use crate::report::Report;
 use crate::time::Timestamp;
 use bindings::reveille::check::types as wit;
@@ -44,7 +44,13 @@ pub fn describe<C: Check>() -> wit::Descriptor {
 
 pub fn evaluate<C: Check>(input: wit::Input) -> Result<wit::Output, String> {
     let output = C::evaluate(&input_from_wit(input))?;
-    Ok(wit::Output {
+    Ok(output_to_wit(crate::limits::fit(output)))
+}
+
+/// `output` as the bindings take it, as it is (test fixtures use it to return what a
+/// plugin written without the SDK could).
+pub fn output_to_wit(output: Output) -> wit::Output {
+    wit::Output {
         findings: output
             .findings
             .into_iter()
@@ -68,7 +74,7 @@ pub fn evaluate<C: Check>(input: wit::Input) -> Result<wit::Output, String> {
                 value: s.value,
             })
             .collect(),
-    })
+    }
 }
 
 fn trigger_to_wit(trigger: Trigger) -> wit::Trigger {
@@ -79,7 +85,7 @@ fn trigger_to_wit(trigger: Trigger) -> wit::Trigger {
     }
 }
 
-fn input_from_wit(input: wit::Input) -> Input {
+pub fn input_from_wit(input: wit::Input) -> Input {
     let ctx = input.context;
     Input {
         context: Context {

@@ -67,15 +67,41 @@ impl TestDatabase {
     }
 
     /// Drops a PostgreSQL test database (after the service using it has stopped).
-    pub async fn drop_database(self) {
-        if let (Some(admin_url), Some(database)) = (self.admin_url, self.database) {
-            let mut admin = PgConnection::connect(&admin_url)
-                .await
-                .expect("reach PostgreSQL");
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
-                .await
-                .expect("drop the throwaway database");
+    pub async fn drop_database(mut self) {
+        if let (Some(admin_url), Some(database)) = (self.admin_url.take(), self.database.take()) {
+            drop_on(&admin_url, &database).await;
+        }
+    }
+}
+
+async fn drop_on(admin_url: &str, database: &str) {
+    let mut admin = PgConnection::connect(admin_url)
+        .await
+        .expect("reach PostgreSQL");
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
+        .await
+        .expect("drop the throwaway database");
+}
+
+/// A test that failed before dropping its database still leaves none behind: the drop
+/// runs on a thread of its own, since a panicking test's runtime cannot be used.
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (Some(admin_url), Some(database)) = (self.admin_url.take(), self.database.take())
+        else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database")
+                .block_on(drop_on(&admin_url, &database));
+        })
+        .join();
+        if dropped.is_err() {
+            eprintln!("a throwaway PostgreSQL database could not be dropped");
         }
     }
 }

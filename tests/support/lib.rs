@@ -122,6 +122,8 @@ pub struct Options {
     /// test that is not about time into a timeout. `config` may set tighter ones per
     /// plugin under `[runtime.limits.<name>]`.
     pub deadline: &'static str,
+    /// More lines for the `[runtime]` table, which the deadline opens.
+    pub runtime: &'static str,
     /// `None`: the system clock.
     pub clock: Option<Arc<ManualClock>>,
     /// The Bot API base URL (a fake Telegram); `None`: notifications off.
@@ -136,6 +138,7 @@ impl Default for Options {
             config: String::new(),
             database_url: None,
             deadline: "5s",
+            runtime: "",
             clock: None,
             telegram_api: None,
         }
@@ -168,11 +171,12 @@ impl Service {
         std::fs::write(
             &config_path,
             format!(
-                "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nbuiltin_plugins = {}\n{}\n[runtime]\ndeadline = {:?}\n",
+                "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nbuiltin_plugins = {}\n{}\n[runtime]\ndeadline = {:?}\n{}\n",
                 data_dir.display().to_string(),
                 options.builtin_plugins,
                 options.config,
                 options.deadline,
+                options.runtime,
             ),
         )
         .unwrap();
@@ -299,8 +303,16 @@ impl Service {
 
     /// Dry-runs every active plugin on `xml`; returns the results by plugin.
     pub async fn evaluate(&self, xml: &[u8]) -> Vec<Value> {
+        self.evaluate_with(xml, "").await
+    }
+
+    /// Dry-runs every active plugin on `xml` with `query` (`client=...`, `trigger=...`).
+    pub async fn evaluate_with(&self, xml: &[u8], query: &str) -> Vec<Value> {
         let response = self
-            .admin(self.client.post(self.url("/api/v1/evaluate")))
+            .admin(
+                self.client
+                    .post(self.url(&format!("/api/v1/evaluate?{query}"))),
+            )
             .header("content-type", "application/xml")
             .body(xml.to_vec())
             .send()
@@ -422,6 +434,33 @@ impl Service {
         let response = request.send().await.expect("admin request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `PUT /api/v1/clients/{client}/settings/{plugin}` with `settings`.
+    pub async fn put_client_settings(
+        &self,
+        client: &str,
+        plugin: &str,
+        settings: Value,
+    ) -> (u16, Value) {
+        self.admin_request(
+            "PUT",
+            &format!("/api/v1/clients/{client}/settings/{plugin}"),
+            Some(settings),
+        )
+        .await
+    }
+
+    /// `GET /healthz` as JSON.
+    pub async fn health(&self) -> Value {
+        self.client
+            .get(self.url("/healthz"))
+            .send()
+            .await
+            .expect("GET /healthz")
+            .json()
+            .await
+            .expect("health JSON")
     }
 
     /// Allows Telegram user `user_id` to act on alerts in `chat_id`.

@@ -35,7 +35,6 @@ impl Process {
             .env("REVEILLE_TELEGRAM_TOKEN", TELEGRAM_TOKEN)
             .env("REVEILLE_TELEGRAM_API_URL", telegram_api)
             .env("REVEILLE_LOG", "info")
-            .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -63,6 +62,11 @@ impl Process {
             assert!(Instant::now() < deadline, "reveille did not come up");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// What the process has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.service.data_dir.join("reveille.log")).unwrap_or_default()
     }
 
     /// SIGKILL: no shutdown code runs.

@@ -137,6 +137,7 @@ pub mod resolution {
     pub const CLEARED: &str = "the condition cleared";
     pub const INSTALLATION_REMOVED: &str = "the installation was removed";
     pub const PLUGIN_REMOVED: &str = "the check was removed";
+    pub const PLUGIN_SWITCHED_OFF: &str = "the check was switched off";
 }
 
 /// What an acknowledgement owes: the living message shows who took it.

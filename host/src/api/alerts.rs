@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use super::input;
 use crate::alerts::{self, AlertState};
 use crate::store::{Acted, AlertFilter};
 
@@ -28,6 +29,7 @@ pub async fn list(
         ..AlertFilter::default()
     };
     for (name, value) in query {
+        input::text(&name, &value, input::MAX_NAME)?;
         match name.as_str() {
             "state" => filter.states = Some(states(&value)?),
             "installation" => filter.installation = Some(value),
@@ -128,7 +130,7 @@ pub async fn ack(
     };
     let by = match body.by.as_deref().map(str::trim) {
         Some("") => return Err(ApiError::bad_request("by: must not be empty")),
-        Some(name) => format!("{name} (API)"),
+        Some(name) => format!("{} (API)", input::name("by", name)?),
         None => "an administrator (API)".to_string(),
     };
     let acted = state

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use super::input;
 use crate::store::ChatMember;
 
 fn number(what: &str, text: &str) -> Result<i64, ApiError> {
@@ -52,12 +53,7 @@ pub async fn put(
     }
     let body: MemberBody =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
-    if body.name.trim().is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "name: must not be empty",
-        ));
-    }
+    input::name("name", &body.name)?;
     let member = ChatMember {
         user_id,
         name: body.name.trim().to_string(),

@@ -27,11 +27,15 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// A failure of the host's own. Its text (a database's error, say, with names of
+    /// tables and values) goes to the log, never to the client, who gets a reference to
+    /// find it there.
     pub fn internal(error: impl std::fmt::Display) -> Self {
-        tracing::error!(%error, "request failed");
+        let reference = format!("{:08x}", getrandom::u32().unwrap_or_default());
+        tracing::error!(%error, reference, "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("internal error: {error}"),
+            format!("internal error; the service log has the details under reference {reference}"),
         )
     }
 }

@@ -1,5 +1,6 @@
 //! `POST /api/v1/evaluate`: a dry run. Every active plugin evaluates the posted report
-//! exactly as it would for a real upload, and the answer shows each plugin's findings,
+//! exactly as it would for a real upload (with the client's own settings, when the report
+//! or `?client=` names one), and the answer shows each plugin's findings,
 //! state changes or failure. Nothing is stored: this is how an admin asks "what would the
 //! checks say about this report?" and how a new plugin is tried on real data.
 
@@ -8,12 +9,14 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use super::input;
 use crate::plugins::{Evaluation, InstallationInfo, PluginRun, Trigger};
 use crate::report;
 
@@ -69,8 +72,18 @@ impl<'a> From<&'a PluginRun> for RunView<'a> {
 pub async fn dry_run(
     State(state): State<AppState>,
     Query(params): Query<DryRunParams>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let body = body.map_err(|r| state.limits.upload().rejection(r))?;
+    for (field, value) in [
+        ("installation", &params.installation),
+        ("client", &params.client),
+        ("timezone", &params.timezone),
+    ] {
+        if let Some(value) = value {
+            input::text(field, value, input::MAX_NAME)?;
+        }
+    }
     let trigger: Trigger = params.trigger.parse().map_err(ApiError::bad_request)?;
     let document =
         report::parse(&body).map_err(|e| ApiError::bad_request(format!("invalid report: {e}")))?;
@@ -86,6 +99,16 @@ pub async fn dry_run(
         tags: Vec::new(),
         timezone: params.timezone.unwrap_or_else(|| "UTC".into()),
     };
+    // The client's own settings apply, as they would to its installations.
+    let client_settings = if installation.client.is_empty() {
+        BTreeMap::new()
+    } else {
+        state
+            .store
+            .client_settings(&installation.client)
+            .await
+            .map_err(ApiError::internal)?
+    };
     let evaluation = Evaluation {
         installation,
         trigger,
@@ -93,7 +116,7 @@ pub async fn dry_run(
         last_report_at_ms: None,
         report: Some(Arc::new(document)),
         state: BTreeMap::new(),
-        client_settings: BTreeMap::new(),
+        client_settings,
     };
     let runs = state.runtime.evaluate(&evaluation).await;
     let views: Vec<RunView<'_>> = runs.iter().map(RunView::from).collect();

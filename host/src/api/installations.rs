@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use super::input;
 use crate::alerts;
 use crate::ingest::token;
 use crate::store::{Installation, StoreError};
@@ -76,11 +77,9 @@ async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
     if !id_ok {
         return Err(invalid("id", "use 1-64 letters, digits, `-`, `_` or `.`"));
     }
-    for (field, value) in [("client", &i.client), ("manager", &i.manager)] {
-        if value.trim().is_empty() {
-            return Err(invalid(field, "must not be empty"));
-        }
-    }
+    input::name("client", &i.client)?;
+    input::name("manager", &i.manager)?;
+    input::text("timezone", &i.timezone, input::MAX_TAG)?;
     if jiff::tz::TimeZone::get(&i.timezone).is_err() {
         return Err(invalid(
             "timezone",
@@ -91,7 +90,8 @@ async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
         ));
     }
     if let Some(url) = &i.url
-        && !(url.starts_with("http://") || url.starts_with("https://"))
+        && !(input::text("url", url, input::MAX_URL)?.starts_with("http://")
+            || url.starts_with("https://"))
     {
         return Err(invalid(
             "url",
@@ -99,11 +99,14 @@ async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
         ));
     }
     if let Some(ip) = &i.ip
-        && ip.parse::<IpAddr>().is_err()
+        && input::text("ip", ip, input::MAX_TAG)?
+            .parse::<IpAddr>()
+            .is_err()
     {
         return Err(invalid("ip", format!("`{ip}` is not an IP address")));
     }
     if let Some(parent) = &i.parent {
+        input::text("parent", parent, input::MAX_TAG)?;
         if *parent == i.id {
             return Err(invalid(
                 "parent",
@@ -120,8 +123,21 @@ async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
             return Err(invalid("parent", format!("no installation `{parent}`")));
         }
     }
-    if i.tags.iter().any(|t| t.trim().is_empty()) {
-        return Err(invalid("tags", "a tag must not be empty"));
+    if i.tags.len() > input::MAX_TAGS {
+        return Err(invalid(
+            "tags",
+            format!(
+                "{} tags, more than the {} allowed",
+                i.tags.len(),
+                input::MAX_TAGS
+            ),
+        ));
+    }
+    for tag in &i.tags {
+        if tag.trim().is_empty() {
+            return Err(invalid("tags", "a tag must not be empty"));
+        }
+        input::text("tags", tag, input::MAX_TAG)?;
     }
     Ok(())
 }
@@ -186,8 +202,10 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let installation = existing(&state, &id).await?;
+    let settings_errors = settings_errors(&state, &installation);
     Ok(Json(
-        json!({ "installation": existing(&state, &id).await? }),
+        json!({ "installation": installation, "settings_errors": settings_errors }),
     ))
 }
 
@@ -267,15 +285,33 @@ pub async fn rotate_token(
     Ok(Json(json!({ "installation": id, "token": token })))
 }
 
+/// What the checks find now, and which checks cannot evaluate it because they refuse
+/// its client's settings.
 pub async fn findings(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    existing(&state, &id).await?;
+    let installation = existing(&state, &id).await?;
     let findings = state
         .store
         .findings(&id)
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(json!({ "installation": id, "findings": findings })))
+    Ok(Json(json!({
+        "installation": id,
+        "findings": findings,
+        "settings_errors": settings_errors(&state, &installation),
+    })))
+}
+
+fn settings_errors(state: &AppState, installation: &Installation) -> Vec<Value> {
+    state
+        .runtime
+        .registry()
+        .settings_errors_for(&installation.client)
+        .into_iter()
+        .map(
+            |(plugin, error)| json!({ "plugin": plugin, "at": error.at, "message": error.message }),
+        )
+        .collect()
 }

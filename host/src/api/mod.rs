@@ -4,15 +4,19 @@
 
 mod alerts;
 pub mod auth;
+pub mod body;
 mod chats;
 mod clients;
 pub mod error;
 mod evaluate;
 mod health;
+mod input;
 mod installations;
 mod plugins;
+mod reports;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -20,7 +24,6 @@ use axum::middleware;
 use axum::routing::{get, post, put};
 
 use crate::clock::SharedClock;
-use crate::ingest;
 use crate::metrics::Metrics;
 use crate::pipeline::{Alerting, Pipeline};
 use crate::plugins::Runtime;
@@ -38,19 +41,41 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     pub metrics: Arc<Metrics>,
     pub alerting: Alerting,
+    pub limits: Limits,
+    /// `/healthz` says degraded when the oldest queued job has waited this long.
+    pub stalled_after: Duration,
 }
 
-/// Request body limits.
+/// Request body limits and timeouts.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Plugin uploads and dry-run reports.
     pub upload: usize,
     /// Reports from agents.
     pub report: usize,
+    /// See [`crate::http::HttpSettings::body_timeout`].
+    pub body_timeout: Duration,
+}
+
+impl Limits {
+    pub fn upload(&self) -> body::BodyLimit {
+        body::BodyLimit {
+            bytes: self.upload,
+            setting: "max_plugin_mb",
+        }
+    }
+
+    pub fn report(&self) -> body::BodyLimit {
+        body::BodyLimit {
+            bytes: self.report,
+            setting: "max_report_mb",
+        }
+    }
 }
 
 /// The whole API.
-pub fn router(state: AppState, limits: Limits) -> Router {
+pub fn router(state: AppState) -> Router {
+    let limits = state.limits;
     let admin = Router::new()
         .route(
             "/installations",
@@ -75,6 +100,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             put(plugins::put).get(plugins::get).delete(plugins::delete),
         )
         .route("/plugins/{name}/enable", post(plugins::enable))
+        .route("/plugins/{name}/disable", post(plugins::disable))
         .route("/evaluate", post(evaluate::dry_run))
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::get))
@@ -86,20 +112,33 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         )
         .layer(DefaultBodyLimit::max(limits.upload))
         .route_layer(middleware::from_fn_with_state(
+            limits.upload(),
+            body::declared_size,
+        ))
+        .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
         ));
-    // Agents authenticate with their installation's token, before their body is read.
+    // Agents authenticate with their installation's token, before their body is read; then
+    // a declared size over the limit is refused at once.
     let agents = Router::new()
-        .route("/reports", post(ingest::post_report))
+        .route("/reports", post(reports::post_report))
         .layer(DefaultBodyLimit::max(limits.report))
         .route_layer(middleware::from_fn_with_state(
+            limits.report(),
+            body::declared_size,
+        ))
+        .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            ingest::authenticate,
+            reports::authenticate,
         ));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .nest("/api/v1", agents.merge(admin))
+        .layer(middleware::from_fn_with_state(
+            limits.body_timeout,
+            body::slow_senders,
+        ))
         .with_state(state)
 }

@@ -1,17 +1,22 @@
-//! `/api/v1/plugins`: list, upload (hot-load), inspect, re-enable and unload plugins.
+//! `/api/v1/plugins`: list, upload (hot-load), inspect, switch off and on, and unload
+//! plugins. A built-in is replaced only when the upload says so (`?override=builtin`);
+//! removing the override brings the built-in back; a built-in is switched off, not
+//! removed, and stays off across restarts.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
 use crate::alerts;
-use crate::plugins::LoadError;
 use crate::plugins::directory::InstallError;
 use crate::plugins::loader::valid_name;
+use crate::plugins::{LoadError, Removal};
 
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "plugins": state.runtime.registry().list() }))
@@ -25,8 +30,20 @@ pub async fn get(
         .runtime
         .registry()
         .status(&name)
-        .ok_or_else(|| ApiError::not_found(format!("no plugin named `{name}`")))?;
+        .ok_or_else(|| no_plugin(&name))?;
     Ok(Json(json!({ "plugin": status })))
+}
+
+fn no_plugin(name: &str) -> ApiError {
+    ApiError::not_found(format!("no plugin named `{name}`"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadParams {
+    /// `builtin`: serve this upload in place of the built-in of the same name.
+    #[serde(rename = "override")]
+    replace: Option<String>,
 }
 
 /// Validates, compiles, smoke-tests and swaps in the uploaded component. The previous
@@ -34,8 +51,11 @@ pub async fn get(
 pub async fn put(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    params: Result<Query<UploadParams>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Query(params) = params.map_err(|r| ApiError::bad_request(r.body_text()))?;
+    let body = body.map_err(|r| state.limits.upload().rejection(r))?;
     if !valid_name(&name) {
         return Err(ApiError::bad_request(LoadError::BadName(name).to_string()));
     }
@@ -45,14 +65,31 @@ pub async fn put(
         ));
     }
     let registry = state.runtime.registry();
+    let overriding = match params.replace.as_deref() {
+        None => false,
+        Some("builtin") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "override=`{other}`: the only value is `builtin`"
+            )));
+        }
+    };
+    if registry.has_builtin(&name) && !overriding && !registry_overridden(&state, &name) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "`{name}` is a built-in check: to serve your build in its place, upload it with \
+                 ?override=builtin (DELETE /api/v1/plugins/{name} later brings the built-in back)"
+            ),
+        ));
+    }
     let previous = registry.status(&name).and_then(|s| s.sha256);
     match state.plugin_dir.install(&name, body.to_vec()).await {
         Ok(revision) => {
-            let created = previous.is_none();
             let status = registry
                 .status(&name)
                 .ok_or_else(|| ApiError::internal("the plugin vanished right after loading"))?;
-            let code = if created {
+            let code = if previous.is_none() {
                 StatusCode::CREATED
             } else {
                 StatusCode::OK
@@ -79,53 +116,103 @@ pub async fn put(
     }
 }
 
-/// Unloads a plugin; its findings go and its open alerts resolve, saying why.
+/// Whether an override of the built-in `name` already serves (replacing it again needs no
+/// second confirmation).
+fn registry_overridden(state: &AppState, name: &str) -> bool {
+    state
+        .runtime
+        .registry()
+        .status(name)
+        .is_some_and(|s| s.overrides_builtin.is_some())
+}
+
+/// Unloads a plugin (its findings go and its open alerts resolve, saying why), or removes
+/// an override so the built-in serves again (its alerts carry on).
 pub async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    match state.plugin_dir.remove(&name).await {
-        Ok(true) => {
-            let open = state
-                .store
-                .open_alerts_of_plugin(&name)
-                .await
-                .map_err(ApiError::internal)?;
-            let changes = alerts::lifecycle::retire(
-                &state.alerting.policy,
-                &open,
-                alerts::resolution::PLUGIN_REMOVED,
-            );
+    let removal =
+        state.plugin_dir.remove(&name).await.map_err(|error| {
+            ApiError::internal(format!("cannot delete the plugin file: {error}"))
+        })?;
+    match removal {
+        Removal::Unloaded => {
+            let resolved = retire(&state, &name, alerts::resolution::PLUGIN_REMOVED).await?;
             state
                 .store
-                .retire_plugin(&name, state.clock.now_ms(), &changes)
+                .set_plugin_switch(&name, false, state.clock.now_ms())
                 .await
                 .map_err(ApiError::internal)?;
-            state.alerting.outbox.notify_one();
             Ok(Json(
-                json!({ "unloaded": name, "alerts_resolved": changes.len() }),
+                json!({ "unloaded": name, "alerts_resolved": resolved }),
             ))
         }
-        Ok(false) => Err(ApiError::not_found(format!("no plugin named `{name}`"))),
-        Err(error) => Err(ApiError::internal(format!(
-            "cannot delete the plugin file: {error}"
-        ))),
+        Removal::BuiltinRestored => {
+            let status = state.runtime.registry().status(&name);
+            Ok(Json(json!({ "builtin_restored": name, "plugin": status })))
+        }
+        Removal::Builtin => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "`{name}` is a built-in check and cannot be removed; switch it off with \
+                 POST /api/v1/plugins/{name}/disable"
+            ),
+        )),
+        Removal::NotFound => Err(no_plugin(&name)),
     }
 }
 
-/// Re-enables a plugin that was disabled after consecutive failures.
+/// Resolves the plugin's open alerts with `why`; returns how many.
+async fn retire(state: &AppState, name: &str, why: &'static str) -> Result<usize, ApiError> {
+    let open = state
+        .store
+        .open_alerts_of_plugin(name)
+        .await
+        .map_err(ApiError::internal)?;
+    let changes = alerts::lifecycle::retire(&state.alerting.policy, &open, why);
+    state
+        .store
+        .retire_plugin(name, state.clock.now_ms(), &changes)
+        .await
+        .map_err(ApiError::internal)?;
+    state.alerting.outbox.notify_one();
+    Ok(changes.len())
+}
+
+/// Switches a plugin back on: one switched off by an admin, or disabled after failures.
 pub async fn enable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let registry = state.runtime.registry();
-    if !registry.enable(&name) {
+    switch(&state, &name, true).await?;
+    let status = state.runtime.registry().status(&name);
+    Ok(Json(json!({ "plugin": status })))
+}
+
+/// Switches a plugin off, built-ins included, until it is enabled again (restarts too).
+/// Its calls in flight stop and its open alerts resolve, saying so.
+pub async fn disable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    switch(&state, &name, false).await?;
+    let resolved = retire(&state, &name, alerts::resolution::PLUGIN_SWITCHED_OFF).await?;
+    let status = state.runtime.registry().status(&name);
+    Ok(Json(
+        json!({ "plugin": status, "alerts_resolved": resolved }),
+    ))
+}
+
+async fn switch(state: &AppState, name: &str, on: bool) -> Result<(), ApiError> {
+    if !state.runtime.registry().switch(name, on) {
         return Err(ApiError::not_found(format!(
             "no loaded plugin named `{name}`"
         )));
     }
-    let status = registry
-        .status(&name)
-        .ok_or_else(|| ApiError::not_found(format!("no plugin named `{name}`")))?;
-    Ok(Json(json!({ "plugin": status })))
+    state
+        .store
+        .set_plugin_switch(name, !on, state.clock.now_ms())
+        .await
+        .map_err(ApiError::internal)
 }

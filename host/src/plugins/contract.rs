@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use reveille_sdk::limits;
 use serde::{Deserialize, Serialize};
 
 use crate::report::Document;
@@ -179,4 +180,178 @@ pub struct StateChange {
 pub struct EvalOutput {
     pub findings: Vec<Finding>,
     pub state: Vec<StateChange>,
+}
+
+/// How much one evaluation may hand back. Everything a plugin returns is stored, shown to
+/// admins and sent to people, so it is bounded where it enters the host: a plugin over a
+/// bound fails its call ("output too large", with the numbers) and nothing of it goes on.
+/// The numbers are the SDK's (`reveille_sdk::limits`), which fits an SDK check's findings
+/// within them whatever the report says, so only a plugin that bypasses the SDK, or keeps
+/// unbounded state, ever meets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimits {
+    pub findings: usize,
+    /// Longer keys than [`Finding::MAX_KEY`] (up to this) are shortened with a digest.
+    pub key_bytes: usize,
+    pub summary_bytes: usize,
+    pub details_bytes: usize,
+    pub labels: usize,
+    pub label_bytes: usize,
+    pub state_entries: usize,
+    pub state_key_bytes: usize,
+    pub state_value_bytes: usize,
+    /// The plugin's whole state for one installation, after this evaluation's changes.
+    pub state_bytes: usize,
+    /// Every string of the output together.
+    pub total_bytes: usize,
+}
+
+impl OutputLimits {
+    /// The limits the SDK publishes, and keeps its checks' findings within.
+    pub const DEFAULT: OutputLimits = OutputLimits {
+        findings: limits::MAX_FINDINGS,
+        key_bytes: limits::MAX_KEY_BYTES,
+        summary_bytes: limits::MAX_SUMMARY_BYTES,
+        details_bytes: limits::MAX_DETAILS_BYTES,
+        labels: limits::MAX_LABELS,
+        label_bytes: limits::MAX_LABEL_BYTES,
+        state_entries: limits::MAX_STATE_ENTRIES,
+        state_key_bytes: limits::MAX_STATE_KEY_BYTES,
+        state_value_bytes: limits::MAX_STATE_VALUE_BYTES,
+        state_bytes: limits::MAX_STATE_BYTES,
+        total_bytes: limits::MAX_OUTPUT_BYTES,
+    };
+
+    /// `output` with long keys shortened, or why the host does not take it: over a bound
+    /// (given the state the plugin had before), or holding a NUL, which PostgreSQL cannot
+    /// store in text.
+    pub fn admit(
+        &self,
+        mut output: EvalOutput,
+        state: &BTreeMap<String, String>,
+    ) -> Result<EvalOutput, OutputProblem> {
+        self.check(&output, state)
+            .map_err(OutputProblem::TooLarge)?;
+        if let Some(what) = nul_in(&output) {
+            return Err(OutputProblem::Invalid(format!(
+                "{what} contains a NUL character"
+            )));
+        }
+        for finding in &mut output.findings {
+            finding.key = Finding::bounded_key(std::mem::take(&mut finding.key));
+        }
+        Ok(output)
+    }
+
+    fn check(&self, output: &EvalOutput, state: &BTreeMap<String, String>) -> Result<(), String> {
+        let over = |what: &str, found: usize, limit: usize| -> Result<(), String> {
+            if found > limit {
+                Err(format!("{what}: {found}, over the limit of {limit}"))
+            } else {
+                Ok(())
+            }
+        };
+        over("findings", output.findings.len(), self.findings)?;
+        let mut total = 0;
+        for finding in &output.findings {
+            let key = short(&finding.key);
+            over(
+                &format!("finding `{key}` key bytes"),
+                finding.key.len(),
+                self.key_bytes,
+            )?;
+            over(
+                &format!("finding `{key}` summary bytes"),
+                finding.summary.len(),
+                self.summary_bytes,
+            )?;
+            over(
+                &format!("finding `{key}` details bytes"),
+                finding.details.len(),
+                self.details_bytes,
+            )?;
+            over(
+                &format!("finding `{key}` labels"),
+                finding.labels.len(),
+                self.labels,
+            )?;
+            for (name, value) in &finding.labels {
+                over(
+                    &format!("finding `{key}` label `{}` bytes", short(name)),
+                    name.len() + value.len(),
+                    self.label_bytes,
+                )?;
+                total += name.len() + value.len();
+            }
+            total += finding.key.len() + finding.summary.len() + finding.details.len();
+        }
+        let mut after = state.clone();
+        for change in &output.state {
+            let key = short(&change.key);
+            over(
+                &format!("state key `{key}` bytes"),
+                change.key.len(),
+                self.state_key_bytes,
+            )?;
+            let value = change.value.as_deref().unwrap_or_default();
+            over(
+                &format!("state `{key}` value bytes"),
+                value.len(),
+                self.state_value_bytes,
+            )?;
+            total += change.key.len() + value.len();
+            match &change.value {
+                Some(value) => after.insert(change.key.clone(), value.clone()),
+                None => after.remove(&change.key),
+            };
+        }
+        over(
+            "state entries after this evaluation",
+            after.len(),
+            self.state_entries,
+        )?;
+        over(
+            "state bytes after this evaluation",
+            after.iter().map(|(k, v)| k.len() + v.len()).sum(),
+            self.state_bytes,
+        )?;
+        over("output bytes", total, self.total_bytes)
+    }
+}
+
+/// Why the host does not take an evaluation's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputProblem {
+    TooLarge(String),
+    Invalid(String),
+}
+
+/// The first string of `output` holding a NUL, named.
+fn nul_in(output: &EvalOutput) -> Option<String> {
+    let has_nul = |text: &str| text.contains('\0');
+    for finding in &output.findings {
+        let key = short(&finding.key);
+        if has_nul(&finding.key) {
+            return Some(format!("finding key `{key}`"));
+        }
+        if has_nul(&finding.summary) || has_nul(&finding.details) {
+            return Some(format!("finding `{key}`"));
+        }
+        if finding.labels.iter().any(|(n, v)| has_nul(n) || has_nul(v)) {
+            return Some(format!("a label of finding `{key}`"));
+        }
+    }
+    output
+        .state
+        .iter()
+        .find(|c| has_nul(&c.key) || c.value.as_deref().is_some_and(has_nul))
+        .map(|c| format!("state `{}`", short(&c.key)))
+}
+
+/// A plugin-chosen string, cut to something a message can quote.
+fn short(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }

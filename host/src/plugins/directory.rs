@@ -5,7 +5,8 @@
 //! here too, so they survive a restart. Watch events are debounced, then the directory is
 //! reconciled as a whole, so a burst of partial writes ends in one load of the final
 //! bytes. One lock orders uploads, removals and reconciles, so the registry and the
-//! directory never disagree for long.
+//! directory never disagree for long. A file named like a built-in overrides it; removing
+//! the file brings the built-in back.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use tokio::sync::{Mutex, mpsc};
 
 use super::cache::sha256_hex;
 use super::loader::{LoadError, Revision, valid_name};
-use super::registry::Source;
+use super::registry::{Removal, Source};
 use super::runtime::Runtime;
 
 /// Quiet time after the last event before the directory is read.
@@ -93,8 +94,9 @@ impl PluginDir {
         }
     }
 
-    /// Unloads `name` and deletes its file, if it has one. False if it was not loaded.
-    pub async fn remove(&self, name: &str) -> std::io::Result<bool> {
+    /// Unloads `name` and deletes its file, if it has one; an override's removal brings
+    /// the built-in back, and a built-in itself has no file and is not removed.
+    pub async fn remove(&self, name: &str) -> std::io::Result<Removal> {
         let _changes = self.changes.lock().await;
         let file = self
             .runtime

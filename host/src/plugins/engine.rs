@@ -1,9 +1,12 @@
 //! The one wasmtime `Engine` and its epoch ticker.
 //!
 //! Every plugin runs with epoch interruption: a ticker thread advances the engine's epoch
-//! every [`EPOCH_TICK`], and each evaluation's store gets a deadline in ticks, so a runaway
-//! loop traps shortly after its deadline whatever it is doing. Instances come from the
-//! pooling allocator (no mmap per evaluation) where the address space allows it.
+//! every [`EPOCH_TICK`], and at each tick a running call either yields to other calls or,
+//! past its deadline, traps (`executor.rs`), so a runaway loop stops within a tick of its
+//! deadline whatever it is doing. Calls run on fibers (wasmtime's async support), which is
+//! what lets a call waiting in a WASI import be abandoned at its deadline too. Instances
+//! and fiber stacks come from the pooling allocator (no mmap per evaluation) where the
+//! address space allows it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,9 +21,15 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Stack a plugin may use; deep recursion traps instead of overflowing the host.
 const MAX_WASM_STACK: usize = 1 << 20;
 
+/// A call's fiber stack: the wasm stack plus room for the host functions it calls.
+const ASYNC_STACK: usize = 2 * MAX_WASM_STACK;
+
 /// How many plugin instances may be alive at once with the pooling allocator: one per
 /// evaluation in flight plus load-time smoke tests, with ample headroom.
 const POOLED_INSTANCES: u32 = 256;
+
+/// Plugin calls allowed at once: the pool's instances less room for load-time smoke tests.
+pub const CONCURRENT_CALLS: usize = POOLED_INSTANCES as usize - 32;
 
 /// Bytes of each pooled memory and table kept mapped between instances.
 const KEEP_RESIDENT: usize = 2 << 20;
@@ -63,11 +72,6 @@ impl PluginEngine {
             stop,
         })
     }
-
-    /// Ticks to allow for `deadline` (at least one).
-    pub fn deadline_ticks(deadline: Duration) -> u64 {
-        (deadline.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64 + 1
-    }
 }
 
 impl Drop for PluginEngine {
@@ -84,12 +88,14 @@ fn config(pooling_max_memory: Option<usize>) -> Config {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.max_wasm_stack(MAX_WASM_STACK);
+    config.async_stack_size(ASYNC_STACK);
     if let Some(max_memory) = pooling_max_memory {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(POOLED_INSTANCES)
             .total_core_instances(POOLED_INSTANCES * 4)
             .total_memories(POOLED_INSTANCES * 2)
             .total_tables(POOLED_INSTANCES * 4)
+            .total_stacks(POOLED_INSTANCES)
             .max_memories_per_component(4)
             .max_tables_per_component(16)
             .max_core_instances_per_component(32)

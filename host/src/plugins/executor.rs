@@ -1,22 +1,24 @@
-//! Runs one plugin call in a fresh store and classifies what went wrong.
+//! Runs one plugin call in a fresh store, bounds it, and classifies what went wrong.
 //!
-//! Every call gets a new `Store` from the revision's cached `InstancePre`: nothing a plugin
+//! Every call gets a new `Store` from the revision's linked component: nothing a plugin
 //! did in one evaluation survives into the next, and a trapped instance is simply dropped.
-//! Calls run on the [`WorkerPool`]'s threads, never on a tokio worker, because a plugin may
-//! burn its whole deadline.
+//!
+//! A call ends at its deadline whatever the plugin does. Calls are asynchronous: a plugin
+//! computing is interrupted by the engine's epoch ticker (and yields to other calls at
+//! every tick); a plugin waiting in a WASI import (a sleep, a poll on something that never
+//! comes) is a pending future, dropped when the deadline passes. Unloading the plugin
+//! (its stop token) ends the call the same way.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::sync::oneshot;
-use wasmtime::{Engine, Store, Trap};
+use tokio_util::sync::CancellationToken;
+use wasmtime::{Engine, Store, Trap, UpdateDeadline, WasmBacktrace};
 
-use super::contract::{Descriptor, EvalInput, EvalOutput};
-use super::engine::PluginEngine;
-use super::loader::{Revision, WorldPre};
-use super::sandbox::HostState;
-use super::world::v1;
+use super::contract::{Descriptor, EvalInput, EvalOutput, OutputLimits, OutputProblem};
+use super::sandbox::{HostState, Moment};
+use super::world::WorldPre;
 
 /// Per-plugin resource limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,27 +48,51 @@ pub enum FailureKind {
     OutOfMemory,
     /// Panicked or trapped.
     Trap,
-    /// Returned an error of its own (bad configuration, say).
+    /// Returned an error of its own.
     PluginError,
-    /// The host could not run it (not the plugin's fault; never counts toward disabling).
+    /// Returned more than the host takes (see [`OutputLimits`]).
+    OutputTooLarge,
+    /// Returned something the host cannot store (a NUL in a string).
+    InvalidOutput,
+    /// Refused the settings one client gave it, while the host's own settings work: that
+    /// client's problem, not the plugin's.
+    BadSettings,
+    /// Stopped because the plugin was unloaded or disabled meanwhile.
+    Cancelled,
+    /// The host could not run it.
     Host,
 }
 
 impl FailureKind {
-    /// Whether this failure is the plugin's doing.
+    /// Whether this failure is the plugin's doing (and counts toward disabling it).
     pub fn blames_plugin(self) -> bool {
-        !matches!(self, FailureKind::Host)
+        !matches!(
+            self,
+            FailureKind::BadSettings | FailureKind::Cancelled | FailureKind::Host
+        )
+    }
+
+    /// The name in metrics labels.
+    pub fn label(self) -> &'static str {
+        match self {
+            FailureKind::Timeout => "timeout",
+            FailureKind::OutOfMemory => "out_of_memory",
+            FailureKind::Trap => "trap",
+            FailureKind::PluginError => "plugin_error",
+            FailureKind::OutputTooLarge => "output_too_large",
+            FailureKind::InvalidOutput => "invalid_output",
+            FailureKind::BadSettings => "bad_settings",
+            FailureKind::Cancelled => "cancelled",
+            FailureKind::Host => "host",
+        }
     }
 }
 
 impl fmt::Display for FailureKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            FailureKind::Timeout => "timeout",
-            FailureKind::OutOfMemory => "out of memory",
-            FailureKind::Trap => "trap",
-            FailureKind::PluginError => "plugin error",
             FailureKind::Host => "host error",
+            kind => return f.write_str(&kind.label().replace('_', " ")),
         })
     }
 }
@@ -79,127 +105,178 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn host(message: impl Into<String>) -> Self {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
         Failure {
-            kind: FailureKind::Host,
+            kind,
             message: message.into(),
         }
     }
+
+    pub fn host(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::Host, message)
+    }
 }
 
-fn new_store(engine: &Engine, limits: Limits) -> Store<HostState> {
-    let mut store = Store::new(engine, HostState::new(limits.memory));
-    store.limiter(|state| state.limiter());
-    store.set_epoch_deadline(PluginEngine::deadline_ticks(limits.deadline));
-    store
+/// What bounds one call besides its limits: when it may be stopped early.
+#[derive(Clone, Copy)]
+pub struct Bounds<'a> {
+    pub limits: Limits,
+    /// Cancelled when the plugin is unloaded or disabled.
+    pub stop: &'a CancellationToken,
 }
 
 /// Calls `describe()` in a fresh store: the smoke test every revision passes before it
 /// may serve.
-pub fn describe(engine: &Engine, pre: &WorldPre, limits: Limits) -> Result<Descriptor, Failure> {
-    let mut store = new_store(engine, limits);
-    let started = Instant::now();
-    let result = match pre {
-        WorldPre::V1(pre) => pre
-            .instantiate(&mut store)
-            .and_then(|bindings| bindings.call_describe(&mut store))
-            .map(v1::descriptor),
+pub async fn describe(
+    engine: &Engine,
+    pre: &WorldPre,
+    bounds: Bounds<'_>,
+) -> Result<Descriptor, Failure> {
+    let moment = Moment {
+        plugin: "",
+        installation: "",
+        now_ms: 0,
     };
-    result.map_err(|error| classify(&store, error, limits, started))
+    run(engine, bounds, moment, async |store| {
+        pre.describe(store).await
+    })
+    .await
 }
 
-/// Calls `evaluate(input)` in a fresh store.
-pub fn evaluate(
+/// Calls `evaluate(input)` for `plugin` in a fresh store and admits its output.
+pub async fn evaluate(
     engine: &Engine,
-    revision: &Revision,
-    limits: Limits,
+    pre: &WorldPre,
+    plugin: &str,
+    bounds: Bounds<'_>,
     input: &EvalInput,
 ) -> Result<EvalOutput, Failure> {
-    let mut store = new_store(engine, limits);
-    let started = Instant::now();
-    let result = match &revision.pre {
-        WorldPre::V1(pre) => pre.instantiate(&mut store).and_then(|bindings| {
-            let input = v1::input(store.data_mut(), input)?;
-            bindings.call_evaluate(&mut store, &input)
-        }),
+    let moment = Moment {
+        plugin,
+        installation: &input.installation.id,
+        now_ms: input.now_ms,
     };
-    match result {
-        Ok(Ok(output)) => Ok(v1::output(output)),
-        Ok(Err(message)) => Err(Failure {
-            kind: FailureKind::PluginError,
-            message,
-        }),
-        Err(error) => Err(classify(&store, error, limits, started)),
+    let returned = run(engine, bounds, moment, async |store| {
+        pre.evaluate(store, input).await
+    })
+    .await?;
+    let output = returned.map_err(|message| Failure::new(FailureKind::PluginError, message))?;
+    OutputLimits::DEFAULT
+        .admit(output, &input.state)
+        .map_err(|problem| match problem {
+            OutputProblem::TooLarge(message) => Failure::new(FailureKind::OutputTooLarge, message),
+            OutputProblem::Invalid(message) => Failure::new(FailureKind::InvalidOutput, message),
+        })
+}
+
+/// How a call ended, before it is classified.
+enum Ended<R> {
+    Returned(wasmtime::Result<R>),
+    Deadline,
+    Stopped,
+}
+
+async fn run<R>(
+    engine: &Engine,
+    bounds: Bounds<'_>,
+    moment: Moment<'_>,
+    call: impl AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
+) -> Result<R, Failure> {
+    let Bounds { limits, stop } = bounds;
+    let started = Instant::now();
+    let mut store = Store::new(engine, HostState::new(limits.memory, moment));
+    store.limiter(|state| state.limiter());
+    store.set_epoch_deadline(1);
+    let watch = stop.clone();
+    store.epoch_deadline_callback(move |_| {
+        Ok(
+            if watch.is_cancelled() || started.elapsed() >= limits.deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            },
+        )
+    });
+    let ended = tokio::select! {
+        result = call(&mut store) => Ended::Returned(result),
+        () = tokio::time::sleep(limits.deadline) => Ended::Deadline,
+        () = stop.cancelled() => Ended::Stopped,
+    };
+    match ended {
+        Ended::Returned(Ok(value)) => Ok(value),
+        Ended::Returned(Err(error)) => Err(classify(&store, &error, limits, started, stop)),
+        Ended::Deadline => Err(timeout(limits, started)),
+        Ended::Stopped => Err(cancelled()),
     }
+}
+
+fn timeout(limits: Limits, started: Instant) -> Failure {
+    Failure::new(
+        FailureKind::Timeout,
+        format!(
+            "stopped after {} ms, past its deadline of {} ms",
+            started.elapsed().as_millis(),
+            limits.deadline.as_millis()
+        ),
+    )
+}
+
+fn cancelled() -> Failure {
+    Failure::new(
+        FailureKind::Cancelled,
+        "stopped: the plugin was unloaded or disabled during the call",
+    )
 }
 
 fn classify(
     store: &Store<HostState>,
-    error: wasmtime::Error,
+    error: &wasmtime::Error,
     limits: Limits,
     started: Instant,
+    stop: &CancellationToken,
 ) -> Failure {
     let state = store.data();
     if state.hit_memory_limit() {
-        return Failure {
-            kind: FailureKind::OutOfMemory,
-            message: format!("exceeded its memory limit of {} MiB", limits.memory >> 20),
-        };
+        return Failure::new(
+            FailureKind::OutOfMemory,
+            format!("exceeded its memory limit of {} MiB", limits.memory >> 20),
+        );
     }
-    match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => Failure {
-            kind: FailureKind::Timeout,
-            message: format!(
-                "stopped after {} ms, past its deadline of {} ms",
-                started.elapsed().as_millis(),
-                limits.deadline.as_millis()
-            ),
-        },
-        Some(trap) => {
-            let mut message = trap.to_string();
-            if let Some(stderr) = state.stderr_text() {
-                message = format!("{message}; it said: {stderr}");
-            }
-            Failure {
-                kind: FailureKind::Trap,
-                message,
-            }
+    let trap = match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) if stop.is_cancelled() => return cancelled(),
+        Some(Trap::Interrupt) => return timeout(limits, started),
+        Some(trap) => *trap,
+        None => return Failure::host(format!("{error:#}")),
+    };
+    let mut message = match trap {
+        Trap::StackOverflow => {
+            "stack overflow: the call stack is exhausted (recursion too deep or endless)"
+                .to_string()
         }
-        None => Failure::host(format!("{error:#}")),
+        Trap::MemoryOutOfBounds if recursing(error) => format!(
+            "{trap}: most likely a stack overflow (one function fills the top of the stack; \
+             recursion too deep or endless)"
+        ),
+        trap => trap.to_string(),
+    };
+    if let Some(stderr) = state.stderr_text() {
+        message = format!("{message}; it said: {stderr}");
     }
+    Failure::new(FailureKind::Trap, message)
 }
 
-/// Threads that run plugin calls. Sized to the machine's cores, so evaluations of one
-/// report run in parallel without starving the tokio runtime that serves HTTP.
-pub struct WorkerPool {
-    pool: rayon::ThreadPool,
-}
-
-impl WorkerPool {
-    pub fn new(threads: usize) -> std::io::Result<Self> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .thread_name(|i| format!("reveille-plugin-{i}"))
-            .panic_handler(|_| tracing::error!("a plugin worker panicked; the call is lost"))
-            .build()
-            .map_err(std::io::Error::other)?;
-        Ok(WorkerPool { pool })
+/// Whether the trapping stack is one function calling itself over and over: a Rust
+/// plugin whose stack (in its own linear memory) runs out traps with an out-of-bounds
+/// access, not a stack overflow, and this is how the two are told apart.
+fn recursing(error: &wasmtime::Error) -> bool {
+    let Some(backtrace) = error.downcast_ref::<WasmBacktrace>() else {
+        return false;
+    };
+    let frames = backtrace.frames();
+    let mut counts = std::collections::HashMap::new();
+    for frame in frames {
+        *counts.entry(frame.func_index()).or_insert(0usize) += 1;
     }
-
-    /// Starts `job` on a worker now; the returned future waits for it without blocking the
-    /// async runtime. Starting before awaiting is what lets several calls run at once.
-    pub fn spawn<R, F>(&self, job: F) -> impl Future<Output = Result<R, Failure>> + use<R, F>
-    where
-        R: Send + 'static,
-        F: FnOnce() -> R + Send + 'static,
-    {
-        let (tx, rx) = oneshot::channel();
-        self.pool.spawn(move || {
-            let _ = tx.send(job());
-        });
-        async move {
-            rx.await
-                .map_err(|_| Failure::host("the plugin worker stopped before answering"))
-        }
-    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    frames.len() >= 8 && most * 2 >= frames.len()
 }

@@ -1,22 +1,17 @@
 //! Bytes → a [`Revision`] ready to serve: inspect (component? API version? imports?) →
-//! compile (or take from the cache) → link → smoke-test `describe()`. Each step's failure
+//! compile (or take from the cache) → link ([`compile`], blocking) → smoke-test
+//! `describe()` ([`smoke_test`], a plugin call like any other). Each step's failure
 //! says which step and why; nothing is installed until every step has passed.
 
 use std::time::{Duration, Instant};
 
+use tokio_util::sync::CancellationToken;
 use wasmtime::Engine;
-use wasmtime::component::Linker;
 
 use super::cache::{CacheOutcome, CompileCache, sha256_hex};
 use super::contract::Descriptor;
-use super::executor::{self, Limits};
-use super::sandbox::HostState;
-use super::world::{self, ApiVersion, InspectError, SemVer, v1};
-
-/// A linked component, ready to instantiate once per call.
-pub enum WorldPre {
-    V1(v1::BindingsPre<HostState>),
-}
+use super::executor::{self, Bounds, Limits};
+use super::world::{self, InspectError, Linkers, SemVer, WorldPre};
 
 /// One loaded version of a plugin. Immutable: replacing a plugin installs a new revision
 /// while calls in flight finish on the one they started with.
@@ -29,6 +24,15 @@ pub struct Revision {
     /// Time to compile or to load from the cache.
     pub compile_time: Duration,
     pub loaded_at: jiff::Timestamp,
+}
+
+/// A component compiled and linked, not yet smoke-tested.
+pub struct Linked {
+    pub sha256: String,
+    pub stamp: SemVer,
+    pub pre: WorldPre,
+    pub cache: CacheOutcome,
+    pub compile_time: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,20 +51,6 @@ pub enum LoadError {
     NameMismatch { expected: String, found: String },
 }
 
-/// The linkers for each world, built once.
-pub struct Linkers {
-    v1: Linker<HostState>,
-}
-
-impl Linkers {
-    pub fn new(engine: &Engine) -> wasmtime::Result<Self> {
-        let mut v1 = Linker::new(engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut v1)?;
-        v1::Bindings::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut v1, |s| s)?;
-        Ok(Linkers { v1 })
-    }
-}
-
 /// Whether `name` may name a plugin (it becomes a file name and a URL segment).
 pub fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
@@ -70,19 +60,13 @@ pub fn valid_name(name: &str) -> bool {
         && !name.starts_with('-')
 }
 
-/// Runs every step for a plugin that must call itself `expected` (if given). Blocking:
-/// call it off the async runtime.
-pub fn load(
+/// Inspects, compiles and links `bytes`. Blocking: call it off the async runtime.
+pub fn compile(
     engine: &Engine,
     linkers: &Linkers,
     cache: Option<&CompileCache>,
-    expected: Option<&str>,
     bytes: &[u8],
-    limits: Limits,
-) -> Result<Revision, LoadError> {
-    if let Some(name) = expected.filter(|n| !valid_name(n)) {
-        return Err(LoadError::BadName(name.to_string()));
-    }
+) -> Result<Linked, LoadError> {
     let inspection = world::inspect(bytes)?;
     let sha256 = sha256_hex(bytes);
     let started = Instant::now();
@@ -94,15 +78,36 @@ pub fn load(
     }
     .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
     let compile_time = started.elapsed();
-    let pre = match inspection.api {
-        ApiVersion::V1 => linkers
-            .v1
-            .instantiate_pre(&component)
-            .and_then(v1::BindingsPre::new)
-            .map(WorldPre::V1),
-    }
-    .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-    let descriptor = executor::describe(engine, &pre, limits).map_err(LoadError::Describe)?;
+    let pre = WorldPre::link(linkers, inspection.api, &component)
+        .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+    Ok(Linked {
+        sha256,
+        stamp: inspection.stamp,
+        pre,
+        cache: cache_outcome,
+        compile_time,
+    })
+}
+
+/// Smoke-tests a linked component with `describe()`: it must answer in time and name
+/// itself `expected` (if given).
+pub async fn smoke_test(
+    engine: &Engine,
+    linked: Linked,
+    expected: Option<&str>,
+    limits: Limits,
+) -> Result<Revision, LoadError> {
+    let stop = CancellationToken::new();
+    let descriptor = executor::describe(
+        engine,
+        &linked.pre,
+        Bounds {
+            limits,
+            stop: &stop,
+        },
+    )
+    .await
+    .map_err(LoadError::Describe)?;
     if !valid_name(&descriptor.name) {
         return Err(LoadError::BadName(descriptor.name));
     }
@@ -114,11 +119,11 @@ pub fn load(
     }
     Ok(Revision {
         descriptor,
-        sha256,
-        stamp: inspection.stamp,
-        pre,
-        cache: cache_outcome,
-        compile_time,
+        sha256: linked.sha256,
+        stamp: linked.stamp,
+        pre: linked.pre,
+        cache: linked.cache,
+        compile_time: linked.compile_time,
         loaded_at: jiff::Timestamp::now(),
     })
 }

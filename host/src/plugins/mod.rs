@@ -2,9 +2,11 @@
 //!
 //! The flow for a new plugin is `world::inspect` (API stamp, imports) → `loader` (compile
 //! through `cache`, link, smoke-test `describe`) → `registry` (atomic swap). For each
-//! evaluation, `runtime` fans out to the active plugins on the `executor`'s worker pool,
-//! one fresh store per call inside the `sandbox`. `directory` keeps the plugins directory and
-//! the registry in step; `builtin` holds the plugins compiled into the binary.
+//! evaluation, `runtime` fans out to the active plugins on its call threads, and the
+//! `executor` runs each call in a fresh store inside the `sandbox`, bounded by its
+//! deadline; `world` is the one place that dispatches on a plugin's API version.
+//! `directory` keeps the plugins directory and the registry in step; `builtin` holds the
+//! plugins compiled into the binary.
 
 pub mod builtin;
 pub mod cache;
@@ -21,5 +23,5 @@ pub mod world;
 pub use contract::{Descriptor, EvalOutput, Finding, InstallationInfo, Severity, Trigger};
 pub use executor::{Failure, FailureKind, Limits};
 pub use loader::LoadError;
-pub use registry::{PluginState, PluginStatus, Source};
-pub use runtime::{Evaluation, PluginRun, Runtime, RuntimeSettings};
+pub use registry::{HealthPolicy, PluginState, PluginStatus, Removal, Source};
+pub use runtime::{Evaluation, PluginRun, Runtime, RuntimeSettings, SettingsRefusal};

@@ -2,15 +2,21 @@
 //!
 //! Replacing a plugin swaps an `Arc<Revision>` under a short write lock: an evaluation
 //! takes its snapshot of revisions first and finishes on them, so a swap never interrupts
-//! or loses a call. Health (counts, consecutive failures, disabled) belongs to the name and
-//! survives swaps; a new revision clears the consecutive count and re-enables.
+//! or loses a call. Health (counts, recent failures, disabled) belongs to the name and
+//! survives swaps; a new revision clears the recent failures and re-enables.
+//!
+//! A built-in keeps its revision in its slot when an upload or a file overrides it, so
+//! removing the override puts the built-in back; a built-in itself is never removed, only
+//! switched off. Unloading or switching a plugin off cancels its stop token, which ends
+//! its calls in flight.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use super::contract::Trigger;
 use super::executor::Failure;
@@ -31,7 +37,8 @@ pub enum Source {
 pub enum PluginState {
     /// Serving evaluations.
     Active,
-    /// Stopped after too many consecutive failures; a new revision or `enable` revives it.
+    /// Not serving: switched off by an admin, or stopped after too many recent failures;
+    /// `enable` (or, for failures, a new revision) revives it.
     Disabled,
     /// Never loaded successfully; the last error says why.
     Failed,
@@ -43,57 +50,154 @@ pub struct LastError {
     pub message: String,
 }
 
+impl LastError {
+    fn now(message: String) -> Self {
+        LastError {
+            at: jiff::Timestamp::now(),
+            message,
+        }
+    }
+}
+
+/// When a plugin is disabled for failing: `failures` of its last `window` calls failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthPolicy {
+    pub failures: u32,
+    pub window: u32,
+}
+
+impl Default for HealthPolicy {
+    fn default() -> Self {
+        HealthPolicy {
+            failures: 3,
+            window: 10,
+        }
+    }
+}
+
 /// Counters for one plugin name.
 #[derive(Debug, Default)]
 pub struct Health {
     evaluations: AtomicU64,
     failures: AtomicU64,
-    consecutive: AtomicU32,
+    /// The outcomes of the latest calls that count (true: failed), newest last.
+    recent: Mutex<VecDeque<bool>>,
     disabled: AtomicBool,
     last_error: Mutex<Option<LastError>>,
+    /// Clients whose own settings this plugin refuses, with what it said.
+    bad_settings: Mutex<BTreeMap<String, LastError>>,
 }
 
 impl Health {
     fn set_error(&self, message: String) {
-        *self.last_error.lock().expect("health lock") = Some(LastError {
-            at: jiff::Timestamp::now(),
-            message,
-        });
+        *self.last_error.lock().expect("health lock") = Some(LastError::now(message));
     }
 
     /// Records one call's outcome; returns true when this failure disabled the plugin.
-    pub fn record(&self, outcome: Result<(), &Failure>, disable_after: u32) -> bool {
+    /// Failures that are not the plugin's doing are kept as its last error but judged
+    /// neither way.
+    pub fn record(&self, outcome: Result<(), &Failure>, policy: HealthPolicy) -> bool {
         self.evaluations.fetch_add(1, Ordering::Relaxed);
-        match outcome {
-            Ok(()) => {
-                self.consecutive.store(0, Ordering::Relaxed);
-                false
-            }
+        let failed = match outcome {
+            Ok(()) => false,
             Err(failure) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
                 self.set_error(failure.to_string());
                 if !failure.kind.blames_plugin() {
                     return false;
                 }
-                let consecutive = self.consecutive.fetch_add(1, Ordering::Relaxed) + 1;
-                consecutive >= disable_after && !self.disabled.swap(true, Ordering::Relaxed)
+                true
+            }
+        };
+        let mut recent = self.recent.lock().expect("health lock");
+        recent.push_back(failed);
+        while recent.len() > policy.window as usize {
+            recent.pop_front();
+        }
+        let failing = recent.iter().filter(|f| **f).count() >= policy.failures as usize;
+        failed && failing && !self.disabled.swap(true, Ordering::Relaxed)
+    }
+
+    /// Notes that `client`'s settings are refused (`Some`) or accepted again (`None`).
+    pub fn settings_verdict(&self, client: &str, refused: Option<&Failure>) {
+        let mut bad = self.bad_settings.lock().expect("health lock");
+        match refused {
+            Some(failure) => {
+                bad.insert(client.to_string(), LastError::now(failure.message.clone()));
+            }
+            None if bad.is_empty() => {}
+            None => {
+                bad.remove(client);
             }
         }
     }
 
+    /// What this plugin said about `client`'s settings, if it refuses them.
+    pub fn settings_error(&self, client: &str) -> Option<LastError> {
+        self.bad_settings
+            .lock()
+            .expect("health lock")
+            .get(client)
+            .cloned()
+    }
+
     fn revive(&self) {
-        self.consecutive.store(0, Ordering::Relaxed);
+        self.recent.lock().expect("health lock").clear();
         self.disabled.store(false, Ordering::Relaxed);
+    }
+
+    fn recent_failures(&self) -> usize {
+        let recent = self.recent.lock().expect("health lock");
+        recent.iter().filter(|f| **f).count()
     }
 }
 
 struct Slot {
     revision: Option<Arc<Revision>>,
     source: Source,
+    /// The built-in of this name, kept while an override serves in its place.
+    builtin: Option<Arc<Revision>>,
     /// sha256 and source of the last bytes tried for this name, loaded or not, so the
     /// same bad file is not retried on every directory event.
     attempted: (String, Source),
     health: Arc<Health>,
+    /// Switched off by an admin (persisted by the caller).
+    switched_off: bool,
+    /// Cancelled to end the calls in flight; replaced by a fresh token afterwards.
+    stop: CancellationToken,
+}
+
+impl Slot {
+    fn new(source: Source, attempted: (String, Source)) -> Slot {
+        Slot {
+            revision: None,
+            source,
+            builtin: None,
+            attempted,
+            health: Arc::default(),
+            switched_off: false,
+            stop: CancellationToken::new(),
+        }
+    }
+
+    fn stop_calls(&mut self) {
+        std::mem::replace(&mut self.stop, CancellationToken::new()).cancel();
+    }
+}
+
+/// The built-in a listed plugin overrides.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overridden {
+    pub version: String,
+    pub sha256: String,
+}
+
+/// A client whose settings a plugin refuses.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsError {
+    pub client: String,
+    pub at: jiff::Timestamp,
+    pub message: String,
 }
 
 /// A plugin as the admin sees it.
@@ -101,6 +205,8 @@ struct Slot {
 pub struct PluginStatus {
     pub name: String,
     pub state: PluginState,
+    /// Why it is disabled.
+    pub disabled: Option<String>,
     pub version: Option<String>,
     pub description: Option<String>,
     pub sha256: Option<String>,
@@ -108,62 +214,84 @@ pub struct PluginStatus {
     pub triggers: Vec<Trigger>,
     pub config: Vec<super::contract::ConfigKey>,
     pub source: Source,
+    /// Set when this upload or file serves in place of the built-in of the same name;
+    /// removing it brings the built-in back.
+    pub overrides_builtin: Option<Overridden>,
     pub loaded_at: Option<jiff::Timestamp>,
     pub compile_ms: Option<u128>,
     pub from_cache: Option<bool>,
     pub evaluations: u64,
     pub failures: u64,
-    pub consecutive_failures: u32,
+    /// Failed calls among the latest `health_window` that count.
+    pub recent_failures: usize,
     pub last_error: Option<LastError>,
+    pub settings_errors: Vec<SettingsError>,
 }
 
-/// An active revision and the health it reports to.
+/// An active revision, the health it reports to and the token that stops its calls.
 pub struct Active {
     pub revision: Arc<Revision>,
     pub health: Arc<Health>,
+    pub stop: CancellationToken,
+}
+
+/// What [`Registry::remove`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Gone; its calls in flight were stopped.
+    Unloaded,
+    /// The override is gone and the built-in serves again.
+    BuiltinRestored,
+    /// A built-in with no override: it can be switched off, not removed.
+    Builtin,
+    NotFound,
 }
 
 #[derive(Default)]
 pub struct Registry {
     slots: RwLock<BTreeMap<String, Slot>>,
+    policy: HealthPolicy,
 }
 
 impl Registry {
-    /// Makes `revision` the one serving `name`.
+    pub fn new(policy: HealthPolicy) -> Self {
+        Registry {
+            slots: RwLock::default(),
+            policy,
+        }
+    }
+
+    pub fn policy(&self) -> HealthPolicy {
+        self.policy
+    }
+
+    /// Makes `revision` the one serving `name`. A built-in arriving where an override
+    /// already serves is kept behind it.
     pub fn install(&self, name: &str, revision: Arc<Revision>, source: Source) {
         let mut slots = self.slots.write().expect("registry lock");
         let attempted = (revision.sha256.clone(), source.clone());
-        match slots.get_mut(name) {
-            Some(slot) => {
-                slot.revision = Some(revision);
-                slot.source = source;
-                slot.attempted = attempted;
-                slot.health.revive();
-            }
-            None => {
-                slots.insert(
-                    name.to_string(),
-                    Slot {
-                        revision: Some(revision),
-                        source,
-                        attempted,
-                        health: Arc::default(),
-                    },
-                );
+        let slot = slots
+            .entry(name.to_string())
+            .or_insert_with(|| Slot::new(source.clone(), attempted.clone()));
+        if source == Source::Builtin {
+            slot.builtin = Some(revision.clone());
+            if slot.revision.is_some() && slot.source != Source::Builtin {
+                return;
             }
         }
+        slot.revision = Some(revision);
+        slot.source = source;
+        slot.attempted = attempted;
+        slot.health.revive();
     }
 
     /// Records a failed load. A revision already serving `name` keeps serving.
     pub fn record_load_failure(&self, name: &str, sha256: &str, source: Source, error: String) {
         let mut slots = self.slots.write().expect("registry lock");
         let attempted = (sha256.to_string(), source.clone());
-        let slot = slots.entry(name.to_string()).or_insert_with(|| Slot {
-            revision: None,
-            source: source.clone(),
-            attempted: attempted.clone(),
-            health: Arc::default(),
-        });
+        let slot = slots
+            .entry(name.to_string())
+            .or_insert_with(|| Slot::new(source.clone(), attempted.clone()));
         if slot.revision.is_none() {
             slot.source = source;
         }
@@ -171,25 +299,52 @@ impl Registry {
         slot.health.set_error(format!("load failed: {error}"));
     }
 
-    /// Unloads `name`; false if it was not there.
-    pub fn remove(&self, name: &str) -> bool {
-        self.slots
-            .write()
-            .expect("registry lock")
-            .remove(name)
-            .is_some()
+    /// Unloads `name`, or its override.
+    pub fn remove(&self, name: &str) -> Removal {
+        let mut slots = self.slots.write().expect("registry lock");
+        let Some(slot) = slots.get_mut(name) else {
+            return Removal::NotFound;
+        };
+        match (&slot.source, slot.builtin.clone()) {
+            (Source::Builtin, Some(_)) => Removal::Builtin,
+            (Source::File(_), Some(builtin)) => {
+                slot.attempted = (builtin.sha256.clone(), Source::Builtin);
+                slot.revision = Some(builtin);
+                slot.source = Source::Builtin;
+                slot.health.revive();
+                Removal::BuiltinRestored
+            }
+            (_, None) => {
+                if let Some(mut slot) = slots.remove(name) {
+                    slot.stop_calls();
+                }
+                Removal::Unloaded
+            }
+        }
     }
 
-    /// Re-enables a disabled plugin; false if there is no revision to enable.
-    pub fn enable(&self, name: &str) -> bool {
-        let slots = self.slots.read().expect("registry lock");
-        match slots.get(name) {
+    /// Switches `name` off (`on: false`) or back on, reviving one disabled for failures
+    /// too; false if no revision is loaded under that name.
+    pub fn switch(&self, name: &str, on: bool) -> bool {
+        let mut slots = self.slots.write().expect("registry lock");
+        match slots.get_mut(name) {
             Some(slot) if slot.revision.is_some() => {
-                slot.health.revive();
+                slot.switched_off = !on;
+                if on {
+                    slot.health.revive();
+                } else {
+                    slot.stop_calls();
+                }
                 true
             }
             _ => false,
         }
+    }
+
+    /// Whether `name` is switched off by an admin.
+    pub fn is_switched_off(&self, name: &str) -> bool {
+        let slots = self.slots.read().expect("registry lock");
+        slots.get(name).is_some_and(|s| s.switched_off)
     }
 
     /// Snapshot of the active revisions that want `trigger`.
@@ -197,12 +352,13 @@ impl Registry {
         let slots = self.slots.read().expect("registry lock");
         slots
             .values()
-            .filter(|slot| !slot.health.disabled.load(Ordering::Relaxed))
+            .filter(|slot| !slot.switched_off && !slot.health.disabled.load(Ordering::Relaxed))
             .filter_map(|slot| {
                 let revision = slot.revision.as_ref()?;
                 revision.descriptor.wants(trigger).then(|| Active {
                     revision: revision.clone(),
                     health: slot.health.clone(),
+                    stop: slot.stop.clone(),
                 })
             })
             .collect()
@@ -212,6 +368,27 @@ impl Registry {
     pub fn revision(&self, name: &str) -> Option<Arc<Revision>> {
         let slots = self.slots.read().expect("registry lock");
         slots.get(name)?.revision.clone()
+    }
+
+    /// The health record of `name`, if it is known.
+    pub fn health(&self, name: &str) -> Option<Arc<Health>> {
+        let slots = self.slots.read().expect("registry lock");
+        slots.get(name).map(|s| s.health.clone())
+    }
+
+    /// What each plugin that refuses `client`'s settings said, by plugin.
+    pub fn settings_errors_for(&self, client: &str) -> Vec<(String, LastError)> {
+        let slots = self.slots.read().expect("registry lock");
+        slots
+            .iter()
+            .filter_map(|(name, slot)| Some((name.clone(), slot.health.settings_error(client)?)))
+            .collect()
+    }
+
+    /// Whether a built-in of this name is embedded (serving or overridden).
+    pub fn has_builtin(&self, name: &str) -> bool {
+        let slots = self.slots.read().expect("registry lock");
+        slots.get(name).is_some_and(|s| s.builtin.is_some())
     }
 
     /// The sha256 last attempted for `name` and where it came from.
@@ -234,46 +411,77 @@ impl Registry {
 
     pub fn status(&self, name: &str) -> Option<PluginStatus> {
         let slots = self.slots.read().expect("registry lock");
-        slots.get(name).map(|slot| status(name, slot))
+        slots.get(name).map(|slot| self.status_of(name, slot))
     }
 
     pub fn list(&self) -> Vec<PluginStatus> {
         let slots = self.slots.read().expect("registry lock");
         slots
             .iter()
-            .map(|(name, slot)| status(name, slot))
+            .map(|(name, slot)| self.status_of(name, slot))
             .collect()
     }
-}
 
-fn status(name: &str, slot: &Slot) -> PluginStatus {
-    let health = &slot.health;
-    let revision = slot.revision.as_deref();
-    let state = match revision {
-        None => PluginState::Failed,
-        Some(_) if health.disabled.load(Ordering::Relaxed) => PluginState::Disabled,
-        Some(_) => PluginState::Active,
-    };
-    PluginStatus {
-        name: name.to_string(),
-        state,
-        version: revision.map(|r| r.descriptor.version.clone()),
-        description: revision.map(|r| r.descriptor.description.clone()),
-        sha256: revision.map(|r| r.sha256.clone()),
-        api_version: revision.map(|r| r.stamp.to_string()),
-        triggers: revision
-            .map(|r| r.descriptor.triggers.clone())
-            .unwrap_or_default(),
-        config: revision
-            .map(|r| r.descriptor.config.clone())
-            .unwrap_or_default(),
-        source: slot.source.clone(),
-        loaded_at: revision.map(|r| r.loaded_at),
-        compile_ms: revision.map(|r| r.compile_time.as_millis()),
-        from_cache: revision.map(|r| r.cache == super::cache::CacheOutcome::Hit),
-        evaluations: health.evaluations.load(Ordering::Relaxed),
-        failures: health.failures.load(Ordering::Relaxed),
-        consecutive_failures: health.consecutive.load(Ordering::Relaxed),
-        last_error: health.last_error.lock().expect("health lock").clone(),
+    fn status_of(&self, name: &str, slot: &Slot) -> PluginStatus {
+        let health = &slot.health;
+        let revision = slot.revision.as_deref();
+        let disabled = if slot.switched_off {
+            Some("switched off by an admin".to_string())
+        } else if health.disabled.load(Ordering::Relaxed) {
+            Some(format!(
+                "{} of its last {} calls failed",
+                self.policy.failures, self.policy.window
+            ))
+        } else {
+            None
+        };
+        let state = match (revision, &disabled) {
+            (None, _) => PluginState::Failed,
+            (Some(_), Some(_)) => PluginState::Disabled,
+            (Some(_), None) => PluginState::Active,
+        };
+        let overrides_builtin = match (&slot.source, &slot.builtin) {
+            (Source::File(_), Some(builtin)) => Some(Overridden {
+                version: builtin.descriptor.version.clone(),
+                sha256: builtin.sha256.clone(),
+            }),
+            _ => None,
+        };
+        let settings_errors = health
+            .bad_settings
+            .lock()
+            .expect("health lock")
+            .iter()
+            .map(|(client, error)| SettingsError {
+                client: client.clone(),
+                at: error.at,
+                message: error.message.clone(),
+            })
+            .collect();
+        PluginStatus {
+            name: name.to_string(),
+            state,
+            disabled,
+            version: revision.map(|r| r.descriptor.version.clone()),
+            description: revision.map(|r| r.descriptor.description.clone()),
+            sha256: revision.map(|r| r.sha256.clone()),
+            api_version: revision.map(|r| r.stamp.to_string()),
+            triggers: revision
+                .map(|r| r.descriptor.triggers.clone())
+                .unwrap_or_default(),
+            config: revision
+                .map(|r| r.descriptor.config.clone())
+                .unwrap_or_default(),
+            source: slot.source.clone(),
+            overrides_builtin,
+            loaded_at: revision.map(|r| r.loaded_at),
+            compile_ms: revision.map(|r| r.compile_time.as_millis()),
+            from_cache: revision.map(|r| r.cache == super::cache::CacheOutcome::Hit),
+            evaluations: health.evaluations.load(Ordering::Relaxed),
+            failures: health.failures.load(Ordering::Relaxed),
+            recent_failures: health.recent_failures(),
+            last_error: health.last_error.lock().expect("health lock").clone(),
+            settings_errors,
+        }
     }
 }

@@ -1,23 +1,33 @@
 //! The plugin runtime as the rest of the host uses it: compile, install, unload, evaluate.
 //!
-//! It owns the engine, the linkers, the compile cache, the registry and the worker pool.
-//! Compiling happens off the async runtime; evaluating fans one request out to every
-//! active plugin that wants its trigger, in parallel, and returns every plugin's outcome.
-//! A failure is recorded against its plugin and logged; it is never a finding.
+//! It owns the engine, the linkers, the compile cache, the registry and the threads plugin
+//! calls run on (a tokio runtime of their own, sized to the cores, so a plugin burning its
+//! whole deadline never starves the one that serves HTTP). Compiling happens off the async
+//! runtime; evaluating fans one request out to every active plugin that wants its trigger,
+//! in parallel, and returns every plugin's outcome. A failure is recorded against its
+//! plugin and logged; it is never a finding.
+//!
+//! A plugin that refuses one client's settings while the host's own settings work is that
+//! client's problem: the call fails as `bad settings`, which is noted per client and never
+//! counts toward disabling the plugin for everyone.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::cache::{CompileCache, sha256_hex};
 use super::contract::{EvalInput, EvalOutput, InstallationInfo, Trigger};
-use super::engine::PluginEngine;
-use super::executor::{self, Failure, Limits, WorkerPool};
-use super::loader::{self, Linkers, LoadError, Revision};
-use super::registry::{Health, Registry, Source};
+use super::engine::{CONCURRENT_CALLS, PluginEngine};
+use super::executor::{self, Bounds, Failure, FailureKind, Limits};
+use super::loader::{self, LoadError, Revision, valid_name};
+use super::registry::{Health, HealthPolicy, Registry, Removal, Source};
+use super::world::Linkers;
 use crate::report::Document;
 
 /// How the runtime is set up; see `config.rs` for where each value comes from.
@@ -27,8 +37,8 @@ pub struct RuntimeSettings {
     pub limits: Limits,
     /// Limits for named plugins.
     pub plugin_limits: HashMap<String, Limits>,
-    /// Consecutive failures after which a plugin is disabled.
-    pub disable_after: u32,
+    /// When a failing plugin is disabled.
+    pub health: HealthPolicy,
     /// Threads that run plugin calls.
     pub workers: usize,
     /// Where compiled plugins are cached; `None` compiles every time.
@@ -42,7 +52,7 @@ impl Default for RuntimeSettings {
         RuntimeSettings {
             limits: Limits::default(),
             plugin_limits: HashMap::new(),
-            disable_after: 3,
+            health: HealthPolicy::default(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             cache_dir: None,
             plugin_config: BTreeMap::new(),
@@ -110,12 +120,97 @@ pub struct PluginRun {
     pub outcome: Result<EvalOutput, Failure>,
 }
 
+/// Why a client's settings for a plugin are refused before they are stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsRefusal {
+    #[error("no plugin named `{0}` is loaded")]
+    UnknownPlugin(String),
+    #[error("plugin `{plugin}` has no setting {unknown} (its settings: {known})")]
+    UnknownKeys {
+        plugin: String,
+        unknown: String,
+        known: String,
+    },
+    #[error("plugin `{plugin}` refuses these settings: {message}")]
+    Refused { plugin: String, message: String },
+}
+
+/// A plugin call in flight, for the health check.
+#[derive(Debug, Clone)]
+pub struct CallInFlight {
+    pub plugin: String,
+    pub running: Duration,
+    pub deadline: Duration,
+}
+
+/// Calls in flight by id; a [`Tracked`] guard takes its call out when dropped.
+#[derive(Default)]
+struct InFlight {
+    next: AtomicU64,
+    calls: Mutex<HashMap<u64, (String, Instant, Duration)>>,
+}
+
+struct Tracked<'a> {
+    registry: &'a InFlight,
+    id: u64,
+}
+
+impl InFlight {
+    fn track(&self, plugin: &str, deadline: Duration) -> Tracked<'_> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.calls
+            .lock()
+            .expect("in-flight lock")
+            .insert(id, (plugin.to_string(), Instant::now(), deadline));
+        Tracked { registry: self, id }
+    }
+}
+
+impl Drop for Tracked<'_> {
+    fn drop(&mut self) {
+        self.registry
+            .calls
+            .lock()
+            .expect("in-flight lock")
+            .remove(&self.id);
+    }
+}
+
+/// The threads plugin calls run on: a tokio runtime of their own, shut down without
+/// waiting when the plugin runtime goes (its calls end at their deadlines anyway).
+struct CallThreads(Option<tokio::runtime::Runtime>);
+
+impl CallThreads {
+    fn new(workers: usize) -> std::io::Result<Self> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers.max(1))
+            .thread_name("reveille-plugin")
+            .enable_all()
+            .build()
+            .map(|runtime| CallThreads(Some(runtime)))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("running until dropped").handle()
+    }
+}
+
+impl Drop for CallThreads {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 pub struct Runtime {
     engine: PluginEngine,
     linkers: Linkers,
     cache: Option<CompileCache>,
     registry: Registry,
-    pool: WorkerPool,
+    threads: CallThreads,
+    permits: Arc<Semaphore>,
+    in_flight: InFlight,
     settings: RuntimeSettings,
 }
 
@@ -137,11 +232,13 @@ impl Runtime {
             "plugin runtime ready"
         );
         Ok(Arc::new(Runtime {
-            pool: WorkerPool::new(settings.workers)?,
+            threads: CallThreads::new(settings.workers)?,
+            permits: Arc::new(Semaphore::new(CONCURRENT_CALLS)),
+            in_flight: InFlight::default(),
+            registry: Registry::new(settings.health),
             engine,
             linkers,
             cache,
-            registry: Registry::default(),
             settings,
         }))
     }
@@ -167,28 +264,37 @@ impl Runtime {
         expected: Option<&str>,
         bytes: Vec<u8>,
     ) -> Result<Arc<Revision>, LoadError> {
+        if let Some(name) = expected.filter(|n| !valid_name(n)) {
+            return Err(LoadError::BadName(name.to_string()));
+        }
         let runtime = self.clone();
-        let expected = expected.map(str::to_string);
-        tokio::task::spawn_blocking(move || {
-            let limits = expected
-                .as_deref()
-                .map_or(runtime.settings.limits, |n| runtime.settings.limits_for(n));
-            loader::load(
+        let linked = tokio::task::spawn_blocking(move || {
+            loader::compile(
                 &runtime.engine.engine,
                 &runtime.linkers,
                 runtime.cache.as_ref(),
-                expected.as_deref(),
                 &bytes,
-                limits,
             )
-            .map(Arc::new)
         })
         .await
         .unwrap_or_else(|e| {
             Err(LoadError::Compile(format!(
                 "the compiler thread failed: {e}"
             )))
-        })
+        })?;
+        let limits = expected.map_or(self.settings.limits, |n| self.settings.limits_for(n));
+        let engine = self.engine.engine.clone();
+        let expected = expected.map(str::to_string);
+        self.threads
+            .handle()
+            .spawn(async move { loader::smoke_test(&engine, linked, expected.as_deref(), limits).await })
+            .await
+            .unwrap_or_else(|e| {
+                Err(LoadError::Compile(format!(
+                    "the plugin thread failed: {e}"
+                )))
+            })
+            .map(Arc::new)
     }
 
     /// Compiles `bytes` as plugin `name` and, if every step passes, makes it the serving
@@ -213,6 +319,7 @@ impl Runtime {
                     sha256 = %revision.sha256,
                     cache = ?revision.cache,
                     compile_ms = revision.compile_time.as_millis() as u64,
+                    builtin = source == Source::Builtin,
                     "plugin loaded"
                 );
                 self.registry.install(name, revision.clone(), source);
@@ -227,12 +334,18 @@ impl Runtime {
         }
     }
 
-    pub fn unload(&self, name: &str) -> bool {
-        let removed = self.registry.remove(name);
-        if removed {
-            tracing::info!(plugin = name, "plugin unloaded");
+    /// Unloads `name` (ending its calls in flight), or removes its override so the
+    /// built-in serves again.
+    pub fn unload(&self, name: &str) -> Removal {
+        let removal = self.registry.remove(name);
+        match removal {
+            Removal::Unloaded => tracing::info!(plugin = name, "plugin unloaded"),
+            Removal::BuiltinRestored => {
+                tracing::info!(plugin = name, "override removed; the built-in serves again")
+            }
+            Removal::Builtin | Removal::NotFound => {}
         }
-        removed
+        removal
     }
 
     /// Runs every active plugin that wants `request.trigger`, in parallel, and returns each
@@ -243,10 +356,35 @@ impl Runtime {
             .active(request.trigger)
             .into_iter()
             .map(|active| {
-                let overrides =
-                    self.overrides(&active.revision.descriptor.name, &request.client_settings);
-                let input = request.input_for(&active.revision, &overrides);
-                self.spawn_run(active.revision, input, Some(active.health))
+                let name = &active.revision.descriptor.name;
+                let host = self.host_settings(name);
+                let client = request
+                    .client_settings
+                    .get(name)
+                    .filter(|settings| !settings.is_empty());
+                let input = request.input_for(&active.revision, &layered(&host, client));
+                // Asked only if the client's settings are refused: would the host's do?
+                let fallback = client.map(|_| request.input_for(&active.revision, &host));
+                let first = self.spawn_call(active.revision.clone(), input, active.stop.clone());
+                let runtime = self.clone();
+                let client = request.installation.client.clone();
+                async move {
+                    let (mut outcome, elapsed) = first.await;
+                    if let (Err(failure), Some(fallback)) = (&outcome, fallback)
+                        && failure.kind == FailureKind::PluginError
+                    {
+                        let retry =
+                            runtime.spawn_call(active.revision.clone(), fallback, active.stop);
+                        if retry.await.0.is_ok() {
+                            outcome = Err(Failure::new(
+                                FailureKind::BadSettings,
+                                format!("the settings of client `{client}`: {}", failure.message),
+                            ));
+                        }
+                    }
+                    runtime.note_outcome(&active.revision, &active.health, &client, &outcome);
+                    run_of(&active.revision, outcome, elapsed)
+                }
             })
             .collect();
         let mut runs = Vec::with_capacity(calls.len());
@@ -256,22 +394,82 @@ impl Runtime {
         runs
     }
 
-    /// A plugin's settings as given: the host's `[plugins.<name>]`, then the client's own.
-    fn overrides(
-        &self,
+    /// Checks settings a client is about to get for `plugin`: every key must be one the
+    /// plugin declares, and the plugin must not refuse the values when the host's own
+    /// settings work (tried on an evaluation without a report; recorded nowhere).
+    pub async fn check_settings(
+        self: &Arc<Self>,
         plugin: &str,
-        client_settings: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> BTreeMap<String, String> {
-        let mut overrides = self
-            .settings
+        client: &str,
+        proposed: &BTreeMap<String, String>,
+        now_ms: i64,
+    ) -> Result<(), SettingsRefusal> {
+        let revision = self
+            .registry
+            .revision(plugin)
+            .ok_or_else(|| SettingsRefusal::UnknownPlugin(plugin.to_string()))?;
+        let declared = &revision.descriptor.config;
+        let unknown: Vec<String> = proposed
+            .keys()
+            .filter(|key| !declared.iter().any(|k| &k.name == *key))
+            .map(|key| format!("`{key}`"))
+            .collect();
+        if !unknown.is_empty() {
+            let known: Vec<String> = declared.iter().map(|k| format!("`{}`", k.name)).collect();
+            return Err(SettingsRefusal::UnknownKeys {
+                plugin: plugin.to_string(),
+                unknown: unknown.join(", "),
+                known: if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+            });
+        }
+        let host = self.host_settings(plugin);
+        let trial = Evaluation {
+            installation: InstallationInfo {
+                id: "settings-check".into(),
+                client: client.to_string(),
+                tags: Vec::new(),
+                timezone: "UTC".into(),
+            },
+            trigger: revision
+                .descriptor
+                .triggers
+                .first()
+                .copied()
+                .unwrap_or(Trigger::Report),
+            now_ms,
+            last_report_at_ms: None,
+            report: None,
+            state: BTreeMap::new(),
+            client_settings: BTreeMap::new(),
+        };
+        let stop = CancellationToken::new();
+        let with = trial.input_for(&revision, &layered(&host, Some(proposed)));
+        let (outcome, _) = self.spawn_call(revision.clone(), with, stop.clone()).await;
+        let failure = match outcome {
+            Err(failure) if failure.kind == FailureKind::PluginError => failure,
+            _ => return Ok(()),
+        };
+        let without = trial.input_for(&revision, &host);
+        match self.spawn_call(revision, without, stop).await.0 {
+            Ok(_) => Err(SettingsRefusal::Refused {
+                plugin: plugin.to_string(),
+                message: failure.message,
+            }),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// A plugin's settings from the host's configuration (`[plugins.<name>]`).
+    fn host_settings(&self, plugin: &str) -> BTreeMap<String, String> {
+        self.settings
             .plugin_config
             .get(plugin)
             .cloned()
-            .unwrap_or_default();
-        if let Some(client) = client_settings.get(plugin) {
-            overrides.extend(client.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        overrides
+            .unwrap_or_default()
     }
 
     /// The value plugin `plugin` would see for `key` with this client's settings, if the
@@ -285,23 +483,44 @@ impl Runtime {
         let revision = self.registry.revision(plugin)?;
         revision
             .descriptor
-            .resolve_config(&self.overrides(plugin, client_settings))
+            .resolve_config(&layered(
+                &self.host_settings(plugin),
+                client_settings.get(plugin),
+            ))
             .remove(key)
     }
 
-    /// Runs one revision on one input, outside the registry (`reveille plugin test`).
+    /// Runs one revision on one input, outside the registry (`reveille plugin test`, the
+    /// micro benchmarks).
     pub async fn run(self: &Arc<Self>, revision: Arc<Revision>, input: EvalInput) -> PluginRun {
-        self.spawn_run(revision, input, None).await
+        let (outcome, elapsed) = self
+            .spawn_call(revision.clone(), input, CancellationToken::new())
+            .await;
+        run_of(&revision, outcome, elapsed)
     }
 
-    /// Starts the call on a worker now; the returned future yields its outcome. A call the
-    /// worker pool loses still comes back, as a host failure.
-    fn spawn_run(
+    /// Plugin calls running longer than their deadline plus `grace`: a stuck worker.
+    pub fn overdue_calls(&self, grace: Duration) -> Vec<CallInFlight> {
+        let calls = self.in_flight.calls.lock().expect("in-flight lock");
+        calls
+            .values()
+            .filter(|(_, started, deadline)| started.elapsed() > *deadline + grace)
+            .map(|(plugin, started, deadline)| CallInFlight {
+                plugin: plugin.clone(),
+                running: started.elapsed(),
+                deadline: *deadline,
+            })
+            .collect()
+    }
+
+    /// Starts the call on the plugin threads now; the returned future yields its outcome
+    /// and how long it ran. A call the threads lose still comes back, as a host failure.
+    fn spawn_call(
         self: &Arc<Self>,
         revision: Arc<Revision>,
         input: EvalInput,
-        health: Option<Arc<Health>>,
-    ) -> impl Future<Output = PluginRun> + use<> {
+        stop: CancellationToken,
+    ) -> impl Future<Output = (Result<EvalOutput, Failure>, Duration)> + use<> {
         let descriptor = &revision.descriptor;
         let span = tracing::info_span!(
             "plugin.evaluate",
@@ -311,33 +530,31 @@ impl Runtime {
             trigger = %input.trigger,
         );
         let limits = self.settings.limits_for(&descriptor.name);
-        let mut run = PluginRun {
-            plugin: descriptor.name.clone(),
-            version: descriptor.version.clone(),
-            sha256: revision.sha256.clone(),
-            elapsed: Duration::ZERO,
-            outcome: Ok(EvalOutput::default()),
-        };
         let runtime = self.clone();
-        let call = self.pool.spawn(move || {
-            let _entered = span.enter();
-            let started = Instant::now();
-            let outcome = executor::evaluate(&runtime.engine.engine, &revision, limits, &input);
-            let elapsed = started.elapsed();
-            if let Some(health) = health {
-                runtime.note_outcome(&revision, &health, &outcome);
+        let call = self.threads.handle().spawn(
+            async move {
+                let _permit = runtime.permits.acquire().await;
+                let name = &revision.descriptor.name;
+                let _tracked = runtime.in_flight.track(name, limits.deadline);
+                let started = Instant::now();
+                let bounds = Bounds {
+                    limits,
+                    stop: &stop,
+                };
+                let outcome =
+                    executor::evaluate(&runtime.engine.engine, &revision.pre, name, bounds, &input)
+                        .await;
+                (outcome, started.elapsed())
             }
-            (outcome, elapsed)
-        });
+            .instrument(span),
+        );
         async move {
-            match call.await {
-                Ok((outcome, elapsed)) => {
-                    run.outcome = outcome;
-                    run.elapsed = elapsed;
-                }
-                Err(failure) => run.outcome = Err(failure),
-            }
-            run
+            call.await.unwrap_or_else(|error| {
+                (
+                    Err(Failure::host(format!("the plugin thread failed: {error}"))),
+                    Duration::ZERO,
+                )
+            })
         }
     }
 
@@ -345,19 +562,60 @@ impl Runtime {
         &self,
         revision: &Revision,
         health: &Health,
+        client: &str,
         outcome: &Result<EvalOutput, Failure>,
     ) {
-        let disabled = health.record(outcome.as_ref().map(|_| ()), self.settings.disable_after);
+        match outcome {
+            Ok(_) => health.settings_verdict(client, None),
+            Err(failure) if failure.kind == FailureKind::BadSettings => {
+                health.settings_verdict(client, Some(failure))
+            }
+            Err(_) => {}
+        }
+        let disabled = health.record(outcome.as_ref().map(|_| ()), self.registry.policy());
         if let Err(failure) = outcome {
-            tracing::warn!(kind = %failure.kind, error = %failure.message, "plugin call failed");
+            tracing::warn!(
+                plugin = %revision.descriptor.name,
+                kind = %failure.kind,
+                error = %failure.message,
+                "plugin call failed"
+            );
             if disabled {
+                let policy = self.registry.policy();
                 tracing::error!(
                     plugin = %revision.descriptor.name,
                     version = %revision.descriptor.version,
-                    failures = self.settings.disable_after,
-                    "plugin disabled after consecutive failures"
+                    failures = policy.failures,
+                    window = policy.window,
+                    "plugin disabled: too many of its recent calls failed"
                 );
             }
         }
+    }
+}
+
+/// `host` settings with a client's own on top.
+fn layered(
+    host: &BTreeMap<String, String>,
+    client: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    let mut settings = host.clone();
+    if let Some(client) = client {
+        settings.extend(client.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    settings
+}
+
+fn run_of(
+    revision: &Revision,
+    outcome: Result<EvalOutput, Failure>,
+    elapsed: Duration,
+) -> PluginRun {
+    PluginRun {
+        plugin: revision.descriptor.name.clone(),
+        version: revision.descriptor.version.clone(),
+        sha256: revision.sha256.clone(),
+        elapsed,
+        outcome,
     }
 }

@@ -4,22 +4,45 @@
 //! context is empty: no preopened directories, no environment, no arguments, no network,
 //! stdin empty and stdout discarded. Stderr goes to a small in-memory buffer so a panic
 //! message reaches the plugin's failure record instead of the host's terminal.
+//!
+//! Time and chance are the evaluation's, not the machine's: the wall clock reads the
+//! evaluation's `now` and stands still, the monotonic clock stands at zero, and random
+//! bytes come from a generator seeded with the plugin, the installation and `now`. So a
+//! rule gives the same answer when it is replayed over history, and two plugins cannot
+//! tell the host's real time. Sleeping is still real waiting, which the executor cuts at
+//! the deadline.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sha2::{Digest, Sha256};
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use crate::report::Document;
 
 /// How much of a plugin's stderr is kept for its failure record.
 const STDERR_CAPACITY: usize = 4096;
 
+/// Most random bytes one call may ask for: a check needs a few, never megabytes.
+const MAX_RANDOM_BYTES: u64 = 64 << 10;
+
 /// The report resource handed to plugins: a shared, read-only reference to the parsed
 /// document, so every plugin evaluating one report reads the same copy.
 pub struct ReportHandle(pub Arc<Document>);
+
+/// What the sandbox's clocks and randomness are derived from.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment<'a> {
+    pub plugin: &'a str,
+    pub installation: &'a str,
+    /// The evaluation's `now`, milliseconds since the Unix epoch.
+    pub now_ms: i64,
+}
 
 /// Store data for one evaluation.
 pub struct HostState {
@@ -30,9 +53,27 @@ pub struct HostState {
 }
 
 impl HostState {
-    pub fn new(memory_limit: usize) -> Self {
+    pub fn new(memory_limit: usize, moment: Moment<'_>) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
-        let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
+        let seed: [u8; 32] = Sha256::new()
+            .chain_update(moment.plugin.as_bytes())
+            .chain_update([0])
+            .chain_update(moment.installation.as_bytes())
+            .chain_update([0])
+            .chain_update(moment.now_ms.to_le_bytes())
+            .finalize()
+            .into();
+        let wasi = WasiCtx::builder()
+            .stderr(stderr.clone())
+            .wall_clock(FrozenWallClock(moment.now_ms))
+            .monotonic_clock(FrozenMonotonicClock)
+            .secure_random(StdRng::from_seed(seed))
+            .insecure_random(StdRng::from_seed(seed))
+            .insecure_random_seed(u128::from_le_bytes(
+                seed[..16].try_into().expect("16 bytes"),
+            ))
+            .max_random_size(MAX_RANDOM_BYTES)
+            .build();
         HostState {
             wasi,
             table: ResourceTable::new(),
@@ -70,6 +111,32 @@ impl WasiView for HostState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
+    }
+}
+
+/// `wasi:clocks/wall-clock`: the evaluation's `now`, standing still.
+struct FrozenWallClock(i64);
+
+impl HostWallClock for FrozenWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.0.max(0) as u64)
+    }
+}
+
+/// `wasi:clocks/monotonic-clock`: zero throughout the call, so no plugin can time the host.
+struct FrozenMonotonicClock;
+
+impl HostMonotonicClock for FrozenMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        0
     }
 }
 

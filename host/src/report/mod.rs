@@ -1,10 +1,12 @@
 //! The report as the host keeps it and plugins read it: one compact tree per report.
 //!
-//! `parse` turns XML bytes (any declared encoding) into a [`Document`]; `document` answers
+//! `parse` turns XML bytes (a byte-order mark's or the declared encoding, `decode`) into a
+//! [`Document`]; `document` answers
 //! path queries on it. Parsing happens once per report; the document is then shared
 //! read-only (`Arc`) by every plugin that evaluates it.
 
 mod codec;
+mod decode;
 mod document;
 mod parse;
 

@@ -1,17 +1,24 @@
-//! XML bytes → [`Document`]. Decodes whatever encoding the prolog declares (windows-1251
-//! above all), checks that it is a version-1 report, and says what is wrong and where.
-//! It never stores anything: a caller gets a whole document or an error.
+//! XML bytes → [`Document`]. Decodes the report to UTF-8 first (`decode.rs`: byte-order
+//! marks, the declared encoding, XML's characters), checks that it is a version-1 report,
+//! and says what is wrong and where. Linear in the input, whatever it holds: attributes
+//! are checked for duplicates through a set, and an element may have at most
+//! [`MAX_ATTRIBUTES`]. It never stores anything: a caller gets a whole document or an
+//! error.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use super::decode::{decode, forbidden};
 use super::document::{Attr, Document, NO_NODE, Node, Span};
 
 /// Nesting deeper than this is refused: no real report comes close, and it bounds the
 /// parser's stack on hostile input.
 const MAX_DEPTH: usize = 256;
+
+/// Attributes one element may carry: a real report's elements have a handful.
+pub const MAX_ATTRIBUTES: usize = 256;
 
 /// What is wrong with a report and, where the parser knows, where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,10 +40,14 @@ struct Builder {
     names: HashMap<Box<str>, Span>,
     stack: Vec<Open>,
     root_closed: bool,
+    /// The attribute names seen on the element being read.
+    seen: HashSet<u32>,
 }
 
 /// Parses one report. The root must be `<report schema="1">`.
 pub fn parse(bytes: &[u8]) -> Result<Document, ParseError> {
+    let text = decode(bytes)?;
+    let bytes = text.as_bytes();
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().expand_empty_elements = false;
     let mut builder = Builder {
@@ -44,6 +55,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document, ParseError> {
         names: HashMap::new(),
         stack: Vec::new(),
         root_closed: false,
+        seen: HashSet::new(),
     };
     let mut buf = Vec::new();
     loop {
@@ -79,6 +91,12 @@ pub fn parse(bytes: &[u8]) -> Result<Document, ParseError> {
             }
             Event::GeneralRef(reference) => {
                 let resolved = match reference.resolve_char_ref() {
+                    Ok(Some(c)) if forbidden(c) => {
+                        return Err(located(format!(
+                            "character reference to U+{:04X}, which is not allowed in XML",
+                            c as u32
+                        )));
+                    }
                     Ok(Some(c)) => c.to_string(),
                     Ok(None) => {
                         let name = reference
@@ -162,7 +180,14 @@ impl Builder {
             .map_err(|e| format!("cannot decode element name: {e}"))?;
         let name = self.intern(&name)?;
         let attrs_start = to_u32(self.doc.attrs.len())?;
-        for attr in start.attributes() {
+        self.seen.clear();
+        for attr in start.attributes().with_checks(false) {
+            if self.seen.len() == MAX_ATTRIBUTES {
+                return Err(format!(
+                    "element `<{}>` has more than {MAX_ATTRIBUTES} attributes",
+                    self.doc.str(name)
+                ));
+            }
             let attr = attr.map_err(|e| format!("bad attribute: {e}"))?;
             let key = reader
                 .decoder()
@@ -171,8 +196,22 @@ impl Builder {
             let value = attr
                 .decode_and_unescape_value(reader.decoder())
                 .map_err(|e| format!("bad value of attribute `{key}`: {e}"))?;
+            if let Some(c) = value.chars().find(|c| forbidden(*c)) {
+                return Err(format!(
+                    "attribute `{key}` refers to character U+{:04X}, which is not allowed in XML",
+                    c as u32
+                ));
+            }
+            let key = self.intern(&key)?;
+            if !self.seen.insert(key.start) {
+                return Err(format!(
+                    "attribute `{}` appears twice on `<{}>`",
+                    self.doc.str(key),
+                    self.doc.str(name)
+                ));
+            }
             let attr = Attr {
-                name: self.intern(&key)?,
+                name: key,
                 value: self.push_str(&value)?,
             };
             self.doc.attrs.push(attr);
@@ -263,7 +302,7 @@ fn predefined_entity(name: &str) -> Option<&'static str> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_column(bytes: &[u8], offset: u64) -> (u64, u64) {
+pub(super) fn line_column(bytes: &[u8], offset: u64) -> (u64, u64) {
     let end = (offset as usize).min(bytes.len());
     let before = &bytes[..end];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;

@@ -42,6 +42,15 @@ macro_rules! migrations {
                     "/0004_alerts.sql"
                 )),
             ),
+            (
+                5,
+                "plugin switches",
+                include_str!(concat!(
+                    "../../../migrations/",
+                    $backend,
+                    "/0005_plugin_switches.sql"
+                )),
+            ),
         ]
     };
 }

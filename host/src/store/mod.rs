@@ -10,6 +10,7 @@ mod host_runs;
 mod installations;
 mod migrations;
 mod outbox;
+mod plugin_switches;
 mod reports;
 
 use std::str::FromStr;

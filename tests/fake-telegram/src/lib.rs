@@ -3,7 +3,7 @@
 //! `getUpdates`. The token is in the path; answers are `{"ok": ..., "result": ...}`
 //! envelopes; errors carry Telegram's own descriptions (bad HTML entities, text over 4096
 //! characters, unknown chat, "message is not modified", ...). A test can make it answer
-//! 429 with `retry_after`, take it down (connections refused, open ones cut) and bring it
+//! 429 with `retry_after` (for every call, or per chat beyond a rate), take it down (connections refused, open ones cut) and bring it
 //! back, press buttons and type commands as users, and read every chat as it now looks.
 
 mod html;
@@ -105,6 +105,10 @@ struct Chat {
     title: String,
     messages: BTreeMap<i64, ChatMessage>,
     next_id: i64,
+    /// Telegram's per-chat flood control: at most this many sends and edits a minute.
+    per_minute: Option<usize>,
+    /// When the sends and edits of the last minute happened.
+    recent: VecDeque<Instant>,
 }
 
 #[derive(Default)]
@@ -249,6 +253,15 @@ impl FakeTelegram {
     /// Flood control for `retry_after` seconds from now: every sending call is answered 429.
     pub fn rate_limit(&self, retry_after: u64) {
         self.world().limited_until = Some(Instant::now() + Duration::from_secs(retry_after));
+    }
+
+    /// Per-chat flood control, as Telegram applies it to groups: more than `per_minute`
+    /// sends and edits in a chat within a minute are answered 429 with the wait until the
+    /// oldest of them is a minute old. Other chats and button answers are not affected.
+    pub fn limit_chat(&self, chat_id: i64, per_minute: usize) {
+        if let Some(chat) = self.world().chats.get_mut(&chat_id) {
+            chat.per_minute = Some(per_minute);
+        }
     }
 
     /// How many calls came while flood control was on, after the first 429 said to wait.
@@ -495,19 +508,16 @@ async fn call(shared: &Shared, method: &str, params: Value) -> Reply {
                 None => world.first_limited_at = Some(now),
             }
             world.rate_limited += 1;
-            let retry_after = (until - now).as_secs_f64().ceil().max(1.0) as u64;
-            return Err((
-                StatusCode::TOO_MANY_REQUESTS,
-                json!({
-                    "ok": false,
-                    "error_code": 429,
-                    "description": format!("Too Many Requests: retry after {retry_after}"),
-                    "parameters": { "retry_after": retry_after },
-                }),
-            ));
+            return Err(too_many_requests(until - now));
         }
         world.limited_until = None;
         world.first_limited_at = None;
+    }
+    if method != "answerCallbackQuery"
+        && let Some(wait) = chat_flood_wait(&mut world, &params)
+    {
+        world.rate_limited += 1;
+        return Err(too_many_requests(wait));
     }
     let result = match method {
         "sendMessage" => send_message(&mut world, &params),
@@ -517,6 +527,39 @@ async fn call(shared: &Shared, method: &str, params: Value) -> Reply {
     drop(world);
     shared.changed.notify_waiters();
     result
+}
+
+fn too_many_requests(wait: Duration) -> (StatusCode, Value) {
+    let retry_after = wait.as_secs_f64().ceil().max(1.0) as u64;
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({
+            "ok": false,
+            "error_code": 429,
+            "description": format!("Too Many Requests: retry after {retry_after}"),
+            "parameters": { "retry_after": retry_after },
+        }),
+    )
+}
+
+/// How long a send or edit into the request's chat must wait under its flood control, or
+/// `None` when it may go now (and is counted).
+fn chat_flood_wait(world: &mut World, params: &Value) -> Option<Duration> {
+    let chat = world.chats.get_mut(&chat_id(params).ok()?)?;
+    let limit = chat.per_minute?;
+    let now = Instant::now();
+    while chat
+        .recent
+        .front()
+        .is_some_and(|at| now - *at >= Duration::from_secs(60))
+    {
+        chat.recent.pop_front();
+    }
+    if chat.recent.len() >= limit {
+        return Some(Duration::from_secs(60) - (now - chat.recent[0]));
+    }
+    chat.recent.push_back(now);
+    None
 }
 
 fn chat_id(params: &Value) -> Result<i64, (StatusCode, Value)> {

@@ -1,7 +1,9 @@
 //! Telegram through teloxide: the Bot API client (`client.rs`), what messages say
-//! (`render.rs`), the status card (`status.rs`) and the update loop that handles button
-//! presses and commands (`updates.rs`).
+//! (`render.rs`) and what their buttons carry (`actions.rs`), the status card
+//! (`status.rs`) and the update loop that handles button presses and commands
+//! (`updates.rs`).
 
+pub mod actions;
 pub mod client;
 pub mod render;
 pub mod status;

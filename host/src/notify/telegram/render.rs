@@ -8,10 +8,12 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use reveille_sdk::format_duration;
 
+use super::actions::{Action, SNOOZES};
 use super::client::Button;
 use crate::alerts::AlertState;
 use crate::plugins::Severity;
 use crate::store::Alert;
+use crate::text::unwanted;
 
 /// Telegram's limit for a message's text after entity parsing, in UTF-16 code units.
 pub const MAX_MESSAGE: usize = 4096;
@@ -106,7 +108,8 @@ fn cut_to(text: &str, budget: usize) -> (&str, bool) {
     (&text[..end], true)
 }
 
-/// Escapes text for Telegram's HTML parse mode.
+/// Escapes text for Telegram's HTML parse mode, leaving out every character people must
+/// not get ([`unwanted`]) but line feeds, and showing a tab as a space.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -115,6 +118,9 @@ pub fn escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            '\n' => out.push('\n'),
+            '\t' => out.push(' '),
+            c if unwanted(c).is_some() => {}
             c => out.push(c),
         }
     }
@@ -212,12 +218,15 @@ pub fn living(alert: &Alert, tz: &TimeZone) -> (String, Vec<Button>) {
         message = message.line(vec![(Style::Italic, alert.details.clone())]);
     }
     let buttons = match alert.state {
-        AlertState::Firing | AlertState::Pending => vec![
-            ("✋ Acknowledge".to_string(), format!("ack:{}", alert.id)),
-            ("💤 1 h".to_string(), format!("snooze:{}:3600", alert.id)),
-            ("💤 4 h".to_string(), format!("snooze:{}:14400", alert.id)),
-        ],
-        AlertState::Snoozed => vec![("✋ Acknowledge".to_string(), format!("ack:{}", alert.id))],
+        AlertState::Firing | AlertState::Pending => std::iter::once(Action::Acknowledge(alert.id))
+            .chain(
+                SNOOZES
+                    .iter()
+                    .map(|(length, _)| Action::Snooze(alert.id, *length)),
+            )
+            .map(Action::button)
+            .collect(),
+        AlertState::Snoozed => vec![Action::Acknowledge(alert.id).button()],
         AlertState::Acknowledged | AlertState::Resolved => Vec::new(),
     };
     (message.html(), buttons)
@@ -275,6 +284,14 @@ mod tests {
             .line(vec![(Style::Bold, "<b>x</b> & \"y\"".into())])
             .html();
         assert_eq!(html, "<b>&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;</b>");
+    }
+
+    #[test]
+    fn hidden_characters_never_reach_a_chat() {
+        let html = Message::default()
+            .text("Petr\u{202E}vortep\u{7} \r\nrings\tand\u{0}")
+            .html();
+        assert_eq!(html, "Petrvortep \nrings and");
     }
 
     #[test]

@@ -10,8 +10,10 @@ use crate::plugins::Runtime;
 use crate::report::Document;
 use crate::store::{AlertFilter, Installation, Store, StoreError};
 
-/// At most this many installations per `/status` answer.
-const MAX_CARDS: usize = 5;
+/// At most this many installations listed when `/status` matches several.
+const MAX_LISTED: usize = 20;
+/// Open alerts counted per listed installation; more show as "1000+".
+const MAX_COUNTED: usize = 1_000;
 /// At most this many alerts per `/alerts` answer.
 const MAX_ALERTS: usize = 30;
 
@@ -48,21 +50,58 @@ pub async fn status(
             ))
             .html());
     }
-    let mut cards = Vec::new();
-    for installation in matches.iter().take(MAX_CARDS) {
-        cards.push(card(store, runtime, installation, now).await?);
+    if let [one] = matches.as_slice() {
+        return card(store, runtime, one, now).await;
     }
-    if matches.len() > MAX_CARDS {
-        cards.push(
-            Message::default()
-                .text(format!(
-                    "…and {} more; ask for one by its id.",
-                    matches.len() - MAX_CARDS
-                ))
-                .html(),
-        );
+    // Several: one line each, so the answer always fits one message; a card is one
+    // `/status <id>` away.
+    let mut message = Message::default().line(vec![(
+        Style::Bold,
+        format!("{} installations match “{query}”:", matches.len()),
+    )]);
+    for installation in matches.iter().take(MAX_LISTED) {
+        message = message.text(summary_line(store, installation, now).await?);
     }
-    Ok(cards.join("\n\n"))
+    if matches.len() > MAX_LISTED {
+        message = message.text(format!("…and {} more.", matches.len() - MAX_LISTED));
+    }
+    Ok(message
+        .text("Ask /status <installation id> for one installation's card.")
+        .html())
+}
+
+/// One line for an installation: its worst open alert's icon, client and id, how long
+/// since it reported, and how many alerts are open.
+async fn summary_line(
+    store: &Store,
+    installation: &Installation,
+    now: i64,
+) -> Result<String, StoreError> {
+    let open = store
+        .alerts(&AlertFilter {
+            states: Some(AlertState::OPEN.to_vec()),
+            installation: Some(installation.id.clone()),
+            limit: MAX_COUNTED as i64,
+            ..AlertFilter::default()
+        })
+        .await?;
+    let worst = open.iter().map(|a| a.severity).max();
+    let plus = if open.len() == MAX_COUNTED { "+" } else { "" };
+    let reported = match store.latest_report(&installation.id).await? {
+        Some((_, at)) => format!("reported {} ago", elapsed(at, now)),
+        None => "no report yet".into(),
+    };
+    Ok(format!(
+        "{} {} · {}: {reported}, {} open",
+        worst.map_or("✅", icon),
+        installation.client,
+        installation.id,
+        match open.len() {
+            0 => "nothing".to_string(),
+            1 => "1 alert".to_string(),
+            n => format!("{n}{plus} alerts"),
+        }
+    ))
 }
 
 async fn card(

@@ -1,14 +1,24 @@
 //! The bot's ears: long polling (works behind NAT, no public address), button presses on
 //! alert messages, and commands. The read position is kept in the database, so a restart
 //! neither loses a press nor applies one twice.
+//!
+//! Updates are handled concurrently: each button press at once on a task of its own (a
+//! press must be answered within seconds or Telegram expires it), and commands in order
+//! per chat, on one task per chat with a short queue. A chat flooding the bot with
+//! commands, or a reply waiting out Telegram's flood control, holds back only that chat's
+//! commands, never a button press and never another chat. Commands beyond the queue are
+//! dropped: a burst of 200 `/status` is not answered 200 times.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::types::{CallbackQuery, Message, Update, UpdateKind, User};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
+use super::actions::Action;
 use super::client::{DeliveryError, Telegram};
 use super::render::local_time;
 use super::status;
@@ -34,22 +44,10 @@ pub struct UpdateLoop {
     pub poll_timeout: Duration,
 }
 
-/// What a button asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Acknowledge(i64),
-    Snooze(i64, Duration),
-}
-
-fn action(data: &str) -> Option<Action> {
-    let mut parts = data.split(':');
-    let action = match (parts.next()?, parts.next()?.parse().ok()?, parts.next()) {
-        ("ack", id, None) => Action::Acknowledge(id),
-        ("snooze", id, Some(secs)) => Action::Snooze(id, Duration::from_secs(secs.parse().ok()?)),
-        _ => return None,
-    };
-    parts.next().is_none().then_some(action)
-}
+/// Commands waiting per chat; more are dropped.
+const CHAT_QUEUE: usize = 8;
+/// A chat's command task ends after this long without commands.
+const CHAT_IDLE: Duration = Duration::from_secs(60);
 
 /// How a Telegram user appears in timelines: name, username and id (the id is what
 /// authorization is checked against).
@@ -62,10 +60,10 @@ fn actor(user: &User) -> String {
 
 impl UpdateLoop {
     pub fn spawn(self) -> JoinHandle<()> {
-        tokio::spawn(self.run())
+        tokio::spawn(Arc::new(self).run())
     }
 
-    async fn run(self) {
+    async fn run(self: Arc<Self>) {
         let mut offset = match self.store.telegram_offset().await {
             Ok(offset) => offset,
             Err(error) => {
@@ -73,6 +71,7 @@ impl UpdateLoop {
                 0
             }
         };
+        let mut chats: HashMap<i64, mpsc::Sender<Message>> = HashMap::new();
         let mut backoff = Duration::from_secs(1);
         loop {
             match self.telegram.updates(offset, self.poll_timeout).await {
@@ -81,10 +80,10 @@ impl UpdateLoop {
                     if updates.is_empty() {
                         continue;
                     }
+                    chats.retain(|_, queue| !queue.is_closed());
                     for update in updates {
-                        let id = i64::from(update.id.0);
-                        self.handle(update).await;
-                        offset = id + 1;
+                        offset = i64::from(update.id.0) + 1;
+                        self.dispatch(update, &mut chats);
                     }
                     if let Err(error) = self.store.set_telegram_offset(offset).await {
                         tracing::warn!(%error, "cannot record the Telegram update offset");
@@ -100,32 +99,63 @@ impl UpdateLoop {
         }
     }
 
-    async fn handle(&self, update: Update) {
+    /// Starts handling one update: a button press on a task of its own, a command in its
+    /// chat's queue.
+    fn dispatch(self: &Arc<Self>, update: Update, chats: &mut HashMap<i64, mpsc::Sender<Message>>) {
         let span = tracing::info_span!("telegram.update", id = update.id.0);
-        let _entered = span.enter();
-        let result = match update.kind {
-            UpdateKind::CallbackQuery(query) => self.button(query).await,
-            UpdateKind::Message(message) => self.command(message).await,
-            _ => Ok(()),
-        };
-        if let Err(error) = result {
-            tracing::warn!(%error, "a Telegram update was not handled");
+        match update.kind {
+            UpdateKind::CallbackQuery(query) => {
+                let this = self.clone();
+                tokio::spawn(
+                    async move {
+                        if let Err(error) = this.button(query).await {
+                            tracing::warn!(%error, "a button press was not handled");
+                        }
+                    }
+                    .instrument(span),
+                );
+            }
+            UpdateKind::Message(message) if message.text().is_some_and(|t| t.starts_with('/')) => {
+                let chat_id = message.chat.id.0;
+                let queue = chats
+                    .entry(chat_id)
+                    .or_insert_with(|| self.chat_queue(chat_id));
+                if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(message) {
+                    span.in_scope(|| {
+                        tracing::info!(chat = chat_id, "too many commands at once; one dropped")
+                    });
+                }
+            }
+            _ => {}
         }
+    }
+
+    /// A task answering `chat_id`'s commands in order; it ends when idle.
+    fn chat_queue(self: &Arc<Self>, chat_id: i64) -> mpsc::Sender<Message> {
+        let (sender, mut commands) = mpsc::channel::<Message>(CHAT_QUEUE);
+        let this = self.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(message)) = tokio::time::timeout(CHAT_IDLE, commands.recv()).await {
+                let span = tracing::info_span!("telegram.command", chat = chat_id);
+                if let Err(error) = this.command(message).instrument(span).await {
+                    tracing::warn!(%error, chat = chat_id, "a command was not answered");
+                }
+            }
+        });
+        sender
     }
 
     async fn button(&self, query: CallbackQuery) -> Result<(), StoreError> {
         let id = query.id.0.clone();
         let (Some(action), Some(chat_id)) = (
-            query.data.as_deref().and_then(action),
+            query.data.as_deref().and_then(Action::parse),
             query.message.as_ref().map(|m| m.chat().id.0),
         ) else {
             self.answer(&id, "This button is not one of mine.", false)
                 .await;
             return Ok(());
         };
-        let alert_id = match action {
-            Action::Acknowledge(id) | Action::Snooze(id, _) => id,
-        };
+        let alert_id = action.alert();
         let who = actor(&query.from);
         let now = self.clock.now_ms();
         let alert = self.store.alert(alert_id).await?;
@@ -239,31 +269,6 @@ impl UpdateLoop {
                     return;
                 }
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_only_well_formed_button_data() {
-        assert_eq!(action("ack:12"), Some(Action::Acknowledge(12)));
-        assert_eq!(
-            action("snooze:12:3600"),
-            Some(Action::Snooze(12, Duration::from_secs(3600)))
-        );
-        for bad in [
-            "",
-            "ack",
-            "ack:x",
-            "ack:1:2",
-            "snooze:1",
-            "snooze:1:x:y",
-            "drop:1",
-        ] {
-            assert_eq!(action(bad), None, "{bad}");
         }
     }
 }

@@ -11,6 +11,79 @@ pub mod v1;
 use std::fmt;
 
 use wasmparser::{Encoding, Parser, Payload};
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+
+use super::contract::{Descriptor, EvalInput, EvalOutput};
+use super::sandbox::HostState;
+
+/// A component linked against the world it was built for, ready to instantiate once per
+/// call. Every call into a plugin goes through one of its methods: the one place that
+/// dispatches on the API version.
+pub enum WorldPre {
+    V1(v1::BindingsPre<HostState>),
+}
+
+/// A call's answer: what the plugin returned (its own error included), or why the call
+/// itself failed (a trap, the deadline, memory).
+pub type CallResult<T> = wasmtime::Result<T>;
+
+impl WorldPre {
+    /// Links `component` for `api`.
+    pub fn link(
+        linkers: &Linkers,
+        api: ApiVersion,
+        component: &Component,
+    ) -> wasmtime::Result<Self> {
+        match api {
+            ApiVersion::V1 => linkers
+                .v1
+                .instantiate_pre(component)
+                .and_then(v1::BindingsPre::new)
+                .map(WorldPre::V1),
+        }
+    }
+
+    pub async fn describe(&self, store: &mut Store<HostState>) -> CallResult<Descriptor> {
+        match self {
+            WorldPre::V1(pre) => {
+                let bindings = pre.instantiate_async(&mut *store).await?;
+                Ok(v1::descriptor(bindings.call_describe(&mut *store).await?))
+            }
+        }
+    }
+
+    pub async fn evaluate(
+        &self,
+        store: &mut Store<HostState>,
+        input: &EvalInput,
+    ) -> CallResult<Result<EvalOutput, String>> {
+        match self {
+            WorldPre::V1(pre) => {
+                let bindings = pre.instantiate_async(&mut *store).await?;
+                let input = v1::input(store.data_mut(), input)?;
+                Ok(bindings
+                    .call_evaluate(&mut *store, &input)
+                    .await?
+                    .map(v1::output))
+            }
+        }
+    }
+}
+
+/// The host's side of every world, built once.
+pub struct Linkers {
+    v1: Linker<HostState>,
+}
+
+impl Linkers {
+    pub fn new(engine: &wasmtime::Engine) -> wasmtime::Result<Self> {
+        let mut v1 = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut v1)?;
+        v1::Bindings::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut v1, |s| s)?;
+        Ok(Linkers { v1 })
+    }
+}
 
 /// Name of the custom section the SDK writes the API version into.
 pub const STAMP_SECTION: &str = "reveille:api-version";
@@ -107,11 +180,20 @@ pub struct Inspection {
 
 /// Reads the API stamp and the top-level imports without compiling anything.
 pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
+    if !bytes.starts_with(b"\0asm") {
+        let start: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        return Err(InspectError::NotAComponent(format!(
+            "it does not begin with the WebAssembly magic bytes 00 61 73 6d (`\\0asm`) but with {}",
+            start.join(" ")
+        )));
+    }
+    let unreadable =
+        |e: wasmparser::BinaryReaderError| InspectError::NotAComponent(one_line(&e.to_string()));
     let mut stamps: Vec<String> = Vec::new();
     let mut imports: Vec<String> = Vec::new();
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload.map_err(|e| InspectError::NotAComponent(e.to_string()))?;
+        let payload = payload.map_err(unreadable)?;
         match payload {
             Payload::Version { encoding, .. } => {
                 if depth == 0 && encoding != Encoding::Component {
@@ -127,7 +209,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
             }
             Payload::ComponentImportSection(section) if depth == 1 => {
                 for import in section {
-                    let import = import.map_err(|e| InspectError::NotAComponent(e.to_string()))?;
+                    let import = import.map_err(unreadable)?;
                     // Type imports name types the world shares; only instances, functions
                     // and the like are doors the host would have to provide.
                     if !matches!(import.ty, wasmparser::ComponentTypeRef::Type(_)) {
@@ -159,4 +241,9 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
         api,
         stamp: version,
     })
+}
+
+/// `text` with every run of whitespace (newlines of a debug dump included) as one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -15,6 +15,7 @@ mod bindings {
         world: "check",
         with: { "reveille:check/document.report": crate::plugins::sandbox::ReportHandle },
         imports: { default: trappable },
+        exports: { default: async },
     });
 }
 
@@ -153,7 +154,7 @@ pub fn output(o: wit::Output) -> EvalOutput {
             .findings
             .into_iter()
             .map(|f| Finding {
-                key: Finding::bounded_key(f.key),
+                key: f.key,
                 severity: match f.severity {
                     wit::Severity::Info => Severity::Info,
                     wit::Severity::Warning => Severity::Warning,

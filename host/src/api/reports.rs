@@ -1,0 +1,182 @@
+//! `POST /api/v1/reports`: an installation's agent uploads a report.
+//!
+//! The token names the installation before the body is read; the body is accepted
+//! (`ingest`: unpacked, parsed, checked, compressed) off the async runtime, stored, and only
+//! after the commit does the agent get 202. Evaluation happens afterwards in the
+//! [`pipeline`](crate::pipeline), never on this request. A rejected report leaves nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::bearer;
+use super::error::ApiError;
+use crate::ingest::{self, Refusal, token};
+use crate::metrics::Rejection;
+use crate::pipeline::{Fresh, Job};
+use crate::store::{Installation, NewReport};
+
+/// A refused request's body is read to its end (and dropped) when it declares at most
+/// this much and arrives within [`REFUSED_BODY_WAIT`]: answering with its bytes unread
+/// makes the socket reset, and an agent would see a broken connection instead of the
+/// reason. A larger or slower one is not waited for; the connection closes after the
+/// answer.
+const REFUSED_BODY_DRAIN: u64 = 256 << 10;
+const REFUSED_BODY_WAIT: Duration = Duration::from_secs(2);
+
+/// Middleware for the report route: finds the installation by its token before the body
+/// is read, so a stranger cannot make the host buffer a report.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let installation = match bearer(request.headers()) {
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing `Authorization: Bearer <installation token>` header",
+        )),
+        Some(token) => state
+            .store
+            .installation_by_token(&token::digest(token))
+            .await
+            .map_err(ApiError::internal)
+            .and_then(|found| {
+                found.ok_or_else(|| {
+                    ApiError::new(StatusCode::UNAUTHORIZED, "unknown installation token")
+                })
+            }),
+    };
+    match installation {
+        Ok(installation) => {
+            request.extensions_mut().insert(installation);
+            next.run(request).await
+        }
+        Err(error) => {
+            state.metrics.report_rejected(rejection(error.status));
+            let small = declared_length(request.headers()).is_some_and(|n| n <= REFUSED_BODY_DRAIN);
+            if small {
+                let drain = axum::body::to_bytes(request.into_body(), REFUSED_BODY_DRAIN as usize);
+                let _ = tokio::time::timeout(REFUSED_BODY_WAIT, drain).await;
+                return error.into_response();
+            }
+            let mut response = error.into_response();
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+            response
+        }
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn rejection(status: StatusCode) -> Rejection {
+    match status {
+        StatusCode::UNAUTHORIZED => Rejection::Unauthorized,
+        StatusCode::FORBIDDEN => Rejection::WrongInstallation,
+        StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge,
+        status if status.is_client_error() => Rejection::Invalid,
+        _ => Rejection::Internal,
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let status = match &refusal {
+            Refusal::Invalid(_) => StatusCode::BAD_REQUEST,
+            Refusal::WrongInstallation(_) => StatusCode::FORBIDDEN,
+            Refusal::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Refusal::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::Internal(_) => return ApiError::internal(refusal),
+        };
+        ApiError::new(status, refusal.to_string())
+    }
+}
+
+pub async fn post_report(
+    State(state): State<AppState>,
+    Extension(installation): Extension<Installation>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let result = match body {
+        Ok(body) => receive(&state, installation, &headers, body).await,
+        Err(refused) => Err(state.limits.report().rejection(refused)),
+    };
+    match &result {
+        Ok(_) => state.metrics.report_accepted(),
+        Err(error) => state.metrics.report_rejected(rejection(error.status)),
+    }
+    result
+}
+
+async fn receive(
+    state: &AppState,
+    installation: Installation,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let received_at = state.clock.now_ms();
+    let span = tracing::info_span!("report", installation = %installation.id, bytes = body.len());
+    let id = installation.id.clone();
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("(not text)").to_string());
+    let limit = state.limits.report;
+    let accepted =
+        tokio::task::spawn_blocking(move || ingest::accept(&id, &body, encoding.as_deref(), limit))
+            .await
+            .map_err(ApiError::internal)??;
+    let report_id = state
+        .store
+        .insert_report(&NewReport {
+            installation_id: &installation.id,
+            received_at,
+            generated_at: accepted.generated_at,
+            agent: &accepted.agent,
+            document: &accepted.encoded,
+            raw: &accepted.raw,
+            raw_size: accepted.raw_size,
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    span.in_scope(
+        || tracing::info!(report = report_id, agent = %accepted.agent, "report accepted"),
+    );
+    state.pipeline.submit(
+        &installation.id,
+        Job::Report {
+            id: report_id,
+            fresh: Some(Fresh {
+                document: Arc::new(accepted.document),
+                received_at,
+            }),
+        },
+    );
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "report": report_id,
+            "installation": installation.id,
+            "received_at": jiff::Timestamp::from_millisecond(received_at).ok(),
+        })),
+    ))
+}

@@ -1,0 +1,19 @@
+//! Characters that must not reach people: control characters, which a chat shows as
+//! garbage or not at all (a BEL, a CR LF splitting a line), and bidirectional controls,
+//! with which a name can make a line read right-to-left as something else than it says.
+//! The admin API refuses them in names (`api/input.rs`); what goes to Telegram has them
+//! removed (`notify/telegram/render.rs`), whatever a report or a plugin wrote.
+
+/// What `c` is, if it is a character text given to people may not hold.
+pub fn unwanted(c: char) -> Option<&'static str> {
+    match c {
+        '\u{0}' => Some("NUL"),
+        '\u{1}'..='\u{1F}' | '\u{7F}'..='\u{9F}' => Some("a control character"),
+        '\u{061C}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}' => Some("a bidirectional control"),
+        _ => None,
+    }
+}

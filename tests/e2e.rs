@@ -1,0 +1,19 @@
+//! Every end-to-end test, one module per file, in one test binary: each binary links
+//! wasmtime, sqlx and teloxide, and linking them once instead of once per file keeps the
+//! suite's build short as it grows.
+
+mod alerts;
+mod builtin_checks;
+mod compile_cache;
+mod hostile_input;
+mod hot_load;
+mod ingest;
+mod inspect;
+mod large_report;
+mod operations;
+mod outage;
+mod plugin_limits;
+mod process_logs;
+mod sandbox;
+mod schedule;
+mod telegram_load;

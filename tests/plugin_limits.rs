@@ -1,0 +1,458 @@
+//! What a plugin cannot do to the host, tried with the `misbehave` fixture: sleep past its
+//! deadline (or forever), return floods, fail now and then, read the real clock, break
+//! everyone's evaluations with one client's typo, replace a built-in unnoticed; and the
+//! messages an admin gets when an upload or a call goes wrong.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_telegram::FakeTelegram;
+use reveille::clock::ManualClock;
+use reveille_tests::{
+    Options, Service, TELEGRAM_TOKEN, at, builtin_plugin, last_error, report, report_for,
+    report_xml, result_for, with_custom_section,
+};
+use serde_json::{Value, json};
+
+const CHAT: i64 = -1001234567;
+
+fn misbehaving(mode: &str, extra: &str) -> String {
+    format!("[plugins.misbehave]\nmode = \"{mode}\"\n{extra}")
+}
+
+async fn with_misbehave(options: Options) -> Service {
+    let service = Service::start(options).await;
+    service.install_fixture("misbehave").await;
+    service
+}
+
+/// Waits until the dongle alert's message is in the chat; returns how long it took.
+async fn dongle_message_after(fake: &FakeTelegram, since: Instant) -> Duration {
+    assert!(
+        fake.wait_for(Duration::from_secs(20), |f| f
+            .bot_messages(CHAT)
+            .iter()
+            .any(|m| m.text.contains("License dongle")))
+            .await,
+        "the dongle alert never arrived: {:#?}",
+        fake.bot_messages(CHAT)
+    );
+    since.elapsed()
+}
+
+fn failure<'a>(results: &'a [Value], plugin: &str) -> &'a Value {
+    let result = result_for(results, plugin);
+    assert_eq!(result["ok"], false, "{result:#}");
+    &result["failure"]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sleeping_plugin_ends_at_its_deadline_and_holds_back_nobody() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    fake.add_chat(CHAT, "Vector support");
+    let service = with_misbehave(Options {
+        telegram_api: Some(fake.api_url()),
+        config: misbehaving(
+            "sleep",
+            "seconds = \"3600\"\n[runtime.limits.misbehave]\ndeadline = \"100ms\"\n",
+        ),
+        ..Options::default()
+    })
+    .await;
+    let vector = service.installation("vector-main").await;
+    // Four installations whose evaluations each call the plugin that sleeps an hour.
+    for n in 0..4 {
+        let id = format!("sleepy-{n}");
+        let token = service.installation(&id).await;
+        let sent = service
+            .post_report(&token, report_for("key-restored.xml", &id))
+            .await;
+        assert_eq!(sent.status(), 202);
+    }
+    let started = Instant::now();
+    let sent = service
+        .post_report(&vector, report("lost-key-evening.xml"))
+        .await;
+    assert_eq!(sent.status(), 202);
+    let took = dongle_message_after(&fake, started).await;
+    assert!(
+        took < Duration::from_secs(1),
+        "an unrelated alert waited {took:?} behind a sleeping plugin"
+    );
+    service.settle().await;
+    let listed = service.plugin("misbehave").await.unwrap();
+    assert!(
+        last_error(&listed).contains("past its deadline of 100 ms"),
+        "{listed:#}"
+    );
+    assert_eq!(listed["state"], "disabled", "{listed:#}");
+    assert_eq!(service.health().await["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unloading_a_plugin_ends_its_calls_and_health_tells_a_stall() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    fake.add_chat(CHAT, "Vector support");
+    let service = with_misbehave(Options {
+        telegram_api: Some(fake.api_url()),
+        // A deadline of an hour, and a plugin waiting on a clock that never rings.
+        config: misbehaving(
+            "forever",
+            "[runtime.limits.misbehave]\ndeadline = \"1h\"\n[health]\nstalled_after = \"1s\"\n",
+        ),
+        ..Options::default()
+    })
+    .await;
+    let vector = service.installation("vector-main").await;
+    let sent = service
+        .post_report(&vector, report("lost-key-evening.xml"))
+        .await;
+    assert_eq!(sent.status(), 202);
+    let degraded = service
+        .eventually(Duration::from_secs(20), || async {
+            service.health().await["status"] == "degraded"
+        })
+        .await;
+    let health = service.health().await;
+    assert!(degraded, "{health:#}");
+    assert!(
+        health["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("evaluation is stalled"),
+        "{health:#}"
+    );
+    assert!(
+        fake.bot_messages(CHAT).is_empty(),
+        "evaluated while the call hangs?"
+    );
+
+    let started = Instant::now();
+    let deleted = service.delete_plugin("misbehave").await;
+    assert_eq!(deleted.status(), 200);
+    let took = dongle_message_after(&fake, started).await;
+    assert!(
+        took < Duration::from_secs(2),
+        "the evaluation went on {took:?} after its plugin was unloaded"
+    );
+    service.settle().await;
+    assert_eq!(service.health().await["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_plugin_returns_is_bounded_and_never_floods_downstream() {
+    let service = with_misbehave(Options {
+        runtime: "disable_after_failures = 10\nhealth_window = 10",
+        ..Options::default()
+    })
+    .await;
+    let cases = [
+        (
+            "Flood",
+            json!({"mode": "flood", "count": "100000"}),
+            "output-too-large",
+            "findings: 100000, over the limit of 256",
+        ),
+        (
+            "Huge",
+            json!({"mode": "huge-summary", "bytes": "20000000"}),
+            "output-too-large",
+            "summary bytes: 20000000, over the limit of 1024",
+        ),
+        (
+            "Hoard",
+            json!({"mode": "huge-state", "count": "300", "bytes": "10"}),
+            "output-too-large",
+            "state entries after this evaluation: 300, over the limit of 256",
+        ),
+        (
+            "Nul",
+            json!({"mode": "nul"}),
+            "invalid-output",
+            "state `nul` contains a NUL character",
+        ),
+    ];
+    for (client, settings, kind, message) in &cases {
+        let (status, body) = service
+            .put_client_settings(client, "misbehave", settings.clone())
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let results = service
+            .evaluate_with(&report("lost-key-evening.xml"), &format!("client={client}"))
+            .await;
+        let failure = failure(&results, "misbehave");
+        assert_eq!(failure["kind"], *kind, "{client}: {failure:#}");
+        assert!(
+            failure["message"].as_str().unwrap().contains(message),
+            "{client}: {failure:#}"
+        );
+    }
+
+    // Through the pipeline: nothing of a flood is stored or alerted on.
+    let token = service.installation_of("flood-main", "Flood").await;
+    let sent = service
+        .post_report(&token, report_for("lost-key-evening.xml", "flood-main"))
+        .await;
+    assert_eq!(sent.status(), 202);
+    let findings = service.findings("flood-main").await;
+    assert!(findings.iter().any(|f| f["plugin"] == "dongle-lost"));
+    assert!(
+        findings.iter().all(|f| f["plugin"] != "misbehave"),
+        "{findings:#?}"
+    );
+    assert!(service.alerts("plugin=misbehave").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_failing_three_calls_in_four_is_disabled() {
+    let service = with_misbehave(Options {
+        config: misbehaving("flaky", ""),
+        ..Options::default()
+    })
+    .await;
+    let call = |fail: bool| {
+        report_xml(
+            "report-agent",
+            "2026-11-20T01:07:00+03:00",
+            &format!(r#"<flaky fail="{}"/>"#, if fail { "yes" } else { "no" }),
+        )
+    };
+    for fail in [true, true, false] {
+        service.evaluate(call(fail).as_bytes()).await;
+    }
+    let listed = service.plugin("misbehave").await.unwrap();
+    assert_eq!(listed["state"], "active", "{listed:#}");
+    assert_eq!(listed["recent_failures"], 2, "{listed:#}");
+    service.evaluate(call(true).as_bytes()).await;
+    let listed = service.plugin("misbehave").await.unwrap();
+    assert_eq!(listed["state"], "disabled", "{listed:#}");
+    assert_eq!(listed["disabled"], "3 of its last 10 calls failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugins_clock_and_chance_are_the_evaluations() {
+    let clock = Arc::new(ManualClock::new(at("2026-11-20T01:07:00+03:00")));
+    let service = with_misbehave(Options {
+        config: misbehaving("clock", ""),
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await;
+    let sandbox = async || {
+        let results = service.evaluate(&report("lost-key-evening.xml")).await;
+        let labels = result_for(&results, "misbehave")["findings"][0]["labels"].clone();
+        let label = |name: &str| {
+            labels
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l[0] == name)
+                .map(|l| l[1].as_str().unwrap().to_string())
+                .unwrap_or_else(|| panic!("no {name} in {labels}"))
+        };
+        (label("wall-ms"), label("monotonic-ns"), label("random"))
+    };
+    let (wall, monotonic, random) = sandbox().await;
+    assert_eq!(wall, at("2026-11-20T01:07:00+03:00").to_string());
+    assert_eq!(monotonic, "0");
+    let (_, _, again) = sandbox().await;
+    assert_eq!(again, random, "the same evaluation draws the same numbers");
+    clock.advance(Duration::from_secs(60));
+    let (wall, _, later) = sandbox().await;
+    assert_eq!(wall, at("2026-11-20T01:08:00+03:00").to_string());
+    assert_ne!(later, random, "another moment draws other numbers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_clients_bad_setting_is_that_clients_problem() {
+    let service = with_misbehave(Options::default()).await;
+    let vector = "ООО «Вектор»";
+    let refused = |status: u16, body: &Value, needle: &str| {
+        assert_eq!(status, 400, "{body}");
+        assert!(body["error"].as_str().unwrap().contains(needle), "{body}");
+    };
+    let (status, body) = service
+        .put_client_settings(vector, "no-such-check", json!({"x": "1"}))
+        .await;
+    refused(status, &body, "`no-such-check`");
+    let (status, body) = service
+        .put_client_settings(vector, "misbehave", json!({"critical-before": "6"}))
+        .await;
+    refused(status, &body, "no setting `critical-before`");
+    let (status, body) = service
+        .put_client_settings(vector, "misbehave", json!({"threshold": "6"}))
+        .await;
+    refused(status, &body, "refuses these settings: setting `threshold`");
+
+    // A value the plugin reads only with a report passes the check, and fails later.
+    let (status, body) = service
+        .put_client_settings(vector, "misbehave", json!({"report-threshold": "6"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let token = service.installation_of("vector-main", vector).await;
+    let horns = service.installation_of("horns-main", "Рога и Копыта").await;
+    for _ in 0..5 {
+        let sent = service
+            .post_report(&token, report("lost-key-evening.xml"))
+            .await;
+        assert_eq!(sent.status(), 202);
+    }
+    let sent = service
+        .post_report(&horns, report_for("key-restored.xml", "horns-main"))
+        .await;
+    assert_eq!(sent.status(), 202);
+    service.settle().await;
+
+    let listed = service.plugin("misbehave").await.unwrap();
+    assert_eq!(listed["state"], "active", "{listed:#}");
+    assert_eq!(listed["recent_failures"], 0, "{listed:#}");
+    assert_eq!(listed["settings_errors"][0]["client"], vector, "{listed:#}");
+    assert!(
+        listed["settings_errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("report-threshold"),
+        "{listed:#}"
+    );
+    let (_, findings) = service
+        .admin_request("GET", "/api/v1/installations/vector-main/findings", None)
+        .await;
+    assert_eq!(
+        findings["settings_errors"][0]["plugin"], "misbehave",
+        "{findings:#}"
+    );
+    let horns_findings = service.findings("horns-main").await;
+    assert!(
+        horns_findings.iter().any(|f| f["plugin"] == "misbehave"),
+        "the other client is still evaluated: {horns_findings:#?}"
+    );
+
+    let (status, _) = service
+        .put_client_settings(vector, "misbehave", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let listed = service.plugin("misbehave").await.unwrap();
+    assert_eq!(listed["settings_errors"], json!([]), "{listed:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_a_builtin_is_explicit_and_reversible_and_switching_off_persists() {
+    let service = Service::start(Options::default()).await;
+    let builtin_sha = service.plugin("dongle-lost").await.unwrap()["sha256"].clone();
+    let custom = with_custom_section(&builtin_plugin("dongle-lost"), "build", b"ours");
+
+    let refused = service.put_plugin("dongle-lost", custom.clone()).await;
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("?override=builtin"),
+        "{body}"
+    );
+    assert_eq!(
+        service.plugin("dongle-lost").await.unwrap()["sha256"],
+        builtin_sha
+    );
+
+    let replaced = service
+        .put_plugin("dongle-lost?override=builtin", custom)
+        .await;
+    assert_eq!(replaced.status(), 200);
+    let listed = service.plugin("dongle-lost").await.unwrap();
+    assert_eq!(listed["source"]["kind"], "file", "{listed:#}");
+    assert_eq!(listed["overrides_builtin"]["sha256"], builtin_sha);
+    assert_ne!(listed["sha256"], builtin_sha);
+
+    // The override fires; removing it brings the built-in back without resolving anything.
+    let token = service.installation("vector-main").await;
+    service
+        .post_report(&token, report("lost-key-evening.xml"))
+        .await;
+    service.settle().await;
+    assert_eq!(
+        service.alerts("plugin=dongle-lost&state=open").await.len(),
+        1
+    );
+    let (status, body) = service
+        .admin_request("DELETE", "/api/v1/plugins/dongle-lost", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["builtin_restored"], "dongle-lost");
+    let listed = service.plugin("dongle-lost").await.unwrap();
+    assert_eq!(listed["source"]["kind"], "builtin");
+    assert_eq!(listed["sha256"], builtin_sha);
+    assert_eq!(
+        service.alerts("plugin=dongle-lost&state=open").await.len(),
+        1
+    );
+    let (status, body) = service
+        .admin_request("DELETE", "/api/v1/plugins/dongle-lost", None)
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("/disable"),
+        "{body}"
+    );
+
+    // Switched off, it stays off across a restart, and on once enabled.
+    let (status, body) = service
+        .admin_request("POST", "/api/v1/plugins/dongle-lost/disable", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["alerts_resolved"], 1);
+    let service = service.restart().await;
+    let listed = service.plugin("dongle-lost").await.unwrap();
+    assert_eq!(listed["state"], "disabled", "{listed:#}");
+    assert_eq!(listed["disabled"], "switched off by an admin");
+    let results = service.evaluate(&report("lost-key-evening.xml")).await;
+    assert!(results.iter().all(|r| r["plugin"] != "dongle-lost"));
+    let (status, _) = service
+        .admin_request("POST", "/api/v1/plugins/dongle-lost/enable", None)
+        .await;
+    assert_eq!(status, 200);
+    let service = service.restart().await;
+    assert_eq!(
+        service.plugin("dongle-lost").await.unwrap()["state"],
+        "active"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_and_call_failures_say_what_happened_in_one_line() {
+    let service = with_misbehave(Options {
+        config: format!("max_plugin_mb = 1\n{}", misbehaving("recurse", "")),
+        ..Options::default()
+    })
+    .await;
+    let junk = service
+        .put_plugin("junk", b"\x13\x37 random bytes, not a component".to_vec())
+        .await;
+    assert_eq!(junk.status(), 422);
+    let error = junk.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!error.contains('\n'), "{error}");
+    assert!(error.contains("magic bytes"), "{error}");
+
+    let big = service.put_plugin("big", vec![0; 2 << 20]).await;
+    assert_eq!(big.status(), 413);
+    let error: Value = big.json().await.unwrap();
+    assert!(
+        error["error"].as_str().unwrap().contains("max_plugin_mb"),
+        "{error}"
+    );
+
+    let results = service.evaluate(&report("lost-key-evening.xml")).await;
+    let failure = failure(&results, "misbehave");
+    assert_eq!(failure["kind"], "trap", "{failure:#}");
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .contains("stack overflow"),
+        "{failure:#}"
+    );
+}
