@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use fake_telegram::FakeTelegram;
 use reveille::clock::ManualClock;
 use reveille_tests::{
-    Options, Service, TELEGRAM_TOKEN, at, builtin_plugin, last_error, report, report_for,
-    report_xml, result_for, with_custom_section,
+    Options, Service, TELEGRAM_TOKEN, at, builtin_plugin, failure_of, last_error, report,
+    report_for, report_xml, result_for, with_custom_section,
 };
 use serde_json::{Value, json};
 
@@ -24,6 +24,20 @@ async fn with_misbehave(options: Options) -> Service {
     let service = Service::start(options).await;
     service.install_fixture("misbehave").await;
     service
+}
+
+/// A service whose `misbehave` plugin has `config`, alerting in a fake Telegram chat, with
+/// `vector-main` registered; returns its token too.
+async fn alerting_with(fake: &FakeTelegram, config: String) -> (Service, String) {
+    fake.add_chat(CHAT, "Vector support");
+    let service = with_misbehave(Options {
+        telegram_api: Some(fake.api_url()),
+        config,
+        ..Options::default()
+    })
+    .await;
+    let token = service.installation("vector-main").await;
+    (service, token)
 }
 
 /// Waits until the dongle alert's message is in the chat; returns how long it took.
@@ -40,26 +54,17 @@ async fn dongle_message_after(fake: &FakeTelegram, since: Instant) -> Duration {
     since.elapsed()
 }
 
-fn failure<'a>(results: &'a [Value], plugin: &str) -> &'a Value {
-    let result = result_for(results, plugin);
-    assert_eq!(result["ok"], false, "{result:#}");
-    &result["failure"]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sleeping_plugin_ends_at_its_deadline_and_holds_back_nobody() {
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
-    fake.add_chat(CHAT, "Vector support");
-    let service = with_misbehave(Options {
-        telegram_api: Some(fake.api_url()),
-        config: misbehaving(
+    let (service, vector) = alerting_with(
+        &fake,
+        misbehaving(
             "sleep",
             "seconds = \"3600\"\n[runtime.limits.misbehave]\ndeadline = \"100ms\"\n",
         ),
-        ..Options::default()
-    })
+    )
     .await;
-    let vector = service.installation("vector-main").await;
     // Four installations whose evaluations each call the plugin that sleeps an hour.
     for n in 0..4 {
         let id = format!("sleepy-{n}");
@@ -92,18 +97,15 @@ async fn a_sleeping_plugin_ends_at_its_deadline_and_holds_back_nobody() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unloading_a_plugin_ends_its_calls_and_health_tells_a_stall() {
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
-    fake.add_chat(CHAT, "Vector support");
-    let service = with_misbehave(Options {
-        telegram_api: Some(fake.api_url()),
-        // A deadline of an hour, and a plugin waiting on a clock that never rings.
-        config: misbehaving(
+    // A deadline of an hour, and a plugin waiting on a clock that never rings.
+    let (service, vector) = alerting_with(
+        &fake,
+        misbehaving(
             "forever",
             "[runtime.limits.misbehave]\ndeadline = \"1h\"\n[health]\nstalled_after = \"1s\"\n",
         ),
-        ..Options::default()
-    })
+    )
     .await;
-    let vector = service.installation("vector-main").await;
     let sent = service
         .post_report(&vector, report("lost-key-evening.xml"))
         .await;
@@ -180,7 +182,7 @@ async fn what_a_plugin_returns_is_bounded_and_never_floods_downstream() {
         let results = service
             .evaluate_with(&report("lost-key-evening.xml"), &format!("client={client}"))
             .await;
-        let failure = failure(&results, "misbehave");
+        let failure = failure_of(&results, "misbehave");
         assert_eq!(failure["kind"], *kind, "{client}: {failure:#}");
         assert!(
             failure["message"].as_str().unwrap().contains(message),
@@ -446,7 +448,7 @@ async fn upload_and_call_failures_say_what_happened_in_one_line() {
     );
 
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
-    let failure = failure(&results, "misbehave");
+    let failure = failure_of(&results, "misbehave");
     assert_eq!(failure["kind"], "trap", "{failure:#}");
     assert!(
         failure["message"]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reveille_tests::{Options, Service, label, last_error, report, result_for};
+use reveille_tests::{Options, Service, failure_of, label, last_error, report, result_for};
 use serde_json::Value;
 
 async fn service_with(plugin: &str) -> Service {
@@ -24,17 +24,11 @@ fn assert_dongle_finding_arrived(results: &[Value]) {
     assert_eq!(dongle["findings"][0]["severity"], "critical");
 }
 
-fn failure<'a>(results: &'a [Value], plugin: &str) -> &'a Value {
-    let result = result_for(results, plugin);
-    assert_eq!(result["ok"], false, "{result:#}");
-    &result["failure"]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_runaway_loop_is_stopped_near_its_deadline() {
     let service = service_with("runaway-loop").await;
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
-    let failure = failure(&results, "runaway-loop");
+    let failure = failure_of(&results, "runaway-loop");
     assert_eq!(failure["kind"], "timeout", "{failure:#}");
     let elapsed = Duration::from_micros(
         result_for(&results, "runaway-loop")["elapsed_us"]
@@ -64,7 +58,7 @@ async fn a_runaway_loop_is_stopped_near_its_deadline() {
 async fn a_memory_bomb_is_contained() {
     let service = service_with("memory-bomb").await;
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
-    let failure = failure(&results, "memory-bomb");
+    let failure = failure_of(&results, "memory-bomb");
     assert_eq!(failure["kind"], "out-of-memory", "{failure:#}");
     assert!(
         failure["message"].as_str().unwrap().contains("64 MiB"),
@@ -77,7 +71,7 @@ async fn a_memory_bomb_is_contained() {
 async fn a_panic_is_isolated_and_its_message_kept() {
     let service = service_with("panics").await;
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
-    let failure = failure(&results, "panics");
+    let failure = failure_of(&results, "panics");
     assert_eq!(failure["kind"], "trap", "{failure:#}");
     assert!(
         failure["message"]
@@ -98,7 +92,7 @@ async fn a_plugin_error_is_the_plugins_and_never_a_finding() {
     .await;
     service.install_fixture("echo").await;
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
-    let failure = failure(&results, "echo");
+    let failure = failure_of(&results, "echo");
     assert_eq!(failure["kind"], "plugin-error");
     assert_eq!(failure["message"], "threshold `x` is not a duration");
     assert!(result_for(&results, "echo").get("findings").is_none());
@@ -128,7 +122,7 @@ async fn consecutive_failures_disable_a_plugin_until_it_is_enabled() {
     assert_eq!(enabled.status(), 200);
     assert_eq!(service.plugin("panics").await.unwrap()["state"], "active");
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
-    assert_eq!(failure(&results, "panics")["kind"], "trap");
+    assert_eq!(failure_of(&results, "panics")["kind"], "trap");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

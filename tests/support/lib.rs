@@ -531,6 +531,13 @@ pub fn result_for<'a>(results: &'a [Value], plugin: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no result for {plugin} in {results:#?}"))
 }
 
+/// The failure of `plugin` among dry-run results, which must have failed.
+pub fn failure_of<'a>(results: &'a [Value], plugin: &str) -> &'a Value {
+    let result = result_for(results, plugin);
+    assert_eq!(result["ok"], false, "{result:#}");
+    &result["failure"]
+}
+
 /// A listed plugin's last error message, empty when it has none.
 pub fn last_error(plugin: &Value) -> &str {
     plugin["last_error"]["message"].as_str().unwrap_or_default()

@@ -8,7 +8,7 @@ use super::render::{Message, Style, elapsed, icon, local_time};
 use crate::alerts::AlertState;
 use crate::plugins::Runtime;
 use crate::report::Document;
-use crate::store::{AlertFilter, Installation, Store, StoreError};
+use crate::store::{Alert, AlertFilter, Installation, Store, StoreError};
 
 /// At most this many installations listed when `/status` matches several.
 const MAX_LISTED: usize = 20;
@@ -77,14 +77,7 @@ async fn summary_line(
     installation: &Installation,
     now: i64,
 ) -> Result<String, StoreError> {
-    let open = store
-        .alerts(&AlertFilter {
-            states: Some(AlertState::OPEN.to_vec()),
-            installation: Some(installation.id.clone()),
-            limit: MAX_COUNTED as i64,
-            ..AlertFilter::default()
-        })
-        .await?;
+    let open = open_of(store, installation, MAX_COUNTED).await?;
     let worst = open.iter().map(|a| a.severity).max();
     let plus = if open.len() == MAX_COUNTED { "+" } else { "" };
     let reported = match store.latest_report(&installation.id).await? {
@@ -194,20 +187,29 @@ fn shell(doc: &Document, minimum: Option<&str>) -> String {
     format!("Shell: {version}{verdict}")
 }
 
+/// Up to `limit` open alerts of `installation`.
+async fn open_of(
+    store: &Store,
+    installation: &Installation,
+    limit: usize,
+) -> Result<Vec<Alert>, StoreError> {
+    store
+        .alerts(&AlertFilter {
+            states: Some(AlertState::OPEN.to_vec()),
+            installation: Some(installation.id.clone()),
+            limit: limit as i64,
+            ..AlertFilter::default()
+        })
+        .await
+}
+
 async fn with_alerts(
     store: &Store,
     mut message: Message,
     installation: &Installation,
     tz: &TimeZone,
 ) -> Result<Message, StoreError> {
-    let open = store
-        .alerts(&AlertFilter {
-            states: Some(AlertState::OPEN.to_vec()),
-            installation: Some(installation.id.clone()),
-            limit: MAX_ALERTS as i64,
-            ..AlertFilter::default()
-        })
-        .await?;
+    let open = open_of(store, installation, MAX_ALERTS).await?;
     if open.is_empty() {
         return Ok(message.text("Open alerts: none ✅"));
     }

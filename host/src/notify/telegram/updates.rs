@@ -117,13 +117,28 @@ impl UpdateLoop {
             }
             UpdateKind::Message(message) if message.text().is_some_and(|t| t.starts_with('/')) => {
                 let chat_id = message.chat.id.0;
-                let queue = chats
-                    .entry(chat_id)
-                    .or_insert_with(|| self.chat_queue(chat_id));
-                if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(message) {
-                    span.in_scope(|| {
-                        tracing::info!(chat = chat_id, "too many commands at once; one dropped")
-                    });
+                let mut message = message;
+                // A queue whose task just ended for idleness is closed: start another.
+                for _ in 0..2 {
+                    let queue = chats
+                        .entry(chat_id)
+                        .or_insert_with(|| self.chat_queue(chat_id));
+                    match queue.try_send(message) {
+                        Ok(()) => return,
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            span.in_scope(|| {
+                                tracing::info!(
+                                    chat = chat_id,
+                                    "too many commands at once; one dropped"
+                                )
+                            });
+                            return;
+                        }
+                        Err(mpsc::error::TrySendError::Closed(back)) => {
+                            chats.remove(&chat_id);
+                            message = back;
+                        }
+                    }
                 }
             }
             _ => {}
@@ -135,14 +150,31 @@ impl UpdateLoop {
         let (sender, mut commands) = mpsc::channel::<Message>(CHAT_QUEUE);
         let this = self.clone();
         tokio::spawn(async move {
-            while let Ok(Some(message)) = tokio::time::timeout(CHAT_IDLE, commands.recv()).await {
-                let span = tracing::info_span!("telegram.command", chat = chat_id);
-                if let Err(error) = this.command(message).instrument(span).await {
-                    tracing::warn!(%error, chat = chat_id, "a command was not answered");
-                }
+            loop {
+                let message = match tokio::time::timeout(CHAT_IDLE, commands.recv()).await {
+                    Ok(Some(message)) => message,
+                    Ok(None) => return,
+                    Err(_) => {
+                        // Idle: close first, so nothing more is queued here, then answer
+                        // what slipped in meanwhile.
+                        commands.close();
+                        while let Ok(message) = commands.try_recv() {
+                            this.answer_command(chat_id, message).await;
+                        }
+                        return;
+                    }
+                };
+                this.answer_command(chat_id, message).await;
             }
         });
         sender
+    }
+
+    async fn answer_command(&self, chat_id: i64, message: Message) {
+        let span = tracing::info_span!("telegram.command", chat = chat_id);
+        if let Err(error) = self.command(message).instrument(span).await {
+            tracing::warn!(%error, chat = chat_id, "a command was not answered");
+        }
     }
 
     async fn button(&self, query: CallbackQuery) -> Result<(), StoreError> {
