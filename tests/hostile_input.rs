@@ -221,6 +221,8 @@ async fn nul_and_control_characters_are_refused_where_they_stand_on_every_backen
         for path in [
             "/api/v1/alerts?client=%00",
             "/api/v1/clients/a%00b/settings",
+            "/api/v1/installations/a%00b",
+            "/api/v1/installations/a%00b/findings",
         ] {
             let (status, body) = service.admin_request("GET", path, None).await;
             assert_eq!(status, 400, "{} {path}: {body}", db.name);

@@ -100,7 +100,7 @@ async fn a_plugin_error_is_the_plugins_and_never_a_finding() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consecutive_failures_disable_a_plugin_until_it_is_enabled() {
+async fn repeated_failures_disable_a_plugin_until_it_is_enabled() {
     let service = service_with("panics").await;
     for _ in 0..3 {
         service.evaluate(&report("lost-key-evening.xml")).await;

@@ -29,7 +29,7 @@ pub async fn run(backend: &Backend, rate: u32, seconds: u32) -> anyhow::Result<V
             if k == total / 2 {
                 let request = bench
                     .client
-                    .put(bench.url(&format!("/api/v1/plugins/{PLUGIN}")))
+                    .put(bench.url(&format!("/api/v1/plugins/{PLUGIN}?override=builtin")))
                     .bearer_auth(ADMIN)
                     .header("content-type", "application/wasm")
                     .body(upload.clone());

@@ -143,6 +143,7 @@ async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
 }
 
 async fn existing(state: &AppState, id: &str) -> Result<Installation, ApiError> {
+    path_id(id)?;
     state
         .store
         .installation(id)
@@ -238,11 +239,18 @@ pub async fn patch(
     Ok(Json(json!({ "installation": installation })))
 }
 
+/// An installation id from a path: bounded and free of control characters, so a NUL never
+/// reaches a query.
+fn path_id(id: &str) -> Result<&str, ApiError> {
+    input::text("installation id", id, input::MAX_TAG)
+}
+
 /// Removes an installation; its open alerts resolve, saying why, in the same transaction.
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    path_id(&id)?;
     let open = state
         .store
         .open_alerts(&id)
@@ -272,6 +280,7 @@ pub async fn rotate_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    path_id(&id)?;
     let token = token::generate();
     let now = state.clock.now_ms();
     if !state
