@@ -68,8 +68,9 @@ async fn attributes_are_parsed_in_linear_time_and_bounded() {
     assert!(error.contains("attribute `a` appears twice"), "{error}");
 }
 
-/// Sends `head` and then one byte of `drip` every 200 ms; returns what the server answered
-/// and when, or `None` if it said nothing within `wait`.
+/// Sends `head` and then one byte of `drip` every 200 ms; returns the server's answer (a
+/// whole response, or what came before it closed the connection) and when, or `None` if
+/// it did neither within `wait`.
 async fn trickle(
     service: &Service,
     head: String,
@@ -90,7 +91,16 @@ async fn trickle(
         }
     });
     let mut answer = Vec::new();
-    let read = tokio::time::timeout(wait, reader.read_to_end(&mut answer)).await;
+    let read = tokio::time::timeout(wait, async {
+        let mut buf = [0u8; 4096];
+        while !complete(&answer) {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
     dripping.abort();
     read.ok().map(|_| {
         (
@@ -98,6 +108,22 @@ async fn trickle(
             started.elapsed(),
         )
     })
+}
+
+/// Whether `bytes` hold a whole HTTP response (headers and `Content-Length` bytes of body).
+fn complete(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    head.lines()
+        .find_map(|line| {
+            let line = line.to_ascii_lowercase();
+            line.strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>())
+        })
+        .and_then(Result::ok)
+        .is_some_and(|length| body.len() >= length)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,6 +173,15 @@ async fn slow_and_oversized_clients_are_answered_early_and_cut_off() {
         assert!(took < Duration::from_secs(1), "answered after {took:?}");
         if status == "413" {
             assert!(answer.contains("max_report_mb"), "{answer}");
+        }
+    }
+
+    // A client that does not wait for an early answer still reads it, not a reset.
+    let big = vec![b' '; 3 << 20];
+    for (bearer, status) in [(token.as_str(), 413), ("not-a-token", 401)] {
+        for _ in 0..3 {
+            let sent = service.post_report(bearer, big.clone()).await;
+            assert_eq!(sent.status(), status);
         }
     }
 

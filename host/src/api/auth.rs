@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use super::body;
 use super::error::ApiError;
 
 /// Shortest admin token accepted.
@@ -61,6 +62,7 @@ pub async fn require_admin(
     next: Next,
 ) -> Response {
     let Some(token) = &state.admin_token else {
+        body::linger(request.into_body());
         return ApiError::new(
             StatusCode::FORBIDDEN,
             format!(
@@ -71,11 +73,13 @@ pub async fn require_admin(
         )
         .into_response();
     };
-    match bearer(request.headers()) {
-        Some(presented) if token.verify(presented) => next.run(request).await,
-        Some(_) => unauthorized("the admin token is not valid"),
-        None => unauthorized("missing `Authorization: Bearer <admin token>` header"),
-    }
+    let refusal = match bearer(request.headers()) {
+        Some(presented) if token.verify(presented) => return next.run(request).await,
+        Some(_) => "the admin token is not valid",
+        None => "missing `Authorization: Bearer <admin token>` header",
+    };
+    body::linger(request.into_body());
+    unauthorized(refusal)
 }
 
 fn unauthorized(message: &str) -> Response {

@@ -1,5 +1,6 @@
 //! Request bodies: a declared size over the route's limit is answered 413 before a byte of
-//! the body is read, and a body that trickles in (silent for `body_timeout`, or averaging
+//! the body is used (what follows is drained for a moment, so the client reads the answer),
+//! and a body that trickles in (silent for `body_timeout`, or averaging
 //! under [`MIN_RATE`] once `body_timeout` has passed) is cut off with 408. tower-http's body
 //! timeout restarts at every frame, which a sender of one byte a second never trips; this
 //! one also holds the sender to a minimum rate, so a slow link is served and a slow
@@ -17,12 +18,18 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use tokio::time::Sleep;
 
 use super::error::ApiError;
 
 /// The slowest average rate a body may arrive at once its grace time is over.
 pub const MIN_RATE: u64 = 1024;
+
+/// How long, and how much, of a refused request's body is read and dropped after the
+/// answer (see [`linger`]).
+const LINGER_TIME: Duration = Duration::from_secs(5);
+const LINGER_BYTES: u64 = 16 << 20;
 
 /// A route's body limit and the setting that sets it (named in the 413).
 #[derive(Debug, Clone, Copy)]
@@ -65,9 +72,33 @@ pub async fn declared_size(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(length) if length > limit.bytes as u64 => closing(limit.too_large().into_response()),
+        Some(length) if length > limit.bytes as u64 => {
+            linger(request.into_body());
+            closing(limit.too_large().into_response())
+        }
         _ => next.run(request).await,
     }
+}
+
+/// Reads what is left of a refused request's body, and drops it, on a task of its own for
+/// a bounded time and amount, while the answer goes out at once. A client still sending
+/// (most do not wait for an early answer) would otherwise have its connection reset under
+/// it and see a broken pipe instead of the reason; a sender that goes on for longer is
+/// cut off when the task ends, and the connection closes.
+pub fn linger(body: Body) {
+    tokio::spawn(async move {
+        let mut body = body;
+        let mut read = 0u64;
+        let drain = async {
+            while let Some(Ok(frame)) = body.frame().await {
+                read += frame.data_ref().map_or(0, |d| d.len() as u64);
+                if read > LINGER_BYTES {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER_TIME, drain).await;
+    });
 }
 
 /// Middleware: cuts off bodies that arrive too slowly (see the module doc).
@@ -103,8 +134,8 @@ pub async fn slow_senders(
     response
 }
 
-/// `response` with the connection closed after it: the rest of the body is not read.
-fn closing(mut response: Response) -> Response {
+/// `response` with the connection closed after it: the rest of the body is not wanted.
+pub fn closing(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));

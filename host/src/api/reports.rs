@@ -6,7 +6,6 @@
 //! [`pipeline`](crate::pipeline), never on this request. A rejected report leaves nothing.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -19,19 +18,12 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::bearer;
+use super::body;
 use super::error::ApiError;
 use crate::ingest::{self, Refusal, token};
 use crate::metrics::Rejection;
 use crate::pipeline::{Fresh, Job};
 use crate::store::{Installation, NewReport};
-
-/// A refused request's body is read to its end (and dropped) when it declares at most
-/// this much and arrives within [`REFUSED_BODY_WAIT`]: answering with its bytes unread
-/// makes the socket reset, and an agent would see a broken connection instead of the
-/// reason. A larger or slower one is not waited for; the connection closes after the
-/// answer.
-const REFUSED_BODY_DRAIN: u64 = 256 << 10;
-const REFUSED_BODY_WAIT: Duration = Duration::from_secs(2);
 
 /// Middleware for the report route: finds the installation by its token before the body
 /// is read, so a stranger cannot make the host buffer a report.
@@ -63,29 +55,10 @@ pub async fn authenticate(
         }
         Err(error) => {
             state.metrics.report_rejected(rejection(error.status));
-            let small = declared_length(request.headers()).is_some_and(|n| n <= REFUSED_BODY_DRAIN);
-            if small {
-                let drain = axum::body::to_bytes(request.into_body(), REFUSED_BODY_DRAIN as usize);
-                let _ = tokio::time::timeout(REFUSED_BODY_WAIT, drain).await;
-                return error.into_response();
-            }
-            let mut response = error.into_response();
-            response.headers_mut().insert(
-                header::CONNECTION,
-                header::HeaderValue::from_static("close"),
-            );
-            response
+            body::linger(request.into_body());
+            body::closing(error.into_response())
         }
     }
-}
-
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
 }
 
 fn rejection(status: StatusCode) -> Rejection {
