@@ -43,7 +43,13 @@ async fn a_failed_evaluation_logs_the_job_not_the_report_and_no_colour() {
         .unwrap();
     assert!(line.contains(&format!("job=report {report_id}")), "{line}");
     assert!(line.contains("installation=vector-main"), "{line}");
-    for leak in ["Document", "ООО", "senselock", "usb-over-network", "KDS-SNIP"] {
+    for leak in [
+        "Document",
+        "ООО",
+        "senselock",
+        "usb-over-network",
+        "KDS-SNIP",
+    ] {
         assert!(
             !log.contains(leak),
             "the log carries report content ({leak}): {line}"
