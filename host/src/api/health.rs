@@ -20,8 +20,9 @@ const OVERDUE_GRACE: Duration = Duration::from_secs(1);
 pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
     let plugins = state.runtime.registry().list();
     let count = |s: PluginState| plugins.iter().filter(|p| p.state == s).count();
+    let oldest_wait = state.pipeline.oldest_wait();
     let problems = problems(
-        state.pipeline.oldest_wait(),
+        oldest_wait,
         state.stalled_after,
         &state.runtime.overdue_calls(OVERDUE_GRACE),
     );
@@ -30,7 +31,7 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
         "problems": problems,
         "queue": {
             "jobs": state.pipeline.queue_depth(),
-            "oldest_wait_ms": state.pipeline.oldest_wait().map(|d| d.as_millis() as u64),
+            "oldest_wait_ms": oldest_wait.map(|d| d.as_millis() as u64),
         },
         "plugins": {
             "active": count(PluginState::Active),

@@ -38,8 +38,8 @@ pub fn text<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, ApiE
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!(
-                "{field}: character {} at position {} is {what}, which is not allowed",
-                format_args!("U+{:04X}", c as u32),
+                "{field}: character U+{:04X} at position {} is {what}, which is not allowed",
+                c as u32,
                 at + 1
             ),
         ));

@@ -80,6 +80,15 @@ async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
     input::name("client", &i.client)?;
     input::name("manager", &i.manager)?;
     input::text("timezone", &i.timezone, input::MAX_TAG)?;
+    for (field, value, max) in [
+        ("url", &i.url, input::MAX_URL),
+        ("ip", &i.ip, input::MAX_TAG),
+        ("parent", &i.parent, input::MAX_TAG),
+    ] {
+        if let Some(value) = value {
+            input::text(field, value, max)?;
+        }
+    }
     if jiff::tz::TimeZone::get(&i.timezone).is_err() {
         return Err(invalid(
             "timezone",
@@ -90,8 +99,9 @@ async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
         ));
     }
     if let Some(url) = &i.url
-        && !(input::text("url", url, input::MAX_URL)?.starts_with("http://")
-            || url.starts_with("https://"))
+        && !["http://", "https://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
     {
         return Err(invalid(
             "url",
@@ -99,14 +109,11 @@ async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
         ));
     }
     if let Some(ip) = &i.ip
-        && input::text("ip", ip, input::MAX_TAG)?
-            .parse::<IpAddr>()
-            .is_err()
+        && ip.parse::<IpAddr>().is_err()
     {
         return Err(invalid("ip", format!("`{ip}` is not an IP address")));
     }
     if let Some(parent) = &i.parent {
-        input::text("parent", parent, input::MAX_TAG)?;
         if *parent == i.id {
             return Err(invalid(
                 "parent",

@@ -74,7 +74,8 @@ pub async fn put(
             )));
         }
     };
-    if registry.has_builtin(&name) && !overriding && !registry_overridden(&state, &name) {
+    // Replacing an override already serving needs no second confirmation.
+    if registry.builtin_serves(&name) && !overriding {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             format!(
@@ -114,16 +115,6 @@ pub async fn put(
         }
         Err(error @ InstallError::Store { .. }) => Err(ApiError::internal(error)),
     }
-}
-
-/// Whether an override of the built-in `name` already serves (replacing it again needs no
-/// second confirmation).
-fn registry_overridden(state: &AppState, name: &str) -> bool {
-    state
-        .runtime
-        .registry()
-        .status(name)
-        .is_some_and(|s| s.overrides_builtin.is_some())
 }
 
 /// Unloads a plugin (its findings go and its open alerts resolve, saying why), or removes

@@ -125,7 +125,6 @@ impl Health {
             Some(failure) => {
                 bad.insert(client.to_string(), LastError::now(failure.message.clone()));
             }
-            None if bad.is_empty() => {}
             None => {
                 bad.remove(client);
             }
@@ -341,12 +340,6 @@ impl Registry {
         }
     }
 
-    /// Whether `name` is switched off by an admin.
-    pub fn is_switched_off(&self, name: &str) -> bool {
-        let slots = self.slots.read().expect("registry lock");
-        slots.get(name).is_some_and(|s| s.switched_off)
-    }
-
     /// Snapshot of the active revisions that want `trigger`.
     pub fn active(&self, trigger: Trigger) -> Vec<Active> {
         let slots = self.slots.read().expect("registry lock");
@@ -385,10 +378,12 @@ impl Registry {
             .collect()
     }
 
-    /// Whether a built-in of this name is embedded (serving or overridden).
-    pub fn has_builtin(&self, name: &str) -> bool {
+    /// Whether the built-in of this name is what serves it (no override in its place).
+    pub fn builtin_serves(&self, name: &str) -> bool {
         let slots = self.slots.read().expect("registry lock");
-        slots.get(name).is_some_and(|s| s.builtin.is_some())
+        slots
+            .get(name)
+            .is_some_and(|s| s.builtin.is_some() && s.source == Source::Builtin)
     }
 
     /// The sha256 last attempted for `name` and where it came from.
