@@ -539,7 +539,7 @@ async fn a_snooze_ends_with_a_reminder() {
     assert_eq!(service.alert(id).await["alert"]["state"], "snoozed");
     clock.advance(Duration::from_secs(31 * 60));
     service.tick().await;
-    wait_reply(&fake, CHAT, message.id, "Snooze over, still firing").await;
+    wait_reply(&fake, CHAT, message.id, "Still firing, nobody has it now").await;
     let now = living(&fake, CHAT, "dongle-lost").unwrap();
     assert!(now.text.contains("nobody has taken it yet"), "{}", now.text);
     assert_eq!(now.buttons.len(), 3);

@@ -10,6 +10,7 @@ mod hot_load;
 mod ingest;
 mod inspect;
 mod large_report;
+mod nights;
 mod operations;
 mod outage;
 mod plugin_limits;

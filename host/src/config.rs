@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use reveille_sdk::parse_duration;
 use serde::Deserialize;
 
+use crate::alerts::directory::Kind;
 use crate::alerts::{AlertPolicy, Damping};
 use crate::api::auth::AdminToken;
 use crate::http::HttpSettings;
@@ -49,6 +50,10 @@ pub struct Config {
     pub http: HttpSettings,
     /// `/healthz` says degraded when the oldest evaluation job has waited this long.
     pub stalled_after: Duration,
+    /// Directory entries the file declares (`[contacts.NAME]`, `[oncall.NAME]`,
+    /// `[escalation.NAME]`, `[clients."NAME"]`), stored at start in an order that lets
+    /// each refer to the ones before; the API can change them until the next start.
+    pub directory: Vec<(Kind, String, serde_json::Value)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,6 +82,8 @@ struct TelegramFile {
 #[serde(deny_unknown_fields)]
 struct AlertsFile {
     resolve_reply: Option<bool>,
+    ack_expires_after: Option<String>,
+    due_interval: Option<String>,
     #[serde(default)]
     damping: BTreeMap<String, DampingFile>,
 }
@@ -125,6 +132,14 @@ struct File {
     http: HttpFile,
     #[serde(default)]
     health: HealthFile,
+    #[serde(default)]
+    contacts: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    oncall: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    escalation: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    clients: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -230,6 +245,19 @@ impl Config {
             }),
             _ => None,
         };
+        let mut directory = Vec::new();
+        for (kind, table, entries) in [
+            (Kind::Contact, "contacts", &file.contacts),
+            (Kind::Schedule, "oncall", &file.oncall),
+            (Kind::Escalation, "escalation", &file.escalation),
+            (Kind::ClientPolicy, "clients", &file.clients),
+        ] {
+            for (name, value) in entries {
+                let json =
+                    serde_json::to_value(value).with_context(|| format!("{table}.{name}"))?;
+                directory.push((kind, name.clone(), json));
+            }
+        }
         let alerts = alert_policy(file.alerts)?;
         let http = http_settings(file.http)?;
         let stalled_after = duration(
@@ -254,6 +282,7 @@ impl Config {
             alerts,
             http,
             stalled_after,
+            directory,
         })
     }
 }
@@ -312,9 +341,13 @@ fn alert_policy(file: AlertsFile) -> anyhow::Result<AlertPolicy> {
             },
         );
     }
+    let ack = parse_duration(file.ack_expires_after.as_deref().unwrap_or("4h"))
+        .context("alerts.ack_expires_after")?;
     Ok(AlertPolicy {
         damping,
         resolve_reply: file.resolve_reply.unwrap_or(true),
+        ack_expires_after: (!ack.is_zero()).then_some(ack),
+        due_interval: duration(file.due_interval.as_deref(), "15s", "alerts.due_interval")?,
     })
 }
 

@@ -2,11 +2,13 @@
 //! person first. See ARCHITECTURE.md for the map; a report flows
 //! ingest → store → evaluate → alert → notify.
 
+pub mod alerting;
 pub mod alerts;
 pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod fleet;
 pub mod http;
 pub mod ingest;
 pub mod metrics;

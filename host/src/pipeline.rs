@@ -14,14 +14,16 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
-use crate::alerts::{self, AlertPolicy};
+use crate::alerting::Alerting;
+use crate::alerts::directory::Directory;
 use crate::clock::SharedClock;
+use crate::fleet::Installation;
 use crate::metrics::Metrics;
 use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
 use crate::report::Document;
-use crate::store::{Downtime, EvaluationCommit, Installation, Store, StoreError};
+use crate::store::{Downtime, EvaluationCommit, Store, StoreError};
 
 /// Beyond this many queued jobs, a report's parsed document is not kept in the queue but
 /// loaded back when its turn comes: a backlog costs database reads, not memory.
@@ -84,15 +86,7 @@ struct Worker {
     metrics: Arc<Metrics>,
     queued: Arc<AtomicI64>,
     waiting: Waiting,
-    alerting: Alerting,
-}
-
-/// What the pipeline needs to turn findings into alerts.
-#[derive(Clone)]
-pub struct Alerting {
-    pub policy: Arc<AlertPolicy>,
-    /// Woken when a commit queued notifications, so they leave at once.
-    pub outbox: Arc<Notify>,
+    alerting: Arc<Alerting>,
 }
 
 impl Pipeline {
@@ -102,7 +96,7 @@ impl Pipeline {
         runtime: Arc<Runtime>,
         clock: SharedClock,
         metrics: Arc<Metrics>,
-        alerting: Alerting,
+        alerting: Arc<Alerting>,
         shards: usize,
     ) -> Arc<Self> {
         let queued = Arc::new(AtomicI64::new(0));
@@ -264,7 +258,15 @@ impl Worker {
             .filter_map(|run| Some((run.plugin.as_str(), run.outcome.as_ref().ok()?)))
             .collect();
         let open = self.store.open_alerts(installation_id).await?;
-        let changes = alerts::plan(&self.alerting.policy, &installation, &open, &outputs, now);
+        // Routing needs the directory only when something can change.
+        let directory = if open.is_empty() && outputs.iter().all(|(_, o)| o.findings.is_empty()) {
+            Directory::default()
+        } else {
+            self.alerting.directory().await?
+        };
+        let changes = self
+            .alerting
+            .plan(&directory, &installation, &open, &outputs, now);
         let queued = self
             .store
             .commit_evaluation(&EvaluationCommit {
@@ -276,7 +278,7 @@ impl Worker {
             })
             .await?;
         if queued > 0 {
-            self.alerting.outbox.notify_one();
+            self.alerting.wake();
         }
         tracing::debug!(
             installation = installation_id,

@@ -19,9 +19,10 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::clock::SharedClock;
+use crate::fleet::Installation;
 use crate::pipeline::{Job, Pipeline};
 use crate::report;
-use crate::store::{Installation, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ProbeSettings {

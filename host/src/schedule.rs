@@ -1,6 +1,7 @@
 //! The periodic tick: every interval, every installation is evaluated by the plugins that
-//! want `tick` (silence, staleness), with `now` from the host's clock, and snoozed alerts
-//! whose snooze ended fire again.
+//! want `tick` (silence, staleness), with `now` from the host's clock. More often, the
+//! alerts' clockwork runs: snoozes and acknowledgements that ran out, escalation steps and
+//! morning digests that came due (`Alerting::run_due`).
 //!
 //! Each tick also deletes reports past their retention (each installation keeps its newest).
 //! The scheduler keeps the host's own uptime record (a row per run, refreshed on every
@@ -10,10 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::alerts;
+use crate::alerting::Alerting;
 use crate::clock::SharedClock;
 use crate::pipeline::{Job, Pipeline};
 use crate::store::{Store, StoreError};
@@ -25,8 +25,7 @@ pub struct Scheduler {
     /// How long reports are kept.
     retention: Duration,
     run: i64,
-    /// Woken when a snooze ended and its alert fires again.
-    outbox: Arc<Notify>,
+    alerting: Arc<Alerting>,
 }
 
 impl Scheduler {
@@ -36,7 +35,7 @@ impl Scheduler {
         pipeline: Arc<Pipeline>,
         clock: SharedClock,
         retention: Duration,
-        outbox: Arc<Notify>,
+        alerting: Arc<Alerting>,
     ) -> Result<Arc<Self>, StoreError> {
         let run = store.record_start(clock.now_ms()).await?;
         Ok(Arc::new(Scheduler {
@@ -45,7 +44,7 @@ impl Scheduler {
             clock,
             retention,
             run,
-            outbox,
+            alerting,
         }))
     }
 
@@ -62,18 +61,25 @@ impl Scheduler {
         })
     }
 
-    /// Marks the host alive now, wakes snoozed alerts whose snooze ended, enforces report
-    /// retention and queues a tick for every installation.
+    /// Runs the alerts' clockwork every `interval` until the task is aborted: escalations,
+    /// expiries and digests are due to the minute, not to the next tick.
+    pub fn spawn_clockwork(self: &Arc<Self>, interval: Duration) -> JoinHandle<()> {
+        let scheduler = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                if let Err(error) = scheduler.alerting.run_due().await {
+                    tracing::warn!(%error, "alerts clockwork failed; retrying at the next interval");
+                }
+            }
+        })
+    }
+
+    /// Marks the host alive now, runs the alerts' clockwork, enforces report retention and
+    /// queues a tick for every installation.
     pub async fn tick(&self) -> Result<usize, StoreError> {
         self.heartbeat().await?;
-        if self
-            .store
-            .wake_snoozed(self.clock.now_ms(), alerts::ON_WAKE)
-            .await?
-            > 0
-        {
-            self.outbox.notify_one();
-        }
+        self.alerting.run_due().await?;
         let cutoff =
             self.clock.now_ms() - i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
         let pruned = self.store.prune_reports(cutoff).await?;

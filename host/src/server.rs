@@ -9,6 +9,7 @@ use anyhow::Context;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::alerting::Alerting;
 use crate::api::{self, AppState};
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -16,7 +17,7 @@ use crate::http;
 use crate::metrics::Metrics;
 use crate::notify::Dispatcher;
 use crate::notify::telegram::{Telegram, updates::UpdateLoop};
-use crate::pipeline::{Alerting, Pipeline, SHARDS_PER_WORKER};
+use crate::pipeline::{Pipeline, SHARDS_PER_WORKER};
 use crate::plugins::Runtime;
 use crate::plugins::builtin;
 use crate::plugins::directory::PluginDir;
@@ -72,10 +73,18 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         }
     }
     let metrics = Arc::new(Metrics::default());
-    let alerting = Alerting {
-        policy: Arc::new(config.alerts.clone()),
-        outbox: Arc::default(),
-    };
+    let alerting = Alerting::new(
+        store.clone(),
+        clock.clone(),
+        Arc::new(config.alerts.clone()),
+        Arc::default(),
+    );
+    for (kind, name, spec) in &config.directory {
+        alerting
+            .put_entry(*kind, name, spec)
+            .await
+            .with_context(|| format!("{} `{name}` in the configuration file", kind.as_str()))?;
+    }
     let pipeline = Pipeline::start(
         store.clone(),
         runtime.clone(),
@@ -90,7 +99,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         pipeline.clone(),
         clock.clone(),
         config.report_retention,
-        alerting.outbox.clone(),
+        alerting.clone(),
     )
     .await?;
     let mut background = Vec::new();
@@ -101,7 +110,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                 store.clone(),
                 clock.clone(),
                 telegram.clone(),
-                alerting.outbox.clone(),
+                alerting.doorbell(),
                 metrics.clone(),
             );
             background.push(dispatcher.spawn());
@@ -111,7 +120,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                     store: store.clone(),
                     runtime: runtime.clone(),
                     clock: clock.clone(),
-                    outbox: alerting.outbox.clone(),
+                    alerting: alerting.clone(),
                     poll_timeout: settings.poll_timeout,
                 }
                 .spawn(),
@@ -154,7 +163,12 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         let _ = stop.await;
     }));
     tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), "reveille is listening");
-    background.extend([watch, scheduler.spawn(config.tick_interval), prober.spawn()]);
+    background.extend([
+        watch,
+        scheduler.spawn(config.tick_interval),
+        scheduler.spawn_clockwork(config.alerts.due_interval),
+        prober.spawn(),
+    ]);
     Ok(Running {
         addr,
         runtime,

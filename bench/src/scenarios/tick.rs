@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
-use reveille::store::{Installation, NewReport};
+use reveille::fleet::Installation;
+use reveille::store::NewReport;
 use serde_json::json;
 use tokio::task::JoinSet;
 

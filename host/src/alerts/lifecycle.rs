@@ -2,11 +2,14 @@
 //! just reported, what changes and which notifications that owes. Pure, so every rule is
 //! tested without a database; `store` applies the result in the evaluation's transaction.
 
-use super::routing::Route;
-use super::{AlertPolicy, AlertState, NoticeKind, resolution};
-use crate::alerts::Notice;
+use jiff::tz::TimeZone;
+
+use super::directory::Audience;
+use super::model::Event;
+use super::routing::{FirstRoute, Known, NewDestination, Notice, Routing, Subject};
+use super::{AlertPolicy, AlertState, EventKind, NoticeKind, resolution};
+use crate::fleet::Installation;
 use crate::plugins::{EvalOutput, Finding, Severity};
-use crate::store::Installation;
 
 /// An alert not resolved yet, as the lifecycle needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,36 +17,67 @@ pub struct OpenAlert {
     pub id: i64,
     pub plugin: String,
     pub key: String,
+    pub client: String,
+    /// The installation's chat and zone (UTC once the installation is gone).
+    pub chat_id: i64,
+    pub zone: TimeZone,
     pub state: AlertState,
     pub severity: Severity,
+    pub audience: Audience,
     pub summary: String,
     pub details: String,
-    /// Where its living message is (or will be).
-    pub chat_id: i64,
     pub first_seen_at: i64,
     pub seen_count: i64,
     /// Since when the finding has been gone, while damping keeps the alert open.
     pub cleared_at: Option<i64>,
     pub cleared_count: i64,
+    /// Where its living messages are (or will be).
+    pub destinations: Vec<Known>,
+}
+
+impl OpenAlert {
+    pub fn subject(&self) -> Subject<'_> {
+        Subject {
+            client: &self.client,
+            zone: self.zone.clone(),
+            manager_chat: self.chat_id,
+            severity: self.severity,
+            audience: self.audience,
+        }
+    }
+}
+
+/// Where an alert that starts firing goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Firing {
+    pub route: FirstRoute,
+    /// When its first escalation step is due, if its client's policy escalates it.
+    pub escalate_at: Option<i64>,
+    /// What the timeline says about how it was routed (held, unreachable people).
+    pub events: Vec<Event>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change<'a> {
-    /// A key with no open alert: a new alert, `firing` unless damping holds it `pending`.
+    /// A key with no open alert: a new alert, firing (`Some`) unless damping holds it
+    /// pending.
     Open {
         installation: &'a Installation,
         plugin: &'a str,
         finding: &'a Finding,
-        firing: bool,
-        notices: Vec<Notice>,
+        audience: Audience,
+        firing: Option<Firing>,
     },
     /// Reported again. `fires`: damping let a pending alert through now. `note`: what
     /// changed that the timeline should say.
     Seen {
         id: i64,
         finding: &'a Finding,
-        fires: bool,
+        fires: Option<Firing>,
         note: Option<String>,
+        /// Destinations a raised severity brings in (a warning held for the morning that
+        /// turns critical wakes on-call), with their posts among the notices.
+        joins: Vec<NewDestination>,
         notices: Vec<Notice>,
     },
     /// Not reported, but damping keeps the alert open a while longer.
@@ -60,11 +94,54 @@ pub enum Change<'a> {
 impl Change<'_> {
     pub fn notices(&self) -> &[Notice] {
         match self {
-            Change::Open { notices, .. }
-            | Change::Seen { notices, .. }
-            | Change::Resolve { notices, .. } => notices,
-            Change::Fading { .. } | Change::Discard { .. } => &[],
+            Change::Open {
+                firing: Some(f), ..
+            }
+            | Change::Seen { fires: Some(f), .. } => &f.route.notices,
+            Change::Seen { notices, .. } | Change::Resolve { notices, .. } => notices,
+            Change::Open { firing: None, .. } | Change::Fading { .. } | Change::Discard { .. } => {
+                &[]
+            }
         }
+    }
+}
+
+/// The subject of an alert of `installation` with this severity and audience.
+fn subject(installation: &Installation, severity: Severity, audience: Audience) -> Subject<'_> {
+    Subject {
+        client: &installation.client,
+        zone: installation.time_zone(),
+        manager_chat: installation.telegram_chat_id,
+        severity,
+        audience,
+    }
+}
+
+/// Routes an alert that starts firing now.
+fn fire(routing: &Routing, subject: &Subject) -> Firing {
+    let route = routing.first(subject);
+    let mut events: Vec<Event> = route
+        .unreachable
+        .iter()
+        .map(|why| Event::new(EventKind::Unroutable, why.clone()))
+        .collect();
+    for d in &route.destinations {
+        if let Some(until) = d.held_until {
+            events.push(Event::new(
+                EventKind::Held,
+                format!(
+                    "quiet hours: for the {} ({}) until the digest at {}",
+                    d.role.as_str(),
+                    d.to,
+                    super::local_time(until, &subject.zone)
+                ),
+            ));
+        }
+    }
+    Firing {
+        escalate_at: routing.escalation_start(subject),
+        route,
+        events,
     }
 }
 
@@ -72,29 +149,27 @@ impl Change<'_> {
 /// Plugins without an output (they failed) leave their alerts as they are.
 pub fn plan<'a>(
     policy: &AlertPolicy,
+    routing: &Routing,
     installation: &'a Installation,
     open: &[OpenAlert],
     outputs: &[(&'a str, &'a EvalOutput)],
-    now: i64,
 ) -> Vec<Change<'a>> {
-    let route = Route::for_installation(installation);
+    let now = routing.now;
     let mut changes = Vec::new();
     for &(plugin, output) in outputs {
         let damping = policy.damping_for(plugin);
         let mine: Vec<&OpenAlert> = open.iter().filter(|a| a.plugin == plugin).collect();
         for finding in &output.findings {
+            let audience = Audience::from_labels(&finding.labels);
+            let about = subject(installation, finding.severity, audience);
             let Some(alert) = mine.iter().find(|a| a.key == finding.key) else {
-                let firing = damping.fires(1, now, now);
+                let firing = damping.fires(1, now, now).then(|| fire(routing, &about));
                 changes.push(Change::Open {
                     installation,
                     plugin,
                     finding,
+                    audience,
                     firing,
-                    notices: if firing {
-                        route.notices(&[NoticeKind::Post])
-                    } else {
-                        Vec::new()
-                    },
                 });
                 continue;
             };
@@ -103,9 +178,9 @@ pub fn plan<'a>(
             let changed = alert.severity != finding.severity
                 || alert.summary != finding.summary
                 || alert.details != finding.details;
-            let here = Route::to_chat(alert.chat_id);
+            let mut joins = Vec::new();
             let (note, notices) = if fires {
-                (None, here.notices(&[NoticeKind::Post]))
+                (None, Vec::new())
             } else if changed && alert.state.was_notified() {
                 let raised = finding.severity > alert.severity;
                 let kinds: &[NoticeKind] = if raised {
@@ -121,15 +196,31 @@ pub fn plan<'a>(
                         alert.severity, finding.severity, finding.summary
                     )
                 };
-                (Some(note), here.notices(kinds))
+                let about = Subject {
+                    severity: finding.severity,
+                    ..alert.subject()
+                };
+                let mut notices = routing.follow(&about, &alert.destinations, kinds);
+                if raised {
+                    let route = routing.first(&about);
+                    let new = |to| !alert.destinations.iter().any(|d| d.to == to);
+                    notices.extend(route.notices.into_iter().filter(|n| new(n.to)));
+                    joins = route
+                        .destinations
+                        .into_iter()
+                        .filter(|d| new(d.to))
+                        .collect();
+                }
+                (Some(note), notices)
             } else {
                 (None, Vec::new())
             };
             changes.push(Change::Seen {
                 id: alert.id,
                 finding,
-                fires,
+                fires: fires.then(|| fire(routing, &about)),
                 note,
+                joins,
                 notices,
             });
         }
@@ -143,7 +234,7 @@ pub fn plan<'a>(
             }
             let since = alert.cleared_at.unwrap_or(now);
             if damping.resolves(alert.cleared_count + 1, since, now) {
-                changes.push(resolve(policy, alert, resolution::CLEARED));
+                changes.push(resolve(policy, routing, alert, resolution::CLEARED));
             } else {
                 changes.push(Change::Fading { id: alert.id });
             }
@@ -156,6 +247,7 @@ pub fn plan<'a>(
 /// installation or its plugin is gone.
 pub fn retire<'a>(
     policy: &AlertPolicy,
+    routing: &Routing,
     open: &[OpenAlert],
     reason: &'static str,
 ) -> Vec<Change<'a>> {
@@ -164,13 +256,18 @@ pub fn retire<'a>(
             if alert.state == AlertState::Pending {
                 Change::Discard { id: alert.id }
             } else {
-                resolve(policy, alert, reason)
+                resolve(policy, routing, alert, reason)
             }
         })
         .collect()
 }
 
-fn resolve<'a>(policy: &AlertPolicy, alert: &OpenAlert, reason: &'static str) -> Change<'a> {
+fn resolve<'a>(
+    policy: &AlertPolicy,
+    routing: &Routing,
+    alert: &OpenAlert,
+    reason: &'static str,
+) -> Change<'a> {
     let kinds: &[NoticeKind] = if policy.resolve_reply {
         &[NoticeKind::Refresh, NoticeKind::ResolvedReply]
     } else {
@@ -179,7 +276,7 @@ fn resolve<'a>(policy: &AlertPolicy, alert: &OpenAlert, reason: &'static str) ->
     Change::Resolve {
         id: alert.id,
         reason,
-        notices: Route::to_chat(alert.chat_id).notices(kinds),
+        notices: routing.follow(&alert.subject(), &alert.destinations, kinds),
     }
 }
 
@@ -189,6 +286,28 @@ mod tests {
 
     use super::*;
     use crate::alerts::Damping;
+    use crate::alerts::directory::Directory;
+
+    /// `plan` with no directory (no client policies: everything to the manager at once).
+    fn run<'a>(
+        policy: &AlertPolicy,
+        installation: &'a Installation,
+        open: &[OpenAlert],
+        outputs: &[(&'a str, &'a EvalOutput)],
+        now: i64,
+    ) -> Vec<Change<'a>> {
+        let directory = Directory::default();
+        plan(
+            policy,
+            &Routing {
+                directory: &directory,
+                now,
+            },
+            installation,
+            open,
+            outputs,
+        )
+    }
 
     const CHAT: i64 = -100;
 
@@ -231,15 +350,23 @@ mod tests {
             id,
             plugin: "p".into(),
             key: key.into(),
+            client: "Vector".into(),
+            chat_id: CHAT,
+            zone: TimeZone::UTC,
             state,
             severity: f.severity,
+            audience: Audience::Support,
             summary: f.summary,
             details: f.details,
-            chat_id: CHAT,
             first_seen_at: 0,
             seen_count: 1,
             cleared_at: None,
             cleared_count: 0,
+            destinations: vec![Known {
+                to: crate::alerts::directory::Destination::chat(CHAT),
+                role: crate::alerts::directory::Role::Manager,
+                held: false,
+            }],
         }
     }
 
@@ -251,8 +378,14 @@ mod tests {
     fn a_new_finding_fires_and_owes_a_post() {
         let inst = installation();
         let out = output(vec![finding("k", Severity::Critical)]);
-        let changes = plan(&AlertPolicy::default(), &inst, &[], &[("p", &out)], 10);
-        assert!(matches!(changes[0], Change::Open { firing: true, .. }));
+        let changes = run(&AlertPolicy::default(), &inst, &[], &[("p", &out)], 10);
+        assert!(matches!(
+            changes[0],
+            Change::Open {
+                firing: Some(_),
+                ..
+            }
+        ));
         assert_eq!(kinds(&changes[0]), [NoticeKind::Post]);
     }
 
@@ -261,7 +394,7 @@ mod tests {
         let inst = installation();
         let out = output(vec![]);
         let alerts = [open(7, "k", AlertState::Acknowledged)];
-        let changes = plan(&AlertPolicy::default(), &inst, &alerts, &[("p", &out)], 10);
+        let changes = run(&AlertPolicy::default(), &inst, &alerts, &[("p", &out)], 10);
         assert!(matches!(changes[0], Change::Resolve { id: 7, .. }));
         assert_eq!(
             kinds(&changes[0]),
@@ -274,7 +407,7 @@ mod tests {
         let inst = installation();
         let out = output(vec![]);
         let alerts = [open(7, "k", AlertState::Firing)];
-        let changes = plan(&AlertPolicy::default(), &inst, &alerts, &[("q", &out)], 10);
+        let changes = run(&AlertPolicy::default(), &inst, &alerts, &[("q", &out)], 10);
         assert!(changes.is_empty());
     }
 
@@ -283,7 +416,7 @@ mod tests {
         let inst = installation();
         let out = output(vec![finding("k", Severity::Critical)]);
         let alerts = [open(7, "k", AlertState::Firing)];
-        let changes = plan(&AlertPolicy::default(), &inst, &alerts, &[("p", &out)], 10);
+        let changes = run(&AlertPolicy::default(), &inst, &alerts, &[("p", &out)], 10);
         assert_eq!(
             kinds(&changes[0]),
             [NoticeKind::Refresh, NoticeKind::Raised]
@@ -293,7 +426,7 @@ mod tests {
         };
         assert!(note.as_deref().unwrap().contains("warning → critical"));
         let same = output(vec![finding("k", Severity::Warning)]);
-        let changes = plan(&AlertPolicy::default(), &inst, &alerts, &[("p", &same)], 10);
+        let changes = run(&AlertPolicy::default(), &inst, &alerts, &[("p", &same)], 10);
         assert!(kinds(&changes[0]).is_empty());
     }
 
@@ -314,27 +447,27 @@ mod tests {
         let installation = installation();
         let route = &installation;
         let present = output(vec![finding("k", Severity::Warning)]);
-        let changes = plan(&policy, route, &[], &[("p", &present)], 0);
-        assert!(matches!(changes[0], Change::Open { firing: false, .. }));
+        let changes = run(&policy, route, &[], &[("p", &present)], 0);
+        assert!(matches!(changes[0], Change::Open { firing: None, .. }));
         assert!(changes[0].notices().is_empty());
 
         let pending = [open(1, "k", AlertState::Pending)];
-        let changes = plan(&policy, route, &pending, &[("p", &present)], 1);
-        assert!(matches!(changes[0], Change::Seen { fires: true, .. }));
+        let changes = run(&policy, route, &pending, &[("p", &present)], 1);
+        assert!(matches!(changes[0], Change::Seen { fires: Some(_), .. }));
         assert_eq!(kinds(&changes[0]), [NoticeKind::Post]);
 
         let gone = output(vec![]);
-        let changes = plan(&policy, route, &pending, &[("p", &gone)], 1);
+        let changes = run(&policy, route, &pending, &[("p", &gone)], 1);
         assert_eq!(changes, [Change::Discard { id: 1 }]);
 
         let mut firing = open(1, "k", AlertState::Firing);
-        let changes = plan(&policy, route, &[firing.clone()], &[("p", &gone)], 1_000);
+        let changes = run(&policy, route, &[firing.clone()], &[("p", &gone)], 1_000);
         assert_eq!(changes, [Change::Fading { id: 1 }]);
         firing.cleared_at = Some(1_000);
         firing.cleared_count = 1;
-        let changes = plan(&policy, route, &[firing.clone()], &[("p", &gone)], 30_000);
+        let changes = run(&policy, route, &[firing.clone()], &[("p", &gone)], 30_000);
         assert_eq!(changes, [Change::Fading { id: 1 }]);
-        let changes = plan(&policy, route, &[firing], &[("p", &gone)], 61_000);
+        let changes = run(&policy, route, &[firing], &[("p", &gone)], 61_000);
         assert!(matches!(changes[0], Change::Resolve { id: 1, .. }));
     }
 
@@ -344,8 +477,13 @@ mod tests {
             open(1, "a", AlertState::Firing),
             open(2, "b", AlertState::Pending),
         ];
+        let directory = Directory::default();
         let changes = retire(
             &AlertPolicy::default(),
+            &Routing {
+                directory: &directory,
+                now: 0,
+            },
             &alerts,
             resolution::INSTALLATION_REMOVED,
         );

@@ -4,21 +4,34 @@
 //! that plugin no longer reports the key (or the installation or plugin is removed). A key
 //! that comes back after resolving is a new alert.
 //!
-//! This module decides; `store` records. Every decision comes with the notifications it
-//! owes ([`Notice`]), which the store writes to the outbox in the same transaction as the
-//! change, so the dispatcher (`notify`) can never miss one or see it before its cause.
+//! This module decides; `store` records; `alerting` (the service) loads, asks, applies and
+//! wakes the dispatcher. Every decision comes with the notifications it owes ([`Notice`]),
+//! routed to their destinations, which the store writes to the outbox in the same
+//! transaction as the change, so the dispatcher (`notify`) can never miss one or see it
+//! before its cause. Findings decide in `lifecycle`, people and time in `transitions`.
 
+pub mod directory;
+pub mod holidays;
+pub mod hours;
 pub mod lifecycle;
+pub mod model;
+pub mod oncall;
 pub mod policy;
 pub mod routing;
+pub mod transitions;
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use hours::local_time;
 pub use lifecycle::{Change, OpenAlert, plan};
+pub use model::{Alert, AlertDestination, AlertEvent, Event, EventKind};
 pub use policy::{AlertPolicy, Damping};
+pub use routing::{Notice, Routing};
+
+use crate::plugins::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,8 +107,11 @@ pub enum NoticeKind {
     ResolvedReply,
     /// A short reply: the severity went up.
     Raised,
-    /// A short reply: a snooze ended and the alert still holds.
+    /// A short reply: it fires again (a snooze or acknowledgement ran out, an escalation
+    /// step rang an existing message).
     Reminder,
+    /// A destination's morning digest (not about one alert).
+    Digest,
 }
 
 impl NoticeKind {
@@ -106,6 +122,7 @@ impl NoticeKind {
             NoticeKind::ResolvedReply => "resolved-reply",
             NoticeKind::Raised => "raised",
             NoticeKind::Reminder => "reminder",
+            NoticeKind::Digest => "digest",
         }
     }
 }
@@ -120,16 +137,10 @@ impl FromStr for NoticeKind {
             "resolved-reply" => NoticeKind::ResolvedReply,
             "raised" => NoticeKind::Raised,
             "reminder" => NoticeKind::Reminder,
+            "digest" => NoticeKind::Digest,
             other => return Err(format!("unknown notice kind `{other}`")),
         })
     }
-}
-
-/// A notification an alert owes to one chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Notice {
-    pub kind: NoticeKind,
-    pub chat_id: i64,
 }
 
 /// Why an open alert was resolved without its finding clearing.
@@ -139,11 +150,3 @@ pub mod resolution {
     pub const PLUGIN_REMOVED: &str = "the check was removed";
     pub const PLUGIN_SWITCHED_OFF: &str = "the check was switched off";
 }
-
-/// What an acknowledgement owes: the living message shows who took it.
-pub const ON_ACKNOWLEDGE: &[NoticeKind] = &[NoticeKind::Refresh];
-/// What a snooze owes: the living message shows until when.
-pub const ON_SNOOZE: &[NoticeKind] = &[NoticeKind::Refresh];
-/// What the end of a snooze owes when the alert still holds: the message fires again, and
-/// a reply makes the chat ring.
-pub const ON_WAKE: &[NoticeKind] = &[NoticeKind::Refresh, NoticeKind::Reminder];

@@ -61,6 +61,11 @@ pub struct AlertPolicy {
     /// Besides editing the living message, reply to it when the alert resolves, so the
     /// chat is notified (an edit alone is silent).
     pub resolve_reply: bool,
+    /// How long an acknowledgement lasts by default (a client policy may say otherwise);
+    /// `None`: for good.
+    pub ack_expires_after: Option<Duration>,
+    /// How often the clockwork (escalations, expiries, digests) looks at the time.
+    pub due_interval: Duration,
 }
 
 impl Default for AlertPolicy {
@@ -68,6 +73,8 @@ impl Default for AlertPolicy {
         AlertPolicy {
             damping: HashMap::new(),
             resolve_reply: true,
+            ack_expires_after: Some(Duration::from_secs(4 * 3600)),
+            due_interval: Duration::from_secs(15),
         }
     }
 }

@@ -1,40 +1,336 @@
-//! Where an alert's notifications go.
-//!
-//! Deliberately simple for now: an installation's alerts go to its chat. Every notice an
-//! alert owes is routed here, once, when the change that owes it is decided, and the outbox
-//! records the destination. That is the seam for what comes next: quiet hours in the
-//! client's time zone (hold a notice for the morning, or wake someone by severity),
-//! escalation (a second destination when a critical alert stays unacknowledged), incidents
-//! (one message for many installations' alerts) and suppression behind a failing parent.
+//! Where an alert's notices go, and how: to whom (the manager's chat, the client's sysadmin,
+//! sales, on-call, whoever an escalation brought in), with sound or without, now or held
+//! for the morning digest, on the client's clock. Every notice an alert owes is routed here
+//! when the change that owes it is decided; the outbox records the answer.
 
-use super::{Notice, NoticeKind};
-use crate::store::Installation;
+use std::collections::BTreeMap;
 
-/// An alert's destinations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route {
-    pub chat_id: i64,
+use jiff::tz::TimeZone;
+use reveille_sdk::parse_duration;
+
+use super::directory::{
+    Action, Audience, Class, Destination, Directory, Role, Target, day_rules, night_rules,
+};
+use super::holidays::holidays_between;
+use super::hours::Calendar;
+use super::{NoticeKind, Severity};
+
+/// What routing needs to know about an alert.
+#[derive(Debug, Clone)]
+pub struct Subject<'a> {
+    pub client: &'a str,
+    /// The installation's zone, the default clock of its client's policy.
+    pub zone: TimeZone,
+    /// The installation's chat.
+    pub manager_chat: i64,
+    pub severity: Severity,
+    pub audience: Audience,
 }
 
-impl Route {
-    /// Where a new alert of `installation` goes: its chat.
-    pub fn for_installation(installation: &Installation) -> Route {
-        Route::to_chat(installation.telegram_chat_id)
+/// A destination an alert already has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    pub to: Destination,
+    pub role: Role,
+    /// Its post is held for the digest: later changes are shown there, not sent.
+    pub held: bool,
+}
+
+/// A destination an alert gains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDestination {
+    pub to: Destination,
+    pub role: Role,
+    /// The person, when it is one.
+    pub contact: Option<String>,
+    /// Held for the digest due then.
+    pub held_until: Option<i64>,
+}
+
+/// One notification for one destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub to: Destination,
+    /// Sent without sound.
+    pub silent: bool,
+    /// Not sent: kept for the digest due then.
+    pub held_until: Option<i64>,
+}
+
+/// Where a new alert goes, what it owes, and what the timeline should say about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirstRoute {
+    pub destinations: Vec<NewDestination>,
+    pub notices: Vec<Notice>,
+    /// Destinations that could not be written to, for the timeline.
+    pub unreachable: Vec<String>,
+}
+
+/// People or chats a role or step stands for: where, and who when it is a person.
+pub type Targets = Vec<(Destination, Option<String>)>;
+
+/// The routing questions, answered against one snapshot of the directory at `now`.
+pub struct Routing<'a> {
+    pub directory: &'a Directory,
+    pub now: i64,
+}
+
+impl Routing<'_> {
+    /// When quiet hours for the subject's client end, if it is quiet now.
+    pub fn quiet_until(&self, subject: &Subject) -> Option<i64> {
+        self.quiet_until_at(subject, self.now)
     }
 
-    /// An alert's existing destination (where its living message is).
-    pub fn to_chat(chat_id: i64) -> Route {
-        Route { chat_id }
+    fn quiet_until_at(&self, subject: &Subject, at: i64) -> Option<i64> {
+        let policy = self.directory.policies.get(subject.client)?;
+        let zone = match &policy.timezone {
+            Some(name) => TimeZone::get(name).unwrap_or(subject.zone.clone()),
+            None => subject.zone.clone(),
+        };
+        let probe = Calendar {
+            zone: zone.clone(),
+            windows: &policy.quiet_hours,
+            holidays: &[],
+        };
+        let today = probe.date_of(at);
+        let holidays = holidays_between(
+            &policy.holidays,
+            &policy.holiday_calendars,
+            today.yesterday().unwrap_or(today),
+            today
+                .checked_add(jiff::Span::new().days(62))
+                .unwrap_or(today),
+        );
+        let calendar = Calendar {
+            holidays: &holidays,
+            ..probe
+        };
+        let end = calendar.quiet_until(at)?;
+        // An earlier digest time on the morning quiet hours end.
+        let digest = policy.digest_at.and_then(|time| {
+            let morning = calendar.date_of(end);
+            let at_time = calendar.next_time_of_day(
+                zone.to_zoned(morning.to_datetime(jiff::civil::Time::midnight()))
+                    .map_or(end, |z| z.timestamp().as_millisecond()),
+                time,
+            );
+            (at_time > at && at_time < end).then_some(at_time)
+        });
+        Some(digest.unwrap_or(end))
     }
 
-    /// `kinds`, each addressed to this route's destinations.
-    pub fn notices(&self, kinds: &[NoticeKind]) -> Vec<Notice> {
-        kinds
-            .iter()
-            .map(|&kind| Notice {
-                kind,
-                chat_id: self.chat_id,
-            })
-            .collect()
+    /// What each role gets for the subject now.
+    fn rules(&self, subject: &Subject, quiet: bool) -> BTreeMap<Role, Action> {
+        let policy = self.directory.policies.get(subject.client);
+        let rules = match (quiet, policy) {
+            (true, Some(p)) => p.night.clone().unwrap_or_else(night_rules),
+            (false, Some(p)) => p.day.clone().unwrap_or_else(day_rules),
+            (_, None) => day_rules(),
+        };
+        let class = Class::of(subject.severity, subject.audience);
+        rules.get(&class).cloned().unwrap_or_default()
+    }
+
+    /// How a role is treated now: with sound, without, or held.
+    fn action_for(&self, subject: &Subject, role: Role) -> Action {
+        let quiet = self.quiet_until(subject).is_some();
+        match role {
+            // They were brought in to be woken; later news about it reaches them quietly.
+            Role::Escalation => Action::Silent,
+            _ => self
+                .rules(subject, quiet)
+                .get(&role)
+                .copied()
+                .unwrap_or(if quiet { Action::Silent } else { Action::Wake }),
+        }
+    }
+
+    /// The people or chats a role stands for, for the subject's client, now.
+    fn resolve(&self, subject: &Subject, role: Role) -> Targets {
+        let policy = self.directory.policies.get(subject.client);
+        let manager = || Destination {
+            chat_id: subject.manager_chat,
+            thread_id: policy.and_then(|p| p.manager_thread_id).unwrap_or(0),
+        };
+        let contact =
+            |name: &Option<String>| name.as_ref().map(|n| self.person(n)).unwrap_or_default();
+        match role {
+            Role::Manager => vec![(manager(), None)],
+            Role::Sales => match policy.and_then(|p| p.sales.clone()) {
+                Some(name) => self.person(&name),
+                None => vec![(manager(), None)],
+            },
+            Role::Sysadmin => match policy {
+                Some(p) if p.sysadmin_consent => contact(&p.sysadmin),
+                _ => Vec::new(),
+            },
+            Role::Oncall => match policy.and_then(|p| p.oncall.as_ref()) {
+                Some(schedule) => self.on_call(schedule),
+                None => Vec::new(),
+            },
+            Role::Escalation => Vec::new(),
+        }
+    }
+
+    fn person(&self, name: &str) -> Targets {
+        self.directory
+            .contacts
+            .get(name)
+            .map(|p| vec![(p.contact.destination(), Some(name.to_string()))])
+            .unwrap_or_default()
+    }
+
+    fn on_call(&self, schedule: &str) -> Targets {
+        self.directory
+            .schedules
+            .get(schedule)
+            .map(|s| self.person(&s.on_call(self.now).contact))
+            .unwrap_or_default()
+    }
+
+    fn reachable(&self, contact: &Option<String>) -> bool {
+        contact.as_ref().is_none_or(|name| {
+            self.directory
+                .contacts
+                .get(name)
+                .is_some_and(|p| p.contact.reachable(p.started))
+        })
+    }
+
+    /// Where a firing alert first goes. If nobody can be told now (every rule holds, or
+    /// the people it names cannot be written to) and the alert is critical, the manager's
+    /// chat is woken rather than nobody.
+    pub fn first(&self, subject: &Subject) -> FirstRoute {
+        let quiet_until = self.quiet_until(subject);
+        let rules = self.rules(subject, quiet_until.is_some());
+        let mut route = FirstRoute::default();
+        for (&role, &action) in &rules {
+            for (to, contact) in self.resolve(subject, role) {
+                if route.destinations.iter().any(|d| d.to == to) {
+                    continue;
+                }
+                if !self.reachable(&contact) {
+                    route.unreachable.push(format!(
+                        "{} ({}) has not opened a chat with the bot",
+                        contact.unwrap_or_default(),
+                        role.as_str()
+                    ));
+                    continue;
+                }
+                let held_until = match action {
+                    Action::Hold => quiet_until.or(Some(self.now)),
+                    _ => None,
+                };
+                route.destinations.push(NewDestination {
+                    to,
+                    role,
+                    contact,
+                    held_until,
+                });
+                route.notices.push(Notice {
+                    kind: NoticeKind::Post,
+                    to,
+                    silent: action == Action::Silent,
+                    held_until,
+                });
+            }
+        }
+        let told = route.notices.iter().any(|n| n.held_until.is_none());
+        if !told && subject.severity == Severity::Critical && !route.unreachable.is_empty() {
+            let to = self.resolve(subject, Role::Manager)[0].0;
+            route.destinations.retain(|d| d.to != to);
+            route.notices.retain(|n| n.to != to);
+            route.destinations.push(NewDestination {
+                to,
+                role: Role::Manager,
+                contact: None,
+                held_until: None,
+            });
+            route.notices.push(Notice {
+                kind: NoticeKind::Post,
+                to,
+                silent: false,
+                held_until: None,
+            });
+        }
+        route
+    }
+
+    /// `kinds` for each destination an alert has. A held destination gets nothing (its
+    /// digest shows the alert as it is then); replies ring only where the role is woken now.
+    pub fn follow(&self, subject: &Subject, known: &[Known], kinds: &[NoticeKind]) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        for destination in known.iter().filter(|d| !d.held) {
+            let action = self.action_for(subject, destination.role);
+            for &kind in kinds {
+                notices.push(Notice {
+                    kind,
+                    to: destination.to,
+                    silent: kind != NoticeKind::Post && action != Action::Wake,
+                    held_until: None,
+                });
+            }
+        }
+        notices
+    }
+
+    /// When an alert that fires now escalates first, if its client's policy escalates it.
+    pub fn escalation_start(&self, subject: &Subject) -> Option<i64> {
+        let policy = self.escalation(subject)?;
+        Some(self.now.saturating_add(policy.delay(0)))
+    }
+
+    fn escalation(&self, subject: &Subject) -> Option<&super::directory::EscalationPolicy> {
+        let name = self
+            .directory
+            .policies
+            .get(subject.client)?
+            .escalation
+            .as_ref()?;
+        self.directory
+            .escalations
+            .get(name)
+            .filter(|p| p.severities.contains(&subject.severity))
+    }
+
+    /// Escalation step number `taken` (0 the first): who it brings in, and when the next
+    /// step is due (none after the last repetition).
+    pub fn escalation_step(&self, subject: &Subject, taken: i64) -> Option<(Targets, Option<i64>)> {
+        let policy = self.escalation(subject)?;
+        let steps = policy.steps.len() as i64;
+        let total = steps * (i64::from(policy.repeat) + 1);
+        if taken >= total {
+            return None;
+        }
+        let step = &policy.steps[(taken % steps) as usize];
+        let mut targets = Vec::new();
+        for target in &step.to {
+            let found = match target {
+                Target::Contact(name) => self.person(name),
+                Target::Oncall(schedule) => self.on_call(schedule),
+            };
+            for (to, contact) in found {
+                if self.reachable(&contact) && !targets.iter().any(|(t, _)| *t == to) {
+                    targets.push((to, contact));
+                }
+            }
+        }
+        let next = (taken + 1 < total)
+            .then(|| self.now.saturating_add(policy.delay((taken + 1) as usize)));
+        Some((targets, next))
+    }
+
+    /// How long an acknowledgement taken now lasts: until when, if it expires.
+    pub fn ack_expires_at(&self, subject: &Subject) -> Option<i64> {
+        let own = self
+            .directory
+            .policies
+            .get(subject.client)
+            .and_then(|p| p.ack_expires_after.as_deref())
+            .and_then(|text| parse_duration(text).ok())
+            .map(|d| d.as_millis() as i64);
+        let length = own.or(self.directory.ack_expires_after)?;
+        (length > 0).then(|| self.now.saturating_add(length))
     }
 }

@@ -1,19 +1,23 @@
-//! `/api/v1/alerts`: list and filter alerts, read one with its timeline, acknowledge one.
+//! `/api/v1/alerts`: list and filter alerts, read one with its timeline, acknowledge or
+//! snooze one.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use reveille_sdk::parse_duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
 use super::input;
-use crate::alerts::{self, AlertState};
-use crate::store::{Acted, AlertFilter};
+use crate::alerting::Acted;
+use crate::alerts::AlertState;
+use crate::store::AlertFilter;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1_000;
@@ -111,9 +115,40 @@ pub async fn get(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AckBody {
+struct ActBody {
     /// Who takes it, for the timeline and the message.
     by: Option<String>,
+    /// A snooze's length (`"90m"`, `"4h"`).
+    #[serde(rename = "for")]
+    length: Option<String>,
+}
+
+/// The longest snooze the API grants.
+const MAX_SNOOZE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+fn act_body(body: &Bytes) -> Result<(ActBody, String), ApiError> {
+    let body: ActBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ActBody::default()
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?
+    };
+    let by = match body.by.as_deref().map(str::trim) {
+        Some("") => return Err(ApiError::bad_request("by: must not be empty")),
+        Some(name) => format!("{} (API)", input::name("by", name)?),
+        None => "an administrator (API)".to_string(),
+    };
+    Ok((body, by))
+}
+
+fn answer(id: i64, acted: Acted, only: &str) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match acted {
+        Acted::Done(alert) => Ok((StatusCode::OK, Json(json!({ "alert": alert })))),
+        Acted::Unchanged(alert) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("alert {id} is {}: {only}", alert.state),
+        )),
+        Acted::NotFound => Err(ApiError::not_found(format!("no alert {id}"))),
+    }
 }
 
 /// `POST /api/v1/alerts/{id}/ack`, optional body `{"by": "name"}`.
@@ -123,33 +158,46 @@ pub async fn ack(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = alert_id(&id)?;
-    let body: AckBody = if body.iter().all(u8::is_ascii_whitespace) {
-        AckBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?
-    };
-    let by = match body.by.as_deref().map(str::trim) {
-        Some("") => return Err(ApiError::bad_request("by: must not be empty")),
-        Some(name) => format!("{} (API)", input::name("by", name)?),
-        None => "an administrator (API)".to_string(),
-    };
+    let (_, by) = act_body(&body)?;
     let acted = state
-        .store
-        .acknowledge_alert(id, &by, state.clock.now_ms(), alerts::ON_ACKNOWLEDGE)
+        .alerting
+        .acknowledge(id, &by)
         .await
         .map_err(ApiError::internal)?;
-    match acted {
-        Acted::Done(alert) => {
-            state.alerting.outbox.notify_one();
-            Ok((StatusCode::OK, Json(json!({ "alert": alert }))))
-        }
-        Acted::Unchanged(alert) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!(
-                "alert {id} is {}: only a firing or snoozed alert can be acknowledged",
-                alert.state
-            ),
-        )),
-        Acted::NotFound => Err(ApiError::not_found(format!("no alert {id}"))),
-    }
+    answer(
+        id,
+        acted,
+        "only a firing or snoozed alert can be acknowledged",
+    )
+}
+
+/// `POST /api/v1/alerts/{id}/snooze` with `{"for": "2h", "by": "name"}`: put aside for a
+/// while; if it still holds then, it fires again (and escalates again).
+pub async fn snooze(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = alert_id(&id)?;
+    let (body, by) = act_body(&body)?;
+    let text = body
+        .length
+        .ok_or_else(|| ApiError::bad_request("for: how long to snooze, such as \"2h\""))?;
+    let length = parse_duration(&text)
+        .ok()
+        .filter(|d| !d.is_zero() && *d <= MAX_SNOOZE)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("for: `{text}` is not a length from 1s to 7d"))
+        })?;
+    let until = state.clock.now_ms() + length.as_millis() as i64;
+    let acted = state
+        .alerting
+        .snooze(id, &by, until)
+        .await
+        .map_err(ApiError::internal)?;
+    answer(
+        id,
+        acted,
+        "only an open alert that was notified can be snoozed",
+    )
 }

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::input;
-use crate::alerts;
+use crate::fleet::Installation;
 use crate::ingest::token;
-use crate::store::{Installation, StoreError};
+use crate::store::StoreError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -258,28 +258,13 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     path_id(&id)?;
-    let open = state
-        .store
-        .open_alerts(&id)
-        .await
-        .map_err(ApiError::internal)?;
-    let changes = alerts::lifecycle::retire(
-        &state.alerting.policy,
-        &open,
-        alerts::resolution::INSTALLATION_REMOVED,
-    );
-    if !state
-        .store
-        .delete_installation(&id, state.clock.now_ms(), &changes)
+    let resolved = state
+        .alerting
+        .remove_installation(&id)
         .await
         .map_err(ApiError::internal)?
-    {
-        return Err(ApiError::not_found(format!("no installation `{id}`")));
-    }
-    state.alerting.outbox.notify_one();
-    Ok(Json(
-        json!({ "deleted": id, "alerts_resolved": changes.len() }),
-    ))
+        .ok_or_else(|| ApiError::not_found(format!("no installation `{id}`")))?;
+    Ok(Json(json!({ "deleted": id, "alerts_resolved": resolved })))
 }
 
 /// Issues a new ingest token; the old one stops working at once.

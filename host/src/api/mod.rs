@@ -12,6 +12,7 @@ mod evaluate;
 mod health;
 mod input;
 mod installations;
+mod people;
 mod plugins;
 mod reports;
 
@@ -23,9 +24,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post, put};
 
+use crate::alerting::Alerting;
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
-use crate::pipeline::{Alerting, Pipeline};
+use crate::pipeline::Pipeline;
 use crate::plugins::Runtime;
 use crate::plugins::directory::PluginDir;
 use crate::store::Store;
@@ -40,7 +42,7 @@ pub struct AppState {
     pub store: Store,
     pub pipeline: Arc<Pipeline>,
     pub metrics: Arc<Metrics>,
-    pub alerting: Alerting,
+    pub alerting: Arc<Alerting>,
     pub limits: Limits,
     /// `/healthz` says degraded when the oldest queued job has waited this long.
     pub stalled_after: Duration,
@@ -105,6 +107,37 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::get))
         .route("/alerts/{id}/ack", post(alerts::ack))
+        .route("/alerts/{id}/snooze", post(alerts::snooze))
+        .route("/contacts", get(people::contacts_list))
+        .route(
+            "/contacts/{name}",
+            get(people::contacts::get)
+                .put(people::contacts::put)
+                .delete(people::contacts::delete),
+        )
+        .route("/client-policies", get(people::policies::list))
+        .route(
+            "/clients/{client}/policy",
+            get(people::policies::get)
+                .put(people::policies::put)
+                .delete(people::policies::delete),
+        )
+        .route("/oncall", get(people::schedules::list))
+        .route(
+            "/oncall/{name}",
+            get(people::schedules::get)
+                .put(people::schedules::put)
+                .delete(people::schedules::delete),
+        )
+        .route("/oncall/{name}/now", get(people::on_call_now))
+        .route("/oncall/{name}/overrides", post(people::add_override))
+        .route("/escalation-policies", get(people::escalations::list))
+        .route(
+            "/escalation-policies/{name}",
+            get(people::escalations::get)
+                .put(people::escalations::put)
+                .delete(people::escalations::delete),
+        )
         .route("/chats/{chat_id}/members", get(chats::list))
         .route(
             "/chats/{chat_id}/members/{user_id}",

@@ -156,19 +156,11 @@ pub async fn delete(
 
 /// Resolves the plugin's open alerts with `why`; returns how many.
 async fn retire(state: &AppState, name: &str, why: &'static str) -> Result<usize, ApiError> {
-    let open = state
-        .store
-        .open_alerts_of_plugin(name)
-        .await
-        .map_err(ApiError::internal)?;
-    let changes = alerts::lifecycle::retire(&state.alerting.policy, &open, why);
     state
-        .store
-        .retire_plugin(name, state.clock.now_ms(), &changes)
+        .alerting
+        .retire_plugin(name, why)
         .await
-        .map_err(ApiError::internal)?;
-    state.alerting.outbox.notify_one();
-    Ok(changes.len())
+        .map_err(ApiError::internal)
 }
 
 /// Switches a plugin back on: one switched off by an admin, or disabled after failures.

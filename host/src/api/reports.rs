@@ -20,10 +20,11 @@ use super::AppState;
 use super::auth::bearer;
 use super::body;
 use super::error::ApiError;
+use crate::fleet::Installation;
 use crate::ingest::{self, Refusal, token};
 use crate::metrics::Rejection;
 use crate::pipeline::{Fresh, Job};
-use crate::store::{Installation, NewReport};
+use crate::store::NewReport;
 
 /// Middleware for the report route: finds the installation by its token before the body
 /// is read, so a stranger cannot make the host buffer a report.

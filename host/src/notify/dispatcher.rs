@@ -1,15 +1,18 @@
-//! Drains the outbox into Telegram. Each alert's notices leave in the order they were
-//! queued, each only after the one before it was delivered (nobody sees "resolved" before
-//! "firing"); different alerts go out concurrently. Failures are retried with backoff;
-//! Telegram's flood control (`retry_after`) pauses every delivery as long as it says.
+//! Drains the outbox into Telegram. Each alert's notices to one chat leave in the order
+//! they were queued, each only after the one before it was delivered (nobody sees
+//! "resolved" before "firing"); a chat's digest leaves before what follows it; different
+//! alerts and chats go out concurrently. Deliveries are paced per chat within Telegram's
+//! limits (about 20 a minute in a group, one a second in a private chat), so flood control
+//! is rare; when it comes anyway (`retry_after`) every delivery pauses as long as it says.
 //!
 //! An entry is marked delivered in the same transaction that records it in the alert's
 //! timeline, right after Telegram accepts it. A crash between Telegram's answer and that
 //! commit (a few milliseconds) is the one moment an entry can be sent again on restart:
 //! at-least-once there, because a duplicated alert beats a lost one.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jiff::tz::TimeZone;
@@ -17,11 +20,12 @@ use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::Instrument;
 
-use crate::alerts::NoticeKind;
+use crate::alerts::directory::Destination;
+use crate::alerts::{Alert, NoticeKind};
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
 use crate::notify::telegram::{DeliveryError, Telegram, render};
-use crate::store::{Alert, OutboxEntry, Store, StoreError};
+use crate::store::{OutboxEntry, Store, StoreError};
 
 /// Entries picked up per round.
 const BATCH: i64 = 64;
@@ -31,6 +35,9 @@ const CONCURRENCY: usize = 8;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Even with nothing to do, look at the outbox this often (retries come due).
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// A chat with at least this many new alerts waiting, more than its budget allows now,
+/// gets them in one summary message instead of a storm.
+const FOLD_AT: usize = 4;
 
 pub struct Dispatcher {
     store: Store,
@@ -40,6 +47,47 @@ pub struct Dispatcher {
     metrics: Arc<Metrics>,
     /// Wall-clock ms until which Telegram asked us to wait.
     paused_until: AtomicI64,
+    pace: Mutex<Pacer>,
+}
+
+/// Per-chat token buckets: a burst, then a steady rate, as Telegram allows.
+#[derive(Default)]
+struct Pacer {
+    chats: HashMap<i64, (f64, i64)>,
+}
+
+impl Pacer {
+    /// (burst, ms per message): groups about 20 a minute, private chats one a second.
+    fn limits(chat_id: i64) -> (f64, f64) {
+        if chat_id < 0 {
+            (20.0, 3_000.0)
+        } else {
+            (10.0, 1_000.0)
+        }
+    }
+
+    /// Messages `chat_id` may have at `now`.
+    fn budget(&mut self, chat_id: i64, now: i64) -> f64 {
+        let (burst, every) = Pacer::limits(chat_id);
+        let (tokens, at) = self.chats.entry(chat_id).or_insert((burst, now));
+        *tokens = (*tokens + (now - *at).max(0) as f64 / every).min(burst);
+        *at = now;
+        *tokens
+    }
+
+    /// Takes a message's worth of budget for `chat_id` at `now`, or says when there
+    /// will be one.
+    fn take(&mut self, chat_id: i64, now: i64) -> Result<(), i64> {
+        let (_, every) = Pacer::limits(chat_id);
+        self.budget(chat_id, now);
+        let (tokens, _) = self.chats.get_mut(&chat_id).expect("budget made it");
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(now + ((1.0 - *tokens) * every).ceil() as i64)
+        }
+    }
 }
 
 fn wall_ms() -> i64 {
@@ -63,6 +111,7 @@ impl Dispatcher {
             wake,
             metrics,
             paused_until: AtomicI64::new(0),
+            pace: Mutex::new(Pacer::default()),
         })
     }
 
@@ -110,22 +159,36 @@ impl Dispatcher {
             return Ok(0);
         }
         let heads = self.store.outbox_heads(now, BATCH).await?;
-        let attempted = heads.len();
+        let mut attempted = 0;
         let mut running = JoinSet::new();
-        for entry in heads {
+        for calls in self.calls(heads, now) {
+            let paced = self
+                .pace
+                .lock()
+                .expect("pacer")
+                .take(calls[0].to.chat_id, now);
+            if let Err(next) = paced {
+                // The chat's budget is spent: these wait for the next one.
+                for entry in &calls {
+                    self.store.outbox_defer(entry, next).await?;
+                }
+                continue;
+            }
+            attempted += calls.len();
             if running.len() >= CONCURRENCY {
                 running.join_next().await;
             }
             let dispatcher = self.clone();
             let span = tracing::info_span!(
                 "notify.deliver",
-                entry = entry.id,
-                alert = entry.alert_id,
-                kind = entry.kind.as_str()
+                entry = calls[0].id,
+                alert = calls[0].alert_id.unwrap_or_default(),
+                kind = calls[0].kind.as_str(),
+                folded = calls.len()
             );
             running.spawn(
                 async move {
-                    if let Err(error) = dispatcher.deliver(&entry).await {
+                    if let Err(error) = dispatcher.deliver(&calls).await {
                         tracing::warn!(%error, "delivery outcome not recorded; it will be retried");
                     }
                 }
@@ -136,70 +199,169 @@ impl Dispatcher {
         Ok(attempted)
     }
 
-    async fn deliver(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
-        let Some(alert) = self.store.alert(entry.alert_id).await? else {
-            return Ok(());
+    /// The heads grouped into Bot API calls: one each, but where a chat has more new
+    /// alerts waiting than its budget allows now, those posts become one call.
+    fn calls(&self, heads: Vec<OutboxEntry>, now: i64) -> Vec<Vec<OutboxEntry>> {
+        let mut posts: HashMap<Destination, usize> = HashMap::new();
+        for entry in heads.iter().filter(|e| e.kind == NoticeKind::Post) {
+            *posts.entry(entry.to).or_default() += 1;
+        }
+        let mut pace = self.pace.lock().expect("pacer");
+        let folding: Vec<Destination> = posts
+            .into_iter()
+            .filter(|(to, n)| *n >= FOLD_AT && (*n as f64) > pace.budget(to.chat_id, now))
+            .map(|(to, _)| to)
+            .collect();
+        let mut folds: HashMap<Destination, Vec<OutboxEntry>> = HashMap::new();
+        let mut calls = Vec::new();
+        for entry in heads {
+            if entry.kind == NoticeKind::Post && folding.contains(&entry.to) {
+                folds.entry(entry.to).or_default().push(entry);
+            } else {
+                calls.push(vec![entry]);
+            }
+        }
+        calls.extend(folds.into_values());
+        calls
+    }
+
+    /// Makes one Bot API call for `entries` (one entry, or posts folded into one message)
+    /// and records how it went for each.
+    async fn deliver(&self, entries: &[OutboxEntry]) -> Result<(), StoreError> {
+        let entry = &entries[0];
+        let about = match (entries.len(), entry.alert_id) {
+            (1, Some(id)) => match self.store.alert(id).await? {
+                Some(alert) => About::Alert(Box::new(alert)),
+                None => return Ok(()),
+            },
+            (1, None) => About::Digest(self.digest_alerts(entry).await?),
+            _ => {
+                let ids: Vec<i64> = entries.iter().filter_map(|e| e.alert_id).collect();
+                About::Folded(self.store.alerts_by_id(&ids).await?)
+            }
         };
-        let tz = self.store.installation_zone(&alert.installation_id).await?;
+        let zone_of = match &about {
+            About::Alert(alert) => Some(alert.installation_id.as_str()),
+            About::Digest(alerts) | About::Folded(alerts) => {
+                alerts.first().map(|a| a.installation_id.as_str())
+            }
+        };
+        let tz = match zone_of {
+            Some(installation) => self.store.installation_zone(installation).await?,
+            None => TimeZone::UTC,
+        };
         // Checked as late as possible: another delivery may just have met flood control.
         if wall_ms() < self.paused_until.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let outcome = self.send(entry, &alert, &tz).await;
-        let now = self.clock.now_ms();
-        match outcome {
-            Ok(message_id) => {
-                let detail = format!(
-                    "{} in Telegram chat {}{}",
-                    entry.kind.as_str(),
-                    entry.chat_id,
-                    message_id
-                        .or(alert.message_id)
-                        .map(|m| format!(", message {m}"))
-                        .unwrap_or_default()
-                );
-                self.store
-                    .outbox_delivered(entry, now, message_id, &detail)
-                    .await?;
-                self.metrics.notification("delivered");
+        let outcome = match &about {
+            About::Folded(alerts) => {
+                let html = render::folded(alerts, &tz);
+                let silent = entries.iter().all(|e| e.silent);
+                self.telegram
+                    .send(entry.to, &html, &[], None, silent)
+                    .await
+                    .map(Some)
             }
-            Err(DeliveryError::RetryAfter(wait)) => {
-                let until = wall_ms() + wait.as_millis() as i64;
-                self.paused_until.fetch_max(until, Ordering::Relaxed);
-                tracing::warn!(?wait, "Telegram flood control: pausing deliveries");
+            _ => self.send(entry, &about, &tz).await,
+        };
+        let now = self.clock.now_ms();
+        if let Err(DeliveryError::RetryAfter(wait)) = &outcome {
+            let until = wall_ms() + wait.as_millis() as i64;
+            self.paused_until.fetch_max(until, Ordering::Relaxed);
+            tracing::warn!(?wait, "Telegram flood control: pausing deliveries");
+            for entry in entries {
                 self.store
                     .outbox_retry(entry, now, &format!("rate limited for {wait:?}"), until)
                     .await?;
-                self.store.outbox_hold_all(until).await?;
-                self.metrics.notification("rate-limited");
             }
-            Err(DeliveryError::Transient(error)) => {
-                let backoff = Duration::from_secs(1 << entry.attempts.clamp(0, 6)).min(MAX_BACKOFF);
-                tracing::warn!(%error, attempts = entry.attempts + 1, retry_in = ?backoff, "delivery failed; will retry");
-                self.store
-                    .outbox_retry(entry, now, &error, wall_ms() + backoff.as_millis() as i64)
-                    .await?;
-                self.metrics.notification("retried");
-            }
-            Err(DeliveryError::Permanent(error)) => {
-                tracing::error!(%error, chat = entry.chat_id, "delivery impossible; giving up on this notification");
-                self.store.outbox_failed(entry, now, &error).await?;
-                self.metrics.notification("failed");
+            self.store.outbox_hold_all(until).await?;
+            self.metrics.notification("rate-limited");
+            return Ok(());
+        }
+        for entry in entries {
+            match &outcome {
+                Ok(message_id) => {
+                    let (living, known) = match &about {
+                        About::Alert(alert) => (*message_id, alert.message_in(entry.to)),
+                        About::Digest(_) => (*message_id, None),
+                        // One message for many: none of them has a living message there.
+                        About::Folded(_) => (None, None),
+                    };
+                    let detail = format!(
+                        "{}{} in {}{}{}",
+                        entry.kind.as_str(),
+                        if entries.len() > 1 {
+                            " folded into a summary"
+                        } else {
+                            ""
+                        },
+                        entry.to,
+                        message_id
+                            .or(known)
+                            .map(|m| format!(", message {m}"))
+                            .unwrap_or_else(|| ", nothing of its own there to edit".into()),
+                        if entry.silent { ", silently" } else { "" }
+                    );
+                    self.store
+                        .outbox_delivered(entry, now, living, &detail)
+                        .await?;
+                    self.metrics.notification("delivered");
+                }
+                Err(DeliveryError::Transient(error)) => {
+                    let backoff =
+                        Duration::from_secs(1 << entry.attempts.clamp(0, 6)).min(MAX_BACKOFF);
+                    tracing::warn!(%error, attempts = entry.attempts + 1, retry_in = ?backoff, "delivery failed; will retry");
+                    self.store
+                        .outbox_retry(entry, now, error, wall_ms() + backoff.as_millis() as i64)
+                        .await?;
+                    self.metrics.notification("retried");
+                }
+                Err(DeliveryError::Permanent(error)) => {
+                    tracing::error!(%error, chat = entry.to.chat_id, "delivery impossible; giving up on this notification");
+                    self.store.outbox_failed(entry, now, error).await?;
+                    self.metrics.notification("failed");
+                }
+                Err(DeliveryError::RetryAfter(_)) => unreachable!("handled above"),
             }
         }
         Ok(())
+    }
+
+    /// The alerts a digest lists, as they are now.
+    async fn digest_alerts(&self, entry: &OutboxEntry) -> Result<Vec<Alert>, StoreError> {
+        let ids: Vec<i64> = entry
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default();
+        self.store.alerts_by_id(&ids).await
     }
 
     /// Makes the Bot API call `entry` stands for; returns the id of a message it sent.
     async fn send(
         &self,
         entry: &OutboxEntry,
-        alert: &Alert,
+        about: &About,
         tz: &TimeZone,
     ) -> Result<Option<i64>, DeliveryError> {
+        let to: Destination = entry.to;
+        let alert = match about {
+            About::Digest(alerts) => {
+                let html = render::digest(alerts, tz);
+                return self
+                    .telegram
+                    .send(to, &html, &[], None, entry.silent)
+                    .await
+                    .map(Some);
+            }
+            About::Alert(alert) => alert,
+            About::Folded(_) => unreachable!("a fold is one message, sent by `deliver`"),
+        };
+        let living = alert.message_in(to);
         let reply = |html: String| async move {
             self.telegram
-                .send(entry.chat_id, &html, &[], alert.message_id)
+                .send(to, &html, &[], living, entry.silent)
                 .await
                 .map(Some)
         };
@@ -207,25 +369,35 @@ impl Dispatcher {
             NoticeKind::Post => {
                 let (html, buttons) = render::living(alert, tz);
                 self.telegram
-                    .send(entry.chat_id, &html, &buttons, None)
+                    .send(to, &html, &buttons, None, entry.silent)
                     .await
                     .map(Some)
             }
             NoticeKind::Refresh => {
-                let Some(message_id) = alert.message_id else {
-                    return Err(DeliveryError::Permanent(
-                        "no living message to edit: its post was never delivered".into(),
-                    ));
+                // Its post was folded into a summary: there is nothing of its own to edit.
+                let Some(message_id) = living else {
+                    return Ok(None);
                 };
                 let (html, buttons) = render::living(alert, tz);
                 self.telegram
-                    .edit(entry.chat_id, message_id, &html, &buttons)
+                    .edit(to.chat_id, message_id, &html, &buttons)
                     .await
                     .map(|()| None)
             }
             NoticeKind::ResolvedReply => reply(render::resolved_reply(alert)).await,
             NoticeKind::Raised => reply(render::raised_reply(alert)).await,
             NoticeKind::Reminder => reply(render::reminder_reply(alert)).await,
+            NoticeKind::Digest => Err(DeliveryError::Permanent(
+                "a digest entry names an alert".into(),
+            )),
         }
     }
+}
+
+/// What a delivery is about.
+enum About {
+    Alert(Box<Alert>),
+    Digest(Vec<Alert>),
+    /// New alerts folded into one message.
+    Folded(Vec<Alert>),
 }

@@ -1,47 +1,20 @@
-//! Alerts and their timelines. Changes decided by `alerts::lifecycle` are applied here inside
-//! the caller's transaction, together with the outbox entries they owe.
+//! Alerts, their destinations and timelines. Changes decided by `alerts` (lifecycle and
+//! transitions) are applied here inside one transaction, together with the outbox entries
+//! they owe; this module never decides which change to make.
 
-use serde::Serialize;
+use std::collections::HashMap;
+
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::{Store, StoreError, parse};
-use crate::alerts::{AlertState, Change, Notice, NoticeKind, OpenAlert};
+use crate::alerts::directory::Destination;
+use crate::alerts::routing::{Known, NewDestination};
+use crate::alerts::transitions::{Decision, Digest};
+use crate::alerts::{
+    Alert, AlertDestination, AlertEvent, AlertState, Change, Event, EventKind, Notice, OpenAlert,
+};
 use crate::plugins::Severity;
-
-/// An alert as the API and the notifications show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Alert {
-    pub id: i64,
-    pub installation_id: String,
-    pub client: String,
-    pub manager: String,
-    pub plugin: String,
-    pub key: String,
-    pub severity: Severity,
-    pub summary: String,
-    pub details: String,
-    pub state: AlertState,
-    pub chat_id: i64,
-    pub first_seen_at: i64,
-    pub fired_at: Option<i64>,
-    pub acknowledged_at: Option<i64>,
-    pub acknowledged_by: Option<String>,
-    pub snoozed_until: Option<i64>,
-    pub resolved_at: Option<i64>,
-    pub resolution: Option<String>,
-    pub message_id: Option<i64>,
-    pub updated_at: i64,
-}
-
-/// One entry of an alert's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AlertEvent {
-    pub at: i64,
-    pub kind: String,
-    pub actor: Option<String>,
-    pub detail: String,
-}
 
 /// Which alerts to list; every field narrows.
 #[derive(Debug, Clone, Default)]
@@ -53,22 +26,16 @@ pub struct AlertFilter {
     pub manager: Option<String>,
     pub severity: Option<Severity>,
     pub plugin: Option<String>,
+    /// Alerts with a living message (or a held one) in this chat.
     pub chat_id: Option<i64>,
     pub limit: i64,
 }
 
-/// What became of a request to act on an alert.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Acted {
-    Done(Alert),
-    /// The alert is not in a state the action applies to; as it is now.
-    Unchanged(Alert),
-    NotFound,
-}
-
-const COLUMNS: &str = "id, installation_id, client, manager, plugin, key, severity, summary, \
-    details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, cleared_count, \
-    acknowledged_at, acknowledged_by, snoozed_until, resolved_at, resolution, message_id, updated_at";
+const COLUMNS: &str = "id, installation_id, client, manager, plugin, key, severity, audience, \
+    summary, details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, \
+    cleared_count, acknowledged_at, acknowledged_by, ack_expires_at, snoozed_until, \
+    escalation_step, escalate_at, escalated_to, escalated_at, resolved_at, resolution, \
+    updated_at, version";
 
 fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
@@ -79,6 +46,7 @@ fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
         plugin: row.try_get("plugin")?,
         key: row.try_get("key")?,
         severity: parse(row, "severity")?,
+        audience: parse(row, "audience")?,
         summary: row.try_get("summary")?,
         details: row.try_get("details")?,
         state: parse(row, "state")?,
@@ -87,29 +55,59 @@ fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
         fired_at: row.try_get("fired_at")?,
         acknowledged_at: row.try_get("acknowledged_at")?,
         acknowledged_by: row.try_get("acknowledged_by")?,
+        ack_expires_at: row.try_get("ack_expires_at")?,
         snoozed_until: row.try_get("snoozed_until")?,
+        escalation_step: row.try_get("escalation_step")?,
+        escalate_at: row.try_get("escalate_at")?,
+        escalated_to: row.try_get("escalated_to")?,
+        escalated_at: row.try_get("escalated_at")?,
         resolved_at: row.try_get("resolved_at")?,
         resolution: row.try_get("resolution")?,
-        message_id: row.try_get("message_id")?,
         updated_at: row.try_get("updated_at")?,
+        version: row.try_get("version")?,
+        destinations: Vec::new(),
+    })
+}
+
+fn destination_from(row: &AnyRow) -> Result<AlertDestination, StoreError> {
+    Ok(AlertDestination {
+        chat_id: row.try_get("chat_id")?,
+        thread_id: row.try_get("thread_id")?,
+        role: parse(row, "role")?,
+        contact: row.try_get("contact")?,
+        message_id: row.try_get("message_id")?,
+        held_until: row.try_get("held_until")?,
+        added_at: row.try_get("added_at")?,
     })
 }
 
 fn open_from(row: &AnyRow) -> Result<OpenAlert, StoreError> {
+    let zone: Option<String> = row.try_get("zone")?;
     Ok(OpenAlert {
         id: row.try_get("id")?,
         plugin: row.try_get("plugin")?,
         key: row.try_get("key")?,
+        client: row.try_get("client")?,
+        chat_id: row.try_get("chat_id")?,
+        zone: zone
+            .and_then(|z| jiff::tz::TimeZone::get(&z).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC),
         state: parse(row, "state")?,
         severity: parse(row, "severity")?,
+        audience: parse(row, "audience")?,
         summary: row.try_get("summary")?,
         details: row.try_get("details")?,
-        chat_id: row.try_get("chat_id")?,
         first_seen_at: row.try_get("first_seen_at")?,
         seen_count: row.try_get("seen_count")?,
         cleared_at: row.try_get("cleared_at")?,
         cleared_count: row.try_get("cleared_count")?,
+        destinations: Vec::new(),
     })
+}
+
+/// `ids` as a literal list for `IN (...)` (numbers only, never text).
+fn id_list(ids: impl Iterator<Item = i64>) -> String {
+    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 impl Store {
@@ -130,10 +128,52 @@ impl Store {
         value: &str,
     ) -> Result<Vec<OpenAlert>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM alerts WHERE {column} = $1 AND state <> 'resolved' ORDER BY id"
+            "SELECT a.*, i.timezone AS zone FROM alerts a \
+             LEFT JOIN installations i ON i.id = a.installation_id \
+             WHERE a.{column} = $1 AND a.state <> 'resolved' ORDER BY a.id"
         );
         let rows = sqlx::query(&sql).bind(value).fetch_all(&self.pool).await?;
-        rows.iter().map(open_from).collect()
+        let mut open: Vec<OpenAlert> = rows.iter().map(open_from).collect::<Result<_, _>>()?;
+        let mut destinations = self.destinations(open.iter().map(|a| a.id)).await?;
+        for alert in &mut open {
+            alert.destinations = destinations
+                .remove(&alert.id)
+                .unwrap_or_default()
+                .iter()
+                .map(AlertDestination::known)
+                .collect::<Vec<Known>>();
+        }
+        Ok(open)
+    }
+
+    /// The destinations of the alerts `ids`, by alert.
+    async fn destinations(
+        &self,
+        ids: impl Iterator<Item = i64>,
+    ) -> Result<HashMap<i64, Vec<AlertDestination>>, StoreError> {
+        let list = id_list(ids);
+        let mut out: HashMap<i64, Vec<AlertDestination>> = HashMap::new();
+        if list.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT alert_id, chat_id, thread_id, role, contact, message_id, held_until, added_at \
+             FROM alert_destinations WHERE alert_id IN ({list}) ORDER BY added_at, chat_id"
+        );
+        for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+            out.entry(row.try_get("alert_id")?)
+                .or_default()
+                .push(destination_from(&row)?);
+        }
+        Ok(out)
+    }
+
+    async fn with_destinations(&self, mut alerts: Vec<Alert>) -> Result<Vec<Alert>, StoreError> {
+        let mut destinations = self.destinations(alerts.iter().map(|a| a.id)).await?;
+        for alert in &mut alerts {
+            alert.destinations = destinations.remove(&alert.id).unwrap_or_default();
+        }
+        Ok(alerts)
     }
 
     pub async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError> {
@@ -142,7 +182,25 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(alert_from).transpose()
+        let alert = row.as_ref().map(alert_from).transpose()?;
+        Ok(self
+            .with_destinations(alert.into_iter().collect())
+            .await?
+            .pop())
+    }
+
+    /// The alerts `ids` (those that exist), in id order.
+    pub async fn alerts_by_id(&self, ids: &[i64]) -> Result<Vec<Alert>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE id IN ({}) ORDER BY id",
+            id_list(ids.iter().copied())
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let alerts = rows.iter().map(alert_from).collect::<Result<_, _>>()?;
+        self.with_destinations(alerts).await
     }
 
     /// Alerts matching `filter`, newest first.
@@ -172,7 +230,9 @@ impl Store {
             }
         }
         if let Some(chat) = filter.chat_id {
-            conditions.push(format!("chat_id = {chat}"));
+            conditions.push(format!(
+                "id IN (SELECT alert_id FROM alert_destinations WHERE chat_id = {chat})"
+            ));
         }
         let filter_sql = if conditions.is_empty() {
             String::new()
@@ -188,7 +248,8 @@ impl Store {
             query = query.bind(text);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(alert_from).collect()
+        let alerts = rows.iter().map(alert_from).collect::<Result<_, _>>()?;
+        self.with_destinations(alerts).await
     }
 
     pub async fn alert_timeline(&self, id: i64) -> Result<Vec<AlertEvent>, StoreError> {
@@ -202,7 +263,7 @@ impl Store {
             .map(|row| {
                 Ok(AlertEvent {
                     at: row.try_get("at")?,
-                    kind: row.try_get("kind")?,
+                    kind: parse(row, "kind")?,
                     actor: row.try_get("actor")?,
                     detail: row.try_get("detail")?,
                 })
@@ -215,136 +276,163 @@ impl Store {
         &self,
         id: i64,
         now: i64,
-        kind: &str,
-        actor: Option<&str>,
-        detail: &str,
+        entry: &Event,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        event(&mut tx, id, now, kind, actor, detail).await?;
+        event(&mut tx, id, now, entry).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// `firing` or `snoozed` → `acknowledged` by `actor`, owing `kinds` to the alert's chat.
-    pub async fn acknowledge_alert(
-        &self,
-        id: i64,
-        actor: &str,
-        now: i64,
-        kinds: &[NoticeKind],
-    ) -> Result<Acted, StoreError> {
-        self.act(
-            id,
-            "UPDATE alerts SET state = 'acknowledged', acknowledged_at = $1, acknowledged_by = $2, \
-             snoozed_until = NULL, updated_at = $1 \
-             WHERE id = $3 AND state IN ('firing', 'snoozed') RETURNING chat_id",
-            now,
-            actor,
-            None,
-            ("acknowledged", String::new()),
-            kinds,
-        )
-        .await
-    }
-
-    /// Any notified open state → `snoozed` until `until` by `actor`.
-    pub async fn snooze_alert(
-        &self,
-        id: i64,
-        actor: &str,
-        now: i64,
-        until: i64,
-        detail: String,
-        kinds: &[NoticeKind],
-    ) -> Result<Acted, StoreError> {
-        self.act(
-            id,
-            "UPDATE alerts SET state = 'snoozed', acknowledged_by = $2, snoozed_until = $4, \
-             updated_at = $1 WHERE id = $3 AND state IN ('firing', 'acknowledged', 'snoozed') \
-             RETURNING chat_id",
-            now,
-            actor,
-            Some(until),
-            ("snoozed", detail),
-            kinds,
-        )
-        .await
-    }
-
-    /// Runs one conditional state change (`update` binds now, actor, id and optionally a
-    /// time) with its timeline entry and notices, in one transaction.
-    #[allow(clippy::too_many_arguments)]
-    async fn act(
-        &self,
-        id: i64,
-        update: &str,
-        now: i64,
-        actor: &str,
-        time: Option<i64>,
-        (kind, detail): (&str, String),
-        kinds: &[NoticeKind],
-    ) -> Result<Acted, StoreError> {
+    /// Applies a decision about one alert if the alert is still the version it was made
+    /// on; false (nothing changed) if someone or something got there first.
+    pub async fn apply_decision(&self, decision: &Decision, now: i64) -> Result<bool, StoreError> {
+        let f = &decision.fields;
         let mut tx = self.writer.begin().await?;
-        let mut query = sqlx::query(update).bind(now).bind(actor).bind(id);
-        if let Some(time) = time {
-            query = query.bind(time);
+        let changed = sqlx::query(
+            "UPDATE alerts SET state = $1, acknowledged_at = $2, acknowledged_by = $3, \
+             ack_expires_at = $4, snoozed_until = $5, escalation_step = $6, escalate_at = $7, \
+             escalated_to = $8, escalated_at = $9, updated_at = $10, version = version + 1 \
+             WHERE id = $11 AND version = $12 AND state <> 'resolved'",
+        )
+        .bind(f.state.as_str())
+        .bind(f.acknowledged_at)
+        .bind(f.acknowledged_by.as_deref())
+        .bind(f.ack_expires_at)
+        .bind(f.snoozed_until)
+        .bind(f.escalation_step)
+        .bind(f.escalate_at)
+        .bind(f.escalated_to.as_deref())
+        .bind(f.escalated_at)
+        .bind(now)
+        .bind(decision.id)
+        .bind(decision.version)
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
         }
-        let changed = query.fetch_optional(&mut *tx).await?;
-        if let Some(row) = changed {
-            let chat_id: i64 = row.try_get("chat_id")?;
-            event(&mut tx, id, now, kind, Some(actor), &detail).await?;
-            for &kind in kinds {
-                enqueue(&mut tx, id, Notice { kind, chat_id }, now).await?;
-            }
-            tx.commit().await?;
-            let alert = self.alert(id).await?.ok_or(StoreError::Corrupt(format!(
-                "alert {id} vanished while acted on"
-            )))?;
-            return Ok(Acted::Done(alert));
+        for entry in &decision.events {
+            event(&mut tx, decision.id, now, entry).await?;
         }
-        tx.rollback().await?;
-        Ok(match self.alert(id).await? {
-            Some(alert) => Acted::Unchanged(alert),
-            None => Acted::NotFound,
-        })
+        for destination in &decision.destinations {
+            add_destination(&mut tx, decision.id, destination, now).await?;
+        }
+        for notice in &decision.notices {
+            enqueue(&mut tx, Some(decision.id), notice, now, None).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// Snoozed alerts whose snooze has ended fire again, owing `kinds`. Returns how many.
-    pub async fn wake_snoozed(&self, now: i64, kinds: &[NoticeKind]) -> Result<usize, StoreError> {
-        let due = sqlx::query(
-            "SELECT id FROM alerts WHERE state = 'snoozed' AND snoozed_until <= $1 ORDER BY id",
+    /// Alerts time has something to do to now: a snooze or acknowledgement ran out, an
+    /// escalation step is due.
+    pub async fn alerts_due(&self, now: i64) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM alerts WHERE (state = 'snoozed' AND snoozed_until <= $1) \
+             OR (state = 'acknowledged' AND ack_expires_at <= $1) \
+             OR (state = 'firing' AND escalate_at <= $1) ORDER BY id",
         )
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        let mut woken = 0;
-        for row in due {
-            let id: i64 = row.try_get("id")?;
-            let mut tx = self.writer.begin().await?;
-            let changed = sqlx::query(
-                "UPDATE alerts SET state = 'firing', snoozed_until = NULL, updated_at = $1 \
-                 WHERE id = $2 AND state = 'snoozed' RETURNING chat_id",
-            )
-            .bind(now)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = changed {
-                let chat_id: i64 = row.try_get("chat_id")?;
-                event(&mut tx, id, now, "snooze-ended", None, "still holds").await?;
-                for &kind in kinds {
-                    enqueue(&mut tx, id, Notice { kind, chat_id }, now).await?;
-                }
-                woken += 1;
-            }
-            tx.commit().await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    /// Destinations whose held notices are due for their digest.
+    pub async fn digests_due(&self, now: i64) -> Result<Vec<Destination>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT chat_id, thread_id FROM outbox \
+             WHERE done_at IS NULL AND held_until IS NOT NULL AND held_until <= $1 \
+             ORDER BY chat_id, thread_id",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Destination {
+                    chat_id: r.try_get("chat_id")?,
+                    thread_id: r.try_get("thread_id")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The alerts with notices held for `to` and due by `now`.
+    pub async fn held_for(&self, to: Destination, now: i64) -> Result<Vec<Alert>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT alert_id FROM outbox WHERE done_at IS NULL AND held_until <= $1 \
+             AND chat_id = $2 AND thread_id = $3",
+        )
+        .bind(now)
+        .bind(to.chat_id)
+        .bind(to.thread_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get("alert_id"))
+            .collect::<Result<_, _>>()?;
+        self.alerts_by_id(&ids).await
+    }
+
+    /// Sends `digest`: its held notices are done (shown in it), its destination is told
+    /// from now on, the digest and the posts that follow it are queued, in one transaction.
+    pub async fn apply_digest(&self, digest: &Digest, now: i64) -> Result<(), StoreError> {
+        let to = digest.to;
+        let list = id_list(digest.alerts.iter().copied());
+        if list.is_empty() {
+            return Ok(());
         }
-        Ok(woken)
+        let mut tx = self.writer.begin().await?;
+        let sql = format!(
+            "UPDATE outbox SET done_at = $1, outcome = 'digested' WHERE done_at IS NULL \
+             AND held_until IS NOT NULL AND chat_id = $2 AND thread_id = $3 AND alert_id IN ({list})"
+        );
+        sqlx::query(&sql)
+            .bind(now)
+            .bind(to.chat_id)
+            .bind(to.thread_id)
+            .execute(&mut *tx)
+            .await?;
+        let sql = format!(
+            "UPDATE alert_destinations SET held_until = NULL WHERE chat_id = $1 \
+             AND thread_id = $2 AND alert_id IN ({list})"
+        );
+        sqlx::query(&sql)
+            .bind(to.chat_id)
+            .bind(to.thread_id)
+            .execute(&mut *tx)
+            .await?;
+        let payload = serde_json::to_string(&digest.alerts).expect("ids serialize");
+        let ring = Notice {
+            kind: crate::alerts::NoticeKind::Digest,
+            to,
+            silent: false,
+            held_until: None,
+        };
+        enqueue(&mut tx, None, &ring, now, Some(&payload)).await?;
+        for &id in &digest.alerts {
+            event(
+                &mut tx,
+                id,
+                now,
+                &Event::new(EventKind::Digested, format!("in the digest for {to}")),
+            )
+            .await?;
+        }
+        for (id, notice) in &digest.posts {
+            enqueue(&mut tx, Some(*id), notice, now, None).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 
-/// Applies lifecycle `changes` inside `tx`, with their timeline entries and outbox entries.
-/// Returns how many notices were queued.
+/// Applies lifecycle `changes` inside `tx`, with their timeline entries, destinations and
+/// outbox entries. Returns how many notices were queued.
 pub(super) async fn apply(
     tx: &mut Transaction<'_, Any>,
     now: i64,
@@ -352,24 +440,24 @@ pub(super) async fn apply(
 ) -> Result<usize, StoreError> {
     let mut queued = 0;
     for change in changes {
-        let id = match change {
+        let (id, firing) = match change {
             Change::Open {
                 installation,
                 plugin,
                 finding,
+                audience,
                 firing,
-                ..
             } => {
-                let state = if *firing {
+                let state = if firing.is_some() {
                     AlertState::Firing
                 } else {
                     AlertState::Pending
                 };
                 let row = sqlx::query(
                     "INSERT INTO alerts (installation_id, client, manager, plugin, key, severity, \
-                     summary, details, state, chat_id, first_seen_at, seen_count, fired_at, \
-                     cleared_count, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, 0, $11) \
+                     audience, summary, details, state, chat_id, first_seen_at, seen_count, \
+                     fired_at, cleared_count, escalation_step, updated_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, 0, 0, $12, 0) \
                      RETURNING id",
                 )
                 .bind(&installation.id)
@@ -378,27 +466,36 @@ pub(super) async fn apply(
                 .bind(*plugin)
                 .bind(&finding.key)
                 .bind(finding.severity.as_str())
+                .bind(audience.as_str())
                 .bind(&finding.summary)
                 .bind(&finding.details)
                 .bind(state.as_str())
                 .bind(installation.telegram_chat_id)
                 .bind(now)
-                .bind(firing.then_some(now))
+                .bind(firing.is_some().then_some(now))
                 .fetch_one(&mut **tx)
                 .await?;
                 let id: i64 = row.try_get("id")?;
                 let detail = format!("{}: {}", finding.severity, finding.summary);
-                let kind = if *firing { "fired" } else { "pending" };
-                event(tx, id, now, kind, None, &detail).await?;
-                id
+                let kind = if firing.is_some() {
+                    EventKind::Fired
+                } else {
+                    EventKind::Pending
+                };
+                event(tx, id, now, &Event::new(kind, detail)).await?;
+                (id, firing.as_ref())
             }
             Change::Seen {
                 id,
                 finding,
                 fires,
                 note,
+                joins,
                 ..
             } => {
+                for destination in joins {
+                    add_destination(tx, *id, destination, now).await?;
+                }
                 sqlx::query(
                     "UPDATE alerts SET severity = $1, summary = $2, details = $3, \
                      seen_count = seen_count + 1, cleared_at = NULL, cleared_count = 0, \
@@ -411,9 +508,9 @@ pub(super) async fn apply(
                 .bind(*id)
                 .execute(&mut **tx)
                 .await?;
-                if *fires {
+                if fires.is_some() {
                     sqlx::query(
-                        "UPDATE alerts SET state = 'firing', fired_at = $1 \
+                        "UPDATE alerts SET state = 'firing', fired_at = $1, version = version + 1 \
                          WHERE id = $2 AND state = 'pending'",
                     )
                     .bind(now)
@@ -421,12 +518,12 @@ pub(super) async fn apply(
                     .execute(&mut **tx)
                     .await?;
                     let detail = format!("{}: {}", finding.severity, finding.summary);
-                    event(tx, *id, now, "fired", None, &detail).await?;
+                    event(tx, *id, now, &Event::new(EventKind::Fired, detail)).await?;
                 }
                 if let Some(note) = note {
-                    event(tx, *id, now, "changed", None, note).await?;
+                    event(tx, *id, now, &Event::new(EventKind::Changed, note.clone())).await?;
                 }
-                *id
+                (*id, fires.as_ref())
             }
             Change::Fading { id } => {
                 sqlx::query(
@@ -437,20 +534,21 @@ pub(super) async fn apply(
                 .bind(*id)
                 .execute(&mut **tx)
                 .await?;
-                *id
+                (*id, None)
             }
             Change::Resolve { id, reason, .. } => {
                 sqlx::query(
                     "UPDATE alerts SET state = 'resolved', resolved_at = $1, resolution = $2, \
-                     snoozed_until = NULL, updated_at = $1 WHERE id = $3 AND state <> 'resolved'",
+                     snoozed_until = NULL, ack_expires_at = NULL, escalate_at = NULL, \
+                     updated_at = $1, version = version + 1 WHERE id = $3 AND state <> 'resolved'",
                 )
                 .bind(now)
                 .bind(*reason)
                 .bind(*id)
                 .execute(&mut **tx)
                 .await?;
-                event(tx, *id, now, "resolved", None, reason).await?;
-                *id
+                event(tx, *id, now, &Event::new(EventKind::Resolved, *reason)).await?;
+                (*id, None)
             }
             Change::Discard { id } => {
                 sqlx::query("DELETE FROM alerts WHERE id = $1 AND state = 'pending'")
@@ -460,30 +558,78 @@ pub(super) async fn apply(
                 continue;
             }
         };
+        if let Some(firing) = firing {
+            sqlx::query("UPDATE alerts SET escalation_step = 0, escalate_at = $1 WHERE id = $2")
+                .bind(firing.escalate_at)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            for destination in &firing.route.destinations {
+                add_destination(tx, id, destination, now).await?;
+            }
+            for entry in &firing.events {
+                event(tx, id, now, entry).await?;
+            }
+        }
         for notice in change.notices() {
-            enqueue(tx, id, *notice, now).await?;
+            enqueue(tx, Some(id), notice, now, None).await?;
             queued += 1;
         }
     }
     Ok(queued)
 }
 
+/// Adds a destination to an alert. One it already has, held for a digest, is told from
+/// now on instead: its held notices are moot.
+async fn add_destination(
+    tx: &mut Transaction<'_, Any>,
+    alert_id: i64,
+    d: &NewDestination,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO alert_destinations (alert_id, chat_id, thread_id, role, contact, \
+         message_id, held_until, added_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7) \
+         ON CONFLICT (alert_id, chat_id, thread_id) DO UPDATE SET held_until = NULL",
+    )
+    .bind(alert_id)
+    .bind(d.to.chat_id)
+    .bind(d.to.thread_id)
+    .bind(d.role.as_str())
+    .bind(d.contact.as_deref())
+    .bind(d.held_until)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if d.held_until.is_none() {
+        sqlx::query(
+            "UPDATE outbox SET done_at = $1, outcome = 'released' WHERE alert_id = $2 \
+             AND chat_id = $3 AND thread_id = $4 AND held_until IS NOT NULL AND done_at IS NULL",
+        )
+        .bind(now)
+        .bind(alert_id)
+        .bind(d.to.chat_id)
+        .bind(d.to.thread_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn event(
     tx: &mut Transaction<'_, Any>,
     alert_id: i64,
     at: i64,
-    kind: &str,
-    actor: Option<&str>,
-    detail: &str,
+    entry: &Event,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO alert_events (alert_id, at, kind, actor, detail) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(alert_id)
     .bind(at)
-    .bind(kind)
-    .bind(actor)
-    .bind(detail)
+    .bind(entry.kind.as_str())
+    .bind(entry.actor.as_deref())
+    .bind(&entry.detail)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -491,17 +637,22 @@ pub(super) async fn event(
 
 async fn enqueue(
     tx: &mut Transaction<'_, Any>,
-    alert_id: i64,
-    notice: Notice,
+    alert_id: Option<i64>,
+    notice: &Notice,
     now: i64,
+    payload: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO outbox (alert_id, kind, chat_id, created_at, attempts, retry_at) \
-         VALUES ($1, $2, $3, $4, 0, 0)",
+        "INSERT INTO outbox (alert_id, kind, chat_id, thread_id, silent, held_until, payload, \
+         created_at, attempts, retry_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0)",
     )
     .bind(alert_id)
     .bind(notice.kind.as_str())
-    .bind(notice.chat_id)
+    .bind(notice.to.chat_id)
+    .bind(notice.to.thread_id)
+    .bind(i64::from(notice.silent))
+    .bind(notice.held_until)
+    .bind(payload)
     .bind(now)
     .execute(&mut **tx)
     .await?;

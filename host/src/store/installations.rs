@@ -1,30 +1,12 @@
 //! Installations and their ingest-token hashes.
 
 use jiff::tz::TimeZone;
-use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, duplicate};
 use crate::alerts::Change;
-
-/// One running copy of the product, as the admin registered it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Installation {
-    pub id: String,
-    pub client: String,
-    pub manager: String,
-    /// IANA time zone name.
-    pub timezone: String,
-    pub telegram_chat_id: i64,
-    pub url: Option<String>,
-    pub ip: Option<String>,
-    /// The redirect server or cloud it sits behind.
-    pub parent: Option<String>,
-    pub tags: Vec<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
+use crate::fleet::Installation;
 
 const COLUMNS: &str = "id, client, manager, timezone, telegram_chat_id, url, ip, parent, tags, created_at, updated_at";
 
@@ -43,14 +25,6 @@ fn from_row(row: &AnyRow) -> Result<Installation, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
-}
-
-impl Installation {
-    /// Its time zone; the name was checked when it was set, so UTC stands in only for a
-    /// zone this build no longer knows.
-    pub fn time_zone(&self) -> TimeZone {
-        TimeZone::get(&self.timezone).unwrap_or(TimeZone::UTC)
-    }
 }
 
 fn tags_json(tags: &[String]) -> String {

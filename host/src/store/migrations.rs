@@ -51,6 +51,15 @@ macro_rules! migrations {
                     "/0005_plugin_switches.sql"
                 )),
             ),
+            (
+                6,
+                "people",
+                include_str!(concat!(
+                    "../../../migrations/",
+                    $backend,
+                    "/0006_people.sql"
+                )),
+            ),
         ]
     };
 }

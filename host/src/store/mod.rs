@@ -6,6 +6,7 @@
 mod alerts;
 mod chats;
 mod client_settings;
+mod directory;
 mod host_runs;
 mod installations;
 mod migrations;
@@ -19,11 +20,10 @@ use sqlx::any::AnyRow;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};
 
-pub use alerts::{Acted, Alert, AlertEvent, AlertFilter};
+pub use alerts::AlertFilter;
 pub use chats::ChatMember;
 pub use client_settings::Settings;
 pub use host_runs::Downtime;
-pub use installations::Installation;
 pub use outbox::OutboxEntry;
 pub use reports::{EvaluationCommit, NewReport, StoredFinding, StoredReport};
 

@@ -5,33 +5,40 @@ use sqlx::Row;
 
 use super::alerts::event;
 use super::{Store, StoreError, parse};
-use crate::alerts::NoticeKind;
+use crate::alerts::directory::Destination;
+use crate::alerts::{Event, EventKind, NoticeKind};
 
 /// One notification to deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
     pub id: i64,
-    pub alert_id: i64,
+    /// The alert it is about; none for a digest.
+    pub alert_id: Option<i64>,
     pub kind: NoticeKind,
-    pub chat_id: i64,
+    pub to: Destination,
+    pub silent: bool,
+    /// A digest's alerts, as JSON.
+    pub payload: Option<String>,
     /// Attempts so far.
     pub attempts: i64,
 }
 
 impl Store {
-    /// The entries to deliver now: for each alert only its oldest undelivered entry (an
-    /// alert's notices go out in order, each only after the one before it), and only if
-    /// its retry time (wall clock, ms) has come. Oldest first.
+    /// The entries to deliver now: for each alert and destination only its oldest
+    /// undelivered entry (an alert's notices to one chat go out in order, each only after
+    /// the one before it; a chat's digest before what follows it), and only if its retry
+    /// time (wall clock, ms) has come. Held entries wait for their digest. Oldest first.
     pub async fn outbox_heads(
         &self,
         wall_now: i64,
         limit: i64,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, alert_id, kind, chat_id, attempts FROM outbox o \
-             WHERE done_at IS NULL AND retry_at <= $1 AND NOT EXISTS \
-             (SELECT 1 FROM outbox p WHERE p.alert_id = o.alert_id AND p.done_at IS NULL \
-              AND p.id < o.id) ORDER BY id LIMIT $2",
+            "SELECT id, alert_id, kind, chat_id, thread_id, silent, payload, attempts FROM outbox o \
+             WHERE done_at IS NULL AND held_until IS NULL AND retry_at <= $1 AND NOT EXISTS \
+             (SELECT 1 FROM outbox p WHERE p.done_at IS NULL AND p.held_until IS NULL \
+              AND p.id < o.id AND p.chat_id = o.chat_id AND p.thread_id = o.thread_id \
+              AND (p.alert_id = o.alert_id OR p.alert_id IS NULL)) ORDER BY id LIMIT $2",
         )
         .bind(wall_now)
         .bind(limit)
@@ -39,11 +46,17 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
+                let silent: i64 = row.try_get("silent")?;
                 Ok(OutboxEntry {
                     id: row.try_get("id")?,
                     alert_id: row.try_get("alert_id")?,
                     kind: parse(row, "kind")?,
-                    chat_id: row.try_get("chat_id")?,
+                    to: Destination {
+                        chat_id: row.try_get("chat_id")?,
+                        thread_id: row.try_get("thread_id")?,
+                    },
+                    silent: silent != 0,
+                    payload: row.try_get("payload")?,
                     attempts: row.try_get("attempts")?,
                 })
             })
@@ -52,17 +65,21 @@ impl Store {
 
     /// The earliest retry time among undelivered entries (wall clock, ms), if any wait.
     pub async fn outbox_next_retry(&self) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT MIN(retry_at) AS at FROM outbox WHERE done_at IS NULL")
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT MIN(retry_at) AS at FROM outbox WHERE done_at IS NULL AND held_until IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.try_get("at")?)
     }
 
-    /// Entries not delivered yet.
+    /// Entries to send and not delivered yet (held ones wait for their digest).
     pub async fn outbox_pending(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL")
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL AND held_until IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.try_get("n")?)
     }
 
@@ -88,14 +105,29 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        if let (NoticeKind::Post, Some(message_id)) = (entry.kind, message_id) {
-            sqlx::query("UPDATE alerts SET message_id = $1 WHERE id = $2")
-                .bind(message_id)
-                .bind(entry.alert_id)
-                .execute(&mut *tx)
-                .await?;
+        if let (NoticeKind::Post, Some(message_id), Some(alert_id)) =
+            (entry.kind, message_id, entry.alert_id)
+        {
+            sqlx::query(
+                "UPDATE alert_destinations SET message_id = $1 WHERE alert_id = $2 \
+                 AND chat_id = $3 AND thread_id = $4",
+            )
+            .bind(message_id)
+            .bind(alert_id)
+            .bind(entry.to.chat_id)
+            .bind(entry.to.thread_id)
+            .execute(&mut *tx)
+            .await?;
         }
-        event(&mut tx, entry.alert_id, now, "notified", None, detail).await?;
+        if let Some(alert_id) = entry.alert_id {
+            event(
+                &mut tx,
+                alert_id,
+                now,
+                &Event::new(EventKind::Notified, detail),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -119,15 +151,13 @@ impl Store {
         .bind(entry.id)
         .execute(&mut *tx)
         .await?;
-        if entry.attempts == 0 {
+        if let (0, Some(alert_id)) = (entry.attempts, entry.alert_id) {
             let detail = format!("{}: {error}; retrying", entry.kind.as_str());
             event(
                 &mut tx,
-                entry.alert_id,
+                alert_id,
                 now,
-                "delivery-delayed",
-                None,
-                &detail,
+                &Event::new(EventKind::DeliveryDelayed, detail),
             )
             .await?;
         }
@@ -135,13 +165,26 @@ impl Store {
         Ok(())
     }
 
+    /// `entry` waits until `until` (wall clock, ms) for its chat's pace: not an attempt.
+    pub async fn outbox_defer(&self, entry: &OutboxEntry, until: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET retry_at = $1 WHERE id = $2 AND done_at IS NULL")
+            .bind(until)
+            .bind(entry.id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     /// Holds every undelivered entry until `until` (wall clock, ms): Telegram's flood control
     /// applies to the bot, and written down it outlives a restart.
     pub async fn outbox_hold_all(&self, until: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET retry_at = $1 WHERE done_at IS NULL AND retry_at < $1")
-            .bind(until)
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "UPDATE outbox SET retry_at = $1 WHERE done_at IS NULL AND held_until IS NULL \
+             AND retry_at < $1",
+        )
+        .bind(until)
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
@@ -163,16 +206,16 @@ impl Store {
         .bind(entry.id)
         .execute(&mut *tx)
         .await?;
-        let detail = format!("{}: {error}", entry.kind.as_str());
-        event(
-            &mut tx,
-            entry.alert_id,
-            now,
-            "delivery-failed",
-            None,
-            &detail,
-        )
-        .await?;
+        if let Some(alert_id) = entry.alert_id {
+            let detail = format!("{}: {error}", entry.kind.as_str());
+            event(
+                &mut tx,
+                alert_id,
+                now,
+                &Event::new(EventKind::DeliveryFailed, detail),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

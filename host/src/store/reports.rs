@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Installation, Store, StoreError, parse};
+use super::{Store, StoreError, parse};
 use crate::alerts::Change;
+use crate::fleet::Installation;
 use crate::plugins::{EvalOutput, Severity};
 use crate::report::Document;
 

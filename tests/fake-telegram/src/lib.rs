@@ -2,9 +2,12 @@
 //! methods Reveille uses: `getMe`, `sendMessage`, `editMessageText`, `answerCallbackQuery`,
 //! `getUpdates`. The token is in the path; answers are `{"ok": ..., "result": ...}`
 //! envelopes; errors carry Telegram's own descriptions (bad HTML entities, text over 4096
-//! characters, unknown chat, "message is not modified", ...). A test can make it answer
-//! 429 with `retry_after` (for every call, or per chat beyond a rate), take it down (connections refused, open ones cut) and bring it
-//! back, press buttons and type commands as users, and read every chat as it now looks.
+//! characters, unknown chat, "message is not modified", ...). Private chats exist only once
+//! their user pressed Start (before, sending there is 403 as Telegram answers); forum
+//! groups accept only their topics' thread ids; `disable_notification` is recorded per
+//! message. A test can make it answer 429 with `retry_after` (for every call, or per chat
+//! beyond a rate), take it down (connections refused, open ones cut) and bring it back,
+//! press buttons and type commands as users, and read every chat as it now looks.
 
 mod html;
 
@@ -75,6 +78,10 @@ pub struct ChatMessage {
     /// Inline buttons now: (label, callback data).
     pub buttons: Vec<(String, String)>,
     pub reply_to: Option<i64>,
+    /// Sent with `disable_notification`: it arrived without sound.
+    pub silent: bool,
+    /// The forum topic it was posted in.
+    pub thread_id: Option<i64>,
 }
 
 impl ChatMessage {
@@ -109,6 +116,8 @@ struct Chat {
     per_minute: Option<usize>,
     /// When the sends and edits of the last minute happened.
     recent: VecDeque<Instant>,
+    /// A forum group's topics; `None`: not a forum.
+    topics: Option<Vec<i64>>,
 }
 
 #[derive(Default)]
@@ -250,6 +259,25 @@ impl FakeTelegram {
         );
     }
 
+    /// A forum group with `topics` (message thread ids); posting in another topic fails.
+    pub fn add_forum(&self, chat_id: i64, title: &str, topics: &[i64]) {
+        self.add_chat(chat_id, title);
+        if let Some(chat) = self.world().chats.get_mut(&chat_id) {
+            chat.topics = Some(topics.to_vec());
+        }
+    }
+
+    /// `user` opens a private chat with the bot and presses Start (sends `/start`): from
+    /// now on the bot may write to them. Before, Telegram refuses with 403.
+    pub fn start_private(&self, user: &User) {
+        self.world().chats.entry(user.id).or_insert_with(|| Chat {
+            title: user.first_name.clone(),
+            next_id: 1,
+            ..Chat::default()
+        });
+        self.say(user.id, user, "/start");
+    }
+
     /// Flood control for `retry_after` seconds from now: every sending call is answered 429.
     pub fn rate_limit(&self, retry_after: u64) {
         self.world().limited_until = Some(Instant::now() + Duration::from_secs(retry_after));
@@ -319,6 +347,8 @@ impl FakeTelegram {
                 text: text.into(),
                 buttons: Vec::new(),
                 reply_to: None,
+                silent: false,
+                thread_id: None,
             },
         );
         let command_len = text.split_whitespace().next().unwrap_or_default().len();
@@ -621,10 +651,28 @@ fn send_message(world: &mut World, params: &Value) -> Reply {
     let text = checked_text(params, "message is too long")?;
     let buttons = buttons(params)?;
     let reply = &params["reply_parameters"];
-    let chat = world
-        .chats
-        .get_mut(&chat_id)
-        .ok_or_else(|| bad_request("chat not found"))?;
+    let chat = match world.chats.get_mut(&chat_id) {
+        Some(chat) => chat,
+        None if chat_id > 0 => {
+            return Err(error(
+                403,
+                "Forbidden: bot can't initiate conversation with a user",
+            ));
+        }
+        None => return Err(bad_request("chat not found")),
+    };
+    let thread_id = params["message_thread_id"].as_i64().or_else(|| {
+        params["message_thread_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+    });
+    if let Some(thread) = thread_id
+        && !chat.topics.as_ref().is_some_and(|t| t.contains(&thread))
+    {
+        return Err(bad_request("message thread not found"));
+    }
+    let silent = params["disable_notification"].as_bool() == Some(true)
+        || params["disable_notification"].as_str() == Some("true");
     let reply_to = match reply["message_id"].as_i64() {
         Some(id) if chat.messages.contains_key(&id) => Some(id),
         Some(_) if reply["allow_sending_without_reply"].as_bool() == Some(true) => None,
@@ -641,6 +689,8 @@ fn send_message(world: &mut World, params: &Value) -> Reply {
         text,
         buttons,
         reply_to,
+        silent,
+        thread_id,
     };
     let json = message_json(&message, &chat.title);
     chat.messages.insert(id, message);

@@ -7,11 +7,12 @@ use anyhow::Context;
 use teloxide::prelude::*;
 use teloxide::types::{
     AllowedUpdate, CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId,
-    ParseMode, ReplyParameters, Update,
+    ParseMode, ReplyParameters, ThreadId, Update,
 };
 use teloxide::{ApiError, RequestError};
 
 use super::TelegramSettings;
+use crate::alerts::directory::Destination;
 
 /// A button under a message: label and callback data.
 pub type Button = (String, String);
@@ -50,18 +51,26 @@ impl Telegram {
         })
     }
 
-    /// Sends an HTML message; returns its id.
+    /// Sends an HTML message to a chat or a forum topic, with sound unless `silent`;
+    /// returns its id.
     pub async fn send(
         &self,
-        chat_id: i64,
+        to: Destination,
         html: &str,
         buttons: &[Button],
         reply_to: Option<i64>,
+        silent: bool,
     ) -> Result<i64, DeliveryError> {
         let mut request = self
             .bot
-            .send_message(ChatId(chat_id), html)
+            .send_message(ChatId(to.chat_id), html)
             .parse_mode(ParseMode::Html);
+        if to.thread_id != 0 {
+            request = request.message_thread_id(ThreadId(MessageId(to.thread_id as i32)));
+        }
+        if silent {
+            request = request.disable_notification(true);
+        }
         if let Some(markup) = keyboard(buttons) {
             request = request.reply_markup(markup);
         }

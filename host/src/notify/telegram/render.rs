@@ -4,15 +4,15 @@
 
 use std::time::Duration;
 
-use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use reveille_sdk::format_duration;
 
 use super::actions::{Action, SNOOZES};
 use super::client::Button;
+use crate::alerts::Alert;
 use crate::alerts::AlertState;
+pub use crate::alerts::local_time;
 use crate::plugins::Severity;
-use crate::store::Alert;
 use crate::text::unwanted;
 
 /// Telegram's limit for a message's text after entity parsing, in UTF-16 code units.
@@ -143,16 +143,6 @@ pub fn icon(severity: Severity) -> &'static str {
 }
 
 /// A time in the installation's zone, as a manager reads it.
-pub fn local_time(ms: i64, tz: &TimeZone) -> String {
-    match Timestamp::from_millisecond(ms) {
-        Ok(at) => at
-            .to_zoned(tz.clone())
-            .strftime("%d.%m.%Y %H:%M")
-            .to_string(),
-        Err(_) => ms.to_string(),
-    }
-}
-
 pub fn elapsed(from: i64, to: i64) -> String {
     format_duration(Duration::from_millis(to.saturating_sub(from).max(0) as u64))
 }
@@ -174,9 +164,13 @@ pub fn living(alert: &Alert, tz: &TimeZone) -> (String, Vec<Button>) {
     let status = match alert.state {
         AlertState::Pending | AlertState::Firing => "Firing: nobody has taken it yet".to_string(),
         AlertState::Acknowledged => format!(
-            "✋ Acknowledged by {} at {}",
+            "✋ Acknowledged by {} at {}{}",
             alert.acknowledged_by.as_deref().unwrap_or("someone"),
-            local_time(alert.acknowledged_at.unwrap_or(alert.updated_at), tz)
+            local_time(alert.acknowledged_at.unwrap_or(alert.updated_at), tz),
+            alert
+                .ack_expires_at
+                .map(|at| format!(", until {}", local_time(at, tz)))
+                .unwrap_or_default()
         ),
         AlertState::Snoozed => format!(
             "💤 Snoozed by {} until {}",
@@ -214,6 +208,9 @@ pub fn living(alert: &Alert, tz: &TimeZone) -> (String, Vec<Button>) {
             tz.iana_name().unwrap_or("UTC")
         ))
         .text(status);
+    if let (Some(to), Some(at)) = (&alert.escalated_to, alert.escalated_at) {
+        message = message.text(format!("⏫ Escalated to {to} at {}", local_time(at, tz)));
+    }
     if !alert.details.is_empty() {
         message = message.line(vec![(Style::Italic, alert.details.clone())]);
     }
@@ -264,14 +261,99 @@ pub fn raised_reply(alert: &Alert) -> String {
         .html()
 }
 
-/// The reply when a snooze ended and the alert still holds.
+/// The reply when the alert needs someone again: a snooze or acknowledgement ran out, or
+/// an escalation step rang this chat.
 pub fn reminder_reply(alert: &Alert) -> String {
+    let why = if alert.escalated_at.is_some() && alert.escalated_at == Some(alert.updated_at) {
+        "⏫ Escalated, still nobody on it: "
+    } else {
+        "⏰ Still firing, nobody has it now: "
+    };
     Message::default()
         .line(vec![
-            (Style::Plain, "⏰ Snooze over, still firing: ".into()),
+            (Style::Plain, why.into()),
             (Style::Bold, short(&alert.summary, MAX_SUMMARY)),
         ])
+        .text(format!("{} · {}", alert.client, alert.installation_id))
         .html()
+}
+
+/// A destination's morning digest: what happened while it was quiet, alert by alert, as
+/// things are now. Alerts still open follow as their own messages.
+pub fn digest(alerts: &[Alert], tz: &TimeZone) -> String {
+    let mut message = Message::default().line(vec![(
+        Style::Bold,
+        format!("🌅 While you were away: {} alert(s)", alerts.len()),
+    )]);
+    type Belongs = fn(&Alert) -> bool;
+    let sections: [(&str, Belongs); 3] = [
+        ("Still firing", |a| {
+            matches!(
+                a.state,
+                AlertState::Firing | AlertState::Pending | AlertState::Snoozed
+            )
+        }),
+        ("Acknowledged", |a| a.state == AlertState::Acknowledged),
+        ("Fired and resolved", |a| a.state == AlertState::Resolved),
+    ];
+    for (title, belongs) in sections {
+        let mine: Vec<&Alert> = alerts.iter().filter(|a| belongs(a)).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        message = message
+            .text("")
+            .line(vec![(Style::Bold, format!("{title}:"))]);
+        for alert in mine {
+            message = message.line(digest_line(alert, tz));
+        }
+    }
+    message.html()
+}
+
+/// New alerts too many at once for one chat's budget, in one message: each still has its
+/// own living messages elsewhere, and its resolution is said here when it comes.
+pub fn folded(alerts: &[Alert], tz: &TimeZone) -> String {
+    let mut message = Message::default()
+        .line(vec![(
+            Style::Bold,
+            format!("🔔 {} new alerts at once", alerts.len()),
+        )])
+        .text("Too many for a message each; /alerts lists them with their state.");
+    for alert in alerts {
+        message = message.line(digest_line(alert, tz));
+    }
+    message.html()
+}
+
+fn digest_line(alert: &Alert, tz: &TimeZone) -> Vec<(Style, String)> {
+    let since = alert.fired_at.unwrap_or(alert.first_seen_at);
+    let mut when = format!("since {}", local_time(since, tz));
+    if let Some(at) = alert.resolved_at {
+        when = format!("{} – {}", local_time(since, tz), local_time(at, tz));
+    }
+    let mut who = Vec::new();
+    if let (Some(by), Some(at)) = (&alert.acknowledged_by, alert.acknowledged_at) {
+        who.push(format!("acknowledged by {by} at {}", local_time(at, tz)));
+    }
+    if let (Some(to), Some(at)) = (&alert.escalated_to, alert.escalated_at) {
+        who.push(format!("escalated to {to} at {}", local_time(at, tz)));
+    }
+    if alert.state == AlertState::Resolved && who.is_empty() {
+        who.push(alert.resolution.clone().unwrap_or_else(|| "cleared".into()));
+    }
+    let mut line = vec![
+        (Style::Plain, format!("{} ", icon(alert.severity))),
+        (Style::Bold, short(&alert.summary, 120)),
+        (
+            Style::Plain,
+            format!(" · {} · {} · {when}", alert.client, alert.installation_id),
+        ),
+    ];
+    if !who.is_empty() {
+        line.push((Style::Italic, format!(" · {}", who.join(", "))));
+    }
+    line
 }
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
-//! `/status` and `/alerts`: what a manager asks the bot. Answers cover only installations
-//! routed to the chat asking, so nothing leaks into another client's chat.
+//! `/status`, `/alerts` and `/oncall`: what a manager asks the bot. Answers about
+//! installations cover only those routed to the chat asking, so nothing leaks into another
+//! client's chat.
 
 use jiff::tz::TimeZone;
 use reveille_sdk::Version;
 
 use super::render::{Message, Style, elapsed, icon, local_time};
-use crate::alerts::AlertState;
+use crate::alerts::directory::Directory;
+use crate::alerts::{Alert, AlertState};
+use crate::fleet::Installation;
 use crate::plugins::Runtime;
 use crate::report::Document;
-use crate::store::{Alert, AlertFilter, Installation, Store, StoreError};
+use crate::store::{AlertFilter, Store, StoreError};
 
 /// At most this many installations listed when `/status` matches several.
 const MAX_LISTED: usize = 20;
@@ -266,4 +269,43 @@ pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreErr
         message = message.text("…and more: see the dashboard or ask /status for one client.");
     }
     Ok(message.html())
+}
+
+/// `/oncall [schedule]`: who is on call now, until when, and who is next, per schedule.
+pub fn on_call(directory: &Directory, query: &str, now: i64) -> String {
+    let query = query.trim();
+    let schedules: Vec<_> = directory
+        .schedules
+        .iter()
+        .filter(|(name, _)| query.is_empty() || name.as_str() == query)
+        .collect();
+    if schedules.is_empty() {
+        let text = if query.is_empty() {
+            "No on-call schedule is set up.".to_string()
+        } else {
+            format!("No on-call schedule “{query}”.")
+        };
+        return Message::default().text(text).html();
+    }
+    let mut message = Message::default();
+    for (name, schedule) in schedules {
+        let zone = TimeZone::get(&schedule.timezone).unwrap_or(TimeZone::UTC);
+        let shift = schedule.on_call(now);
+        let next = schedule.on_call(shift.until);
+        message = message
+            .line(vec![
+                (Style::Bold, format!("{name}: ")),
+                (Style::Plain, shift.contact.clone()),
+                (
+                    Style::Plain,
+                    format!(
+                        "{} until {}",
+                        if shift.covering { " (covering)" } else { "" },
+                        local_time(shift.until, &zone)
+                    ),
+                ),
+            ])
+            .text(format!("  next: {}", next.contact));
+    }
+    message.html()
 }

@@ -14,33 +14,35 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::types::{CallbackQuery, Message, Update, UpdateKind, User};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::actions::Action;
 use super::client::{DeliveryError, Telegram};
-use super::render::local_time;
 use super::status;
-use crate::alerts::{self, AlertState};
+use crate::alerting::{Acted, Alerting};
+use crate::alerts::AlertState;
+use crate::alerts::directory::Destination;
 use crate::clock::SharedClock;
 use crate::plugins::Runtime;
-use crate::store::{Acted, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Longest wait between attempts while Telegram cannot be reached.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 const HELP: &str = "I post alerts about the installations routed to this chat.\n\
 /status &lt;client or installation&gt;: is this client fine?\n\
-/alerts: what is open here";
+/alerts: what is open here\n\
+/oncall: who is on call now and next";
 
 pub struct UpdateLoop {
     pub telegram: Telegram,
     pub store: Store,
     pub runtime: Arc<Runtime>,
     pub clock: SharedClock,
-    /// Woken when an action queued notifications (an acknowledgement edits the message).
-    pub outbox: Arc<Notify>,
+    /// Where buttons act on alerts.
+    pub alerting: Arc<Alerting>,
     pub poll_timeout: Duration,
 }
 
@@ -191,24 +193,15 @@ impl UpdateLoop {
         let who = actor(&query.from);
         let now = self.clock.now_ms();
         let alert = self.store.alert(alert_id).await?;
-        let Some(alert) = alert.filter(|a| a.chat_id == chat_id) else {
+        let Some(alert) = alert.filter(|a| a.destinations.iter().any(|d| d.chat_id == chat_id))
+        else {
             self.answer(&id, "This alert is not known here.", true)
                 .await;
             return Ok(());
         };
-        if !self
-            .store
-            .is_chat_member(chat_id, query.from.id.0 as i64)
-            .await?
-        {
-            self.store
-                .record_alert_event(
-                    alert.id,
-                    now,
-                    "refused",
-                    Some(&who),
-                    "not authorized for this chat",
-                )
+        if !self.may_act(chat_id, query.from.id.0 as i64).await? {
+            self.alerting
+                .refused(alert.id, &who, "not authorized for this chat")
                 .await?;
             tracing::info!(
                 alert = alert.id,
@@ -224,30 +217,17 @@ impl UpdateLoop {
             return Ok(());
         }
         let acted = match action {
-            Action::Acknowledge(_) => {
-                self.store
-                    .acknowledge_alert(alert.id, &who, now, alerts::ON_ACKNOWLEDGE)
-                    .await?
-            }
+            Action::Acknowledge(_) => self.alerting.acknowledge(alert.id, &who).await?,
             Action::Snooze(_, length) => {
                 let until = now + length.as_millis() as i64;
-                let tz = self.store.installation_zone(&alert.installation_id).await?;
-                let detail = format!("until {}", local_time(until, &tz));
-                self.store
-                    .snooze_alert(alert.id, &who, now, until, detail, alerts::ON_SNOOZE)
-                    .await?
+                self.alerting.snooze(alert.id, &who, until).await?
             }
         };
         let answer = match acted {
-            Acted::Done(alert) => {
-                self.outbox.notify_one();
-                match alert.state {
-                    AlertState::Snoozed => {
-                        "Snoozed. I will remind you if it still holds.".to_string()
-                    }
-                    _ => "Acknowledged: it is yours.".to_string(),
-                }
-            }
+            Acted::Done(alert) => match alert.state {
+                AlertState::Snoozed => "Snoozed. I will remind you if it still holds.".to_string(),
+                _ => "Acknowledged: it is yours.".to_string(),
+            },
             Acted::Unchanged(alert) => match alert.state {
                 AlertState::Resolved => "It has already resolved.".to_string(),
                 AlertState::Acknowledged => format!(
@@ -260,6 +240,19 @@ impl UpdateLoop {
         };
         self.answer(&id, &answer, false).await;
         Ok(())
+    }
+
+    /// Whether `user` may act on alerts in `chat_id`: an authorized member of the chat,
+    /// or a contact in the chat Reveille writes to them in (their private chat or group).
+    async fn may_act(&self, chat_id: i64, user: i64) -> Result<bool, StoreError> {
+        if self.store.is_chat_member(chat_id, user).await? {
+            return Ok(true);
+        }
+        let directory = self.alerting.directory().await?;
+        Ok(directory.contacts.values().any(|p| {
+            p.contact.telegram_user_id == user
+                && (chat_id == user || p.contact.group_chat_id == Some(chat_id))
+        }))
     }
 
     async fn answer(&self, query_id: &str, text: &str, alert: bool) {
@@ -283,6 +276,12 @@ impl UpdateLoop {
         let html = match command {
             "status" => status::status(&self.store, &self.runtime, chat_id, argument, now).await?,
             "alerts" => status::open_alerts(&self.store, chat_id).await?,
+            "oncall" => status::on_call(&self.alerting.directory().await?, argument, now),
+            "start" if chat_id > 0 => {
+                let name = message.from.as_ref().map(actor).unwrap_or_default();
+                self.store.private_chat_started(chat_id, &name, now).await?;
+                format!("{HELP}\n\nI can write to you here now.")
+            }
             "help" | "start" => HELP.to_string(),
             _ => return Ok(()),
         };
@@ -293,7 +292,11 @@ impl UpdateLoop {
     /// Answers a command; waits out flood control a few times rather than dropping it.
     async fn reply(&self, chat_id: i64, html: &str, to: i64) {
         for _ in 0..3 {
-            match self.telegram.send(chat_id, html, &[], Some(to)).await {
+            match self
+                .telegram
+                .send(Destination::chat(chat_id), html, &[], Some(to), false)
+                .await
+            {
                 Ok(_) => return,
                 Err(DeliveryError::RetryAfter(wait)) => tokio::time::sleep(wait).await,
                 Err(error) => {

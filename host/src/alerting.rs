@@ -1,0 +1,245 @@
+//! The alerts service: the one way anything changes an alert. Each entry point loads what
+//! the decision needs, asks `alerts` (pure) what changes, has `store` apply it in one
+//! transaction with the notices it owes, and wakes the dispatcher, here and nowhere else.
+//! Findings come in through the pipeline (`plan`), people through the API and Telegram
+//! (`acknowledge`, `snooze`), time through the scheduler (`run_due`), removals through the
+//! API and the plugins directory (`retire_plugin`, `remove_installation`).
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::alerts::directory::{Directory, Kind};
+use crate::alerts::transitions::{self, Decision};
+use crate::alerts::{self, Alert, AlertPolicy, Change, Event, EventKind, OpenAlert, Routing};
+use crate::clock::SharedClock;
+use crate::fleet::Installation;
+use crate::store::{Store, StoreError};
+
+/// What became of a request to act on an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acted {
+    Done(Alert),
+    /// The alert is not in a state the action applies to; as it is now.
+    Unchanged(Alert),
+    NotFound,
+}
+
+/// Why a directory entry was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// The entry is wrong; the message names the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// Others refer to it.
+    #[error("{0}")]
+    InUse(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct Alerting {
+    store: Store,
+    clock: SharedClock,
+    pub policy: Arc<AlertPolicy>,
+    outbox: Arc<Notify>,
+}
+
+/// A decision made on a stale read is retried this often before giving up.
+const ATTEMPTS: usize = 3;
+
+impl Alerting {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        policy: Arc<AlertPolicy>,
+        outbox: Arc<Notify>,
+    ) -> Arc<Self> {
+        Arc::new(Alerting {
+            store,
+            clock,
+            policy,
+            outbox,
+        })
+    }
+
+    /// Tells the dispatcher there is something in the outbox: the one place that does.
+    pub fn wake(&self) {
+        self.outbox.notify_one();
+    }
+
+    /// The dispatcher's doorbell.
+    pub fn doorbell(&self) -> Arc<Notify> {
+        self.outbox.clone()
+    }
+
+    /// The directory as routing reads it now.
+    pub async fn directory(&self) -> Result<Directory, StoreError> {
+        let mut directory = self.store.directory().await?;
+        directory.ack_expires_after = self.policy.ack_expires_after.map(|d| d.as_millis() as i64);
+        Ok(directory)
+    }
+
+    /// What one evaluation's outputs do to an installation's open alerts (the pipeline
+    /// commits the changes with the evaluation, then calls [`Alerting::wake`]).
+    pub fn plan<'a>(
+        &self,
+        directory: &Directory,
+        installation: &'a Installation,
+        open: &[OpenAlert],
+        outputs: &[(&'a str, &'a crate::plugins::EvalOutput)],
+        now: i64,
+    ) -> Vec<Change<'a>> {
+        let routing = Routing { directory, now };
+        alerts::plan(&self.policy, &routing, installation, open, outputs)
+    }
+
+    /// `by` takes the alert.
+    pub async fn acknowledge(&self, id: i64, by: &str) -> Result<Acted, StoreError> {
+        self.act(id, |alert, subject, routing| {
+            transitions::acknowledge(alert, subject, by, routing)
+        })
+        .await
+    }
+
+    /// `by` puts the alert aside until `until`.
+    pub async fn snooze(&self, id: i64, by: &str, until: i64) -> Result<Acted, StoreError> {
+        self.act(id, |alert, subject, routing| {
+            transitions::snooze(alert, subject, by, until, routing)
+        })
+        .await
+    }
+
+    /// Records that `actor` tried to act on alert `id` and was not allowed.
+    pub async fn refused(&self, id: i64, actor: &str, why: &str) -> Result<(), StoreError> {
+        self.store
+            .record_alert_event(
+                id,
+                self.clock.now_ms(),
+                &Event::new(EventKind::Refused, why).by(actor),
+            )
+            .await
+    }
+
+    /// Loads the alert, decides, applies; on a stale read, reads again.
+    async fn act<F>(&self, id: i64, decide: F) -> Result<Acted, StoreError>
+    where
+        F: Fn(&Alert, &alerts::routing::Subject, &Routing) -> Option<Decision>,
+    {
+        for _ in 0..ATTEMPTS {
+            let Some(alert) = self.store.alert(id).await? else {
+                return Ok(Acted::NotFound);
+            };
+            let directory = self.directory().await?;
+            let installation = self.store.installation(&alert.installation_id).await?;
+            let now = self.clock.now_ms();
+            let routing = Routing {
+                directory: &directory,
+                now,
+            };
+            let subject = alert.subject(installation.as_ref());
+            let Some(decision) = decide(&alert, &subject, &routing) else {
+                return Ok(Acted::Unchanged(alert));
+            };
+            if self.store.apply_decision(&decision, now).await? {
+                self.wake();
+                let alert = self.store.alert(id).await?;
+                return Ok(alert.map_or(Acted::NotFound, Acted::Done));
+            }
+        }
+        Ok(match self.store.alert(id).await? {
+            Some(alert) => Acted::Unchanged(alert),
+            None => Acted::NotFound,
+        })
+    }
+
+    /// Everything time does now: snoozes and acknowledgements that ran out, escalation
+    /// steps that came due, digests whose quiet hours ended. Returns how many changes.
+    pub async fn run_due(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now_ms();
+        let mut done = 0;
+        for id in self.store.alerts_due(now).await? {
+            if let Acted::Done(_) = self.act(id, transitions::due).await? {
+                done += 1;
+            }
+        }
+        for to in self.store.digests_due(now).await? {
+            let held = self.store.held_for(to, now).await?;
+            let digest = transitions::digest(to, &held);
+            self.store.apply_digest(&digest, now).await?;
+            done += 1;
+        }
+        if done > 0 {
+            self.wake();
+        }
+        Ok(done)
+    }
+
+    /// A plugin is gone (removed, switched off, its file deleted): its findings go and its
+    /// open alerts resolve, saying `why`. Returns how many alerts.
+    pub async fn retire_plugin(&self, name: &str, why: &'static str) -> Result<usize, StoreError> {
+        let open = self.store.open_alerts_of_plugin(name).await?;
+        let directory = self.directory().await?;
+        let now = self.clock.now_ms();
+        let routing = Routing {
+            directory: &directory,
+            now,
+        };
+        let changes = alerts::lifecycle::retire(&self.policy, &routing, &open, why);
+        self.store.retire_plugin(name, now, &changes).await?;
+        self.wake();
+        Ok(changes.len())
+    }
+
+    /// Removes an installation; its open alerts resolve in the same transaction. `None`
+    /// if there was no such installation.
+    pub async fn remove_installation(&self, id: &str) -> Result<Option<usize>, StoreError> {
+        let open = self.store.open_alerts(id).await?;
+        let directory = self.directory().await?;
+        let now = self.clock.now_ms();
+        let routing = Routing {
+            directory: &directory,
+            now,
+        };
+        let changes = alerts::lifecycle::retire(
+            &self.policy,
+            &routing,
+            &open,
+            alerts::resolution::INSTALLATION_REMOVED,
+        );
+        if !self.store.delete_installation(id, now, &changes).await? {
+            return Ok(None);
+        }
+        self.wake();
+        Ok(Some(changes.len()))
+    }
+
+    /// Checks and stores a directory entry; true if it is new.
+    pub async fn put_entry(
+        &self,
+        kind: Kind,
+        name: &str,
+        spec: &serde_json::Value,
+    ) -> Result<bool, EntryError> {
+        let directory = self.directory().await?;
+        directory
+            .check_entry(kind, spec)
+            .map_err(EntryError::Invalid)?;
+        Ok(self
+            .store
+            .put_directory_entry(kind, name, spec, self.clock.now_ms())
+            .await?)
+    }
+
+    /// Deletes a directory entry nothing refers to; false if there was none.
+    pub async fn delete_entry(&self, kind: Kind, name: &str) -> Result<bool, EntryError> {
+        let users = self.directory().await?.users_of(kind, name);
+        if !users.is_empty() {
+            return Err(EntryError::InUse(format!(
+                "`{name}` is still used by {}: change those first",
+                users.join(", ")
+            )));
+        }
+        Ok(self.store.delete_directory_entry(kind, name).await?)
+    }
+}

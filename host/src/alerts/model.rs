@@ -1,0 +1,221 @@
+//! An alert as it is kept and shown, its destinations, and its timeline: the types every
+//! part reads, written and parsed here only.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::AlertState;
+use super::directory::{Audience, Destination, Role};
+use super::routing::{Known, Subject};
+use crate::fleet::Installation;
+use crate::plugins::Severity;
+
+/// An alert as the API and the notifications show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    pub id: i64,
+    pub installation_id: String,
+    pub client: String,
+    pub manager: String,
+    pub plugin: String,
+    pub key: String,
+    pub severity: Severity,
+    pub audience: Audience,
+    pub summary: String,
+    pub details: String,
+    pub state: AlertState,
+    /// The installation's chat (the manager's), where `/alerts` lists it.
+    pub chat_id: i64,
+    pub first_seen_at: i64,
+    pub fired_at: Option<i64>,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    /// When the acknowledgement runs out and a still-firing alert fires again.
+    pub ack_expires_at: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    /// Escalation steps taken so far, and when the next is due.
+    pub escalation_step: i64,
+    pub escalate_at: Option<i64>,
+    /// The latest escalation: to whom, when.
+    pub escalated_to: Option<String>,
+    pub escalated_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub resolution: Option<String>,
+    pub updated_at: i64,
+    /// Bumped by every change a person or time makes; a decision applies only to the
+    /// version it was made on.
+    #[serde(skip)]
+    pub version: i64,
+    /// Every chat that has (or will have) a living message about it.
+    pub destinations: Vec<AlertDestination>,
+}
+
+impl Alert {
+    /// The alert as routing sees it.
+    pub fn subject<'a>(&'a self, installation: Option<&Installation>) -> Subject<'a> {
+        Subject {
+            client: &self.client,
+            zone: installation.map_or(jiff::tz::TimeZone::UTC, Installation::time_zone),
+            manager_chat: self.chat_id,
+            severity: self.severity,
+            audience: self.audience,
+        }
+    }
+
+    /// Its destinations as routing knows them.
+    pub fn known(&self) -> Vec<Known> {
+        self.destinations
+            .iter()
+            .map(AlertDestination::known)
+            .collect()
+    }
+
+    /// Its living message in `to`, once sent.
+    pub fn message_in(&self, to: Destination) -> Option<i64> {
+        self.destinations
+            .iter()
+            .find(|d| d.to() == to)
+            .and_then(|d| d.message_id)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.state != AlertState::Resolved
+    }
+}
+
+/// One chat an alert is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertDestination {
+    pub chat_id: i64,
+    /// A forum topic; 0 for none.
+    pub thread_id: i64,
+    pub role: Role,
+    pub contact: Option<String>,
+    pub message_id: Option<i64>,
+    /// Held for the digest due then.
+    pub held_until: Option<i64>,
+    pub added_at: i64,
+}
+
+impl AlertDestination {
+    pub fn to(&self) -> Destination {
+        Destination {
+            chat_id: self.chat_id,
+            thread_id: self.thread_id,
+        }
+    }
+
+    pub fn known(&self) -> Known {
+        Known {
+            to: self.to(),
+            role: self.role,
+            held: self.held_until.is_some(),
+        }
+    }
+}
+
+/// One entry of an alert's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertEvent {
+    pub at: i64,
+    pub kind: EventKind,
+    pub actor: Option<String>,
+    pub detail: String,
+}
+
+/// What a timeline entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    Pending,
+    Fired,
+    Changed,
+    Resolved,
+    Acknowledged,
+    Snoozed,
+    SnoozeEnded,
+    AckExpired,
+    Escalated,
+    /// A notice kept for a destination's morning digest.
+    Held,
+    /// Shown in a destination's morning digest.
+    Digested,
+    /// Could not be routed somewhere (a contact who never opened a chat).
+    Unroutable,
+    Notified,
+    DeliveryDelayed,
+    DeliveryFailed,
+    /// A button press by someone not allowed to act.
+    Refused,
+}
+
+const EVENT_KINDS: [(EventKind, &str); 16] = [
+    (EventKind::Pending, "pending"),
+    (EventKind::Fired, "fired"),
+    (EventKind::Changed, "changed"),
+    (EventKind::Resolved, "resolved"),
+    (EventKind::Acknowledged, "acknowledged"),
+    (EventKind::Snoozed, "snoozed"),
+    (EventKind::SnoozeEnded, "snooze-ended"),
+    (EventKind::AckExpired, "ack-expired"),
+    (EventKind::Escalated, "escalated"),
+    (EventKind::Held, "held"),
+    (EventKind::Digested, "digested"),
+    (EventKind::Unroutable, "unroutable"),
+    (EventKind::Notified, "notified"),
+    (EventKind::DeliveryDelayed, "delivery-delayed"),
+    (EventKind::DeliveryFailed, "delivery-failed"),
+    (EventKind::Refused, "refused"),
+];
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        EVENT_KINDS
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("unknown", |(_, s)| s)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        EVENT_KINDS
+            .iter()
+            .find(|(_, name)| *name == s)
+            .map(|(k, _)| *k)
+            .ok_or_else(|| format!("unknown timeline event kind `{s}`"))
+    }
+}
+
+/// A timeline entry a decision owes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub kind: EventKind,
+    pub actor: Option<String>,
+    pub detail: String,
+}
+
+impl Event {
+    pub fn new(kind: EventKind, detail: impl Into<String>) -> Event {
+        Event {
+            kind,
+            actor: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn by(mut self, actor: &str) -> Event {
+        self.actor = Some(actor.to_string());
+        self
+    }
+}

@@ -1,0 +1,270 @@
+//! What people and time do to an alert: acknowledge, snooze, an acknowledgement or snooze
+//! running out, an escalation step coming due, a morning digest. Each is decided here from
+//! the alert as it was read, as a [`Decision`] the store applies only if the alert is still
+//! that version, with the notices it owes, in one transaction.
+
+use reveille_sdk::format_duration;
+
+use super::directory::{Destination, Role};
+use super::model::{Alert, Event, EventKind};
+use super::routing::{NewDestination, Notice, Routing, Subject};
+use super::{AlertState, NoticeKind};
+
+/// The columns people and time change, as they are to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fields {
+    pub state: AlertState,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub ack_expires_at: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    pub escalation_step: i64,
+    pub escalate_at: Option<i64>,
+    pub escalated_to: Option<String>,
+    pub escalated_at: Option<i64>,
+}
+
+impl Fields {
+    pub fn of(alert: &Alert) -> Fields {
+        Fields {
+            state: alert.state,
+            acknowledged_at: alert.acknowledged_at,
+            acknowledged_by: alert.acknowledged_by.clone(),
+            ack_expires_at: alert.ack_expires_at,
+            snoozed_until: alert.snoozed_until,
+            escalation_step: alert.escalation_step,
+            escalate_at: alert.escalate_at,
+            escalated_to: alert.escalated_to.clone(),
+            escalated_at: alert.escalated_at,
+        }
+    }
+}
+
+/// A change to one alert, to apply only to the version it was decided on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub id: i64,
+    pub version: i64,
+    pub fields: Fields,
+    pub events: Vec<Event>,
+    pub destinations: Vec<NewDestination>,
+    pub notices: Vec<Notice>,
+}
+
+impl Decision {
+    fn new(alert: &Alert, fields: Fields, event: Event) -> Decision {
+        Decision {
+            id: alert.id,
+            version: alert.version,
+            fields,
+            events: vec![event],
+            destinations: Vec::new(),
+            notices: Vec::new(),
+        }
+    }
+}
+
+/// What the living message must now show, everywhere it is.
+const REFRESH: &[NoticeKind] = &[NoticeKind::Refresh];
+/// It fires again: the message shows it, and a reply makes the chat ring where the role
+/// is woken now.
+const REFIRE: &[NoticeKind] = &[NoticeKind::Refresh, NoticeKind::Reminder];
+
+/// `firing` or `snoozed` → `acknowledged` by `by`, until its acknowledgement expires.
+/// `None`: the alert is in no state to be acknowledged.
+pub fn acknowledge(
+    alert: &Alert,
+    subject: &Subject,
+    by: &str,
+    routing: &Routing,
+) -> Option<Decision> {
+    if !matches!(alert.state, AlertState::Firing | AlertState::Snoozed) {
+        return None;
+    }
+    let expires = routing.ack_expires_at(subject);
+    let fields = Fields {
+        state: AlertState::Acknowledged,
+        acknowledged_at: Some(routing.now),
+        acknowledged_by: Some(by.to_string()),
+        ack_expires_at: expires,
+        snoozed_until: None,
+        escalate_at: None,
+        ..Fields::of(alert)
+    };
+    let detail = expires
+        .map(|at| format!("for {}", length(at - routing.now)))
+        .unwrap_or_default();
+    let mut decision = Decision::new(
+        alert,
+        fields,
+        Event::new(EventKind::Acknowledged, detail).by(by),
+    );
+    decision.notices = routing.follow(subject, &alert.known(), REFRESH);
+    Some(decision)
+}
+
+/// Any notified open state → `snoozed` until `until` by `by`.
+pub fn snooze(
+    alert: &Alert,
+    subject: &Subject,
+    by: &str,
+    until: i64,
+    routing: &Routing,
+) -> Option<Decision> {
+    if !matches!(
+        alert.state,
+        AlertState::Firing | AlertState::Acknowledged | AlertState::Snoozed
+    ) {
+        return None;
+    }
+    let fields = Fields {
+        state: AlertState::Snoozed,
+        acknowledged_by: Some(by.to_string()),
+        ack_expires_at: None,
+        snoozed_until: Some(until),
+        escalate_at: None,
+        ..Fields::of(alert)
+    };
+    let detail = format!("for {}", length(until - routing.now));
+    let mut decision = Decision::new(alert, fields, Event::new(EventKind::Snoozed, detail).by(by));
+    decision.notices = routing.follow(subject, &alert.known(), REFRESH);
+    Some(decision)
+}
+
+fn length(ms: i64) -> String {
+    format_duration(std::time::Duration::from_millis(ms.max(0) as u64))
+}
+
+/// What time does to the alert now, if anything: a snooze or acknowledgement that ran
+/// out makes it fire again (and escalate again); an escalation step that came due brings
+/// in its targets.
+pub fn due(alert: &Alert, subject: &Subject, routing: &Routing) -> Option<Decision> {
+    let now = routing.now;
+    let passed = |at: Option<i64>| at.is_some_and(|at| at <= now);
+    match alert.state {
+        AlertState::Snoozed if passed(alert.snoozed_until) => {
+            Some(refire(alert, subject, routing, EventKind::SnoozeEnded))
+        }
+        AlertState::Acknowledged if passed(alert.ack_expires_at) => {
+            Some(refire(alert, subject, routing, EventKind::AckExpired))
+        }
+        AlertState::Firing if passed(alert.escalate_at) => Some(escalate(alert, subject, routing)),
+        _ => None,
+    }
+}
+
+fn refire(alert: &Alert, subject: &Subject, routing: &Routing, why: EventKind) -> Decision {
+    let fields = Fields {
+        state: AlertState::Firing,
+        acknowledged_at: None,
+        acknowledged_by: None,
+        ack_expires_at: None,
+        snoozed_until: None,
+        escalation_step: 0,
+        escalate_at: routing.escalation_start(subject),
+        ..Fields::of(alert)
+    };
+    let mut decision = Decision::new(alert, fields, Event::new(why, "still holds"));
+    decision.notices = routing.follow(subject, &alert.known(), REFIRE);
+    decision
+}
+
+fn escalate(alert: &Alert, subject: &Subject, routing: &Routing) -> Decision {
+    let taken = alert.escalation_step;
+    let Some((targets, next)) = routing.escalation_step(subject, taken) else {
+        let fields = Fields {
+            escalate_at: None,
+            ..Fields::of(alert)
+        };
+        return Decision::new(
+            alert,
+            fields,
+            Event::new(
+                EventKind::Escalated,
+                "the escalation policy has no more steps",
+            ),
+        );
+    };
+    let names: Vec<String> = targets
+        .iter()
+        .map(|(to, contact)| contact.clone().unwrap_or_else(|| to.to_string()))
+        .collect();
+    let to = if names.is_empty() {
+        None
+    } else {
+        Some(names.join(", "))
+    };
+    let fields = Fields {
+        escalation_step: taken + 1,
+        escalate_at: next,
+        escalated_to: to.clone().or(alert.escalated_to.clone()),
+        escalated_at: to.as_ref().map(|_| routing.now).or(alert.escalated_at),
+        ..Fields::of(alert)
+    };
+    let detail = match &to {
+        Some(names) => format!("step {}: to {names}", taken + 1),
+        None => format!("step {}: nobody to bring in could be written to", taken + 1),
+    };
+    let mut decision = Decision::new(alert, fields, Event::new(EventKind::Escalated, detail));
+    decision.notices = routing.follow(subject, &alert.known(), REFRESH);
+    for (to, contact) in targets {
+        let known = alert.destinations.iter().find(|d| d.to() == to);
+        match known {
+            // Already there and told: ring again. Held: it is sent now, with sound.
+            Some(d) if d.held_until.is_none() => {
+                decision.notices.push(ring(NoticeKind::Reminder, to))
+            }
+            _ => {
+                decision.destinations.push(NewDestination {
+                    to,
+                    role: Role::Escalation,
+                    contact,
+                    held_until: None,
+                });
+                decision.notices.push(ring(NoticeKind::Post, to));
+            }
+        }
+    }
+    decision
+}
+
+fn ring(kind: NoticeKind, to: Destination) -> Notice {
+    Notice {
+        kind,
+        to,
+        silent: false,
+        held_until: None,
+    }
+}
+
+/// A destination's morning digest: every alert held for it, listed once as it is now;
+/// those still open then continue as their own living messages there (after the digest,
+/// silently: the digest rang).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    pub to: Destination,
+    pub alerts: Vec<i64>,
+    pub posts: Vec<(i64, Notice)>,
+}
+
+pub fn digest(to: Destination, held: &[Alert]) -> Digest {
+    Digest {
+        to,
+        alerts: held.iter().map(|a| a.id).collect(),
+        posts: held
+            .iter()
+            .filter(|a| a.is_open())
+            .map(|a| {
+                (
+                    a.id,
+                    Notice {
+                        kind: NoticeKind::Post,
+                        to,
+                        silent: true,
+                        held_until: None,
+                    },
+                )
+            })
+            .collect(),
+    }
+}
