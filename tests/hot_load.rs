@@ -187,6 +187,13 @@ async fn dropping_a_file_loads_it_and_removing_it_unloads_it() {
     );
     let listed = service.plugin("echo").await.unwrap();
     assert_eq!(listed["source"]["kind"], "file");
+    let token = service.installation("vector-main").await;
+    let sent = service
+        .post_report(&token, report("lost-key-evening.xml"))
+        .await;
+    assert_eq!(sent.status(), 202);
+    service.settle().await;
+    assert_eq!(service.alerts("plugin=echo&state=open").await.len(), 1);
 
     std::fs::write(
         service.plugins_dir().join("broken.wasm"),
@@ -204,6 +211,17 @@ async fn dropping_a_file_loads_it_and_removing_it_unloads_it() {
     assert!(
         service.wait_for_plugin("echo", None).await,
         "removing the file did not unload the plugin"
+    );
+    // Its alerts resolve as if it had been deleted through the API.
+    let resolved = service
+        .eventually(Duration::from_secs(10), || async {
+            service.alerts("plugin=echo&state=resolved").await.len() == 1
+        })
+        .await;
+    assert!(resolved, "{:#?}", service.alerts("plugin=echo").await);
+    assert_eq!(
+        service.alerts("plugin=echo").await[0]["resolution"],
+        "the check was removed"
     );
 }
 

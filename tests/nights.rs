@@ -486,10 +486,12 @@ async fn an_override_changes_who_is_woken() {
 }
 
 /// An acknowledgement runs out while the alert still fires: it fires again, the living
-/// message says so and a reply rings the chat, and it re-enters escalation.
+/// message says so and a reply rings the chat, and it re-enters escalation. The manager's
+/// chat is a forum here, and the policy names its topic.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_acknowledgement_notifies_again() {
     let world = start_at("2026-11-20T12:00:00+03:00", "", None).await;
+    world.fake.add_forum(OFFICE, "Office", &[7]);
     world.contact("petrov", &petrov()).await;
     world
         .put(
@@ -500,7 +502,7 @@ async fn an_expired_acknowledgement_notifies_again() {
     world
         .put(
             &format!("/api/v1/clients/{VECTOR}/policy"),
-            json!({ "ack_expires_after": "1h", "escalation": "critical" }),
+            json!({ "ack_expires_after": "1h", "escalation": "critical", "manager_thread_id": 7 }),
         )
         .await;
     let token = world
@@ -511,6 +513,7 @@ async fn an_expired_acknowledgement_notifies_again() {
         .await;
     let message = world.living(OFFICE, "dongle-lost").await;
     assert!(!message.silent);
+    assert_eq!(message.thread_id, Some(7), "not in the policy's topic");
     let id = world.only_alert("dongle-lost").await["id"]
         .as_i64()
         .unwrap();
@@ -968,4 +971,46 @@ async fn a_held_notice_survives_a_kill() {
         .as_i64()
         .unwrap();
     assert!(kinds(&host.alert(id).await["timeline"]).contains(&"digested"));
+}
+
+/// Everything the API sets up can live in the configuration file instead, stored at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configuration_file_declares_people_and_policies() {
+    let config = r#"
+[contacts.sidorov]
+telegram_user_id = 501
+
+[oncall.night-duty]
+contacts = ["sidorov"]
+rotation = "weekly"
+handoff = "09:00"
+timezone = "Europe/Moscow"
+start = "2026-11-02"
+
+[escalation.critical]
+steps = [{ after = "15m", to = [{ oncall = "night-duty" }] }]
+
+[clients."ООО «Вектор»"]
+quiet_hours = [{ from = "22:00", to = "07:30" }]
+holiday_calendars = ["ru"]
+oncall = "night-duty"
+escalation = "critical"
+"#;
+    let world = start_at("2026-11-21T01:00:00+03:00", config, None).await;
+    let (status, policy) = world
+        .service
+        .admin_request("GET", &format!("/api/v1/clients/{VECTOR}/policy"), None)
+        .await;
+    assert_eq!(status, 200, "{policy}");
+    assert_eq!(policy["spec"]["oncall"], "night-duty");
+    let (_, now) = world
+        .service
+        .admin_request("GET", "/api/v1/oncall/night-duty/now", None)
+        .await;
+    assert_eq!(now["now"]["contact"], "sidorov", "{now}");
+    let (_, contacts) = world
+        .service
+        .admin_request("GET", "/api/v1/contacts", None)
+        .await;
+    assert_eq!(contacts["items"][0]["reachable"], false, "{contacts}");
 }

@@ -56,14 +56,6 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
             )
         })?;
     plugin_dir.reconcile().await;
-    let watch = tokio::spawn({
-        let plugin_dir = plugin_dir.clone();
-        async move {
-            if let Err(error) = plugin_dir.watch().await {
-                tracing::error!(%error, "the plugins directory is no longer watched");
-            }
-        }
-    });
     let store = Store::open(&config.database_url)
         .await
         .context("cannot open the database")?;
@@ -79,6 +71,29 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         Arc::new(config.alerts.clone()),
         Arc::default(),
     );
+    let (removed, mut removals) = tokio::sync::mpsc::unbounded_channel();
+    let watch = tokio::spawn({
+        let plugin_dir = plugin_dir.clone();
+        async move {
+            if let Err(error) = plugin_dir.watch(removed).await {
+                tracing::error!(%error, "the plugins directory is no longer watched");
+            }
+        }
+    });
+    // A plugin file deleted by hand retires the plugin's alerts as DELETE does.
+    let retire = tokio::spawn({
+        let alerting = alerting.clone();
+        async move {
+            while let Some(name) = removals.recv().await {
+                if let Err(error) = alerting
+                    .retire_plugin(&name, crate::alerts::resolution::PLUGIN_REMOVED)
+                    .await
+                {
+                    tracing::warn!(%error, plugin = %name, "the removed plugin's alerts stay open");
+                }
+            }
+        }
+    });
     for (kind, name, spec) in &config.directory {
         alerting
             .put_entry(*kind, name, spec)
@@ -165,6 +180,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), "reveille is listening");
     background.extend([
         watch,
+        retire,
         scheduler.spawn(config.tick_interval),
         scheduler.spawn_clockwork(config.alerts.due_interval),
         prober.spawn(),

@@ -31,6 +31,8 @@ pub struct OpenAlert {
     /// Since when the finding has been gone, while damping keeps the alert open.
     pub cleared_at: Option<i64>,
     pub cleared_count: i64,
+    /// When its next escalation step is due, while it escalates.
+    pub escalate_at: Option<i64>,
     /// Where its living messages are (or will be).
     pub destinations: Vec<Known>,
 }
@@ -78,6 +80,8 @@ pub enum Change<'a> {
         /// Destinations a raised severity brings in (a warning held for the morning that
         /// turns critical wakes on-call), with their posts among the notices.
         joins: Vec<NewDestination>,
+        /// A raised severity that escalates where the old one did not starts escalating.
+        escalate_at: Option<i64>,
         notices: Vec<Notice>,
     },
     /// Not reported, but damping keeps the alert open a while longer.
@@ -179,6 +183,7 @@ pub fn plan<'a>(
                 || alert.summary != finding.summary
                 || alert.details != finding.details;
             let mut joins = Vec::new();
+            let mut escalate_at = None;
             let (note, notices) = if fires {
                 (None, Vec::new())
             } else if changed && alert.state.was_notified() {
@@ -210,6 +215,9 @@ pub fn plan<'a>(
                         .into_iter()
                         .filter(|d| new(d.to))
                         .collect();
+                    if alert.state == AlertState::Firing && alert.escalate_at.is_none() {
+                        escalate_at = routing.escalation_start(&about);
+                    }
                 }
                 (Some(note), notices)
             } else {
@@ -221,6 +229,7 @@ pub fn plan<'a>(
                 fires: fires.then(|| fire(routing, &about)),
                 note,
                 joins,
+                escalate_at,
                 notices,
             });
         }
@@ -362,6 +371,7 @@ mod tests {
             seen_count: 1,
             cleared_at: None,
             cleared_count: 0,
+            escalate_at: None,
             destinations: vec![Known {
                 to: crate::alerts::directory::Destination::chat(CHAT),
                 role: crate::alerts::directory::Role::Manager,
@@ -428,6 +438,63 @@ mod tests {
         let same = output(vec![finding("k", Severity::Warning)]);
         let changes = run(&AlertPolicy::default(), &inst, &alerts, &[("p", &same)], 10);
         assert!(kinds(&changes[0]).is_empty());
+    }
+
+    #[test]
+    fn a_warning_raised_to_critical_starts_escalating() {
+        use crate::alerts::directory::{ClientPolicy, EscalationPolicy, Step, Target};
+        let mut directory = Directory::default();
+        directory.escalations.insert(
+            "e".into(),
+            EscalationPolicy {
+                steps: vec![Step {
+                    after: "15m".into(),
+                    to: vec![Target::Contact("petrov".into())],
+                }],
+                repeat: 0,
+                severities: vec![Severity::Critical],
+            },
+        );
+        directory.policies.insert(
+            "Vector".into(),
+            ClientPolicy {
+                escalation: Some("e".into()),
+                ..ClientPolicy::default()
+            },
+        );
+        let inst = installation();
+        let routing = Routing {
+            directory: &directory,
+            now: 1_000,
+        };
+        let alerts = [open(7, "k", AlertState::Firing)];
+        let raised = output(vec![finding("k", Severity::Critical)]);
+        let changes = plan(
+            &AlertPolicy::default(),
+            &routing,
+            &inst,
+            &alerts,
+            &[("p", &raised)],
+        );
+        let Change::Seen { escalate_at, .. } = &changes[0] else {
+            panic!("{changes:?}")
+        };
+        assert_eq!(*escalate_at, Some(1_000 + 15 * 60 * 1_000));
+        let same = output(vec![finding("k", Severity::Warning)]);
+        let changes = plan(
+            &AlertPolicy::default(),
+            &routing,
+            &inst,
+            &alerts,
+            &[("p", &same)],
+        );
+        assert!(matches!(
+            changes[0],
+            Change::Seen {
+                escalate_at: None,
+                ..
+            }
+        ));
     }
 
     #[test]

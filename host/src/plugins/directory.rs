@@ -113,25 +113,35 @@ impl PluginDir {
         Ok(self.runtime.unload(name))
     }
 
-    /// Loads what is in the directory now and what lands there later. Runs until the
-    /// watcher fails.
-    pub async fn watch(self: Arc<Self>) -> anyhow::Result<()> {
+    /// Loads what is in the directory now and what lands there later; names each plugin
+    /// unloaded because its file was deleted to `removed` (whose alerts must resolve).
+    /// Runs until the watcher fails.
+    pub async fn watch(
+        self: Arc<Self>,
+        removed: mpsc::UnboundedSender<String>,
+    ) -> anyhow::Result<()> {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut watcher = notify::recommended_watcher(move |event| {
             let _ = tx.send(event);
         })?;
         watcher.watch(&self.dir, RecursiveMode::NonRecursive)?;
-        self.reconcile().await;
+        let reconcile = async || {
+            for name in self.reconcile().await {
+                let _ = removed.send(name);
+            }
+        };
+        reconcile().await;
         while rx.recv().await.is_some() {
             while let Ok(Some(_)) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}
-            self.reconcile().await;
+            reconcile().await;
         }
         Ok(())
     }
 
     /// Makes the registry match the directory: load new or changed files, unload plugins
-    /// whose file is gone.
-    pub async fn reconcile(&self) {
+    /// whose file is gone. Returns the plugins unloaded for good (not an override whose
+    /// built-in serves again).
+    pub async fn reconcile(&self) -> Vec<String> {
         let _changes = self.changes.lock().await;
         let present: Vec<(String, PathBuf)> = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries
@@ -141,7 +151,7 @@ impl PluginDir {
                 .collect(),
             Err(error) => {
                 tracing::warn!(%error, dir = %self.dir.display(), "cannot read the plugins directory");
-                return;
+                return Vec::new();
             }
         };
         let registry = self.runtime.registry();
@@ -157,11 +167,15 @@ impl PluginDir {
                 let _ = self.runtime.load(name, bytes, source).await;
             }
         }
+        let mut unloaded = Vec::new();
         for (name, path) in registry.file_backed() {
-            if path.parent() == Some(self.dir.as_path()) && !present.iter().any(|(n, _)| *n == name)
+            if path.parent() == Some(self.dir.as_path())
+                && !present.iter().any(|(n, _)| *n == name)
+                && self.runtime.unload(&name) == Removal::Unloaded
             {
-                self.runtime.unload(&name);
+                unloaded.push(name);
             }
         }
+        unloaded
     }
 }

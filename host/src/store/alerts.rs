@@ -101,6 +101,7 @@ fn open_from(row: &AnyRow) -> Result<OpenAlert, StoreError> {
         seen_count: row.try_get("seen_count")?,
         cleared_at: row.try_get("cleared_at")?,
         cleared_count: row.try_get("cleared_count")?,
+        escalate_at: row.try_get("escalate_at")?,
         destinations: Vec::new(),
     })
 }
@@ -491,10 +492,21 @@ pub(super) async fn apply(
                 fires,
                 note,
                 joins,
+                escalate_at,
                 ..
             } => {
                 for destination in joins {
                     add_destination(tx, *id, destination, now).await?;
+                }
+                if let Some(at) = escalate_at {
+                    sqlx::query(
+                        "UPDATE alerts SET escalation_step = 0, escalate_at = $1 \
+                         WHERE id = $2 AND state = 'firing' AND escalate_at IS NULL",
+                    )
+                    .bind(*at)
+                    .bind(*id)
+                    .execute(&mut **tx)
+                    .await?;
                 }
                 sqlx::query(
                     "UPDATE alerts SET severity = $1, summary = $2, details = $3, \
