@@ -267,7 +267,9 @@ impl Routing<'_> {
                 notices.push(Notice {
                     kind,
                     to: destination.to,
-                    silent: kind != NoticeKind::Post && action != Action::Wake,
+                    // Edits never ring; replies ring where the role is woken now.
+                    silent: !matches!(kind, NoticeKind::Post | NoticeKind::Refresh)
+                        && action != Action::Wake,
                     held_until: None,
                 });
             }
@@ -332,5 +334,162 @@ impl Routing<'_> {
             .map(|d| d.as_millis() as i64);
         let length = own.or(self.directory.ack_expires_after)?;
         (length > 0).then(|| self.now.saturating_add(length))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::{Date, Time};
+
+    use super::*;
+    use crate::alerts::directory::{ClientPolicy, Contact, Person};
+    use crate::alerts::hours::Window;
+    use crate::alerts::oncall::{Rotation, Schedule};
+
+    const CHAT: i64 = -100;
+
+    /// Client `C`, asleep all day, on call: `x`, who never opened a chat with the bot.
+    fn directory() -> Directory {
+        let mut directory = Directory::default();
+        directory.contacts.insert(
+            "x".into(),
+            Person {
+                contact: Contact {
+                    telegram_user_id: 7,
+                    group_chat_id: None,
+                    thread_id: None,
+                },
+                started: false,
+            },
+        );
+        directory.schedules.insert(
+            "s".into(),
+            Schedule {
+                contacts: vec!["x".into()],
+                rotation: Rotation::Daily,
+                handoff: Time::constant(9, 0, 0, 0),
+                timezone: "UTC".into(),
+                start: Date::constant(2026, 1, 1),
+                overrides: Vec::new(),
+            },
+        );
+        directory.policies.insert(
+            "C".into(),
+            ClientPolicy {
+                quiet_hours: vec![Window {
+                    days: Vec::new(),
+                    from: Time::constant(12, 0, 0, 0),
+                    to: Time::constant(11, 0, 0, 0),
+                }],
+                oncall: Some("s".into()),
+                ..ClientPolicy::default()
+            },
+        );
+        directory
+    }
+
+    fn subject(severity: Severity) -> Subject<'static> {
+        Subject {
+            client: "C",
+            zone: TimeZone::UTC,
+            manager_chat: CHAT,
+            severity,
+            audience: Audience::Support,
+        }
+    }
+
+    #[test]
+    fn a_critical_alert_nobody_can_be_woken_for_wakes_the_manager() {
+        let directory = directory();
+        let now = "2026-11-21T01:00:00Z".parse::<jiff::Timestamp>().unwrap();
+        let routing = Routing {
+            directory: &directory,
+            now: now.as_millisecond(),
+        };
+        let route = routing.first(&subject(Severity::Critical));
+        assert_eq!(route.unreachable.len(), 1, "{route:?}");
+        assert_eq!(route.notices.len(), 1);
+        assert_eq!(route.notices[0].to, Destination::chat(CHAT));
+        assert_eq!(
+            (route.notices[0].held_until, route.notices[0].silent),
+            (None, false)
+        );
+
+        let warning = routing.first(&subject(Severity::Warning));
+        let until = "2026-11-21T11:00:00Z".parse::<jiff::Timestamp>().unwrap();
+        assert_eq!(warning.notices[0].held_until, Some(until.as_millisecond()));
+    }
+
+    #[test]
+    fn the_digest_comes_at_digest_at_when_that_is_before_quiet_hours_end() {
+        let mut directory = directory();
+        let policy = directory.policies.get_mut("C").unwrap();
+        policy.digest_at = Some(Time::constant(7, 30, 0, 0));
+        let at = |t: &str| t.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let routing = Routing {
+            directory: &directory,
+            now: at("2026-11-21T01:00:00Z"),
+        };
+        let subject = subject(Severity::Warning);
+        assert_eq!(
+            routing.quiet_until(&subject),
+            Some(at("2026-11-21T07:30:00Z"))
+        );
+        // After 07:30 the end of quiet hours stands.
+        let later = Routing {
+            directory: &directory,
+            now: at("2026-11-21T08:00:00Z"),
+        };
+        assert_eq!(
+            later.quiet_until(&subject),
+            Some(at("2026-11-21T11:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn an_escalation_chain_repeats_then_stops() {
+        use crate::alerts::directory::{EscalationPolicy, Step};
+        let mut directory = directory();
+        directory.contacts.get_mut("x").unwrap().started = true;
+        directory.escalations.insert(
+            "e".into(),
+            EscalationPolicy {
+                steps: vec![
+                    Step {
+                        after: "15m".into(),
+                        to: vec![Target::Oncall("s".into())],
+                    },
+                    Step {
+                        after: "30m".into(),
+                        to: vec![Target::Contact("x".into())],
+                    },
+                ],
+                repeat: 1,
+                severities: vec![Severity::Critical],
+            },
+        );
+        directory.policies.get_mut("C").unwrap().escalation = Some("e".into());
+        let routing = Routing {
+            directory: &directory,
+            now: 0,
+        };
+        let critical = subject(Severity::Critical);
+        assert_eq!(routing.escalation_start(&critical), Some(15 * 60_000));
+        assert_eq!(routing.escalation_start(&subject(Severity::Warning)), None);
+        let nexts: Vec<Option<i64>> = (0..4)
+            .map(|taken| routing.escalation_step(&critical, taken).unwrap().1)
+            .collect();
+        assert_eq!(
+            nexts,
+            [
+                Some(30 * 60_000),
+                Some(15 * 60_000),
+                Some(30 * 60_000),
+                None
+            ]
+        );
+        assert!(routing.escalation_step(&critical, 4).is_none());
+        let (targets, _) = routing.escalation_step(&critical, 0).unwrap();
+        assert_eq!(targets, [(Destination::chat(7), Some("x".to_string()))]);
     }
 }

@@ -288,8 +288,20 @@ impl Dispatcher {
                         // One message for many: none of them has a living message there.
                         About::Folded(_) => (None, None),
                     };
+                    let whose = match &about {
+                        About::Alert(alert) => alert
+                            .destinations
+                            .iter()
+                            .find(|d| d.to() == entry.to)
+                            .map(|d| match &d.contact {
+                                Some(name) => format!(" ({} {name})", d.role.as_str()),
+                                None => format!(" ({})", d.role.as_str()),
+                            })
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
                     let detail = format!(
-                        "{}{} in {}{}{}",
+                        "{}{} in {}{whose}{}{}",
                         entry.kind.as_str(),
                         if entries.len() > 1 {
                             " folded into a summary"

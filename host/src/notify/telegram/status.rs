@@ -240,9 +240,12 @@ pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreErr
             ..AlertFilter::default()
         })
         .await?;
-    // An alert posted here before its installation moved to another chat stays with the
-    // chat it was posted to; one whose installation is routed elsewhere now is not shown.
-    alerts.retain(|a| routed.iter().any(|i| i.id == a.installation_id));
+    // In a group: an alert posted here before its installation moved to another chat stays
+    // with the chat it was posted to; one whose installation is routed elsewhere now is not
+    // shown. A private chat (on-call, escalation) sees what was sent to it.
+    if chat_id < 0 {
+        alerts.retain(|a| routed.iter().any(|i| i.id == a.installation_id));
+    }
     if alerts.is_empty() {
         return Ok(Message::default().text("No open alerts here ✅").html());
     }
