@@ -114,11 +114,16 @@ async fn a_report_without_protection_is_a_lost_dongle_and_each_state_says_which(
     }
 }
 
-/// Story 4: day 1 bases updated; day 2 the shell is changed, the service cannot see its
-/// bases, and the report agent is removed; then silence.
+/// Story 4: day 1 bases updated; day 2 the shell is changed, the service (now under the
+/// wrong account) cannot see its bases, and the report agent is removed; then silence.
+/// `service-down` tells on day 2, not day 5.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_february_upgrade_gone_wrong_day_by_day() {
-    let mut h = Harness::new(&[("version-minimum", "minimum", "6.4.3.59")]).await;
+    let mut h = Harness::new(&[
+        ("version-minimum", "minimum", "6.4.3.59"),
+        ("service-down", "run-as", "kodeks-svc"),
+    ])
+    .await;
     let day1 = "2023-02-01T23:00:00+03:00";
     h.report(
         day1,
@@ -139,7 +144,7 @@ async fn the_february_upgrade_gone_wrong_day_by_day() {
             (r#"shell-version="6.4.2.73""#, r#"shell-version="6.4.3.60""#),
             (
                 r#"<service state="running" http-status="200"/>"#,
-                r#"<service state="error" http-status="500"/>"#,
+                r#"<service state="error" http-status="500" run-as="user"/>"#,
             ),
             (
                 r#"operup-at="2023-02-01T22:40:00+03:00" state="ok"/>
@@ -153,10 +158,20 @@ async fn the_february_upgrade_gone_wrong_day_by_day() {
     let base = h.finding("stale-updates", "base-error:KDS-LAW");
     assert_eq!(base.severity, "warning");
     assert!(base.details.contains("error code 2020"), "{}", base.details);
-    assert_eq!(h.keys().len(), 1, "day 2: {:?}", h.keys());
+    let down = h.finding("service-down", "service-down");
+    assert_eq!(down.severity, "critical");
+    assert_eq!(down.summary, "Service in error");
+    assert!(
+        down.details.contains("main page HTTP 500"),
+        "{}",
+        down.details
+    );
+    let account = h.finding("service-down", "wrong-account");
+    assert_eq!(account.summary, "Service runs as user, not kodeks-svc");
+    assert_eq!(h.keys().len(), 3, "day 2: {:?}", h.keys());
 
     h.tick("2023-02-03T12:00:00+03:00").await;
-    assert_eq!(h.keys().len(), 1, "day 3: {:?}", h.keys());
+    assert_eq!(h.keys().len(), 3, "day 3: {:?}", h.keys());
 
     h.tick("2023-02-04T12:00:00+03:00").await;
     let keys = h.keys();
@@ -183,7 +198,7 @@ async fn the_february_upgrade_gone_wrong_day_by_day() {
     let stopped = h.finding("reports-stopped", "reports-stopped");
     assert_eq!(stopped.severity, "critical", "day 6: {stopped:?}");
     assert_eq!(stopped.summary, "No reports for 4d 1h");
-    assert_eq!(h.keys().len(), 3, "day 6: {:?}", h.keys());
+    assert_eq!(h.keys().len(), 5, "day 6: {:?}", h.keys());
 
     // The agent is reinstalled and everything is fixed: every alert resolves.
     let fixed = "2023-02-07T10:00:00+03:00";
@@ -248,6 +263,61 @@ async fn shell_versions_compare_numerically_against_the_configured_minimum() {
     assert_eq!(
         h.finding("version-minimum", "version-unreadable").severity,
         "info"
+    );
+}
+
+/// The status agent's view of the service: stopped and 5xx are critical, a 4xx main page a
+/// warning, starting and maintenance nothing; a report without `service` changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_down_reads_the_status_agent() {
+    let mut h = Harness::new(&[]).await;
+    let status = |time: &str, service: &str| report_xml("status-agent", time, service);
+    for (service, expected) in [
+        (r#"<service state="running" http-status="200"/>"#, None),
+        (
+            r#"<service state="stopped"/>"#,
+            Some(("critical", "Service stopped")),
+        ),
+        (
+            r#"<service state="running" http-status="503"/>"#,
+            Some(("critical", "Service answers with a server error")),
+        ),
+        (
+            r#"<service state="running" http-status="404"/>"#,
+            Some(("warning", "Main page answers HTTP 404")),
+        ),
+        (r#"<service state="maintenance"/>"#, None),
+        (r#"<service state="starting" http-status="200"/>"#, None),
+    ] {
+        let time = "2023-02-02T11:00:00+03:00";
+        h.report(time, &status(time, service)).await;
+        match expected {
+            None => assert!(h.keys().is_empty(), "{service}: {:?}", h.keys()),
+            Some((severity, summary)) => {
+                let down = h.finding("service-down", "service-down");
+                assert_eq!(
+                    (down.severity.as_str(), down.summary.as_str()),
+                    (severity, summary)
+                );
+            }
+        }
+    }
+    h.report(
+        "2023-02-02T12:00:00+03:00",
+        &status("2023-02-02T12:00:00+03:00", r#"<service state="stopped"/>"#),
+    )
+    .await;
+    h.report(
+        "2023-02-02T12:05:00+03:00",
+        &status(
+            "2023-02-02T12:05:00+03:00",
+            r#"<users limit="25" in-use="3"/>"#,
+        ),
+    )
+    .await;
+    assert_eq!(
+        h.finding("service-down", "service-down").summary,
+        "Service stopped"
     );
 }
 

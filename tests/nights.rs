@@ -1014,3 +1014,163 @@ escalation = "critical"
         .await;
     assert_eq!(contacts["items"][0]["reachable"], false, "{contacts}");
 }
+
+/// A status report from vector-main at `time` with the service in `state`.
+fn service(time: &str, state: &str) -> Vec<u8> {
+    reveille_tests::report_xml(
+        "status-agent",
+        time,
+        &format!(r#"<service state="{state}"/>"#),
+    )
+    .into_bytes()
+}
+
+/// A maintenance window: a problem that begins inside it sends nothing at all (neither
+/// the problem nor its resolution); one announced before it resolves as usual; one still
+/// firing when the window ends is announced then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_window_keeps_new_problems_quiet() {
+    let world = start_at("2026-11-20T10:00:00+03:00", "", None).await;
+    let token = world
+        .installation("vector-main", VECTOR, MOSCOW, OFFICE)
+        .await;
+    world
+        .post(&token, vector("2026-11-20T10:00:00+03:00", "lost"))
+        .await;
+    let announced = world.living(OFFICE, "dongle-lost").await;
+
+    let (status, body) = world
+        .service
+        .admin_request(
+            "PUT",
+            "/api/v1/maintenance/upgrade",
+            Some(
+                json!({ "scope": {}, "author": "Ivanov", "reason": "shell upgrade",
+                         "from": "2026-11-20T10:30:00+03:00", "to": "2026-11-20T12:00:00+03:00" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().starts_with("scope:"),
+        "{body}"
+    );
+    world
+        .put(
+            "/api/v1/maintenance/upgrade",
+            json!({
+                "scope": { "installation": "vector-main" },
+                "from": "2026-11-20T10:30:00+03:00", "to": "2026-11-20T12:00:00+03:00",
+                "author": "Ivanov", "reason": "shell upgrade",
+            }),
+        )
+        .await;
+
+    // 10:45, inside the window: the key is back (announced before: resolved as usual) and
+    // the service is stopped for the upgrade (begins inside: recorded, not sent).
+    world.clock.set(at("2026-11-20T10:45:00+03:00"));
+    world
+        .post(&token, vector("2026-11-20T10:45:00+03:00", "present"))
+        .await;
+    world.shows(OFFICE, "dongle-lost", "RESOLVED").await;
+    world
+        .post(&token, service("2026-11-20T10:46:00+03:00", "stopped"))
+        .await;
+    let down = world.service.alerts("plugin=service-down").await;
+    assert_eq!(down.len(), 1, "{down:#?}");
+    let first = down[0]["id"].as_i64().unwrap();
+    assert!(kinds(&world.service.alert(first).await["timeline"]).contains(&"silenced"));
+    world.clock.set(at("2026-11-20T11:00:00+03:00"));
+    world
+        .post(&token, service("2026-11-20T11:00:00+03:00", "running"))
+        .await;
+    assert_eq!(
+        world.service.alert(first).await["alert"]["state"],
+        "resolved"
+    );
+    // Stopped again at 11:30, and still stopped when the window ends at 12:00.
+    world.clock.set(at("2026-11-20T11:30:00+03:00"));
+    world
+        .post(&token, service("2026-11-20T11:30:00+03:00", "stopped"))
+        .await;
+    world.tick_at("2026-11-20T11:59:00+03:00").await;
+    let before: Vec<String> = world
+        .fake
+        .bot_messages(OFFICE)
+        .iter()
+        .map(|m| m.text.clone())
+        .collect();
+    assert_eq!(
+        before.len(),
+        2,
+        "only the key's message and its resolved reply: {before:#?}"
+    );
+    assert!(
+        before.iter().all(|t| !t.contains("service-down")),
+        "{before:#?}"
+    );
+    assert_eq!(announced.id, world.fake.bot_messages(OFFICE)[0].id);
+
+    world.tick_at("2026-11-20T12:00:00+03:00").await;
+    let message = world.living(OFFICE, "service-down").await;
+    assert!(message.text.contains("Service stopped"), "{}", message.text);
+    assert_eq!(world.fake.bot_messages(OFFICE).len(), 3);
+    let second = world.service.alerts("plugin=service-down&state=open").await;
+    let timeline = world.service.alert(second[0]["id"].as_i64().unwrap()).await;
+    let kinds = kinds(&timeline["timeline"]);
+    assert!(
+        kinds.contains(&"silenced") && kinds.contains(&"announced"),
+        "{kinds:?}"
+    );
+    let (_, list) = world
+        .service
+        .admin_request("GET", "/api/v1/maintenance", None)
+        .await;
+    assert_eq!(list["items"][0]["over"], true, "{list}");
+
+    // From Telegram: an authorized member of the chat plans the next hour; others cannot.
+    world.service.authorize(OFFICE, 600, "Ivan Ivanov").await;
+    world.fake.say(
+        OFFICE,
+        &User::new(666, "Mallory", None),
+        "/maintenance vector-main 1h x",
+    );
+    world.fake.say(
+        OFFICE,
+        &User::new(600, "Ivan", None),
+        "/maintenance vector-main 1h restoring backups",
+    );
+    for expected in [
+        "not allowed to plan maintenance",
+        "Maintenance on vector-main until 20.11.2026 13:00",
+    ] {
+        assert!(
+            world
+                .fake
+                .wait_for(WAIT, |f| f
+                    .bot_messages(OFFICE)
+                    .iter()
+                    .any(|m| m.text.contains(expected)))
+                .await,
+            "{expected:?}: {:#?}",
+            world.fake.bot_messages(OFFICE)
+        );
+    }
+    let (_, list) = world
+        .service
+        .admin_request("GET", "/api/v1/maintenance", None)
+        .await;
+    let planned = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["spec"]["reason"] == "restoring backups")
+        .expect("the Telegram window is listed");
+    assert_eq!(planned["on_until"], at("2026-11-20T13:00:00+03:00"));
+    assert!(
+        planned["spec"]["author"]
+            .as_str()
+            .unwrap()
+            .contains("id 600")
+    );
+}

@@ -250,6 +250,20 @@ impl From<&str> for ServiceState {
     }
 }
 
+impl ServiceState {
+    /// The state as the report writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Running => "running",
+            Self::Stopped => "stopped",
+            Self::Maintenance => "maintenance",
+            Self::Starting => "starting",
+            Self::Error => "error",
+            Self::Other(s) => s,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Service {
     pub state: ServiceState,

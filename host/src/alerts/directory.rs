@@ -14,6 +14,7 @@ use reveille_sdk::parse_duration;
 use serde::{Deserialize, Serialize};
 
 use super::hours::{Window, check_windows};
+use super::maintenance::Maintenance;
 use super::oncall::Schedule;
 use crate::plugins::Severity;
 
@@ -24,6 +25,7 @@ pub enum Kind {
     ClientPolicy,
     Schedule,
     Escalation,
+    Maintenance,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Kind::ClientPolicy => "client-policy",
             Kind::Schedule => "oncall-schedule",
             Kind::Escalation => "escalation-policy",
+            Kind::Maintenance => "maintenance",
         }
     }
 }
@@ -433,6 +436,7 @@ pub struct Directory {
     pub policies: BTreeMap<String, ClientPolicy>,
     pub schedules: BTreeMap<String, Schedule>,
     pub escalations: BTreeMap<String, EscalationPolicy>,
+    pub maintenance: BTreeMap<String, Maintenance>,
     /// `[alerts] ack_expires_after`, in ms; `None`: acknowledgements do not expire.
     pub ack_expires_after: Option<i64>,
 }
@@ -468,6 +472,7 @@ impl Directory {
                 Ok(())
             }
             Kind::Escalation => parsed::<EscalationPolicy>(json)?.check(self),
+            Kind::Maintenance => parsed::<Maintenance>(json)?.check(),
         }
     }
 
@@ -486,7 +491,7 @@ impl Directory {
                 }
                 Kind::Schedule => p.oncall.as_deref() == Some(name),
                 Kind::Escalation => p.escalation.as_deref() == Some(name),
-                Kind::ClientPolicy => false,
+                Kind::ClientPolicy | Kind::Maintenance => false,
             };
             if uses {
                 users.push(format!("the policy of client `{client}`"));

@@ -15,6 +15,9 @@ use crate::plugins::{EvalOutput, Finding, Severity};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenAlert {
     pub id: i64,
+    pub installation_id: String,
+    /// Its installation's parent, while the installation exists.
+    pub parent: Option<String>,
     pub plugin: String,
     pub key: String,
     pub client: String,
@@ -40,7 +43,10 @@ pub struct OpenAlert {
 impl OpenAlert {
     pub fn subject(&self) -> Subject<'_> {
         Subject {
+            installation: &self.installation_id,
             client: &self.client,
+            parent: self.parent.as_deref(),
+            plugin: &self.plugin,
             zone: self.zone.clone(),
             manager_chat: self.chat_id,
             severity: self.severity,
@@ -55,6 +61,8 @@ pub struct Firing {
     pub route: FirstRoute,
     /// When its first escalation step is due, if its client's policy escalates it.
     pub escalate_at: Option<i64>,
+    /// Kept quiet by maintenance: when to announce it if it still fires then.
+    pub announce_at: Option<i64>,
     /// What the timeline says about how it was routed (held, unreachable people).
     pub events: Vec<Event>,
 }
@@ -110,10 +118,18 @@ impl Change<'_> {
     }
 }
 
-/// The subject of an alert of `installation` with this severity and audience.
-fn subject(installation: &Installation, severity: Severity, audience: Audience) -> Subject<'_> {
+/// The subject of an alert of `installation` from `plugin` with this severity and audience.
+fn subject<'a>(
+    installation: &'a Installation,
+    plugin: &'a str,
+    severity: Severity,
+    audience: Audience,
+) -> Subject<'a> {
     Subject {
+        installation: &installation.id,
         client: &installation.client,
+        parent: installation.parent.as_deref(),
+        plugin,
         zone: installation.time_zone(),
         manager_chat: installation.telegram_chat_id,
         severity,
@@ -122,8 +138,20 @@ fn subject(installation: &Installation, severity: Severity, audience: Audience) 
 }
 
 /// Routes an alert that starts firing now.
-fn fire(routing: &Routing, subject: &Subject) -> Firing {
+pub fn fire(routing: &Routing, subject: &Subject) -> Firing {
     let route = routing.first(subject);
+    if let Some(silence) = &route.silenced {
+        let detail = format!(
+            "not announced: {}; until {}",
+            silence.why,
+            super::local_time(silence.until, &subject.zone)
+        );
+        return Firing {
+            announce_at: Some(silence.until),
+            events: vec![Event::new(EventKind::Silenced, detail)],
+            ..Firing::default()
+        };
+    }
     let mut events: Vec<Event> = route
         .unreachable
         .iter()
@@ -144,6 +172,7 @@ fn fire(routing: &Routing, subject: &Subject) -> Firing {
     }
     Firing {
         escalate_at: routing.escalation_start(subject),
+        announce_at: None,
         route,
         events,
     }
@@ -165,7 +194,7 @@ pub fn plan<'a>(
         let mine: Vec<&OpenAlert> = open.iter().filter(|a| a.plugin == plugin).collect();
         for finding in &output.findings {
             let audience = Audience::from_labels(&finding.labels);
-            let about = subject(installation, finding.severity, audience);
+            let about = subject(installation, plugin, finding.severity, audience);
             let Some(alert) = mine.iter().find(|a| a.key == finding.key) else {
                 let firing = damping.fires(1, now, now).then(|| fire(routing, &about));
                 changes.push(Change::Open {
@@ -208,6 +237,7 @@ pub fn plan<'a>(
                 let mut notices = routing.follow(&about, &alert.destinations, kinds);
                 if raised {
                     let route = routing.first(&about);
+                    let silenced = route.silenced.is_some();
                     let new = |to| !alert.destinations.iter().any(|d| d.to == to);
                     notices.extend(route.notices.into_iter().filter(|n| new(n.to)));
                     joins = route
@@ -215,7 +245,8 @@ pub fn plan<'a>(
                         .into_iter()
                         .filter(|d| new(d.to))
                         .collect();
-                    if alert.state == AlertState::Firing && alert.escalate_at.is_none() {
+                    if !silenced && alert.state == AlertState::Firing && alert.escalate_at.is_none()
+                    {
                         escalate_at = routing.escalation_start(&about);
                     }
                 }
@@ -357,6 +388,8 @@ mod tests {
         let f = finding(key, Severity::Warning);
         OpenAlert {
             id,
+            installation_id: "vector-main".into(),
+            parent: None,
             plugin: "p".into(),
             key: key.into(),
             client: "Vector".into(),

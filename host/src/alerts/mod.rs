@@ -14,6 +14,7 @@ pub mod directory;
 pub mod holidays;
 pub mod hours;
 pub mod lifecycle;
+pub mod maintenance;
 pub mod model;
 pub mod oncall;
 pub mod policy;

@@ -41,6 +41,8 @@ pub struct Alert {
     /// The latest escalation: to whom, when.
     pub escalated_to: Option<String>,
     pub escalated_at: Option<i64>,
+    /// Kept quiet by a maintenance window: when it is announced if it still fires.
+    pub announce_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub resolution: Option<String>,
     pub updated_at: i64,
@@ -54,9 +56,12 @@ pub struct Alert {
 
 impl Alert {
     /// The alert as routing sees it.
-    pub fn subject<'a>(&'a self, installation: Option<&Installation>) -> Subject<'a> {
+    pub fn subject<'a>(&'a self, installation: Option<&'a Installation>) -> Subject<'a> {
         Subject {
+            installation: &self.installation_id,
             client: &self.client,
+            parent: installation.and_then(|i| i.parent.as_deref()),
+            plugin: &self.plugin,
             zone: installation.map_or(jiff::tz::TimeZone::UTC, Installation::time_zone),
             manager_chat: self.chat_id,
             severity: self.severity,
@@ -144,6 +149,10 @@ pub enum EventKind {
     Digested,
     /// Could not be routed somewhere (a contact who never opened a chat).
     Unroutable,
+    /// Not announced: a maintenance window covers it.
+    Silenced,
+    /// Announced after the maintenance window that kept it quiet ended.
+    Announced,
     Notified,
     DeliveryDelayed,
     DeliveryFailed,
@@ -151,7 +160,7 @@ pub enum EventKind {
     Refused,
 }
 
-const EVENT_KINDS: [(EventKind, &str); 16] = [
+const EVENT_KINDS: [(EventKind, &str); 18] = [
     (EventKind::Pending, "pending"),
     (EventKind::Fired, "fired"),
     (EventKind::Changed, "changed"),
@@ -164,6 +173,8 @@ const EVENT_KINDS: [(EventKind, &str); 16] = [
     (EventKind::Held, "held"),
     (EventKind::Digested, "digested"),
     (EventKind::Unroutable, "unroutable"),
+    (EventKind::Silenced, "silenced"),
+    (EventKind::Announced, "announced"),
     (EventKind::Notified, "notified"),
     (EventKind::DeliveryDelayed, "delivery-delayed"),
     (EventKind::DeliveryFailed, "delivery-failed"),

@@ -13,12 +13,17 @@ use super::directory::{
 };
 use super::holidays::holidays_between;
 use super::hours::Calendar;
+use super::maintenance::Covered;
 use super::{NoticeKind, Severity};
 
 /// What routing needs to know about an alert.
 #[derive(Debug, Clone)]
 pub struct Subject<'a> {
+    pub installation: &'a str,
     pub client: &'a str,
+    /// The installation's parent (redirect server, cloud), if it names one.
+    pub parent: Option<&'a str>,
+    pub plugin: &'a str,
     /// The installation's zone, the default clock of its client's policy.
     pub zone: TimeZone,
     /// The installation's chat.
@@ -65,6 +70,16 @@ pub struct FirstRoute {
     pub notices: Vec<Notice>,
     /// Destinations that could not be written to, for the timeline.
     pub unreachable: Vec<String>,
+    /// A maintenance window keeps it quiet: announced (routed again) when it ends.
+    pub silenced: Option<Silence>,
+}
+
+/// Why and until when an alert is not announced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Silence {
+    pub until: i64,
+    /// The window, its author and reason, for the timeline.
+    pub why: String,
 }
 
 /// People or chats a role or step stands for: where, and who when it is a person.
@@ -202,6 +217,12 @@ impl Routing<'_> {
     /// the people it names cannot be written to) and the alert is critical, the manager's
     /// chat is woken rather than nobody.
     pub fn first(&self, subject: &Subject) -> FirstRoute {
+        if let Some(silence) = self.maintenance(subject) {
+            return FirstRoute {
+                silenced: Some(silence),
+                ..FirstRoute::default()
+            };
+        }
         let quiet_until = self.quiet_until(subject);
         let rules = self.rules(subject, quiet_until.is_some());
         let mut route = FirstRoute::default();
@@ -255,6 +276,26 @@ impl Routing<'_> {
             });
         }
         route
+    }
+
+    /// The maintenance window covering the subject now, if any (the one ending last).
+    fn maintenance(&self, subject: &Subject) -> Option<Silence> {
+        let covered = Covered {
+            installation: subject.installation,
+            client: subject.client,
+            parent: subject.parent,
+            plugin: subject.plugin,
+        };
+        self.directory
+            .maintenance
+            .iter()
+            .filter(|(_, m)| m.scope_covers(&covered))
+            .filter_map(|(name, m)| m.on_until(self.now).map(|until| (name, m, until)))
+            .max_by_key(|(_, _, until)| *until)
+            .map(|(name, m, until)| Silence {
+                until,
+                why: format!("maintenance `{name}` by {}: {}", m.author, m.reason),
+            })
     }
 
     /// `kinds` for each destination an alert has. A held destination gets nothing (its
@@ -390,7 +431,10 @@ mod tests {
 
     fn subject(severity: Severity) -> Subject<'static> {
         Subject {
+            installation: "i",
             client: "C",
+            parent: None,
+            plugin: "p",
             zone: TimeZone::UTC,
             manager_chat: CHAT,
             severity,

@@ -22,6 +22,7 @@ pub struct Fields {
     pub escalate_at: Option<i64>,
     pub escalated_to: Option<String>,
     pub escalated_at: Option<i64>,
+    pub announce_at: Option<i64>,
 }
 
 impl Fields {
@@ -36,6 +37,7 @@ impl Fields {
             escalate_at: alert.escalate_at,
             escalated_to: alert.escalated_to.clone(),
             escalated_at: alert.escalated_at,
+            announce_at: alert.announce_at,
         }
     }
 }
@@ -148,6 +150,7 @@ pub fn due(alert: &Alert, subject: &Subject, routing: &Routing) -> Option<Decisi
         AlertState::Acknowledged if passed(alert.ack_expires_at) => {
             Some(refire(alert, subject, routing, EventKind::AckExpired))
         }
+        AlertState::Firing if passed(alert.announce_at) => Some(announce(alert, subject, routing)),
         AlertState::Firing if passed(alert.escalate_at) => Some(escalate(alert, subject, routing)),
         _ => None,
     }
@@ -166,6 +169,27 @@ fn refire(alert: &Alert, subject: &Subject, routing: &Routing, why: EventKind) -
     };
     let mut decision = Decision::new(alert, fields, Event::new(why, "still holds"));
     decision.notices = routing.follow(subject, &alert.known(), REFIRE);
+    decision
+}
+
+/// The maintenance window that kept a firing alert quiet ended (or another covers it now).
+fn announce(alert: &Alert, subject: &Subject, routing: &Routing) -> Decision {
+    let firing = super::lifecycle::fire(routing, subject);
+    let fields = Fields {
+        announce_at: firing.announce_at,
+        escalation_step: 0,
+        escalate_at: firing.escalate_at,
+        ..Fields::of(alert)
+    };
+    let detail = if firing.announce_at.is_some() {
+        "another maintenance window covers it"
+    } else {
+        "the maintenance window ended and it still holds"
+    };
+    let mut decision = Decision::new(alert, fields, Event::new(EventKind::Announced, detail));
+    decision.events.extend(firing.events);
+    decision.destinations = firing.route.destinations;
+    decision.notices = firing.route.notices;
     decision
 }
 

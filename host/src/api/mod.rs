@@ -131,6 +131,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/oncall/{name}/now", get(people::on_call_now))
         .route("/oncall/{name}/overrides", post(people::add_override))
+        .route("/maintenance", get(people::maintenance_list))
+        .route(
+            "/maintenance/{name}",
+            get(people::windows::get)
+                .put(people::windows::put)
+                .delete(people::windows::delete),
+        )
         .route("/escalation-policies", get(people::escalations::list))
         .route(
             "/escalation-policies/{name}",

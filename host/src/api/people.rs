@@ -25,6 +25,7 @@ fn what(kind: Kind) -> &'static str {
         Kind::ClientPolicy => "policy for client",
         Kind::Schedule => "on-call schedule",
         Kind::Escalation => "escalation policy",
+        Kind::Maintenance => "maintenance window",
     }
 }
 
@@ -179,6 +180,30 @@ resource!(contacts, Kind::Contact);
 resource!(policies, Kind::ClientPolicy, list);
 resource!(schedules, Kind::Schedule, list);
 resource!(escalations, Kind::Escalation, list);
+resource!(windows, Kind::Maintenance);
+
+/// `GET /api/v1/maintenance`: every window, and whether it is on now (until when) or over.
+pub async fn maintenance_list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let directory = state
+        .alerting
+        .directory()
+        .await
+        .map_err(ApiError::internal)?;
+    let now = state.clock.now_ms();
+    let items: Vec<Value> = directory
+        .maintenance
+        .iter()
+        .map(|(name, window)| {
+            json!({
+                "name": name,
+                "spec": window,
+                "on_until": window.on_until(now),
+                "over": window.is_over(now),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
 
 /// `GET /api/v1/contacts` with, for each, whether the bot may write to them yet.
 pub async fn contacts_list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

@@ -34,8 +34,8 @@ pub struct AlertFilter {
 const COLUMNS: &str = "id, installation_id, client, manager, plugin, key, severity, audience, \
     summary, details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, \
     cleared_count, acknowledged_at, acknowledged_by, ack_expires_at, snoozed_until, \
-    escalation_step, escalate_at, escalated_to, escalated_at, resolved_at, resolution, \
-    updated_at, version";
+    escalation_step, escalate_at, escalated_to, escalated_at, announce_at, resolved_at, \
+    resolution, updated_at, version";
 
 fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
@@ -61,6 +61,7 @@ fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
         escalate_at: row.try_get("escalate_at")?,
         escalated_to: row.try_get("escalated_to")?,
         escalated_at: row.try_get("escalated_at")?,
+        announce_at: row.try_get("announce_at")?,
         resolved_at: row.try_get("resolved_at")?,
         resolution: row.try_get("resolution")?,
         updated_at: row.try_get("updated_at")?,
@@ -85,6 +86,8 @@ fn open_from(row: &AnyRow) -> Result<OpenAlert, StoreError> {
     let zone: Option<String> = row.try_get("zone")?;
     Ok(OpenAlert {
         id: row.try_get("id")?,
+        installation_id: row.try_get("installation_id")?,
+        parent: row.try_get("parent")?,
         plugin: row.try_get("plugin")?,
         key: row.try_get("key")?,
         client: row.try_get("client")?,
@@ -129,7 +132,7 @@ impl Store {
         value: &str,
     ) -> Result<Vec<OpenAlert>, StoreError> {
         let sql = format!(
-            "SELECT a.*, i.timezone AS zone FROM alerts a \
+            "SELECT a.*, i.timezone AS zone, i.parent AS parent FROM alerts a \
              LEFT JOIN installations i ON i.id = a.installation_id \
              WHERE a.{column} = $1 AND a.state <> 'resolved' ORDER BY a.id"
         );
@@ -293,8 +296,8 @@ impl Store {
         let changed = sqlx::query(
             "UPDATE alerts SET state = $1, acknowledged_at = $2, acknowledged_by = $3, \
              ack_expires_at = $4, snoozed_until = $5, escalation_step = $6, escalate_at = $7, \
-             escalated_to = $8, escalated_at = $9, updated_at = $10, version = version + 1 \
-             WHERE id = $11 AND version = $12 AND state <> 'resolved'",
+             escalated_to = $8, escalated_at = $9, announce_at = $10, updated_at = $11, \
+             version = version + 1 WHERE id = $12 AND version = $13 AND state <> 'resolved'",
         )
         .bind(f.state.as_str())
         .bind(f.acknowledged_at)
@@ -305,6 +308,7 @@ impl Store {
         .bind(f.escalate_at)
         .bind(f.escalated_to.as_deref())
         .bind(f.escalated_at)
+        .bind(f.announce_at)
         .bind(now)
         .bind(decision.id)
         .bind(decision.version)
@@ -333,7 +337,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id FROM alerts WHERE (state = 'snoozed' AND snoozed_until <= $1) \
              OR (state = 'acknowledged' AND ack_expires_at <= $1) \
-             OR (state = 'firing' AND escalate_at <= $1) ORDER BY id",
+             OR (state = 'firing' AND escalate_at <= $1) \
+             OR (state = 'firing' AND announce_at <= $1) ORDER BY id",
         )
         .bind(now)
         .fetch_all(&self.pool)
@@ -552,6 +557,7 @@ pub(super) async fn apply(
                 sqlx::query(
                     "UPDATE alerts SET state = 'resolved', resolved_at = $1, resolution = $2, \
                      snoozed_until = NULL, ack_expires_at = NULL, escalate_at = NULL, \
+                     announce_at = NULL, \
                      updated_at = $1, version = version + 1 WHERE id = $3 AND state <> 'resolved'",
                 )
                 .bind(now)
@@ -571,11 +577,15 @@ pub(super) async fn apply(
             }
         };
         if let Some(firing) = firing {
-            sqlx::query("UPDATE alerts SET escalation_step = 0, escalate_at = $1 WHERE id = $2")
-                .bind(firing.escalate_at)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE alerts SET escalation_step = 0, escalate_at = $1, announce_at = $2 \
+                 WHERE id = $3",
+            )
+            .bind(firing.escalate_at)
+            .bind(firing.announce_at)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
             for destination in &firing.route.destinations {
                 add_destination(tx, id, destination, now).await?;
             }

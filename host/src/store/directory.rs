@@ -9,11 +9,12 @@ use super::{Store, StoreError};
 use crate::alerts::directory::{Directory, Kind, Person};
 
 /// Every kind, in the order entries may refer to each other.
-const KINDS: [Kind; 4] = [
+const KINDS: [Kind; 5] = [
     Kind::Contact,
     Kind::Schedule,
     Kind::Escalation,
     Kind::ClientPolicy,
+    Kind::Maintenance,
 ];
 
 impl Store {
@@ -55,6 +56,11 @@ impl Store {
                 Some(Kind::Escalation) => {
                     directory
                         .escalations
+                        .insert(name, serde_json::from_str(&spec).map_err(corrupt)?);
+                }
+                Some(Kind::Maintenance) => {
+                    directory
+                        .maintenance
                         .insert(name, serde_json::from_str(&spec).map_err(corrupt)?);
                 }
                 None => {

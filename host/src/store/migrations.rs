@@ -60,6 +60,15 @@ macro_rules! migrations {
                     "/0006_people.sql"
                 )),
             ),
+            (
+                7,
+                "maintenance",
+                include_str!(concat!(
+                    "../../../migrations/",
+                    $backend,
+                    "/0007_maintenance.sql"
+                )),
+            ),
         ]
     };
 }

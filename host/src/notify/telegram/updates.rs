@@ -20,10 +20,12 @@ use tracing::Instrument;
 
 use super::actions::Action;
 use super::client::{DeliveryError, Telegram};
+use super::render::{self, local_time};
 use super::status;
-use crate::alerting::{Acted, Alerting};
+use crate::alerting::{Acted, Alerting, EntryError};
 use crate::alerts::AlertState;
 use crate::alerts::directory::Destination;
+use crate::alerts::directory::Kind;
 use crate::clock::SharedClock;
 use crate::plugins::Runtime;
 use crate::store::{Store, StoreError};
@@ -34,7 +36,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const HELP: &str = "I post alerts about the installations routed to this chat.\n\
 /status &lt;client or installation&gt;: is this client fine?\n\
 /alerts: what is open here\n\
-/oncall: who is on call now and next";
+/oncall: who is on call now and next\n\
+/maintenance &lt;installation&gt; &lt;length&gt; &lt;reason&gt;: keep its new problems quiet for a while";
 
 pub struct UpdateLoop {
     pub telegram: Telegram,
@@ -242,6 +245,79 @@ impl UpdateLoop {
         Ok(())
     }
 
+    /// `/maintenance <installation> <length> <reason>`: a one-off window from now, by an
+    /// authorized member, for an installation whose alerts come to this chat.
+    async fn maintenance(
+        &self,
+        message: &Message,
+        argument: &str,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        let chat_id = message.chat.id.0;
+        let usage = || {
+            "Usage: /maintenance &lt;installation&gt; &lt;length such as 2h&gt; &lt;reason&gt;"
+                .to_string()
+        };
+        let mut words = argument.split_whitespace();
+        let (Some(installation), Some(length)) = (words.next(), words.next()) else {
+            return Ok(usage());
+        };
+        // The reason reaches timelines: no hidden characters, one line's length.
+        let reason: String = words
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .filter(|c| crate::text::unwanted(*c).is_none())
+            .take(300)
+            .collect();
+        let Some(user) = message.from.as_ref() else {
+            return Ok(usage());
+        };
+        if !self.may_act(chat_id, user.id.0 as i64).await? {
+            return Ok("You are not allowed to plan maintenance here.".into());
+        }
+        let routed = self.store.installations_in_chat(chat_id).await?;
+        let Some(target) = routed.iter().find(|i| i.id == installation) else {
+            return Ok(render::escape(&format!(
+                "No installation “{installation}” sends its alerts to this chat."
+            )));
+        };
+        let Some(length) = reveille_sdk::parse_duration(length)
+            .ok()
+            .filter(|d| !d.is_zero() && d.as_secs() <= 7 * 24 * 3600)
+        else {
+            return Ok(render::escape(&format!(
+                "“{length}” is not a length from 1s to 7d (say 90m, 2h)."
+            )));
+        };
+        if reason.is_empty() {
+            return Ok(usage());
+        }
+        let until = now + length.as_millis() as i64;
+        let at =
+            |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let spec = serde_json::json!({
+            "scope": { "installation": target.id },
+            "from": at(now), "to": at(until),
+            "author": actor(user), "reason": reason,
+        });
+        let name = format!("telegram-{}-{now}", target.id);
+        match self
+            .alerting
+            .put_entry(Kind::Maintenance, &name, &spec)
+            .await
+        {
+            Ok(_) => Ok(render::escape(&format!(
+                "🛠 Maintenance on {} until {}: new problems there are recorded, not sent.",
+                target.id,
+                local_time(until, &target.time_zone())
+            ))),
+            Err(EntryError::Invalid(error)) => Ok(render::escape(&error)),
+            Err(EntryError::InUse(error)) => Ok(render::escape(&error)),
+            Err(EntryError::Store(error)) => Err(error),
+        }
+    }
+
     /// Whether `user` may act on alerts in `chat_id`: an authorized member of the chat,
     /// or a contact in the chat Reveille writes to them in (their private chat or group).
     async fn may_act(&self, chat_id: i64, user: i64) -> Result<bool, StoreError> {
@@ -277,6 +353,7 @@ impl UpdateLoop {
             "status" => status::status(&self.store, &self.runtime, chat_id, argument, now).await?,
             "alerts" => status::open_alerts(&self.store, chat_id).await?,
             "oncall" => status::on_call(&self.alerting.directory().await?, argument, now),
+            "maintenance" => self.maintenance(&message, argument, now).await?,
             "start" if chat_id > 0 => {
                 let name = message.from.as_ref().map(actor).unwrap_or_default();
                 self.store.private_chat_started(chat_id, &name, now).await?;
