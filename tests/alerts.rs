@@ -38,7 +38,7 @@ fn living(fake: &FakeTelegram, chat: i64, prefix: &str) -> Option<ChatMessage> {
     };
     fake.bot_messages(chat)
         .into_iter()
-        .find(|m| m.reply_to.is_none() && m.versions[0].contains(&prefix))
+        .find(|m| m.versions[0].contains(&prefix))
 }
 
 async fn wait_living(fake: &FakeTelegram, chat: i64, plugin: &str) -> ChatMessage {

@@ -17,4 +17,5 @@ mod plugin_limits;
 mod process_logs;
 mod sandbox;
 mod schedule;
+mod stories;
 mod telegram_load;

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// The manager's group (the installation's chat).
-const OFFICE: i64 = -1001234567;
-const VECTOR: &str = "ООО «Вектор»";
-const MOSCOW: &str = "Europe/Moscow";
+pub(crate) const OFFICE: i64 = -1001234567;
+pub(crate) const VECTOR: &str = "ООО «Вектор»";
+pub(crate) const MOSCOW: &str = "Europe/Moscow";
 
 fn sidorov() -> User {
     User::new(501, "Sidorov", Some("sidorov"))
@@ -58,7 +58,7 @@ fn vector(time: &str, dongle: &str) -> Vec<u8> {
 }
 
 /// A service on the manual clock at `time`, with the fake Telegram and `config` lines.
-async fn start_at(time: &str, config: &str, database_url: Option<String>) -> World {
+pub(crate) async fn start_at(time: &str, config: &str, database_url: Option<String>) -> World {
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
     fake.add_chat(OFFICE, "Office");
     let clock = Arc::new(ManualClock::new(at(time)));
@@ -77,10 +77,10 @@ async fn start_at(time: &str, config: &str, database_url: Option<String>) -> Wor
     }
 }
 
-struct World {
-    fake: FakeTelegram,
-    clock: Arc<ManualClock>,
-    service: Service,
+pub(crate) struct World {
+    pub fake: FakeTelegram,
+    pub clock: Arc<ManualClock>,
+    pub service: Service,
 }
 
 impl World {
@@ -113,7 +113,13 @@ impl World {
     }
 
     /// Registers `id` for `client` in `zone`, alerting in `chat`; returns its token.
-    async fn installation(&self, id: &str, client: &str, zone: &str, chat: i64) -> String {
+    pub(crate) async fn installation(
+        &self,
+        id: &str,
+        client: &str,
+        zone: &str,
+        chat: i64,
+    ) -> String {
         let (status, body) = self
             .service
             .create_installation(json!({
@@ -125,21 +131,21 @@ impl World {
         body["token"].as_str().unwrap().to_string()
     }
 
-    async fn post(&self, token: &str, xml: Vec<u8>) {
+    pub(crate) async fn post(&self, token: &str, xml: Vec<u8>) {
         let response = self.service.post_report(token, xml).await;
         assert_eq!(response.status(), 202);
         self.quiet_down().await;
     }
 
     /// Moves the clock to `time` and runs a scheduler tick (the clockwork included).
-    async fn tick_at(&self, time: &str) {
+    pub(crate) async fn tick_at(&self, time: &str) {
         self.clock.set(at(time));
         self.service.tick().await;
         self.quiet_down().await;
     }
 
     /// Waits until every evaluation is done and everything due is delivered.
-    async fn quiet_down(&self) {
+    pub(crate) async fn quiet_down(&self) {
         self.service.settle().await;
         let store = self.service.store();
         assert!(
@@ -155,9 +161,9 @@ impl World {
     /// The bot's living message in `chat` about `plugin`.
     async fn living(&self, chat: i64, plugin: &str) -> ChatMessage {
         let find = |f: &FakeTelegram| {
-            f.bot_messages(chat).into_iter().find(|m| {
-                m.reply_to.is_none() && m.versions[0].contains(&format!("<code>{plugin}/"))
-            })
+            f.bot_messages(chat)
+                .into_iter()
+                .find(|m| m.versions[0].contains(&format!("<code>{plugin}/")))
         };
         assert!(
             self.fake.wait_for(WAIT, |f| find(f).is_some()).await,
@@ -172,9 +178,7 @@ impl World {
             .fake
             .wait_for(WAIT, |f| {
                 f.bot_messages(chat).into_iter().any(|m| {
-                    m.reply_to.is_none()
-                        && m.versions[0].contains(&format!("<code>{plugin}/"))
-                        && m.text.contains(text)
+                    m.versions[0].contains(&format!("<code>{plugin}/")) && m.text.contains(text)
                 })
             })
             .await;

@@ -43,6 +43,9 @@ pub struct Alert {
     pub escalated_at: Option<i64>,
     /// Kept quiet by a maintenance window: when it is announced if it still fires.
     pub announce_at: Option<i64>,
+    /// The installation's story it belongs to: the alert that was open first when this one
+    /// opened (its own id when none was). Its messages reply in that alert's thread.
+    pub story_id: i64,
     pub resolved_at: Option<i64>,
     pub resolution: Option<String>,
     pub updated_at: i64,

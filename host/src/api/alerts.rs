@@ -22,7 +22,7 @@ use crate::store::AlertFilter;
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1_000;
 
-/// `GET /api/v1/alerts?state=&installation=&client=&manager=&severity=&plugin=&limit=`.
+/// `GET /api/v1/alerts?state=&installation=&client=&manager=&severity=&plugin=&story=&limit=`.
 /// `state` is one state, a comma-separated list, or `open` (anything not resolved).
 pub async fn list(
     State(state): State<AppState>,
@@ -40,6 +40,7 @@ pub async fn list(
             "client" => filter.client = Some(value),
             "manager" => filter.manager = Some(value),
             "plugin" => filter.plugin = Some(value),
+            "story" => filter.story = Some(alert_id(&value)?),
             "severity" => {
                 filter.severity = Some(
                     value
@@ -60,7 +61,7 @@ pub async fn list(
             }
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown filter `{other}` (use state, installation, client, manager, severity, plugin or limit)"
+                    "unknown filter `{other}` (use state, installation, client, manager, severity, plugin, story or limit)"
                 )));
             }
         }

@@ -231,7 +231,10 @@ impl Dispatcher {
         let entry = &entries[0];
         let about = match (entries.len(), entry.alert_id) {
             (1, Some(id)) => match self.store.alert(id).await? {
-                Some(alert) => About::Alert(Box::new(alert)),
+                Some(alert) => {
+                    let thread = self.story_message(&alert, entry).await?;
+                    About::Alert(Box::new(alert), thread)
+                }
                 None => return Ok(()),
             },
             (1, None) => About::Digest(self.digest_alerts(entry).await?),
@@ -241,7 +244,7 @@ impl Dispatcher {
             }
         };
         let zone_of = match &about {
-            About::Alert(alert) => Some(alert.installation_id.as_str()),
+            About::Alert(alert, _) => Some(alert.installation_id.as_str()),
             About::Digest(alerts) | About::Folded(alerts) => {
                 alerts.first().map(|a| a.installation_id.as_str())
             }
@@ -283,13 +286,13 @@ impl Dispatcher {
             match &outcome {
                 Ok(message_id) => {
                     let (living, known) = match &about {
-                        About::Alert(alert) => (*message_id, alert.message_in(entry.to)),
+                        About::Alert(alert, _) => (*message_id, alert.message_in(entry.to)),
                         About::Digest(_) => (*message_id, None),
                         // One message for many: none of them has a living message there.
                         About::Folded(_) => (None, None),
                     };
                     let whose = match &about {
-                        About::Alert(alert) => alert
+                        About::Alert(alert, _) => alert
                             .destinations
                             .iter()
                             .find(|d| d.to() == entry.to)
@@ -301,7 +304,7 @@ impl Dispatcher {
                         _ => String::new(),
                     };
                     let detail = format!(
-                        "{}{} in {}{whose}{}{}",
+                        "{}{} in {}{}{whose}{}",
                         entry.kind.as_str(),
                         if entries.len() > 1 {
                             " folded into a summary"
@@ -340,6 +343,23 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// For a post of an alert that joins its installation's story, the story's first
+    /// message in the same chat, to reply to.
+    async fn story_message(
+        &self,
+        alert: &Alert,
+        entry: &OutboxEntry,
+    ) -> Result<Option<i64>, StoreError> {
+        if entry.kind != NoticeKind::Post || alert.story_id == alert.id {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .alert(alert.story_id)
+            .await?
+            .and_then(|head| head.message_in(entry.to)))
+    }
+
     /// The alerts a digest lists, as they are now.
     async fn digest_alerts(&self, entry: &OutboxEntry) -> Result<Vec<Alert>, StoreError> {
         let ids: Vec<i64> = entry
@@ -358,7 +378,7 @@ impl Dispatcher {
         tz: &TimeZone,
     ) -> Result<Option<i64>, DeliveryError> {
         let to: Destination = entry.to;
-        let alert = match about {
+        let (alert, story) = match about {
             About::Digest(alerts) => {
                 let html = render::digest(alerts, tz);
                 return self
@@ -367,7 +387,7 @@ impl Dispatcher {
                     .await
                     .map(Some);
             }
-            About::Alert(alert) => alert,
+            About::Alert(alert, story) => (alert, *story),
             About::Folded(_) => unreachable!("a fold is one message, sent by `deliver`"),
         };
         let living = alert.message_in(to);
@@ -381,7 +401,7 @@ impl Dispatcher {
             NoticeKind::Post => {
                 let (html, buttons) = render::living(alert, tz);
                 self.telegram
-                    .send(to, &html, &buttons, None, entry.silent)
+                    .send(to, &html, &buttons, story, entry.silent)
                     .await
                     .map(Some)
             }
@@ -408,7 +428,8 @@ impl Dispatcher {
 
 /// What a delivery is about.
 enum About {
-    Alert(Box<Alert>),
+    /// An alert, and for its post the message of its story to reply to.
+    Alert(Box<Alert>, Option<i64>),
     Digest(Vec<Alert>),
     /// New alerts folded into one message.
     Folded(Vec<Alert>),

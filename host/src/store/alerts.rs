@@ -28,14 +28,16 @@ pub struct AlertFilter {
     pub plugin: Option<String>,
     /// Alerts with a living message (or a held one) in this chat.
     pub chat_id: Option<i64>,
+    /// The alerts of one installation's story (by its first alert's id).
+    pub story: Option<i64>,
     pub limit: i64,
 }
 
 const COLUMNS: &str = "id, installation_id, client, manager, plugin, key, severity, audience, \
     summary, details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, \
     cleared_count, acknowledged_at, acknowledged_by, ack_expires_at, snoozed_until, \
-    escalation_step, escalate_at, escalated_to, escalated_at, announce_at, resolved_at, \
-    resolution, updated_at, version";
+    escalation_step, escalate_at, escalated_to, escalated_at, announce_at, story_id, \
+    resolved_at, resolution, updated_at, version";
 
 fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
@@ -62,6 +64,9 @@ fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
         escalated_to: row.try_get("escalated_to")?,
         escalated_at: row.try_get("escalated_at")?,
         announce_at: row.try_get("announce_at")?,
+        story_id: row
+            .try_get::<Option<i64>, _>("story_id")?
+            .unwrap_or(row.try_get("id")?),
         resolved_at: row.try_get("resolved_at")?,
         resolution: row.try_get("resolution")?,
         updated_at: row.try_get("updated_at")?,
@@ -232,6 +237,9 @@ impl Store {
                 texts.push(value.clone());
                 conditions.push(format!("{column} = ${}", texts.len()));
             }
+        }
+        if let Some(story) = filter.story {
+            conditions.push(format!("COALESCE(story_id, id) = {story}"));
         }
         if let Some(chat) = filter.chat_id {
             conditions.push(format!(
@@ -482,6 +490,16 @@ pub(super) async fn apply(
                 .fetch_one(&mut **tx)
                 .await?;
                 let id: i64 = row.try_get("id")?;
+                // The installation's story: its oldest open alert, or this one.
+                sqlx::query(
+                    "UPDATE alerts SET story_id = COALESCE((SELECT MIN(o.id) FROM alerts o \
+                     WHERE o.installation_id = $1 AND o.state <> 'resolved' \
+                     AND o.state <> 'pending'), $2) WHERE id = $2",
+                )
+                .bind(&installation.id)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
                 let detail = format!("{}: {}", finding.severity, finding.summary);
                 let kind = if firing.is_some() {
                     EventKind::Fired

@@ -27,7 +27,9 @@ impl Store {
     /// The entries to deliver now: for each alert and destination only its oldest
     /// undelivered entry (an alert's notices to one chat go out in order, each only after
     /// the one before it; a chat's digest before what follows it), and only if its retry
-    /// time (wall clock, ms) has come. Held entries wait for their digest. Oldest first.
+    /// time (wall clock, ms) has come. Held entries wait for their digest; a post waits
+    /// for the post of its story's first alert to the same chat, so it can reply there.
+    /// Oldest first.
     pub async fn outbox_heads(
         &self,
         wall_now: i64,
@@ -38,7 +40,13 @@ impl Store {
              WHERE done_at IS NULL AND held_until IS NULL AND retry_at <= $1 AND NOT EXISTS \
              (SELECT 1 FROM outbox p WHERE p.done_at IS NULL AND p.held_until IS NULL \
               AND p.id < o.id AND p.chat_id = o.chat_id AND p.thread_id = o.thread_id \
-              AND (p.alert_id = o.alert_id OR p.alert_id IS NULL)) ORDER BY id LIMIT $2",
+              AND (p.alert_id = o.alert_id OR p.alert_id IS NULL)) \
+             AND NOT (o.kind = 'post' AND EXISTS (SELECT 1 FROM outbox p \
+              JOIN alerts a ON a.id = o.alert_id \
+              WHERE p.alert_id = a.story_id AND a.story_id <> a.id AND p.kind = 'post' \
+              AND p.done_at IS NULL AND p.held_until IS NULL \
+              AND p.chat_id = o.chat_id AND p.thread_id = o.thread_id)) \
+             ORDER BY id LIMIT $2",
         )
         .bind(wall_now)
         .bind(limit)
