@@ -476,11 +476,6 @@ impl Directory {
         }
     }
 
-    /// The client's policy, or the default one.
-    pub fn policy(&self, client: &str) -> ClientPolicy {
-        self.policies.get(client).cloned().unwrap_or_default()
-    }
-
     /// Who refers to the entry `name` of `kind` (which therefore cannot be deleted).
     pub fn users_of(&self, kind: Kind, name: &str) -> Vec<String> {
         let mut users = Vec::new();
