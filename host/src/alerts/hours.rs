@@ -121,27 +121,13 @@ impl Calendar<'_> {
         out
     }
 
-    /// The next instant at or after `after` whose civil time in the zone is `time`.
-    pub fn next_time_of_day(&self, after: i64, time: Time) -> i64 {
-        let mut date = self.date_of(after);
-        for _ in 0..3 {
-            if let Some(at) = self.instant(date.to_datetime(time))
-                && at >= after
-            {
-                return at;
-            }
-            date = date.tomorrow().unwrap_or(date);
-        }
-        after
-    }
-
     pub fn date_of(&self, at: i64) -> Date {
         timestamp(at).to_zoned(self.zone.clone()).date()
     }
 
     /// A civil time as an instant; in a gap (clocks jump forward) the later side, in a
     /// fold (clocks go back) the earlier, as Temporal's "compatible" does.
-    fn instant(&self, civil: DateTime) -> Option<i64> {
+    pub fn instant(&self, civil: DateTime) -> Option<i64> {
         self.zone
             .to_zoned(civil)
             .ok()

@@ -94,17 +94,14 @@ pub struct Routing<'a> {
 impl Routing<'_> {
     /// When quiet hours for the subject's client end, if it is quiet now.
     pub fn quiet_until(&self, subject: &Subject) -> Option<i64> {
-        self.quiet_until_at(subject, self.now)
-    }
-
-    fn quiet_until_at(&self, subject: &Subject, at: i64) -> Option<i64> {
+        let at = self.now;
         let policy = self.directory.policies.get(subject.client)?;
         let zone = match &policy.timezone {
             Some(name) => TimeZone::get(name).unwrap_or(subject.zone.clone()),
             None => subject.zone.clone(),
         };
         let probe = Calendar {
-            zone: zone.clone(),
+            zone,
             windows: &policy.quiet_hours,
             holidays: &[],
         };
@@ -125,11 +122,7 @@ impl Routing<'_> {
         // An earlier digest time on the morning quiet hours end.
         let digest = policy.digest_at.and_then(|time| {
             let morning = calendar.date_of(end);
-            let at_time = calendar.next_time_of_day(
-                zone.to_zoned(morning.to_datetime(jiff::civil::Time::midnight()))
-                    .map_or(end, |z| z.timestamp().as_millisecond()),
-                time,
-            );
+            let at_time = calendar.instant(morning.to_datetime(time))?;
             (at_time > at && at_time < end).then_some(at_time)
         });
         Some(digest.unwrap_or(end))
@@ -145,20 +138,6 @@ impl Routing<'_> {
         };
         let class = Class::of(subject.severity, subject.audience);
         rules.get(&class).cloned().unwrap_or_default()
-    }
-
-    /// How a role is treated now: with sound, without, or held.
-    fn action_for(&self, subject: &Subject, role: Role) -> Action {
-        let quiet = self.quiet_until(subject).is_some();
-        match role {
-            // They were brought in to be woken; later news about it reaches them quietly.
-            Role::Escalation => Action::Silent,
-            _ => self
-                .rules(subject, quiet)
-                .get(&role)
-                .copied()
-                .unwrap_or(if quiet { Action::Silent } else { Action::Wake }),
-        }
     }
 
     /// The people or chats a role stands for, for the subject's client, now.
@@ -301,9 +280,19 @@ impl Routing<'_> {
     /// `kinds` for each destination an alert has. A held destination gets nothing (its
     /// digest shows the alert as it is then); replies ring only where the role is woken now.
     pub fn follow(&self, subject: &Subject, known: &[Known], kinds: &[NoticeKind]) -> Vec<Notice> {
+        let quiet = self.quiet_until(subject).is_some();
+        let rules = self.rules(subject, quiet);
         let mut notices = Vec::new();
         for destination in known.iter().filter(|d| !d.held) {
-            let action = self.action_for(subject, destination.role);
+            let action = match destination.role {
+                // They were brought in to be woken; later news about it reaches them quietly.
+                Role::Escalation => Action::Silent,
+                role => rules.get(&role).copied().unwrap_or(if quiet {
+                    Action::Silent
+                } else {
+                    Action::Wake
+                }),
+            };
             for &kind in kinds {
                 notices.push(Notice {
                     kind,
