@@ -126,17 +126,28 @@ impl Alerting {
     where
         F: Fn(&Alert, &alerts::routing::Subject, &Routing) -> Option<Decision>,
     {
+        let directory = self.directory().await?;
+        self.act_on(&directory, id, decide).await
+    }
+
+    /// [`Alerting::act`] against a directory already read (the clockwork reads it once
+    /// for all the alerts due).
+    async fn act_on<F>(
+        &self,
+        directory: &Directory,
+        id: i64,
+        decide: F,
+    ) -> Result<Acted, StoreError>
+    where
+        F: Fn(&Alert, &alerts::routing::Subject, &Routing) -> Option<Decision>,
+    {
         for _ in 0..ATTEMPTS {
             let Some(alert) = self.store.alert(id).await? else {
                 return Ok(Acted::NotFound);
             };
-            let directory = self.directory().await?;
             let installation = self.store.installation(&alert.installation_id).await?;
             let now = self.clock.now_ms();
-            let routing = Routing {
-                directory: &directory,
-                now,
-            };
+            let routing = Routing { directory, now };
             let subject = alert.subject(installation.as_ref());
             let Some(decision) = decide(&alert, &subject, &routing) else {
                 return Ok(Acted::Unchanged(alert));
@@ -158,8 +169,14 @@ impl Alerting {
     pub async fn run_due(&self) -> Result<usize, StoreError> {
         let now = self.clock.now_ms();
         let mut done = 0;
-        for id in self.store.alerts_due(now).await? {
-            if let Acted::Done(_) = self.act(id, transitions::due).await? {
+        let due = self.store.alerts_due(now).await?;
+        let directory = if due.is_empty() {
+            Directory::default()
+        } else {
+            self.directory().await?
+        };
+        for id in due {
+            if let Acted::Done(_) = self.act_on(&directory, id, transitions::due).await? {
                 done += 1;
             }
         }
