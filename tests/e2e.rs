@@ -7,6 +7,7 @@ mod builtin_checks;
 mod compile_cache;
 mod hostile_input;
 mod hot_load;
+mod incidents;
 mod ingest;
 mod inspect;
 mod large_report;

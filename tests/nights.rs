@@ -84,7 +84,7 @@ pub(crate) struct World {
 }
 
 impl World {
-    async fn put(&self, path: &str, body: Value) {
+    pub(crate) async fn put(&self, path: &str, body: Value) {
         let (status, answer) = self.service.admin_request("PUT", path, Some(body)).await;
         assert!(
             status == 200 || status == 201,
@@ -93,7 +93,7 @@ impl World {
     }
 
     /// A contact, who also opens a private chat with the bot (and is answered there).
-    async fn contact(&self, name: &str, user: &User) {
+    pub(crate) async fn contact(&self, name: &str, user: &User) {
         self.put(
             &format!("/api/v1/contacts/{name}"),
             json!({ "telegram_user_id": user.id }),

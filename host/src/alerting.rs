@@ -7,11 +7,12 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 use crate::alerts::directory::{Directory, Kind};
+use crate::alerts::incidents::{self, Incident};
 use crate::alerts::transitions::{self, Decision};
-use crate::alerts::{self, Alert, AlertPolicy, Change, Event, EventKind, OpenAlert, Routing};
+use crate::alerts::{self, Alert, AlertPolicy, Change, Event, EventKind, On, OpenAlert, Routing};
 use crate::clock::SharedClock;
 use crate::fleet::Installation;
 use crate::store::{Store, StoreError};
@@ -38,29 +39,45 @@ pub enum EntryError {
     Store(#[from] StoreError),
 }
 
+/// What became of a request to act on an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IncidentActed {
+    Done(Incident),
+    /// The incident is not in a state the action applies to; as it is now.
+    Unchanged(Incident),
+    NotFound,
+}
+
 pub struct Alerting {
     store: Store,
     clock: SharedClock,
     pub policy: Arc<AlertPolicy>,
     outbox: Arc<Notify>,
+    /// Installations to probe again now (an incident's parent came back).
+    reprobe: mpsc::UnboundedSender<Vec<String>>,
 }
 
 /// A decision made on a stale read is retried this often before giving up.
 const ATTEMPTS: usize = 3;
 
 impl Alerting {
+    /// The service, and the receiving end of its requests to probe installations again
+    /// (for the prober).
     pub fn new(
         store: Store,
         clock: SharedClock,
         policy: Arc<AlertPolicy>,
         outbox: Arc<Notify>,
-    ) -> Arc<Self> {
-        Arc::new(Alerting {
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Vec<String>>) {
+        let (reprobe, requests) = mpsc::unbounded_channel();
+        let service = Arc::new(Alerting {
             store,
             clock,
             policy,
             outbox,
-        })
+            reprobe,
+        });
+        (service, requests)
     }
 
     /// Tells the dispatcher there is something in the outbox: the one place that does.
@@ -110,15 +127,14 @@ impl Alerting {
         .await
     }
 
-    /// Records that `actor` tried to act on alert `id` and was not allowed.
-    pub async fn refused(&self, id: i64, actor: &str, why: &str) -> Result<(), StoreError> {
-        self.store
-            .record_alert_event(
-                id,
-                self.clock.now_ms(),
-                &Event::new(EventKind::Refused, why).by(actor),
-            )
-            .await
+    /// Records that `actor` tried to act on an alert or incident and was not allowed.
+    pub async fn refused(&self, on: On, actor: &str, why: &str) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let entry = Event::new(EventKind::Refused, why).by(actor);
+        match on {
+            On::Alert(id) => self.store.record_alert_event(id, now, &entry).await,
+            On::Incident(id) => self.store.record_incident_event(id, now, &entry).await,
+        }
     }
 
     /// Loads the alert, decides, applies; on a stale read, reads again.
@@ -164,17 +180,21 @@ impl Alerting {
         })
     }
 
-    /// Everything time does now: snoozes and acknowledgements that ran out, escalation
-    /// steps that came due, digests whose quiet hours ended. Returns how many changes.
+    /// Everything time does now: alerts waiting for others with their cause grouped into
+    /// incidents (or announced alone), incidents moved on, snoozes and acknowledgements
+    /// that ran out, escalation steps that came due, digests whose quiet hours ended.
+    /// Returns how many changes.
     pub async fn run_due(&self) -> Result<usize, StoreError> {
         let now = self.clock.now_ms();
-        let mut done = 0;
+        let waiting = self.store.waiting_alerts().await?;
+        let open = self.store.open_incidents().await?;
         let due = self.store.alerts_due(now).await?;
-        let directory = if due.is_empty() {
+        let directory = if due.is_empty() && waiting.is_empty() && open.is_empty() {
             Directory::default()
         } else {
             self.directory().await?
         };
+        let mut done = self.run_incidents(&directory, &waiting, &open, now).await?;
         for id in due {
             if let Acted::Done(_) = self.act_on(&directory, id, transitions::due).await? {
                 done += 1;
@@ -190,6 +210,151 @@ impl Alerting {
             self.wake();
         }
         Ok(done)
+    }
+
+    /// The incidents' part of the clockwork: one review of everything waiting and open.
+    async fn run_incidents(
+        &self,
+        directory: &Directory,
+        waiting: &[incidents::Waiting],
+        open: &[Incident],
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        if waiting.is_empty() && open.is_empty() {
+            return Ok(0);
+        }
+        let parents = self.store.parent_health().await?;
+        let routing = Routing { directory, now };
+        let review = incidents::review(&self.policy.grouping, &routing, waiting, open, &parents);
+        let mut done = 0;
+        let mut release = Vec::new();
+        for decision in &review.decisions {
+            // A decision on a stale read is made again at the next look.
+            if self.store.apply_incident(decision, now).await?.is_some() {
+                done += 1;
+                release.extend(decision.release.iter().map(|&id| {
+                    (
+                        id,
+                        "its incident ended and it is still down: an alert of its own",
+                    )
+                }));
+                if !decision.reprobe.is_empty() {
+                    // Nobody listening (no prober) only means no early probe.
+                    let _ = self.reprobe.send(decision.reprobe.clone());
+                }
+            }
+        }
+        release.extend(
+            review
+                .alone
+                .iter()
+                .map(|&id| (id, "no other installation shares its cause")),
+        );
+        for (id, why) in release {
+            let announce =
+                |alert: &Alert, subject: &alerts::routing::Subject, routing: &Routing| {
+                    alert
+                        .is_open()
+                        .then(|| transitions::announce(alert, subject, routing, why))
+                };
+            if let Acted::Done(_) = self.act_on(directory, id, announce).await? {
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+
+    /// The zone an incident's times are told in (its first installation's), and whether
+    /// it began in that client's quiet hours.
+    pub async fn began_at_night(
+        &self,
+        incident: &Incident,
+    ) -> Result<(jiff::tz::TimeZone, bool), StoreError> {
+        let Some(first) = incident.members.first() else {
+            return Ok((jiff::tz::TimeZone::UTC, false));
+        };
+        let installation = self.store.installation(&first.installation_id).await?;
+        let zone = installation
+            .as_ref()
+            .map_or(jiff::tz::TimeZone::UTC, Installation::time_zone);
+        let directory = self.directory().await?;
+        let routing = Routing {
+            directory: &directory,
+            now: incident.opened_at,
+        };
+        let subject = alerts::routing::Subject {
+            installation: &first.installation_id,
+            client: &first.client,
+            parent: incident.parent.as_deref(),
+            plugin: &incident.plugin,
+            zone: zone.clone(),
+            manager_chat: installation.map_or(0, |i| i.telegram_chat_id),
+            severity: incident.severity,
+            audience: alerts::directory::Audience::Support,
+        };
+        Ok((zone, routing.quiet_until(&subject).is_some()))
+    }
+
+    /// `by` takes the incident and its members.
+    pub async fn acknowledge_incident(
+        &self,
+        id: i64,
+        by: &str,
+    ) -> Result<IncidentActed, StoreError> {
+        self.act_on_incident(id, |incident, now| {
+            incidents::acknowledge(incident, by, now)
+        })
+        .await
+    }
+
+    /// `by` puts the incident and its members aside until `until`.
+    pub async fn snooze_incident(
+        &self,
+        id: i64,
+        by: &str,
+        until: i64,
+    ) -> Result<IncidentActed, StoreError> {
+        self.act_on_incident(id, |incident, now| {
+            incidents::snooze(incident, by, until, now)
+        })
+        .await
+    }
+
+    /// `by` tells everyone following the incident `text`.
+    pub async fn update_incident(
+        &self,
+        id: i64,
+        by: &str,
+        text: &str,
+    ) -> Result<IncidentActed, StoreError> {
+        self.act_on_incident(id, |incident, _| {
+            Some(incidents::update(incident, by, text))
+        })
+        .await
+    }
+
+    async fn act_on_incident<F>(&self, id: i64, decide: F) -> Result<IncidentActed, StoreError>
+    where
+        F: Fn(&Incident, i64) -> Option<incidents::IncidentDecision>,
+    {
+        for _ in 0..ATTEMPTS {
+            let Some(incident) = self.store.incident(id).await? else {
+                return Ok(IncidentActed::NotFound);
+            };
+            let now = self.clock.now_ms();
+            let Some(decision) = decide(&incident, now) else {
+                return Ok(IncidentActed::Unchanged(incident));
+            };
+            if self.store.apply_incident(&decision, now).await?.is_some() {
+                self.wake();
+                let incident = self.store.incident(id).await?;
+                return Ok(incident.map_or(IncidentActed::NotFound, IncidentActed::Done));
+            }
+        }
+        Ok(match self.store.incident(id).await? {
+            Some(incident) => IncidentActed::Unchanged(incident),
+            None => IncidentActed::NotFound,
+        })
     }
 
     /// A plugin is gone (removed, switched off, its file deleted): its findings go and its

@@ -12,6 +12,7 @@ use reveille_sdk::parse_duration;
 use serde::Deserialize;
 
 use crate::alerts::directory::Kind;
+use crate::alerts::incidents::{Grouping, Threshold};
 use crate::alerts::{AlertPolicy, Damping};
 use crate::api::auth::AdminToken;
 use crate::http::HttpSettings;
@@ -47,6 +48,8 @@ pub struct Config {
     /// `None`: no bot token; notifications are off (they wait in the outbox).
     pub telegram: Option<TelegramSettings>,
     pub alerts: AlertPolicy,
+    /// The service's address as people reach it (for links to post-mortems).
+    pub public_url: Option<String>,
     pub http: HttpSettings,
     /// `/healthz` says degraded when the oldest evaluation job has waited this long.
     pub stalled_after: Duration,
@@ -90,6 +93,23 @@ struct AlertsFile {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct IncidentsFile {
+    wait: Option<String>,
+    parent_checks: Option<Vec<String>>,
+    parent_share: Option<f64>,
+    recheck: Option<String>,
+    checks: Option<BTreeMap<String, ThresholdFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThresholdFile {
+    count: usize,
+    within: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct DampingFile {
     fire_after: Option<String>,
     fire_after_evaluations: Option<u32>,
@@ -128,6 +148,10 @@ struct File {
     telegram: TelegramFile,
     #[serde(default)]
     alerts: AlertsFile,
+    #[serde(default)]
+    incidents: IncidentsFile,
+    /// Where people reach this service from outside (links in messages).
+    public_url: Option<String>,
     #[serde(default)]
     http: HttpFile,
     #[serde(default)]
@@ -258,7 +282,8 @@ impl Config {
                 directory.push((kind, name.clone(), json));
             }
         }
-        let alerts = alert_policy(file.alerts)?;
+        let mut alerts = alert_policy(file.alerts)?;
+        alerts.grouping = grouping(file.incidents)?;
         let http = http_settings(file.http)?;
         let stalled_after = duration(
             file.health.stalled_after.as_deref(),
@@ -280,6 +305,7 @@ impl Config {
             probe,
             telegram,
             alerts,
+            public_url: file.public_url.map(|u| u.trim_end_matches('/').to_string()),
             http,
             stalled_after,
             directory,
@@ -348,6 +374,50 @@ fn alert_policy(file: AlertsFile) -> anyhow::Result<AlertPolicy> {
         resolve_reply: file.resolve_reply.unwrap_or(true),
         ack_expires_after: (!ack.is_zero()).then_some(ack),
         due_interval: duration(file.due_interval.as_deref(), "15s", "alerts.due_interval")?,
+        grouping: Grouping::default(),
+    })
+}
+
+fn grouping(file: IncidentsFile) -> anyhow::Result<Grouping> {
+    let defaults = Grouping::default();
+    let wait = match file.wait.as_deref() {
+        Some(text) => parse_duration(text).context("incidents.wait")?,
+        None => defaults.wait,
+    };
+    let share = file.parent_share.unwrap_or(defaults.parent_share);
+    if !(0.0..1.0).contains(&share) {
+        bail!("incidents.parent_share must be at least 0 and below 1 (a share of children)");
+    }
+    let checks = match file.checks {
+        None => defaults.checks,
+        Some(checks) => {
+            let mut out = std::collections::HashMap::new();
+            for (plugin, t) in checks {
+                if t.count < 2 {
+                    bail!("incidents.checks.{plugin}.count must be at least 2");
+                }
+                let within = duration(
+                    Some(&t.within),
+                    "5m",
+                    &format!("incidents.checks.{plugin}.within"),
+                )?;
+                out.insert(
+                    plugin,
+                    Threshold {
+                        count: t.count,
+                        within,
+                    },
+                );
+            }
+            out
+        }
+    };
+    Ok(Grouping {
+        wait,
+        parent_checks: file.parent_checks.unwrap_or(defaults.parent_checks),
+        parent_share: share,
+        recheck: duration(file.recheck.as_deref(), "2m", "incidents.recheck")?,
+        checks,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod notify;
 pub mod pipeline;
 pub mod plugins;
+pub mod postmortem;
 pub mod probe;
 pub mod report;
 pub mod schedule;

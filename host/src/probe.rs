@@ -16,6 +16,7 @@ use std::time::Duration;
 use quick_xml::escape::escape;
 use reqwest::{Client, Url};
 use tokio::sync::Semaphore;
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
 use crate::clock::SharedClock;
@@ -69,6 +70,33 @@ impl Prober {
                 tokio::time::sleep(prober.settings.interval).await;
                 if let Err(error) = prober.round().await {
                     tracing::warn!(%error, "probe round failed; retrying at the next interval");
+                }
+            }
+        })
+    }
+
+    /// Probes the installations asked for (by the alerts service, when an incident's
+    /// parent came back) as soon as they are asked for, until the task is aborted.
+    pub fn listen(
+        self: &Arc<Self>,
+        mut requests: UnboundedReceiver<Vec<String>>,
+    ) -> JoinHandle<()> {
+        let prober = self.clone();
+        tokio::spawn(async move {
+            while let Some(ids) = requests.recv().await {
+                for id in ids {
+                    match prober.store.installation(&id).await {
+                        Ok(Some(installation)) => {
+                            let prober = prober.clone();
+                            tokio::spawn(async move {
+                                prober.probe_and_submit(&installation).await;
+                            });
+                        }
+                        Ok(None) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, installation = %id, "cannot probe again now; the next round will");
+                        }
+                    }
                 }
             }
         })

@@ -65,7 +65,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         }
     }
     let metrics = Arc::new(Metrics::default());
-    let alerting = Alerting::new(
+    let (alerting, reprobes) = Alerting::new(
         store.clone(),
         clock.clone(),
         Arc::new(config.alerts.clone()),
@@ -127,6 +127,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                 telegram.clone(),
                 alerting.doorbell(),
                 metrics.clone(),
+                config.public_url.clone(),
             );
             background.push(dispatcher.spawn());
             background.push(
@@ -184,6 +185,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         scheduler.spawn(config.tick_interval),
         scheduler.spawn_clockwork(config.alerts.due_interval),
         prober.spawn(),
+        prober.listen(reprobes),
     ]);
     Ok(Running {
         addr,

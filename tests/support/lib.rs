@@ -436,6 +436,17 @@ impl Service {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// `GET path` as the admin, expecting 200 and text (Markdown, HTML).
+    pub async fn get_text(&self, path: &str) -> String {
+        let response = self
+            .admin(self.client.get(self.url(path)))
+            .send()
+            .await
+            .expect("admin request");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.expect("a text body")
+    }
+
     /// `PUT /api/v1/clients/{client}/settings/{plugin}` with `settings`.
     pub async fn put_client_settings(
         &self,

@@ -36,11 +36,19 @@ pub struct OpenAlert {
     pub cleared_count: i64,
     /// When its next escalation step is due, while it escalates.
     pub escalate_at: Option<i64>,
+    /// What it may share with others (see `incidents`).
+    pub cause: Option<String>,
     /// Where its living messages are (or will be).
     pub destinations: Vec<Known>,
 }
 
 impl OpenAlert {
+    /// Waiting to be grouped, or told only through its incident: it has no messages of
+    /// its own to follow.
+    pub fn grouped(&self) -> bool {
+        self.cause.is_some() && self.destinations.is_empty()
+    }
+
     pub fn subject(&self) -> Subject<'_> {
         Subject {
             installation: &self.installation_id,
@@ -61,8 +69,11 @@ pub struct Firing {
     pub route: FirstRoute,
     /// When its first escalation step is due, if its client's policy escalates it.
     pub escalate_at: Option<i64>,
-    /// Kept quiet by maintenance: when to announce it if it still fires then.
+    /// Kept quiet by maintenance, or waiting for others with its cause: when to announce
+    /// it if it still fires then.
     pub announce_at: Option<i64>,
+    /// The cause it may share with other installations' alerts.
+    pub cause: Option<String>,
     /// What the timeline says about how it was routed (held, unreachable people).
     pub events: Vec<Event>,
 }
@@ -173,8 +184,33 @@ pub fn fire(routing: &Routing, subject: &Subject) -> Firing {
     Firing {
         escalate_at: routing.escalation_start(subject),
         announce_at: None,
+        cause: None,
         route,
         events,
+    }
+}
+
+/// Routes an alert that starts firing now, unless it may share its cause with other
+/// installations: then it waits (`grouping.wait`) for the clockwork to see whether others
+/// do. A maintenance window that covers it wins over both.
+fn fire_or_wait(policy: &AlertPolicy, routing: &Routing, subject: &Subject, key: &str) -> Firing {
+    let firing = fire(routing, subject);
+    if firing.announce_at.is_some() {
+        return firing;
+    }
+    let grouping = &policy.grouping;
+    let Some(cause) = grouping.cause_of(subject.plugin, key, subject.parent) else {
+        return firing;
+    };
+    let detail = format!(
+        "waiting up to {} for other installations with the same cause ({cause})",
+        reveille_sdk::format_duration(grouping.wait)
+    );
+    Firing {
+        announce_at: Some(routing.now + grouping.wait.as_millis() as i64),
+        cause: Some(cause.to_string()),
+        events: vec![Event::new(EventKind::Waiting, detail)],
+        ..Firing::default()
     }
 }
 
@@ -196,7 +232,9 @@ pub fn plan<'a>(
             let audience = Audience::from_labels(&finding.labels);
             let about = subject(installation, plugin, finding.severity, audience);
             let Some(alert) = mine.iter().find(|a| a.key == finding.key) else {
-                let firing = damping.fires(1, now, now).then(|| fire(routing, &about));
+                let firing = damping
+                    .fires(1, now, now)
+                    .then(|| fire_or_wait(policy, routing, &about, &finding.key));
                 changes.push(Change::Open {
                     installation,
                     plugin,
@@ -235,7 +273,7 @@ pub fn plan<'a>(
                     ..alert.subject()
                 };
                 let mut notices = routing.follow(&about, &alert.destinations, kinds);
-                if raised {
+                if raised && !alert.grouped() {
                     let route = routing.first(&about);
                     let silenced = route.silenced.is_some();
                     let new = |to| !alert.destinations.iter().any(|d| d.to == to);
@@ -257,7 +295,7 @@ pub fn plan<'a>(
             changes.push(Change::Seen {
                 id: alert.id,
                 finding,
-                fires: fires.then(|| fire(routing, &about)),
+                fires: fires.then(|| fire_or_wait(policy, routing, &about, &finding.key)),
                 note,
                 joins,
                 escalate_at,
@@ -405,6 +443,7 @@ mod tests {
             cleared_at: None,
             cleared_count: 0,
             escalate_at: None,
+            cause: None,
             destinations: vec![Known {
                 to: crate::alerts::directory::Destination::chat(CHAT),
                 role: crate::alerts::directory::Role::Manager,

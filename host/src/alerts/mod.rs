@@ -13,6 +13,7 @@
 pub mod directory;
 pub mod holidays;
 pub mod hours;
+pub mod incidents;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod model;
@@ -28,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub use hours::local_time;
 pub use lifecycle::{Change, OpenAlert, plan};
-pub use model::{Alert, AlertDestination, AlertEvent, Event, EventKind};
+pub use model::{Alert, AlertDestination, AlertEvent, Event, EventKind, On};
 pub use policy::{AlertPolicy, Damping};
 pub use routing::{Notice, Routing};
 

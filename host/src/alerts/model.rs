@@ -46,6 +46,10 @@ pub struct Alert {
     /// The installation's story it belongs to: the alert that was open first when this one
     /// opened (its own id when none was). Its messages reply in that alert's thread.
     pub story_id: i64,
+    /// What it may share with other installations' alerts (set while it waits to see, and
+    /// kept), and the incident it belongs to.
+    pub cause: Option<String>,
+    pub incident_id: Option<i64>,
     pub resolved_at: Option<i64>,
     pub resolution: Option<String>,
     pub updated_at: i64,
@@ -124,6 +128,13 @@ impl AlertDestination {
     }
 }
 
+/// What a person acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    Alert(i64),
+    Incident(i64),
+}
+
 /// One entry of an alert's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertEvent {
@@ -154,8 +165,19 @@ pub enum EventKind {
     Unroutable,
     /// Not announced: a maintenance window covers it.
     Silenced,
-    /// Announced after the maintenance window that kept it quiet ended.
+    /// Announced after the maintenance window that kept it quiet ended, or after waiting
+    /// for others with its cause found none (or its incident ended with it still firing).
     Announced,
+    /// Waiting a moment for other installations with the same cause.
+    Waiting,
+    /// Members joined an incident (in the incident's timeline), or this alert joined one.
+    Joined,
+    /// The incident's cause went away; its members still down are probed again.
+    Rechecking,
+    /// What a person said during an incident.
+    Update,
+    /// A post-mortem section was written.
+    Postmortem,
     Notified,
     DeliveryDelayed,
     DeliveryFailed,
@@ -163,7 +185,7 @@ pub enum EventKind {
     Refused,
 }
 
-const EVENT_KINDS: [(EventKind, &str); 18] = [
+const EVENT_KINDS: [(EventKind, &str); 23] = [
     (EventKind::Pending, "pending"),
     (EventKind::Fired, "fired"),
     (EventKind::Changed, "changed"),
@@ -178,6 +200,11 @@ const EVENT_KINDS: [(EventKind, &str); 18] = [
     (EventKind::Unroutable, "unroutable"),
     (EventKind::Silenced, "silenced"),
     (EventKind::Announced, "announced"),
+    (EventKind::Waiting, "waiting"),
+    (EventKind::Joined, "joined"),
+    (EventKind::Rechecking, "rechecking"),
+    (EventKind::Update, "update"),
+    (EventKind::Postmortem, "postmortem"),
     (EventKind::Notified, "notified"),
     (EventKind::DeliveryDelayed, "delivery-delayed"),
     (EventKind::DeliveryFailed, "delivery-failed"),

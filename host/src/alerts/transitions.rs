@@ -150,7 +150,12 @@ pub fn due(alert: &Alert, subject: &Subject, routing: &Routing) -> Option<Decisi
         AlertState::Acknowledged if passed(alert.ack_expires_at) => {
             Some(refire(alert, subject, routing, EventKind::AckExpired))
         }
-        AlertState::Firing if passed(alert.announce_at) => Some(announce(alert, subject, routing)),
+        AlertState::Firing if passed(alert.announce_at) => Some(announce(
+            alert,
+            subject,
+            routing,
+            "the maintenance window ended and it still holds",
+        )),
         AlertState::Firing if passed(alert.escalate_at) => Some(escalate(alert, subject, routing)),
         _ => None,
     }
@@ -172,8 +177,10 @@ fn refire(alert: &Alert, subject: &Subject, routing: &Routing, why: EventKind) -
     decision
 }
 
-/// The maintenance window that kept a firing alert quiet ended (or another covers it now).
-fn announce(alert: &Alert, subject: &Subject, routing: &Routing) -> Decision {
+/// An alert nobody was told about is announced now, `why` (the maintenance window that kept
+/// it quiet ended, nothing shares its cause, its incident ended with it still down),
+/// unless a maintenance window covers it now.
+pub fn announce(alert: &Alert, subject: &Subject, routing: &Routing, why: &str) -> Decision {
     let firing = super::lifecycle::fire(routing, subject);
     let fields = Fields {
         announce_at: firing.announce_at,
@@ -182,9 +189,9 @@ fn announce(alert: &Alert, subject: &Subject, routing: &Routing) -> Decision {
         ..Fields::of(alert)
     };
     let detail = if firing.announce_at.is_some() {
-        "another maintenance window covers it"
+        "a maintenance window covers it"
     } else {
-        "the maintenance window ended and it still holds"
+        why
     };
     let mut decision = Decision::new(alert, fields, Event::new(EventKind::Announced, detail));
     decision.events.extend(firing.events);

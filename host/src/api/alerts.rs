@@ -116,7 +116,7 @@ pub async fn get(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ActBody {
+pub(super) struct ActBody {
     /// Who takes it, for the timeline and the message.
     by: Option<String>,
     /// A snooze's length (`"90m"`, `"4h"`).
@@ -127,7 +127,7 @@ struct ActBody {
 /// The longest snooze the API grants.
 const MAX_SNOOZE: Duration = Duration::from_secs(7 * 24 * 3600);
 
-fn act_body(body: &Bytes) -> Result<(ActBody, String), ApiError> {
+pub(super) fn act_body(body: &Bytes) -> Result<(ActBody, String), ApiError> {
     let body: ActBody = if body.iter().all(u8::is_ascii_whitespace) {
         ActBody::default()
     } else {
@@ -150,6 +150,20 @@ fn answer(id: i64, acted: Acted, only: &str) -> Result<(StatusCode, Json<Value>)
         )),
         Acted::NotFound => Err(ApiError::not_found(format!("no alert {id}"))),
     }
+}
+
+/// When a snooze asked for with `{"for": "2h"}` ends.
+pub(super) fn snooze_until(state: &AppState, body: ActBody) -> Result<i64, ApiError> {
+    let text = body
+        .length
+        .ok_or_else(|| ApiError::bad_request("for: how long to snooze, such as \"2h\""))?;
+    let length = parse_duration(&text)
+        .ok()
+        .filter(|d| !d.is_zero() && *d <= MAX_SNOOZE)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("for: `{text}` is not a length from 1s to 7d"))
+        })?;
+    Ok(state.clock.now_ms() + length.as_millis() as i64)
 }
 
 /// `POST /api/v1/alerts/{id}/ack`, optional body `{"by": "name"}`.
@@ -181,16 +195,7 @@ pub async fn snooze(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = alert_id(&id)?;
     let (body, by) = act_body(&body)?;
-    let text = body
-        .length
-        .ok_or_else(|| ApiError::bad_request("for: how long to snooze, such as \"2h\""))?;
-    let length = parse_duration(&text)
-        .ok()
-        .filter(|d| !d.is_zero() && *d <= MAX_SNOOZE)
-        .ok_or_else(|| {
-            ApiError::bad_request(format!("for: `{text}` is not a length from 1s to 7d"))
-        })?;
-    let until = state.clock.now_ms() + length.as_millis() as i64;
+    let until = snooze_until(&state, body)?;
     let acted = state
         .alerting
         .snooze(id, &by, until)

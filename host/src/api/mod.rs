@@ -10,6 +10,7 @@ mod clients;
 pub mod error;
 mod evaluate;
 mod health;
+mod incidents;
 mod input;
 mod installations;
 mod people;
@@ -108,6 +109,15 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts/{id}", get(alerts::get))
         .route("/alerts/{id}/ack", post(alerts::ack))
         .route("/alerts/{id}/snooze", post(alerts::snooze))
+        .route("/incidents", get(incidents::list))
+        .route("/incidents/{id}", get(incidents::get))
+        .route("/incidents/{id}/ack", post(incidents::ack))
+        .route("/incidents/{id}/snooze", post(incidents::snooze))
+        .route("/incidents/{id}/updates", post(incidents::update))
+        .route(
+            "/incidents/{id}/postmortem",
+            get(incidents::postmortem).put(incidents::put_postmortem),
+        )
         .route("/contacts", get(people::contacts_list))
         .route(
             "/contacts/{name}",

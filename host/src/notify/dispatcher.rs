@@ -10,7 +10,7 @@
 //! commit (a few milliseconds) is the one moment an entry can be sent again on restart:
 //! at-least-once there, because a duplicated alert beats a lost one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,6 +21,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::Instrument;
 
 use crate::alerts::directory::Destination;
+use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, NoticeKind};
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
@@ -48,45 +49,64 @@ pub struct Dispatcher {
     /// Wall-clock ms until which Telegram asked us to wait.
     paused_until: AtomicI64,
     pace: Mutex<Pacer>,
+    /// The service's public address, for links to post-mortems.
+    public_url: Option<String>,
 }
 
-/// Per-chat token buckets: a burst, then a steady rate, as Telegram allows.
+/// Per-chat sliding windows (at most so many calls within so long, as Telegram counts),
+/// and per-message spacing of edits (Telegram refuses rapid edits of one message).
 #[derive(Default)]
 struct Pacer {
-    chats: HashMap<i64, (f64, i64)>,
+    chats: HashMap<i64, VecDeque<i64>>,
+    edits: HashMap<(i64, i64), i64>,
 }
 
+/// The least time between two edits of one message.
+const EDIT_EVERY: i64 = 1_500;
+
 impl Pacer {
-    /// (burst, ms per message): groups about 20 a minute, private chats one a second.
-    fn limits(chat_id: i64) -> (f64, f64) {
+    /// (calls, within ms): groups 20 a minute, private chats about one a second.
+    fn limits(chat_id: i64) -> (usize, i64) {
         if chat_id < 0 {
-            (20.0, 3_000.0)
+            (20, 60_000)
         } else {
-            (10.0, 1_000.0)
+            (10, 10_000)
         }
     }
 
-    /// Messages `chat_id` may have at `now`.
-    fn budget(&mut self, chat_id: i64, now: i64) -> f64 {
-        let (burst, every) = Pacer::limits(chat_id);
-        let (tokens, at) = self.chats.entry(chat_id).or_insert((burst, now));
-        *tokens = (*tokens + (now - *at).max(0) as f64 / every).min(burst);
-        *at = now;
-        *tokens
+    /// Calls `chat_id` may have at `now`.
+    fn budget(&mut self, chat_id: i64, now: i64) -> usize {
+        let (calls, within) = Pacer::limits(chat_id);
+        let recent = self.chats.entry(chat_id).or_default();
+        while recent.front().is_some_and(|at| now - at >= within) {
+            recent.pop_front();
+        }
+        calls.saturating_sub(recent.len())
     }
 
-    /// Takes a message's worth of budget for `chat_id` at `now`, or says when there
-    /// will be one.
+    /// Takes a call's worth of budget for `chat_id` at `now`, or says when there will be
+    /// one.
     fn take(&mut self, chat_id: i64, now: i64) -> Result<(), i64> {
-        let (_, every) = Pacer::limits(chat_id);
-        self.budget(chat_id, now);
-        let (tokens, _) = self.chats.get_mut(&chat_id).expect("budget made it");
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
+        let (_, within) = Pacer::limits(chat_id);
+        let free = self.budget(chat_id, now);
+        let recent = self.chats.entry(chat_id).or_default();
+        if free > 0 {
+            recent.push_back(now);
             Ok(())
         } else {
-            Err(now + ((1.0 - *tokens) * every).ceil() as i64)
+            Err(recent.front().map_or(now, |first| first + within))
         }
+    }
+
+    /// Whether message `message_id` in `chat_id` may be edited at `now` (and then counts
+    /// it), or when it may.
+    fn edit(&mut self, chat_id: i64, message_id: i64, now: i64) -> Result<(), i64> {
+        let last = self.edits.entry((chat_id, message_id)).or_insert(i64::MIN);
+        if *last != i64::MIN && now - *last < EDIT_EVERY {
+            return Err(*last + EDIT_EVERY);
+        }
+        *last = now;
+        Ok(())
     }
 }
 
@@ -103,6 +123,7 @@ impl Dispatcher {
         telegram: Telegram,
         wake: Arc<Notify>,
         metrics: Arc<Metrics>,
+        public_url: Option<String>,
     ) -> Arc<Self> {
         Arc::new(Dispatcher {
             store,
@@ -112,6 +133,7 @@ impl Dispatcher {
             metrics,
             paused_until: AtomicI64::new(0),
             pace: Mutex::new(Pacer::default()),
+            public_url,
         })
     }
 
@@ -200,22 +222,24 @@ impl Dispatcher {
     }
 
     /// The heads grouped into Bot API calls: one each, but where a chat has more new
-    /// alerts waiting than its budget allows now, those posts become one call.
+    /// alerts waiting than its budget allows now, those posts become one call (an
+    /// incident's card is never folded: it already stands for many).
     fn calls(&self, heads: Vec<OutboxEntry>, now: i64) -> Vec<Vec<OutboxEntry>> {
+        let foldable = |e: &OutboxEntry| e.kind == NoticeKind::Post && e.alert_id.is_some();
         let mut posts: HashMap<Destination, usize> = HashMap::new();
-        for entry in heads.iter().filter(|e| e.kind == NoticeKind::Post) {
+        for entry in heads.iter().filter(|e| foldable(e)) {
             *posts.entry(entry.to).or_default() += 1;
         }
         let mut pace = self.pace.lock().expect("pacer");
         let folding: Vec<Destination> = posts
             .into_iter()
-            .filter(|(to, n)| *n >= FOLD_AT && (*n as f64) > pace.budget(to.chat_id, now))
+            .filter(|(to, n)| *n >= FOLD_AT && *n > pace.budget(to.chat_id, now))
             .map(|(to, _)| to)
             .collect();
         let mut folds: HashMap<Destination, Vec<OutboxEntry>> = HashMap::new();
         let mut calls = Vec::new();
         for entry in heads {
-            if entry.kind == NoticeKind::Post && folding.contains(&entry.to) {
+            if foldable(&entry) && folding.contains(&entry.to) {
                 folds.entry(entry.to).or_default().push(entry);
             } else {
                 calls.push(vec![entry]);
@@ -229,21 +253,52 @@ impl Dispatcher {
     /// and records how it went for each.
     async fn deliver(&self, entries: &[OutboxEntry]) -> Result<(), StoreError> {
         let entry = &entries[0];
-        let about = match (entries.len(), entry.alert_id) {
-            (1, Some(id)) => match self.store.alert(id).await? {
+        let about = match (entries.len(), entry.alert_id, entry.incident_id) {
+            (1, Some(id), _) => match self.store.alert(id).await? {
                 Some(alert) => {
                     let thread = self.story_message(&alert, entry).await?;
                     About::Alert(Box::new(alert), thread)
                 }
                 None => return Ok(()),
             },
-            (1, None) => About::Digest(self.digest_alerts(entry).await?),
+            (1, None, Some(id)) => match self.store.incident(id).await? {
+                Some(incident) => About::Incident(Box::new(incident)),
+                None => return Ok(()),
+            },
+            (1, None, None) => About::Digest(self.digest_alerts(entry).await?),
             _ => {
                 let ids: Vec<i64> = entries.iter().filter_map(|e| e.alert_id).collect();
                 About::Folded(self.store.alerts_by_id(&ids).await?)
             }
         };
+        if entry.kind == NoticeKind::Refresh {
+            let message = match &about {
+                About::Alert(alert, _) => alert.message_in(entry.to),
+                About::Incident(incident) => incident.message_in(entry.to),
+                _ => None,
+            };
+            let paced = message.map(|m| {
+                self.pace
+                    .lock()
+                    .expect("pacer")
+                    .edit(entry.to.chat_id, m, wall_ms())
+            });
+            if let Some(Err(at)) = paced {
+                // Too soon after the last edit of that message: later, in one edit.
+                return self.store.outbox_defer(entry, at).await;
+            }
+        }
+        // Every edit of an incident card queued so far is shown by this one.
+        let coalesce = match (&about, entry.kind) {
+            (About::Incident(_), NoticeKind::Refresh) => {
+                Some(self.store.latest_refresh(entry).await?)
+            }
+            _ => None,
+        };
         let zone_of = match &about {
+            About::Incident(incident) => {
+                incident.members.first().map(|m| m.installation_id.as_str())
+            }
             About::Alert(alert, _) => Some(alert.installation_id.as_str()),
             About::Digest(alerts) | About::Folded(alerts) => {
                 alerts.first().map(|a| a.installation_id.as_str())
@@ -287,6 +342,7 @@ impl Dispatcher {
                 Ok(message_id) => {
                     let (living, known) = match &about {
                         About::Alert(alert, _) => (*message_id, alert.message_in(entry.to)),
+                        About::Incident(incident) => (*message_id, incident.message_in(entry.to)),
                         About::Digest(_) => (*message_id, None),
                         // One message for many: none of them has a living message there.
                         About::Folded(_) => (None, None),
@@ -321,6 +377,9 @@ impl Dispatcher {
                     self.store
                         .outbox_delivered(entry, now, living, &detail)
                         .await?;
+                    if let Some(upto) = coalesce {
+                        self.store.outbox_coalesced(entry, upto, now).await?;
+                    }
                     self.metrics.notification("delivered");
                 }
                 Err(DeliveryError::Transient(error)) => {
@@ -379,6 +438,7 @@ impl Dispatcher {
     ) -> Result<Option<i64>, DeliveryError> {
         let to: Destination = entry.to;
         let (alert, story) = match about {
+            About::Incident(incident) => return self.send_incident(entry, incident, tz).await,
             About::Digest(alerts) => {
                 let html = render::digest(alerts, tz);
                 return self
@@ -426,8 +486,59 @@ impl Dispatcher {
     }
 }
 
+impl Dispatcher {
+    /// Makes the Bot API call an incident's notice stands for.
+    async fn send_incident(
+        &self,
+        entry: &OutboxEntry,
+        incident: &Incident,
+        tz: &TimeZone,
+    ) -> Result<Option<i64>, DeliveryError> {
+        let to = entry.to;
+        let living = incident.message_in(to);
+        let link = self
+            .public_url
+            .as_ref()
+            .map(|base| format!("{base}/api/v1/incidents/{}/postmortem", incident.id));
+        let card = || render::incident(incident, tz, link.as_deref());
+        let reply = |html: String| async move {
+            self.telegram
+                .send(to, &html, &[], living, entry.silent)
+                .await
+                .map(Some)
+        };
+        match entry.kind {
+            NoticeKind::Post => {
+                let (html, buttons) = card();
+                self.telegram
+                    .send(to, &html, &buttons, None, entry.silent)
+                    .await
+                    .map(Some)
+            }
+            NoticeKind::Refresh => {
+                let Some(message_id) = living else {
+                    return Ok(None);
+                };
+                let (html, buttons) = card();
+                self.telegram
+                    .edit(to.chat_id, message_id, &html, &buttons)
+                    .await
+                    .map(|()| None)
+            }
+            NoticeKind::ResolvedReply => reply(render::incident_resolved_reply(incident)).await,
+            NoticeKind::Reminder | NoticeKind::Raised => {
+                reply(render::incident_reminder_reply(incident)).await
+            }
+            NoticeKind::Digest => Err(DeliveryError::Permanent(
+                "a digest entry names an incident".into(),
+            )),
+        }
+    }
+}
+
 /// What a delivery is about.
 enum About {
+    Incident(Box<Incident>),
     /// An alert, and for its post the message of its story to reply to.
     Alert(Box<Alert>, Option<i64>),
     Digest(Vec<Alert>),

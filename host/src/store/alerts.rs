@@ -37,7 +37,7 @@ const COLUMNS: &str = "id, installation_id, client, manager, plugin, key, severi
     summary, details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, \
     cleared_count, acknowledged_at, acknowledged_by, ack_expires_at, snoozed_until, \
     escalation_step, escalate_at, escalated_to, escalated_at, announce_at, story_id, \
-    resolved_at, resolution, updated_at, version";
+    cause, incident_id, resolved_at, resolution, updated_at, version";
 
 fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
@@ -67,6 +67,8 @@ fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
         story_id: row
             .try_get::<Option<i64>, _>("story_id")?
             .unwrap_or(row.try_get("id")?),
+        cause: row.try_get("cause")?,
+        incident_id: row.try_get("incident_id")?,
         resolved_at: row.try_get("resolved_at")?,
         resolution: row.try_get("resolution")?,
         updated_at: row.try_get("updated_at")?,
@@ -110,12 +112,13 @@ fn open_from(row: &AnyRow) -> Result<OpenAlert, StoreError> {
         cleared_at: row.try_get("cleared_at")?,
         cleared_count: row.try_get("cleared_count")?,
         escalate_at: row.try_get("escalate_at")?,
+        cause: row.try_get("cause")?,
         destinations: Vec::new(),
     })
 }
 
 /// `ids` as a literal list for `IN (...)` (numbers only, never text).
-fn id_list(ids: impl Iterator<Item = i64>) -> String {
+pub(super) fn id_list(ids: impl Iterator<Item = i64>) -> String {
     ids.map(|id| id.to_string()).collect::<Vec<_>>().join(", ")
 }
 
@@ -177,7 +180,10 @@ impl Store {
         Ok(out)
     }
 
-    async fn with_destinations(&self, mut alerts: Vec<Alert>) -> Result<Vec<Alert>, StoreError> {
+    pub(super) async fn with_destinations(
+        &self,
+        mut alerts: Vec<Alert>,
+    ) -> Result<Vec<Alert>, StoreError> {
         let mut destinations = self.destinations(alerts.iter().map(|a| a.id)).await?;
         for alert in &mut alerts {
             alert.destinations = destinations.remove(&alert.id).unwrap_or_default();
@@ -333,20 +339,22 @@ impl Store {
             add_destination(&mut tx, decision.id, destination, now).await?;
         }
         for notice in &decision.notices {
-            enqueue(&mut tx, Some(decision.id), notice, now, None).await?;
+            enqueue(&mut tx, Subject::Alert(decision.id), notice, now, None).await?;
         }
         tx.commit().await?;
         Ok(true)
     }
 
     /// Alerts time has something to do to now: a snooze or acknowledgement ran out, an
-    /// escalation step is due.
+    /// escalation step is due, a maintenance window ended (alerts waiting for others with
+    /// their cause are the incidents' business).
     pub async fn alerts_due(&self, now: i64) -> Result<Vec<i64>, StoreError> {
         let rows = sqlx::query(
             "SELECT id FROM alerts WHERE (state = 'snoozed' AND snoozed_until <= $1) \
              OR (state = 'acknowledged' AND ack_expires_at <= $1) \
              OR (state = 'firing' AND escalate_at <= $1) \
-             OR (state = 'firing' AND announce_at <= $1) ORDER BY id",
+             OR (state = 'firing' AND announce_at <= $1 \
+                 AND (cause IS NULL OR incident_id IS NOT NULL)) ORDER BY id",
         )
         .bind(now)
         .fetch_all(&self.pool)
@@ -427,7 +435,7 @@ impl Store {
             silent: false,
             held_until: None,
         };
-        enqueue(&mut tx, None, &ring, now, Some(&payload)).await?;
+        enqueue(&mut tx, Subject::Digest, &ring, now, Some(&payload)).await?;
         for &id in &digest.alerts {
             event(
                 &mut tx,
@@ -438,7 +446,7 @@ impl Store {
             .await?;
         }
         for (id, notice) in &digest.posts {
-            enqueue(&mut tx, Some(*id), notice, now, None).await?;
+            enqueue(&mut tx, Subject::Alert(*id), notice, now, None).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -596,11 +604,12 @@ pub(super) async fn apply(
         };
         if let Some(firing) = firing {
             sqlx::query(
-                "UPDATE alerts SET escalation_step = 0, escalate_at = $1, announce_at = $2 \
-                 WHERE id = $3",
+                "UPDATE alerts SET escalation_step = 0, escalate_at = $1, announce_at = $2, \
+                 cause = COALESCE($3, cause) WHERE id = $4",
             )
             .bind(firing.escalate_at)
             .bind(firing.announce_at)
+            .bind(firing.cause.as_deref())
             .bind(id)
             .execute(&mut **tx)
             .await?;
@@ -612,7 +621,7 @@ pub(super) async fn apply(
             }
         }
         for notice in change.notices() {
-            enqueue(tx, Some(id), notice, now, None).await?;
+            enqueue(tx, Subject::Alert(id), notice, now, None).await?;
             queued += 1;
         }
     }
@@ -675,18 +684,34 @@ pub(super) async fn event(
     Ok(())
 }
 
-async fn enqueue(
+/// What an outbox entry is about.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Subject {
+    Alert(i64),
+    Incident(i64),
+    /// A morning digest (its alerts are in the payload).
+    Digest,
+}
+
+pub(super) async fn enqueue(
     tx: &mut Transaction<'_, Any>,
-    alert_id: Option<i64>,
+    about: Subject,
     notice: &Notice,
     now: i64,
     payload: Option<&str>,
 ) -> Result<(), StoreError> {
+    let (alert_id, incident_id) = match about {
+        Subject::Alert(id) => (Some(id), None),
+        Subject::Incident(id) => (None, Some(id)),
+        Subject::Digest => (None, None),
+    };
     sqlx::query(
-        "INSERT INTO outbox (alert_id, kind, chat_id, thread_id, silent, held_until, payload, \
-         created_at, attempts, retry_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0)",
+        "INSERT INTO outbox (alert_id, incident_id, kind, chat_id, thread_id, silent, \
+         held_until, payload, created_at, attempts, retry_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0)",
     )
     .bind(alert_id)
+    .bind(incident_id)
     .bind(notice.kind.as_str())
     .bind(notice.to.chat_id)
     .bind(notice.to.thread_id)

@@ -69,6 +69,15 @@ macro_rules! migrations {
                     "/0007_maintenance.sql"
                 )),
             ),
+            (
+                8,
+                "incidents",
+                include_str!(concat!(
+                    "../../../migrations/",
+                    $backend,
+                    "/0008_incidents.sql"
+                )),
+            ),
         ]
     };
 }

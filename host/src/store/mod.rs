@@ -8,6 +8,7 @@ mod chats;
 mod client_settings;
 mod directory;
 mod host_runs;
+mod incidents;
 mod installations;
 mod migrations;
 mod outbox;
@@ -24,6 +25,7 @@ pub use alerts::AlertFilter;
 pub use chats::ChatMember;
 pub use client_settings::Settings;
 pub use host_runs::Downtime;
+pub use incidents::IncidentFilter;
 pub use outbox::OutboxEntry;
 pub use reports::{EvaluationCommit, NewReport, StoredFinding, StoredReport};
 

@@ -4,6 +4,7 @@
 use sqlx::Row;
 
 use super::alerts::event;
+use super::incidents::incident_event;
 use super::{Store, StoreError, parse};
 use crate::alerts::directory::Destination;
 use crate::alerts::{Event, EventKind, NoticeKind};
@@ -12,8 +13,9 @@ use crate::alerts::{Event, EventKind, NoticeKind};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
     pub id: i64,
-    /// The alert it is about; none for a digest.
+    /// The alert it is about; none for a digest or an incident's notice.
     pub alert_id: Option<i64>,
+    pub incident_id: Option<i64>,
     pub kind: NoticeKind,
     pub to: Destination,
     pub silent: bool,
@@ -24,8 +26,8 @@ pub struct OutboxEntry {
 }
 
 impl Store {
-    /// The entries to deliver now: for each alert and destination only its oldest
-    /// undelivered entry (an alert's notices to one chat go out in order, each only after
+    /// The entries to deliver now: for each alert (or incident) and destination only its
+    /// oldest undelivered entry (an alert's notices to one chat go out in order, each only after
     /// the one before it; a chat's digest before what follows it), and only if its retry
     /// time (wall clock, ms) has come. Held entries wait for their digest; a post waits
     /// for the post of its story's first alert to the same chat, so it can reply there.
@@ -36,11 +38,13 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, alert_id, kind, chat_id, thread_id, silent, payload, attempts FROM outbox o \
+            "SELECT id, alert_id, incident_id, kind, chat_id, thread_id, silent, payload, \
+             attempts FROM outbox o \
              WHERE done_at IS NULL AND held_until IS NULL AND retry_at <= $1 AND NOT EXISTS \
              (SELECT 1 FROM outbox p WHERE p.done_at IS NULL AND p.held_until IS NULL \
               AND p.id < o.id AND p.chat_id = o.chat_id AND p.thread_id = o.thread_id \
-              AND (p.alert_id = o.alert_id OR p.alert_id IS NULL)) \
+              AND (p.alert_id = o.alert_id OR p.incident_id = o.incident_id \
+                   OR p.kind = 'digest')) \
              AND NOT (o.kind = 'post' AND EXISTS (SELECT 1 FROM outbox p \
               JOIN alerts a ON a.id = o.alert_id \
               WHERE p.alert_id = a.story_id AND a.story_id <> a.id AND p.kind = 'post' \
@@ -58,6 +62,7 @@ impl Store {
                 Ok(OutboxEntry {
                     id: row.try_get("id")?,
                     alert_id: row.try_get("alert_id")?,
+                    incident_id: row.try_get("incident_id")?,
                     kind: parse(row, "kind")?,
                     to: Destination {
                         chat_id: row.try_get("chat_id")?,
@@ -127,17 +132,67 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some(alert_id) = entry.alert_id {
-            event(
-                &mut tx,
-                alert_id,
-                now,
-                &Event::new(EventKind::Notified, detail),
+        if let (NoticeKind::Post, Some(message_id), Some(incident_id)) =
+            (entry.kind, message_id, entry.incident_id)
+        {
+            sqlx::query(
+                "UPDATE incident_destinations SET message_id = $1 WHERE incident_id = $2 \
+                 AND chat_id = $3 AND thread_id = $4",
             )
+            .bind(message_id)
+            .bind(incident_id)
+            .bind(entry.to.chat_id)
+            .bind(entry.to.thread_id)
+            .execute(&mut *tx)
             .await?;
         }
+        timeline(
+            &mut tx,
+            entry,
+            now,
+            &Event::new(EventKind::Notified, detail),
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The newest undelivered edit of `entry`'s incident card in its chat: one edit shows
+    /// everything queued up to it.
+    pub async fn latest_refresh(&self, entry: &OutboxEntry) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT MAX(id) AS id FROM outbox WHERE incident_id = $1 AND chat_id = $2 \
+             AND thread_id = $3 AND kind = 'refresh' AND done_at IS NULL",
+        )
+        .bind(entry.incident_id)
+        .bind(entry.to.chat_id)
+        .bind(entry.to.thread_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<Option<i64>, _>("id")?.unwrap_or(entry.id))
+    }
+
+    /// The edits of `entry`'s incident card queued up to `upto` are shown by the one just
+    /// made: done, as coalesced.
+    pub async fn outbox_coalesced(
+        &self,
+        entry: &OutboxEntry,
+        upto: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET done_at = $1, outcome = 'coalesced' WHERE incident_id = $2 \
+             AND chat_id = $3 AND thread_id = $4 AND kind = 'refresh' AND done_at IS NULL \
+             AND id <= $5",
+        )
+        .bind(now)
+        .bind(entry.incident_id)
+        .bind(entry.to.chat_id)
+        .bind(entry.to.thread_id)
+        .bind(upto)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 
     /// `entry` failed for now; try again at `retry_at` (wall clock, ms). The first delay
@@ -159,11 +214,11 @@ impl Store {
         .bind(entry.id)
         .execute(&mut *tx)
         .await?;
-        if let (0, Some(alert_id)) = (entry.attempts, entry.alert_id) {
+        if entry.attempts == 0 {
             let detail = format!("{}: {error}; retrying", entry.kind.as_str());
-            event(
+            timeline(
                 &mut tx,
-                alert_id,
+                entry,
                 now,
                 &Event::new(EventKind::DeliveryDelayed, detail),
             )
@@ -214,17 +269,31 @@ impl Store {
         .bind(entry.id)
         .execute(&mut *tx)
         .await?;
-        if let Some(alert_id) = entry.alert_id {
-            let detail = format!("{}: {error}", entry.kind.as_str());
-            event(
-                &mut tx,
-                alert_id,
-                now,
-                &Event::new(EventKind::DeliveryFailed, detail),
-            )
-            .await?;
-        }
+        let detail = format!("{}: {error}", entry.kind.as_str());
+        timeline(
+            &mut tx,
+            entry,
+            now,
+            &Event::new(EventKind::DeliveryFailed, detail),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Records `happened` in the timeline of what `entry` is about (a digest has none).
+async fn timeline(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    entry: &OutboxEntry,
+    now: i64,
+    happened: &Event,
+) -> Result<(), StoreError> {
+    if let Some(alert_id) = entry.alert_id {
+        event(tx, alert_id, now, happened).await?;
+    }
+    if let Some(incident_id) = entry.incident_id {
+        incident_event(tx, incident_id, now, happened).await?;
+    }
+    Ok(())
 }

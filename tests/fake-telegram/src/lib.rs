@@ -31,6 +31,11 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use html::{utf16_len, visible_text};
 
+/// Telegram's limit on messages into one group a minute.
+pub const GROUP_PER_MINUTE: usize = 20;
+/// The least time between two edits of one message that Telegram accepts here.
+pub const EDIT_EVERY: Duration = Duration::from_secs(1);
+
 /// Telegram's limit on a message's visible text.
 pub const MAX_TEXT: usize = 4096;
 const BOT_ID: i64 = 7_000_000_001;
@@ -112,10 +117,13 @@ struct Chat {
     title: String,
     messages: BTreeMap<i64, ChatMessage>,
     next_id: i64,
-    /// Telegram's per-chat flood control: at most this many sends and edits a minute.
+    /// Telegram's per-chat flood control: at most this many sends and edits a minute
+    /// (a group has Telegram's 20 unless a test says otherwise).
     per_minute: Option<usize>,
     /// When the sends and edits of the last minute happened.
     recent: VecDeque<Instant>,
+    /// When each message was last edited: Telegram refuses rapid edits of one message.
+    edited: BTreeMap<i64, Instant>,
     /// A forum group's topics; `None`: not a forum.
     topics: Option<Vec<i64>>,
 }
@@ -247,13 +255,15 @@ impl FakeTelegram {
         self.shared.world.lock().unwrap()
     }
 
-    /// A group chat the bot is a member of.
+    /// A group chat the bot is a member of, with Telegram's limit of 20 messages a minute
+    /// (a chat id above zero is a person's private chat, without it).
     pub fn add_chat(&self, chat_id: i64, title: &str) {
         self.world().chats.insert(
             chat_id,
             Chat {
                 title: title.into(),
                 next_id: 1,
+                per_minute: (chat_id < 0).then_some(GROUP_PER_MINUTE),
                 ..Chat::default()
             },
         );
@@ -332,6 +342,16 @@ impl FakeTelegram {
 
     /// `user` writes `text` in the chat (a command such as `/status Vector`).
     pub fn say(&self, chat_id: i64, user: &User, text: &str) {
+        self.write(chat_id, user, text, None);
+    }
+
+    /// `user` replies to message `to` in `chat_id` with `text` (Telegram sends the message
+    /// it answers along, as `reply_to_message`).
+    pub fn reply(&self, chat_id: i64, user: &User, text: &str, to: i64) {
+        self.write(chat_id, user, text, Some(to));
+    }
+
+    fn write(&self, chat_id: i64, user: &User, text: &str, reply_to: Option<i64>) {
         let mut world = self.world();
         let chat = world.chats.get_mut(&chat_id).expect("a known chat");
         let id = chat.next_id;
@@ -346,11 +366,14 @@ impl FakeTelegram {
                 versions: vec![text.into()],
                 text: text.into(),
                 buttons: Vec::new(),
-                reply_to: None,
+                reply_to,
                 silent: false,
                 thread_id: None,
             },
         );
+        let answered = reply_to
+            .and_then(|to| chat.messages.get(&to))
+            .map(|m| message_json(m, &title));
         let command_len = text.split_whitespace().next().unwrap_or_default().len();
         let mut message = json!({
             "message_id": id,
@@ -359,6 +382,9 @@ impl FakeTelegram {
             "from": user.json(),
             "text": text,
         });
+        if let Some(answered) = answered {
+            message["reply_to_message"] = answered;
+        }
         if text.starts_with('/') {
             message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": utf16_len(&text[..command_len]) }]);
         }
@@ -543,6 +569,12 @@ async fn call(shared: &Shared, method: &str, params: Value) -> Reply {
         world.limited_until = None;
         world.first_limited_at = None;
     }
+    if method == "editMessageText"
+        && let Some(wait) = edit_too_soon(&mut world, &params)
+    {
+        world.rate_limited += 1;
+        return Err(too_many_requests(wait));
+    }
     if method != "answerCallbackQuery"
         && let Some(wait) = chat_flood_wait(&mut world, &params)
     {
@@ -570,6 +602,21 @@ fn too_many_requests(wait: Duration) -> (StatusCode, Value) {
             "parameters": { "retry_after": retry_after },
         }),
     )
+}
+
+/// How long an edit must wait because the same message was edited less than
+/// [`EDIT_EVERY`] ago, or `None` (and the edit is counted).
+fn edit_too_soon(world: &mut World, params: &Value) -> Option<Duration> {
+    let chat = world.chats.get_mut(&chat_id(params).ok()?)?;
+    let message = params["message_id"].as_i64()?;
+    let now = Instant::now();
+    if let Some(last) = chat.edited.get(&message)
+        && now - *last < EDIT_EVERY
+    {
+        return Some(EDIT_EVERY - (now - *last));
+    }
+    chat.edited.insert(message, now);
+    None
 }
 
 /// How long a send or edit into the request's chat must wait under its flood control, or

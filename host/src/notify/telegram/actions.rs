@@ -12,30 +12,62 @@ pub const SNOOZES: [(Duration, &str); 2] = [
     (Duration::from_secs(4 * 3600), "💤 4 h"),
 ];
 
+pub use crate::alerts::On;
+
+/// A button's target in its data: an alert `12`, an incident `i12`.
+fn write(on: On) -> String {
+    match on {
+        On::Alert(id) => id.to_string(),
+        On::Incident(id) => format!("i{id}"),
+    }
+}
+
+fn read(text: &str) -> Option<On> {
+    match text.strip_prefix('i') {
+        Some(id) => Some(On::Incident(id.parse().ok()?)),
+        None => Some(On::Alert(text.parse().ok()?)),
+    }
+}
+
 /// What a button asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    Acknowledge(i64),
-    Snooze(i64, Duration),
+    Acknowledge(On),
+    Snooze(On, Duration),
 }
 
 impl Action {
-    pub fn alert(self) -> i64 {
+    pub fn on(self) -> On {
         match self {
-            Action::Acknowledge(id) | Action::Snooze(id, _) => id,
+            Action::Acknowledge(on) | Action::Snooze(on, _) => on,
         }
+    }
+
+    /// The buttons for something firing (acknowledge, the offered snoozes) or snoozed.
+    pub fn offered(on: On, snoozed: bool) -> Vec<Button> {
+        let snoozes = SNOOZES
+            .iter()
+            .filter(|_| !snoozed)
+            .map(|(length, _)| Action::Snooze(on, *length));
+        std::iter::once(Action::Acknowledge(on))
+            .chain(snoozes)
+            .map(Action::button)
+            .collect()
     }
 
     /// The button for this action.
     pub fn button(self) -> Button {
         match self {
-            Action::Acknowledge(id) => ("✋ Acknowledge".into(), format!("ack:{id}")),
-            Action::Snooze(id, length) => {
+            Action::Acknowledge(on) => ("✋ Acknowledge".into(), format!("ack:{}", write(on))),
+            Action::Snooze(on, length) => {
                 let label = SNOOZES
                     .iter()
                     .find(|(offered, _)| *offered == length)
                     .map_or("💤", |(_, label)| label);
-                (label.into(), format!("snooze:{id}:{}", length.as_secs()))
+                (
+                    label.into(),
+                    format!("snooze:{}:{}", write(on), length.as_secs()),
+                )
             }
         }
     }
@@ -43,12 +75,12 @@ impl Action {
     /// The action a button's data asks for, if it is one the buttons offer.
     pub fn parse(data: &str) -> Option<Action> {
         let mut parts = data.split(':');
-        let action = match (parts.next()?, parts.next()?.parse().ok()?, parts.next()) {
-            ("ack", id, None) => Action::Acknowledge(id),
-            ("snooze", id, Some(secs)) => {
+        let action = match (parts.next()?, read(parts.next()?)?, parts.next()) {
+            ("ack", on, None) => Action::Acknowledge(on),
+            ("snooze", on, Some(secs)) => {
                 let length = Duration::from_secs(secs.parse().ok()?);
                 SNOOZES.iter().find(|(offered, _)| *offered == length)?;
-                Action::Snooze(id, length)
+                Action::Snooze(on, length)
             }
             _ => return None,
         };
@@ -63,9 +95,11 @@ mod tests {
     #[test]
     fn reads_back_what_its_buttons_write_and_nothing_else() {
         for action in [
-            Action::Acknowledge(12),
-            Action::Snooze(12, SNOOZES[0].0),
-            Action::Snooze(12, SNOOZES[1].0),
+            Action::Acknowledge(On::Alert(12)),
+            Action::Snooze(On::Alert(12), SNOOZES[0].0),
+            Action::Snooze(On::Alert(12), SNOOZES[1].0),
+            Action::Acknowledge(On::Incident(3)),
+            Action::Snooze(On::Incident(3), SNOOZES[0].0),
         ] {
             assert_eq!(Action::parse(&action.button().1), Some(action));
         }
@@ -74,6 +108,8 @@ mod tests {
             "ack",
             "ack:x",
             "ack:1:2",
+            "ack:i",
+            "ack:ix",
             "snooze:1",
             "snooze:1:x:y",
             "snooze:1:0",

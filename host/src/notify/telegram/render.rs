@@ -7,11 +7,11 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 use reveille_sdk::format_duration;
 
-use super::actions::{Action, SNOOZES};
+use super::actions::{Action, On};
 use super::client::Button;
-use crate::alerts::Alert;
-use crate::alerts::AlertState;
+use crate::alerts::incidents::{Incident, IncidentState};
 pub use crate::alerts::local_time;
+use crate::alerts::{Alert, AlertState};
 use crate::plugins::Severity;
 use crate::text::unwanted;
 
@@ -215,15 +215,8 @@ pub fn living(alert: &Alert, tz: &TimeZone) -> (String, Vec<Button>) {
         message = message.line(vec![(Style::Italic, alert.details.clone())]);
     }
     let buttons = match alert.state {
-        AlertState::Firing | AlertState::Pending => std::iter::once(Action::Acknowledge(alert.id))
-            .chain(
-                SNOOZES
-                    .iter()
-                    .map(|(length, _)| Action::Snooze(alert.id, *length)),
-            )
-            .map(Action::button)
-            .collect(),
-        AlertState::Snoozed => vec![Action::Acknowledge(alert.id).button()],
+        AlertState::Firing | AlertState::Pending => Action::offered(On::Alert(alert.id), false),
+        AlertState::Snoozed => Action::offered(On::Alert(alert.id), true),
         AlertState::Acknowledged | AlertState::Resolved => Vec::new(),
     };
     (message.html(), buttons)
@@ -324,6 +317,187 @@ pub fn folded(alerts: &[Alert], tz: &TimeZone) -> String {
         message = message.line(digest_line(alert, tz));
     }
     message.html()
+}
+
+/// Clients named on an incident card, and installations named per client; the rest are
+/// counted, so a card for a thousand installations still reads in a glance.
+const CARD_CLIENTS: usize = 12;
+const CARD_INSTALLATIONS: usize = 6;
+/// Updates shown on a card, newest last.
+const CARD_UPDATES: usize = 3;
+
+/// An incident's living message as it should look now, and its buttons. `link`: where its
+/// post-mortem is read, when the service has a public address.
+pub fn incident(incident: &Incident, tz: &TimeZone, link: Option<&str>) -> (String, Vec<Button>) {
+    let total = incident.members.len();
+    let clients = incident.clients();
+    let what = match &incident.parent {
+        Some(parent) => format!("{parent} is failing"),
+        None => format!("{} on {total} installations", incident.plugin),
+    };
+    let head = match incident.state {
+        IncidentState::Resolved => format!("✅ RESOLVED · incident #{}: {what}", incident.id),
+        _ => format!(
+            "{} INCIDENT #{}: {what}",
+            icon(incident.severity),
+            incident.id
+        ),
+    };
+    let mut message = Message::default()
+        .line(vec![(Style::Bold, head)])
+        .line(vec![(
+            Style::Bold,
+            format!(
+                "{total} installation(s) of {} client(s) · {} of {total} back",
+                clients.len(),
+                incident.back()
+            ),
+        )]);
+    if let Some(first) = incident.members.first() {
+        message = message.text(short(&first.summary, MAX_SUMMARY));
+    }
+    if let Some(parent) = &incident.parent {
+        message = message.text(format!("Not the clients' doing: they sit behind {parent}."));
+    }
+    message = message.text(format!(
+        "Since {} ({})",
+        local_time(incident.opened_at, tz),
+        tz.iana_name().unwrap_or("UTC")
+    ));
+    let status = match incident.state {
+        IncidentState::Firing => "Firing: nobody has taken it yet".to_string(),
+        IncidentState::Acknowledged => format!(
+            "✋ Acknowledged by {} at {}",
+            incident.acknowledged_by.as_deref().unwrap_or("someone"),
+            local_time(incident.acknowledged_at.unwrap_or(incident.opened_at), tz)
+        ),
+        IncidentState::Snoozed => format!(
+            "💤 Snoozed by {} until {}",
+            incident.acknowledged_by.as_deref().unwrap_or("someone"),
+            local_time(incident.snoozed_until.unwrap_or(incident.opened_at), tz)
+        ),
+        IncidentState::Rechecking => format!(
+            "🔎 The cause is gone; checking the {} still down again",
+            incident.down()
+        ),
+        IncidentState::Resolved => {
+            let at = incident.resolved_at.unwrap_or(incident.opened_at);
+            format!(
+                "Resolved at {} after {}",
+                local_time(at, tz),
+                elapsed(incident.opened_at, at)
+            )
+        }
+    };
+    message = message.text(status);
+    let alone: Vec<&str> = incident
+        .members
+        .iter()
+        .filter(|m| m.is_down() && m.on_its_own)
+        .map(|m| m.installation_id.as_str())
+        .collect();
+    if !alone.is_empty() {
+        message = message.text(format!(
+            "Still down, now alerts of their own: {}",
+            alone.join(", ")
+        ));
+    }
+    let shown = incident.updates.len().saturating_sub(CARD_UPDATES);
+    for update in &incident.updates[shown..] {
+        message = message.line(vec![
+            (Style::Plain, format!("📣 {} ", local_time(update.at, tz))),
+            (Style::Italic, update.by.clone().unwrap_or_default()),
+            (
+                Style::Plain,
+                format!(": {}", short(&update.text, MAX_SUMMARY)),
+            ),
+        ]);
+    }
+    if let (Some(link), IncidentState::Resolved) = (link, incident.state) {
+        message = message.text(format!("Post-mortem: {link}"));
+    }
+    message = message
+        .text("")
+        .line(vec![(Style::Bold, "Affected:".into())]);
+    for client in clients.iter().take(CARD_CLIENTS) {
+        let theirs: Vec<String> = incident
+            .members
+            .iter()
+            .filter(|m| m.client == *client)
+            .map(|m| {
+                let mark = if m.is_down() { "" } else { " ✅" };
+                format!("{}{mark}", m.installation_id)
+            })
+            .collect();
+        let mut named = theirs
+            .iter()
+            .take(CARD_INSTALLATIONS)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if theirs.len() > CARD_INSTALLATIONS {
+            named.push_str(&format!(" and {} more", theirs.len() - CARD_INSTALLATIONS));
+        }
+        message = message.line(vec![
+            (Style::Plain, "• ".into()),
+            (Style::Bold, (*client).to_string()),
+            (Style::Plain, format!(": {named}")),
+        ]);
+    }
+    if clients.len() > CARD_CLIENTS {
+        message = message.text(format!(
+            "… and {} more client(s): /api/v1/incidents/{} lists them all",
+            clients.len() - CARD_CLIENTS,
+            incident.id
+        ));
+    }
+    let buttons = match incident.state {
+        IncidentState::Firing => Action::offered(On::Incident(incident.id), false),
+        IncidentState::Snoozed => Action::offered(On::Incident(incident.id), true),
+        _ => Vec::new(),
+    };
+    (message.html(), buttons)
+}
+
+/// The reply that makes the chat ring once when an incident ends.
+pub fn incident_resolved_reply(incident: &Incident) -> String {
+    let at = incident.resolved_at.unwrap_or(incident.opened_at);
+    let mut message = Message::default().line(vec![
+        (
+            Style::Plain,
+            format!(
+                "✅ Incident #{} resolved after {}: ",
+                incident.id,
+                elapsed(incident.opened_at, at)
+            ),
+        ),
+        (
+            Style::Bold,
+            format!("{} of {} back", incident.back(), incident.members.len()),
+        ),
+    ]);
+    if incident.down() > 0 {
+        message = message.text(format!(
+            "{} still down: each is an alert of its own now.",
+            incident.down()
+        ));
+    }
+    message.html()
+}
+
+/// The reply when an incident needs someone again (its snooze ran out).
+pub fn incident_reminder_reply(incident: &Incident) -> String {
+    Message::default()
+        .line(vec![(
+            Style::Plain,
+            format!(
+                "⏰ Incident #{} still going, nobody has it now: {} of {} down",
+                incident.id,
+                incident.down(),
+                incident.members.len()
+            ),
+        )])
+        .html()
 }
 
 fn digest_line(alert: &Alert, tz: &TimeZone) -> Vec<(Style, String)> {

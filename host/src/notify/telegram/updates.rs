@@ -18,14 +18,15 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use super::actions::Action;
+use super::actions::{Action, On};
 use super::client::{DeliveryError, Telegram};
 use super::render::{self, local_time};
 use super::status;
-use crate::alerting::{Acted, Alerting, EntryError};
+use crate::alerting::{Acted, Alerting, EntryError, IncidentActed};
 use crate::alerts::AlertState;
 use crate::alerts::directory::Destination;
 use crate::alerts::directory::Kind;
+use crate::alerts::incidents::IncidentState;
 use crate::clock::SharedClock;
 use crate::plugins::Runtime;
 use crate::store::{Store, StoreError};
@@ -120,7 +121,10 @@ impl UpdateLoop {
                     .instrument(span),
                 );
             }
-            UpdateKind::Message(message) if message.text().is_some_and(|t| t.starts_with('/')) => {
+            UpdateKind::Message(message)
+                if message.text().is_some_and(|t| t.starts_with('/'))
+                    || (message.text().is_some() && message.reply_to_message().is_some()) =>
+            {
                 let chat_id = message.chat.id.0;
                 let mut message = message;
                 // A queue whose task just ended for idleness is closed: start another.
@@ -192,22 +196,31 @@ impl UpdateLoop {
                 .await;
             return Ok(());
         };
-        let alert_id = action.alert();
         let who = actor(&query.from);
         let now = self.clock.now_ms();
-        let alert = self.store.alert(alert_id).await?;
-        let Some(alert) = alert.filter(|a| a.destinations.iter().any(|d| d.chat_id == chat_id))
-        else {
+        let here = match action.on() {
+            On::Alert(alert) => self
+                .store
+                .alert(alert)
+                .await?
+                .is_some_and(|a| a.destinations.iter().any(|d| d.chat_id == chat_id)),
+            On::Incident(incident) => self
+                .store
+                .incident(incident)
+                .await?
+                .is_some_and(|i| i.destinations.iter().any(|d| d.chat_id == chat_id)),
+        };
+        if !here {
             self.answer(&id, "This alert is not known here.", true)
                 .await;
             return Ok(());
-        };
+        }
         if !self.may_act(chat_id, query.from.id.0 as i64).await? {
             self.alerting
-                .refused(alert.id, &who, "not authorized for this chat")
+                .refused(action.on(), &who, "not authorized for this chat")
                 .await?;
             tracing::info!(
-                alert = alert.id,
+                on = ?action.on(),
                 user = query.from.id.0,
                 "button press refused: not authorized"
             );
@@ -219,32 +232,105 @@ impl UpdateLoop {
             .await;
             return Ok(());
         }
-        let acted = match action {
-            Action::Acknowledge(_) => self.alerting.acknowledge(alert.id, &who).await?,
-            Action::Snooze(_, length) => {
-                let until = now + length.as_millis() as i64;
-                self.alerting.snooze(alert.id, &who, until).await?
+        let until = |length: Duration| now + length.as_millis() as i64;
+        let answer = match action {
+            Action::Acknowledge(On::Alert(alert)) => {
+                alert_answer(self.alerting.acknowledge(alert, &who).await?)
             }
-        };
-        let answer = match acted {
-            Acted::Done(alert) => match alert.state {
-                AlertState::Snoozed => "Snoozed. I will remind you if it still holds.".to_string(),
-                _ => "Acknowledged: it is yours.".to_string(),
-            },
-            Acted::Unchanged(alert) => match alert.state {
-                AlertState::Resolved => "It has already resolved.".to_string(),
-                AlertState::Acknowledged => format!(
-                    "Already acknowledged by {}.",
-                    alert.acknowledged_by.as_deref().unwrap_or("someone")
-                ),
-                state => format!("Nothing to do: the alert is {state}."),
-            },
-            Acted::NotFound => "This alert no longer exists.".to_string(),
+            Action::Snooze(On::Alert(alert), length) => {
+                alert_answer(self.alerting.snooze(alert, &who, until(length)).await?)
+            }
+            Action::Acknowledge(On::Incident(incident)) => {
+                incident_answer(self.alerting.acknowledge_incident(incident, &who).await?)
+            }
+            Action::Snooze(On::Incident(incident), length) => incident_answer(
+                self.alerting
+                    .snooze_incident(incident, &who, until(length))
+                    .await?,
+            ),
         };
         self.answer(&id, &answer, false).await;
         Ok(())
     }
 
+    /// A reply to an incident's card, by someone allowed to act in the chat: an update
+    /// for everyone following it. Other replies are conversation, not for the bot.
+    async fn incident_update(&self, message: &Message, text: &str) -> Result<(), StoreError> {
+        let chat_id = message.chat.id.0;
+        let Some(card) = message.reply_to_message() else {
+            return Ok(());
+        };
+        let Some(incident) = self
+            .store
+            .incident_by_message(chat_id, i64::from(card.id.0))
+            .await?
+        else {
+            return Ok(());
+        };
+        let Some(from) = message.from.as_ref() else {
+            return Ok(());
+        };
+        let html = if self.may_act(chat_id, from.id.0 as i64).await? {
+            match self
+                .alerting
+                .update_incident(incident, &actor(from), text.trim())
+                .await?
+            {
+                IncidentActed::Done(_) => "📣 Added to the incident: every card shows it.",
+                _ => "This incident no longer exists.",
+            }
+        } else {
+            self.alerting
+                .refused(
+                    On::Incident(incident),
+                    &actor(from),
+                    "update: not authorized for this chat",
+                )
+                .await?;
+            "You are not allowed to post updates in this chat. Ask an administrator to authorize you."
+        };
+        self.reply(chat_id, html, i64::from(message.id.0)).await;
+        Ok(())
+    }
+}
+
+fn incident_answer(acted: IncidentActed) -> String {
+    match acted {
+        IncidentActed::Done(incident) => match incident.state {
+            IncidentState::Snoozed => "Snoozed, with all its installations.".to_string(),
+            _ => "Acknowledged: the incident and all its installations are yours.".to_string(),
+        },
+        IncidentActed::Unchanged(incident) => match incident.state {
+            IncidentState::Resolved => "It has already resolved.".to_string(),
+            IncidentState::Acknowledged => format!(
+                "Already acknowledged by {}.",
+                incident.acknowledged_by.as_deref().unwrap_or("someone")
+            ),
+            state => format!("Nothing to do: the incident is {}.", state.as_str()),
+        },
+        IncidentActed::NotFound => "This incident no longer exists.".to_string(),
+    }
+}
+
+fn alert_answer(acted: Acted) -> String {
+    match acted {
+        Acted::Done(alert) => match alert.state {
+            AlertState::Snoozed => "Snoozed. I will remind you if it still holds.".to_string(),
+            _ => "Acknowledged: it is yours.".to_string(),
+        },
+        Acted::Unchanged(alert) => match alert.state {
+            AlertState::Resolved => "It has already resolved.".to_string(),
+            AlertState::Acknowledged => format!(
+                "Already acknowledged by {}.",
+                alert.acknowledged_by.as_deref().unwrap_or("someone")
+            ),
+            state => format!("Nothing to do: the alert is {state}."),
+        },
+        Acted::NotFound => "This alert no longer exists.".to_string(),
+    }
+}
+
+impl UpdateLoop {
     /// `/maintenance <installation> <length> <reason>`: a one-off window from now, by an
     /// authorized member, for an installation whose alerts come to this chat.
     async fn maintenance(
@@ -342,7 +428,7 @@ impl UpdateLoop {
             return Ok(());
         };
         let Some(rest) = text.strip_prefix('/') else {
-            return Ok(());
+            return self.incident_update(&message, text).await;
         };
         let (command, argument) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         // `/status@reveille_bot` in groups with several bots.

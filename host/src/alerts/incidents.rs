@@ -1,0 +1,1022 @@
+//! Incidents: alerts that share a cause, told once. A groupable alert (a parent's symptom
+//! on one of its children, or a check configured to group) waits a moment before it is
+//! announced; the clockwork then looks at everything waiting and every open incident and
+//! decides here, purely: whether the cause is real (most of a parent's children failing,
+//! the parent itself failing, or a check firing on enough installations within its window),
+//! which alerts join which incident, which are announced on their own after all, and what
+//! each incident's living messages must now show. An incident whose parent came back asks
+//! for its children still down to be probed again, and only after that grace turns those
+//! still failing into alerts of their own: nobody gets a "problem" and a "resolved" for a
+//! child whose parent blinked.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::directory::{Destination, Role};
+use super::model::{Alert, Event, EventKind};
+use super::routing::{NewDestination, Notice, Routing};
+use super::{AlertState, NoticeKind};
+use crate::fleet::Installation;
+use crate::plugins::Severity;
+
+/// How the host groups alerts into incidents (`[incidents]` in the config).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grouping {
+    /// How long a groupable alert waits for others with its cause before it is announced
+    /// on its own; zero switches grouping off.
+    pub wait: Duration,
+    /// Checks whose alerts on a child are symptoms of its parent failing.
+    pub parent_checks: Vec<String>,
+    /// A parent is failing when more than this share of its children (and at least two)
+    /// show a symptom.
+    pub parent_share: f64,
+    /// After a parent comes back, how long its children still down get to show they are
+    /// fine (they are probed again at once) before they become alerts of their own.
+    pub recheck: Duration,
+    /// Checks that group by themselves: the same finding on at least `count` installations
+    /// within `within`.
+    pub checks: HashMap<String, Threshold>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Threshold {
+    pub count: usize,
+    pub within: Duration,
+}
+
+impl Default for Grouping {
+    fn default() -> Self {
+        Grouping {
+            wait: Duration::from_secs(60),
+            parent_checks: vec!["redirect-down".into()],
+            parent_share: 0.5,
+            recheck: Duration::from_secs(120),
+            checks: HashMap::from([(
+                "redirect-down".into(),
+                Threshold {
+                    count: 3,
+                    within: Duration::from_secs(300),
+                },
+            )]),
+        }
+    }
+}
+
+impl Grouping {
+    /// The cause an alert of `plugin` with `key` on an installation behind `parent` may
+    /// share with others, if it is groupable at all.
+    pub fn cause_of(&self, plugin: &str, key: &str, parent: Option<&str>) -> Option<Cause> {
+        if self.wait.is_zero() {
+            return None;
+        }
+        if let Some(parent) = parent
+            && self.parent_checks.iter().any(|p| p == plugin)
+        {
+            return Some(Cause::Parent(parent.to_string()));
+        }
+        self.checks.contains_key(plugin).then(|| Cause::Check {
+            plugin: plugin.to_string(),
+            key: key.to_string(),
+        })
+    }
+}
+
+/// What several alerts have in common.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cause {
+    /// Installations behind this parent show its symptoms.
+    Parent(String),
+    /// The same finding of the same check on several installations.
+    Check { plugin: String, key: String },
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::Parent(name) => write!(f, "parent:{name}"),
+            Cause::Check { plugin, key } => write!(f, "check:{plugin}:{key}"),
+        }
+    }
+}
+
+impl FromStr for Cause {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(name) = s.strip_prefix("parent:") {
+            return Ok(Cause::Parent(name.to_string()));
+        }
+        s.strip_prefix("check:")
+            .and_then(|rest| rest.split_once(':'))
+            .map(|(plugin, key)| Cause::Check {
+                plugin: plugin.to_string(),
+                key: key.to_string(),
+            })
+            .ok_or_else(|| format!("unknown incident cause `{s}`"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentState {
+    Firing,
+    Acknowledged,
+    Snoozed,
+    /// The parent is back; its children still down are being probed again.
+    Rechecking,
+    Resolved,
+}
+
+const STATES: [(IncidentState, &str); 5] = [
+    (IncidentState::Firing, "firing"),
+    (IncidentState::Acknowledged, "acknowledged"),
+    (IncidentState::Snoozed, "snoozed"),
+    (IncidentState::Rechecking, "rechecking"),
+    (IncidentState::Resolved, "resolved"),
+];
+
+impl IncidentState {
+    pub fn as_str(self) -> &'static str {
+        STATES
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("firing", |(_, n)| n)
+    }
+}
+
+impl FromStr for IncidentState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        STATES
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(st, _)| *st)
+            .ok_or_else(|| format!("unknown incident state `{s}`"))
+    }
+}
+
+/// An incident as it is kept and shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    pub id: i64,
+    pub cause: String,
+    pub parent: Option<String>,
+    pub plugin: String,
+    pub severity: Severity,
+    pub state: IncidentState,
+    pub opened_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub snoozed_until: Option<i64>,
+    pub recheck_until: Option<i64>,
+    pub resolved_at: Option<i64>,
+    #[serde(skip)]
+    pub shown: String,
+    #[serde(skip)]
+    pub version: i64,
+    pub members: Vec<Member>,
+    pub destinations: Vec<IncidentDestination>,
+    /// What people said during it, oldest first.
+    pub updates: Vec<Update>,
+}
+
+/// One alert of an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub alert_id: i64,
+    pub installation_id: String,
+    pub client: String,
+    pub manager: String,
+    pub summary: String,
+    pub state: AlertState,
+    pub first_seen_at: i64,
+    pub resolved_at: Option<i64>,
+    /// Still down after the incident ended: an alert of its own since.
+    pub on_its_own: bool,
+}
+
+impl Member {
+    pub fn is_down(&self) -> bool {
+        self.state != AlertState::Resolved
+    }
+}
+
+/// One chat with a living message about the incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncidentDestination {
+    pub chat_id: i64,
+    pub thread_id: i64,
+    pub role: Role,
+    pub contact: Option<String>,
+    pub message_id: Option<i64>,
+    pub silent: bool,
+}
+
+impl IncidentDestination {
+    pub fn to(&self) -> Destination {
+        Destination {
+            chat_id: self.chat_id,
+            thread_id: self.thread_id,
+        }
+    }
+}
+
+/// Something a person said during the incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Update {
+    pub at: i64,
+    pub by: Option<String>,
+    pub text: String,
+}
+
+impl Incident {
+    pub fn back(&self) -> usize {
+        self.members.iter().filter(|m| !m.is_down()).count()
+    }
+
+    pub fn down(&self) -> usize {
+        self.members.len() - self.back()
+    }
+
+    /// Distinct clients, in the order they joined.
+    pub fn clients(&self) -> Vec<&str> {
+        let mut clients: Vec<&str> = Vec::new();
+        for m in &self.members {
+            if !clients.contains(&m.client.as_str()) {
+                clients.push(&m.client);
+            }
+        }
+        clients
+    }
+
+    pub fn message_in(&self, to: Destination) -> Option<i64> {
+        self.destinations
+            .iter()
+            .find(|d| d.to() == to)
+            .and_then(|d| d.message_id)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.state != IncidentState::Resolved
+    }
+
+    /// What its living messages show; they are edited only when this changes.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}:{}:{}:{}:{}",
+            self.state.as_str(),
+            self.members.len(),
+            self.back(),
+            self.updates.len(),
+            self.acknowledged_by.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// The columns an incident decision changes, as they are to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFields {
+    pub state: IncidentState,
+    pub severity: Severity,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub snoozed_until: Option<i64>,
+    pub recheck_until: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub shown: String,
+}
+
+impl IncidentFields {
+    fn of(incident: &Incident) -> IncidentFields {
+        IncidentFields {
+            state: incident.state,
+            severity: incident.severity,
+            acknowledged_at: incident.acknowledged_at,
+            acknowledged_by: incident.acknowledged_by.clone(),
+            snoozed_until: incident.snoozed_until,
+            recheck_until: incident.recheck_until,
+            resolved_at: incident.resolved_at,
+            shown: incident.shown.clone(),
+        }
+    }
+}
+
+/// Which incident a decision is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    New {
+        cause: String,
+        parent: Option<String>,
+        plugin: String,
+    },
+    /// An existing one, at the version it was read.
+    Existing { id: i64, version: i64 },
+}
+
+/// What the store applies to one incident, in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentDecision {
+    pub target: Target,
+    pub fields: IncidentFields,
+    /// Waiting alerts that become members (and are never sent on their own).
+    pub attach: Vec<i64>,
+    /// Members whose state follows the incident's (acknowledged or snoozed by a person).
+    pub members_follow: Option<AlertState>,
+    pub destinations: Vec<(NewDestination, bool)>,
+    pub notices: Vec<Notice>,
+    pub events: Vec<Event>,
+    /// Members still down when it ended: to be announced as alerts of their own.
+    pub release: Vec<i64>,
+    /// Installations to probe again now.
+    pub reprobe: Vec<String>,
+}
+
+impl IncidentDecision {
+    fn on(incident: &Incident) -> IncidentDecision {
+        IncidentDecision {
+            target: Target::Existing {
+                id: incident.id,
+                version: incident.version,
+            },
+            fields: IncidentFields::of(incident),
+            attach: Vec::new(),
+            members_follow: None,
+            destinations: Vec::new(),
+            notices: Vec::new(),
+            events: Vec::new(),
+            release: Vec::new(),
+            reprobe: Vec::new(),
+        }
+    }
+
+    /// Whether applying it changes anything.
+    pub fn is_empty(&self) -> bool {
+        matches!(self.target, Target::Existing { .. })
+            && self.attach.is_empty()
+            && self.notices.is_empty()
+            && self.events.is_empty()
+            && self.members_follow.is_none()
+    }
+}
+
+/// A parent as the clockwork sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParentHealth {
+    /// Installations that name it.
+    pub children: usize,
+    /// The parent is itself an installation with an open critical alert.
+    pub down: bool,
+}
+
+/// An alert waiting to learn whether others share its cause, with its installation.
+pub type Waiting = (Alert, Option<Installation>);
+
+/// What the clockwork does about grouping now.
+#[derive(Debug, Default)]
+pub struct Review {
+    pub decisions: Vec<IncidentDecision>,
+    /// Waiting alerts whose wait is over and that nothing groups: announced on their own.
+    pub alone: Vec<i64>,
+}
+
+/// Looks at every waiting alert and open incident at `routing.now`.
+pub fn review(
+    grouping: &Grouping,
+    routing: &Routing,
+    waiting: &[Waiting],
+    open: &[Incident],
+    parents: &HashMap<String, ParentHealth>,
+) -> Review {
+    let mut by_cause: BTreeMap<&str, Vec<&Waiting>> = BTreeMap::new();
+    for w in waiting {
+        if let Some(cause) = w.0.cause.as_deref() {
+            by_cause.entry(cause).or_default().push(w);
+        }
+    }
+    let mut review = Review::default();
+    for incident in open {
+        let joining = by_cause.remove(incident.cause.as_str()).unwrap_or_default();
+        let decision = evolve(grouping, routing, incident, &joining, parents);
+        if !decision.is_empty() {
+            review.decisions.push(decision);
+        }
+    }
+    for (cause, members) in by_cause {
+        let Ok(parsed) = cause.parse::<Cause>() else {
+            review.alone.extend(due(routing.now, &members));
+            continue;
+        };
+        let installations = distinct_installations(&members, None);
+        let real = match &parsed {
+            Cause::Parent(name) => failing(
+                grouping,
+                parents.get(name).copied().unwrap_or_default(),
+                installations,
+            ),
+            Cause::Check { plugin, .. } => {
+                let threshold = grouping.checks.get(plugin);
+                threshold.is_some_and(|t| {
+                    let since = routing.now - t.within.as_millis() as i64;
+                    distinct_installations(&members, Some(since)) >= t.count.max(2)
+                })
+            }
+        };
+        if real {
+            review
+                .decisions
+                .push(open_incident(routing, cause, &parsed, &members));
+        } else {
+            review.alone.extend(due(routing.now, &members));
+        }
+    }
+    review
+}
+
+fn due(now: i64, members: &[&Waiting]) -> Vec<i64> {
+    members
+        .iter()
+        .filter(|(a, _)| a.announce_at.is_some_and(|at| at <= now))
+        .map(|(a, _)| a.id)
+        .collect()
+}
+
+fn distinct_installations(members: &[&Waiting], since: Option<i64>) -> usize {
+    let mut seen: Vec<&str> = members
+        .iter()
+        .filter(|(a, _)| since.is_none_or(|s| a.first_seen_at >= s))
+        .map(|(a, _)| a.installation_id.as_str())
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len()
+}
+
+/// Whether a parent is failing with `down` of its children showing its symptoms.
+fn failing(grouping: &Grouping, health: ParentHealth, down: usize) -> bool {
+    health.down || (down >= 2 && down as f64 > grouping.parent_share * health.children as f64)
+}
+
+/// Where the members' alerts would have gone, merged: each chat once. A chat that policy
+/// would hold for the morning digest gets the incident silently instead (an incident is
+/// not held: it is one message, and it must be there when the manager wakes).
+fn destinations_of(routing: &Routing, members: &[&Waiting]) -> Vec<(NewDestination, bool)> {
+    let mut out: Vec<(NewDestination, bool)> = Vec::new();
+    for (alert, installation) in members {
+        let route = routing.first(&alert.subject(installation.as_ref()));
+        for d in route.destinations {
+            let silent = d.held_until.is_some()
+                || route
+                    .notices
+                    .iter()
+                    .any(|n| n.to == d.to && n.silent && n.held_until.is_none());
+            match out.iter_mut().find(|(known, _)| known.to == d.to) {
+                Some((_, was_silent)) => *was_silent &= silent,
+                None => out.push((
+                    NewDestination {
+                        held_until: None,
+                        ..d
+                    },
+                    silent,
+                )),
+            }
+        }
+    }
+    out
+}
+
+fn notice(kind: NoticeKind, to: Destination, silent: bool) -> Notice {
+    Notice {
+        kind,
+        to,
+        silent,
+        held_until: None,
+    }
+}
+
+fn joined_event(members: &[&Waiting]) -> Event {
+    let names: Vec<String> = members
+        .iter()
+        .map(|(a, _)| format!("{} ({})", a.installation_id, a.client))
+        .collect();
+    Event::new(EventKind::Joined, names.join(", "))
+}
+
+fn open_incident(
+    routing: &Routing,
+    cause: &str,
+    parsed: &Cause,
+    members: &[&Waiting],
+) -> IncidentDecision {
+    let destinations = destinations_of(routing, members);
+    let severity = members
+        .iter()
+        .map(|(a, _)| a.severity)
+        .max()
+        .unwrap_or(Severity::Critical);
+    let why = match parsed {
+        Cause::Parent(name) => format!(
+            "{name} is failing: {} of its installations show it",
+            members.len()
+        ),
+        Cause::Check { plugin, key } => {
+            format!("{plugin} ({key}) fires on {} installations", members.len())
+        }
+    };
+    let (parent, plugin) = match parsed {
+        Cause::Parent(name) => (Some(name.clone()), members[0].0.plugin.clone()),
+        Cause::Check { plugin, .. } => (None, plugin.clone()),
+    };
+    IncidentDecision {
+        target: Target::New {
+            cause: cause.to_string(),
+            parent,
+            plugin,
+        },
+        fields: IncidentFields {
+            state: IncidentState::Firing,
+            severity,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            snoozed_until: None,
+            recheck_until: None,
+            resolved_at: None,
+            shown: format!("firing:{}:0:0:", members.len()),
+        },
+        attach: members.iter().map(|(a, _)| a.id).collect(),
+        members_follow: None,
+        notices: destinations
+            .iter()
+            .map(|(d, silent)| notice(NoticeKind::Post, d.to, *silent))
+            .collect(),
+        destinations,
+        events: vec![Event::new(EventKind::Fired, why), joined_event(members)],
+        release: Vec::new(),
+        reprobe: Vec::new(),
+    }
+}
+
+/// What time and the members' changes do to an open incident.
+fn evolve(
+    grouping: &Grouping,
+    routing: &Routing,
+    incident: &Incident,
+    joining: &[&Waiting],
+    parents: &HashMap<String, ParentHealth>,
+) -> IncidentDecision {
+    let now = routing.now;
+    let mut d = IncidentDecision::on(incident);
+    let mut view = incident.clone();
+    if !joining.is_empty() {
+        d.attach = joining.iter().map(|(a, _)| a.id).collect();
+        d.events.push(joined_event(joining));
+        for (new, silent) in destinations_of(routing, joining) {
+            if view.destinations.iter().all(|known| known.to() != new.to) {
+                d.notices.push(notice(NoticeKind::Post, new.to, silent));
+                d.destinations.push((new, silent));
+            }
+        }
+        for (a, _) in joining {
+            d.fields.severity = d.fields.severity.max(a.severity);
+            view.members.push(Member {
+                alert_id: a.id,
+                installation_id: a.installation_id.clone(),
+                client: a.client.clone(),
+                manager: a.manager.clone(),
+                summary: a.summary.clone(),
+                state: a.state,
+                first_seen_at: a.first_seen_at,
+                resolved_at: None,
+                on_its_own: false,
+            });
+        }
+    }
+    let told = |kind| {
+        incident
+            .destinations
+            .iter()
+            .map(move |dest| notice(kind, dest.to(), dest.silent))
+    };
+    if incident.state == IncidentState::Snoozed && incident.snoozed_until.is_some_and(|u| u <= now)
+    {
+        d.fields.state = IncidentState::Firing;
+        d.fields.snoozed_until = None;
+        d.events
+            .push(Event::new(EventKind::SnoozeEnded, "the snooze ran out"));
+        d.notices.extend(told(NoticeKind::Reminder));
+    }
+    let down: Vec<&Member> = view.members.iter().filter(|m| m.is_down()).collect();
+    let still_failing = match incident.cause.parse::<Cause>() {
+        Ok(Cause::Parent(name)) => failing(
+            grouping,
+            parents.get(&name).copied().unwrap_or_default(),
+            down.len(),
+        ),
+        _ => !down.is_empty(),
+    };
+    let back = format!("{} of {} back", view.back(), view.members.len());
+    if d.fields.state == IncidentState::Rechecking {
+        if still_failing {
+            d.fields.state = if d.fields.acknowledged_by.is_some() {
+                IncidentState::Acknowledged
+            } else {
+                IncidentState::Firing
+            };
+            d.fields.recheck_until = None;
+            d.events.push(Event::new(
+                EventKind::Fired,
+                format!("failing again: {back}"),
+            ));
+        } else if down.is_empty() || incident.recheck_until.is_some_and(|u| u <= now) {
+            resolve(
+                &mut d,
+                incident,
+                &view,
+                &down,
+                now,
+                told(NoticeKind::ResolvedReply),
+            );
+        }
+    } else if !still_failing {
+        if down.is_empty() {
+            resolve(
+                &mut d,
+                incident,
+                &view,
+                &down,
+                now,
+                told(NoticeKind::ResolvedReply),
+            );
+        } else {
+            d.fields.state = IncidentState::Rechecking;
+            d.fields.recheck_until = Some(now + grouping.recheck.as_millis() as i64);
+            d.reprobe = down.iter().map(|m| m.installation_id.clone()).collect();
+            d.events.push(Event::new(
+                EventKind::Rechecking,
+                format!(
+                    "the cause is gone ({back}); probing the {} still down again",
+                    down.len()
+                ),
+            ));
+        }
+    }
+    let mut after = view.clone();
+    after.state = d.fields.state;
+    after.acknowledged_by = d.fields.acknowledged_by.clone();
+    d.fields.shown = after.fingerprint();
+    if d.fields.shown != incident.shown {
+        let fresh: Vec<Destination> = d.destinations.iter().map(|(n, _)| n.to).collect();
+        let refresh: Vec<Notice> = told(NoticeKind::Refresh)
+            .filter(|n| !fresh.contains(&n.to))
+            .collect();
+        // The edit goes before any reply about the same change.
+        d.notices.splice(0..0, refresh);
+    }
+    d
+}
+
+fn resolve(
+    d: &mut IncidentDecision,
+    incident: &Incident,
+    view: &Incident,
+    down: &[&Member],
+    now: i64,
+    replies: impl Iterator<Item = Notice>,
+) {
+    d.fields.state = IncidentState::Resolved;
+    d.fields.resolved_at = Some(now);
+    d.fields.recheck_until = None;
+    d.fields.snoozed_until = None;
+    d.release = down.iter().map(|m| m.alert_id).collect();
+    let length = reveille_sdk::format_duration(Duration::from_millis(
+        (now - incident.opened_at).max(0) as u64,
+    ));
+    let mut detail = format!(
+        "after {length}: {} of {} back",
+        view.back(),
+        view.members.len()
+    );
+    if !down.is_empty() {
+        let names: Vec<&str> = down.iter().map(|m| m.installation_id.as_str()).collect();
+        detail.push_str(&format!(
+            "; still down, now alerts of their own: {}",
+            names.join(", ")
+        ));
+    }
+    d.events.push(Event::new(EventKind::Resolved, detail));
+    d.notices.extend(replies);
+}
+
+/// `by` takes the incident (and its members): it stops ringing anyone.
+pub fn acknowledge(incident: &Incident, by: &str, now: i64) -> Option<IncidentDecision> {
+    if !matches!(
+        incident.state,
+        IncidentState::Firing | IncidentState::Snoozed
+    ) {
+        return None;
+    }
+    let mut d = IncidentDecision::on(incident);
+    d.fields.state = IncidentState::Acknowledged;
+    d.fields.acknowledged_at = Some(now);
+    d.fields.acknowledged_by = Some(by.to_string());
+    d.fields.snoozed_until = None;
+    d.members_follow = Some(AlertState::Acknowledged);
+    d.events
+        .push(Event::new(EventKind::Acknowledged, "with its members").by(by));
+    refreshed(&mut d, incident);
+    Some(d)
+}
+
+/// `by` puts the incident aside until `until`; it rings again then if it still holds.
+pub fn snooze(incident: &Incident, by: &str, until: i64, now: i64) -> Option<IncidentDecision> {
+    if !matches!(
+        incident.state,
+        IncidentState::Firing | IncidentState::Acknowledged | IncidentState::Snoozed
+    ) {
+        return None;
+    }
+    let mut d = IncidentDecision::on(incident);
+    d.fields.state = IncidentState::Snoozed;
+    d.fields.acknowledged_by = Some(by.to_string());
+    d.fields.snoozed_until = Some(until);
+    d.members_follow = Some(AlertState::Snoozed);
+    let length = reveille_sdk::format_duration(Duration::from_millis((until - now).max(0) as u64));
+    d.events.push(
+        Event::new(
+            EventKind::Snoozed,
+            format!("for {length}, with its members"),
+        )
+        .by(by),
+    );
+    refreshed(&mut d, incident);
+    Some(d)
+}
+
+/// `by` tells everyone following the incident what is going on; every card shows it.
+pub fn update(incident: &Incident, by: &str, text: &str) -> IncidentDecision {
+    let mut d = IncidentDecision::on(incident);
+    d.events
+        .push(Event::new(EventKind::Update, text.to_string()).by(by));
+    let mut after = incident.clone();
+    after.updates.push(Update {
+        at: 0,
+        by: Some(by.to_string()),
+        text: text.to_string(),
+    });
+    d.fields.shown = after.fingerprint();
+    d.notices = incident
+        .destinations
+        .iter()
+        .map(|dest| notice(NoticeKind::Refresh, dest.to(), true))
+        .collect();
+    d
+}
+
+fn refreshed(d: &mut IncidentDecision, incident: &Incident) {
+    let mut after = incident.clone();
+    after.state = d.fields.state;
+    after.acknowledged_by = d.fields.acknowledged_by.clone();
+    d.fields.shown = after.fingerprint();
+    d.notices = incident
+        .destinations
+        .iter()
+        .map(|dest| notice(NoticeKind::Refresh, dest.to(), true))
+        .collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::directory::{Audience, Directory};
+
+    fn waiting(id: i64, installation: &str, client: &str, chat: i64, at: i64) -> Waiting {
+        let alert = Alert {
+            id,
+            installation_id: installation.into(),
+            client: client.into(),
+            manager: "m".into(),
+            plugin: "redirect-down".into(),
+            key: "redirect-down".into(),
+            severity: Severity::Critical,
+            audience: Audience::Support,
+            summary: "unreachable by domain".into(),
+            details: String::new(),
+            state: AlertState::Firing,
+            chat_id: chat,
+            first_seen_at: at,
+            fired_at: Some(at),
+            acknowledged_at: None,
+            acknowledged_by: None,
+            ack_expires_at: None,
+            snoozed_until: None,
+            escalation_step: 0,
+            escalate_at: None,
+            escalated_to: None,
+            escalated_at: None,
+            announce_at: Some(at + 60_000),
+            story_id: id,
+            cause: Some("parent:redirect-1".into()),
+            incident_id: None,
+            resolved_at: None,
+            resolution: None,
+            updated_at: at,
+            version: 0,
+            destinations: Vec::new(),
+        };
+        (alert, None)
+    }
+
+    fn health(children: usize) -> HashMap<String, ParentHealth> {
+        HashMap::from([(
+            "redirect-1".to_string(),
+            ParentHealth {
+                children,
+                down: false,
+            },
+        )])
+    }
+
+    #[test]
+    fn most_children_failing_open_one_incident_with_each_chat_once() {
+        let directory = Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now: 61_000,
+        };
+        let w: Vec<Waiting> = (0..4)
+            .map(|i| waiting(i, &format!("i{i}"), &format!("c{}", i % 2), -(i % 2) - 1, 0))
+            .collect();
+        let review = review(&Grouping::default(), &routing, &w, &[], &health(6));
+        assert!(review.alone.is_empty());
+        let [decision] = &review.decisions[..] else {
+            panic!("{review:?}")
+        };
+        assert_eq!(decision.attach, [0, 1, 2, 3]);
+        assert_eq!(decision.notices.len(), 2, "two chats, one post each");
+        assert!(decision.notices.iter().all(|n| n.kind == NoticeKind::Post));
+    }
+
+    #[test]
+    fn a_few_children_are_alerts_of_their_own_once_their_wait_is_over() {
+        let directory = Directory::default();
+        let w = vec![
+            waiting(1, "i1", "c", -1, 0),
+            waiting(2, "i2", "c", -1, 30_000),
+        ];
+        let early = Routing {
+            directory: &directory,
+            now: 59_000,
+        };
+        let r = review(&Grouping::default(), &early, &w, &[], &health(10));
+        assert!(r.decisions.is_empty() && r.alone.is_empty());
+        let later = Routing {
+            directory: &directory,
+            now: 61_000,
+        };
+        let r = review(&Grouping::default(), &later, &w, &[], &health(10));
+        assert_eq!(r.alone, [1]);
+    }
+
+    fn incident(members: Vec<Member>) -> Incident {
+        let mut i = Incident {
+            id: 9,
+            cause: "parent:redirect-1".into(),
+            parent: Some("redirect-1".into()),
+            plugin: "redirect-down".into(),
+            severity: Severity::Critical,
+            state: IncidentState::Firing,
+            opened_at: 0,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            snoozed_until: None,
+            recheck_until: None,
+            resolved_at: None,
+            shown: String::new(),
+            version: 3,
+            members,
+            destinations: vec![IncidentDestination {
+                chat_id: -1,
+                thread_id: 0,
+                role: Role::Manager,
+                contact: None,
+                message_id: Some(5),
+                silent: false,
+            }],
+            updates: Vec::new(),
+        };
+        i.shown = i.fingerprint();
+        i
+    }
+
+    fn member(id: i64, down: bool) -> Member {
+        Member {
+            alert_id: id,
+            installation_id: format!("i{id}"),
+            client: "c".into(),
+            manager: "m".into(),
+            summary: "s".into(),
+            state: if down {
+                AlertState::Firing
+            } else {
+                AlertState::Resolved
+            },
+            first_seen_at: 0,
+            resolved_at: None,
+            on_its_own: false,
+        }
+    }
+
+    #[test]
+    fn the_parent_back_rechecks_the_rest_then_releases_who_is_still_down() {
+        let directory = Directory::default();
+        let routing = |now| Routing {
+            directory: &directory,
+            now,
+        };
+        let mut members: Vec<Member> = (0..10).map(|i| member(i, i >= 8)).collect();
+        let open = incident(members.clone());
+        let r = review(
+            &Grouping::default(),
+            &routing(1_000),
+            &[],
+            std::slice::from_ref(&open),
+            &health(10),
+        );
+        let d = &r.decisions[0];
+        assert_eq!(d.fields.state, IncidentState::Rechecking);
+        assert_eq!(d.reprobe, ["i8", "i9"]);
+        assert!(d.release.is_empty());
+        let kinds: Vec<NoticeKind> = d.notices.iter().map(|n| n.kind).collect();
+        assert_eq!(kinds, [NoticeKind::Refresh], "one edit, no replies yet");
+
+        let mut rechecking = open.clone();
+        rechecking.state = IncidentState::Rechecking;
+        rechecking.recheck_until = Some(121_000);
+        members[8] = member(8, false);
+        rechecking.members = members;
+        rechecking.shown = rechecking.fingerprint();
+        let r = review(
+            &Grouping::default(),
+            &routing(60_000),
+            &[],
+            &[rechecking.clone()],
+            &health(10),
+        );
+        assert!(
+            r.decisions.is_empty(),
+            "still rechecking, nothing new to show: {r:?}"
+        );
+        let r = review(
+            &Grouping::default(),
+            &routing(121_000),
+            &[],
+            &[rechecking],
+            &health(10),
+        );
+        let d = &r.decisions[0];
+        assert_eq!(d.fields.state, IncidentState::Resolved);
+        assert_eq!(d.release, [9]);
+        let kinds: Vec<NoticeKind> = d.notices.iter().map(|n| n.kind).collect();
+        assert_eq!(kinds, [NoticeKind::Refresh, NoticeKind::ResolvedReply]);
+    }
+
+    #[test]
+    fn many_changes_between_two_looks_make_one_edit() {
+        let directory = Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now: 1_000,
+        };
+        let mut open = incident((0..30).map(|i| member(i, true)).collect());
+        let unchanged = review(
+            &Grouping::default(),
+            &routing,
+            &[],
+            &[open.clone()],
+            &health(30),
+        );
+        assert!(unchanged.decisions.is_empty(), "{unchanged:?}");
+        for m in open.members.iter_mut().take(3) {
+            m.state = AlertState::Resolved;
+        }
+        let r = review(&Grouping::default(), &routing, &[], &[open], &health(30));
+        assert_eq!(r.decisions[0].notices.len(), 1);
+    }
+
+    #[test]
+    fn causes_read_back() {
+        for cause in [
+            Cause::Parent("redirect-1".into()),
+            Cause::Check {
+                plugin: "p".into(),
+                key: "a:b".into(),
+            },
+        ] {
+            assert_eq!(cause.to_string().parse::<Cause>(), Ok(cause));
+        }
+    }
+}

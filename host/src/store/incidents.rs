@@ -1,0 +1,434 @@
+//! Incidents, their members, chats and timelines. Decisions made by `alerts::incidents` are
+//! applied here in one transaction with the outbox entries they owe; nothing is decided.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::alerts::{Subject, enqueue, id_list};
+use super::{Store, StoreError, parse};
+use crate::alerts::incidents::{
+    Incident, IncidentDecision, IncidentDestination, Member, ParentHealth, Target, Update, Waiting,
+};
+use crate::alerts::{AlertEvent, AlertState, Event, EventKind};
+
+const COLUMNS: &str = "id, cause, parent, plugin, severity, state, opened_at, acknowledged_at, \
+    acknowledged_by, snoozed_until, recheck_until, resolved_at, shown, version";
+
+fn incident_from(row: &AnyRow) -> Result<Incident, StoreError> {
+    Ok(Incident {
+        id: row.try_get("id")?,
+        cause: row.try_get("cause")?,
+        parent: row.try_get("parent")?,
+        plugin: row.try_get("plugin")?,
+        severity: parse(row, "severity")?,
+        state: parse(row, "state")?,
+        opened_at: row.try_get("opened_at")?,
+        acknowledged_at: row.try_get("acknowledged_at")?,
+        acknowledged_by: row.try_get("acknowledged_by")?,
+        snoozed_until: row.try_get("snoozed_until")?,
+        recheck_until: row.try_get("recheck_until")?,
+        resolved_at: row.try_get("resolved_at")?,
+        shown: row.try_get("shown")?,
+        version: row.try_get("version")?,
+        members: Vec::new(),
+        destinations: Vec::new(),
+        updates: Vec::new(),
+    })
+}
+
+/// Which incidents to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IncidentFilter {
+    pub open_only: bool,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Alerts waiting to learn whether others share their cause, with their installations.
+    pub async fn waiting_alerts(&self) -> Result<Vec<Waiting>, StoreError> {
+        let ids: Vec<i64> = sqlx::query(
+            "SELECT id FROM alerts WHERE cause IS NOT NULL AND incident_id IS NULL \
+             AND announce_at IS NOT NULL AND state <> 'resolved' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+        let mut installations = HashMap::new();
+        let mut out = Vec::new();
+        for alert in self.alerts_by_id(&ids).await? {
+            if !installations.contains_key(&alert.installation_id) {
+                let found = self.installation(&alert.installation_id).await?;
+                installations.insert(alert.installation_id.clone(), found);
+            }
+            let installation = installations[&alert.installation_id].clone();
+            out.push((alert, installation));
+        }
+        Ok(out)
+    }
+
+    /// How each named parent stands: its children, and whether it is itself an
+    /// installation with an open critical alert.
+    pub async fn parent_health(&self) -> Result<HashMap<String, ParentHealth>, StoreError> {
+        let mut out: HashMap<String, ParentHealth> = HashMap::new();
+        let rows = sqlx::query(
+            "SELECT parent, COUNT(*) AS n FROM installations WHERE parent IS NOT NULL \
+             GROUP BY parent",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            let n: i64 = row.try_get("n")?;
+            out.entry(row.try_get("parent")?).or_default().children = n as usize;
+        }
+        let rows = sqlx::query(
+            "SELECT DISTINCT a.installation_id AS parent FROM alerts a \
+             WHERE a.state <> 'resolved' AND a.severity = 'critical' AND a.installation_id IN \
+             (SELECT DISTINCT parent FROM installations WHERE parent IS NOT NULL)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            out.entry(row.try_get("parent")?).or_default().down = true;
+        }
+        Ok(out)
+    }
+
+    pub async fn open_incidents(&self) -> Result<Vec<Incident>, StoreError> {
+        self.incidents(IncidentFilter {
+            open_only: true,
+            limit: i64::MAX,
+        })
+        .await
+    }
+
+    /// Incidents, newest first, with their members, chats and updates.
+    pub async fn incidents(&self, filter: IncidentFilter) -> Result<Vec<Incident>, StoreError> {
+        let condition = if filter.open_only {
+            "WHERE resolved_at IS NULL"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM incidents {condition} ORDER BY id DESC LIMIT {}",
+            filter.limit.max(1)
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let incidents: Vec<Incident> = rows.iter().map(incident_from).collect::<Result<_, _>>()?;
+        self.complete(incidents).await
+    }
+
+    pub async fn incident(&self, id: i64) -> Result<Option<Incident>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let incident = row.as_ref().map(incident_from).transpose()?;
+        Ok(self.complete(incident.into_iter().collect()).await?.pop())
+    }
+
+    /// The incident whose living message in `chat_id` is `message_id`.
+    pub async fn incident_by_message(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT incident_id FROM incident_destinations WHERE chat_id = $1 AND message_id = $2",
+        )
+        .bind(chat_id)
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("incident_id")).transpose()?)
+    }
+
+    /// Adds members, chats and updates to `incidents`.
+    async fn complete(&self, mut incidents: Vec<Incident>) -> Result<Vec<Incident>, StoreError> {
+        let list = id_list(incidents.iter().map(|i| i.id));
+        if list.is_empty() {
+            return Ok(incidents);
+        }
+        let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+        let sql = format!(
+            "SELECT a.id, a.incident_id, a.installation_id, a.client, a.manager, a.summary, \
+             a.state, a.first_seen_at, a.resolved_at, \
+             (SELECT COUNT(*) FROM alert_destinations d WHERE d.alert_id = a.id) AS own \
+             FROM alerts a WHERE a.incident_id IN ({list}) ORDER BY a.id"
+        );
+        for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+            let own: i64 = row.try_get("own")?;
+            members
+                .entry(row.try_get("incident_id")?)
+                .or_default()
+                .push(Member {
+                    alert_id: row.try_get("id")?,
+                    installation_id: row.try_get("installation_id")?,
+                    client: row.try_get("client")?,
+                    manager: row.try_get("manager")?,
+                    summary: row.try_get("summary")?,
+                    state: parse(&row, "state")?,
+                    first_seen_at: row.try_get("first_seen_at")?,
+                    resolved_at: row.try_get("resolved_at")?,
+                    on_its_own: own > 0,
+                });
+        }
+        let mut destinations: HashMap<i64, Vec<IncidentDestination>> = HashMap::new();
+        let sql = format!(
+            "SELECT incident_id, chat_id, thread_id, role, contact, message_id, silent \
+             FROM incident_destinations WHERE incident_id IN ({list}) ORDER BY added_at, chat_id"
+        );
+        for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+            let silent: i64 = row.try_get("silent")?;
+            destinations
+                .entry(row.try_get("incident_id")?)
+                .or_default()
+                .push(IncidentDestination {
+                    chat_id: row.try_get("chat_id")?,
+                    thread_id: row.try_get("thread_id")?,
+                    role: parse(&row, "role")?,
+                    contact: row.try_get("contact")?,
+                    message_id: row.try_get("message_id")?,
+                    silent: silent != 0,
+                });
+        }
+        let mut updates: HashMap<i64, Vec<Update>> = HashMap::new();
+        let sql = format!(
+            "SELECT incident_id, at, actor, detail FROM incident_events \
+             WHERE kind = 'update' AND incident_id IN ({list}) ORDER BY id"
+        );
+        for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+            updates
+                .entry(row.try_get("incident_id")?)
+                .or_default()
+                .push(Update {
+                    at: row.try_get("at")?,
+                    by: row.try_get("actor")?,
+                    text: row.try_get("detail")?,
+                });
+        }
+        for incident in &mut incidents {
+            incident.members = members.remove(&incident.id).unwrap_or_default();
+            incident.destinations = destinations.remove(&incident.id).unwrap_or_default();
+            incident.updates = updates.remove(&incident.id).unwrap_or_default();
+        }
+        Ok(incidents)
+    }
+
+    pub async fn incident_timeline(&self, id: i64) -> Result<Vec<AlertEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, kind, actor, detail FROM incident_events WHERE incident_id = $1 \
+             ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AlertEvent {
+                    at: row.try_get("at")?,
+                    kind: parse(row, "kind")?,
+                    actor: row.try_get("actor")?,
+                    detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds an entry to an incident's timeline on its own (an action that changed nothing).
+    pub async fn record_incident_event(
+        &self,
+        id: i64,
+        now: i64,
+        entry: &Event,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        incident_event(&mut tx, id, now, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The post-mortem sections people wrote, as JSON.
+    pub async fn postmortem(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT postmortem FROM incidents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("postmortem"))
+            .transpose()?
+            .flatten())
+    }
+
+    /// Stores the post-mortem's sections and says so in the timeline; false if there is
+    /// no such incident.
+    pub async fn put_postmortem(
+        &self,
+        id: i64,
+        json: &str,
+        entry: &Event,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query("UPDATE incidents SET postmortem = $1 WHERE id = $2")
+            .bind(json)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        incident_event(&mut tx, id, now, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Applies an incident decision if the incident is still the version it was made on;
+    /// returns the incident's id, or `None` if someone got there first.
+    pub async fn apply_incident(
+        &self,
+        d: &IncidentDecision,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let f = &d.fields;
+        let mut tx = self.writer.begin().await?;
+        let id: i64 = match &d.target {
+            Target::New {
+                cause,
+                parent,
+                plugin,
+            } => sqlx::query(
+                "INSERT INTO incidents (cause, parent, plugin, severity, state, opened_at, \
+                 shown, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $6) \
+                 RETURNING id",
+            )
+            .bind(cause)
+            .bind(parent.as_deref())
+            .bind(plugin)
+            .bind(f.severity.as_str())
+            .bind(f.state.as_str())
+            .bind(now)
+            .bind(&f.shown)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?,
+            Target::Existing { id, version } => {
+                let changed = sqlx::query(
+                    "UPDATE incidents SET state = $1, severity = $2, acknowledged_at = $3, \
+                     acknowledged_by = $4, snoozed_until = $5, recheck_until = $6, \
+                     resolved_at = $7, shown = $8, updated_at = $9, version = version + 1 \
+                     WHERE id = $10 AND version = $11",
+                )
+                .bind(f.state.as_str())
+                .bind(f.severity.as_str())
+                .bind(f.acknowledged_at)
+                .bind(f.acknowledged_by.as_deref())
+                .bind(f.snoozed_until)
+                .bind(f.recheck_until)
+                .bind(f.resolved_at)
+                .bind(&f.shown)
+                .bind(now)
+                .bind(*id)
+                .bind(*version)
+                .execute(&mut *tx)
+                .await?;
+                if changed.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                *id
+            }
+        };
+        for (destination, silent) in &d.destinations {
+            sqlx::query(
+                "INSERT INTO incident_destinations (incident_id, chat_id, thread_id, role, \
+                 contact, message_id, silent, added_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7) \
+                 ON CONFLICT (incident_id, chat_id, thread_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(destination.to.chat_id)
+            .bind(destination.to.thread_id)
+            .bind(destination.role.as_str())
+            .bind(destination.contact.as_deref())
+            .bind(i64::from(*silent))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let list = id_list(d.attach.iter().copied());
+        if !list.is_empty() {
+            let sql = format!(
+                "UPDATE alerts SET incident_id = $1, announce_at = NULL, updated_at = $2 \
+                 WHERE id IN ({list}) AND incident_id IS NULL AND state <> 'resolved'"
+            );
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            for &alert in &d.attach {
+                super::alerts::event(
+                    &mut tx,
+                    alert,
+                    now,
+                    &Event::new(EventKind::Joined, format!("incident #{id}")),
+                )
+                .await?;
+            }
+        }
+        if let Some(state) = d.members_follow {
+            // Members told only through the incident follow its state; one released to
+            // be an alert of its own keeps its own.
+            sqlx::query(
+                "UPDATE alerts SET state = $1, acknowledged_at = $2, acknowledged_by = $3, \
+                 snoozed_until = $4, updated_at = $5, version = version + 1 \
+                 WHERE incident_id = $6 AND state <> 'resolved' AND state <> 'pending' AND \
+                 NOT EXISTS (SELECT 1 FROM alert_destinations x WHERE x.alert_id = alerts.id)",
+            )
+            .bind(state.as_str())
+            .bind(
+                f.acknowledged_at
+                    .filter(|_| state == AlertState::Acknowledged),
+            )
+            .bind(f.acknowledged_by.as_deref())
+            .bind(f.snoozed_until)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for entry in &d.events {
+            incident_event(&mut tx, id, now, entry).await?;
+        }
+        for notice in &d.notices {
+            enqueue(&mut tx, Subject::Incident(id), notice, now, None).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+}
+
+pub(super) async fn incident_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    incident_id: i64,
+    at: i64,
+    entry: &Event,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO incident_events (incident_id, at, kind, actor, detail) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(incident_id)
+    .bind(at)
+    .bind(entry.kind.as_str())
+    .bind(entry.actor.as_deref())
+    .bind(&entry.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
