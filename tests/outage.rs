@@ -35,10 +35,19 @@ async fn timeline_kinds(host: &Process, id: i64) -> Vec<String> {
         .collect()
 }
 
-/// An alert's living message (a later alert of the same installation replies in the
-/// thread of the first, so being a reply does not tell), as opposed to a short reply.
+/// An alert's or incident's living message (a later alert of the same installation
+/// replies in the thread of the first, so being a reply does not tell), as opposed to a
+/// short reply.
 fn is_living(message: &fake_telegram::ChatMessage) -> bool {
-    message.versions[0].contains("<code>")
+    message.versions[0].contains("<code>") || message.versions[0].contains("INCIDENT #")
+}
+
+/// Alerts told on their own (not as members of an incident).
+fn alone(alerts: &[Value]) -> Vec<&Value> {
+    alerts
+        .iter()
+        .filter(|a| a["incident_id"].is_null())
+        .collect()
 }
 
 /// Polls until `check` holds, for up to a minute.
@@ -126,8 +135,15 @@ async fn every_alert_gets_exactly_its_messages_in_order_after_outage_and_kills()
     host.kill();
     let host = Process::spawn(PROGRAM, data.path(), &fake.api_url()).await;
 
-    let all = host.alerts("").await;
-    let expected_posts = all.len();
+    // The three installations' redirect-down alerts share their cause: one incident, with
+    // a card in each of their chats instead of an alert each.
+    let mut all = Vec::new();
+    eventually("the redirect-down alerts are one incident", async || {
+        all = host.alerts("").await;
+        all.iter().filter(|a| !a["incident_id"].is_null()).count() == INSTALLATIONS.len()
+    })
+    .await;
+    let expected_posts = alone(&all).len() + INSTALLATIONS.len();
     eventually(
         "every alert is posted and every resolution replied",
         async || {
@@ -159,12 +175,23 @@ async fn every_alert_gets_exactly_its_messages_in_order_after_outage_and_kills()
     assert_eq!(fake.flood_violations(), 0, "retry_after was not honoured");
     for (id, chat) in INSTALLATIONS {
         let messages = fake.bot_messages(chat);
-        let mine: Vec<&Value> = all.iter().filter(|a| a["installation_id"] == id).collect();
+        let mine: Vec<&Value> = alone(&all)
+            .into_iter()
+            .filter(|a| a["installation_id"] == id)
+            .collect();
         let posts: Vec<_> = messages.iter().filter(|m| is_living(m)).collect();
         assert_eq!(
             posts.len(),
-            mine.len(),
-            "{id}: one message per alert: {messages:#?}"
+            mine.len() + 1,
+            "{id}: one message per alert and the incident's card: {messages:#?}"
+        );
+        assert_eq!(
+            posts
+                .iter()
+                .filter(|m| m.versions[0].contains("INCIDENT #"))
+                .count(),
+            1,
+            "{id}: one incident card"
         );
         for alert in &mine {
             let code = format!(

@@ -57,10 +57,19 @@ impl Bench {
     /// Starts the service with the built-in plugins. Ticks are left to the scenario (the
     /// interval is a day), so a sweep never lands in the middle of another measurement.
     pub async fn start(backend: &Backend) -> anyhow::Result<Bench> {
+        Bench::start_with(backend, "").await
+    }
+
+    /// [`Bench::start`] with more configuration lines (top-level keys and tables that
+    /// come after `[schedule]`'s).
+    pub async fn start_with(backend: &Backend, config: &str) -> anyhow::Result<Bench> {
         let fake = FakeTelegram::start(BOT).await;
         let data = tempfile::tempdir()?;
         let config_file = data.path().join("reveille.toml");
-        std::fs::write(&config_file, "[schedule]\ntick_interval = \"24h\"\n")?;
+        std::fs::write(
+            &config_file,
+            format!("{config}\n[schedule]\ntick_interval = \"24h\"\n"),
+        )?;
         let database = match backend {
             Backend::Sqlite => None,
             Backend::Postgres { server } => Some(TestDatabase::postgres(server.clone()).await),

@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 use fleet::Backend;
 use scenarios::latency::Load;
 
-const SCENARIOS: [&str; 5] = ["latency", "ingest", "tick", "swap", "process"];
+const SCENARIOS: [&str; 6] = ["latency", "ingest", "tick", "swap", "storm", "process"];
 
 struct Args {
     only: Vec<String>,
@@ -111,6 +111,9 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         }
         if args.runs("swap") {
             figures.extend(scenarios::swap::run(backend, args.swap_rate, args.seconds).await?);
+        }
+        if args.runs("storm") {
+            figures.extend(scenarios::storm::run(backend).await?);
         }
         eprintln!("{}: done", backend.name());
     }

@@ -55,6 +55,9 @@ pub struct Alerting {
     outbox: Arc<Notify>,
     /// Installations to probe again now (an incident's parent came back).
     reprobe: mpsc::UnboundedSender<Vec<String>>,
+    /// Rung when the clockwork has something to look at soon: an alert began waiting for
+    /// others with its cause, or one resolved (it may be an incident's member).
+    soon: Notify,
 }
 
 /// A decision made on a stale read is retried this often before giving up.
@@ -76,6 +79,7 @@ impl Alerting {
             policy,
             outbox,
             reprobe,
+            soon: Notify::new(),
         });
         (service, requests)
     }
@@ -83,6 +87,31 @@ impl Alerting {
     /// Tells the dispatcher there is something in the outbox: the one place that does.
     pub fn wake(&self) {
         self.outbox.notify_one();
+    }
+
+    /// An evaluation's `changes` were committed with `queued` notices: the dispatcher is
+    /// woken for those, the clockwork for alerts waiting to be grouped and for members
+    /// that came back (so an incident forms, and its cards count, within moments).
+    pub fn committed(&self, changes: &[Change], queued: usize) {
+        if queued > 0 {
+            self.wake();
+        }
+        let grouping = changes.iter().any(|c| match c {
+            Change::Open {
+                firing: Some(f), ..
+            }
+            | Change::Seen { fires: Some(f), .. } => f.cause.is_some(),
+            Change::Resolve { .. } => true,
+            _ => false,
+        });
+        if grouping {
+            self.soon.notify_one();
+        }
+    }
+
+    /// Resolves when the clockwork should look soon (see [`Alerting::committed`]).
+    pub async fn due_soon(&self) {
+        self.soon.notified().await;
     }
 
     /// The dispatcher's doorbell.

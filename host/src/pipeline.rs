@@ -277,9 +277,7 @@ impl Worker {
                 alerts: &changes,
             })
             .await?;
-        if queued > 0 {
-            self.alerting.wake();
-        }
+        self.alerting.committed(&changes, queued);
         tracing::debug!(
             installation = installation_id,
             %trigger,

@@ -18,6 +18,9 @@ use crate::clock::SharedClock;
 use crate::pipeline::{Job, Pipeline};
 use crate::store::{Store, StoreError};
 
+/// How long the clockwork gathers after being asked to look soon.
+const GATHER: Duration = Duration::from_secs(1);
+
 pub struct Scheduler {
     store: Store,
     pipeline: Arc<Pipeline>,
@@ -62,12 +65,20 @@ impl Scheduler {
     }
 
     /// Runs the alerts' clockwork every `interval` until the task is aborted: escalations,
-    /// expiries and digests are due to the minute, not to the next tick.
+    /// expiries and digests are due to the minute, not to the next tick. When asked to
+    /// look soon (alerts waiting to be grouped), it looks after [`GATHER`], so a storm's
+    /// alerts are seen together rather than one by one.
     pub fn spawn_clockwork(self: &Arc<Self>, interval: Duration) -> JoinHandle<()> {
         let scheduler = self.clone();
         tokio::spawn(async move {
+            // At start, at once: whatever came due while the host was down.
+            let mut wait = Duration::ZERO;
             loop {
-                tokio::time::sleep(interval).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = scheduler.alerting.due_soon() => tokio::time::sleep(GATHER).await,
+                }
+                wait = interval;
                 if let Err(error) = scheduler.alerting.run_due().await {
                     tracing::warn!(%error, "alerts clockwork failed; retrying at the next interval");
                 }

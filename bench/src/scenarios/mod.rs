@@ -3,5 +3,6 @@
 pub mod ingest;
 pub mod latency;
 pub mod process;
+pub mod storm;
 pub mod swap;
 pub mod tick;
