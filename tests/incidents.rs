@@ -262,6 +262,20 @@ async fn story_3_a_redirect_outage_is_one_incident_and_one_resolution() {
             world.fake.bot_messages(MANAGERS[3])
         );
         world.quiet_down().await;
+        world.fake.say(MANAGERS[1], &ivanov(), "/alerts");
+        assert!(
+            world
+                .fake
+                .wait_for(WAIT, |f| f.bot_messages(MANAGERS[1]).iter().any(|m| m
+                    .text
+                    .contains(&format!(
+                        "Incident #{id}: redirect-1 is failing, 30 of 30 still down"
+                    ))))
+                .await,
+            "/alerts does not show the incident: {:#?}",
+            world.fake.bot_messages(MANAGERS[1])
+        );
+        world.quiet_down().await;
 
         // 09:40: the redirect server is back, except for two installations' names.
         redirect.set_up(true);
@@ -326,6 +340,25 @@ async fn story_3_a_redirect_outage_is_one_incident_and_one_resolution() {
             );
         }
         assert_eq!(world.fake.rate_limited(), 0, "no 429 at all");
+        // From 06:00 on: six cards (five managers, on-call), the two answers to people
+        // (the update, /alerts), six resolutions and the two alerts of their own.
+        let calls = world.fake.calls();
+        let sends = calls
+            .iter()
+            .filter(|c| c.method == "sendMessage" && c.chat_id != duty().id)
+            .count()
+            + world
+                .fake
+                .bot_messages(duty().id)
+                .iter()
+                .filter(|m| !m.text.contains("I can write to you here now"))
+                .count();
+        let edits = calls
+            .iter()
+            .filter(|c| c.method == "editMessageText")
+            .count();
+        eprintln!("story 3: {sends} messages sent, {edits} edits, 0 answered 429");
+        assert_eq!(sends, 6 + 2 + 6 + 2, "{calls:#?}");
         let still = world.service.alerts("state=open").await;
         assert_eq!(still.len(), 2);
         for alert in &still {

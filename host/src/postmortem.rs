@@ -21,6 +21,8 @@ pub struct Sections {
 
 /// Everything a post-mortem is written from.
 pub struct Facts<'a> {
+    /// What it is about, for the heading ("incident #12, redirect-1 failing").
+    pub title: String,
     pub incident: &'a Incident,
     pub timeline: &'a [AlertEvent],
     pub sections: &'a Sections,
@@ -69,6 +71,7 @@ fn written(text: &Option<String>) -> String {
 
 pub fn markdown(facts: &Facts) -> String {
     let Facts {
+        title,
         incident,
         timeline,
         sections,
@@ -76,15 +79,7 @@ pub fn markdown(facts: &Facts) -> String {
         at_night,
     } = facts;
     let zone_name = zone.iana_name().unwrap_or("UTC");
-    let what = match &incident.parent {
-        Some(parent) => format!("{parent} failing"),
-        None => format!("{} on several installations", incident.plugin),
-    };
-    let mut md = format!(
-        "# Post-mortem: incident #{}, {}\n\n",
-        incident.id,
-        literal(&what)
-    );
+    let mut md = format!("# Post-mortem: {}\n\n", literal(title));
     let ended = incident.resolved_at.map_or_else(
         || "not yet".to_string(),
         |at| {

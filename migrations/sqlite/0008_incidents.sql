@@ -57,6 +57,8 @@ CREATE TABLE incident_destinations (
 CREATE INDEX incident_destinations_by_message ON incident_destinations (chat_id, message_id);
 
 ALTER TABLE alerts ADD COLUMN cause TEXT;
+-- A critical alert gets a post-mortem too; its sections as JSON.
+ALTER TABLE alerts ADD COLUMN postmortem TEXT;
 ALTER TABLE alerts ADD COLUMN incident_id BIGINT REFERENCES incidents (id) ON DELETE SET NULL;
 CREATE INDEX alerts_by_cause ON alerts (cause) WHERE cause IS NOT NULL;
 CREATE INDEX alerts_by_incident ON alerts (incident_id) WHERE incident_id IS NOT NULL;

@@ -235,6 +235,57 @@ pub struct Update {
 }
 
 impl Incident {
+    /// One alert seen as an incident of one installation, so that what is written about
+    /// incidents (the post-mortem) is written the same way about a critical alert.
+    pub fn of_alert(alert: &Alert) -> Incident {
+        let state = match alert.state {
+            AlertState::Resolved => IncidentState::Resolved,
+            AlertState::Acknowledged => IncidentState::Acknowledged,
+            AlertState::Snoozed => IncidentState::Snoozed,
+            AlertState::Pending | AlertState::Firing => IncidentState::Firing,
+        };
+        Incident {
+            id: alert.id,
+            cause: format!("alert:{}", alert.id),
+            parent: None,
+            plugin: alert.plugin.clone(),
+            severity: alert.severity,
+            state,
+            opened_at: alert.fired_at.unwrap_or(alert.first_seen_at),
+            acknowledged_at: alert.acknowledged_at,
+            acknowledged_by: alert.acknowledged_by.clone(),
+            snoozed_until: alert.snoozed_until,
+            recheck_until: None,
+            resolved_at: alert.resolved_at,
+            shown: String::new(),
+            version: alert.version,
+            members: vec![Member {
+                alert_id: alert.id,
+                installation_id: alert.installation_id.clone(),
+                client: alert.client.clone(),
+                manager: alert.manager.clone(),
+                summary: alert.summary.clone(),
+                state: alert.state,
+                first_seen_at: alert.first_seen_at,
+                resolved_at: alert.resolved_at,
+                on_its_own: true,
+            }],
+            destinations: alert
+                .destinations
+                .iter()
+                .map(|d| IncidentDestination {
+                    chat_id: d.chat_id,
+                    thread_id: d.thread_id,
+                    role: d.role,
+                    contact: d.contact.clone(),
+                    message_id: d.message_id,
+                    silent: false,
+                })
+                .collect(),
+            updates: Vec::new(),
+        }
+    }
+
     pub fn back(&self) -> usize {
         self.members.iter().filter(|m| !m.is_down()).count()
     }

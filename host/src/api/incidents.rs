@@ -1,13 +1,12 @@
 //! `/api/v1/incidents`: list incidents, read one with its members and timeline, acknowledge,
-//! snooze or post an update on one, and read or write its post-mortem.
+//! snooze or post an update on one (post-mortems are in `postmortems.rs`).
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,16 +16,14 @@ use super::error::ApiError;
 use super::input;
 use crate::alerting::IncidentActed;
 use crate::alerts::incidents::Incident;
-use crate::alerts::{Event, EventKind};
-use crate::postmortem::{self, Facts, Sections};
 use crate::store::IncidentFilter;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1_000;
-/// Longest update or post-mortem section.
-const MAX_TEXT: usize = 20_000;
+/// Longest update.
+pub(super) const MAX_TEXT: usize = 20_000;
 
-fn incident_id(id: &str) -> Result<i64, ApiError> {
+pub(super) fn incident_id(id: &str) -> Result<i64, ApiError> {
     id.parse()
         .map_err(|_| ApiError::bad_request(format!("incident id `{id}` is not a number")))
 }
@@ -82,7 +79,7 @@ pub async fn list(
     Ok(Json(json!({ "incidents": incidents })))
 }
 
-async fn load(state: &AppState, id: i64) -> Result<Incident, ApiError> {
+pub(super) async fn load(state: &AppState, id: i64) -> Result<Incident, ApiError> {
     state
         .store
         .incident(id)
@@ -192,124 +189,4 @@ pub async fn update(
         .await
         .map_err(ApiError::internal)?;
     answer(id, acted, "")
-}
-
-/// `GET /api/v1/incidents/{id}/postmortem[?format=md|html]`: Markdown unless HTML is asked
-/// for (by `format=html` or an `Accept` that prefers it, as a browser's does).
-pub async fn postmortem(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let id = incident_id(&id)?;
-    let html = match query.get("format").map(String::as_str) {
-        Some("html") => true,
-        Some("md" | "markdown") => false,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "format: `{}` is neither md nor html",
-                input::text("format", other, input::MAX_NAME)?
-            )));
-        }
-        None => headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.starts_with("text/html")),
-    };
-    let incident = load(&state, id).await?;
-    let timeline = state
-        .store
-        .incident_timeline(id)
-        .await
-        .map_err(ApiError::internal)?;
-    let sections = stored_sections(&state, id).await?;
-    let (zone, at_night) = state
-        .alerting
-        .began_at_night(&incident)
-        .await
-        .map_err(ApiError::internal)?;
-    let markdown = postmortem::markdown(&Facts {
-        incident: &incident,
-        timeline: &timeline,
-        sections: &sections,
-        zone: &zone,
-        at_night,
-    });
-    Ok(if html {
-        let title = format!("Post-mortem: incident #{id}");
-        (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            postmortem::html(&markdown, &title),
-        )
-            .into_response()
-    } else {
-        (
-            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-            markdown,
-        )
-            .into_response()
-    })
-}
-
-async fn stored_sections(state: &AppState, id: i64) -> Result<Sections, ApiError> {
-    Ok(state
-        .store
-        .postmortem(id)
-        .await
-        .map_err(ApiError::internal)?
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default())
-}
-
-/// `PUT /api/v1/incidents/{id}/postmortem` with any of `cause`, `actions`, `prevention`:
-/// the sections given replace what was written; the others stay.
-pub async fn put_postmortem(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let id = incident_id(&id)?;
-    let given: Sections =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
-    let mut sections = stored_sections(&state, id).await?;
-    let mut changed = Vec::new();
-    for (name, new, old) in [
-        ("cause", given.cause, &mut sections.cause),
-        ("actions", given.actions, &mut sections.actions),
-        ("prevention", given.prevention, &mut sections.prevention),
-    ] {
-        if let Some(text) = new {
-            for line in text.lines() {
-                input::text(name, line, MAX_TEXT)?;
-            }
-            if text.chars().count() > MAX_TEXT {
-                return Err(ApiError::bad_request(format!(
-                    "{name}: more than the {MAX_TEXT} characters allowed"
-                )));
-            }
-            *old = Some(text);
-            changed.push(name);
-        }
-    }
-    if changed.is_empty() {
-        return Err(ApiError::bad_request(
-            "body: give at least one of cause, actions, prevention",
-        ));
-    }
-    let json = serde_json::to_string(&sections).map_err(ApiError::internal)?;
-    let entry = Event::new(
-        EventKind::Postmortem,
-        format!("wrote {}", changed.join(", ")),
-    )
-    .by("an administrator (API)");
-    let stored = state
-        .store
-        .put_postmortem(id, &json, &entry, state.clock.now_ms())
-        .await
-        .map_err(ApiError::internal)?;
-    if !stored {
-        return Err(ApiError::not_found(format!("no incident {id}")));
-    }
-    Ok(Json(json!({ "postmortem": sections })))
 }

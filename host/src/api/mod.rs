@@ -15,6 +15,7 @@ mod input;
 mod installations;
 mod people;
 mod plugins;
+mod postmortems;
 mod reports;
 
 use std::sync::Arc;
@@ -116,7 +117,11 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{id}/updates", post(incidents::update))
         .route(
             "/incidents/{id}/postmortem",
-            get(incidents::postmortem).put(incidents::put_postmortem),
+            get(postmortems::incident).put(postmortems::put_incident),
+        )
+        .route(
+            "/alerts/{id}/postmortem",
+            get(postmortems::alert).put(postmortems::put_alert),
         )
         .route("/contacts", get(people::contacts_list))
         .route(

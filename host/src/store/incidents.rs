@@ -11,7 +11,7 @@ use super::{Store, StoreError, parse};
 use crate::alerts::incidents::{
     Incident, IncidentDecision, IncidentDestination, Member, ParentHealth, Target, Update, Waiting,
 };
-use crate::alerts::{AlertEvent, AlertState, Event, EventKind};
+use crate::alerts::{AlertEvent, AlertState, Event, EventKind, On};
 
 const COLUMNS: &str = "id, cause, parent, plugin, severity, state, opened_at, acknowledged_at, \
     acknowledged_by, snoozed_until, recheck_until, resolved_at, shown, version";
@@ -252,9 +252,11 @@ impl Store {
         Ok(())
     }
 
-    /// The post-mortem sections people wrote, as JSON.
-    pub async fn postmortem(&self, id: i64) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT postmortem FROM incidents WHERE id = $1")
+    /// The post-mortem sections people wrote about an incident or alert, as JSON.
+    pub async fn postmortem(&self, on: On) -> Result<Option<String>, StoreError> {
+        let (table, id) = postmortem_of(on);
+        let sql = format!("SELECT postmortem FROM {table} WHERE id = $1");
+        let row = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -265,16 +267,18 @@ impl Store {
     }
 
     /// Stores the post-mortem's sections and says so in the timeline; false if there is
-    /// no such incident.
+    /// no such incident or alert.
     pub async fn put_postmortem(
         &self,
-        id: i64,
+        on: On,
         json: &str,
         entry: &Event,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let (table, id) = postmortem_of(on);
         let mut tx = self.writer.begin().await?;
-        let done = sqlx::query("UPDATE incidents SET postmortem = $1 WHERE id = $2")
+        let sql = format!("UPDATE {table} SET postmortem = $1 WHERE id = $2");
+        let done = sqlx::query(&sql)
             .bind(json)
             .bind(id)
             .execute(&mut *tx)
@@ -283,7 +287,10 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        incident_event(&mut tx, id, now, entry).await?;
+        match on {
+            On::Incident(_) => incident_event(&mut tx, id, now, entry).await?,
+            On::Alert(_) => super::alerts::event(&mut tx, id, now, entry).await?,
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -410,6 +417,14 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Some(id))
+    }
+}
+
+/// Where the post-mortem of `on` is kept.
+fn postmortem_of(on: On) -> (&'static str, i64) {
+    match on {
+        On::Incident(id) => ("incidents", id),
+        On::Alert(id) => ("alerts", id),
     }
 }
 

@@ -7,6 +7,7 @@ use reveille_sdk::Version;
 
 use super::render::{Message, Style, elapsed, icon, local_time};
 use crate::alerts::directory::Directory;
+use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, AlertState};
 use crate::fleet::Installation;
 use crate::plugins::Runtime;
@@ -246,13 +247,40 @@ pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreErr
     if chat_id < 0 {
         alerts.retain(|a| routed.iter().any(|i| i.id == a.installation_id));
     }
-    if alerts.is_empty() {
+    // Members of an incident are told through its card: the incident stands for them.
+    let incidents: Vec<Incident> = store
+        .open_incidents()
+        .await?
+        .into_iter()
+        .filter(|i| i.destinations.iter().any(|d| d.chat_id == chat_id))
+        .collect();
+    if alerts.is_empty() && incidents.is_empty() {
         return Ok(Message::default().text("No open alerts here ✅").html());
     }
-    let mut message = Message::default().line(vec![(
-        Style::Bold,
-        format!("Open alerts: {}", alerts.len().min(MAX_ALERTS)),
-    )]);
+    let head = if incidents.is_empty() {
+        format!("Open alerts: {}", alerts.len().min(MAX_ALERTS))
+    } else {
+        format!(
+            "Open here: {} incident(s), {} alert(s)",
+            incidents.len(),
+            alerts.len().min(MAX_ALERTS)
+        )
+    };
+    let mut message = Message::default().line(vec![(Style::Bold, head)]);
+    for incident in &incidents {
+        let what = incident.parent.as_ref().map_or_else(
+            || format!("{} on several installations", incident.plugin),
+            |parent| format!("{parent} is failing"),
+        );
+        message = message.text(format!(
+            "{} Incident #{}: {what}, {} of {} still down ({})",
+            icon(incident.severity),
+            incident.id,
+            incident.down(),
+            incident.members.len(),
+            incident.state.as_str()
+        ));
+    }
     for alert in alerts.iter().take(MAX_ALERTS) {
         let tz = routed
             .iter()
