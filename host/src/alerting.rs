@@ -58,6 +58,9 @@ pub struct Alerting {
     /// Rung when the clockwork has something to look at soon: an alert began waiting for
     /// others with its cause, or one resolved (it may be an incident's member).
     soon: Notify,
+    /// One look of the clockwork at a time (the scheduler's tick and the clockwork's own
+    /// timer both look): two looks at the same waiting alerts would both open an incident.
+    clockwork: tokio::sync::Mutex<()>,
 }
 
 /// A decision made on a stale read is retried this often before giving up.
@@ -80,6 +83,7 @@ impl Alerting {
             outbox,
             reprobe,
             soon: Notify::new(),
+            clockwork: tokio::sync::Mutex::new(()),
         });
         (service, requests)
     }
@@ -214,6 +218,7 @@ impl Alerting {
     /// that ran out, escalation steps that came due, digests whose quiet hours ended.
     /// Returns how many changes.
     pub async fn run_due(&self) -> Result<usize, StoreError> {
+        let _one = self.clockwork.lock().await;
         let now = self.clock.now_ms();
         let waiting = self.store.waiting_alerts().await?;
         let open = self.store.open_incidents().await?;

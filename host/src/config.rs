@@ -584,6 +584,36 @@ mod tests {
     }
 
     #[test]
+    fn incidents_are_configured_per_check() {
+        let config = load(
+            "[incidents]\nwait = \"0s\"\n[incidents.checks.dongle-lost]\ncount = 5\nwithin = \"2m\"",
+            &[],
+        )
+        .unwrap();
+        let grouping = &config.alerts.grouping;
+        assert!(grouping.wait.is_zero());
+        assert_eq!(grouping.checks["dongle-lost"].count, 5);
+        assert!(
+            !grouping.checks.contains_key("redirect-down"),
+            "the table replaces the default"
+        );
+        for (text, setting) in [
+            ("[incidents]\nparent_share = 1.5", "incidents.parent_share"),
+            (
+                "[incidents.checks.x]\ncount = 1\nwithin = \"1m\"",
+                "incidents.checks.x.count",
+            ),
+            (
+                "[incidents.checks.x]\ncount = 3\nwithin = \"soon\"",
+                "incidents.checks.x.within",
+            ),
+        ] {
+            let err = load(text, &[]).unwrap_err();
+            assert!(format!("{err:#}").contains(setting), "{err:#}");
+        }
+    }
+
+    #[test]
     fn errors_name_the_setting() {
         let err = load("[runtime]\ndeadline = \"soon\"", &[]).unwrap_err();
         assert!(format!("{err:#}").contains("runtime.deadline"), "{err:#}");

@@ -1059,6 +1059,94 @@ mod tests {
     }
 
     #[test]
+    fn a_check_groups_once_enough_installations_fire_within_its_window() {
+        let directory = Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now: 400_000,
+        };
+        let check = |id, installation: &str, at| {
+            let mut w = waiting(id, installation, "c", -1, at);
+            w.0.cause = Some("check:redirect-down:redirect-down".into());
+            w
+        };
+        // Three installations, but one of them fired long before the window.
+        let spread = vec![
+            check(1, "a", 0),
+            check(2, "b", 390_000),
+            check(3, "c", 395_000),
+        ];
+        let r = review(
+            &Grouping::default(),
+            &routing,
+            &spread,
+            &[],
+            &HashMap::new(),
+        );
+        assert!(r.decisions.is_empty());
+        assert_eq!(
+            r.alone,
+            [1],
+            "the old one's wait is over; the others still wait"
+        );
+        let close = vec![
+            check(1, "a", 380_000),
+            check(2, "b", 390_000),
+            check(3, "b", 391_000),
+        ];
+        let r = review(&Grouping::default(), &routing, &close, &[], &HashMap::new());
+        assert!(r.decisions.is_empty(), "two installations are not three");
+        let three = vec![
+            check(1, "a", 380_000),
+            check(2, "b", 390_000),
+            check(4, "c", 399_000),
+        ];
+        let r = review(&Grouping::default(), &routing, &three, &[], &HashMap::new());
+        assert_eq!(r.decisions[0].attach, [1, 2, 4]);
+    }
+
+    #[test]
+    fn a_new_chat_joining_gets_the_card_and_the_others_one_edit() {
+        let directory = Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now: 1_000,
+        };
+        let open = incident((0..3).map(|i| member(i, true)).collect());
+        let joining = vec![waiting(7, "i7", "other", -9, 900)];
+        let r = review(
+            &Grouping::default(),
+            &routing,
+            &joining,
+            &[open],
+            &health(4),
+        );
+        let d = &r.decisions[0];
+        assert_eq!(d.attach, [7]);
+        let sent: Vec<(NoticeKind, i64)> =
+            d.notices.iter().map(|n| (n.kind, n.to.chat_id)).collect();
+        assert_eq!(sent, [(NoticeKind::Refresh, -1), (NoticeKind::Post, -9)]);
+    }
+
+    #[test]
+    fn a_snooze_that_ran_out_rings_every_card_again() {
+        let directory = Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now: 10_000,
+        };
+        let mut open = incident((0..3).map(|i| member(i, true)).collect());
+        open.state = IncidentState::Snoozed;
+        open.snoozed_until = Some(9_000);
+        open.shown = open.fingerprint();
+        let r = review(&Grouping::default(), &routing, &[], &[open], &health(3));
+        let d = &r.decisions[0];
+        assert_eq!(d.fields.state, IncidentState::Firing);
+        let kinds: Vec<NoticeKind> = d.notices.iter().map(|n| n.kind).collect();
+        assert_eq!(kinds, [NoticeKind::Refresh, NoticeKind::Reminder]);
+    }
+
+    #[test]
     fn causes_read_back() {
         for cause in [
             Cause::Parent("redirect-1".into()),

@@ -389,12 +389,14 @@ impl Store {
             }
         }
         if let Some(state) = d.members_follow {
-            // Members told only through the incident follow its state; one released to
-            // be an alert of its own keeps its own.
+            // Members told only through the incident follow its state (its clock, not
+            // theirs: no expiry of their own); one released to be an alert of its own
+            // keeps its own.
             sqlx::query(
                 "UPDATE alerts SET state = $1, acknowledged_at = $2, acknowledged_by = $3, \
-                 snoozed_until = $4, updated_at = $5, version = version + 1 \
-                 WHERE incident_id = $6 AND state <> 'resolved' AND state <> 'pending' AND \
+                 snoozed_until = NULL, ack_expires_at = NULL, escalate_at = NULL, \
+                 updated_at = $4, version = version + 1 \
+                 WHERE incident_id = $5 AND state <> 'resolved' AND state <> 'pending' AND \
                  NOT EXISTS (SELECT 1 FROM alert_destinations x WHERE x.alert_id = alerts.id)",
             )
             .bind(state.as_str())
@@ -402,8 +404,11 @@ impl Store {
                 f.acknowledged_at
                     .filter(|_| state == AlertState::Acknowledged),
             )
-            .bind(f.acknowledged_by.as_deref())
-            .bind(f.snoozed_until)
+            .bind(
+                f.acknowledged_by
+                    .as_deref()
+                    .filter(|_| state != AlertState::Firing),
+            )
             .bind(now)
             .bind(id)
             .execute(&mut *tx)

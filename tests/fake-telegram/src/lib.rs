@@ -5,9 +5,12 @@
 //! characters, unknown chat, "message is not modified", ...). Private chats exist only once
 //! their user pressed Start (before, sending there is 403 as Telegram answers); forum
 //! groups accept only their topics' thread ids; `disable_notification` is recorded per
-//! message. A test can make it answer 429 with `retry_after` (for every call, or per chat
-//! beyond a rate), take it down (connections refused, open ones cut) and bring it back,
-//! press buttons and type commands as users, and read every chat as it now looks.
+//! message. It enforces Telegram's flood limits as they are documented and observed: at
+//! most 20 sends and edits in any minute into one group, and no edit of a message less
+//! than a second after its last edit (both answered 429 with `retry_after`). A test can
+//! also make it answer 429 for every call, or a chat at another rate, take it down
+//! (connections refused, open ones cut) and bring it back, press buttons, type commands
+//! and reply to messages as users, and read every chat as it now looks.
 
 mod html;
 
