@@ -164,10 +164,7 @@ impl Alerting {
     pub async fn refused(&self, on: On, actor: &str, why: &str) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let entry = Event::new(EventKind::Refused, why).by(actor);
-        match on {
-            On::Alert(id) => self.store.record_alert_event(id, now, &entry).await,
-            On::Incident(id) => self.store.record_incident_event(id, now, &entry).await,
-        }
+        self.store.record_event(on, now, &entry).await
     }
 
     /// Loads the alert, decides, applies; on a stale read, reads again.

@@ -881,6 +881,21 @@ mod tests {
         (alert, None)
     }
 
+    /// `review` at `now`, with no directory (everything to the manager at once).
+    fn look(
+        now: i64,
+        waiting: &[Waiting],
+        open: &[Incident],
+        parents: &HashMap<String, ParentHealth>,
+    ) -> Review {
+        let directory = Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now,
+        };
+        review(&Grouping::default(), &routing, waiting, open, parents)
+    }
+
     fn health(children: usize) -> HashMap<String, ParentHealth> {
         HashMap::from([(
             "redirect-1".to_string(),
@@ -893,15 +908,10 @@ mod tests {
 
     #[test]
     fn most_children_failing_open_one_incident_with_each_chat_once() {
-        let directory = Directory::default();
-        let routing = Routing {
-            directory: &directory,
-            now: 61_000,
-        };
         let w: Vec<Waiting> = (0..4)
             .map(|i| waiting(i, &format!("i{i}"), &format!("c{}", i % 2), -(i % 2) - 1, 0))
             .collect();
-        let review = review(&Grouping::default(), &routing, &w, &[], &health(6));
+        let review = look(61_000, &w, &[], &health(6));
         assert!(review.alone.is_empty());
         let [decision] = &review.decisions[..] else {
             panic!("{review:?}")
@@ -983,20 +993,9 @@ mod tests {
 
     #[test]
     fn the_parent_back_rechecks_the_rest_then_releases_who_is_still_down() {
-        let directory = Directory::default();
-        let routing = |now| Routing {
-            directory: &directory,
-            now,
-        };
         let mut members: Vec<Member> = (0..10).map(|i| member(i, i >= 8)).collect();
         let open = incident(members.clone());
-        let r = review(
-            &Grouping::default(),
-            &routing(1_000),
-            &[],
-            std::slice::from_ref(&open),
-            &health(10),
-        );
+        let r = look(1_000, &[], std::slice::from_ref(&open), &health(10));
         let d = &r.decisions[0];
         assert_eq!(d.fields.state, IncidentState::Rechecking);
         assert_eq!(d.reprobe, ["i8", "i9"]);
@@ -1010,24 +1009,12 @@ mod tests {
         members[8] = member(8, false);
         rechecking.members = members;
         rechecking.shown = rechecking.fingerprint();
-        let r = review(
-            &Grouping::default(),
-            &routing(60_000),
-            &[],
-            &[rechecking.clone()],
-            &health(10),
-        );
+        let r = look(60_000, &[], &[rechecking.clone()], &health(10));
         assert!(
             r.decisions.is_empty(),
             "still rechecking, nothing new to show: {r:?}"
         );
-        let r = review(
-            &Grouping::default(),
-            &routing(121_000),
-            &[],
-            &[rechecking],
-            &health(10),
-        );
+        let r = look(121_000, &[], &[rechecking], &health(10));
         let d = &r.decisions[0];
         assert_eq!(d.fields.state, IncidentState::Resolved);
         assert_eq!(d.release, [9]);
@@ -1037,34 +1024,18 @@ mod tests {
 
     #[test]
     fn many_changes_between_two_looks_make_one_edit() {
-        let directory = Directory::default();
-        let routing = Routing {
-            directory: &directory,
-            now: 1_000,
-        };
         let mut open = incident((0..30).map(|i| member(i, true)).collect());
-        let unchanged = review(
-            &Grouping::default(),
-            &routing,
-            &[],
-            &[open.clone()],
-            &health(30),
-        );
+        let unchanged = look(1_000, &[], &[open.clone()], &health(30));
         assert!(unchanged.decisions.is_empty(), "{unchanged:?}");
         for m in open.members.iter_mut().take(3) {
             m.state = AlertState::Resolved;
         }
-        let r = review(&Grouping::default(), &routing, &[], &[open], &health(30));
+        let r = look(1_000, &[], &[open], &health(30));
         assert_eq!(r.decisions[0].notices.len(), 1);
     }
 
     #[test]
     fn a_check_groups_once_enough_installations_fire_within_its_window() {
-        let directory = Directory::default();
-        let routing = Routing {
-            directory: &directory,
-            now: 400_000,
-        };
         let check = |id, installation: &str, at| {
             let mut w = waiting(id, installation, "c", -1, at);
             w.0.cause = Some("check:redirect-down:redirect-down".into());
@@ -1076,13 +1047,7 @@ mod tests {
             check(2, "b", 390_000),
             check(3, "c", 395_000),
         ];
-        let r = review(
-            &Grouping::default(),
-            &routing,
-            &spread,
-            &[],
-            &HashMap::new(),
-        );
+        let r = look(400_000, &spread, &[], &HashMap::new());
         assert!(r.decisions.is_empty());
         assert_eq!(
             r.alone,
@@ -1094,33 +1059,22 @@ mod tests {
             check(2, "b", 390_000),
             check(3, "b", 391_000),
         ];
-        let r = review(&Grouping::default(), &routing, &close, &[], &HashMap::new());
+        let r = look(400_000, &close, &[], &HashMap::new());
         assert!(r.decisions.is_empty(), "two installations are not three");
         let three = vec![
             check(1, "a", 380_000),
             check(2, "b", 390_000),
             check(4, "c", 399_000),
         ];
-        let r = review(&Grouping::default(), &routing, &three, &[], &HashMap::new());
+        let r = look(400_000, &three, &[], &HashMap::new());
         assert_eq!(r.decisions[0].attach, [1, 2, 4]);
     }
 
     #[test]
     fn a_new_chat_joining_gets_the_card_and_the_others_one_edit() {
-        let directory = Directory::default();
-        let routing = Routing {
-            directory: &directory,
-            now: 1_000,
-        };
         let open = incident((0..3).map(|i| member(i, true)).collect());
         let joining = vec![waiting(7, "i7", "other", -9, 900)];
-        let r = review(
-            &Grouping::default(),
-            &routing,
-            &joining,
-            &[open],
-            &health(4),
-        );
+        let r = look(1_000, &joining, &[open], &health(4));
         let d = &r.decisions[0];
         assert_eq!(d.attach, [7]);
         let sent: Vec<(NoticeKind, i64)> =
@@ -1130,16 +1084,11 @@ mod tests {
 
     #[test]
     fn a_snooze_that_ran_out_rings_every_card_again() {
-        let directory = Directory::default();
-        let routing = Routing {
-            directory: &directory,
-            now: 10_000,
-        };
         let mut open = incident((0..3).map(|i| member(i, true)).collect());
         open.state = IncidentState::Snoozed;
         open.snoozed_until = Some(9_000);
         open.shown = open.fingerprint();
-        let r = review(&Grouping::default(), &routing, &[], &[open], &health(3));
+        let r = look(10_000, &[], &[open], &health(3));
         let d = &r.decisions[0];
         assert_eq!(d.fields.state, IncidentState::Firing);
         let kinds: Vec<NoticeKind> = d.notices.iter().map(|n| n.kind).collect();

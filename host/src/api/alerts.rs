@@ -108,7 +108,7 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
     let timeline = state
         .store
-        .alert_timeline(id)
+        .timeline(crate::alerts::On::Alert(id))
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!({ "alert": alert, "timeline": timeline })))

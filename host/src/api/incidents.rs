@@ -97,7 +97,7 @@ pub async fn get(
     let incident = load(&state, id).await?;
     let timeline = state
         .store
-        .incident_timeline(id)
+        .timeline(crate::alerts::On::Incident(id))
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!({ "incident": incident, "timeline": timeline })))

@@ -77,11 +77,7 @@ async fn subject(
                     incident.plugin
                 ),
             };
-            let timeline = state
-                .store
-                .incident_timeline(id)
-                .await
-                .map_err(ApiError::internal)?;
+            let timeline = state.store.timeline(on).await.map_err(ApiError::internal)?;
             Ok((incident, title, timeline))
         }
         On::Alert(id) => {
@@ -95,11 +91,7 @@ async fn subject(
                 "alert #{id}, {} on {} ({})",
                 alert.plugin, alert.installation_id, alert.client
             );
-            let timeline = state
-                .store
-                .alert_timeline(id)
-                .await
-                .map_err(ApiError::internal)?;
+            let timeline = state.store.timeline(on).await.map_err(ApiError::internal)?;
             Ok((Incident::of_alert(&alert), title, timeline))
         }
     }

@@ -451,12 +451,6 @@ impl Dispatcher {
             About::Folded(_) => unreachable!("a fold is one message, sent by `deliver`"),
         };
         let living = alert.message_in(to);
-        let reply = |html: String| async move {
-            self.telegram
-                .send(to, &html, &[], living, entry.silent)
-                .await
-                .map(Some)
-        };
         match entry.kind {
             NoticeKind::Post => {
                 let (html, buttons) = render::living(alert, tz);
@@ -476,9 +470,15 @@ impl Dispatcher {
                     .await
                     .map(|()| None)
             }
-            NoticeKind::ResolvedReply => reply(render::resolved_reply(alert)).await,
-            NoticeKind::Raised => reply(render::raised_reply(alert)).await,
-            NoticeKind::Reminder => reply(render::reminder_reply(alert)).await,
+            NoticeKind::ResolvedReply => {
+                self.reply(entry, living, render::resolved_reply(alert))
+                    .await
+            }
+            NoticeKind::Raised => self.reply(entry, living, render::raised_reply(alert)).await,
+            NoticeKind::Reminder => {
+                self.reply(entry, living, render::reminder_reply(alert))
+                    .await
+            }
             NoticeKind::Digest => Err(DeliveryError::Permanent(
                 "a digest entry names an alert".into(),
             )),
@@ -487,6 +487,20 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
+    /// A short reply to the living message `living` (or a message of its own, when there
+    /// is none to reply to), for `entry`'s chat.
+    async fn reply(
+        &self,
+        entry: &OutboxEntry,
+        living: Option<i64>,
+        html: String,
+    ) -> Result<Option<i64>, DeliveryError> {
+        self.telegram
+            .send(entry.to, &html, &[], living, entry.silent)
+            .await
+            .map(Some)
+    }
+
     /// Makes the Bot API call an incident's notice stands for.
     async fn send_incident(
         &self,
@@ -501,12 +515,6 @@ impl Dispatcher {
             .as_ref()
             .map(|base| format!("{base}/api/v1/incidents/{}/postmortem", incident.id));
         let card = || render::incident(incident, tz, link.as_deref());
-        let reply = |html: String| async move {
-            self.telegram
-                .send(to, &html, &[], living, entry.silent)
-                .await
-                .map(Some)
-        };
         match entry.kind {
             NoticeKind::Post => {
                 let (html, buttons) = card();
@@ -525,9 +533,13 @@ impl Dispatcher {
                     .await
                     .map(|()| None)
             }
-            NoticeKind::ResolvedReply => reply(render::incident_resolved_reply(incident)).await,
+            NoticeKind::ResolvedReply => {
+                self.reply(entry, living, render::incident_resolved_reply(incident))
+                    .await
+            }
             NoticeKind::Reminder | NoticeKind::Raised => {
-                reply(render::incident_reminder_reply(incident)).await
+                self.reply(entry, living, render::incident_reminder_reply(incident))
+                    .await
             }
             NoticeKind::Digest => Err(DeliveryError::Permanent(
                 "a digest entry names an incident".into(),

@@ -12,7 +12,8 @@ use crate::alerts::directory::Destination;
 use crate::alerts::routing::{Known, NewDestination};
 use crate::alerts::transitions::{Decision, Digest};
 use crate::alerts::{
-    Alert, AlertDestination, AlertEvent, AlertState, Change, Event, EventKind, Notice, OpenAlert,
+    Alert, AlertDestination, AlertEvent, AlertState, Change, Event, EventKind, Notice, On,
+    OpenAlert,
 };
 use crate::plugins::Severity;
 
@@ -270,13 +271,12 @@ impl Store {
         self.with_destinations(alerts).await
     }
 
-    pub async fn alert_timeline(&self, id: i64) -> Result<Vec<AlertEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at, kind, actor, detail FROM alert_events WHERE alert_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+    /// The timeline of an alert or incident, oldest first.
+    pub async fn timeline(&self, on: On) -> Result<Vec<AlertEvent>, StoreError> {
+        let (table, column, id) = timeline_of(on);
+        let sql =
+            format!("SELECT at, kind, actor, detail FROM {table} WHERE {column} = $1 ORDER BY id");
+        let rows = sqlx::query(&sql).bind(id).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 Ok(AlertEvent {
@@ -289,15 +289,10 @@ impl Store {
             .collect()
     }
 
-    /// Adds an entry to an alert's timeline on its own (an action that changed nothing).
-    pub async fn record_alert_event(
-        &self,
-        id: i64,
-        now: i64,
-        entry: &Event,
-    ) -> Result<(), StoreError> {
+    /// Adds an entry to a timeline on its own (an action that changed nothing).
+    pub async fn record_event(&self, on: On, now: i64, entry: &Event) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        event(&mut tx, id, now, entry).await?;
+        note(&mut tx, on, now, entry).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -665,23 +660,44 @@ async fn add_destination(
     Ok(())
 }
 
+/// Where the timeline of `on` is kept: table, key column, id.
+fn timeline_of(on: On) -> (&'static str, &'static str, i64) {
+    match on {
+        On::Alert(id) => ("alert_events", "alert_id", id),
+        On::Incident(id) => ("incident_events", "incident_id", id),
+    }
+}
+
+/// Adds `entry` to the timeline of `on` inside `tx`.
+pub(super) async fn note(
+    tx: &mut Transaction<'_, Any>,
+    on: On,
+    at: i64,
+    entry: &Event,
+) -> Result<(), StoreError> {
+    let (table, column, id) = timeline_of(on);
+    let sql = format!(
+        "INSERT INTO {table} ({column}, at, kind, actor, detail) VALUES ($1, $2, $3, $4, $5)"
+    );
+    sqlx::query(&sql)
+        .bind(id)
+        .bind(at)
+        .bind(entry.kind.as_str())
+        .bind(entry.actor.as_deref())
+        .bind(&entry.detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Adds `entry` to alert `alert_id`'s timeline inside `tx`.
 pub(super) async fn event(
     tx: &mut Transaction<'_, Any>,
     alert_id: i64,
     at: i64,
     entry: &Event,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO alert_events (alert_id, at, kind, actor, detail) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(alert_id)
-    .bind(at)
-    .bind(entry.kind.as_str())
-    .bind(entry.actor.as_deref())
-    .bind(&entry.detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    note(tx, On::Alert(alert_id), at, entry).await
 }
 
 /// What an outbox entry is about.

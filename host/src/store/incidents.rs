@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::alerts::{Subject, enqueue, id_list};
+use super::alerts::{Subject, enqueue, id_list, note};
 use super::{Store, StoreError, parse};
 use crate::alerts::incidents::{
     Incident, IncidentDecision, IncidentDestination, Member, ParentHealth, Target, Update, Waiting,
 };
-use crate::alerts::{AlertEvent, AlertState, Event, EventKind, On};
+use crate::alerts::{AlertState, Event, EventKind, On};
 
 const COLUMNS: &str = "id, cause, parent, plugin, severity, state, opened_at, acknowledged_at, \
     acknowledged_by, snoozed_until, recheck_until, resolved_at, shown, version";
@@ -219,39 +219,6 @@ impl Store {
         Ok(incidents)
     }
 
-    pub async fn incident_timeline(&self, id: i64) -> Result<Vec<AlertEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at, kind, actor, detail FROM incident_events WHERE incident_id = $1 \
-             ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AlertEvent {
-                    at: row.try_get("at")?,
-                    kind: parse(row, "kind")?,
-                    actor: row.try_get("actor")?,
-                    detail: row.try_get("detail")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Adds an entry to an incident's timeline on its own (an action that changed nothing).
-    pub async fn record_incident_event(
-        &self,
-        id: i64,
-        now: i64,
-        entry: &Event,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        incident_event(&mut tx, id, now, entry).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The post-mortem sections people wrote about an incident or alert, as JSON.
     pub async fn postmortem(&self, on: On) -> Result<Option<String>, StoreError> {
         let (table, id) = postmortem_of(on);
@@ -287,10 +254,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        match on {
-            On::Incident(_) => incident_event(&mut tx, id, now, entry).await?,
-            On::Alert(_) => super::alerts::event(&mut tx, id, now, entry).await?,
-        }
+        note(&mut tx, on, now, entry).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -433,22 +397,12 @@ fn postmortem_of(on: On) -> (&'static str, i64) {
     }
 }
 
+/// Adds `entry` to incident `incident_id`'s timeline inside `tx`.
 pub(super) async fn incident_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     incident_id: i64,
     at: i64,
     entry: &Event,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO incident_events (incident_id, at, kind, actor, detail) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(incident_id)
-    .bind(at)
-    .bind(entry.kind.as_str())
-    .bind(entry.actor.as_deref())
-    .bind(&entry.detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    note(tx, On::Incident(incident_id), at, entry).await
 }
