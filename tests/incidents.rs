@@ -26,6 +26,10 @@ fn duty() -> User {
     User::new(701, "Duty", Some("duty"))
 }
 
+fn boss() -> User {
+    User::new(703, "Boss", Some("boss"))
+}
+
 fn ivanov() -> User {
     User::new(702, "Ivanov", Some("ivanov"))
 }
@@ -87,9 +91,17 @@ impl Redirect {
 
 /// The fleet: `redirect-1` and thirty installations behind it, three per client, two
 /// clients per manager chat; every client's policy keeps 22:00–08:00 quiet with `duty` on
-/// call. Returns the installations' ids.
+/// call, and brings in `boss` when a critical problem is not taken in 10 minutes. Returns
+/// the installations' ids.
 async fn fleet(world: &World, redirect: &Redirect) -> Vec<String> {
     world.contact("duty", &duty()).await;
+    world.contact("boss", &boss()).await;
+    world
+        .put(
+            "/api/v1/escalation-policies/boss",
+            json!({ "steps": [{ "after": "10m", "to": [{ "contact": "boss" }] }] }),
+        )
+        .await;
     world
         .put(
             "/api/v1/oncall/night",
@@ -114,7 +126,8 @@ async fn fleet(world: &World, redirect: &Redirect) -> Vec<String> {
         world
             .put(
                 &format!("/api/v1/clients/{client}/policy"),
-                json!({ "quiet_hours": [{ "from": "22:00", "to": "08:00" }], "oncall": "night" }),
+                json!({ "quiet_hours": [{ "from": "22:00", "to": "08:00" }], "oncall": "night",
+                        "escalation": "boss" }),
             )
             .await;
         for n in 0..3 {
@@ -223,6 +236,23 @@ async fn story_3_a_redirect_outage_is_one_incident_and_one_resolution() {
             assert_eq!(alert["incident_id"], id);
         }
 
+        // Nobody took it in 10 minutes: the boss gets the card too, with sound.
+        world.tick_at("2026-11-16T06:10:20+03:00").await;
+        let escalated: Vec<_> = world
+            .fake
+            .bot_messages(boss().id)
+            .into_iter()
+            .filter(|m| m.text.contains("INCIDENT"))
+            .collect();
+        assert_eq!(escalated.len(), 1, "{escalated:#?}");
+        assert!(!escalated[0].silent);
+        world.tick_at("2026-11-16T06:12:00+03:00").await;
+        assert_eq!(
+            world.fake.bot_messages(boss().id).len(),
+            2,
+            "one step, once: /start's answer and the card"
+        );
+
         // On-call takes it from the card: every card says so.
         let card = &woken[0];
         world
@@ -260,6 +290,22 @@ async fn story_3_a_redirect_outage_is_one_incident_and_one_resolution() {
                 .await,
             "the update is not on every card: {:#?}",
             world.fake.bot_messages(MANAGERS[3])
+        );
+        world.quiet_down().await;
+        // Or by command, here by on-call in the private chat their card is in.
+        world.fake.say(
+            duty().id,
+            &duty(),
+            &format!("/update {id} DNS TTL is 10 minutes, the rest is expected by 08:00"),
+        );
+        assert!(
+            world
+                .fake
+                .wait_for(WAIT, |f| MANAGERS.iter().all(|c| f.bot_messages(*c)[0]
+                    .text
+                    .contains("the rest is expected by 08:00")))
+                .await,
+            "the update by command is not on every card"
         );
         world.quiet_down().await;
         world.fake.say(MANAGERS[1], &ivanov(), "/alerts");
@@ -340,25 +386,28 @@ async fn story_3_a_redirect_outage_is_one_incident_and_one_resolution() {
             );
         }
         assert_eq!(world.fake.rate_limited(), 0, "no 429 at all");
-        // From 06:00 on: six cards (five managers, on-call), the two answers to people
-        // (the update, /alerts), six resolutions and the two alerts of their own.
+        // From 06:00 on: seven cards (five managers, on-call, the boss), the three answers
+        // to people (two updates, /alerts), seven resolutions and the two alerts of their
+        // own.
         let calls = world.fake.calls();
-        let sends = calls
+        let sends: usize = MANAGERS
             .iter()
-            .filter(|c| c.method == "sendMessage" && c.chat_id != duty().id)
-            .count()
-            + world
-                .fake
-                .bot_messages(duty().id)
-                .iter()
-                .filter(|m| !m.text.contains("I can write to you here now"))
-                .count();
+            .chain([&duty().id, &boss().id])
+            .map(|c| {
+                world
+                    .fake
+                    .bot_messages(*c)
+                    .iter()
+                    .filter(|m| !m.text.contains("I can write to you here now"))
+                    .count()
+            })
+            .sum();
         let edits = calls
             .iter()
             .filter(|c| c.method == "editMessageText")
             .count();
         eprintln!("story 3: {sends} messages sent, {edits} edits, 0 answered 429");
-        assert_eq!(sends, 6 + 2 + 6 + 2, "{calls:#?}");
+        assert_eq!(sends, 7 + 3 + 7 + 2, "{calls:#?}");
         let still = world.service.alerts("state=open").await;
         assert_eq!(still.len(), 2);
         for alert in &still {

@@ -281,6 +281,26 @@ impl Alerting {
                 .iter()
                 .map(|&id| (id, "no other installation shares its cause")),
         );
+        for due in open
+            .iter()
+            .filter(|i| i.escalate_at.is_some_and(|at| at <= now))
+        {
+            // Read again: the review may just have changed it.
+            let Some(incident) = self.store.incident(due.id).await? else {
+                continue;
+            };
+            let installation = match incident.members.first() {
+                Some(first) => self.store.installation(&first.installation_id).await?,
+                None => None,
+            };
+            let escalation = incidents::subject_of(&incident, installation.as_ref())
+                .and_then(|subject| incidents::escalate(&incident, &subject, &routing));
+            if let Some(decision) = escalation
+                && self.store.apply_incident(&decision, now).await?.is_some()
+            {
+                done += 1;
+            }
+        }
         for (id, why) in release {
             let announce =
                 |alert: &Alert, subject: &alerts::routing::Subject, routing: &Routing| {
@@ -301,29 +321,22 @@ impl Alerting {
         &self,
         incident: &Incident,
     ) -> Result<(jiff::tz::TimeZone, bool), StoreError> {
-        let Some(first) = incident.members.first() else {
+        let installation = match incident.members.first() {
+            Some(first) => self.store.installation(&first.installation_id).await?,
+            None => None,
+        };
+        let Some(subject) = incidents::subject_of(incident, installation.as_ref()) else {
             return Ok((jiff::tz::TimeZone::UTC, false));
         };
-        let installation = self.store.installation(&first.installation_id).await?;
-        let zone = installation
-            .as_ref()
-            .map_or(jiff::tz::TimeZone::UTC, Installation::time_zone);
         let directory = self.directory().await?;
         let routing = Routing {
             directory: &directory,
             now: incident.opened_at,
         };
-        let subject = alerts::routing::Subject {
-            installation: &first.installation_id,
-            client: &first.client,
-            parent: incident.parent.as_deref(),
-            plugin: &incident.plugin,
-            zone: zone.clone(),
-            manager_chat: installation.map_or(0, |i| i.telegram_chat_id),
-            severity: incident.severity,
-            audience: alerts::directory::Audience::Support,
-        };
-        Ok((zone, routing.quiet_until(&subject).is_some()))
+        Ok((
+            subject.zone.clone(),
+            routing.quiet_until(&subject).is_some(),
+        ))
     }
 
     /// `by` takes the incident and its members.

@@ -19,6 +19,9 @@ CREATE TABLE incidents (
     snoozed_until   BIGINT,
     -- After the parent came back: until when its children may show they are fine.
     recheck_until   BIGINT,
+    -- Escalation steps taken while nobody acknowledged it, and when the next is due.
+    escalation_step BIGINT NOT NULL DEFAULT 0,
+    escalate_at     BIGINT,
     resolved_at     BIGINT,
     -- What the living messages show now (members, back, state), so a card is edited only
     -- when that changes, however many changes came in between.

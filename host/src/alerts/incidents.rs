@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::directory::{Destination, Role};
 use super::model::{Alert, Event, EventKind};
-use super::routing::{NewDestination, Notice, Routing};
+use super::routing::{NewDestination, Notice, Routing, Subject};
 use super::{AlertState, NoticeKind};
 use crate::fleet::Installation;
 use crate::plugins::Severity;
@@ -174,6 +174,10 @@ pub struct Incident {
     pub acknowledged_by: Option<String>,
     pub snoozed_until: Option<i64>,
     pub recheck_until: Option<i64>,
+    /// Escalation steps taken so far, and when the next is due (by the policy of its
+    /// first installation's client).
+    pub escalation_step: i64,
+    pub escalate_at: Option<i64>,
     pub resolved_at: Option<i64>,
     #[serde(skip)]
     pub shown: String,
@@ -256,6 +260,8 @@ impl Incident {
             acknowledged_by: alert.acknowledged_by.clone(),
             snoozed_until: alert.snoozed_until,
             recheck_until: None,
+            escalation_step: alert.escalation_step,
+            escalate_at: alert.escalate_at,
             resolved_at: alert.resolved_at,
             shown: String::new(),
             version: alert.version,
@@ -338,6 +344,8 @@ pub struct IncidentFields {
     pub acknowledged_by: Option<String>,
     pub snoozed_until: Option<i64>,
     pub recheck_until: Option<i64>,
+    pub escalation_step: i64,
+    pub escalate_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub shown: String,
 }
@@ -351,6 +359,8 @@ impl IncidentFields {
             acknowledged_by: incident.acknowledged_by.clone(),
             snoozed_until: incident.snoozed_until,
             recheck_until: incident.recheck_until,
+            escalation_step: incident.escalation_step,
+            escalate_at: incident.escalate_at,
             resolved_at: incident.resolved_at,
             shown: incident.shown.clone(),
         }
@@ -595,6 +605,8 @@ fn open_incident(
             acknowledged_by: None,
             snoozed_until: None,
             recheck_until: None,
+            escalation_step: 0,
+            escalate_at: routing.escalation_start(&members[0].0.subject(members[0].1.as_ref())),
             resolved_at: None,
             shown: format!("firing:{}:0:0:", members.len()),
         },
@@ -742,6 +754,7 @@ fn resolve(
     d.fields.resolved_at = Some(now);
     d.fields.recheck_until = None;
     d.fields.snoozed_until = None;
+    d.fields.escalate_at = None;
     d.release = down.iter().map(|m| m.alert_id).collect();
     let length = reveille_sdk::format_duration(Duration::from_millis(
         (now - incident.opened_at).max(0) as u64,
@@ -762,6 +775,79 @@ fn resolve(
     d.notices.extend(replies);
 }
 
+/// The incident as routing sees it: its first installation's client, zone and chat (its
+/// policy says who is brought in when nobody takes the incident).
+pub fn subject_of<'a>(
+    incident: &'a Incident,
+    installation: Option<&'a Installation>,
+) -> Option<Subject<'a>> {
+    let first = incident.members.first()?;
+    Some(Subject {
+        installation: &first.installation_id,
+        client: &first.client,
+        parent: incident.parent.as_deref(),
+        plugin: &incident.plugin,
+        zone: installation.map_or(jiff::tz::TimeZone::UTC, Installation::time_zone),
+        manager_chat: installation.map_or(0, |i| i.telegram_chat_id),
+        severity: incident.severity,
+        audience: super::directory::Audience::Support,
+    })
+}
+
+/// Nobody took the firing incident in time: the escalation step due now brings in its
+/// people (a card for each new chat, a ring for those already holding one).
+pub fn escalate(
+    incident: &Incident,
+    subject: &Subject,
+    routing: &Routing,
+) -> Option<IncidentDecision> {
+    let due = incident.escalate_at.is_some_and(|at| at <= routing.now);
+    if incident.state != IncidentState::Firing || !due {
+        return None;
+    }
+    let mut d = IncidentDecision::on(incident);
+    let taken = incident.escalation_step;
+    let Some((targets, next)) = routing.escalation_step(subject, taken) else {
+        d.fields.escalate_at = None;
+        d.events.push(Event::new(
+            EventKind::Escalated,
+            "the escalation policy has no more steps",
+        ));
+        return Some(d);
+    };
+    d.fields.escalation_step = taken + 1;
+    d.fields.escalate_at = next;
+    let names: Vec<String> = targets
+        .iter()
+        .map(|(to, contact)| contact.clone().unwrap_or_else(|| to.to_string()))
+        .collect();
+    d.events.push(Event::new(
+        EventKind::Escalated,
+        if names.is_empty() {
+            format!("step {}: nobody to bring in could be written to", taken + 1)
+        } else {
+            format!("step {}: to {}", taken + 1, names.join(", "))
+        },
+    ));
+    for (to, contact) in targets {
+        if incident.destinations.iter().any(|known| known.to() == to) {
+            d.notices.push(notice(NoticeKind::Reminder, to, false));
+        } else {
+            d.notices.push(notice(NoticeKind::Post, to, false));
+            d.destinations.push((
+                NewDestination {
+                    to,
+                    role: Role::Escalation,
+                    contact,
+                    held_until: None,
+                },
+                false,
+            ));
+        }
+    }
+    Some(d)
+}
+
 /// `by` takes the incident (and its members): it stops ringing anyone.
 pub fn acknowledge(incident: &Incident, by: &str, now: i64) -> Option<IncidentDecision> {
     if !matches!(
@@ -775,6 +861,7 @@ pub fn acknowledge(incident: &Incident, by: &str, now: i64) -> Option<IncidentDe
     d.fields.acknowledged_at = Some(now);
     d.fields.acknowledged_by = Some(by.to_string());
     d.fields.snoozed_until = None;
+    d.fields.escalate_at = None;
     d.members_follow = Some(AlertState::Acknowledged);
     d.events
         .push(Event::new(EventKind::Acknowledged, "with its members").by(by));
@@ -794,6 +881,7 @@ pub fn snooze(incident: &Incident, by: &str, until: i64, now: i64) -> Option<Inc
     d.fields.state = IncidentState::Snoozed;
     d.fields.acknowledged_by = Some(by.to_string());
     d.fields.snoozed_until = Some(until);
+    d.fields.escalate_at = None;
     d.members_follow = Some(AlertState::Snoozed);
     let length = reveille_sdk::format_duration(Duration::from_millis((until - now).max(0) as u64));
     d.events.push(
@@ -955,6 +1043,8 @@ mod tests {
             acknowledged_by: None,
             snoozed_until: None,
             recheck_until: None,
+            escalation_step: 0,
+            escalate_at: None,
             resolved_at: None,
             shown: String::new(),
             version: 3,

@@ -14,7 +14,8 @@ use crate::alerts::incidents::{
 use crate::alerts::{AlertState, Event, EventKind, On};
 
 const COLUMNS: &str = "id, cause, parent, plugin, severity, state, opened_at, acknowledged_at, \
-    acknowledged_by, snoozed_until, recheck_until, resolved_at, shown, version";
+    acknowledged_by, snoozed_until, recheck_until, escalation_step, escalate_at, resolved_at, \
+    shown, version";
 
 fn incident_from(row: &AnyRow) -> Result<Incident, StoreError> {
     Ok(Incident {
@@ -29,6 +30,8 @@ fn incident_from(row: &AnyRow) -> Result<Incident, StoreError> {
         acknowledged_by: row.try_get("acknowledged_by")?,
         snoozed_until: row.try_get("snoozed_until")?,
         recheck_until: row.try_get("recheck_until")?,
+        escalation_step: row.try_get("escalation_step")?,
+        escalate_at: row.try_get("escalate_at")?,
         resolved_at: row.try_get("resolved_at")?,
         shown: row.try_get("shown")?,
         version: row.try_get("version")?,
@@ -275,8 +278,8 @@ impl Store {
                 plugin,
             } => sqlx::query(
                 "INSERT INTO incidents (cause, parent, plugin, severity, state, opened_at, \
-                 shown, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $6) \
-                 RETURNING id",
+                 shown, escalation_step, escalate_at, version, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, 0, $6) RETURNING id",
             )
             .bind(cause)
             .bind(parent.as_deref())
@@ -285,6 +288,7 @@ impl Store {
             .bind(f.state.as_str())
             .bind(now)
             .bind(&f.shown)
+            .bind(f.escalate_at)
             .fetch_one(&mut *tx)
             .await?
             .try_get("id")?,
@@ -292,7 +296,8 @@ impl Store {
                 let changed = sqlx::query(
                     "UPDATE incidents SET state = $1, severity = $2, acknowledged_at = $3, \
                      acknowledged_by = $4, snoozed_until = $5, recheck_until = $6, \
-                     resolved_at = $7, shown = $8, updated_at = $9, version = version + 1 \
+                     resolved_at = $7, shown = $8, updated_at = $9, version = version + 1, \
+                     escalation_step = $12, escalate_at = $13 \
                      WHERE id = $10 AND version = $11",
                 )
                 .bind(f.state.as_str())
@@ -306,6 +311,8 @@ impl Store {
                 .bind(now)
                 .bind(*id)
                 .bind(*version)
+                .bind(f.escalation_step)
+                .bind(f.escalate_at)
                 .execute(&mut *tx)
                 .await?;
                 if changed.rows_affected() == 0 {

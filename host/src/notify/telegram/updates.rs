@@ -38,7 +38,8 @@ const HELP: &str = "I post alerts about the installations routed to this chat.\n
 /status &lt;client or installation&gt;: is this client fine?\n\
 /alerts: what is open here\n\
 /oncall: who is on call now and next\n\
-/maintenance &lt;installation&gt; &lt;length&gt; &lt;reason&gt;: keep its new problems quiet for a while";
+/maintenance &lt;installation&gt; &lt;length&gt; &lt;reason&gt;: keep its new problems quiet for a while\n\
+/update &lt;incident&gt; &lt;text&gt;: tell everyone following an incident (or reply to its card)";
 
 pub struct UpdateLoop {
     pub telegram: Telegram,
@@ -267,19 +268,53 @@ impl UpdateLoop {
         else {
             return Ok(());
         };
-        let Some(from) = message.from.as_ref() else {
-            return Ok(());
+        let html = self.post_update(message, incident, text).await?;
+        self.reply(chat_id, &html, i64::from(message.id.0)).await;
+        Ok(())
+    }
+
+    /// `/update <incident> <text>`: the same as a reply to the incident's card here.
+    async fn update_command(
+        &self,
+        message: &Message,
+        argument: &str,
+    ) -> Result<String, StoreError> {
+        let usage =
+            || "Usage: /update &lt;incident number&gt; &lt;what is going on&gt;".to_string();
+        let (number, text) = argument
+            .trim()
+            .split_once(char::is_whitespace)
+            .unwrap_or((argument.trim(), ""));
+        let Ok(incident) = number.trim_start_matches('#').parse::<i64>() else {
+            return Ok(usage());
         };
-        let html = if self.may_act(chat_id, from.id.0 as i64).await? {
-            match self
-                .alerting
-                .update_incident(incident, &actor(from), text.trim())
-                .await?
-            {
-                IncidentActed::Done(_) => "📣 Added to the incident: every card shows it.",
-                _ => "This incident no longer exists.",
-            }
-        } else {
+        if text.trim().is_empty() {
+            return Ok(usage());
+        }
+        let here = self.store.incident(incident).await?.is_some_and(|i| {
+            i.destinations
+                .iter()
+                .any(|d| d.chat_id == message.chat.id.0)
+        });
+        if !here {
+            return Ok(format!(
+                "Incident #{incident} is not followed in this chat."
+            ));
+        }
+        self.post_update(message, incident, text).await
+    }
+
+    /// Adds `text` to `incident` by the message's author, if they may act in its chat.
+    async fn post_update(
+        &self,
+        message: &Message,
+        incident: i64,
+        text: &str,
+    ) -> Result<String, StoreError> {
+        let Some(from) = message.from.as_ref() else {
+            return Ok("I cannot tell who wrote this, so it is not added.".into());
+        };
+        if !self.may_act(message.chat.id.0, from.id.0 as i64).await? {
             self.alerting
                 .refused(
                     On::Incident(incident),
@@ -287,10 +322,17 @@ impl UpdateLoop {
                     "update: not authorized for this chat",
                 )
                 .await?;
-            "You are not allowed to post updates in this chat. Ask an administrator to authorize you."
-        };
-        self.reply(chat_id, html, i64::from(message.id.0)).await;
-        Ok(())
+            return Ok("You are not allowed to post updates in this chat. Ask an administrator to authorize you.".into());
+        }
+        Ok(match self
+            .alerting
+            .update_incident(incident, &actor(from), text.trim())
+            .await?
+        {
+            IncidentActed::Done(_) => "📣 Added to the incident: every card shows it.",
+            _ => "This incident no longer exists.",
+        }
+        .to_string())
     }
 }
 
@@ -440,6 +482,7 @@ impl UpdateLoop {
             "alerts" => status::open_alerts(&self.store, chat_id).await?,
             "oncall" => status::on_call(&self.alerting.directory().await?, argument, now),
             "maintenance" => self.maintenance(&message, argument, now).await?,
+            "update" => self.update_command(&message, argument).await?,
             "start" if chat_id > 0 => {
                 let name = message.from.as_ref().map(actor).unwrap_or_default();
                 self.store.private_chat_started(chat_id, &name, now).await?;
