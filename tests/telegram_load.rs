@@ -150,7 +150,10 @@ async fn status_matching_many_installations_fits_one_message() {
         "the storm was not delivered"
     );
     let messages = fake.bot_messages(ALPHA);
-    assert!(messages.len() < 20, "{} messages", messages.len());
+    // However the alerts trickle in, the chat gets no more than its budget for the
+    // minute (the last calls of it go to summaries), and it was all delivered above
+    // within that minute.
+    assert!(messages.len() <= 20, "{} messages", messages.len());
     assert!(
         messages
             .iter()

@@ -19,6 +19,7 @@ use serde::Serialize;
 use super::directory::{Destination, Role};
 use super::model::{Alert, Event, EventKind};
 use super::routing::{NewDestination, Notice, Routing, Subject};
+use super::transitions::Step;
 use super::{AlertState, NoticeKind};
 use crate::fleet::Installation;
 use crate::plugins::Severity;
@@ -817,34 +818,12 @@ pub fn escalate(
     };
     d.fields.escalation_step = taken + 1;
     d.fields.escalate_at = next;
-    let names: Vec<String> = targets
-        .iter()
-        .map(|(to, contact)| contact.clone().unwrap_or_else(|| to.to_string()))
-        .collect();
-    d.events.push(Event::new(
-        EventKind::Escalated,
-        if names.is_empty() {
-            format!("step {}: nobody to bring in could be written to", taken + 1)
-        } else {
-            format!("step {}: to {}", taken + 1, names.join(", "))
-        },
-    ));
-    for (to, contact) in targets {
-        if incident.destinations.iter().any(|known| known.to() == to) {
-            d.notices.push(notice(NoticeKind::Reminder, to, false));
-        } else {
-            d.notices.push(notice(NoticeKind::Post, to, false));
-            d.destinations.push((
-                NewDestination {
-                    to,
-                    role: Role::Escalation,
-                    contact,
-                    held_until: None,
-                },
-                false,
-            ));
-        }
-    }
+    let step = Step::of(targets, taken, |to| {
+        incident.destinations.iter().any(|known| known.to() == to)
+    });
+    d.events.push(step.event);
+    d.notices = step.notices;
+    d.destinations = step.destinations.into_iter().map(|n| (n, false)).collect();
     Some(d)
 }
 

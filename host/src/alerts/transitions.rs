@@ -7,7 +7,7 @@ use reveille_sdk::format_duration;
 
 use super::directory::{Destination, Role};
 use super::model::{Alert, Event, EventKind};
-use super::routing::{NewDestination, Notice, Routing, Subject};
+use super::routing::{NewDestination, Notice, Routing, Subject, Targets};
 use super::{AlertState, NoticeKind};
 
 /// The columns people and time change, as they are to be.
@@ -216,47 +216,74 @@ fn escalate(alert: &Alert, subject: &Subject, routing: &Routing) -> Decision {
             ),
         );
     };
-    let names: Vec<String> = targets
-        .iter()
-        .map(|(to, contact)| contact.clone().unwrap_or_else(|| to.to_string()))
-        .collect();
-    let to = if names.is_empty() {
-        None
-    } else {
-        Some(names.join(", "))
-    };
+    // Already there and told: ring again. Held: it is sent now, with sound.
+    let step = Step::of(targets, taken, |to| {
+        alert
+            .destinations
+            .iter()
+            .any(|d| d.to() == to && d.held_until.is_none())
+    });
     let fields = Fields {
         escalation_step: taken + 1,
         escalate_at: next,
-        escalated_to: to.clone().or(alert.escalated_to.clone()),
-        escalated_at: to.as_ref().map(|_| routing.now).or(alert.escalated_at),
+        escalated_to: step.names.clone().or(alert.escalated_to.clone()),
+        escalated_at: step
+            .names
+            .as_ref()
+            .map(|_| routing.now)
+            .or(alert.escalated_at),
         ..Fields::of(alert)
     };
-    let detail = match &to {
-        Some(names) => format!("step {}: to {names}", taken + 1),
-        None => format!("step {}: nobody to bring in could be written to", taken + 1),
-    };
-    let mut decision = Decision::new(alert, fields, Event::new(EventKind::Escalated, detail));
+    let mut decision = Decision::new(alert, fields, step.event);
     decision.notices = routing.follow(subject, &alert.known(), REFRESH);
-    for (to, contact) in targets {
-        let known = alert.destinations.iter().find(|d| d.to() == to);
-        match known {
-            // Already there and told: ring again. Held: it is sent now, with sound.
-            Some(d) if d.held_until.is_none() => {
-                decision.notices.push(ring(NoticeKind::Reminder, to))
-            }
-            _ => {
-                decision.destinations.push(NewDestination {
+    decision.notices.extend(step.notices);
+    decision.destinations = step.destinations;
+    decision
+}
+
+/// What one escalation step does, for an alert or an incident: whom it names, its
+/// timeline entry, the chats it brings in (a post each) and those it rings again.
+pub struct Step {
+    pub names: Option<String>,
+    pub event: Event,
+    pub destinations: Vec<NewDestination>,
+    pub notices: Vec<Notice>,
+}
+
+impl Step {
+    /// Step number `taken` (0 the first) bringing in `targets`; `told(to)`: that chat
+    /// already has the living message, so it is rung rather than sent it.
+    pub fn of(targets: Targets, taken: i64, told: impl Fn(Destination) -> bool) -> Step {
+        let names: Vec<String> = targets
+            .iter()
+            .map(|(to, contact)| contact.clone().unwrap_or_else(|| to.to_string()))
+            .collect();
+        let names = (!names.is_empty()).then(|| names.join(", "));
+        let detail = match &names {
+            Some(names) => format!("step {}: to {names}", taken + 1),
+            None => format!("step {}: nobody to bring in could be written to", taken + 1),
+        };
+        let mut step = Step {
+            names,
+            event: Event::new(EventKind::Escalated, detail),
+            destinations: Vec::new(),
+            notices: Vec::new(),
+        };
+        for (to, contact) in targets {
+            if told(to) {
+                step.notices.push(ring(NoticeKind::Reminder, to));
+            } else {
+                step.destinations.push(NewDestination {
                     to,
                     role: Role::Escalation,
                     contact,
                     held_until: None,
                 });
-                decision.notices.push(ring(NoticeKind::Post, to));
+                step.notices.push(ring(NoticeKind::Post, to));
             }
         }
+        step
     }
-    decision
 }
 
 fn ring(kind: NoticeKind, to: Destination) -> Notice {

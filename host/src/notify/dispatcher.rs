@@ -233,7 +233,12 @@ impl Dispatcher {
         let mut pace = self.pace.lock().expect("pacer");
         let folding: Vec<Destination> = posts
             .into_iter()
-            .filter(|(to, n)| *n >= FOLD_AT && *n > pace.budget(to.chat_id, now))
+            .filter(|(to, n)| {
+                // The last few calls of a chat's budget are kept for summaries: with
+                // little left, even two new alerts share one message.
+                let budget = pace.budget(to.chat_id, now);
+                (*n >= FOLD_AT && *n > budget) || (*n >= 2 && budget <= FOLD_AT)
+            })
             .map(|(to, _)| to)
             .collect();
         let mut folds: HashMap<Destination, Vec<OutboxEntry>> = HashMap::new();
