@@ -323,16 +323,37 @@ impl Incident {
         self.state != IncidentState::Resolved
     }
 
+    /// What happened, in a few words: "redirect-1 is failing", "redirect-down on 30
+    /// installations".
+    pub fn what(&self) -> String {
+        match &self.parent {
+            Some(parent) => format!("{parent} is failing"),
+            None => format!("{} on {} installations", self.plugin, self.members.len()),
+        }
+    }
+
     /// What its living messages show; they are edited only when this changes.
     pub fn fingerprint(&self) -> String {
+        self.fingerprint_with(self.state, self.acknowledged_by.as_deref(), 0)
+    }
+
+    /// What they will show in `state`, taken by `by`, with `said` more updates.
+    fn fingerprint_with(&self, state: IncidentState, by: Option<&str>, said: usize) -> String {
         format!(
             "{}:{}:{}:{}:{}",
-            self.state.as_str(),
+            state.as_str(),
             self.members.len(),
             self.back(),
-            self.updates.len(),
-            self.acknowledged_by.as_deref().unwrap_or("")
+            self.updates.len() + said,
+            by.unwrap_or("")
         )
+    }
+
+    /// A notice of `kind` for every chat with a card.
+    fn to_every_card(&self, kind: NoticeKind) -> impl Iterator<Item = Notice> + '_ {
+        self.destinations
+            .iter()
+            .map(move |dest| notice(kind, dest.to(), dest.silent))
     }
 }
 
@@ -659,12 +680,7 @@ fn evolve(
             });
         }
     }
-    let told = |kind| {
-        incident
-            .destinations
-            .iter()
-            .map(move |dest| notice(kind, dest.to(), dest.silent))
-    };
+    let told = |kind| incident.to_every_card(kind);
     if incident.state == IncidentState::Snoozed && incident.snoozed_until.is_some_and(|u| u <= now)
     {
         d.fields.state = IncidentState::Firing;
@@ -728,10 +744,7 @@ fn evolve(
             ));
         }
     }
-    let mut after = view.clone();
-    after.state = d.fields.state;
-    after.acknowledged_by = d.fields.acknowledged_by.clone();
-    d.fields.shown = after.fingerprint();
+    d.fields.shown = view.fingerprint_with(d.fields.state, d.fields.acknowledged_by.as_deref(), 0);
     if d.fields.shown != incident.shown {
         let fresh: Vec<Destination> = d.destinations.iter().map(|(n, _)| n.to).collect();
         let refresh: Vec<Notice> = told(NoticeKind::Refresh)
@@ -879,31 +892,16 @@ pub fn update(incident: &Incident, by: &str, text: &str) -> IncidentDecision {
     let mut d = IncidentDecision::on(incident);
     d.events
         .push(Event::new(EventKind::Update, text.to_string()).by(by));
-    let mut after = incident.clone();
-    after.updates.push(Update {
-        at: 0,
-        by: Some(by.to_string()),
-        text: text.to_string(),
-    });
-    d.fields.shown = after.fingerprint();
-    d.notices = incident
-        .destinations
-        .iter()
-        .map(|dest| notice(NoticeKind::Refresh, dest.to(), true))
-        .collect();
+    d.fields.shown =
+        incident.fingerprint_with(incident.state, incident.acknowledged_by.as_deref(), 1);
+    d.notices = incident.to_every_card(NoticeKind::Refresh).collect();
     d
 }
 
 fn refreshed(d: &mut IncidentDecision, incident: &Incident) {
-    let mut after = incident.clone();
-    after.state = d.fields.state;
-    after.acknowledged_by = d.fields.acknowledged_by.clone();
-    d.fields.shown = after.fingerprint();
-    d.notices = incident
-        .destinations
-        .iter()
-        .map(|dest| notice(NoticeKind::Refresh, dest.to(), true))
-        .collect();
+    d.fields.shown =
+        incident.fingerprint_with(d.fields.state, d.fields.acknowledged_by.as_deref(), 0);
+    d.notices = incident.to_every_card(NoticeKind::Refresh).collect();
 }
 
 #[cfg(test)]

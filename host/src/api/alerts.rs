@@ -48,17 +48,7 @@ pub async fn list(
                         .map_err(|e| ApiError::bad_request(format!("severity: {e}")))?,
                 )
             }
-            "limit" => {
-                filter.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::bad_request(format!(
-                            "limit: `{value}` is not a number from 1 to {MAX_LIMIT}"
-                        ))
-                    })?
-            }
+            "limit" => filter.limit = input::limit(&value, MAX_LIMIT)?,
             other => {
                 return Err(ApiError::bad_request(format!(
                     "unknown filter `{other}` (use state, installation, client, manager, severity, plugin, story or limit)"

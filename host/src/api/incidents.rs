@@ -51,18 +51,7 @@ pub async fn list(
                     }
                 }
             }
-            "limit" => {
-                filter.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::bad_request(format!(
-                            "limit: `{}` is not a number from 1 to {MAX_LIMIT}",
-                            value.chars().take(40).collect::<String>()
-                        ))
-                    })?
-            }
+            "limit" => filter.limit = input::limit(&value, MAX_LIMIT)?,
             other => {
                 return Err(ApiError::bad_request(format!(
                     "unknown filter `{}` (use state or limit)",

@@ -47,6 +47,21 @@ pub fn text<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, ApiE
     Ok(value)
 }
 
+/// A list's `limit`: a number from 1 to `max`.
+pub fn limit(value: &str, max: i64) -> Result<i64, ApiError> {
+    let value = text("limit", value, MAX_NAME)?;
+    value
+        .parse()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("limit: `{value}` is not a number from 1 to {max}"),
+            )
+        })
+}
+
 /// A name: [`text`] up to [`MAX_NAME`], not blank.
 pub fn name<'a>(field: &str, value: &'a str) -> Result<&'a str, ApiError> {
     if value.trim().is_empty() {

@@ -70,13 +70,7 @@ async fn subject(
     match on {
         On::Incident(id) => {
             let incident = load(state, id).await?;
-            let title = match &incident.parent {
-                Some(parent) => format!("incident #{id}, {parent} failing"),
-                None => format!(
-                    "incident #{id}, {} on several installations",
-                    incident.plugin
-                ),
-            };
+            let title = format!("incident #{id}, {}", incident.what());
             let timeline = state.store.timeline(on).await.map_err(ApiError::internal)?;
             Ok((incident, title, timeline))
         }

@@ -331,10 +331,7 @@ const CARD_UPDATES: usize = 3;
 pub fn incident(incident: &Incident, tz: &TimeZone, link: Option<&str>) -> (String, Vec<Button>) {
     let total = incident.members.len();
     let clients = incident.clients();
-    let what = match &incident.parent {
-        Some(parent) => format!("{parent} is failing"),
-        None => format!("{} on {total} installations", incident.plugin),
-    };
+    let what = incident.what();
     let head = match incident.state {
         IncidentState::Resolved => format!("✅ RESOLVED · incident #{}: {what}", incident.id),
         _ => format!(

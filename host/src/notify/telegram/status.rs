@@ -268,10 +268,7 @@ pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreErr
     };
     let mut message = Message::default().line(vec![(Style::Bold, head)]);
     for incident in &incidents {
-        let what = incident.parent.as_ref().map_or_else(
-            || format!("{} on several installations", incident.plugin),
-            |parent| format!("{parent} is failing"),
-        );
+        let what = incident.what();
         message = message.text(format!(
             "{} Incident #{}: {what}, {} of {} still down ({})",
             icon(incident.severity),
