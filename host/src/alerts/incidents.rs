@@ -319,10 +319,6 @@ impl Incident {
             .and_then(|d| d.message_id)
     }
 
-    pub fn is_open(&self) -> bool {
-        self.state != IncidentState::Resolved
-    }
-
     /// What happened, in a few words: "redirect-1 is failing", "redirect-down on 30
     /// installations".
     pub fn what(&self) -> String {
