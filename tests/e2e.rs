@@ -3,6 +3,7 @@
 //! suite's build short as it grows.
 
 mod alerts;
+mod board;
 mod builtin_checks;
 mod compile_cache;
 mod hostile_input;

@@ -61,3 +61,45 @@ async fn a_failed_evaluation_logs_the_job_not_the_report_and_no_colour() {
         .await
         .unwrap();
 }
+
+/// As Jupyter prints its token: a new service has nobody who can log in, so its log holds
+/// a one-time link that creates the first administrator; the password never reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_logs_a_one_time_setup_link() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let data = tempfile::tempdir().unwrap();
+    let host = Process::spawn(PROGRAM, data.path(), &fake.api_url()).await;
+    let log = host.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("/setup/"))
+        .unwrap_or_else(|| panic!("no setup link in the log: {log}"));
+    let start = line.find("http://").expect("a link");
+    let link: String = line[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert!(link.starts_with(&host.base), "{link}");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = no_redirects.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let form = [
+        ("name", "admin"),
+        ("password", "a secret nobody logs"),
+        ("lang", "ru"),
+    ];
+    let created = no_redirects.post(&link).form(&form).send().await.unwrap();
+    assert_eq!(created.status(), 303);
+    assert!(created.headers().contains_key("set-cookie"));
+    let again = no_redirects.post(&link).form(&form).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+    let log = host.log();
+    assert!(log.contains("the first admin was created"), "{log}");
+    assert!(
+        !log.contains("a secret nobody logs"),
+        "the password reached the log"
+    );
+}

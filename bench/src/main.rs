@@ -17,7 +17,9 @@ use anyhow::{Context, bail};
 use fleet::Backend;
 use scenarios::latency::Load;
 
-const SCENARIOS: [&str; 6] = ["latency", "ingest", "tick", "swap", "storm", "process"];
+const SCENARIOS: [&str; 7] = [
+    "latency", "ingest", "tick", "swap", "storm", "board", "process",
+];
 
 struct Args {
     only: Vec<String>,
@@ -114,6 +116,9 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         }
         if args.runs("storm") {
             figures.extend(scenarios::storm::run(backend).await?);
+        }
+        if args.runs("board") {
+            figures.extend(scenarios::board::run(backend).await?);
         }
         eprintln!("{}: done", backend.name());
     }

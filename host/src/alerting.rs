@@ -15,6 +15,7 @@ use crate::alerts::transitions::{self, Decision};
 use crate::alerts::{self, Alert, AlertPolicy, Change, Event, EventKind, On, OpenAlert, Routing};
 use crate::clock::SharedClock;
 use crate::fleet::Installation;
+use crate::live::Live;
 use crate::store::{Store, StoreError};
 
 /// What became of a request to act on an alert.
@@ -53,6 +54,8 @@ pub struct Alerting {
     clock: SharedClock,
     pub policy: Arc<AlertPolicy>,
     outbox: Arc<Notify>,
+    /// Rung with the dispatcher: open pages look again.
+    live: Live,
     /// Installations to probe again now (an incident's parent came back).
     reprobe: mpsc::UnboundedSender<Vec<String>>,
     /// Rung when the clockwork has something to look at soon: an alert began waiting for
@@ -74,6 +77,7 @@ impl Alerting {
         clock: SharedClock,
         policy: Arc<AlertPolicy>,
         outbox: Arc<Notify>,
+        live: Live,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<Vec<String>>) {
         let (reprobe, requests) = mpsc::unbounded_channel();
         let service = Arc::new(Alerting {
@@ -81,6 +85,7 @@ impl Alerting {
             clock,
             policy,
             outbox,
+            live,
             reprobe,
             soon: Notify::new(),
             clockwork: tokio::sync::Mutex::new(()),
@@ -88,9 +93,11 @@ impl Alerting {
         (service, requests)
     }
 
-    /// Tells the dispatcher there is something in the outbox: the one place that does.
+    /// Tells the dispatcher there is something in the outbox, and open pages that alerts
+    /// changed: the one place that does.
     pub fn wake(&self) {
         self.outbox.notify_one();
+        self.live.changed();
     }
 
     /// An evaluation's `changes` were committed with `queued` notices: the dispatcher is
@@ -99,6 +106,9 @@ impl Alerting {
     pub fn committed(&self, changes: &[Change], queued: usize) {
         if queued > 0 {
             self.wake();
+        } else {
+            // A report changes its installation's row even when no alert changed.
+            self.live.changed();
         }
         let grouping = changes.iter().any(|c| match c {
             Change::Open {

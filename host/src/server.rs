@@ -14,6 +14,7 @@ use crate::api::{self, AppState};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::http;
+use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::notify::Dispatcher;
 use crate::notify::telegram::{Telegram, updates::UpdateLoop};
@@ -28,6 +29,8 @@ use crate::store::Store;
 /// A running service.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The first start's one-time link to create the first admin (also in the log).
+    pub setup_link: Option<String>,
     pub runtime: Arc<Runtime>,
     pub plugin_dir: Arc<PluginDir>,
     pub store: Store,
@@ -65,11 +68,13 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         }
     }
     let metrics = Arc::new(Metrics::default());
+    let live = Live::default();
     let (alerting, reprobes) = Alerting::new(
         store.clone(),
         clock.clone(),
         Arc::new(config.alerts.clone()),
         Arc::default(),
+        live.clone(),
     );
     let (removed, mut removals) = tokio::sync::mpsc::unbounded_channel();
     let watch = tokio::spawn({
@@ -153,6 +158,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
             "no admin token configured: the admin API refuses every request; set REVEILLE_ADMIN_TOKEN"
         );
     }
+    let web = crate::web::web(live, config.public_url.clone());
     let state = AppState {
         runtime: runtime.clone(),
         plugin_dir: plugin_dir.clone(),
@@ -168,6 +174,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
             body_timeout: config.http.body_timeout,
         },
         stalled_after: config.stalled_after,
+        web: web.clone(),
     };
     let app = api::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -179,6 +186,20 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         let _ = stop.await;
     }));
     tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), "reveille is listening");
+    // As Jupyter prints its token: nobody can log in yet, so the log holds the way in.
+    let setup_link = if store.staff_count().await? == 0 {
+        let base = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let link = format!("{base}/setup/{}", web.open_setup());
+        tracing::warn!(
+            "no staff account yet: open {link} to create the first administrator (the link works once)"
+        );
+        Some(link)
+    } else {
+        None
+    };
     background.extend([
         watch,
         retire,
@@ -189,6 +210,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     ]);
     Ok(Running {
         addr,
+        setup_link,
         runtime,
         plugin_dir,
         store,

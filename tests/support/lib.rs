@@ -1,10 +1,12 @@
 //! Test support: start the real service on loopback with a throwaway data directory,
 //! talk to it over HTTP, and find the fixture components and reports.
 
+mod browser;
 mod database;
 mod harness;
 mod process;
 
+pub use browser::Browser;
 pub use database::{TestDatabase, databases};
 pub use harness::{Harness, Held, at, report_xml};
 pub use process::Process;

@@ -1,5 +1,6 @@
 //! One module per scenario; each starts what it measures from scratch and returns figures.
 
+pub mod board;
 pub mod ingest;
 pub mod latency;
 pub mod process;

@@ -66,7 +66,9 @@ async fn seed(bench: &Bench, size: usize) -> anyhow::Result<()> {
         .duration_since(std::time::UNIX_EPOCH)?
         .as_millis() as i64;
     let xml = typical_report("fleet", "present");
-    let document = Arc::new(reveille::report::parse(xml.as_bytes())?.to_stored()?);
+    let parsed = reveille::report::parse(xml.as_bytes())?;
+    let glance = Arc::new(reveille::report::Glance::of(&parsed));
+    let document = Arc::new(parsed.to_stored()?);
     let mut raw = DeflateEncoder::new(Vec::new(), Compression::fast());
     raw.write_all(xml.as_bytes())?;
     let raw = Arc::new(raw.finish()?);
@@ -75,7 +77,7 @@ async fn seed(bench: &Bench, size: usize) -> anyhow::Result<()> {
         let mut writing = JoinSet::new();
         for &k in chunk {
             let store = bench.running.store.clone();
-            let (document, raw) = (document.clone(), raw.clone());
+            let (document, raw, glance) = (document.clone(), raw.clone(), glance.clone());
             let silent = k % SILENT_EVERY == 0;
             let chat = -2_000_000 - k as i64;
             if silent {
@@ -108,6 +110,7 @@ async fn seed(bench: &Bench, size: usize) -> anyhow::Result<()> {
                         document: &document,
                         raw: &raw,
                         raw_size,
+                        glance: &glance,
                     })
                     .await?;
                 anyhow::Ok(())

@@ -20,16 +20,16 @@ use crate::store::StoreError;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewInstallation {
-    id: String,
-    client: String,
-    manager: String,
-    timezone: String,
-    telegram_chat_id: i64,
-    url: Option<String>,
-    ip: Option<String>,
-    parent: Option<String>,
+    pub id: String,
+    pub client: String,
+    pub manager: String,
+    pub timezone: String,
+    pub telegram_chat_id: i64,
+    pub url: Option<String>,
+    pub ip: Option<String>,
+    pub parent: Option<String>,
     #[serde(default)]
-    tags: Vec<String>,
+    pub tags: Vec<String>,
 }
 
 /// A partial update; `null` clears an optional field.
@@ -163,7 +163,19 @@ pub async fn create(
     State(state): State<AppState>,
     json: Result<Json<NewInstallation>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let new = body(json)?;
+    let (installation, token) = register(&state, body(json)?).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "installation": installation, "token": token })),
+    ))
+}
+
+/// Checks and stores a new installation; returns it with its ingest token, which is not
+/// kept (the API and the admin page show it once).
+pub async fn register(
+    state: &AppState,
+    new: NewInstallation,
+) -> Result<(Installation, String), ApiError> {
     let now = state.clock.now_ms();
     let installation = Installation {
         id: new.id,
@@ -178,17 +190,14 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    validate(&state, &installation).await?;
+    validate(state, &installation).await?;
     let token = token::generate();
     match state
         .store
         .create_installation(&installation, &token::digest(&token))
         .await
     {
-        Ok(()) => Ok((
-            StatusCode::CREATED,
-            Json(json!({ "installation": installation, "token": token })),
-        )),
+        Ok(()) => Ok((installation, token)),
         Err(StoreError::Duplicate(id)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             format!("id: installation `{id}` already exists"),
@@ -257,14 +266,19 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    path_id(&id)?;
-    let resolved = state
+    let resolved = remove(&state, &id).await?;
+    Ok(Json(json!({ "deleted": id, "alerts_resolved": resolved })))
+}
+
+/// Removes installation `id`; returns how many of its alerts resolved.
+pub async fn remove(state: &AppState, id: &str) -> Result<usize, ApiError> {
+    path_id(id)?;
+    state
         .alerting
-        .remove_installation(&id)
+        .remove_installation(id)
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no installation `{id}`")))?;
-    Ok(Json(json!({ "deleted": id, "alerts_resolved": resolved })))
+        .ok_or_else(|| ApiError::not_found(format!("no installation `{id}`")))
 }
 
 /// Issues a new ingest token; the old one stops working at once.
@@ -272,18 +286,24 @@ pub async fn rotate_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    path_id(&id)?;
+    let token = rotate(&state, &id).await?;
+    Ok(Json(json!({ "installation": id, "token": token })))
+}
+
+/// A new ingest token for `id`, in place of the old one.
+pub async fn rotate(state: &AppState, id: &str) -> Result<String, ApiError> {
+    path_id(id)?;
     let token = token::generate();
     let now = state.clock.now_ms();
     if !state
         .store
-        .set_token_hash(&id, &token::digest(&token), now)
+        .set_token_hash(id, &token::digest(&token), now)
         .await
         .map_err(ApiError::internal)?
     {
         return Err(ApiError::not_found(format!("no installation `{id}`")));
     }
-    Ok(Json(json!({ "installation": id, "token": token })))
+    Ok(token)
 }
 
 /// What the checks find now, and which checks cannot evaluate it because they refuse

@@ -1,4 +1,4 @@
-//! The HTTP API. Admin routes (everything under `/api/v1`) sit behind [`auth`]; each
+//! The HTTP API (and, merged in, the board's pages: `web`). Admin routes (everything under `/api/v1`) sit behind [`auth`]; each
 //! resource has its own file. Handlers parse and answer; the work happens in the modules
 //! they call.
 
@@ -12,9 +12,9 @@ mod evaluate;
 mod health;
 mod incidents;
 mod input;
-mod installations;
+pub(crate) mod installations;
 mod people;
-mod plugins;
+pub(crate) mod plugins;
 mod postmortems;
 mod reports;
 
@@ -48,6 +48,8 @@ pub struct AppState {
     pub limits: Limits,
     /// `/healthz` says degraded when the oldest queued job has waited this long.
     pub stalled_after: Duration,
+    /// The board's sessions, setup link and live updates.
+    pub web: Arc<crate::web::Web>,
 }
 
 /// Request body limits and timeouts.
@@ -188,6 +190,7 @@ pub fn router(state: AppState) -> Router {
             reports::authenticate,
         ));
     Router::new()
+        .merge(crate::web::router(&state))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .nest("/api/v1", agents.merge(admin))

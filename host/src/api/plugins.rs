@@ -16,7 +16,7 @@ use super::error::ApiError;
 use crate::alerts;
 use crate::plugins::directory::InstallError;
 use crate::plugins::loader::valid_name;
-use crate::plugins::{LoadError, Removal};
+use crate::plugins::{LoadError, PluginStatus, Removal};
 
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "plugins": state.runtime.registry().list() }))
@@ -56,15 +56,6 @@ pub async fn put(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Query(params) = params.map_err(|r| ApiError::bad_request(r.body_text()))?;
     let body = body.map_err(|r| state.limits.upload().rejection(r))?;
-    if !valid_name(&name) {
-        return Err(ApiError::bad_request(LoadError::BadName(name).to_string()));
-    }
-    if body.is_empty() {
-        return Err(ApiError::bad_request(
-            "empty body: send the component's bytes (Content-Type: application/wasm)",
-        ));
-    }
-    let registry = state.runtime.registry();
     let overriding = match params.replace.as_deref() {
         None => false,
         Some("builtin") => true,
@@ -74,8 +65,51 @@ pub async fn put(
             )));
         }
     };
+    let installed = install(&state, &name, body.to_vec(), overriding).await?;
+    let code = if installed.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        code,
+        Json(json!({
+            "plugin": installed.status,
+            "replaced": installed.replaced,
+        })),
+    ))
+}
+
+/// A plugin installed by [`install`].
+pub struct Installed {
+    pub status: PluginStatus,
+    /// The revision it replaced, if another.
+    pub replaced: Option<String>,
+    /// Nothing served under its name before.
+    pub new: bool,
+}
+
+/// Validates, compiles, smoke-tests and swaps in `bytes` as plugin `name` (the API's
+/// upload and the admin page's). `overriding`: serve it in place of the built-in.
+pub async fn install(
+    state: &AppState,
+    name: &str,
+    bytes: Vec<u8>,
+    overriding: bool,
+) -> Result<Installed, ApiError> {
+    if !valid_name(name) {
+        return Err(ApiError::bad_request(
+            LoadError::BadName(name.into()).to_string(),
+        ));
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty body: send the component's bytes (Content-Type: application/wasm)",
+        ));
+    }
+    let registry = state.runtime.registry();
     // Replacing an override already serving needs no second confirmation.
-    if registry.builtin_serves(&name) && !overriding {
+    if registry.builtin_serves(name) && !overriding {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             format!(
@@ -84,24 +118,17 @@ pub async fn put(
             ),
         ));
     }
-    let previous = registry.status(&name).and_then(|s| s.sha256);
-    match state.plugin_dir.install(&name, body.to_vec()).await {
+    let previous = registry.status(name).and_then(|s| s.sha256);
+    match state.plugin_dir.install(name, bytes).await {
         Ok(revision) => {
             let status = registry
-                .status(&name)
+                .status(name)
                 .ok_or_else(|| ApiError::internal("the plugin vanished right after loading"))?;
-            let code = if previous.is_none() {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            Ok((
-                code,
-                Json(json!({
-                    "plugin": status,
-                    "replaced": previous.filter(|sha| *sha != revision.sha256),
-                })),
-            ))
+            Ok(Installed {
+                status,
+                new: previous.is_none(),
+                replaced: previous.filter(|sha| *sha != revision.sha256),
+            })
         }
         Err(InstallError::Load(error)) => {
             let serving = match &previous {
@@ -123,25 +150,28 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    remove(&state, &name).await.map(Json)
+}
+
+/// Unloads plugin `name` or removes its override (the API's DELETE and the admin page's).
+pub async fn remove(state: &AppState, name: &str) -> Result<Value, ApiError> {
     let removal =
-        state.plugin_dir.remove(&name).await.map_err(|error| {
+        state.plugin_dir.remove(name).await.map_err(|error| {
             ApiError::internal(format!("cannot delete the plugin file: {error}"))
         })?;
     match removal {
         Removal::Unloaded => {
-            let resolved = retire(&state, &name, alerts::resolution::PLUGIN_REMOVED).await?;
+            let resolved = retire(state, name, alerts::resolution::PLUGIN_REMOVED).await?;
             state
                 .store
-                .set_plugin_switch(&name, false, state.clock.now_ms())
+                .set_plugin_switch(name, false, state.clock.now_ms())
                 .await
                 .map_err(ApiError::internal)?;
-            Ok(Json(
-                json!({ "unloaded": name, "alerts_resolved": resolved }),
-            ))
+            Ok(json!({ "unloaded": name, "alerts_resolved": resolved }))
         }
         Removal::BuiltinRestored => {
-            let status = state.runtime.registry().status(&name);
-            Ok(Json(json!({ "builtin_restored": name, "plugin": status })))
+            let status = state.runtime.registry().status(name);
+            Ok(json!({ "builtin_restored": name, "plugin": status }))
         }
         Removal::Builtin => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -150,7 +180,7 @@ pub async fn delete(
                  POST /api/v1/plugins/{name}/disable"
             ),
         )),
-        Removal::NotFound => Err(no_plugin(&name)),
+        Removal::NotFound => Err(no_plugin(name)),
     }
 }
 
@@ -168,9 +198,7 @@ pub async fn enable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    switch(&state, &name, true).await?;
-    let status = state.runtime.registry().status(&name);
-    Ok(Json(json!({ "plugin": status })))
+    set_on(&state, &name, true).await.map(Json)
 }
 
 /// Switches a plugin off, built-ins included, until it is enabled again (restarts too).
@@ -179,12 +207,19 @@ pub async fn disable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    switch(&state, &name, false).await?;
-    let resolved = retire(&state, &name, alerts::resolution::PLUGIN_SWITCHED_OFF).await?;
-    let status = state.runtime.registry().status(&name);
-    Ok(Json(
-        json!({ "plugin": status, "alerts_resolved": resolved }),
-    ))
+    set_on(&state, &name, false).await.map(Json)
+}
+
+/// Switches plugin `name` on or off (the API's and the admin page's).
+pub async fn set_on(state: &AppState, name: &str, on: bool) -> Result<Value, ApiError> {
+    switch(state, name, on).await?;
+    if on {
+        let status = state.runtime.registry().status(name);
+        return Ok(json!({ "plugin": status }));
+    }
+    let resolved = retire(state, name, alerts::resolution::PLUGIN_SWITCHED_OFF).await?;
+    let status = state.runtime.registry().status(name);
+    Ok(json!({ "plugin": status, "alerts_resolved": resolved }))
 }
 
 async fn switch(state: &AppState, name: &str, on: bool) -> Result<(), ApiError> {

@@ -129,6 +129,7 @@ async fn receive(
             document: &accepted.encoded,
             raw: &accepted.raw,
             raw_size: accepted.raw_size,
+            glance: &accepted.glance,
         })
         .await
         .map_err(ApiError::internal)?;

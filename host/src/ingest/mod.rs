@@ -14,7 +14,7 @@ use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::DeflateEncoder;
 
-use crate::report::{self, Document};
+use crate::report::{self, Document, Glance};
 
 /// Why a report was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +46,7 @@ pub struct Accepted {
     pub raw_size: usize,
     pub generated_at: i64,
     pub agent: String,
+    pub glance: Glance,
 }
 
 /// From this size on, the raw bytes are compressed on a thread of their own while the
@@ -84,6 +85,7 @@ pub fn accept(
             .map_err(|e| Refusal::Internal(e.to_string()))?,
         raw: raw.map_err(|e| Refusal::Internal(e.to_string()))?,
         raw_size: body.len(),
+        glance: Glance::of(&document),
         document,
         generated_at,
         agent,

@@ -1,15 +1,21 @@
-//! Installation ingest tokens: random, shown once, stored only as a sha256 digest.
+//! Installation ingest tokens (and the board's session and setup secrets): random, shown
+//! once, stored only as a sha256 digest.
 
 use sha2::{Digest, Sha256};
 
 /// Prefix that makes a leaked token recognisable for what it is.
 const PREFIX: &str = "rvt_";
 
-/// A fresh token: 256 random bits.
+/// A fresh ingest token: 256 random bits.
 pub fn generate() -> String {
+    secret(PREFIX)
+}
+
+/// 256 random bits in hex after `prefix`.
+pub fn secret(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS random source is available");
-    format!("{PREFIX}{}", hex::encode(bytes))
+    format!("{prefix}{}", hex::encode(bytes))
 }
 
 /// The digest stored and looked up in place of the token.

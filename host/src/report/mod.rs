@@ -8,8 +8,10 @@
 mod codec;
 mod decode;
 mod document;
+mod glance;
 mod parse;
 
 pub use codec::CodecError;
 pub use document::{Document, ElementView, NodeId};
+pub use glance::{Dongle, Glance, Seats, Update};
 pub use parse::{ParseError, parse};

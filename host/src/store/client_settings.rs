@@ -1,7 +1,7 @@
 //! Plugin settings per client: a distributor tightens or loosens a threshold for one
 //! client without touching the others.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::Row;
 
@@ -18,13 +18,22 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let mut settings = Settings::new();
-        for row in rows {
-            settings
-                .entry(row.try_get("plugin")?)
-                .or_default()
-                .insert(row.try_get("key")?, row.try_get("value")?);
+        for row in &rows {
+            add(&mut settings, row)?;
         }
         Ok(settings)
+    }
+
+    /// Every client's stored settings, by client (clients without any are absent).
+    pub async fn every_client_settings(&self) -> Result<HashMap<String, Settings>, StoreError> {
+        let rows = sqlx::query("SELECT client, plugin, key, value FROM client_settings")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut every: HashMap<String, Settings> = HashMap::new();
+        for row in &rows {
+            add(every.entry(row.try_get("client")?).or_default(), row)?;
+        }
+        Ok(every)
     }
 
     /// Replaces `client`'s settings for `plugin` with `values` (empty: back to defaults).
@@ -54,4 +63,12 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+fn add(settings: &mut Settings, row: &sqlx::any::AnyRow) -> Result<(), StoreError> {
+    settings
+        .entry(row.try_get("plugin")?)
+        .or_default()
+        .insert(row.try_get("key")?, row.try_get("value")?);
+    Ok(())
 }

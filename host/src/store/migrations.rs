@@ -78,6 +78,11 @@ macro_rules! migrations {
                     "/0008_incidents.sql"
                 )),
             ),
+            (
+                9,
+                "board",
+                include_str!(concat!("../../../migrations/", $backend, "/0009_board.sql")),
+            ),
         ]
     };
 }

@@ -7,6 +7,7 @@ mod alerts;
 mod chats;
 mod client_settings;
 mod directory;
+mod glances;
 mod host_runs;
 mod incidents;
 mod installations;
@@ -14,6 +15,7 @@ mod migrations;
 mod outbox;
 mod plugin_switches;
 mod reports;
+mod staff;
 
 use std::str::FromStr;
 
@@ -24,10 +26,12 @@ use sqlx::{AnyPool, Executor, Row};
 pub use alerts::AlertFilter;
 pub use chats::ChatMember;
 pub use client_settings::Settings;
+pub use glances::{Latest, OpenCount};
 pub use host_runs::Downtime;
 pub use incidents::IncidentFilter;
 pub use outbox::OutboxEntry;
 pub use reports::{EvaluationCommit, NewReport, StoredFinding, StoredReport};
+pub use staff::Session as StaffSession;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

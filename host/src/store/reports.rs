@@ -14,7 +14,7 @@ use super::{Store, StoreError, parse};
 use crate::alerts::Change;
 use crate::fleet::Installation;
 use crate::plugins::{EvalOutput, Severity};
-use crate::report::Document;
+use crate::report::{Document, Glance};
 
 /// A report as accepted: parsed, and the raw bytes compressed.
 pub struct NewReport<'a> {
@@ -27,6 +27,7 @@ pub struct NewReport<'a> {
     /// Deflate-compressed original bytes, kept for replaying new rules over history.
     pub raw: &'a [u8],
     pub raw_size: usize,
+    pub glance: &'a Glance,
 }
 
 /// Everything one evaluation changes, committed together.
@@ -65,11 +66,15 @@ pub struct StoredFinding {
 }
 
 impl Store {
-    /// Stores an accepted report, not yet evaluated; returns its id once committed.
+    /// Stores an accepted report, not yet evaluated, with its glance (unless a newer
+    /// report's is there already); returns its id once committed.
     pub async fn insert_report(&self, report: &NewReport<'_>) -> Result<i64, StoreError> {
+        let glance = serde_json::to_string(report.glance)
+            .map_err(|e| StoreError::Corrupt(format!("glance: {e}")))?;
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "INSERT INTO reports (installation_id, received_at, generated_at, agent, document, \
-             raw, raw_size) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             raw, raw_size, glance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(report.installation_id)
         .bind(report.received_at)
@@ -78,9 +83,24 @@ impl Store {
         .bind(report.document)
         .bind(report.raw)
         .bind(report.raw_size as i64)
-        .fetch_one(&self.writer)
+        .bind(&glance)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get("id")?)
+        let id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO glances (installation_id, report_id, received_at, glance) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id) DO UPDATE SET \
+             report_id = excluded.report_id, received_at = excluded.received_at, \
+             glance = excluded.glance WHERE glances.received_at <= excluded.received_at",
+        )
+        .bind(report.installation_id)
+        .bind(id)
+        .bind(report.received_at)
+        .bind(glance)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Reports accepted but not evaluated yet, oldest first, with their installation.

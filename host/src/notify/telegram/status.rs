@@ -11,8 +11,8 @@ use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, AlertState};
 use crate::fleet::Installation;
 use crate::plugins::Runtime;
-use crate::report::Document;
-use crate::store::{AlertFilter, Store, StoreError};
+use crate::report::{Dongle, Glance};
+use crate::store::{AlertFilter, Latest, Store, StoreError};
 
 /// At most this many installations listed when `/status` matches several.
 const MAX_LISTED: usize = 20;
@@ -113,71 +113,67 @@ async fn card(
         (Style::Plain, " · ".into()),
         (Style::Plain, installation.id.clone()),
     ]);
-    let latest = match store.latest_report(&installation.id).await? {
-        Some((id, received_at)) => store
-            .report(id)
-            .await?
-            .map(|report| (report.document, received_at)),
-        None => None,
-    };
-    let Some((doc, received_at)) = latest else {
+    let Some(latest) = latest_glance(store, &installation.id).await? else {
         message = message.text("Last report: none received yet");
         return Ok(with_alerts(store, message, installation, &tz).await?.html());
     };
+    let glance = &latest.glance;
     message = message.text(format!(
         "Last report: {} ({} ago, {})",
-        local_time(received_at, &tz),
-        elapsed(received_at, now),
-        doc.value("@agent").unwrap_or("unknown agent")
+        local_time(latest.received_at, &tz),
+        elapsed(latest.received_at, now),
+        glance.agent.as_deref().unwrap_or("unknown agent")
     ));
-    message = message.text(newest_update(&doc, &tz, now));
+    message = message.text(match &glance.newest_update {
+        Some(update) => format!(
+            "Newest update: №{}, {} ({} ago)",
+            update.number,
+            local_time(update.at, &tz),
+            elapsed(update.at, now)
+        ),
+        None => "Newest update: no bases in the last report".into(),
+    });
     let settings = store.client_settings(&installation.client).await?;
     let minimum = runtime.setting("version-minimum", "minimum", &settings);
-    message = message.text(shell(&doc, minimum.as_deref()));
-    message = message.text(match doc.value("protection/@state") {
-        Some(state) => match doc.value("protection/@error-code") {
-            Some(code) => format!("Dongle: {state} (error {code})"),
-            None => format!("Dongle: {state}"),
-        },
+    message = message.text(shell(glance.shell_version.as_deref(), minimum.as_deref()));
+    message = message.text(match &glance.dongle {
+        Some(Dongle {
+            state,
+            error_code: Some(code),
+        }) => format!("Dongle: {state} (error {code})"),
+        Some(Dongle { state, .. }) => format!("Dongle: {state}"),
         None => "Dongle: no protection record in the last report".into(),
     });
-    message = message.text(
-        match (doc.value("users/@in-use"), doc.value("users/@limit")) {
-            (Some(used), Some(limit)) => {
-                let refused = doc
-                    .value("users/@refused")
-                    .filter(|r| *r != "0")
-                    .map(|r| format!(", {r} refused"))
-                    .unwrap_or_default();
-                format!("Seats: {used} of {limit} in use{refused}")
-            }
-            _ => "Seats: not in the last report".into(),
-        },
-    );
+    message = message.text(match &glance.seats {
+        Some(seats) => {
+            let refused = match seats.refused {
+                0 => String::new(),
+                n => format!(", {n} refused"),
+            };
+            format!("Seats: {} of {} in use{refused}", seats.used, seats.limit)
+        }
+        None => "Seats: not in the last report".into(),
+    });
     Ok(with_alerts(store, message, installation, &tz).await?.html())
 }
 
-fn newest_update(doc: &Document, tz: &TimeZone, now: i64) -> String {
-    let newest = doc
-        .select("bases/base")
-        .into_iter()
-        .filter_map(|base| {
-            let at: jiff::Timestamp = base.attr("operup-at")?.parse().ok()?;
-            Some((at.as_millisecond(), base.attr("update").unwrap_or("?")))
-        })
-        .max_by_key(|(at, _)| *at);
-    match newest {
-        Some((at, number)) => format!(
-            "Newest update: №{number}, {} ({} ago)",
-            local_time(at, tz),
-            elapsed(at, now)
-        ),
-        None => "Newest update: no bases in the last report".into(),
+/// The newest report's glance; for a report stored before glances were kept, taken
+/// from the report itself.
+async fn latest_glance(store: &Store, installation: &str) -> Result<Option<Latest>, StoreError> {
+    if let Some(latest) = store.glance(installation).await? {
+        return Ok(Some(latest));
     }
+    let Some((id, received_at)) = store.latest_report(installation).await? else {
+        return Ok(None);
+    };
+    Ok(store.report(id).await?.map(|report| Latest {
+        received_at,
+        glance: Glance::of(&report.document),
+    }))
 }
 
-fn shell(doc: &Document, minimum: Option<&str>) -> String {
-    let Some(version) = doc.value("product/@shell-version") else {
+fn shell(version: Option<&str>, minimum: Option<&str>) -> String {
+    let Some(version) = version else {
         return "Shell: version not in the last report".into();
     };
     let verdict = match (

@@ -1,0 +1,183 @@
+//! The people who log in to the board: their roles, what each may see and do, and their
+//! passwords (argon2id, never stored or logged in clear). Sessions and login throttling
+//! are the web's (`web/session.rs`); the store keeps accounts and sessions.
+
+use std::fmt;
+use std::str::FromStr;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use serde::Serialize;
+
+use crate::i18n::Lang;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, the admin pages included.
+    Admin,
+    /// Their own clients only (installations whose manager they are); may acknowledge.
+    Manager,
+    /// Everything, read-only.
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Manager, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Role, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role `{s}` (use admin, manager or viewer)"))
+    }
+}
+
+/// A staff account, as a request sees it once logged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Staff {
+    pub name: String,
+    pub role: Role,
+    /// A manager's name as installations carry it in `manager`.
+    pub manager: Option<String>,
+    pub lang: Lang,
+}
+
+impl Staff {
+    /// Whether installations managed by `manager` are theirs to see.
+    pub fn sees(&self, manager: &str) -> bool {
+        match self.role {
+            Role::Manager => self.manager.as_deref() == Some(manager),
+            Role::Admin | Role::Viewer => true,
+        }
+    }
+
+    /// Acknowledge, snooze, write updates.
+    pub fn can_act(&self) -> bool {
+        self.role != Role::Viewer
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// A new account as someone asked for it, checked.
+#[derive(Debug, Clone)]
+pub struct NewStaff {
+    pub staff: Staff,
+    pub password_hash: String,
+}
+
+impl NewStaff {
+    /// Checks the fields and hashes the password; the error names the field.
+    pub fn new(
+        name: &str,
+        password: &str,
+        role: Role,
+        manager: Option<&str>,
+        lang: Lang,
+    ) -> Result<NewStaff, String> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+            return Err("name: 1 to 64 characters, no control characters".into());
+        }
+        let manager = manager.map(str::trim).filter(|m| !m.is_empty());
+        if role == Role::Manager && manager.is_none() {
+            return Err(
+                "manager: a manager account needs the manager name its installations carry".into(),
+            );
+        }
+        Ok(NewStaff {
+            staff: Staff {
+                name: name.to_string(),
+                role,
+                manager: manager
+                    .filter(|_| role == Role::Manager)
+                    .map(str::to_string),
+                lang,
+            },
+            password_hash: hash_password(password)?,
+        })
+    }
+}
+
+/// The PHC string of `password` (argon2id, a random salt).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(format!("password: at least {MIN_PASSWORD} characters"));
+    }
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| format!("password: cannot hash it: {e}"))
+}
+
+/// Whether `password` is the one `hash` was made from.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hashed_and_checked() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(!hash.contains("horse"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batter", &hash));
+        assert!(!verify_password("correct horse battery", "not a hash"));
+        assert!(hash_password("short").unwrap_err().starts_with("password:"));
+    }
+
+    #[test]
+    fn a_manager_sees_only_their_own() {
+        let anna = NewStaff::new(
+            "anna",
+            "a long password",
+            Role::Manager,
+            Some("Anna"),
+            Lang::Ru,
+        )
+        .unwrap()
+        .staff;
+        assert!(anna.sees("Anna"));
+        assert!(!anna.sees("Boris"));
+        assert!(anna.can_act() && !anna.is_admin());
+        let viewer = NewStaff::new("v", "a long password", Role::Viewer, Some("x"), Lang::En)
+            .unwrap()
+            .staff;
+        assert!(viewer.sees("Boris") && !viewer.can_act());
+        assert_eq!(viewer.manager, None);
+        assert!(NewStaff::new("m", "a long password", Role::Manager, None, Lang::En).is_err());
+    }
+}

@@ -1,0 +1,159 @@
+//! Staff accounts and their sessions (kept as digests of the cookie's value).
+
+use sqlx::Row;
+
+use super::{Store, StoreError, duplicate, parse};
+use crate::staff::{NewStaff, Staff};
+
+/// A live session and whose it is.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub staff: Staff,
+    pub csrf: String,
+    pub expires_at: i64,
+}
+
+impl Store {
+    pub async fn staff_count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM staff")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Adds an account; `only_if_none`: only while there is no account at all (the first
+    /// start's setup), atomically.
+    pub async fn create_staff(
+        &self,
+        new: &NewStaff,
+        now: i64,
+        only_if_none: bool,
+    ) -> Result<bool, StoreError> {
+        let guard = if only_if_none {
+            " WHERE NOT EXISTS (SELECT 1 FROM staff)"
+        } else {
+            ""
+        };
+        let result = sqlx::query(&format!(
+            "INSERT INTO staff (name, password_hash, role, manager, lang, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6{guard}"
+        ))
+        .bind(&new.staff.name)
+        .bind(&new.password_hash)
+        .bind(new.staff.role.as_str())
+        .bind(new.staff.manager.as_deref())
+        .bind(new.staff.lang.code())
+        .bind(now)
+        .execute(&self.writer)
+        .await
+        .map_err(|e| duplicate(e, &new.staff.name))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn staff(&self) -> Result<Vec<Staff>, StoreError> {
+        let rows = sqlx::query("SELECT name, role, manager, lang FROM staff ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(staff).collect()
+    }
+
+    /// An account and its password hash, for logging in.
+    pub async fn staff_login(&self, name: &str) -> Result<Option<(Staff, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, role, manager, lang, password_hash FROM staff WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((staff(&row)?, row.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    pub async fn delete_staff(&self, name: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM staff WHERE name = $1")
+            .bind(name)
+            .execute(&self.writer)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn set_staff_lang(
+        &self,
+        name: &str,
+        lang: crate::i18n::Lang,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff SET lang = $1 WHERE name = $2")
+            .bind(lang.code())
+            .bind(name)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        staff: &str,
+        csrf: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        // Expired sessions go whenever someone logs in: no sweeper needed.
+        sqlx::query("DELETE FROM staff_sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO staff_sessions (token_hash, staff, csrf, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(staff)
+        .bind(csrf)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The session whose cookie digests to `token_hash`, if it has not expired.
+    pub async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.name, s.role, s.manager, s.lang, x.csrf, x.expires_at \
+             FROM staff_sessions x JOIN staff s ON s.name = x.staff \
+             WHERE x.token_hash = $1 AND x.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Session {
+                staff: staff(&row)?,
+                csrf: row.try_get("csrf")?,
+                expires_at: row.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+}
+
+fn staff(row: &sqlx::any::AnyRow) -> Result<Staff, StoreError> {
+    Ok(Staff {
+        name: row.try_get("name")?,
+        role: parse(row, "role")?,
+        manager: row.try_get("manager")?,
+        lang: parse(row, "lang")?,
+    })
+}

@@ -1,0 +1,409 @@
+//! The admin pages: installations (the ingest token shown once, with what to paste into
+//! the agent), plugins (upload through the same inspect → compile → smoke-test → swap
+//! path as the API), staff accounts. The work is the API's own functions; these pages
+//! only ask and show.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::page::{PageError, Ui, render};
+use super::session::Visitor;
+use crate::api::AppState;
+use crate::api::error::ApiError;
+use crate::api::installations::{self, NewInstallation};
+use crate::api::plugins;
+use crate::fleet::Installation;
+use crate::i18n::Lang;
+use crate::plugins::PluginStatus;
+use crate::staff::{NewStaff, Role, Staff};
+
+/// What the last action on an admin page came to, shown at its top.
+enum Outcome {
+    None,
+    Done(String),
+    Failed(String),
+    /// A new ingest token, shown this once.
+    Token {
+        installation: String,
+        token: String,
+        snippet: String,
+    },
+}
+
+fn failed(error: ApiError) -> Outcome {
+    Outcome::Failed(error.message)
+}
+
+#[derive(Template)]
+#[template(path = "admin_installations.html")]
+struct InstallationsPage {
+    ui: Ui,
+    installations: Vec<Installation>,
+    outcome: Outcome,
+}
+
+async fn installations_page(
+    state: &AppState,
+    visitor: &Visitor,
+    outcome: Outcome,
+) -> Result<Response, PageError> {
+    let installations = state.store.installations().await?;
+    Ok(render(&InstallationsPage {
+        ui: visitor.ui(),
+        installations,
+        outcome,
+    }))
+}
+
+pub async fn installations(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PageError> {
+    visitor.admin()?;
+    installations_page(&state, &visitor, Outcome::None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InstallationForm {
+    #[serde(default)]
+    csrf: String,
+    id: String,
+    client: String,
+    manager: String,
+    timezone: String,
+    telegram_chat_id: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    parent: String,
+}
+
+/// What to paste into the agent's configuration on the installation.
+fn snippet(state: &AppState, installation: &str, token: &str) -> String {
+    let base = state
+        .web
+        .public_url
+        .clone()
+        .unwrap_or_else(|| "http://REVEILLE-HOST:8080".into());
+    format!(
+        "# report agent configuration\n\
+         [reveille]\n\
+         url = \"{base}/api/v1/reports\"\n\
+         installation = \"{installation}\"\n\
+         token = \"{token}\"\n\n\
+         # or by hand:\n\
+         curl -fsS -X POST {base}/api/v1/reports \\\n  \
+         -H 'Authorization: Bearer {token}' \\\n  \
+         -H 'Content-Type: application/xml' --data-binary @report.xml\n"
+    )
+}
+
+pub async fn create_installation(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<InstallationForm>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    visitor.admin()?;
+    let optional = |text: String| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+    let outcome = match form.telegram_chat_id.trim().parse::<i64>() {
+        Err(_) => Outcome::Failed(format!(
+            "telegram_chat_id: `{}` is not a chat id (a number such as -1001234567)",
+            form.telegram_chat_id
+        )),
+        Ok(chat) => {
+            let new = NewInstallation {
+                id: form.id.trim().to_string(),
+                client: form.client.trim().to_string(),
+                manager: form.manager.trim().to_string(),
+                timezone: form.timezone.trim().to_string(),
+                telegram_chat_id: chat,
+                url: optional(form.url),
+                ip: None,
+                parent: optional(form.parent),
+                tags: Vec::new(),
+            };
+            match installations::register(&state, new).await {
+                Ok((installation, token)) => Outcome::Token {
+                    snippet: snippet(&state, &installation.id, &token),
+                    installation: installation.id,
+                    token,
+                },
+                Err(error) => failed(error),
+            }
+        }
+    };
+    installations_page(&state, &visitor, outcome).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn rotate_token(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    visitor.admin()?;
+    let outcome = match installations::rotate(&state, &id).await {
+        Ok(token) => Outcome::Token {
+            snippet: snippet(&state, &id, &token),
+            installation: id,
+            token,
+        },
+        Err(error) => failed(error),
+    };
+    installations_page(&state, &visitor, outcome).await
+}
+
+pub async fn delete_installation(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    visitor.admin()?;
+    let outcome = match installations::remove(&state, &id).await {
+        Ok(resolved) => Outcome::Done(visitor.lang().t_with(
+            "installation-deleted",
+            &[("name", id.as_str().into()), ("n", resolved.into())],
+        )),
+        Err(error) => failed(error),
+    };
+    installations_page(&state, &visitor, outcome).await
+}
+
+#[derive(Template)]
+#[template(path = "admin_plugins.html")]
+struct PluginsPage {
+    ui: Ui,
+    plugins: Vec<PluginStatus>,
+    outcome: Outcome,
+}
+
+async fn plugins_page(
+    state: &AppState,
+    visitor: &Visitor,
+    outcome: Outcome,
+) -> Result<Response, PageError> {
+    let mut plugins = state.runtime.registry().list();
+    plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(render(&PluginsPage {
+        ui: visitor.ui(),
+        plugins,
+        outcome,
+    }))
+}
+
+pub async fn plugins(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PageError> {
+    visitor.admin()?;
+    plugins_page(&state, &visitor, Outcome::None).await
+}
+
+/// The upload form: `csrf`, `name`, `override` (a checkbox) and `component` (the file).
+pub async fn upload_plugin(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let lang = visitor.lang();
+    let (mut csrf, mut name, mut overriding, mut bytes) =
+        (String::new(), String::new(), false, None);
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| PageError::bad(lang, e.body_text()))?
+    {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("name") => name = field.text().await.unwrap_or_default().trim().to_string(),
+            Some("override") => overriding = true,
+            Some("component") => {
+                if name.is_empty() {
+                    name = field
+                        .file_name()
+                        .and_then(|f| f.strip_suffix(".wasm"))
+                        .unwrap_or_default()
+                        .replace('_', "-");
+                }
+                bytes = Some(
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|e| PageError::bad(lang, e.body_text()))?,
+                );
+            }
+            _ => {}
+        }
+    }
+    visitor.check(&csrf)?;
+    visitor.admin()?;
+    let outcome = match bytes {
+        None => Outcome::Failed(lang.t("plugin-no-file")),
+        Some(bytes) => match plugins::install(&state, &name, bytes.to_vec(), overriding).await {
+            Ok(installed) => Outcome::Done(lang.t_with(
+                "plugin-installed",
+                &[
+                    ("name", installed.status.name.as_str().into()),
+                    (
+                        "what",
+                        installed.status.version.clone().unwrap_or_default().into(),
+                    ),
+                ],
+            )),
+            Err(error) => failed(error),
+        },
+    };
+    plugins_page(&state, &visitor, outcome).await
+}
+
+pub async fn plugin_action(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((name, action)): Path<(String, String)>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    visitor.admin()?;
+    let done = match action.as_str() {
+        "enable" => plugins::set_on(&state, &name, true).await,
+        "disable" => plugins::set_on(&state, &name, false).await,
+        "delete" => plugins::remove(&state, &name).await,
+        _ => return Err(PageError::not_found(visitor.lang())),
+    };
+    let outcome = match done {
+        Ok(_) => Outcome::Done(visitor.lang().t_with(
+            "plugin-done",
+            &[
+                ("name", name.as_str().into()),
+                ("what", action.as_str().into()),
+            ],
+        )),
+        Err(error) => failed(error),
+    };
+    plugins_page(&state, &visitor, outcome).await
+}
+
+#[derive(Template)]
+#[template(path = "admin_staff.html")]
+struct StaffPage {
+    ui: Ui,
+    staff: Vec<Staff>,
+    roles: [Role; 3],
+    outcome: Outcome,
+}
+
+async fn staff_page(
+    state: &AppState,
+    visitor: &Visitor,
+    outcome: Outcome,
+) -> Result<Response, PageError> {
+    Ok(render(&StaffPage {
+        ui: visitor.ui(),
+        staff: state.store.staff().await?,
+        roles: Role::ALL,
+        outcome,
+    }))
+}
+
+pub async fn staff(State(state): State<AppState>, visitor: Visitor) -> Result<Response, PageError> {
+    visitor.admin()?;
+    staff_page(&state, &visitor, Outcome::None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StaffForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+    password: String,
+    role: String,
+    #[serde(default)]
+    manager: String,
+    lang: String,
+}
+
+pub async fn create_staff(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<StaffForm>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    visitor.admin()?;
+    let checked = form
+        .role
+        .parse::<Role>()
+        .map_err(|e| format!("role: {e}"))
+        .and_then(|role| {
+            Ok((
+                role,
+                form.lang
+                    .parse::<Lang>()
+                    .map_err(|e| format!("lang: {e}"))?,
+            ))
+        });
+    let outcome = match checked {
+        Err(error) => Outcome::Failed(error),
+        Ok((role, lang)) => {
+            let (name, password, manager) = (form.name, form.password, form.manager);
+            let new = tokio::task::spawn_blocking(move || {
+                NewStaff::new(&name, &password, role, Some(&manager), lang)
+            })
+            .await
+            .map_err(PageError::internal)?;
+            match new {
+                Err(error) => Outcome::Failed(error),
+                Ok(new) => match state
+                    .store
+                    .create_staff(&new, state.clock.now_ms(), false)
+                    .await
+                {
+                    Ok(_) => Outcome::Done(
+                        visitor
+                            .lang()
+                            .t_with("staff-created", &[("name", new.staff.name.as_str().into())]),
+                    ),
+                    Err(crate::store::StoreError::Duplicate(name)) => Outcome::Failed(
+                        visitor
+                            .lang()
+                            .t_with("staff-exists", &[("name", name.as_str().into())]),
+                    ),
+                    Err(error) => return Err(error.into()),
+                },
+            }
+        }
+    };
+    staff_page(&state, &visitor, outcome).await
+}
+
+pub async fn delete_staff(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    visitor.admin()?;
+    if name == visitor.staff.name {
+        return staff_page(
+            &state,
+            &visitor,
+            Outcome::Failed(visitor.lang().t("staff-not-yourself")),
+        )
+        .await;
+    }
+    state.store.delete_staff(&name).await?;
+    Ok(Redirect::to("/admin/staff").into_response())
+}

@@ -1,0 +1,221 @@
+//! A client's page: its installations (as board rows), open alerts and incidents, 30
+//! days of history as sparklines (report silence, seats in use), its policy and its plugin
+//! settings. Someone who manages none of its installations is refused.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+
+use super::board::{Row, fleet};
+use super::page::{PageError, Ui, render};
+use super::session::Visitor;
+use crate::alerts::directory::Kind;
+use crate::alerts::incidents::Incident;
+use crate::alerts::{Alert, AlertState};
+use crate::api::AppState;
+use crate::store::{AlertFilter, Latest};
+
+const DAY: i64 = 86_400_000;
+const DAYS: i64 = 30;
+/// A day's silence is drawn up to this many hours.
+const MAX_SILENCE_H: f64 = 48.0;
+const SPARK_W: f64 = 150.0;
+const SPARK_H: f64 = 28.0;
+
+/// A small line chart: SVG polyline points, and the largest value, for its label.
+pub struct Spark {
+    pub points: String,
+    pub max: String,
+}
+
+/// `values` (one per day, oldest first; `None` where there is nothing to draw) scaled
+/// into the sparkline's box, `top` being its height.
+fn spark(values: &[Option<f64>], top: f64) -> Spark {
+    let step = SPARK_W / (values.len().max(2) - 1) as f64;
+    let points = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let v = (*v)?.clamp(0.0, top);
+            let y = SPARK_H - v / top.max(f64::EPSILON) * (SPARK_H - 2.0) - 1.0;
+            Some(format!("{:.1},{:.1}", i as f64 * step, y))
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Spark {
+        points,
+        max: format!("{}", top.round()),
+    }
+}
+
+/// Per day of the `DAYS` before `now`: the longest stretch without a report that the day
+/// saw (hours), from the report times `at` (sorted).
+fn silences(at: &[i64], now: i64) -> Vec<Option<f64>> {
+    let first_day = now - DAYS * DAY;
+    (0..DAYS)
+        .map(|d| {
+            let (start, end) = (first_day + d * DAY, (first_day + (d + 1) * DAY).min(now));
+            let before = at.iter().rev().find(|t| **t < start).copied();
+            let within: Vec<i64> = at
+                .iter()
+                .copied()
+                .filter(|t| *t >= start && *t < end)
+                .collect();
+            let mut previous = before?;
+            let mut longest = 0;
+            for t in within {
+                longest = longest.max(t - previous);
+                previous = t;
+            }
+            longest = longest.max(end - previous);
+            Some(longest as f64 / 3_600_000.0)
+        })
+        .collect()
+}
+
+/// Per day: the most seats in use that day's reports said.
+fn seats_by_day(history: &[&Latest], now: i64) -> (Vec<Option<f64>>, f64) {
+    let first_day = now - DAYS * DAY;
+    let mut days = vec![None; DAYS as usize];
+    let mut limit: f64 = 1.0;
+    for latest in history {
+        let Some(seats) = &latest.glance.seats else {
+            continue;
+        };
+        let day = (latest.received_at - first_day) / DAY;
+        if let Some(slot) = usize::try_from(day).ok().and_then(|d| days.get_mut(d)) {
+            let used = f64::from(seats.used);
+            *slot = Some(slot.map_or(used, |v: f64| v.max(used)));
+        }
+        limit = limit.max(f64::from(seats.limit)).max(f64::from(seats.used));
+    }
+    (days, limit)
+}
+
+pub struct History {
+    pub installation: String,
+    pub silence: Spark,
+    pub seats: Spark,
+}
+
+#[derive(Template)]
+#[template(path = "client.html")]
+struct ClientPage {
+    ui: Ui,
+    client: String,
+    rows: Vec<Row>,
+    history: Vec<History>,
+    alerts: Vec<Alert>,
+    incidents: Vec<Incident>,
+    policy: Option<String>,
+    settings: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(client): Path<String>,
+) -> Result<Response, PageError> {
+    let installations: Vec<_> = state
+        .store
+        .installations()
+        .await?
+        .into_iter()
+        .filter(|i| i.client == client)
+        .collect();
+    if installations.is_empty() {
+        return Err(PageError::not_found(visitor.lang()));
+    }
+    if !installations.iter().any(|i| visitor.staff.sees(&i.manager)) {
+        return Err(PageError::forbidden(visitor.lang()));
+    }
+    let rows: Vec<Row> = fleet(&state, &visitor)
+        .await?
+        .into_iter()
+        .filter(|r| r.installation.client == client)
+        .collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.installation.id.clone()).collect();
+    let now = state.clock.now_ms();
+    let reports = state
+        .store
+        .glance_history(&ids, now - (DAYS + 2) * DAY)
+        .await?;
+    let history = ids
+        .iter()
+        .map(|id| {
+            let mine: Vec<&Latest> = reports
+                .iter()
+                .filter(|(i, _)| i == id)
+                .map(|(_, l)| l)
+                .collect();
+            let times: Vec<i64> = mine.iter().map(|l| l.received_at).collect();
+            let (seats, limit) = seats_by_day(&mine, now);
+            History {
+                installation: id.clone(),
+                silence: spark(&silences(&times, now), MAX_SILENCE_H),
+                seats: spark(&seats, limit),
+            }
+        })
+        .collect();
+    let alerts = state
+        .store
+        .alerts(&AlertFilter {
+            states: Some(AlertState::OPEN.to_vec()),
+            client: Some(client.clone()),
+            limit: 200,
+            ..AlertFilter::default()
+        })
+        .await?
+        .into_iter()
+        .filter(|a| visitor.staff.sees(&a.manager))
+        .collect();
+    let incidents = state
+        .store
+        .open_incidents()
+        .await?
+        .into_iter()
+        .filter(|i| i.members.iter().any(|m| m.client == client))
+        .collect();
+    let policy = state
+        .store
+        .directory_entries(Kind::ClientPolicy)
+        .await?
+        .remove(&client)
+        .map(|spec| serde_json::to_string_pretty(&spec).unwrap_or_default());
+    let settings = state.store.client_settings(&client).await?;
+    Ok(render(&ClientPage {
+        ui: visitor.ui(),
+        client,
+        rows,
+        history,
+        alerts,
+        incidents,
+        policy,
+        settings,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_without_reports_is_a_long_silence() {
+        let now = 100 * DAY;
+        let first_day = now - DAYS * DAY;
+        // Hourly reports, except a gap of the whole of day 10.
+        let at: Vec<i64> = (0..DAYS * 24)
+            .map(|h| first_day - DAY + h * 3_600_000)
+            .filter(|t| (*t - first_day) / DAY != 10)
+            .collect();
+        let days = silences(&at, now);
+        assert_eq!(days[5], Some(1.0));
+        assert!(days[10].unwrap() > 24.0, "{:?}", days[10]);
+        // Nothing before the first day: nothing to say about it.
+        assert_eq!(silences(&[now - DAY / 2], now)[0], None);
+        let line = spark(&days, MAX_SILENCE_H);
+        assert_eq!(line.points.split(' ').count(), DAYS as usize);
+    }
+}

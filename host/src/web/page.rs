@@ -1,0 +1,195 @@
+//! What every page shares: the chrome (who is logged in, in which language, the CSRF token
+//! its forms carry) and how a page, or its refusal, becomes a response.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use fluent_bundle::FluentValue;
+use jiff::tz::TimeZone;
+
+use crate::i18n::Lang;
+use crate::plugins::PluginState;
+use crate::staff::Staff;
+use crate::store::StoreError;
+
+/// The chrome of a page.
+pub struct Ui {
+    pub lang: Lang,
+    /// `None` on the login and setup pages.
+    pub staff: Option<Staff>,
+    pub csrf: String,
+    pub now: i64,
+}
+
+impl Ui {
+    pub fn t(&self, id: &str) -> String {
+        self.lang.t(id)
+    }
+
+    /// Templates hand numbers over by value or by reference, as the expression falls.
+    pub fn n(&self, id: &str, n: impl std::borrow::Borrow<usize>) -> String {
+        self.lang
+            .t_with(id, &[("n", FluentValue::from(*n.borrow()))])
+    }
+
+    pub fn with(&self, id: &str, name: &str) -> String {
+        self.lang.t_with(id, &[("name", FluentValue::from(name))])
+    }
+
+    pub fn ago(&self, at: &i64) -> String {
+        self.lang.ago(*at, self.now)
+    }
+
+    pub fn ago_opt(&self, at: &Option<i64>) -> String {
+        at.map_or_else(String::new, |at| self.lang.ago(at, self.now))
+    }
+
+    /// A moment on the host's clock (the distributor's office, as a rule).
+    pub fn at(&self, at: &i64) -> String {
+        self.lang.date_time(*at, &TimeZone::system())
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.staff.as_ref().is_some_and(Staff::is_admin)
+    }
+
+    pub fn name(&self) -> &str {
+        self.staff.as_ref().map_or("", |s| s.name.as_str())
+    }
+
+    pub fn langs(&self) -> [Lang; 2] {
+        Lang::ALL
+    }
+
+    /// A timeline entry's kind, in words.
+    pub fn event(&self, kind: &str) -> String {
+        self.lang.t_or(&format!("event-{kind}"), kind)
+    }
+
+    /// A dongle's state as the report says it, in words where we know it.
+    pub fn dongle(&self, state: &str) -> String {
+        self.lang.t_or(&format!("dongle-{state}"), state)
+    }
+
+    pub fn plugin_state(&self, state: &PluginState) -> String {
+        let id = match state {
+            PluginState::Active => "plugin-active",
+            PluginState::Disabled => "plugin-disabled",
+            PluginState::Failed => "plugin-failed",
+        };
+        self.t(id)
+    }
+}
+
+/// A page that could not be shown, and why.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not logged in: to the login page, and back here afterwards.
+    Login { next: String },
+    Status {
+        status: StatusCode,
+        lang: Lang,
+        message: String,
+    },
+}
+
+impl PageError {
+    pub fn forbidden(lang: Lang) -> PageError {
+        PageError::Status {
+            status: StatusCode::FORBIDDEN,
+            lang,
+            message: lang.t("error-forbidden"),
+        }
+    }
+
+    pub fn not_found(lang: Lang) -> PageError {
+        PageError::Status {
+            status: StatusCode::NOT_FOUND,
+            lang,
+            message: lang.t("error-not-found"),
+        }
+    }
+
+    pub fn bad(lang: Lang, message: impl Into<String>) -> PageError {
+        PageError::Status {
+            status: StatusCode::BAD_REQUEST,
+            lang,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> PageError {
+        tracing::error!(%error, "a page failed");
+        PageError::Status {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            lang: Lang::En,
+            message: "Internal error; the log says more.".into(),
+        }
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(error: StoreError) -> Self {
+        PageError::internal(error)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    ui: Ui,
+    message: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Login { next } => {
+                let target = format!("/login?next={}", encode(&next));
+                Redirect::to(&target).into_response()
+            }
+            PageError::Status {
+                status,
+                lang,
+                message,
+            } => {
+                let page = ErrorPage {
+                    ui: Ui {
+                        lang,
+                        staff: None,
+                        csrf: String::new(),
+                        now: 0,
+                    },
+                    message: &message,
+                };
+                (status, render(&page)).into_response()
+            }
+        }
+    }
+}
+
+/// A template as a response; a template that fails to render is a bug, logged. Pages
+/// are never stored: they show what one person may see, now (and a page kept in the
+/// back-forward cache would keep its event stream, one of the browser's few connections
+/// per host, open).
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// `text` percent-encoded for a query string.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

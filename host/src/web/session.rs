@@ -1,0 +1,471 @@
+//! Who is looking: staff sessions (a random cookie, HttpOnly and SameSite=Lax, stored as a
+//! digest), the CSRF token every form carries, logging in (throttled per account) and
+//! out, the first start's one-time setup link, and the reader's language.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::page::{PageError, Ui, render};
+use crate::api::AppState;
+use crate::i18n::Lang;
+use crate::ingest::token;
+use crate::live::Live;
+use crate::staff::{self, NewStaff, Role, Staff};
+
+const COOKIE: &str = "reveille_session";
+/// How long a login lasts.
+const SESSION_MS: i64 = 7 * 86_400_000;
+/// Failed logins per account within [`THROTTLE_MS`] before it is refused for the rest of it.
+const MAX_FAILURES: u32 = 5;
+const THROTTLE_MS: i64 = 15 * 60_000;
+
+/// The board's own state.
+pub struct Web {
+    pub live: Live,
+    /// Where people reach the service (for links and the agent snippet).
+    pub public_url: Option<String>,
+    /// The digest of the setup secret while there is one (nobody can log in yet).
+    setup: Mutex<Option<String>>,
+    /// Failed logins per account: how many, since when.
+    failures: Mutex<HashMap<String, (u32, i64)>>,
+}
+
+impl Web {
+    pub fn new(live: Live, public_url: Option<String>) -> Web {
+        Web {
+            live,
+            public_url,
+            setup: Mutex::default(),
+            failures: Mutex::default(),
+        }
+    }
+
+    /// A fresh one-time secret for `/setup/{secret}`, which creates the first admin.
+    pub fn open_setup(&self) -> String {
+        let secret = token::secret("");
+        *self.setup.lock().expect("setup lock") = Some(token::digest(&secret));
+        secret
+    }
+
+    fn setup_matches(&self, presented: &str) -> bool {
+        let digest = token::digest(presented);
+        self.setup
+            .lock()
+            .expect("setup lock")
+            .as_deref()
+            .is_some_and(|expected| same(expected, &digest))
+    }
+
+    fn close_setup(&self) {
+        *self.setup.lock().expect("setup lock") = None;
+    }
+
+    /// Whether `account` may try again now.
+    fn may_try(&self, account: &str, now: i64) -> bool {
+        let failures = self.failures.lock().expect("throttle lock");
+        match failures.get(account) {
+            Some((count, since)) => *count < MAX_FAILURES || now - since >= THROTTLE_MS,
+            None => true,
+        }
+    }
+
+    fn failed(&self, account: &str, now: i64) {
+        let mut failures = self.failures.lock().expect("throttle lock");
+        let entry = failures.entry(account.to_string()).or_insert((0, now));
+        if now - entry.1 >= THROTTLE_MS {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+    }
+
+    fn succeeded(&self, account: &str) {
+        self.failures.lock().expect("throttle lock").remove(account);
+    }
+}
+
+/// Constant-time equality of two digests.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A logged-in member of staff, from their session cookie.
+pub struct Visitor {
+    pub staff: Staff,
+    pub csrf: String,
+    now: i64,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map_or("/".to_string(), |p| p.to_string());
+        let now = state.clock.now_ms();
+        let Some(cookie) = cookie(&parts.headers) else {
+            return Err(PageError::Login { next });
+        };
+        match state.store.session(&token::digest(cookie), now).await? {
+            Some(session) => Ok(Visitor {
+                staff: session.staff,
+                csrf: session.csrf,
+                now,
+            }),
+            None => Err(PageError::Login { next }),
+        }
+    }
+}
+
+impl Visitor {
+    pub fn ui(&self) -> Ui {
+        Ui {
+            lang: self.staff.lang,
+            staff: Some(self.staff.clone()),
+            csrf: self.csrf.clone(),
+            now: self.now,
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.staff.lang
+    }
+
+    /// A form's CSRF token must be this session's.
+    pub fn check(&self, presented: &str) -> Result<(), PageError> {
+        if same(&self.csrf, presented) {
+            Ok(())
+        } else {
+            Err(PageError::Status {
+                status: axum::http::StatusCode::FORBIDDEN,
+                lang: self.lang(),
+                message: self.lang().t("error-csrf"),
+            })
+        }
+    }
+
+    /// Installations managed by `manager` must be theirs to see.
+    pub fn sees(&self, manager: &str) -> Result<(), PageError> {
+        if self.staff.sees(manager) {
+            Ok(())
+        } else {
+            Err(PageError::forbidden(self.lang()))
+        }
+    }
+
+    pub fn admin(&self) -> Result<(), PageError> {
+        if self.staff.is_admin() {
+            Ok(())
+        } else {
+            Err(PageError::forbidden(self.lang()))
+        }
+    }
+
+    pub fn act(&self) -> Result<(), PageError> {
+        if self.staff.can_act() {
+            Ok(())
+        } else {
+            Err(PageError::forbidden(self.lang()))
+        }
+    }
+}
+
+fn cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+}
+
+/// The language of someone not logged in: their browser's.
+fn browser_lang(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::En, Lang::preferred)
+}
+
+fn anonymous(lang: Lang, now: i64) -> Ui {
+    Ui {
+        lang,
+        staff: None,
+        csrf: String::new(),
+        now,
+    }
+}
+
+/// Where to go after logging in: only a path on this site.
+fn local(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+/// Starts a session for `staff` and sends them to `to`.
+async fn log_in(state: &AppState, staff: &Staff, to: &str) -> Result<Response, PageError> {
+    let now = state.clock.now_ms();
+    let secret = token::secret("");
+    state
+        .store
+        .create_session(
+            &token::digest(&secret),
+            &staff.name,
+            &token::secret(""),
+            now,
+            now + SESSION_MS,
+        )
+        .await?;
+    let secure = match &state.web.public_url {
+        Some(url) if url.starts_with("https://") => "; Secure",
+        _ => "",
+    };
+    let cookie = format!(
+        "{COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        SESSION_MS / 1000
+    );
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(PageError::internal)?,
+    );
+    tracing::info!(staff = %staff.name, role = %staff.role, "logged in");
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    ui: Ui,
+    next: &'a str,
+    error: Option<String>,
+    nobody_yet: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<Next>,
+) -> Result<Response, PageError> {
+    let page = LoginPage {
+        ui: anonymous(browser_lang(&headers), state.clock.now_ms()),
+        next: &local(query.next.as_deref()),
+        error: None,
+        nobody_yet: state.store.staff_count().await? == 0,
+    };
+    Ok(render(&page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    name: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let now = state.clock.now_ms();
+    let lang = browser_lang(&headers);
+    let account = form.name.trim().to_lowercase();
+    let next = local(form.next.as_deref());
+    let refuse = |id: &str| {
+        let page = LoginPage {
+            ui: anonymous(lang, now),
+            next: &next,
+            error: Some(lang.t(id)),
+            nobody_yet: false,
+        };
+        let mut response = render(&page);
+        *response.status_mut() = if id == "login-throttled" {
+            axum::http::StatusCode::TOO_MANY_REQUESTS
+        } else {
+            axum::http::StatusCode::UNAUTHORIZED
+        };
+        Ok(response)
+    };
+    if !state.web.may_try(&account, now) {
+        tracing::warn!(account = %account, "login refused: too many failures");
+        return refuse("login-throttled");
+    }
+    let found = state.store.staff_login(form.name.trim()).await?;
+    // The hash is checked off the async threads: argon2 takes a while, on purpose.
+    let password = form.password;
+    let verified = match found {
+        Some((staff, hash)) => tokio::task::spawn_blocking(move || {
+            staff::verify_password(&password, &hash).then_some(staff)
+        })
+        .await
+        .map_err(PageError::internal)?,
+        None => None,
+    };
+    match verified {
+        Some(staff) => {
+            state.web.succeeded(&account);
+            log_in(&state, &staff, &next).await
+        }
+        None => {
+            state.web.failed(&account, now);
+            tracing::warn!(account = %account, "login failed");
+            refuse("login-failed")
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    if let Some(secret) = cookie(&headers) {
+        state.store.end_session(&token::digest(secret)).await?;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("reveille_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage<'a> {
+    ui: Ui,
+    secret: &'a str,
+    error: Option<String>,
+}
+
+/// A setup link is good only while nobody can log in and it is the one logged.
+async fn setup_open(state: &AppState, secret: &str, lang: Lang) -> Result<(), PageError> {
+    if state.store.staff_count().await? == 0 && state.web.setup_matches(secret) {
+        Ok(())
+    } else {
+        Err(PageError::Status {
+            status: axum::http::StatusCode::NOT_FOUND,
+            lang,
+            message: lang.t("setup-gone"),
+        })
+    }
+}
+
+pub async fn setup_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> Result<Response, PageError> {
+    let lang = browser_lang(&headers);
+    setup_open(&state, &secret, lang).await?;
+    Ok(render(&SetupPage {
+        ui: anonymous(lang, state.clock.now_ms()),
+        secret: &secret,
+        error: None,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetupForm {
+    name: String,
+    password: String,
+    lang: String,
+}
+
+pub async fn setup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+    Form(form): Form<SetupForm>,
+) -> Result<Response, PageError> {
+    let lang = form.lang.parse().unwrap_or_else(|_| browser_lang(&headers));
+    setup_open(&state, &secret, lang).await?;
+    let (name, password) = (form.name, form.password);
+    let new = tokio::task::spawn_blocking(move || {
+        NewStaff::new(&name, &password, Role::Admin, None, lang)
+    })
+    .await
+    .map_err(PageError::internal)?;
+    let new = match new {
+        Ok(new) => new,
+        Err(error) => {
+            let mut response = render(&SetupPage {
+                ui: anonymous(lang, state.clock.now_ms()),
+                secret: &secret,
+                error: Some(error),
+            });
+            *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            return Ok(response);
+        }
+    };
+    if !state
+        .store
+        .create_staff(&new, state.clock.now_ms(), true)
+        .await?
+    {
+        return Err(PageError::Status {
+            status: axum::http::StatusCode::NOT_FOUND,
+            lang,
+            message: lang.t("setup-gone"),
+        });
+    }
+    state.web.close_setup();
+    tracing::info!(admin = %new.staff.name, "the first admin was created; the setup link is spent");
+    log_in(&state, &new.staff, "/").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangForm {
+    #[serde(default)]
+    csrf: String,
+    lang: String,
+    next: Option<String>,
+}
+
+pub async fn set_lang(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<LangForm>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    let lang: Lang = form
+        .lang
+        .parse()
+        .map_err(|e: String| PageError::bad(visitor.lang(), e))?;
+    state
+        .store
+        .set_staff_lang(&visitor.staff.name, lang)
+        .await?;
+    Ok(Redirect::to(&local(form.next.as_deref())).into_response())
+}

@@ -1,0 +1,250 @@
+//! An alert's page and an incident's: what it is, who it touches, its timeline, and the
+//! buttons (acknowledge, snooze) that act through the alerts service, as the Telegram
+//! buttons and the API do, so the messages in the chats change with it.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::page::{PageError, Ui, render};
+use super::session::Visitor;
+use crate::alerting::{Acted, IncidentActed};
+use crate::alerts::incidents::{Incident, Member};
+use crate::alerts::{Alert, AlertEvent, AlertState, On};
+use crate::api::AppState;
+
+/// Snoozes the pages offer, in hours.
+const SNOOZES: [u32; 3] = [1, 4, 24];
+
+#[derive(Template)]
+#[template(path = "alert.html")]
+struct AlertPage {
+    ui: Ui,
+    alert: Alert,
+    timeline: Vec<AlertEvent>,
+    snoozes: [u32; 3],
+    can_ack: bool,
+    can_snooze: bool,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct IncidentPage {
+    ui: Ui,
+    incident: Incident,
+    what: String,
+    /// The members the visitor may see.
+    members: Vec<Member>,
+    hidden: usize,
+    timeline: Vec<AlertEvent>,
+    snoozes: [u32; 3],
+    can_act: bool,
+}
+
+fn id(text: &str, visitor: &Visitor) -> Result<i64, PageError> {
+    text.parse()
+        .map_err(|_| PageError::not_found(visitor.lang()))
+}
+
+async fn visible_alert(state: &AppState, visitor: &Visitor, id: i64) -> Result<Alert, PageError> {
+    let alert = state
+        .store
+        .alert(id)
+        .await?
+        .ok_or_else(|| PageError::not_found(visitor.lang()))?;
+    visitor.sees(&alert.manager)?;
+    Ok(alert)
+}
+
+async fn visible_incident(
+    state: &AppState,
+    visitor: &Visitor,
+    id: i64,
+) -> Result<Incident, PageError> {
+    let incident = state
+        .store
+        .incident(id)
+        .await?
+        .ok_or_else(|| PageError::not_found(visitor.lang()))?;
+    if incident
+        .members
+        .iter()
+        .any(|m| visitor.staff.sees(&m.manager))
+    {
+        Ok(incident)
+    } else {
+        Err(PageError::forbidden(visitor.lang()))
+    }
+}
+
+pub async fn alert(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(text): Path<String>,
+) -> Result<Response, PageError> {
+    let alert = visible_alert(&state, &visitor, id(&text, &visitor)?).await?;
+    let timeline = state.store.timeline(On::Alert(alert.id)).await?;
+    let open = matches!(alert.state, AlertState::Firing | AlertState::Snoozed);
+    Ok(render(&AlertPage {
+        can_ack: visitor.staff.can_act() && open && alert.incident_id.is_none(),
+        can_snooze: visitor.staff.can_act()
+            && alert.state != AlertState::Resolved
+            && alert.state != AlertState::Pending
+            && alert.incident_id.is_none(),
+        ui: visitor.ui(),
+        alert,
+        timeline,
+        snoozes: SNOOZES,
+    }))
+}
+
+pub async fn incident(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(text): Path<String>,
+) -> Result<Response, PageError> {
+    let incident = visible_incident(&state, &visitor, id(&text, &visitor)?).await?;
+    let timeline = state.store.timeline(On::Incident(incident.id)).await?;
+    let members: Vec<Member> = incident
+        .members
+        .iter()
+        .filter(|m| visitor.staff.sees(&m.manager))
+        .cloned()
+        .collect();
+    Ok(render(&IncidentPage {
+        can_act: visitor.staff.can_act()
+            && incident.state != crate::alerts::incidents::IncidentState::Resolved,
+        ui: visitor.ui(),
+        what: incident.what(),
+        hidden: incident.members.len() - members.len(),
+        members,
+        incident,
+        timeline,
+        snoozes: SNOOZES,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActForm {
+    #[serde(default)]
+    csrf: String,
+    hours: Option<u32>,
+}
+
+impl ActForm {
+    fn until(&self, state: &AppState, visitor: &Visitor) -> Result<i64, PageError> {
+        let hours = self
+            .hours
+            .filter(|h| SNOOZES.contains(h))
+            .ok_or_else(|| PageError::bad(visitor.lang(), visitor.lang().t("error-snooze")))?;
+        Ok(state.clock.now_ms() + i64::from(hours) * 3_600_000)
+    }
+}
+
+/// Who did it, as the timeline and the chats say.
+fn by(visitor: &Visitor) -> String {
+    format!("{} (web)", visitor.staff.name)
+}
+
+/// Back to the page, which shows what became of the request.
+fn back(path: String, done: bool, visitor: &Visitor) -> Result<Response, PageError> {
+    if done {
+        Ok(Redirect::to(&path).into_response())
+    } else {
+        Err(PageError::Status {
+            status: axum::http::StatusCode::CONFLICT,
+            lang: visitor.lang(),
+            message: visitor.lang().t("error-changed"),
+        })
+    }
+}
+
+async fn act_on_alert(
+    state: &AppState,
+    visitor: &Visitor,
+    text: &str,
+    form: &ActForm,
+    snooze: bool,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    visitor.act()?;
+    let alert = visible_alert(state, visitor, id(text, visitor)?).await?;
+    let acted = if snooze {
+        let until = form.until(state, visitor)?;
+        state.alerting.snooze(alert.id, &by(visitor), until).await?
+    } else {
+        state.alerting.acknowledge(alert.id, &by(visitor)).await?
+    };
+    back(
+        format!("/alerts/{}", alert.id),
+        matches!(acted, Acted::Done(_)),
+        visitor,
+    )
+}
+
+async fn act_on_incident(
+    state: &AppState,
+    visitor: &Visitor,
+    text: &str,
+    form: &ActForm,
+    snooze: bool,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    visitor.act()?;
+    let incident = visible_incident(state, visitor, id(text, visitor)?).await?;
+    let acted = if snooze {
+        let until = form.until(state, visitor)?;
+        state
+            .alerting
+            .snooze_incident(incident.id, &by(visitor), until)
+            .await?
+    } else {
+        state
+            .alerting
+            .acknowledge_incident(incident.id, &by(visitor))
+            .await?
+    };
+    back(
+        format!("/incidents/{}", incident.id),
+        matches!(acted, IncidentActed::Done(_)),
+        visitor,
+    )
+}
+
+pub async fn ack_alert(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(text): Path<String>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, PageError> {
+    act_on_alert(&state, &visitor, &text, &form, false).await
+}
+
+pub async fn snooze_alert(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(text): Path<String>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, PageError> {
+    act_on_alert(&state, &visitor, &text, &form, true).await
+}
+
+pub async fn ack_incident(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(text): Path<String>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, PageError> {
+    act_on_incident(&state, &visitor, &text, &form, false).await
+}
+
+pub async fn snooze_incident(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(text): Path<String>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, PageError> {
+    act_on_incident(&state, &visitor, &text, &form, true).await
+}

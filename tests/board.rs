@@ -1,0 +1,569 @@
+//! The board as people use it: in a real headless Chromium (first start, login, the fleet,
+//! filters, a row changing live, acknowledging from a page, uploading a plugin, a manager
+//! in Russian), and over plain HTTP for the refusals a browser would hide (CSRF, roles,
+//! throttled logins).
+
+use std::time::Duration;
+
+use fake_telegram::FakeTelegram;
+use reqwest::StatusCode;
+use reveille_tests::{Browser, Options, Service, TELEGRAM_TOKEN, report_for};
+use serde_json::{Value, json};
+
+const ANNA_CHAT: i64 = -1_001_001;
+const BORIS_CHAT: i64 = -1_001_002;
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A report of `installation` with nothing wrong in it.
+fn healthy(installation: &str) -> Vec<u8> {
+    String::from_utf8(report_for("key-restored.xml", installation))
+        .unwrap()
+        .replace(r#"state="error" error-code="2020""#, r#"state="ok""#)
+        .replace(
+            r#"in-use="25" peak="25" refused="7""#,
+            r#"in-use="12" peak="14" refused="0""#,
+        )
+        .into_bytes()
+}
+
+fn lost(installation: &str) -> Vec<u8> {
+    report_for("lost-key-evening.xml", installation)
+}
+
+/// Anna manages two clients, Boris one; every installation has reported once.
+async fn fleet(fake: &FakeTelegram, config: &str) -> (Service, Vec<(String, String)>) {
+    fake.add_chat(ANNA_CHAT, "Anna's clients");
+    fake.add_chat(BORIS_CHAT, "Boris's clients");
+    let service = Service::start(Options {
+        telegram_api: Some(fake.api_url()),
+        config: config.into(),
+        ..Options::default()
+    })
+    .await;
+    let mut tokens = Vec::new();
+    for (id, client, manager, chat) in [
+        ("anna-1", "ООО «Вектор»", "Anna", ANNA_CHAT),
+        ("anna-2", "ООО «Ромашка»", "Anna", ANNA_CHAT),
+        ("boris-1", "АО «Полюс»", "Boris", BORIS_CHAT),
+    ] {
+        let (status, body) = service
+            .create_installation(json!({
+                "id": id, "client": client, "manager": manager,
+                "timezone": "Europe/Moscow", "telegram_chat_id": chat,
+            }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let token = body["token"].as_str().unwrap().to_string();
+        assert_eq!(service.post_report(&token, healthy(id)).await.status(), 202);
+        tokens.push((id.to_string(), token));
+    }
+    service.settle().await;
+    (service, tokens)
+}
+
+fn token<'a>(tokens: &'a [(String, String)], id: &str) -> &'a str {
+    &tokens.iter().find(|(i, _)| i == id).unwrap().1
+}
+
+/// What `find` finds, once it does (within [`WAIT`]).
+async fn soon<T>(what: &str, mut find: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if let Some(found) = find().await {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The open alert of `plugin` on `installation`, once there is one.
+async fn alert_of(service: &Service, installation: &str, plugin: &str) -> Value {
+    soon(&format!("a {plugin} alert on {installation}"), async || {
+        service
+            .alerts(&format!(
+                "installation={installation}&plugin={plugin}&state=open"
+            ))
+            .await
+            .into_iter()
+            .next()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_board_as_a_person_uses_it() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let (service, tokens) = fleet(
+        &fake,
+        "[incidents]\nwait = \"1s\"\n[incidents.checks.dongle-lost]\ncount = 2\nwithin = \"10m\"\n",
+    )
+    .await;
+    let base = service.base.clone();
+    let browser = Browser::start().await;
+
+    // First start: the link from the log creates the first admin, who lands on the board.
+    let setup = service
+        .running()
+        .setup_link
+        .clone()
+        .expect("a setup link on the first start");
+    browser.goto(&setup).await;
+    browser.fill("#name", "admin").await;
+    browser.fill("#password", "correct horse battery").await;
+    browser.click("#create-admin").await;
+    browser.wait_text("h1", |t| t.starts_with("Fleet")).await;
+    for id in ["anna-1", "anna-2", "boris-1"] {
+        browser.find(&format!("#row-{id}")).await;
+    }
+    assert_eq!(browser.text("#row-anna-1 .dongle").await, "present");
+    assert_eq!(browser.text("#row-anna-1 .seats").await, "12 / 25");
+
+    // A filter narrows the board, and stays in the URL to be shared.
+    browser
+        .find("#filter-manager")
+        .await
+        .select_by_value("Boris")
+        .await
+        .expect("choose Boris");
+    browser.click("#apply").await;
+    browser.wait_text("h1", |t| t.contains("(1 / 3)")).await;
+    assert!(browser.url().await.contains("manager=Boris"));
+    browser.find("#row-boris-1").await;
+    assert!(!browser.body().await.contains("anna-1"));
+
+    // A report changes its row live: no reload (the page's own variable survives).
+    browser.goto(&format!("{base}/")).await;
+    browser.find("#row-anna-1").await;
+    browser
+        .client
+        .execute("window.stayed = true; return true;", vec![])
+        .await
+        .unwrap();
+    // Let the page's event stream connect before the report it should hear about.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let posted = service
+        .post_report(token(&tokens, "anna-1"), lost("anna-1"))
+        .await;
+    assert_eq!(posted.status(), 202);
+    browser
+        .wait_text("#row-anna-1 .dongle", |t| t == "lost")
+        .await;
+    let stayed = browser
+        .client
+        .execute("return window.stayed === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(stayed, json!(true), "the page reloaded instead of updating");
+    browser
+        .wait_text("#row-anna-1 .alerts", |t| !t.is_empty())
+        .await;
+    browser.screenshot("board").await;
+
+    // Acknowledged from its page, the alert's Telegram message says who took it.
+    let alert = alert_of(&service, "anna-1", "dongle-lost").await;
+    let id = alert["id"].as_i64().unwrap();
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(ANNA_CHAT)
+            .iter()
+            .any(|m| m.text.contains("dongle")))
+            .await,
+        "the alert never reached the chat"
+    );
+    browser.goto(&format!("{base}/alerts/{id}")).await;
+    browser.click("#ack").await;
+    browser
+        .wait_text("#acknowledged-by", |t| t.contains("admin"))
+        .await;
+    assert!(
+        fake.wait_for(WAIT, |f| f.bot_messages(ANNA_CHAT).iter().any(|m| m
+            .versions
+            .len()
+            > 1
+            && m.text.contains("Acknowledged by admin")))
+            .await,
+        "the Telegram message was not edited: {:?}",
+        fake.bot_messages(ANNA_CHAT)
+    );
+
+    // Two more lost dongles at once are one incident, with its own page.
+    for id in ["anna-2", "boris-1"] {
+        assert_eq!(
+            service
+                .post_report(token(&tokens, id), lost(id))
+                .await
+                .status(),
+            202
+        );
+    }
+    let incident = soon("an incident", async || {
+        let (_, body) = service
+            .admin_request("GET", "/api/v1/incidents", None)
+            .await;
+        Some(body["incidents"][0].clone()).filter(Value::is_object)
+    })
+    .await;
+    browser
+        .goto(&format!("{base}/incidents/{}", incident["id"]))
+        .await;
+    browser.find("#members").await;
+    assert!(browser.body().await.contains("АО «Полюс»"));
+    browser.screenshot("incident").await;
+
+    // A client's page: its installation, its open alert, 30 days of sparklines.
+    browser
+        .goto(&format!("{base}/clients/{}", "ООО «Вектор»"))
+        .await;
+    assert_eq!(browser.text("#client-name").await, "ООО «Вектор»");
+    browser.find("#history svg.spark").await;
+    assert!(browser.text("#client-alerts").await.contains("dongle"));
+    browser.screenshot("client").await;
+
+    // A plugin uploaded from the admin page serves.
+    browser.goto(&format!("{base}/admin/plugins")).await;
+    browser.fill("#plugin-name", "echo").await;
+    let component = std::path::Path::new(env!("REVEILLE_TEST_PLUGINS_DIR")).join("echo.wasm");
+    browser
+        .find("#plugin-file")
+        .await
+        .send_keys(&component.display().to_string())
+        .await
+        .expect("choose the file");
+    browser.click("#upload-plugin").await;
+    browser.wait_text("#outcome", |t| t.contains("echo")).await;
+    assert_eq!(
+        service
+            .post_report(token(&tokens, "boris-1"), healthy("boris-1"))
+            .await
+            .status(),
+        202
+    );
+    let findings = service.findings("boris-1").await;
+    assert!(
+        findings.iter().any(|f| f["plugin"] == "echo"),
+        "the uploaded plugin did not evaluate: {findings:?}"
+    );
+
+    // A manager's account, in Russian: only her clients, and Boris's are refused.
+    browser.goto(&format!("{base}/admin/staff")).await;
+    browser.fill("#staff-name", "anna").await;
+    browser
+        .fill("#staff-password", "anna's long password")
+        .await;
+    browser
+        .find("#staff-role")
+        .await
+        .select_by_value("manager")
+        .await
+        .unwrap();
+    browser.fill("#staff-manager", "Anna").await;
+    browser
+        .find("#staff-lang")
+        .await
+        .select_by_value("ru")
+        .await
+        .unwrap();
+    browser.click("#create-staff").await;
+    browser.wait_text("#outcome", |t| t.contains("anna")).await;
+    browser.click("#logout").await;
+    browser.fill("#name", "anna").await;
+    browser.fill("#password", "anna's long password").await;
+    browser.click("#login").await;
+    browser
+        .wait_text("h1", |t| t.starts_with("Парк установок"))
+        .await;
+    browser.find("#row-anna-2").await;
+    assert_eq!(browser.text("#row-anna-1 .dongle").await, "потерян");
+    let board = browser.body().await;
+    assert!(
+        !board.contains("boris-1") && !board.contains("АО «Полюс»"),
+        "{board}"
+    );
+    browser.screenshot("board-ru").await;
+    browser
+        .goto(&format!("{base}/clients/{}", "АО «Полюс»"))
+        .await;
+    assert!(browser.text("#error").await.contains("нет доступа"));
+    browser.close().await;
+}
+
+/// A logged-in session as plain HTTP: its cookie and its forms' CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl Session {
+    fn from_response(response: &reqwest::Response) -> Option<String> {
+        let set = response.headers().get("set-cookie")?.to_str().ok()?;
+        Some(set.split(';').next()?.to_string())
+    }
+
+    async fn login(service: &Service, name: &str, password: &str) -> Result<Session, StatusCode> {
+        let response = no_redirects()
+            .post(service.url("/login"))
+            .form(&[("name", name), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        match Session::from_response(&response) {
+            Some(cookie) => Ok(Session::with_cookie(service, cookie).await),
+            None => Err(response.status()),
+        }
+    }
+
+    async fn with_cookie(service: &Service, cookie: String) -> Session {
+        let page = no_redirects()
+            .get(service.url("/"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = page
+            .split(r#"name="csrf" value=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a CSRF token on the board")
+            .to_string();
+        Session { cookie, csrf }
+    }
+
+    async fn get(&self, service: &Service, path: &str) -> StatusCode {
+        no_redirects()
+            .get(service.url(path))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    async fn post(&self, service: &Service, path: &str, form: &[(&str, &str)]) -> StatusCode {
+        no_redirects()
+            .post(service.url(path))
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}
+
+#[tokio::test]
+async fn pages_refuse_whoever_may_not() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let (service, tokens) = fleet(&fake, "").await;
+    let anonymous = no_redirects();
+
+    // Nobody logged in: every page sends to the login page, the event stream included.
+    for path in ["/", "/now", "/events", "/admin/staff", "/alerts/1"] {
+        let response = anonymous.get(service.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        let location = response.headers()["location"].to_str().unwrap();
+        assert!(location.starts_with("/login?next="), "{path}: {location}");
+    }
+    let login_page = anonymous
+        .get(service.url("/login"))
+        .header("accept-language", "ru-RU,ru;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login_page.contains("Вход в Reveille") && login_page.contains("ссылку настройки"));
+
+    // The setup link works once; a wrong one never.
+    let setup = service.running().setup_link.clone().unwrap();
+    let last = if setup.ends_with('0') { "1" } else { "0" };
+    let wrong = format!("{}{last}", &setup[..setup.len() - 1]);
+    let refused = anonymous
+        .post(&wrong)
+        .form(&[
+            ("name", "mallory"),
+            ("password", "a long password"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let short = anonymous
+        .post(&setup)
+        .form(&[("name", "admin"), ("password", "short"), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        short
+            .text()
+            .await
+            .unwrap()
+            .contains("at least 10 characters")
+    );
+    let created = anonymous
+        .post(&setup)
+        .form(&[
+            ("name", "admin"),
+            ("password", "correct horse battery"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let cookie = Session::from_response(&created).expect("logged in after setup");
+    assert!(
+        created.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly")
+    );
+    let again = anonymous
+        .post(&setup)
+        .form(&[
+            ("name", "second"),
+            ("password", "another long one"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let admin = Session::with_cookie(&service, cookie).await;
+
+    // Accounts: a manager (Anna) and a viewer.
+    for (name, role, manager) in [("anna", "manager", "Anna"), ("vera", "viewer", "")] {
+        let status = admin
+            .post(
+                &service,
+                "/admin/staff",
+                &[
+                    ("csrf", &admin.csrf),
+                    ("name", name),
+                    ("password", "a long enough password"),
+                    ("role", role),
+                    ("manager", manager),
+                    ("lang", "en"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    // A form without its session's CSRF token is refused, and changes nothing.
+    assert_eq!(
+        service
+            .post_report(&tokens[2].1, lost("boris-1"))
+            .await
+            .status(),
+        202
+    );
+    let boris_alert = alert_of(&service, "boris-1", "dongle-lost").await;
+    let ack = format!("/alerts/{}/ack", boris_alert["id"]);
+    assert_eq!(admin.post(&service, &ack, &[]).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.post(&service, &ack, &[("csrf", "0123")]).await,
+        StatusCode::FORBIDDEN
+    );
+    let unchanged = service.alert(boris_alert["id"].as_i64().unwrap()).await;
+    assert_eq!(unchanged["alert"]["acknowledged_by"], Value::Null);
+
+    // A manager sees her own clients only; the admin pages are not hers.
+    let anna = Session::login(&service, "anna", "a long enough password")
+        .await
+        .expect("anna logs in");
+    assert_eq!(
+        anna.get(&service, "/clients/ООО «Вектор»").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        anna.get(&service, "/clients/АО «Полюс»").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        anna.get(&service, &format!("/alerts/{}", boris_alert["id"]))
+            .await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        anna.post(&service, &ack, &[("csrf", &anna.csrf)]).await,
+        StatusCode::FORBIDDEN
+    );
+    for path in ["/admin/installations", "/admin/plugins", "/admin/staff"] {
+        assert_eq!(
+            anna.get(&service, path).await,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let rotate = anna
+        .post(
+            &service,
+            "/admin/installations/anna-1/token",
+            &[("csrf", &anna.csrf)],
+        )
+        .await;
+    assert_eq!(rotate, StatusCode::FORBIDDEN);
+
+    // A viewer reads everything and changes nothing.
+    let vera = Session::login(&service, "vera", "a long enough password")
+        .await
+        .expect("vera logs in");
+    assert_eq!(
+        vera.get(&service, "/clients/АО «Полюс»").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        vera.post(&service, &ack, &[("csrf", &vera.csrf)]).await,
+        StatusCode::FORBIDDEN
+    );
+    // The admin may.
+    assert_eq!(
+        admin.post(&service, &ack, &[("csrf", &admin.csrf)]).await,
+        StatusCode::SEE_OTHER
+    );
+    let taken = service.alert(boris_alert["id"].as_i64().unwrap()).await;
+    assert_eq!(taken["alert"]["acknowledged_by"], "admin (web)");
+
+    // Logins are throttled per account: after five failures even the right password waits.
+    for _ in 0..5 {
+        assert_eq!(
+            Session::login(&service, "vera", "wrong password")
+                .await
+                .err(),
+            Some(StatusCode::UNAUTHORIZED)
+        );
+    }
+    assert_eq!(
+        Session::login(&service, "vera", "a long enough password")
+            .await
+            .err(),
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    );
+    // Logging out ends the session.
+    assert_eq!(
+        anna.post(&service, "/logout", &[("csrf", &anna.csrf)])
+            .await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(anna.get(&service, "/").await, StatusCode::SEE_OTHER);
+    // And the admin token still serves automation.
+    let (status, _) = service
+        .admin_request("GET", "/api/v1/installations", None)
+        .await;
+    assert_eq!(status, 200);
+}
