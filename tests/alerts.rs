@@ -545,3 +545,71 @@ async fn a_snooze_ends_with_a_reminder() {
     assert_eq!(now.buttons.len(), 3);
     assert_eq!(service.alert(id).await["alert"]["state"], "firing");
 }
+
+/// A chat reads Reveille in Russian once an authorized member says `/lang ru` (a stranger
+/// cannot switch it): the alert's message, the answer to a button and the edit after it.
+/// `[telegram] language` sets what every other chat reads.
+#[tokio::test]
+async fn a_chat_reads_its_own_language() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    fake.add_chat(CHAT, "Vector support");
+    let service = start(&fake, Options::default()).await;
+    service.authorize(CHAT, 42, "Petr Petrov").await;
+    fake.say(CHAT, &stranger(), "/lang ru");
+    fake.say(CHAT, &petrov(), "/lang ru");
+    wait_reply_text(&fake, CHAT, "Only someone authorized").await;
+    wait_reply_text(&fake, CHAT, "Теперь этот чат читает Reveille по-русски").await;
+    let token = service.installation("vector-main").await;
+    let accepted = service
+        .post_report(&token, report("lost-key-evening.xml"))
+        .await;
+    assert_eq!(accepted.status(), 202);
+    let message = wait_living(&fake, CHAT, "dongle-lost").await;
+    assert!(message.text.contains("🔴 КРИТИЧНО"), "{}", message.text);
+    assert!(
+        message.text.contains("Горит: пока никто не взял"),
+        "{}",
+        message.text
+    );
+    let id = alert_id(&service, "vector-main", "dongle-lost").await;
+    let answer = fake.press_button(CHAT, message.id, &petrov(), &format!("ack:{id}"));
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .answers()
+            .iter()
+            .any(|a| a.query_id == answer && a.text == "Взято: теперь это ваше."))
+            .await,
+        "{:?}",
+        fake.answers()
+    );
+    wait_shows(&fake, CHAT, "dongle-lost", "✋ Взял Petr").await;
+
+    // Everything else reads the configured default.
+    drop(service);
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    fake.add_chat(CHAT, "Vector support");
+    let service = start(
+        &fake,
+        Options {
+            config: "[telegram]\nlanguage = \"ru\"\n".into(),
+            ..Options::default()
+        },
+    )
+    .await;
+    fake.say(CHAT, &petrov(), "/lang");
+    wait_reply_text(&fake, CHAT, "Этот чат читает Reveille по-русски").await;
+    drop(service);
+}
+
+/// Waits for a bot message in `chat` that says `text`.
+async fn wait_reply_text(fake: &FakeTelegram, chat: i64, text: &str) {
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(chat)
+            .iter()
+            .any(|m| m.text.contains(text)))
+            .await,
+        "no message {text:?}: {:#?}",
+        fake.bot_messages(chat)
+    );
+}

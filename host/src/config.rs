@@ -16,6 +16,7 @@ use crate::alerts::incidents::{Grouping, Threshold};
 use crate::alerts::{AlertPolicy, Damping};
 use crate::api::auth::AdminToken;
 use crate::http::HttpSettings;
+use crate::i18n::Lang;
 use crate::notify::telegram::{DEFAULT_API_URL, TelegramSettings};
 use crate::plugins::{HealthPolicy, Limits, RuntimeSettings};
 use crate::probe::ProbeSettings;
@@ -79,6 +80,7 @@ struct TelegramFile {
     token: Option<String>,
     api_url: Option<String>,
     poll_timeout: Option<String>,
+    language: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -266,6 +268,12 @@ impl Config {
                     "10s",
                     "telegram.poll_timeout",
                 )?,
+                language: match &file.telegram.language {
+                    Some(code) => code
+                        .parse()
+                        .map_err(|e: String| anyhow::anyhow!("telegram.language: {e}"))?,
+                    None => Lang::En,
+                },
             }),
             _ => None,
         };

@@ -133,6 +133,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                 alerting.doorbell(),
                 metrics.clone(),
                 config.public_url.clone(),
+                settings.language,
             );
             background.push(dispatcher.spawn());
             background.push(
@@ -143,6 +144,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                     clock: clock.clone(),
                     alerting: alerting.clone(),
                     poll_timeout: settings.poll_timeout,
+                    language: settings.language,
                 }
                 .spawn(),
             );

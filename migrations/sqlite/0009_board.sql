@@ -32,3 +32,9 @@ CREATE TABLE glances (
 
 -- Every report's glance, for a client's 30 days of history without reading reports.
 ALTER TABLE reports ADD COLUMN glance TEXT;
+
+-- The language a chat chose with /lang (others read `[telegram] language`).
+CREATE TABLE chat_languages (
+    chat_id BIGINT PRIMARY KEY,
+    lang    TEXT NOT NULL
+);

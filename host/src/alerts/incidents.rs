@@ -22,6 +22,7 @@ use super::routing::{NewDestination, Notice, Routing, Subject};
 use super::transitions::Step;
 use super::{AlertState, NoticeKind};
 use crate::fleet::Installation;
+use crate::i18n::Lang;
 use crate::plugins::Severity;
 
 /// How the host groups alerts into incidents (`[incidents]` in the config).
@@ -321,10 +322,16 @@ impl Incident {
 
     /// What happened, in a few words: "redirect-1 is failing", "redirect-down on 30
     /// installations".
-    pub fn what(&self) -> String {
+    pub fn what(&self, lang: Lang) -> String {
         match &self.parent {
-            Some(parent) => format!("{parent} is failing"),
-            None => format!("{} on {} installations", self.plugin, self.members.len()),
+            Some(parent) => lang.t_with("incident-parent", &[("parent", parent.as_str().into())]),
+            None => lang.t_with(
+                "incident-check",
+                &[
+                    ("plugin", self.plugin.as_str().into()),
+                    ("n", self.members.len().into()),
+                ],
+            ),
         }
     }
 

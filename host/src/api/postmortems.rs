@@ -70,7 +70,7 @@ async fn subject(
     match on {
         On::Incident(id) => {
             let incident = load(state, id).await?;
-            let title = format!("incident #{id}, {}", incident.what());
+            let title = format!("incident #{id}, {}", incident.what(crate::i18n::Lang::En));
             let timeline = state.store.timeline(on).await.map_err(ApiError::internal)?;
             Ok((incident, title, timeline))
         }

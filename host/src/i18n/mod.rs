@@ -98,6 +98,32 @@ impl Lang {
         self.t_with(id, &[("n", n.into())])
     }
 
+    /// How long `ms` is, to two units ("2h 5m", "2 ч 5 мин"), as messages about one
+    /// alert say it.
+    pub fn span(self, ms: i64) -> String {
+        if self == Lang::En {
+            return reveille_sdk::format_duration(std::time::Duration::from_millis(
+                ms.max(0) as u64
+            ));
+        }
+        let units = [(86_400, "д"), (3_600, "ч"), (60, "мин"), (1, "с")];
+        let mut secs = ms.max(0) / 1000;
+        if secs == 0 {
+            return format!("{} мс", ms.max(0));
+        }
+        let mut parts = Vec::new();
+        for (size, name) in units {
+            if secs >= size {
+                parts.push(format!("{} {name}", secs / size));
+                secs %= size;
+            }
+            if parts.len() == 2 {
+                break;
+            }
+        }
+        parts.join(" ")
+    }
+
     /// "5 min ago".
     pub fn ago(self, at: i64, now: i64) -> String {
         self.t_with("ago", &[("duration", self.duration(now - at).into())])
@@ -195,10 +221,13 @@ mod tests {
                 let bundle = &catalogue()[&lang];
                 let message = bundle.get_message(id).expect("loaded");
                 if let Some(pattern) = message.value() {
+                    // Every variable any message uses, so only a real mistake errs.
                     let mut args = FluentArgs::new();
-                    for name in [
-                        "n", "duration", "name", "count", "of", "what", "who", "when",
-                    ] {
+                    for name in source.split('$').skip(1) {
+                        let name: String = name
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
                         args.set(name, 1);
                     }
                     bundle.format_pattern(pattern, Some(&args), &mut errors);
@@ -217,6 +246,8 @@ mod tests {
         assert_eq!(Lang::En.duration(3 * 3_600_000), "3 h");
         assert_eq!(Lang::En.duration(3 * 86_400_000), "3 d");
         assert_eq!(Lang::Ru.ago(0, 7_200_000), "2 ч назад");
+        assert_eq!(Lang::En.span(7_500_000), "2h 5m");
+        assert_eq!(Lang::Ru.span(7_500_000), "2 ч 5 мин");
         let moscow = TimeZone::get("Europe/Moscow").unwrap();
         let at = "2026-11-20T01:07:00+03:00"
             .parse::<jiff::Timestamp>()

@@ -24,8 +24,10 @@ use crate::alerts::directory::Destination;
 use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, NoticeKind};
 use crate::clock::SharedClock;
+use crate::i18n::Lang;
 use crate::metrics::Metrics;
-use crate::notify::telegram::{DeliveryError, Telegram, render};
+use crate::notify::telegram::render::{self, Reader};
+use crate::notify::telegram::{DeliveryError, Telegram};
 use crate::store::{OutboxEntry, Store, StoreError};
 
 /// Entries picked up per round.
@@ -51,6 +53,8 @@ pub struct Dispatcher {
     pace: Mutex<Pacer>,
     /// The service's public address, for links to post-mortems.
     public_url: Option<String>,
+    /// What chats that did not choose one read.
+    language: Lang,
 }
 
 /// Per-chat sliding windows (at most so many calls within so long, as Telegram counts),
@@ -124,6 +128,7 @@ impl Dispatcher {
         wake: Arc<Notify>,
         metrics: Arc<Metrics>,
         public_url: Option<String>,
+        language: Lang,
     ) -> Arc<Self> {
         Arc::new(Dispatcher {
             store,
@@ -134,6 +139,7 @@ impl Dispatcher {
             paused_until: AtomicI64::new(0),
             pace: Mutex::new(Pacer::default()),
             public_url,
+            language,
         })
     }
 
@@ -309,9 +315,16 @@ impl Dispatcher {
                 alerts.first().map(|a| a.installation_id.as_str())
             }
         };
-        let tz = match zone_of {
-            Some(installation) => self.store.installation_zone(installation).await?,
-            None => TimeZone::UTC,
+        let reader = Reader {
+            tz: match zone_of {
+                Some(installation) => self.store.installation_zone(installation).await?,
+                None => TimeZone::UTC,
+            },
+            lang: self
+                .store
+                .chat_lang(entry.to.chat_id)
+                .await?
+                .unwrap_or(self.language),
         };
         // Checked as late as possible: another delivery may just have met flood control.
         if wall_ms() < self.paused_until.load(Ordering::Relaxed) {
@@ -319,14 +332,14 @@ impl Dispatcher {
         }
         let outcome = match &about {
             About::Folded(alerts) => {
-                let html = render::folded(alerts, &tz);
+                let html = render::folded(alerts, &reader);
                 let silent = entries.iter().all(|e| e.silent);
                 self.telegram
                     .send(entry.to, &html, &[], None, silent)
                     .await
                     .map(Some)
             }
-            _ => self.send(entry, &about, &tz).await,
+            _ => self.send(entry, &about, &reader).await,
         };
         let now = self.clock.now_ms();
         if let Err(DeliveryError::RetryAfter(wait)) = &outcome {
@@ -439,13 +452,13 @@ impl Dispatcher {
         &self,
         entry: &OutboxEntry,
         about: &About,
-        tz: &TimeZone,
+        reader: &Reader,
     ) -> Result<Option<i64>, DeliveryError> {
         let to: Destination = entry.to;
         let (alert, story) = match about {
-            About::Incident(incident) => return self.send_incident(entry, incident, tz).await,
+            About::Incident(incident) => return self.send_incident(entry, incident, reader).await,
             About::Digest(alerts) => {
-                let html = render::digest(alerts, tz);
+                let html = render::digest(alerts, reader);
                 return self
                     .telegram
                     .send(to, &html, &[], None, entry.silent)
@@ -458,7 +471,7 @@ impl Dispatcher {
         let living = alert.message_in(to);
         match entry.kind {
             NoticeKind::Post => {
-                let (html, buttons) = render::living(alert, tz);
+                let (html, buttons) = render::living(alert, reader);
                 self.telegram
                     .send(to, &html, &buttons, story, entry.silent)
                     .await
@@ -469,19 +482,22 @@ impl Dispatcher {
                 let Some(message_id) = living else {
                     return Ok(None);
                 };
-                let (html, buttons) = render::living(alert, tz);
+                let (html, buttons) = render::living(alert, reader);
                 self.telegram
                     .edit(to.chat_id, message_id, &html, &buttons)
                     .await
                     .map(|()| None)
             }
             NoticeKind::ResolvedReply => {
-                self.reply(entry, living, render::resolved_reply(alert))
+                self.reply(entry, living, render::resolved_reply(alert, reader))
                     .await
             }
-            NoticeKind::Raised => self.reply(entry, living, render::raised_reply(alert)).await,
+            NoticeKind::Raised => {
+                self.reply(entry, living, render::raised_reply(alert, reader))
+                    .await
+            }
             NoticeKind::Reminder => {
-                self.reply(entry, living, render::reminder_reply(alert))
+                self.reply(entry, living, render::reminder_reply(alert, reader))
                     .await
             }
             NoticeKind::Digest => Err(DeliveryError::Permanent(
@@ -511,7 +527,7 @@ impl Dispatcher {
         &self,
         entry: &OutboxEntry,
         incident: &Incident,
-        tz: &TimeZone,
+        reader: &Reader,
     ) -> Result<Option<i64>, DeliveryError> {
         let to = entry.to;
         let living = incident.message_in(to);
@@ -519,7 +535,7 @@ impl Dispatcher {
             .public_url
             .as_ref()
             .map(|base| format!("{base}/api/v1/incidents/{}/postmortem", incident.id));
-        let card = || render::incident(incident, tz, link.as_deref());
+        let card = || render::incident(incident, reader, link.as_deref());
         match entry.kind {
             NoticeKind::Post => {
                 let (html, buttons) = card();
@@ -539,12 +555,20 @@ impl Dispatcher {
                     .map(|()| None)
             }
             NoticeKind::ResolvedReply => {
-                self.reply(entry, living, render::incident_resolved_reply(incident))
-                    .await
+                self.reply(
+                    entry,
+                    living,
+                    render::incident_resolved_reply(incident, reader),
+                )
+                .await
             }
             NoticeKind::Reminder | NoticeKind::Raised => {
-                self.reply(entry, living, render::incident_reminder_reply(incident))
-                    .await
+                self.reply(
+                    entry,
+                    living,
+                    render::incident_reminder_reply(incident, reader),
+                )
+                .await
             }
             NoticeKind::Digest => Err(DeliveryError::Permanent(
                 "a digest entry names an incident".into(),

@@ -1,9 +1,11 @@
-//! Telegram chats: who may act on alerts in each, and how far the bot has read its updates.
+//! Telegram chats: who may act on alerts in each, the language each reads, and how far
+//! the bot has read its updates.
 
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, parse};
+use crate::i18n::Lang;
 
 /// A Telegram user allowed to acknowledge and snooze alerts in a chat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,6 +90,29 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET next_offset = excluded.next_offset",
         )
         .bind(next_offset)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The language `chat_id` chose, if it did.
+    pub async fn chat_lang(&self, chat_id: i64) -> Result<Option<Lang>, StoreError> {
+        let row = sqlx::query("SELECT lang FROM chat_languages WHERE chat_id = $1")
+            .bind(chat_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| parse(&row, "lang")).transpose()
+    }
+
+    pub async fn set_chat_lang(&self, chat_id: i64, lang: Lang) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO chat_languages (chat_id, lang) VALUES ($1, $2) \
+             ON CONFLICT (chat_id) DO UPDATE SET lang = excluded.lang",
+        )
+        .bind(chat_id)
+        .bind(lang.code())
         .execute(&self.writer)
         .await?;
         Ok(())

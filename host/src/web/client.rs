@@ -108,7 +108,8 @@ struct ClientPage {
     rows: Vec<Row>,
     history: Vec<History>,
     alerts: Vec<Alert>,
-    incidents: Vec<Incident>,
+    /// Open incidents with what each is about.
+    incidents: Vec<(Incident, String)>,
     policy: Option<String>,
     settings: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -177,6 +178,10 @@ pub async fn page(
         .await?
         .into_iter()
         .filter(|i| i.members.iter().any(|m| m.client == client))
+        .map(|i| {
+            let what = i.what(visitor.lang());
+            (i, what)
+        })
         .collect();
     let policy = state
         .store

@@ -29,7 +29,7 @@ async fn broken(state: &AppState, visitor: &Visitor) -> Result<Broken, PageError
         .into_iter()
         .filter(|i| i.members.iter().any(|m| visitor.staff.sees(&m.manager)))
         .map(|i| {
-            let what = i.what();
+            let what = i.what(visitor.lang());
             (i, what)
         })
         .collect();

@@ -117,7 +117,7 @@ pub async fn incident(
         can_act: visitor.staff.can_act()
             && incident.state != crate::alerts::incidents::IncidentState::Resolved,
         ui: visitor.ui(),
-        what: incident.what(),
+        what: incident.what(visitor.lang()),
         hidden: incident.members.len() - members.len(),
         members,
         incident,

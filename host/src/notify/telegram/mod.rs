@@ -21,6 +21,8 @@ pub struct TelegramSettings {
     pub api_url: String,
     /// How long one getUpdates call waits for news.
     pub poll_timeout: Duration,
+    /// What chats that did not choose with `/lang` read.
+    pub language: crate::i18n::Lang,
 }
 
 impl std::fmt::Debug for TelegramSettings {

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use fluent_bundle::FluentValue;
 use jiff::tz::TimeZone;
 use reveille_sdk::format_duration;
 
@@ -12,6 +13,7 @@ use super::client::Button;
 use crate::alerts::incidents::{Incident, IncidentState};
 pub use crate::alerts::local_time;
 use crate::alerts::{Alert, AlertState};
+use crate::i18n::Lang;
 use crate::plugins::Severity;
 use crate::text::unwanted;
 
@@ -147,43 +149,100 @@ pub fn elapsed(from: i64, to: i64) -> String {
     format_duration(Duration::from_millis(to.saturating_sub(from).max(0) as u64))
 }
 
+/// Who reads a message: its words' language and the installation's clock.
+pub struct Reader {
+    pub lang: Lang,
+    pub tz: TimeZone,
+}
+
+impl Reader {
+    fn say(&self, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+        self.lang.t_with(id, args)
+    }
+
+    fn at(&self, ms: i64) -> FluentValue<'static> {
+        local_time(ms, &self.tz).into()
+    }
+
+    fn span(&self, from: i64, to: i64) -> FluentValue<'static> {
+        self.lang.span(to - from).into()
+    }
+
+    fn severity(&self, severity: Severity) -> String {
+        self.lang.t(&format!("tg-{}", severity.as_str()))
+    }
+
+    fn since(&self, ms: i64) -> String {
+        self.say(
+            "tg-since",
+            &[
+                ("when", self.at(ms)),
+                (
+                    "zone",
+                    self.tz.iana_name().unwrap_or("UTC").to_string().into(),
+                ),
+            ],
+        )
+    }
+
+    fn who(&self, name: Option<&str>) -> FluentValue<'static> {
+        name.map_or_else(|| self.lang.t("tg-someone"), str::to_string)
+            .into()
+    }
+
+    fn why(&self, resolution: Option<&str>) -> String {
+        resolution.map_or_else(|| self.lang.t("tg-cleared"), str::to_string)
+    }
+}
+
 /// The alert's living message as it should look now, and its buttons.
-pub fn living(alert: &Alert, tz: &TimeZone) -> (String, Vec<Button>) {
+pub fn living(alert: &Alert, to: &Reader) -> (String, Vec<Button>) {
     let since = alert.fired_at.unwrap_or(alert.first_seen_at);
     let head = match alert.state {
-        AlertState::Resolved => format!(
-            "✅ RESOLVED · was {}",
-            alert.severity.as_str().to_uppercase()
+        AlertState::Resolved => to.say(
+            "tg-resolved-head",
+            &[("severity", to.severity(alert.severity).into())],
         ),
-        _ => format!(
-            "{} {}",
-            icon(alert.severity),
-            alert.severity.as_str().to_uppercase()
-        ),
+        _ => format!("{} {}", icon(alert.severity), to.severity(alert.severity)),
     };
     let status = match alert.state {
-        AlertState::Pending | AlertState::Firing => "Firing: nobody has taken it yet".to_string(),
-        AlertState::Acknowledged => format!(
-            "✋ Acknowledged by {} at {}{}",
-            alert.acknowledged_by.as_deref().unwrap_or("someone"),
-            local_time(alert.acknowledged_at.unwrap_or(alert.updated_at), tz),
-            alert
+        AlertState::Pending | AlertState::Firing => to.say("tg-firing", &[]),
+        AlertState::Acknowledged => {
+            let until = alert
                 .ack_expires_at
-                .map(|at| format!(", until {}", local_time(at, tz)))
-                .unwrap_or_default()
-        ),
-        AlertState::Snoozed => format!(
-            "💤 Snoozed by {} until {}",
-            alert.acknowledged_by.as_deref().unwrap_or("someone"),
-            local_time(alert.snoozed_until.unwrap_or(alert.updated_at), tz)
+                .map(|at| to.say("tg-ack-until", &[("when", to.at(at))]))
+                .unwrap_or_default();
+            let taken = to.say(
+                "tg-acknowledged",
+                &[
+                    ("who", to.who(alert.acknowledged_by.as_deref())),
+                    (
+                        "when",
+                        to.at(alert.acknowledged_at.unwrap_or(alert.updated_at)),
+                    ),
+                ],
+            );
+            format!("{taken}{until}")
+        }
+        AlertState::Snoozed => to.say(
+            "tg-snoozed",
+            &[
+                ("who", to.who(alert.acknowledged_by.as_deref())),
+                (
+                    "when",
+                    to.at(alert.snoozed_until.unwrap_or(alert.updated_at)),
+                ),
+            ],
         ),
         AlertState::Resolved => {
             let at = alert.resolved_at.unwrap_or(alert.updated_at);
-            format!(
-                "Resolved at {} after {} ({})",
-                local_time(at, tz),
-                elapsed(since, at),
-                alert.resolution.as_deref().unwrap_or("cleared")
+            to.say(
+                "tg-resolved",
+                &[
+                    ("when", to.at(at)),
+                    ("duration", to.span(since, at)),
+                    ("why", to.why(alert.resolution.as_deref()).into()),
+                ],
             )
         }
     };
@@ -202,14 +261,13 @@ pub fn living(alert: &Alert, tz: &TimeZone) -> (String, Vec<Button>) {
             (Style::Plain, alert.installation_id.clone()),
         ])
         .line(vec![(Style::Bold, short(&alert.summary, MAX_SUMMARY))])
-        .text(format!(
-            "Since {} ({})",
-            local_time(since, tz),
-            tz.iana_name().unwrap_or("UTC")
-        ))
+        .text(to.since(since))
         .text(status);
-    if let (Some(to), Some(at)) = (&alert.escalated_to, alert.escalated_at) {
-        message = message.text(format!("⏫ Escalated to {to} at {}", local_time(at, tz)));
+    if let (Some(who), Some(at)) = (&alert.escalated_to, alert.escalated_at) {
+        message = message.text(to.say(
+            "tg-escalated",
+            &[("who", who.as_str().into()), ("when", to.at(at))],
+        ));
     }
     if !alert.details.is_empty() {
         message = message.line(vec![(Style::Italic, alert.details.clone())]);
@@ -223,31 +281,38 @@ pub fn living(alert: &Alert, tz: &TimeZone) -> (String, Vec<Button>) {
 }
 
 /// The reply that makes the chat ring when an alert resolves.
-pub fn resolved_reply(alert: &Alert) -> String {
+pub fn resolved_reply(alert: &Alert, to: &Reader) -> String {
     let since = alert.fired_at.unwrap_or(alert.first_seen_at);
     let at = alert.resolved_at.unwrap_or(alert.updated_at);
     Message::default()
         .line(vec![
-            (Style::Plain, "✅ Resolved after ".into()),
-            (Style::Plain, elapsed(since, at)),
-            (Style::Plain, ": ".into()),
+            (
+                Style::Plain,
+                format!(
+                    "{}: ",
+                    to.say("tg-resolved-after", &[("duration", to.span(since, at))])
+                ),
+            ),
             (Style::Bold, short(&alert.summary, MAX_SUMMARY)),
         ])
         .text(format!(
             "{} · {} ({})",
             alert.client,
             alert.installation_id,
-            alert.resolution.as_deref().unwrap_or("cleared")
+            to.why(alert.resolution.as_deref())
         ))
         .html()
 }
 
 /// The reply when an open alert's severity went up.
-pub fn raised_reply(alert: &Alert) -> String {
+pub fn raised_reply(alert: &Alert, to: &Reader) -> String {
     Message::default()
         .line(vec![
-            (Style::Plain, format!("{} Now ", icon(alert.severity))),
-            (Style::Bold, alert.severity.as_str().to_uppercase()),
+            (
+                Style::Plain,
+                format!("{} {} ", icon(alert.severity), to.say("tg-now", &[])),
+            ),
+            (Style::Bold, to.severity(alert.severity)),
             (Style::Plain, ": ".into()),
             (Style::Plain, short(&alert.summary, MAX_SUMMARY)),
         ])
@@ -256,15 +321,15 @@ pub fn raised_reply(alert: &Alert) -> String {
 
 /// The reply when the alert needs someone again: a snooze or acknowledgement ran out, or
 /// an escalation step rang this chat.
-pub fn reminder_reply(alert: &Alert) -> String {
+pub fn reminder_reply(alert: &Alert, to: &Reader) -> String {
     let why = if alert.escalated_at.is_some() && alert.escalated_at == Some(alert.updated_at) {
-        "⏫ Escalated, still nobody on it: "
+        "tg-reminder-escalated"
     } else {
-        "⏰ Still firing, nobody has it now: "
+        "tg-reminder"
     };
     Message::default()
         .line(vec![
-            (Style::Plain, why.into()),
+            (Style::Plain, format!("{}: ", to.say(why, &[]))),
             (Style::Bold, short(&alert.summary, MAX_SUMMARY)),
         ])
         .text(format!("{} · {}", alert.client, alert.installation_id))
@@ -273,21 +338,23 @@ pub fn reminder_reply(alert: &Alert) -> String {
 
 /// A destination's morning digest: what happened while it was quiet, alert by alert, as
 /// things are now. Alerts still open follow as their own messages.
-pub fn digest(alerts: &[Alert], tz: &TimeZone) -> String {
+pub fn digest(alerts: &[Alert], to: &Reader) -> String {
     let mut message = Message::default().line(vec![(
         Style::Bold,
-        format!("🌅 While you were away: {} alert(s)", alerts.len()),
+        to.say("tg-digest-head", &[("n", alerts.len().into())]),
     )]);
     type Belongs = fn(&Alert) -> bool;
     let sections: [(&str, Belongs); 3] = [
-        ("Still firing", |a| {
+        ("tg-digest-firing", |a| {
             matches!(
                 a.state,
                 AlertState::Firing | AlertState::Pending | AlertState::Snoozed
             )
         }),
-        ("Acknowledged", |a| a.state == AlertState::Acknowledged),
-        ("Fired and resolved", |a| a.state == AlertState::Resolved),
+        ("tg-digest-acknowledged", |a| {
+            a.state == AlertState::Acknowledged
+        }),
+        ("tg-digest-resolved", |a| a.state == AlertState::Resolved),
     ];
     for (title, belongs) in sections {
         let mine: Vec<&Alert> = alerts.iter().filter(|a| belongs(a)).collect();
@@ -296,9 +363,9 @@ pub fn digest(alerts: &[Alert], tz: &TimeZone) -> String {
         }
         message = message
             .text("")
-            .line(vec![(Style::Bold, format!("{title}:"))]);
+            .line(vec![(Style::Bold, to.say(title, &[]))]);
         for alert in mine {
-            message = message.line(digest_line(alert, tz));
+            message = message.line(digest_line(alert, to));
         }
     }
     message.html()
@@ -306,15 +373,15 @@ pub fn digest(alerts: &[Alert], tz: &TimeZone) -> String {
 
 /// New alerts too many at once for one chat's budget, in one message: each still has its
 /// own living messages elsewhere, and its resolution is said here when it comes.
-pub fn folded(alerts: &[Alert], tz: &TimeZone) -> String {
+pub fn folded(alerts: &[Alert], to: &Reader) -> String {
     let mut message = Message::default()
         .line(vec![(
             Style::Bold,
-            format!("🔔 {} new alerts at once", alerts.len()),
+            to.say("tg-folded-head", &[("n", alerts.len().into())]),
         )])
-        .text("Too many for a message each; /alerts lists them with their state.");
+        .text(to.say("tg-folded-hint", &[]));
     for alert in alerts {
-        message = message.line(digest_line(alert, tz));
+        message = message.line(digest_line(alert, to));
     }
     message.html()
 }
@@ -328,61 +395,75 @@ const CARD_UPDATES: usize = 3;
 
 /// An incident's living message as it should look now, and its buttons. `link`: where its
 /// post-mortem is read, when the service has a public address.
-pub fn incident(incident: &Incident, tz: &TimeZone, link: Option<&str>) -> (String, Vec<Button>) {
+pub fn incident(incident: &Incident, to: &Reader, link: Option<&str>) -> (String, Vec<Button>) {
     let total = incident.members.len();
     let clients = incident.clients();
-    let what = incident.what();
+    let what = incident.what(to.lang);
+    let args = [("id", incident.id.into()), ("what", what.into())];
     let head = match incident.state {
-        IncidentState::Resolved => format!("✅ RESOLVED · incident #{}: {what}", incident.id),
+        IncidentState::Resolved => to.say("tg-incident-resolved-head", &args),
         _ => format!(
-            "{} INCIDENT #{}: {what}",
+            "{} {}",
             icon(incident.severity),
-            incident.id
+            to.say("tg-incident-head", &args)
         ),
     };
     let mut message = Message::default()
         .line(vec![(Style::Bold, head)])
         .line(vec![(
             Style::Bold,
-            format!(
-                "{total} installation(s) of {} client(s) · {} of {total} back",
-                clients.len(),
-                incident.back()
+            to.say(
+                "tg-incident-count",
+                &[
+                    ("total", total.into()),
+                    ("clients", clients.len().into()),
+                    ("back", incident.back().into()),
+                ],
             ),
         )]);
     if let Some(first) = incident.members.first() {
         message = message.text(short(&first.summary, MAX_SUMMARY));
     }
     if let Some(parent) = &incident.parent {
-        message = message.text(format!("Not the clients' doing: they sit behind {parent}."));
+        message = message.text(to.say(
+            "tg-incident-parent-cause",
+            &[("parent", parent.as_str().into())],
+        ));
     }
-    message = message.text(format!(
-        "Since {} ({})",
-        local_time(incident.opened_at, tz),
-        tz.iana_name().unwrap_or("UTC")
-    ));
+    message = message.text(to.since(incident.opened_at));
     let status = match incident.state {
-        IncidentState::Firing => "Firing: nobody has taken it yet".to_string(),
-        IncidentState::Acknowledged => format!(
-            "✋ Acknowledged by {} at {}",
-            incident.acknowledged_by.as_deref().unwrap_or("someone"),
-            local_time(incident.acknowledged_at.unwrap_or(incident.opened_at), tz)
+        IncidentState::Firing => to.say("tg-firing", &[]),
+        IncidentState::Acknowledged => to.say(
+            "tg-acknowledged",
+            &[
+                ("who", to.who(incident.acknowledged_by.as_deref())),
+                (
+                    "when",
+                    to.at(incident.acknowledged_at.unwrap_or(incident.opened_at)),
+                ),
+            ],
         ),
-        IncidentState::Snoozed => format!(
-            "💤 Snoozed by {} until {}",
-            incident.acknowledged_by.as_deref().unwrap_or("someone"),
-            local_time(incident.snoozed_until.unwrap_or(incident.opened_at), tz)
+        IncidentState::Snoozed => to.say(
+            "tg-snoozed",
+            &[
+                ("who", to.who(incident.acknowledged_by.as_deref())),
+                (
+                    "when",
+                    to.at(incident.snoozed_until.unwrap_or(incident.opened_at)),
+                ),
+            ],
         ),
-        IncidentState::Rechecking => format!(
-            "🔎 The cause is gone; checking the {} still down again",
-            incident.down()
-        ),
+        IncidentState::Rechecking => {
+            to.say("tg-incident-rechecking", &[("n", incident.down().into())])
+        }
         IncidentState::Resolved => {
             let at = incident.resolved_at.unwrap_or(incident.opened_at);
-            format!(
-                "Resolved at {} after {}",
-                local_time(at, tz),
-                elapsed(incident.opened_at, at)
+            to.say(
+                "tg-incident-resolved",
+                &[
+                    ("when", to.at(at)),
+                    ("duration", to.span(incident.opened_at, at)),
+                ],
             )
         }
     };
@@ -394,15 +475,15 @@ pub fn incident(incident: &Incident, tz: &TimeZone, link: Option<&str>) -> (Stri
         .map(|m| m.installation_id.as_str())
         .collect();
     if !alone.is_empty() {
-        message = message.text(format!(
-            "Still down, now alerts of their own: {}",
-            alone.join(", ")
-        ));
+        message = message.text(to.say("tg-incident-alone", &[("list", alone.join(", ").into())]));
     }
     let shown = incident.updates.len().saturating_sub(CARD_UPDATES);
     for update in &incident.updates[shown..] {
         message = message.line(vec![
-            (Style::Plain, format!("📣 {} ", local_time(update.at, tz))),
+            (
+                Style::Plain,
+                format!("📣 {} ", local_time(update.at, &to.tz)),
+            ),
             (Style::Italic, update.by.clone().unwrap_or_default()),
             (
                 Style::Plain,
@@ -411,11 +492,11 @@ pub fn incident(incident: &Incident, tz: &TimeZone, link: Option<&str>) -> (Stri
         ]);
     }
     if let (Some(link), IncidentState::Resolved) = (link, incident.state) {
-        message = message.text(format!("Post-mortem: {link}"));
+        message = message.text(to.say("tg-postmortem", &[("link", link.into())]));
     }
     message = message
         .text("")
-        .line(vec![(Style::Bold, "Affected:".into())]);
+        .line(vec![(Style::Bold, to.say("tg-affected", &[]))]);
     for client in clients.iter().take(CARD_CLIENTS) {
         let theirs: Vec<String> = incident
             .members
@@ -433,7 +514,13 @@ pub fn incident(incident: &Incident, tz: &TimeZone, link: Option<&str>) -> (Stri
             .collect::<Vec<_>>()
             .join(", ");
         if theirs.len() > CARD_INSTALLATIONS {
-            named.push_str(&format!(" and {} more", theirs.len() - CARD_INSTALLATIONS));
+            named = to.say(
+                "tg-and-more",
+                &[
+                    ("named", named.into()),
+                    ("n", (theirs.len() - CARD_INSTALLATIONS).into()),
+                ],
+            );
         }
         message = message.line(vec![
             (Style::Plain, "• ".into()),
@@ -442,10 +529,12 @@ pub fn incident(incident: &Incident, tz: &TimeZone, link: Option<&str>) -> (Stri
         ]);
     }
     if clients.len() > CARD_CLIENTS {
-        message = message.text(format!(
-            "… and {} more client(s): /api/v1/incidents/{} lists them all",
-            clients.len() - CARD_CLIENTS,
-            incident.id
+        message = message.text(to.say(
+            "tg-more-clients",
+            &[
+                ("n", (clients.len() - CARD_CLIENTS).into()),
+                ("id", incident.id.into()),
+            ],
         ));
     }
     let buttons = match incident.state {
@@ -457,61 +546,74 @@ pub fn incident(incident: &Incident, tz: &TimeZone, link: Option<&str>) -> (Stri
 }
 
 /// The reply that makes the chat ring once when an incident ends.
-pub fn incident_resolved_reply(incident: &Incident) -> String {
+pub fn incident_resolved_reply(incident: &Incident, to: &Reader) -> String {
     let at = incident.resolved_at.unwrap_or(incident.opened_at);
     let mut message = Message::default().line(vec![
         (
             Style::Plain,
             format!(
-                "✅ Incident #{} resolved after {}: ",
-                incident.id,
-                elapsed(incident.opened_at, at)
+                "{}: ",
+                to.say(
+                    "tg-incident-resolved-reply",
+                    &[
+                        ("id", incident.id.into()),
+                        ("duration", to.span(incident.opened_at, at)),
+                    ],
+                )
             ),
         ),
         (
             Style::Bold,
-            format!("{} of {} back", incident.back(), incident.members.len()),
+            to.say(
+                "tg-incident-back",
+                &[
+                    ("back", incident.back().into()),
+                    ("total", incident.members.len().into()),
+                ],
+            ),
         ),
     ]);
     if incident.down() > 0 {
-        message = message.text(format!(
-            "{} still down: each is an alert of its own now.",
-            incident.down()
-        ));
+        message = message.text(to.say("tg-incident-still-down", &[("n", incident.down().into())]));
     }
     message.html()
 }
 
 /// The reply when an incident needs someone again (its snooze ran out).
-pub fn incident_reminder_reply(incident: &Incident) -> String {
+pub fn incident_reminder_reply(incident: &Incident, to: &Reader) -> String {
     Message::default()
-        .line(vec![(
-            Style::Plain,
-            format!(
-                "⏰ Incident #{} still going, nobody has it now: {} of {} down",
-                incident.id,
-                incident.down(),
-                incident.members.len()
-            ),
-        )])
+        .text(to.say(
+            "tg-incident-reminder",
+            &[
+                ("id", incident.id.into()),
+                ("down", incident.down().into()),
+                ("total", incident.members.len().into()),
+            ],
+        ))
         .html()
 }
 
-fn digest_line(alert: &Alert, tz: &TimeZone) -> Vec<(Style, String)> {
+fn digest_line(alert: &Alert, to: &Reader) -> Vec<(Style, String)> {
     let since = alert.fired_at.unwrap_or(alert.first_seen_at);
-    let mut when = format!("since {}", local_time(since, tz));
-    if let Some(at) = alert.resolved_at {
-        when = format!("{} – {}", local_time(since, tz), local_time(at, tz));
-    }
+    let when = match alert.resolved_at {
+        Some(at) => format!("{} – {}", local_time(since, &to.tz), local_time(at, &to.tz)),
+        None => to.say("tg-line-since", &[("when", to.at(since))]),
+    };
     let mut who = Vec::new();
     if let (Some(by), Some(at)) = (&alert.acknowledged_by, alert.acknowledged_at) {
-        who.push(format!("acknowledged by {by} at {}", local_time(at, tz)));
+        who.push(to.say(
+            "tg-line-acknowledged",
+            &[("who", by.as_str().into()), ("when", to.at(at))],
+        ));
     }
-    if let (Some(to), Some(at)) = (&alert.escalated_to, alert.escalated_at) {
-        who.push(format!("escalated to {to} at {}", local_time(at, tz)));
+    if let (Some(whom), Some(at)) = (&alert.escalated_to, alert.escalated_at) {
+        who.push(to.say(
+            "tg-line-escalated",
+            &[("who", whom.as_str().into()), ("when", to.at(at))],
+        ));
     }
     if alert.state == AlertState::Resolved && who.is_empty() {
-        who.push(alert.resolution.clone().unwrap_or_else(|| "cleared".into()));
+        who.push(to.why(alert.resolution.as_deref()));
     }
     let mut line = vec![
         (Style::Plain, format!("{} ", icon(alert.severity))),

@@ -264,7 +264,7 @@ pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreErr
     };
     let mut message = Message::default().line(vec![(Style::Bold, head)]);
     for incident in &incidents {
-        let what = incident.what();
+        let what = incident.what(crate::i18n::Lang::En);
         message = message.text(format!(
             "{} Incident #{}: {what}, {} of {} still down ({})",
             icon(incident.severity),

@@ -28,6 +28,7 @@ use crate::alerts::directory::Destination;
 use crate::alerts::directory::Kind;
 use crate::alerts::incidents::IncidentState;
 use crate::clock::SharedClock;
+use crate::i18n::Lang;
 use crate::plugins::Runtime;
 use crate::store::{Store, StoreError};
 
@@ -39,7 +40,8 @@ const HELP: &str = "I post alerts about the installations routed to this chat.\n
 /alerts: what is open here\n\
 /oncall: who is on call now and next\n\
 /maintenance &lt;installation&gt; &lt;length&gt; &lt;reason&gt;: keep its new problems quiet for a while\n\
-/update &lt;incident&gt; &lt;text&gt;: tell everyone following an incident (or reply to its card)";
+/update &lt;incident&gt; &lt;text&gt;: tell everyone following an incident (or reply to its card)\n\
+/lang en|ru: the language of this chat";
 
 pub struct UpdateLoop {
     pub telegram: Telegram,
@@ -49,6 +51,8 @@ pub struct UpdateLoop {
     /// Where buttons act on alerts.
     pub alerting: Arc<Alerting>,
     pub poll_timeout: Duration,
+    /// What chats that did not choose with `/lang` read.
+    pub language: Lang,
 }
 
 /// Commands waiting per chat; more are dropped.
@@ -193,10 +197,11 @@ impl UpdateLoop {
             query.data.as_deref().and_then(Action::parse),
             query.message.as_ref().map(|m| m.chat().id.0),
         ) else {
-            self.answer(&id, "This button is not one of mine.", false)
+            self.answer(&id, &self.language.t("tg-button-unknown"), false)
                 .await;
             return Ok(());
         };
+        let lang = self.lang(chat_id).await?;
         let who = actor(&query.from);
         let now = self.clock.now_ms();
         let here = match action.on() {
@@ -212,8 +217,7 @@ impl UpdateLoop {
                 .is_some_and(|i| i.destinations.iter().any(|d| d.chat_id == chat_id)),
         };
         if !here {
-            self.answer(&id, "This alert is not known here.", true)
-                .await;
+            self.answer(&id, &lang.t("tg-button-not-here"), true).await;
             return Ok(());
         }
         if !self.may_act(chat_id, query.from.id.0 as i64).await? {
@@ -225,29 +229,28 @@ impl UpdateLoop {
                 user = query.from.id.0,
                 "button press refused: not authorized"
             );
-            self.answer(
-                &id,
-                "You are not allowed to act on alerts in this chat. Ask an administrator to authorize you.",
-                true,
-            )
-            .await;
+            self.answer(&id, &lang.t("tg-button-not-allowed"), true)
+                .await;
             return Ok(());
         }
         let until = |length: Duration| now + length.as_millis() as i64;
         let answer = match action {
             Action::Acknowledge(On::Alert(alert)) => {
-                alert_answer(self.alerting.acknowledge(alert, &who).await?)
+                alert_answer(self.alerting.acknowledge(alert, &who).await?, lang)
             }
-            Action::Snooze(On::Alert(alert), length) => {
-                alert_answer(self.alerting.snooze(alert, &who, until(length)).await?)
-            }
-            Action::Acknowledge(On::Incident(incident)) => {
-                incident_answer(self.alerting.acknowledge_incident(incident, &who).await?)
-            }
+            Action::Snooze(On::Alert(alert), length) => alert_answer(
+                self.alerting.snooze(alert, &who, until(length)).await?,
+                lang,
+            ),
+            Action::Acknowledge(On::Incident(incident)) => incident_answer(
+                self.alerting.acknowledge_incident(incident, &who).await?,
+                lang,
+            ),
             Action::Snooze(On::Incident(incident), length) => incident_answer(
                 self.alerting
                     .snooze_incident(incident, &who, until(length))
                     .await?,
+                lang,
             ),
         };
         self.answer(&id, &answer, false).await;
@@ -336,39 +339,47 @@ impl UpdateLoop {
     }
 }
 
-fn incident_answer(acted: IncidentActed) -> String {
+fn incident_answer(acted: IncidentActed, lang: Lang) -> String {
     match acted {
         IncidentActed::Done(incident) => match incident.state {
-            IncidentState::Snoozed => "Snoozed, with all its installations.".to_string(),
-            _ => "Acknowledged: the incident and all its installations are yours.".to_string(),
+            IncidentState::Snoozed => lang.t("tg-incident-snoozed"),
+            _ => lang.t("tg-incident-taken"),
         },
-        IncidentActed::Unchanged(incident) => match incident.state {
-            IncidentState::Resolved => "It has already resolved.".to_string(),
-            IncidentState::Acknowledged => format!(
-                "Already acknowledged by {}.",
-                incident.acknowledged_by.as_deref().unwrap_or("someone")
-            ),
-            state => format!("Nothing to do: the incident is {}.", state.as_str()),
-        },
-        IncidentActed::NotFound => "This incident no longer exists.".to_string(),
+        IncidentActed::Unchanged(incident) => unchanged(
+            lang,
+            incident.state.as_str(),
+            incident.acknowledged_by.as_deref(),
+        ),
+        IncidentActed::NotFound => lang.t("tg-gone"),
     }
 }
 
-fn alert_answer(acted: Acted) -> String {
+fn alert_answer(acted: Acted, lang: Lang) -> String {
     match acted {
         Acted::Done(alert) => match alert.state {
-            AlertState::Snoozed => "Snoozed. I will remind you if it still holds.".to_string(),
-            _ => "Acknowledged: it is yours.".to_string(),
+            AlertState::Snoozed => lang.t("tg-alert-snoozed"),
+            _ => lang.t("tg-alert-taken"),
         },
-        Acted::Unchanged(alert) => match alert.state {
-            AlertState::Resolved => "It has already resolved.".to_string(),
-            AlertState::Acknowledged => format!(
-                "Already acknowledged by {}.",
-                alert.acknowledged_by.as_deref().unwrap_or("someone")
-            ),
-            state => format!("Nothing to do: the alert is {state}."),
-        },
-        Acted::NotFound => "This alert no longer exists.".to_string(),
+        Acted::Unchanged(alert) => {
+            unchanged(lang, alert.state.as_str(), alert.acknowledged_by.as_deref())
+        }
+        Acted::NotFound => lang.t("tg-gone"),
+    }
+}
+
+/// Why a press changed nothing, by the state it found (alerts and incidents share them).
+fn unchanged(lang: Lang, state: &str, by: Option<&str>) -> String {
+    match state {
+        "resolved" => lang.t("tg-already-resolved"),
+        "acknowledged" => lang.t_with(
+            "tg-already-taken",
+            &[(
+                "who",
+                by.map_or_else(|| lang.t("tg-someone"), str::to_string)
+                    .into(),
+            )],
+        ),
+        state => lang.t_with("tg-nothing-to-do", &[("state", lang.t(state).into())]),
     }
 }
 
@@ -459,6 +470,37 @@ impl UpdateLoop {
         }))
     }
 
+    /// The language `chat_id` reads.
+    async fn lang(&self, chat_id: i64) -> Result<Lang, StoreError> {
+        Ok(self
+            .store
+            .chat_lang(chat_id)
+            .await?
+            .unwrap_or(self.language))
+    }
+
+    /// `/lang [en|ru]`: which language this chat reads; an authorized member changes it.
+    async fn lang_command(&self, message: &Message, argument: &str) -> Result<String, StoreError> {
+        let chat_id = message.chat.id.0;
+        let argument = argument.trim();
+        if argument.is_empty() {
+            return Ok(self.lang(chat_id).await?.t("tg-lang-now"));
+        }
+        let current = self.lang(chat_id).await?;
+        let Ok(lang) = argument.parse::<Lang>() else {
+            return Ok(current.t("tg-lang-usage"));
+        };
+        let allowed = match message.from.as_ref() {
+            Some(user) => self.may_act(chat_id, user.id.0 as i64).await?,
+            None => false,
+        };
+        if !allowed {
+            return Ok(current.t("tg-lang-not-allowed"));
+        }
+        self.store.set_chat_lang(chat_id, lang).await?;
+        Ok(lang.t("tg-lang-set"))
+    }
+
     async fn answer(&self, query_id: &str, text: &str, alert: bool) {
         if let Err(error) = self.telegram.answer(query_id, text, alert).await {
             tracing::warn!(%error, "cannot answer a button press");
@@ -483,6 +525,7 @@ impl UpdateLoop {
             "oncall" => status::on_call(&self.alerting.directory().await?, argument, now),
             "maintenance" => self.maintenance(&message, argument, now).await?,
             "update" => self.update_command(&message, argument).await?,
+            "lang" => self.lang_command(&message, argument).await?,
             "start" if chat_id > 0 => {
                 let name = message.from.as_ref().map(actor).unwrap_or_default();
                 self.store.private_chat_started(chat_id, &name, now).await?;
