@@ -583,6 +583,10 @@ async fn a_chat_reads_its_own_language() {
         fake.answers()
     );
     wait_shows(&fake, CHAT, "dongle-lost", "✋ Взял Petr").await;
+    fake.say(CHAT, &petrov(), "/status vector-main");
+    wait_reply_text(&fake, CHAT, "Ключ: потерян (ошибка 4111)").await;
+    fake.say(CHAT, &petrov(), "/help");
+    wait_reply_text(&fake, CHAT, "/lang en|ru: язык этого чата").await;
 
     // Everything else reads the configured default.
     drop(service);

@@ -464,6 +464,36 @@ async fn pages_refuse_whoever_may_not() {
         assert_eq!(status, StatusCode::OK);
     }
 
+    // The directory's pages take the API's documents, with the API's checks.
+    let saved = admin
+        .post(
+            &service,
+            "/admin/directory/contacts",
+            &[
+                ("csrf", &admin.csrf),
+                ("name", "petrov"),
+                ("spec", r#"{"telegram_user_id": 42}"#),
+            ],
+        )
+        .await;
+    assert_eq!(saved, StatusCode::OK);
+    let (status, contact) = service
+        .admin_request("GET", "/api/v1/contacts/petrov", None)
+        .await;
+    assert_eq!(status, 200, "{contact}");
+    let invalid = admin
+        .post(
+            &service,
+            "/admin/directory/contacts",
+            &[
+                ("csrf", &admin.csrf),
+                ("name", "ghost"),
+                ("spec", r#"{"telegram_user": 42}"#),
+            ],
+        )
+        .await;
+    assert_eq!(invalid, StatusCode::BAD_REQUEST);
+
     // A form without its session's CSRF token is refused, and changes nothing.
     assert_eq!(
         service
@@ -503,7 +533,12 @@ async fn pages_refuse_whoever_may_not() {
         anna.post(&service, &ack, &[("csrf", &anna.csrf)]).await,
         StatusCode::FORBIDDEN
     );
-    for path in ["/admin/installations", "/admin/plugins", "/admin/staff"] {
+    for path in [
+        "/admin/installations",
+        "/admin/plugins",
+        "/admin/staff",
+        "/admin/directory/contacts",
+    ] {
         assert_eq!(
             anna.get(&service, path).await,
             StatusCode::FORBIDDEN,

@@ -13,7 +13,7 @@ mod health;
 mod incidents;
 mod input;
 pub(crate) mod installations;
-mod people;
+pub(crate) mod people;
 pub(crate) mod plugins;
 mod postmortems;
 mod reports;

@@ -76,7 +76,7 @@ fn document(body: &Bytes) -> Result<Value, ApiError> {
     Ok(value)
 }
 
-async fn put(
+pub(crate) async fn put(
     state: &AppState,
     kind: Kind,
     name: &str,
@@ -109,7 +109,11 @@ async fn get(state: &AppState, kind: Kind, name: &str) -> Result<Json<Value>, Ap
     Ok(Json(json!({ "name": name, "spec": spec })))
 }
 
-async fn delete(state: &AppState, kind: Kind, name: &str) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn delete(
+    state: &AppState,
+    kind: Kind,
+    name: &str,
+) -> Result<Json<Value>, ApiError> {
     if !state
         .alerting
         .delete_entry(kind, name)

@@ -226,3 +226,67 @@ tg-gone = This no longer exists.
 tg-already-resolved = It has already resolved.
 tg-already-taken = Already acknowledged by { $who }.
 tg-nothing-to-do = Nothing to do: it is { $state }.
+tg-status-usage = Usage: /status <client or installation>
+tg-status-none = No installation matching “{ $query }” sends its alerts to this chat.
+tg-status-many = { $n } installations match “{ $query }”:
+tg-status-more = …and { $n } more.
+tg-status-hint = Ask /status <installation id> for one installation's card.
+tg-status-reported = reported { $duration } ago
+tg-status-no-report = no report yet
+tg-status-nothing-open = nothing open
+tg-status-one-open = 1 alert open
+tg-status-open = { $n } alerts open
+tg-card-no-report = Last report: none received yet
+tg-card-report = Last report: { $when } ({ $duration } ago, { $agent })
+tg-card-update = Newest update: №{ $number }, { $when } ({ $duration } ago)
+tg-card-no-update = Newest update: no bases in the last report
+tg-card-shell = Shell: { $version }
+tg-card-shell-low = Shell: { $version } (below the minimum { $minimum })
+tg-card-shell-fine = Shell: { $version } (minimum { $minimum }: fine)
+tg-card-no-shell = Shell: version not in the last report
+tg-card-dongle = Dongle: { $state }
+tg-card-dongle-error = Dongle: { $state } (error { $code })
+tg-card-no-dongle = Dongle: no protection record in the last report
+tg-card-seats = Seats: { $used } of { $limit } in use{ $refused ->
+    [0] {""}
+   *[other] , { $refused } refused
+}
+tg-card-no-seats = Seats: not in the last report
+tg-card-no-alerts = Open alerts: none ✅
+tg-card-alerts = Open alerts: { $n }
+tg-state-since = { $state }, since { $when }
+tg-alerts-none = No open alerts here ✅
+tg-alerts-with-incidents = Open here: { $incidents } incident(s), { $n } alert(s)
+tg-alerts-incident = Incident #{ $id }: { $what }, { $down } of { $total } still down ({ $state })
+tg-alerts-more = …and more: see the board or ask /status for one client.
+tg-oncall-none = No on-call schedule is set up.
+tg-oncall-unknown = No on-call schedule “{ $name }”.
+tg-oncall-covering = (covering)
+tg-oncall-until = until { $when }
+tg-oncall-next = next: { $name }
+tg-update-usage = Usage: /update <incident number> <what is going on>
+tg-update-not-here = Incident #{ $id } is not followed in this chat.
+tg-update-anonymous = I cannot tell who wrote this, so it is not added.
+tg-update-not-allowed = You are not allowed to post updates in this chat. Ask an administrator to authorize you.
+tg-update-added = 📣 Added to the incident: every card shows it.
+tg-maintenance-usage = Usage: /maintenance <installation> <length such as 2h> <reason>
+tg-maintenance-not-allowed = You are not allowed to plan maintenance here.
+tg-maintenance-length = “{ $length }” is not a length from 1s to 7d (say 90m, 2h).
+tg-maintenance-set = 🛠 Maintenance on { $name } until { $when }: new problems there are recorded, not sent.
+tg-help =
+    I post alerts about the installations routed to this chat.
+    /status <client or installation>: is this client fine?
+    /alerts: what is open here
+    /oncall: who is on call now and next
+    /maintenance <installation> <length> <reason>: keep its new problems quiet for a while
+    /update <incident> <text>: tell everyone following an incident (or reply to its card)
+    /lang en|ru: the language of this chat
+tg-start-private = I can write to you here now.
+nav-directory = People and schedules
+directory-contacts = Contacts
+directory-policies = Client policies
+directory-oncall = On-call schedules
+directory-escalation = Escalation policies
+directory-maintenance = Maintenance windows
+directory-saved = { $name }: saved.
+save = Save

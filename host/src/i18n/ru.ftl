@@ -226,3 +226,67 @@ tg-gone = Этого больше нет.
 tg-already-resolved = Уже решено.
 tg-already-taken = Уже взял { $who }.
 tg-nothing-to-do = Делать нечего: состояние — { $state }.
+tg-status-usage = Как пользоваться: /status <клиент или установка>
+tg-status-none = Ни одна установка, похожая на «{ $query }», не шлёт тревоги в этот чат.
+tg-status-many = Подходят установки «{ $query }»: { $n }
+tg-status-more = …и ещё { $n }.
+tg-status-hint = /status <id установки> покажет карточку одной установки.
+tg-status-reported = отчёт { $duration } назад
+tg-status-no-report = отчётов ещё не было
+tg-status-nothing-open = открытых тревог нет
+tg-status-one-open = открыта 1 тревога
+tg-status-open = открытых тревог: { $n }
+tg-card-no-report = Последний отчёт: ещё не приходил
+tg-card-report = Последний отчёт: { $when } ({ $duration } назад, { $agent })
+tg-card-update = Последнее обновление: №{ $number }, { $when } ({ $duration } назад)
+tg-card-no-update = Последнее обновление: в отчёте нет баз
+tg-card-shell = Оболочка: { $version }
+tg-card-shell-low = Оболочка: { $version } (ниже минимума { $minimum })
+tg-card-shell-fine = Оболочка: { $version } (минимум { $minimum }: в порядке)
+tg-card-no-shell = Оболочка: версии нет в последнем отчёте
+tg-card-dongle = Ключ: { $state }
+tg-card-dongle-error = Ключ: { $state } (ошибка { $code })
+tg-card-no-dongle = Ключ: в последнем отчёте нет записи о защите
+tg-card-seats = Места: занято { $used } из { $limit }{ $refused ->
+    [0] {""}
+   *[other] , отказано { $refused }
+}
+tg-card-no-seats = Места: нет в последнем отчёте
+tg-card-no-alerts = Открытых тревог нет ✅
+tg-card-alerts = Открытых тревог: { $n }
+tg-state-since = { $state }, с { $when }
+tg-alerts-none = Здесь открытых тревог нет ✅
+tg-alerts-with-incidents = Здесь открыто: инцидентов { $incidents }, тревог { $n }
+tg-alerts-incident = Инцидент №{ $id }: { $what }, не работают { $down } из { $total } ({ $state })
+tg-alerts-more = …и ещё: смотрите доску или спросите /status об одном клиенте.
+tg-oncall-none = Расписание дежурств не задано.
+tg-oncall-unknown = Нет расписания дежурств «{ $name }».
+tg-oncall-covering = (подменяет)
+tg-oncall-until = до { $when }
+tg-oncall-next = следом: { $name }
+tg-update-usage = Как пользоваться: /update <номер инцидента> <что происходит>
+tg-update-not-here = Инцидент №{ $id } в этом чате не отслеживается.
+tg-update-anonymous = Не понимаю, кто это написал, поэтому не добавляю.
+tg-update-not-allowed = Вам не разрешено писать сообщения об инцидентах в этом чате. Попросите администратора дать доступ.
+tg-update-added = 📣 Добавлено к инциденту: это видно на каждой карточке.
+tg-maintenance-usage = Как пользоваться: /maintenance <установка> <срок, например 2h> <причина>
+tg-maintenance-not-allowed = Вам не разрешено объявлять обслуживание здесь.
+tg-maintenance-length = «{ $length }» — не срок от 1s до 7d (например, 90m, 2h).
+tg-maintenance-set = 🛠 Обслуживание { $name } до { $when }: новые проблемы там записываются, но не присылаются.
+tg-help =
+    Я присылаю тревоги об установках, привязанных к этому чату.
+    /status <клиент или установка>: всё ли в порядке у клиента?
+    /alerts: что здесь открыто
+    /oncall: кто дежурит сейчас и следом
+    /maintenance <установка> <срок> <причина>: не присылать её новые проблемы какое-то время
+    /update <инцидент> <текст>: сообщить всем, кто следит за инцидентом (или ответьте на его карточку)
+    /lang en|ru: язык этого чата
+tg-start-private = Теперь я могу писать вам здесь.
+nav-directory = Люди и расписания
+directory-contacts = Контакты
+directory-policies = Правила клиентов
+directory-oncall = Дежурства
+directory-escalation = Эскалация
+directory-maintenance = Обслуживание
+directory-saved = { $name }: сохранено.
+save = Сохранить

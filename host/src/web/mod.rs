@@ -9,6 +9,7 @@ mod admin;
 mod assets;
 mod board;
 mod client;
+mod directory;
 mod events;
 mod now;
 mod page;
@@ -62,6 +63,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/admin/plugins/{name}/{action}", post(admin::plugin_action))
         .route("/admin/staff", get(admin::staff).post(admin::create_staff))
+        .route(
+            "/admin/directory/{kind}",
+            get(directory::page).post(directory::save),
+        )
         .route("/admin/staff/{name}/delete", post(admin::delete_staff))
         .route("/static/{file}", get(assets::serve))
         .layer(DefaultBodyLimit::max(state.limits.upload))

@@ -5,11 +5,12 @@
 use jiff::tz::TimeZone;
 use reveille_sdk::Version;
 
-use super::render::{Message, Style, elapsed, icon, local_time};
+use super::render::{Message, Style, icon, local_time};
 use crate::alerts::directory::Directory;
 use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, AlertState};
 use crate::fleet::Installation;
+use crate::i18n::Lang;
 use crate::plugins::Runtime;
 use crate::report::{Dongle, Glance};
 use crate::store::{AlertFilter, Latest, Store, StoreError};
@@ -29,12 +30,11 @@ pub async fn status(
     chat_id: i64,
     query: &str,
     now: i64,
+    lang: Lang,
 ) -> Result<String, StoreError> {
     let query = query.trim();
     if query.is_empty() {
-        return Ok(Message::default()
-            .text("Usage: /status <client or installation>")
-            .html());
+        return Ok(Message::default().text(lang.t("tg-status-usage")).html());
     }
     let needle = query.to_lowercase();
     let routed = store.installations_in_chat(chat_id).await?;
@@ -49,29 +49,31 @@ pub async fn status(
     };
     if matches.is_empty() {
         return Ok(Message::default()
-            .text(format!(
-                "No installation matching “{query}” sends its alerts to this chat."
-            ))
+            .text(lang.t_with("tg-status-none", &[("query", query.into())]))
             .html());
     }
     if let [one] = matches.as_slice() {
-        return card(store, runtime, one, now).await;
+        return card(store, runtime, one, now, lang).await;
     }
     // Several: one line each, so the answer always fits one message; a card is one
     // `/status <id>` away.
     let mut message = Message::default().line(vec![(
         Style::Bold,
-        format!("{} installations match “{query}”:", matches.len()),
+        lang.t_with(
+            "tg-status-many",
+            &[("n", matches.len().into()), ("query", query.into())],
+        ),
     )]);
     for installation in matches.iter().take(MAX_LISTED) {
-        message = message.text(summary_line(store, installation, now).await?);
+        message = message.text(summary_line(store, installation, now, lang).await?);
     }
     if matches.len() > MAX_LISTED {
-        message = message.text(format!("…and {} more.", matches.len() - MAX_LISTED));
+        message = message.text(lang.t_with(
+            "tg-status-more",
+            &[("n", (matches.len() - MAX_LISTED).into())],
+        ));
     }
-    Ok(message
-        .text("Ask /status <installation id> for one installation's card.")
-        .html())
+    Ok(message.text(lang.t("tg-status-hint")).html())
 }
 
 /// One line for an installation: its worst open alert's icon, client and id, how long
@@ -80,24 +82,28 @@ async fn summary_line(
     store: &Store,
     installation: &Installation,
     now: i64,
+    lang: Lang,
 ) -> Result<String, StoreError> {
     let open = open_of(store, installation, MAX_COUNTED).await?;
     let worst = open.iter().map(|a| a.severity).max();
     let plus = if open.len() == MAX_COUNTED { "+" } else { "" };
     let reported = match store.latest_report(&installation.id).await? {
-        Some((_, at)) => format!("reported {} ago", elapsed(at, now)),
-        None => "no report yet".into(),
+        Some((_, at)) => lang.t_with(
+            "tg-status-reported",
+            &[("duration", lang.span(now - at).into())],
+        ),
+        None => lang.t("tg-status-no-report"),
+    };
+    let count = match open.len() {
+        0 => lang.t("tg-status-nothing-open"),
+        1 => lang.t("tg-status-one-open"),
+        n => lang.t_with("tg-status-open", &[("n", format!("{n}{plus}").into())]),
     };
     Ok(format!(
-        "{} {} · {}: {reported}, {} open",
+        "{} {} · {}: {reported}, {count}",
         worst.map_or("✅", icon),
         installation.client,
         installation.id,
-        match open.len() {
-            0 => "nothing".to_string(),
-            1 => "1 alert".to_string(),
-            n => format!("{n}{plus} alerts"),
-        }
     ))
 }
 
@@ -106,6 +112,7 @@ async fn card(
     runtime: &Runtime,
     installation: &Installation,
     now: i64,
+    lang: Lang,
 ) -> Result<String, StoreError> {
     let tz = installation.time_zone();
     let mut message = Message::default().line(vec![
@@ -114,47 +121,74 @@ async fn card(
         (Style::Plain, installation.id.clone()),
     ]);
     let Some(latest) = latest_glance(store, &installation.id).await? else {
-        message = message.text("Last report: none received yet");
-        return Ok(with_alerts(store, message, installation, &tz).await?.html());
+        message = message.text(lang.t("tg-card-no-report"));
+        return Ok(with_alerts(store, message, installation, &tz, lang)
+            .await?
+            .html());
     };
     let glance = &latest.glance;
-    message = message.text(format!(
-        "Last report: {} ({} ago, {})",
-        local_time(latest.received_at, &tz),
-        elapsed(latest.received_at, now),
-        glance.agent.as_deref().unwrap_or("unknown agent")
+    let at = |ms: i64| -> fluent_bundle::FluentValue<'static> { local_time(ms, &tz).into() };
+    let ago = |ms: i64| -> fluent_bundle::FluentValue<'static> { lang.span(now - ms).into() };
+    message = message.text(lang.t_with(
+        "tg-card-report",
+        &[
+            ("when", at(latest.received_at)),
+            ("duration", ago(latest.received_at)),
+            (
+                "agent",
+                glance.agent.clone().unwrap_or_else(|| "?".into()).into(),
+            ),
+        ],
     ));
     message = message.text(match &glance.newest_update {
-        Some(update) => format!(
-            "Newest update: №{}, {} ({} ago)",
-            update.number,
-            local_time(update.at, &tz),
-            elapsed(update.at, now)
+        Some(update) => lang.t_with(
+            "tg-card-update",
+            &[
+                ("number", update.number.as_str().into()),
+                ("when", at(update.at)),
+                ("duration", ago(update.at)),
+            ],
         ),
-        None => "Newest update: no bases in the last report".into(),
+        None => lang.t("tg-card-no-update"),
     });
     let settings = store.client_settings(&installation.client).await?;
     let minimum = runtime.setting("version-minimum", "minimum", &settings);
-    message = message.text(shell(glance.shell_version.as_deref(), minimum.as_deref()));
+    message = message.text(shell(
+        glance.shell_version.as_deref(),
+        minimum.as_deref(),
+        lang,
+    ));
     message = message.text(match &glance.dongle {
         Some(Dongle {
             state,
             error_code: Some(code),
-        }) => format!("Dongle: {state} (error {code})"),
-        Some(Dongle { state, .. }) => format!("Dongle: {state}"),
-        None => "Dongle: no protection record in the last report".into(),
+        }) => lang.t_with(
+            "tg-card-dongle-error",
+            &[
+                ("state", lang.t_or(&format!("dongle-{state}"), state).into()),
+                ("code", code.as_str().into()),
+            ],
+        ),
+        Some(Dongle { state, .. }) => lang.t_with(
+            "tg-card-dongle",
+            &[("state", lang.t_or(&format!("dongle-{state}"), state).into())],
+        ),
+        None => lang.t("tg-card-no-dongle"),
     });
     message = message.text(match &glance.seats {
-        Some(seats) => {
-            let refused = match seats.refused {
-                0 => String::new(),
-                n => format!(", {n} refused"),
-            };
-            format!("Seats: {} of {} in use{refused}", seats.used, seats.limit)
-        }
-        None => "Seats: not in the last report".into(),
+        Some(seats) => lang.t_with(
+            "tg-card-seats",
+            &[
+                ("used", seats.used.into()),
+                ("limit", seats.limit.into()),
+                ("refused", seats.refused.into()),
+            ],
+        ),
+        None => lang.t("tg-card-no-seats"),
     });
-    Ok(with_alerts(store, message, installation, &tz).await?.html())
+    Ok(with_alerts(store, message, installation, &tz, lang)
+        .await?
+        .html())
 }
 
 /// The newest report's glance; for a report stored before glances were kept, taken
@@ -172,19 +206,25 @@ async fn latest_glance(store: &Store, installation: &str) -> Result<Option<Lates
     }))
 }
 
-fn shell(version: Option<&str>, minimum: Option<&str>) -> String {
+fn shell(version: Option<&str>, minimum: Option<&str>, lang: Lang) -> String {
     let Some(version) = version else {
-        return "Shell: version not in the last report".into();
+        return lang.t("tg-card-no-shell");
     };
-    let verdict = match (
+    let id = match (
         version.parse::<Version>(),
         minimum.map(str::parse::<Version>),
     ) {
-        (Ok(v), Some(Ok(min))) if v < min => format!(" (below the minimum {min})"),
-        (Ok(_), Some(Ok(min))) => format!(" (minimum {min}: fine)"),
-        _ => String::new(),
+        (Ok(v), Some(Ok(min))) if v < min => "tg-card-shell-low",
+        (Ok(_), Some(Ok(_))) => "tg-card-shell-fine",
+        _ => "tg-card-shell",
     };
-    format!("Shell: {version}{verdict}")
+    lang.t_with(
+        id,
+        &[
+            ("version", version.into()),
+            ("minimum", minimum.unwrap_or_default().into()),
+        ],
+    )
 }
 
 /// Up to `limit` open alerts of `installation`.
@@ -208,26 +248,40 @@ async fn with_alerts(
     mut message: Message,
     installation: &Installation,
     tz: &TimeZone,
+    lang: Lang,
 ) -> Result<Message, StoreError> {
     let open = open_of(store, installation, MAX_ALERTS).await?;
     if open.is_empty() {
-        return Ok(message.text("Open alerts: none ✅"));
+        return Ok(message.text(lang.t("tg-card-no-alerts")));
     }
-    message = message.text(format!("Open alerts: {}", open.len()));
+    message = message.text(lang.t_with("tg-card-alerts", &[("n", open.len().into())]));
     for alert in &open {
         message = message.text(format!(
-            "{} {} ({}, since {})",
+            "{} {} ({})",
             icon(alert.severity),
             alert.summary,
-            alert.state,
-            local_time(alert.fired_at.unwrap_or(alert.first_seen_at), tz)
+            state_since(alert, tz, lang)
         ));
     }
     Ok(message)
 }
 
+/// "firing, since 20.11.2026 20:00", in the reader's words.
+fn state_since(alert: &Alert, tz: &TimeZone, lang: Lang) -> String {
+    lang.t_with(
+        "tg-state-since",
+        &[
+            ("state", lang.t(alert.state.as_str()).into()),
+            (
+                "when",
+                local_time(alert.fired_at.unwrap_or(alert.first_seen_at), tz).into(),
+            ),
+        ],
+    )
+}
+
 /// Every open alert of the installations routed to `chat_id`.
-pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreError> {
+pub async fn open_alerts(store: &Store, chat_id: i64, lang: Lang) -> Result<String, StoreError> {
     let routed: Vec<Installation> = store.installations_in_chat(chat_id).await?;
     let mut alerts = store
         .alerts(&AlertFilter {
@@ -251,27 +305,32 @@ pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreErr
         .filter(|i| i.destinations.iter().any(|d| d.chat_id == chat_id))
         .collect();
     if alerts.is_empty() && incidents.is_empty() {
-        return Ok(Message::default().text("No open alerts here ✅").html());
+        return Ok(Message::default().text(lang.t("tg-alerts-none")).html());
     }
+    let shown = alerts.len().min(MAX_ALERTS);
     let head = if incidents.is_empty() {
-        format!("Open alerts: {}", alerts.len().min(MAX_ALERTS))
+        lang.t_with("tg-card-alerts", &[("n", shown.into())])
     } else {
-        format!(
-            "Open here: {} incident(s), {} alert(s)",
-            incidents.len(),
-            alerts.len().min(MAX_ALERTS)
+        lang.t_with(
+            "tg-alerts-with-incidents",
+            &[("incidents", incidents.len().into()), ("n", shown.into())],
         )
     };
     let mut message = Message::default().line(vec![(Style::Bold, head)]);
     for incident in &incidents {
-        let what = incident.what(crate::i18n::Lang::En);
         message = message.text(format!(
-            "{} Incident #{}: {what}, {} of {} still down ({})",
+            "{} {}",
             icon(incident.severity),
-            incident.id,
-            incident.down(),
-            incident.members.len(),
-            incident.state.as_str()
+            lang.t_with(
+                "tg-alerts-incident",
+                &[
+                    ("id", incident.id.into()),
+                    ("what", incident.what(lang).into()),
+                    ("down", incident.down().into()),
+                    ("total", incident.members.len().into()),
+                    ("state", lang.t(incident.state.as_str()).into()),
+                ],
+            )
         ));
     }
     for alert in alerts.iter().take(MAX_ALERTS) {
@@ -280,23 +339,22 @@ pub async fn open_alerts(store: &Store, chat_id: i64) -> Result<String, StoreErr
             .find(|i| i.id == alert.installation_id)
             .map_or(TimeZone::UTC, Installation::time_zone);
         message = message.text(format!(
-            "{} {} · {}: {} ({}, since {})",
+            "{} {} · {}: {} ({})",
             icon(alert.severity),
             alert.client,
             alert.installation_id,
             alert.summary,
-            alert.state,
-            local_time(alert.fired_at.unwrap_or(alert.first_seen_at), &tz)
+            state_since(alert, &tz, lang)
         ));
     }
     if alerts.len() > MAX_ALERTS {
-        message = message.text("…and more: see the dashboard or ask /status for one client.");
+        message = message.text(lang.t("tg-alerts-more"));
     }
     Ok(message.html())
 }
 
 /// `/oncall [schedule]`: who is on call now, until when, and who is next, per schedule.
-pub fn on_call(directory: &Directory, query: &str, now: i64) -> String {
+pub fn on_call(directory: &Directory, query: &str, now: i64, lang: Lang) -> String {
     let query = query.trim();
     let schedules: Vec<_> = directory
         .schedules
@@ -305,9 +363,9 @@ pub fn on_call(directory: &Directory, query: &str, now: i64) -> String {
         .collect();
     if schedules.is_empty() {
         let text = if query.is_empty() {
-            "No on-call schedule is set up.".to_string()
+            lang.t("tg-oncall-none")
         } else {
-            format!("No on-call schedule “{query}”.")
+            lang.t_with("tg-oncall-unknown", &[("name", query.into())])
         };
         return Message::default().text(text).html();
     }
@@ -316,6 +374,11 @@ pub fn on_call(directory: &Directory, query: &str, now: i64) -> String {
         let zone = TimeZone::get(&schedule.timezone).unwrap_or(TimeZone::UTC);
         let shift = schedule.on_call(now);
         let next = schedule.on_call(shift.until);
+        let covering = if shift.covering {
+            format!(" {}", lang.t("tg-oncall-covering"))
+        } else {
+            String::new()
+        };
         message = message
             .line(vec![
                 (Style::Bold, format!("{name}: ")),
@@ -323,13 +386,18 @@ pub fn on_call(directory: &Directory, query: &str, now: i64) -> String {
                 (
                     Style::Plain,
                     format!(
-                        "{} until {}",
-                        if shift.covering { " (covering)" } else { "" },
-                        local_time(shift.until, &zone)
+                        "{covering} {}",
+                        lang.t_with(
+                            "tg-oncall-until",
+                            &[("when", local_time(shift.until, &zone).into())]
+                        )
                     ),
                 ),
             ])
-            .text(format!("  next: {}", next.contact));
+            .text(format!(
+                "  {}",
+                lang.t_with("tg-oncall-next", &[("name", next.contact.as_str().into())])
+            ));
     }
     message.html()
 }

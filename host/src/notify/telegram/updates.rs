@@ -35,14 +35,6 @@ use crate::store::{Store, StoreError};
 /// Longest wait between attempts while Telegram cannot be reached.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-const HELP: &str = "I post alerts about the installations routed to this chat.\n\
-/status &lt;client or installation&gt;: is this client fine?\n\
-/alerts: what is open here\n\
-/oncall: who is on call now and next\n\
-/maintenance &lt;installation&gt; &lt;length&gt; &lt;reason&gt;: keep its new problems quiet for a while\n\
-/update &lt;incident&gt; &lt;text&gt;: tell everyone following an incident (or reply to its card)\n\
-/lang en|ru: the language of this chat";
-
 pub struct UpdateLoop {
     pub telegram: Telegram,
     pub store: Store,
@@ -271,7 +263,8 @@ impl UpdateLoop {
         else {
             return Ok(());
         };
-        let html = self.post_update(message, incident, text).await?;
+        let lang = self.lang(chat_id).await?;
+        let html = self.post_update(message, incident, text, lang).await?;
         self.reply(chat_id, &html, i64::from(message.id.0)).await;
         Ok(())
     }
@@ -281,9 +274,9 @@ impl UpdateLoop {
         &self,
         message: &Message,
         argument: &str,
+        lang: Lang,
     ) -> Result<String, StoreError> {
-        let usage =
-            || "Usage: /update &lt;incident number&gt; &lt;what is going on&gt;".to_string();
+        let usage = || render::escape(&lang.t("tg-update-usage"));
         let (number, text) = argument
             .trim()
             .split_once(char::is_whitespace)
@@ -300,11 +293,9 @@ impl UpdateLoop {
                 .any(|d| d.chat_id == message.chat.id.0)
         });
         if !here {
-            return Ok(format!(
-                "Incident #{incident} is not followed in this chat."
-            ));
+            return Ok(lang.t_with("tg-update-not-here", &[("id", incident.into())]));
         }
-        self.post_update(message, incident, text).await
+        self.post_update(message, incident, text, lang).await
     }
 
     /// Adds `text` to `incident` by the message's author, if they may act in its chat.
@@ -313,9 +304,10 @@ impl UpdateLoop {
         message: &Message,
         incident: i64,
         text: &str,
+        lang: Lang,
     ) -> Result<String, StoreError> {
         let Some(from) = message.from.as_ref() else {
-            return Ok("I cannot tell who wrote this, so it is not added.".into());
+            return Ok(lang.t("tg-update-anonymous"));
         };
         if !self.may_act(message.chat.id.0, from.id.0 as i64).await? {
             self.alerting
@@ -325,17 +317,18 @@ impl UpdateLoop {
                     "update: not authorized for this chat",
                 )
                 .await?;
-            return Ok("You are not allowed to post updates in this chat. Ask an administrator to authorize you.".into());
+            return Ok(lang.t("tg-update-not-allowed"));
         }
-        Ok(match self
-            .alerting
-            .update_incident(incident, &actor(from), text.trim())
-            .await?
-        {
-            IncidentActed::Done(_) => "📣 Added to the incident: every card shows it.",
-            _ => "This incident no longer exists.",
-        }
-        .to_string())
+        Ok(
+            match self
+                .alerting
+                .update_incident(incident, &actor(from), text.trim())
+                .await?
+            {
+                IncidentActed::Done(_) => lang.t("tg-update-added"),
+                _ => lang.t("tg-gone"),
+            },
+        )
     }
 }
 
@@ -391,12 +384,10 @@ impl UpdateLoop {
         message: &Message,
         argument: &str,
         now: i64,
+        lang: Lang,
     ) -> Result<String, StoreError> {
         let chat_id = message.chat.id.0;
-        let usage = || {
-            "Usage: /maintenance &lt;installation&gt; &lt;length such as 2h&gt; &lt;reason&gt;"
-                .to_string()
-        };
+        let usage = || render::escape(&lang.t("tg-maintenance-usage"));
         let mut words = argument.split_whitespace();
         let (Some(installation), Some(length)) = (words.next(), words.next()) else {
             return Ok(usage());
@@ -413,21 +404,21 @@ impl UpdateLoop {
             return Ok(usage());
         };
         if !self.may_act(chat_id, user.id.0 as i64).await? {
-            return Ok("You are not allowed to plan maintenance here.".into());
+            return Ok(lang.t("tg-maintenance-not-allowed"));
         }
         let routed = self.store.installations_in_chat(chat_id).await?;
         let Some(target) = routed.iter().find(|i| i.id == installation) else {
-            return Ok(render::escape(&format!(
-                "No installation “{installation}” sends its alerts to this chat."
-            )));
+            return Ok(render::escape(
+                &lang.t_with("tg-status-none", &[("query", installation.into())]),
+            ));
         };
         let Some(length) = reveille_sdk::parse_duration(length)
             .ok()
             .filter(|d| !d.is_zero() && d.as_secs() <= 7 * 24 * 3600)
         else {
-            return Ok(render::escape(&format!(
-                "“{length}” is not a length from 1s to 7d (say 90m, 2h)."
-            )));
+            return Ok(render::escape(
+                &lang.t_with("tg-maintenance-length", &[("length", length.into())]),
+            ));
         };
         if reason.is_empty() {
             return Ok(usage());
@@ -446,10 +437,12 @@ impl UpdateLoop {
             .put_entry(Kind::Maintenance, &name, &spec)
             .await
         {
-            Ok(_) => Ok(render::escape(&format!(
-                "🛠 Maintenance on {} until {}: new problems there are recorded, not sent.",
-                target.id,
-                local_time(until, &target.time_zone())
+            Ok(_) => Ok(render::escape(&lang.t_with(
+                "tg-maintenance-set",
+                &[
+                    ("name", target.id.as_str().into()),
+                    ("when", local_time(until, &target.time_zone()).into()),
+                ],
             ))),
             Err(EntryError::Invalid(error)) => Ok(render::escape(&error)),
             Err(EntryError::InUse(error)) => Ok(render::escape(&error)),
@@ -519,19 +512,26 @@ impl UpdateLoop {
         let command = command.split('@').next().unwrap_or_default();
         let chat_id = message.chat.id.0;
         let now = self.clock.now_ms();
+        let lang = self.lang(chat_id).await?;
         let html = match command {
-            "status" => status::status(&self.store, &self.runtime, chat_id, argument, now).await?,
-            "alerts" => status::open_alerts(&self.store, chat_id).await?,
-            "oncall" => status::on_call(&self.alerting.directory().await?, argument, now),
-            "maintenance" => self.maintenance(&message, argument, now).await?,
-            "update" => self.update_command(&message, argument).await?,
+            "status" => {
+                status::status(&self.store, &self.runtime, chat_id, argument, now, lang).await?
+            }
+            "alerts" => status::open_alerts(&self.store, chat_id, lang).await?,
+            "oncall" => status::on_call(&self.alerting.directory().await?, argument, now, lang),
+            "maintenance" => self.maintenance(&message, argument, now, lang).await?,
+            "update" => self.update_command(&message, argument, lang).await?,
             "lang" => self.lang_command(&message, argument).await?,
             "start" if chat_id > 0 => {
                 let name = message.from.as_ref().map(actor).unwrap_or_default();
                 self.store.private_chat_started(chat_id, &name, now).await?;
-                format!("{HELP}\n\nI can write to you here now.")
+                render::escape(&format!(
+                    "{}\n\n{}",
+                    lang.t("tg-help"),
+                    lang.t("tg-start-private")
+                ))
             }
-            "help" | "start" => HELP.to_string(),
+            "help" | "start" => render::escape(&lang.t("tg-help")),
             _ => return Ok(()),
         };
         self.reply(chat_id, &html, i64::from(message.id.0)).await;
