@@ -210,6 +210,16 @@ async fn the_board_as_a_person_uses_it() {
     browser.find("#members").await;
     assert!(browser.body().await.contains("АО «Полюс»"));
     browser.screenshot("incident").await;
+    // Its post-mortem's sections are written on its page and read in the post-mortem.
+    browser
+        .fill("#pm-cause", "The dongle server lost power")
+        .await;
+    browser.click("#save-postmortem").await;
+    browser.find("#timeline").await;
+    browser.click("#postmortem-link").await;
+    browser
+        .wait_text("body", |t| t.contains("The dongle server lost power"))
+        .await;
 
     // A client's page: its installation, its open alert, 30 days of sparklines.
     browser
@@ -493,6 +503,36 @@ async fn pages_refuse_whoever_may_not() {
         )
         .await;
     assert_eq!(invalid, StatusCode::BAD_REQUEST);
+
+    // A client's settings, set on its page, are checked as the API checks them.
+    let set = admin
+        .post(
+            &service,
+            "/clients/ООО «Вектор»/settings",
+            &[
+                ("csrf", &admin.csrf),
+                ("plugin", "version-minimum"),
+                ("values", "minimum = 6.5.0"),
+            ],
+        )
+        .await;
+    assert_eq!(set, StatusCode::SEE_OTHER);
+    let (_, settings) = service
+        .admin_request("GET", "/api/v1/clients/ООО «Вектор»/settings", None)
+        .await;
+    assert_eq!(settings["settings"]["version-minimum"]["minimum"], "6.5.0");
+    let unknown = admin
+        .post(
+            &service,
+            "/clients/ООО «Вектор»/settings",
+            &[
+                ("csrf", &admin.csrf),
+                ("plugin", "version-minimum"),
+                ("values", "no-such-key = 1"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown, StatusCode::BAD_REQUEST);
 
     // A form without its session's CSRF token is refused, and changes nothing.
     assert_eq!(

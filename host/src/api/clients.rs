@@ -40,8 +40,21 @@ pub async fn put(
     json: Result<Json<BTreeMap<String, Value>>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(values) = json.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
-    input::name("client", &client)?;
-    if !valid_name(&plugin) {
+    let settings = set(&state, &client, &plugin, values).await?;
+    Ok(Json(
+        json!({ "client": client, "plugin": plugin, "settings": settings }),
+    ))
+}
+
+/// Checks and stores `client`'s settings for `plugin` (the API's and the client page's).
+pub(crate) async fn set(
+    state: &AppState,
+    client: &str,
+    plugin: &str,
+    values: BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    input::name("client", client)?;
+    if !valid_name(plugin) {
         return Err(ApiError::bad_request(format!(
             "`{plugin}` is not a plugin name"
         )));
@@ -65,19 +78,17 @@ pub async fn put(
     if !settings.is_empty() {
         state
             .runtime
-            .check_settings(&plugin, &client, &settings, state.clock.now_ms())
+            .check_settings(plugin, client, &settings, state.clock.now_ms())
             .await
             .map_err(|refusal| ApiError::bad_request(refusal.to_string()))?;
     }
     state
         .store
-        .set_client_settings(&client, &plugin, &settings)
+        .set_client_settings(client, plugin, &settings)
         .await
         .map_err(ApiError::internal)?;
-    if let Some(health) = state.runtime.registry().health(&plugin) {
-        health.settings_verdict(&client, None);
+    if let Some(health) = state.runtime.registry().health(plugin) {
+        health.settings_verdict(client, None);
     }
-    Ok(Json(
-        json!({ "client": client, "plugin": plugin, "settings": settings }),
-    ))
+    Ok(settings)
 }

@@ -6,7 +6,7 @@ mod alerts;
 pub mod auth;
 pub mod body;
 mod chats;
-mod clients;
+pub(crate) mod clients;
 pub mod error;
 mod evaluate;
 mod health;
@@ -15,7 +15,7 @@ mod input;
 pub(crate) mod installations;
 pub(crate) mod people;
 pub(crate) mod plugins;
-mod postmortems;
+pub(crate) mod postmortems;
 mod reports;
 
 use std::sync::Arc;

@@ -113,21 +113,7 @@ async fn written(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.starts_with("text/html")),
     };
-    let (incident, title, timeline) = subject(state, on).await?;
-    let sections = stored(state, on).await?;
-    let (zone, at_night) = state
-        .alerting
-        .began_at_night(&incident)
-        .await
-        .map_err(ApiError::internal)?;
-    let markdown = postmortem::markdown(&Facts {
-        title: title.clone(),
-        incident: &incident,
-        timeline: &timeline,
-        sections: &sections,
-        zone: &zone,
-        at_night,
-    });
+    let (markdown, title) = document(state, on).await?;
     Ok(if html {
         (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -143,7 +129,28 @@ async fn written(
     })
 }
 
-async fn stored(state: &AppState, on: On) -> Result<Sections, ApiError> {
+/// The post-mortem of `on` as Markdown, and its title.
+pub(crate) async fn document(state: &AppState, on: On) -> Result<(String, String), ApiError> {
+    let (incident, title, timeline) = subject(state, on).await?;
+    let sections = sections(state, on).await?;
+    let (zone, at_night) = state
+        .alerting
+        .began_at_night(&incident)
+        .await
+        .map_err(ApiError::internal)?;
+    let markdown = postmortem::markdown(&Facts {
+        title: title.clone(),
+        incident: &incident,
+        timeline: &timeline,
+        sections: &sections,
+        zone: &zone,
+        at_night,
+    });
+    Ok((markdown, title))
+}
+
+/// What people wrote so far.
+pub(crate) async fn sections(state: &AppState, on: On) -> Result<Sections, ApiError> {
     Ok(state
         .store
         .postmortem(on)
@@ -153,11 +160,21 @@ async fn stored(state: &AppState, on: On) -> Result<Sections, ApiError> {
         .unwrap_or_default())
 }
 
-/// The sections given replace what was written; the others stay.
 async fn write(state: &AppState, on: On, body: &Bytes) -> Result<Json<Value>, ApiError> {
     let given: Sections =
         serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
-    let mut sections = stored(state, on).await?;
+    let sections = save(state, on, given, "an administrator (API)").await?;
+    Ok(Json(json!({ "postmortem": sections })))
+}
+
+/// The sections given replace what was written (by `by`); the others stay.
+pub(crate) async fn save(
+    state: &AppState,
+    on: On,
+    given: Sections,
+    by: &str,
+) -> Result<Sections, ApiError> {
+    let mut sections = sections(state, on).await?;
     let mut changed = Vec::new();
     for (name, new, old) in [
         ("cause", given.cause, &mut sections.cause),
@@ -187,7 +204,7 @@ async fn write(state: &AppState, on: On, body: &Bytes) -> Result<Json<Value>, Ap
         EventKind::Postmortem,
         format!("wrote {}", changed.join(", ")),
     )
-    .by("an administrator (API)");
+    .by(by);
     let stored = state
         .store
         .put_postmortem(on, &json, &entry, state.clock.now_ms())
@@ -200,5 +217,5 @@ async fn write(state: &AppState, on: On, body: &Bytes) -> Result<Json<Value>, Ap
         };
         return Err(ApiError::not_found(what));
     }
-    Ok(Json(json!({ "postmortem": sections })))
+    Ok(sections)
 }

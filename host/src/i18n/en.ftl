@@ -290,3 +290,10 @@ directory-escalation = Escalation policies
 directory-maintenance = Maintenance windows
 directory-saved = { $name }: saved.
 save = Save
+postmortem = Post-mortem
+postmortem-read = Read it (written from the timeline with what people wrote)
+postmortem-cause = Cause
+postmortem-actions = What was done
+postmortem-prevention = How to prevent it
+settings-values = Settings (key = value per line; empty: the defaults)
+settings-line = “{ $name }” is not a key = value line.

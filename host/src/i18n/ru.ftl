@@ -290,3 +290,10 @@ directory-escalation = Эскалация
 directory-maintenance = Обслуживание
 directory-saved = { $name }: сохранено.
 save = Сохранить
+postmortem = Разбор
+postmortem-read = Прочитать (составлен по хронологии и тому, что написали люди)
+postmortem-cause = Причина
+postmortem-actions = Что сделали
+postmortem-prevention = Как не допустить
+settings-values = Настройки (ключ = значение, по одной в строке; пусто — по умолчанию)
+settings-line = «{ $name }» — не строка вида ключ = значение.

@@ -35,12 +35,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/now/items", get(now::items))
         .route("/events", get(events::stream))
         .route("/clients/{client}", get(client::page))
+        .route("/clients/{client}/settings", post(client::set_settings))
         .route("/alerts/{id}", get(subject::alert))
         .route("/alerts/{id}/ack", post(subject::ack_alert))
         .route("/alerts/{id}/snooze", post(subject::snooze_alert))
         .route("/incidents/{id}", get(subject::incident))
         .route("/incidents/{id}/ack", post(subject::ack_incident))
         .route("/incidents/{id}/snooze", post(subject::snooze_incident))
+        .route(
+            "/{kind}/{id}/postmortem",
+            get(subject::postmortem).post(subject::save_postmortem),
+        )
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route(

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use fluent_bundle::FluentValue;
 use jiff::tz::TimeZone;
 
+use crate::api::error::ApiError;
 use crate::i18n::Lang;
 use crate::plugins::PluginState;
 use crate::staff::Staff;
@@ -51,6 +52,10 @@ impl Ui {
 
     pub fn is_admin(&self) -> bool {
         self.staff.as_ref().is_some_and(Staff::is_admin)
+    }
+
+    pub fn can_act(&self) -> bool {
+        self.staff.as_ref().is_some_and(Staff::can_act)
     }
 
     pub fn name(&self) -> &str {
@@ -115,6 +120,15 @@ impl PageError {
             status: StatusCode::BAD_REQUEST,
             lang,
             message: message.into(),
+        }
+    }
+
+    /// A refusal by the API's own functions, with its status and words.
+    pub fn api(error: ApiError, lang: Lang) -> PageError {
+        PageError::Status {
+            status: error.status,
+            lang,
+            message: error.message,
         }
     }
 

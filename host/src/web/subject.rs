@@ -14,6 +14,9 @@ use crate::alerting::{Acted, IncidentActed};
 use crate::alerts::incidents::{Incident, Member};
 use crate::alerts::{Alert, AlertEvent, AlertState, On};
 use crate::api::AppState;
+use crate::api::error::ApiError;
+use crate::api::postmortems;
+use crate::postmortem::{self, Sections};
 
 /// Snoozes the pages offer, in hours.
 const SNOOZES: [u32; 3] = [1, 4, 24];
@@ -27,6 +30,9 @@ struct AlertPage {
     snoozes: [u32; 3],
     can_ack: bool,
     can_snooze: bool,
+    /// What people wrote for its post-mortem.
+    sections: Sections,
+    postmortem: String,
 }
 
 #[derive(Template)]
@@ -41,6 +47,8 @@ struct IncidentPage {
     timeline: Vec<AlertEvent>,
     snoozes: [u32; 3],
     can_act: bool,
+    sections: Sections,
+    postmortem: String,
 }
 
 fn id(text: &str, visitor: &Visitor) -> Result<i64, PageError> {
@@ -87,7 +95,12 @@ pub async fn alert(
     let alert = visible_alert(&state, &visitor, id(&text, &visitor)?).await?;
     let timeline = state.store.timeline(On::Alert(alert.id)).await?;
     let open = matches!(alert.state, AlertState::Firing | AlertState::Snoozed);
+    let sections = postmortems::sections(&state, On::Alert(alert.id))
+        .await
+        .map_err(|e| refused(e, &visitor))?;
     Ok(render(&AlertPage {
+        sections,
+        postmortem: format!("/alerts/{}/postmortem", alert.id),
         can_ack: visitor.staff.can_act() && open && alert.incident_id.is_none(),
         can_snooze: visitor.staff.can_act()
             && alert.state != AlertState::Resolved
@@ -113,7 +126,12 @@ pub async fn incident(
         .filter(|m| visitor.staff.sees(&m.manager))
         .cloned()
         .collect();
+    let sections = postmortems::sections(&state, On::Incident(incident.id))
+        .await
+        .map_err(|e| refused(e, &visitor))?;
     Ok(render(&IncidentPage {
+        sections,
+        postmortem: format!("/incidents/{}/postmortem", incident.id),
         can_act: visitor.staff.can_act()
             && incident.state != crate::alerts::incidents::IncidentState::Resolved,
         ui: visitor.ui(),
@@ -247,4 +265,81 @@ pub async fn snooze_incident(
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
     act_on_incident(&state, &visitor, &text, &form, true).await
+}
+
+fn refused(error: ApiError, visitor: &Visitor) -> PageError {
+    PageError::api(error, visitor.lang())
+}
+
+/// What `path` (`alerts/12` or `incidents/3`) is about, if the visitor may see it.
+async fn subject_of(
+    state: &AppState,
+    visitor: &Visitor,
+    kind: &str,
+    text: &str,
+) -> Result<On, PageError> {
+    let id = id(text, visitor)?;
+    Ok(match kind {
+        "alerts" => On::Alert(visible_alert(state, visitor, id).await?.id),
+        "incidents" => On::Incident(visible_incident(state, visitor, id).await?.id),
+        _ => return Err(PageError::not_found(visitor.lang())),
+    })
+}
+
+/// The post-mortem, written from the timeline with what people wrote, as a page to read
+/// (and print).
+pub async fn postmortem(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((kind, text)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let on = subject_of(&state, &visitor, &kind, &text).await?;
+    let (markdown, title) = postmortems::document(&state, on)
+        .await
+        .map_err(|e| refused(e, &visitor))?;
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(postmortem::html(
+            &markdown,
+            &format!("Post-mortem: {title}"),
+        )),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SectionsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    cause: String,
+    #[serde(default)]
+    actions: String,
+    #[serde(default)]
+    prevention: String,
+}
+
+/// Saves the post-mortem's sections from the alert's or incident's page.
+pub async fn save_postmortem(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((kind, text)): Path<(String, String)>,
+    Form(form): Form<SectionsForm>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    visitor.act()?;
+    let on = subject_of(&state, &visitor, &kind, &text).await?;
+    let given = Sections {
+        cause: Some(form.cause),
+        actions: Some(form.actions),
+        prevention: Some(form.prevention),
+    };
+    postmortems::save(&state, on, given, &by(&visitor))
+        .await
+        .map_err(|e| refused(e, &visitor))?;
+    let back = match on {
+        On::Alert(id) => format!("/alerts/{id}"),
+        On::Incident(id) => format!("/incidents/{id}"),
+    };
+    Ok(Redirect::to(&back).into_response())
 }
