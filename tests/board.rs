@@ -3,10 +3,12 @@
 //! in Russian), and over plain HTTP for the refusals a browser would hide (CSRF, roles,
 //! throttled logins).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use fake_telegram::FakeTelegram;
+use fake_telegram::{FakeTelegram, User};
 use reqwest::StatusCode;
+use reveille::clock::ManualClock;
 use reveille_tests::{Browser, Options, Service, TELEGRAM_TOKEN, report_for};
 use serde_json::{Value, json};
 
@@ -641,4 +643,113 @@ async fn pages_refuse_whoever_may_not() {
         .admin_request("GET", "/api/v1/installations", None)
         .await;
     assert_eq!(status, 200);
+}
+
+/// "Log in with Telegram": `/login` in a private chat with the bot sends the account that
+/// carries the writer's Telegram id a link that works once, for ten minutes (on the manual
+/// clock); opening it only shows a button, so a link preview cannot spend it.
+#[tokio::test]
+async fn the_bot_sends_a_one_time_login_link() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let clock = Arc::new(ManualClock::new(reveille_tests::at(
+        "2026-11-22T10:00:00+03:00",
+    )));
+    let service = Service::start(Options {
+        telegram_api: Some(fake.api_url()),
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await;
+    let setup = service.running().setup_link.clone().unwrap();
+    let created = no_redirects()
+        .post(&setup)
+        .form(&[
+            ("name", "admin"),
+            ("password", "correct horse battery"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let admin = Session::with_cookie(&service, Session::from_response(&created).unwrap()).await;
+    let status = admin
+        .post(
+            &service,
+            "/admin/staff",
+            &[
+                ("csrf", &admin.csrf),
+                ("name", "anna"),
+                ("password", "a long enough password"),
+                ("role", "manager"),
+                ("manager", "Anna"),
+                ("lang", "ru"),
+                ("telegram_user_id", "4242"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let anna = User::new(4242, "Anna", Some("anna"));
+    let stranger = User::new(666, "Mallory", None);
+    fake.add_chat(-5, "Support");
+    fake.say(-5, &anna, "/login");
+    wait_bot(&fake, -5, "private chat").await;
+    fake.start_private(&stranger);
+    fake.say(666, &stranger, "/login");
+    wait_bot(&fake, 666, "No staff account has your Telegram id").await;
+
+    fake.start_private(&anna);
+    let link = login_link(&fake, &anna, 1).await;
+    for _ in 0..2 {
+        let page = no_redirects().get(&link).send().await.unwrap();
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "opening the link spends nothing"
+        );
+    }
+    let used = no_redirects().post(&link).send().await.unwrap();
+    assert_eq!(used.status(), StatusCode::SEE_OTHER);
+    let session = Session::with_cookie(&service, Session::from_response(&used).unwrap()).await;
+    assert_eq!(session.get(&service, "/").await, StatusCode::OK);
+    let again = no_redirects().post(&link).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+
+    // A link not used within ten minutes is dead.
+    let late = login_link(&fake, &anna, 2).await;
+    clock.advance(Duration::from_secs(11 * 60));
+    let expired = no_redirects().post(&late).send().await.unwrap();
+    assert_eq!(expired.status(), StatusCode::NOT_FOUND);
+}
+
+async fn wait_bot(fake: &FakeTelegram, chat: i64, text: &str) {
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(chat)
+            .iter()
+            .any(|m| m.text.contains(text)))
+            .await,
+        "no {text:?} in {chat}: {:#?}",
+        fake.bot_messages(chat)
+    );
+}
+
+/// The `nth` login link the bot sent `user` after they asked for it.
+async fn login_link(fake: &FakeTelegram, user: &User, nth: usize) -> String {
+    fake.say(user.id, user, "/login");
+    let links = |f: &FakeTelegram| -> Vec<String> {
+        f.bot_messages(user.id)
+            .iter()
+            .filter_map(|m| {
+                let at = m.text.find("http://")?;
+                Some(m.text[at..].split_whitespace().next()?.to_string())
+            })
+            .collect()
+    };
+    assert!(
+        fake.wait_for(WAIT, |f| links(f).len() >= nth).await,
+        "{:#?}",
+        fake.bot_messages(user.id)
+    );
+    links(fake)[nth - 1].clone()
 }

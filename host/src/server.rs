@@ -122,6 +122,15 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         alerting.clone(),
     )
     .await?;
+    // Bound before anything that links back to the service needs its address.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let site = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
     let mut background = Vec::new();
     match &config.telegram {
         Some(settings) => {
@@ -145,6 +154,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                     alerting: alerting.clone(),
                     poll_timeout: settings.poll_timeout,
                     language: settings.language,
+                    site: site.clone(),
                 }
                 .spawn(),
             );
@@ -179,10 +189,6 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         web: web.clone(),
     };
     let app = api::router(state);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(http::serve(listener, app, config.http, async {
         let _ = stop.await;
@@ -190,11 +196,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), "reveille is listening");
     // As Jupyter prints its token: nobody can log in yet, so the log holds the way in.
     let setup_link = if store.staff_count().await? == 0 {
-        let base = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
-        let link = format!("{base}/setup/{}", web.open_setup());
+        let link = format!("{site}/setup/{}", web.open_setup());
         tracing::warn!(
             "no staff account yet: open {link} to create the first administrator (the link works once)"
         );

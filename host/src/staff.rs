@@ -63,6 +63,8 @@ pub struct Staff {
     /// A manager's name as installations carry it in `manager`.
     pub manager: Option<String>,
     pub lang: Lang,
+    /// Their Telegram user id, for login links from the bot.
+    pub telegram_user_id: Option<i64>,
 }
 
 impl Staff {
@@ -99,6 +101,7 @@ impl NewStaff {
         role: Role,
         manager: Option<&str>,
         lang: Lang,
+        telegram_user_id: Option<i64>,
     ) -> Result<NewStaff, String> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
@@ -118,6 +121,7 @@ impl NewStaff {
                     .filter(|_| role == Role::Manager)
                     .map(str::to_string),
                 lang,
+                telegram_user_id: telegram_user_id.filter(|id| *id > 0),
             },
             password_hash: hash_password(password)?,
         })
@@ -167,17 +171,28 @@ mod tests {
             Role::Manager,
             Some("Anna"),
             Lang::Ru,
+            Some(42),
         )
         .unwrap()
         .staff;
+        assert_eq!(anna.telegram_user_id, Some(42));
         assert!(anna.sees("Anna"));
         assert!(!anna.sees("Boris"));
         assert!(anna.can_act() && !anna.is_admin());
-        let viewer = NewStaff::new("v", "a long password", Role::Viewer, Some("x"), Lang::En)
-            .unwrap()
-            .staff;
+        let viewer = NewStaff::new(
+            "v",
+            "a long password",
+            Role::Viewer,
+            Some("x"),
+            Lang::En,
+            None,
+        )
+        .unwrap()
+        .staff;
         assert!(viewer.sees("Boris") && !viewer.can_act());
         assert_eq!(viewer.manager, None);
-        assert!(NewStaff::new("m", "a long password", Role::Manager, None, Lang::En).is_err());
+        assert!(
+            NewStaff::new("m", "a long password", Role::Manager, None, Lang::En, None).is_err()
+        );
     }
 }

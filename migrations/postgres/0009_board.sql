@@ -10,7 +10,16 @@ CREATE TABLE staff (
     -- For a manager: the `manager` of the installations they see.
     manager       TEXT,
     lang          TEXT NOT NULL,
+    -- Their Telegram user id: /login in a private chat with the bot sends them a link.
+    telegram_user_id BIGINT UNIQUE,
     created_at    BIGINT NOT NULL
+);
+
+-- One-time login links the bot sent (sha256 of the secret), for a few minutes.
+CREATE TABLE login_links (
+    token_hash TEXT PRIMARY KEY,
+    staff      TEXT NOT NULL REFERENCES staff (name) ON DELETE CASCADE,
+    expires_at BIGINT NOT NULL
 );
 
 CREATE TABLE staff_sessions (

@@ -281,6 +281,7 @@ tg-help =
     /maintenance <installation> <length> <reason>: keep its new problems quiet for a while
     /update <incident> <text>: tell everyone following an incident (or reply to its card)
     /lang en|ru: the language of this chat
+    /login: a link to the board (in a private chat with me)
 tg-start-private = I can write to you here now.
 nav-directory = People and schedules
 directory-contacts = Contacts
@@ -297,3 +298,9 @@ postmortem-actions = What was done
 postmortem-prevention = How to prevent it
 settings-values = Settings (key = value per line; empty: the defaults)
 settings-line = “{ $name }” is not a key = value line.
+field-telegram = Telegram user id
+login-link-intro = You asked the bot for this link. It works once, for a few minutes.
+login-link-gone = This login link is spent or expired: ask the bot for a new one with /login.
+tg-login-private = Ask me for a login link in a private chat with me, not here: anyone in this chat could use it.
+tg-login-unknown = No staff account has your Telegram id. Ask an administrator to add it to your account.
+tg-login-link = Your login link, valid once for 10 minutes: { $link }

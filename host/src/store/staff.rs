@@ -35,14 +35,15 @@ impl Store {
             ""
         };
         let result = sqlx::query(&format!(
-            "INSERT INTO staff (name, password_hash, role, manager, lang, created_at) \
-             SELECT $1, $2, $3, $4, $5, $6{guard}"
+            "INSERT INTO staff (name, password_hash, role, manager, lang, telegram_user_id, \
+             created_at) SELECT $1, $2, $3, $4, $5, $6, $7{guard}"
         ))
         .bind(&new.staff.name)
         .bind(&new.password_hash)
         .bind(new.staff.role.as_str())
         .bind(new.staff.manager.as_deref())
         .bind(new.staff.lang.code())
+        .bind(new.staff.telegram_user_id)
         .bind(now)
         .execute(&self.writer)
         .await
@@ -51,16 +52,19 @@ impl Store {
     }
 
     pub async fn staff(&self) -> Result<Vec<Staff>, StoreError> {
-        let rows = sqlx::query("SELECT name, role, manager, lang FROM staff ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT name, role, manager, lang, telegram_user_id FROM staff ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(staff).collect()
     }
 
     /// An account and its password hash, for logging in.
     pub async fn staff_login(&self, name: &str) -> Result<Option<(Staff, String)>, StoreError> {
         let row = sqlx::query(
-            "SELECT name, role, manager, lang, password_hash FROM staff WHERE name = $1",
+            "SELECT name, role, manager, lang, telegram_user_id, password_hash FROM staff \
+             WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -122,7 +126,7 @@ impl Store {
     /// The session whose cookie digests to `token_hash`, if it has not expired.
     pub async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.name, s.role, s.manager, s.lang, x.csrf, x.expires_at \
+            "SELECT s.name, s.role, s.manager, s.lang, s.telegram_user_id, x.csrf, x.expires_at \
              FROM staff_sessions x JOIN staff s ON s.name = x.staff \
              WHERE x.token_hash = $1 AND x.expires_at > $2",
         )
@@ -140,6 +144,62 @@ impl Store {
         .transpose()
     }
 
+    /// The account whose Telegram user id is `user_id`.
+    pub async fn staff_by_telegram(&self, user_id: i64) -> Result<Option<Staff>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, role, manager, lang, telegram_user_id FROM staff \
+             WHERE telegram_user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff).transpose()
+    }
+
+    pub async fn create_login_link(
+        &self,
+        token_hash: &str,
+        staff: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM login_links WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_links (token_hash, staff, expires_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(staff)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Spends a login link: whose it was, if it exists and has not expired. A link works
+    /// once, whatever the answer.
+    pub async fn take_login_link(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<Staff>, StoreError> {
+        let row = sqlx::query(
+            "DELETE FROM login_links WHERE token_hash = $1 RETURNING staff, expires_at",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.writer)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let expires_at: i64 = row.try_get("expires_at")?;
+        if expires_at <= now {
+            return Ok(None);
+        }
+        let name: String = row.try_get("staff")?;
+        Ok(self.staff_login(&name).await?.map(|(staff, _)| staff))
+    }
+
     pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
             .bind(token_hash)
@@ -155,5 +215,6 @@ fn staff(row: &sqlx::any::AnyRow) -> Result<Staff, StoreError> {
         role: parse(row, "role")?,
         manager: row.try_get("manager")?,
         lang: parse(row, "lang")?,
+        telegram_user_id: row.try_get("telegram_user_id")?,
     })
 }

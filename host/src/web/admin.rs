@@ -333,6 +333,8 @@ pub struct StaffForm {
     #[serde(default)]
     manager: String,
     lang: String,
+    #[serde(default)]
+    telegram_user_id: String,
 }
 
 pub async fn create_staff(
@@ -342,6 +344,13 @@ pub async fn create_staff(
 ) -> Result<Response, PageError> {
     visitor.check(&form.csrf)?;
     visitor.admin()?;
+    let telegram = match form.telegram_user_id.trim() {
+        "" => Ok(None),
+        id => id
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| format!("telegram_user_id: `{id}` is not a Telegram user id")),
+    };
     let checked = form
         .role
         .parse::<Role>()
@@ -352,14 +361,15 @@ pub async fn create_staff(
                 form.lang
                     .parse::<Lang>()
                     .map_err(|e| format!("lang: {e}"))?,
+                telegram?,
             ))
         });
     let outcome = match checked {
         Err(error) => Outcome::Failed(error),
-        Ok((role, lang)) => {
+        Ok((role, lang, telegram)) => {
             let (name, password, manager) = (form.name, form.password, form.manager);
             let new = tokio::task::spawn_blocking(move || {
-                NewStaff::new(&name, &password, role, Some(&manager), lang)
+                NewStaff::new(&name, &password, role, Some(&manager), lang, telegram)
             })
             .await
             .map_err(PageError::internal)?;

@@ -49,6 +49,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route(
+            "/login/telegram/{secret}",
+            get(session::login_link_page).post(session::login_link),
+        )
+        .route(
             "/setup/{token}",
             get(session::setup_page).post(session::setup),
         )

@@ -413,7 +413,7 @@ pub async fn setup(
     setup_open(&state, &secret, lang).await?;
     let (name, password) = (form.name, form.password);
     let new = tokio::task::spawn_blocking(move || {
-        NewStaff::new(&name, &password, Role::Admin, None, lang)
+        NewStaff::new(&name, &password, Role::Admin, None, lang, None)
     })
     .await
     .map_err(PageError::internal)?;
@@ -468,4 +468,48 @@ pub async fn set_lang(
         .set_staff_lang(&visitor.staff.name, lang)
         .await?;
     Ok(Redirect::to(&local(form.next.as_deref())).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "login_link.html")]
+struct LoginLinkPage<'a> {
+    ui: Ui,
+    secret: &'a str,
+}
+
+/// A login link from the bot. Opening it only shows a button: link previews (Telegram's
+/// own fetches a link to draw its preview) must not spend it.
+pub async fn login_link_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> Result<Response, PageError> {
+    Ok(render(&LoginLinkPage {
+        ui: anonymous(browser_lang(&headers), state.clock.now_ms()),
+        secret: &secret,
+    }))
+}
+
+/// Spends the link and logs its owner in.
+pub async fn login_link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> Result<Response, PageError> {
+    let now = state.clock.now_ms();
+    match state
+        .store
+        .take_login_link(&token::digest(&secret), now)
+        .await?
+    {
+        Some(staff) => log_in(&state, &staff, "/").await,
+        None => {
+            let lang = browser_lang(&headers);
+            Err(PageError::Status {
+                status: axum::http::StatusCode::NOT_FOUND,
+                lang,
+                message: lang.t("login-link-gone"),
+            })
+        }
+    }
 }

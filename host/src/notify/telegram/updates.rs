@@ -45,7 +45,12 @@ pub struct UpdateLoop {
     pub poll_timeout: Duration,
     /// What chats that did not choose with `/lang` read.
     pub language: Lang,
+    /// Where people reach the service, for login links.
+    pub site: String,
 }
+
+/// How long a login link from `/login` works.
+const LOGIN_LINK_MS: i64 = 10 * 60_000;
 
 /// Commands waiting per chat; more are dropped.
 const CHAT_QUEUE: usize = 8;
@@ -494,6 +499,40 @@ impl UpdateLoop {
         Ok(lang.t("tg-lang-set"))
     }
 
+    /// `/login` in a private chat: a one-time link to the board for the staff account that
+    /// carries the writer's Telegram id. In a group anyone could use it, so it is refused.
+    async fn login_link(
+        &self,
+        message: &Message,
+        now: i64,
+        lang: Lang,
+    ) -> Result<String, StoreError> {
+        let Some(user) = message.from.as_ref() else {
+            return Ok(render::escape(&lang.t("tg-login-unknown")));
+        };
+        let user_id = user.id.0 as i64;
+        if message.chat.id.0 != user_id {
+            return Ok(render::escape(&lang.t("tg-login-private")));
+        }
+        let Some(staff) = self.store.staff_by_telegram(user_id).await? else {
+            return Ok(render::escape(&lang.t("tg-login-unknown")));
+        };
+        let secret = crate::ingest::token::secret("");
+        self.store
+            .create_login_link(
+                &crate::ingest::token::digest(&secret),
+                &staff.name,
+                now,
+                now + LOGIN_LINK_MS,
+            )
+            .await?;
+        tracing::info!(staff = %staff.name, "login link sent through Telegram");
+        let link = format!("{}/login/telegram/{secret}", self.site);
+        Ok(render::escape(
+            &lang.t_with("tg-login-link", &[("link", link.into())]),
+        ))
+    }
+
     async fn answer(&self, query_id: &str, text: &str, alert: bool) {
         if let Err(error) = self.telegram.answer(query_id, text, alert).await {
             tracing::warn!(%error, "cannot answer a button press");
@@ -522,6 +561,7 @@ impl UpdateLoop {
             "maintenance" => self.maintenance(&message, argument, now, lang).await?,
             "update" => self.update_command(&message, argument, lang).await?,
             "lang" => self.lang_command(&message, argument).await?,
+            "login" => self.login_link(&message, now, lang).await?,
             "start" if chat_id > 0 => {
                 let name = message.from.as_ref().map(actor).unwrap_or_default();
                 self.store.private_chat_started(chat_id, &name, now).await?;
