@@ -606,7 +606,7 @@ async fn a_chat_reads_its_own_language() {
 }
 
 /// Waits for a bot message in `chat` that says `text`.
-async fn wait_reply_text(fake: &FakeTelegram, chat: i64, text: &str) {
+pub(crate) async fn wait_reply_text(fake: &FakeTelegram, chat: i64, text: &str) {
     assert!(
         fake.wait_for(WAIT, |f| f
             .bot_messages(chat)

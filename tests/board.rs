@@ -12,6 +12,8 @@ use reveille::clock::ManualClock;
 use reveille_tests::{Browser, Options, Service, TELEGRAM_TOKEN, report_for};
 use serde_json::{Value, json};
 
+use crate::alerts::wait_reply_text;
+
 const ANNA_CHAT: i64 = -1_001_001;
 const BORIS_CHAT: i64 = -1_001_002;
 const WAIT: Duration = Duration::from_secs(20);
@@ -693,10 +695,10 @@ async fn the_bot_sends_a_one_time_login_link() {
     let stranger = User::new(666, "Mallory", None);
     fake.add_chat(-5, "Support");
     fake.say(-5, &anna, "/login");
-    wait_bot(&fake, -5, "private chat").await;
+    wait_reply_text(&fake, -5, "private chat").await;
     fake.start_private(&stranger);
     fake.say(666, &stranger, "/login");
-    wait_bot(&fake, 666, "No staff account has your Telegram id").await;
+    wait_reply_text(&fake, 666, "No staff account has your Telegram id").await;
 
     fake.start_private(&anna);
     let link = login_link(&fake, &anna, 1).await;
@@ -720,18 +722,6 @@ async fn the_bot_sends_a_one_time_login_link() {
     clock.advance(Duration::from_secs(11 * 60));
     let expired = no_redirects().post(&late).send().await.unwrap();
     assert_eq!(expired.status(), StatusCode::NOT_FOUND);
-}
-
-async fn wait_bot(fake: &FakeTelegram, chat: i64, text: &str) {
-    assert!(
-        fake.wait_for(WAIT, |f| f
-            .bot_messages(chat)
-            .iter()
-            .any(|m| m.text.contains(text)))
-            .await,
-        "no {text:?} in {chat}: {:#?}",
-        fake.bot_messages(chat)
-    );
 }
 
 /// The `nth` login link the bot sent `user` after they asked for it.
