@@ -91,6 +91,14 @@ impl Web {
     }
 }
 
+/// A hash no password matches in practice, made once.
+fn decoy() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        staff::hash_password(&token::secret("decoy-")).expect("hashing a long secret")
+    })
+}
+
 /// Constant-time equality of two digests.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -314,16 +322,19 @@ pub async fn login(
         return refuse("login-throttled");
     }
     let found = state.store.staff_login(form.name.trim()).await?;
-    // The hash is checked off the async threads: argon2 takes a while, on purpose.
+    // The hash is checked off the async threads: argon2 takes a while, on purpose. A name
+    // nobody has is checked against a decoy, so its answer takes as long as a wrong
+    // password's and timing does not tell which accounts exist.
     let password = form.password;
-    let verified = match found {
-        Some((staff, hash)) => tokio::task::spawn_blocking(move || {
-            staff::verify_password(&password, &hash).then_some(staff)
-        })
-        .await
-        .map_err(PageError::internal)?,
-        None => None,
-    };
+    let verified = tokio::task::spawn_blocking(move || match found {
+        Some((staff, hash)) => staff::verify_password(&password, &hash).then_some(staff),
+        None => {
+            staff::verify_password(&password, decoy());
+            None
+        }
+    })
+    .await
+    .map_err(PageError::internal)?;
     match verified {
         Some(staff) => {
             state.web.succeeded(&account);
