@@ -586,7 +586,9 @@ async fn a_chat_reads_its_own_language() {
     fake.say(CHAT, &petrov(), "/status vector-main");
     wait_reply_text(&fake, CHAT, "Ключ: потерян (ошибка 4111)").await;
     fake.say(CHAT, &petrov(), "/help");
-    wait_reply_text(&fake, CHAT, "/lang en|ru: язык этого чата").await;
+    wait_reply_text(&fake, CHAT, "/lang en|ru|it: язык этого чата").await;
+    fake.say(CHAT, &petrov(), "/lang it");
+    wait_reply_text(&fake, CHAT, "Ora questa chat legge Reveille in italiano").await;
 
     // Everything else reads the configured default.
     drop(service);

@@ -211,9 +211,9 @@ tg-incident-resolved-reply = ✅ Incident #{ $id } resolved after { $duration }
 tg-incident-back = { $back } of { $total } back
 tg-incident-still-down = { $n } still down: each is an alert of its own now.
 tg-incident-reminder = ⏰ Incident #{ $id } still going, nobody has it now: { $down } of { $total } down
-tg-lang-now = This chat reads Reveille in English. /lang ru switches to Russian.
+tg-lang-now = This chat reads Reveille in English. /lang ru or /lang it switches to Russian or Italian.
 tg-lang-set = This chat now reads Reveille in English.
-tg-lang-usage = Usage: /lang en or /lang ru
+tg-lang-usage = Usage: /lang en, /lang ru or /lang it
 tg-lang-not-allowed = Only someone authorized in this chat may change its language.
 tg-button-unknown = This button is not one of mine.
 tg-button-not-here = This alert is not known here.
@@ -280,7 +280,7 @@ tg-help =
     /oncall: who is on call now and next
     /maintenance <installation> <length> <reason>: keep its new problems quiet for a while
     /update <incident> <text>: tell everyone following an incident (or reply to its card)
-    /lang en|ru: the language of this chat
+    /lang en|ru|it: the language of this chat
     /login: a link to the board (in a private chat with me)
 tg-start-private = I can write to you here now.
 nav-directory = People and schedules

@@ -19,15 +19,17 @@ pub enum Lang {
     #[default]
     En,
     Ru,
+    It,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Ru, Lang::It];
 
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::Ru => "ru",
+            Lang::It => "it",
         }
     }
 
@@ -36,6 +38,7 @@ impl Lang {
         match self {
             Lang::En => "English",
             Lang::Ru => "Русский",
+            Lang::It => "Italiano",
         }
     }
 
@@ -106,10 +109,13 @@ impl Lang {
                 ms.max(0) as u64
             ));
         }
-        let units = [(86_400, "д"), (3_600, "ч"), (60, "мин"), (1, "с")];
+        let (units, milli) = match self {
+            Lang::Ru => ([(86_400, "д"), (3_600, "ч"), (60, "мин"), (1, "с")], "мс"),
+            Lang::It | Lang::En => ([(86_400, "g"), (3_600, "h"), (60, "min"), (1, "s")], "ms"),
+        };
         let mut secs = ms.max(0) / 1000;
         if secs == 0 {
-            return format!("{} мс", ms.max(0));
+            return format!("{} {milli}", ms.max(0));
         }
         let mut parts = Vec::new();
         for (size, name) in units {
@@ -138,6 +144,7 @@ impl Lang {
         let pattern = match self {
             Lang::En => "%Y-%m-%d %H:%M",
             Lang::Ru => "%d.%m.%Y %H:%M",
+            Lang::It => "%d/%m/%Y %H:%M",
         };
         zoned.strftime(pattern).to_string()
     }
@@ -156,14 +163,16 @@ impl FromStr for Lang {
         match code.trim().to_ascii_lowercase().as_str() {
             "en" => Ok(Lang::En),
             "ru" => Ok(Lang::Ru),
-            other => Err(format!("unknown language `{other}` (use en or ru)")),
+            "it" => Ok(Lang::It),
+            other => Err(format!("unknown language `{other}` (use en, ru or it)")),
         }
     }
 }
 
-const SOURCES: [(Lang, &str); 2] = [
+const SOURCES: [(Lang, &str); 3] = [
     (Lang::En, include_str!("en.ftl")),
     (Lang::Ru, include_str!("ru.ftl")),
+    (Lang::It, include_str!("it.ftl")),
 ];
 
 fn catalogue() -> &'static HashMap<Lang, FluentBundle<FluentResource>> {
@@ -240,7 +249,9 @@ mod tests {
     #[test]
     fn chooses_and_formats_for_the_reader() {
         assert_eq!(Lang::preferred("ru-RU,ru;q=0.9,en;q=0.8"), Lang::Ru);
-        assert_eq!(Lang::preferred("it-IT,en;q=0.5"), Lang::En);
+        assert_eq!(Lang::preferred("it-IT,en;q=0.5"), Lang::It);
+        assert_eq!(Lang::preferred("de-DE,fr;q=0.5"), Lang::En);
+        assert_eq!(Lang::It.date_time(0, &TimeZone::UTC), "01/01/1970 00:00");
         assert_eq!(Lang::preferred(""), Lang::En);
         assert_eq!(Lang::Ru.duration(5 * 60_000), "5 мин");
         assert_eq!(Lang::En.duration(3 * 3_600_000), "3 h");
@@ -248,6 +259,7 @@ mod tests {
         assert_eq!(Lang::Ru.ago(0, 7_200_000), "2 ч назад");
         assert_eq!(Lang::En.span(7_500_000), "2h 5m");
         assert_eq!(Lang::Ru.span(7_500_000), "2 ч 5 мин");
+        assert_eq!(Lang::It.span(90_000_000), "1 g 1 h");
         let moscow = TimeZone::get("Europe/Moscow").unwrap();
         let at = "2026-11-20T01:07:00+03:00"
             .parse::<jiff::Timestamp>()

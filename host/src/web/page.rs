@@ -62,7 +62,7 @@ impl Ui {
         self.staff.as_ref().map_or("", |s| s.name.as_str())
     }
 
-    pub fn langs(&self) -> [Lang; 2] {
+    pub fn langs(&self) -> [Lang; 3] {
         Lang::ALL
     }
 
