@@ -14,7 +14,6 @@ use crate::alerting::{Acted, IncidentActed};
 use crate::alerts::incidents::{Incident, Member};
 use crate::alerts::{Alert, AlertEvent, AlertState, On};
 use crate::api::AppState;
-use crate::api::error::ApiError;
 use crate::api::postmortems;
 use crate::postmortem::{self, Sections};
 
@@ -97,7 +96,7 @@ pub async fn alert(
     let open = matches!(alert.state, AlertState::Firing | AlertState::Snoozed);
     let sections = postmortems::sections(&state, On::Alert(alert.id))
         .await
-        .map_err(|e| refused(e, &visitor))?;
+        .map_err(|e| PageError::api(e, visitor.lang()))?;
     Ok(render(&AlertPage {
         sections,
         postmortem: format!("/alerts/{}/postmortem", alert.id),
@@ -128,7 +127,7 @@ pub async fn incident(
         .collect();
     let sections = postmortems::sections(&state, On::Incident(incident.id))
         .await
-        .map_err(|e| refused(e, &visitor))?;
+        .map_err(|e| PageError::api(e, visitor.lang()))?;
     Ok(render(&IncidentPage {
         sections,
         postmortem: format!("/incidents/{}/postmortem", incident.id),
@@ -267,10 +266,6 @@ pub async fn snooze_incident(
     act_on_incident(&state, &visitor, &text, &form, true).await
 }
 
-fn refused(error: ApiError, visitor: &Visitor) -> PageError {
-    PageError::api(error, visitor.lang())
-}
-
 /// What `path` (`alerts/12` or `incidents/3`) is about, if the visitor may see it.
 async fn subject_of(
     state: &AppState,
@@ -296,7 +291,7 @@ pub async fn postmortem(
     let on = subject_of(&state, &visitor, &kind, &text).await?;
     let (markdown, title) = postmortems::document(&state, on)
         .await
-        .map_err(|e| refused(e, &visitor))?;
+        .map_err(|e| PageError::api(e, visitor.lang()))?;
     Ok((
         [(axum::http::header::CACHE_CONTROL, "no-store")],
         axum::response::Html(postmortem::html(
@@ -336,7 +331,7 @@ pub async fn save_postmortem(
     };
     postmortems::save(&state, on, given, &by(&visitor))
         .await
-        .map_err(|e| refused(e, &visitor))?;
+        .map_err(|e| PageError::api(e, visitor.lang()))?;
     let back = match on {
         On::Alert(id) => format!("/alerts/{id}"),
         On::Incident(id) => format!("/incidents/{id}"),

@@ -2,11 +2,8 @@
 //! one place, so no value from a report, a plugin or an admin can break the HTML (or inject
 //! markup); and they are cut to Telegram's limit by shortening the details, never rejected.
 
-use std::time::Duration;
-
 use fluent_bundle::FluentValue;
 use jiff::tz::TimeZone;
-use reveille_sdk::format_duration;
 
 use super::actions::{Action, On};
 use super::client::Button;
@@ -142,11 +139,6 @@ pub fn icon(severity: Severity) -> &'static str {
         Severity::Warning => "🟠",
         Severity::Info => "🔵",
     }
-}
-
-/// A time in the installation's zone, as a manager reads it.
-pub fn elapsed(from: i64, to: i64) -> String {
-    format_duration(Duration::from_millis(to.saturating_sub(from).max(0) as u64))
 }
 
 /// Who reads a message: its words' language and the installation's clock.
