@@ -69,6 +69,11 @@ async fn the_first_start_logs_a_one_time_setup_link() {
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
     let data = tempfile::tempdir().unwrap();
     let host = Process::spawn(PROGRAM, data.path(), &fake.api_url()).await;
+    // The link is logged just after the service starts answering: wait for the line.
+    host.eventually(Duration::from_secs(10), || async {
+        host.log().contains("/setup/")
+    })
+    .await;
     let log = host.log();
     let line = log
         .lines()
