@@ -232,6 +232,7 @@ async fn the_board_as_a_person_uses_it() {
     assert_eq!(browser.text("#client-name").await, "ООО «Вектор»");
     browser.find("#history svg.spark").await;
     assert!(browser.text("#client-alerts").await.contains("dongle"));
+    browser.find("#client-report #make-report").await;
     browser.screenshot("client").await;
 
     // A plugin uploaded from the admin page serves.
@@ -566,6 +567,23 @@ async fn pages_refuse_whoever_may_not() {
     );
     assert_eq!(
         anna.get(&service, "/clients/АО «Полюс»").await,
+        StatusCode::FORBIDDEN
+    );
+    // So are her clients' reports, and no one else's.
+    assert_eq!(
+        anna.get(
+            &service,
+            "/clients/ООО «Вектор»/report?quarter=2026Q4&format=csv"
+        )
+        .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        anna.get(
+            &service,
+            "/clients/АО «Полюс»/report?quarter=2026Q4&format=csv"
+        )
+        .await,
         StatusCode::FORBIDDEN
     );
     assert_eq!(

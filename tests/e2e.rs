@@ -5,6 +5,7 @@
 mod alerts;
 mod board;
 mod builtin_checks;
+mod client_reports;
 mod compile_cache;
 mod hostile_input;
 mod hot_load;

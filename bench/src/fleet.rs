@@ -63,6 +63,15 @@ impl Bench {
     /// [`Bench::start`] with more configuration lines (top-level keys and tables that
     /// come after `[schedule]`'s).
     pub async fn start_with(backend: &Backend, config: &str) -> anyhow::Result<Bench> {
+        Bench::start_clocked(backend, config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Bench::start_with`] on `clock` (a manual one, to lay history in the past).
+    pub async fn start_clocked(
+        backend: &Backend,
+        config: &str,
+        clock: reveille::clock::SharedClock,
+    ) -> anyhow::Result<Bench> {
         let fake = FakeTelegram::start(BOT).await;
         let data = tempfile::tempdir()?;
         let config_file = data.path().join("reveille.toml");
@@ -84,7 +93,7 @@ impl Bench {
             "REVEILLE_DATABASE_URL" => database_url.clone(),
             _ => None,
         })?;
-        let running = reveille::server::start(config, Arc::new(SystemClock)).await?;
+        let running = reveille::server::start(config, clock).await?;
         Ok(Bench {
             base: format!("http://{}", running.addr),
             running,
@@ -178,6 +187,32 @@ impl Bench {
             }
         }
         accepted
+    }
+
+    /// GETs `path` `n` times in a row with `header` (a session cookie, a bearer token): the
+    /// median and worst time, and the size of the answer.
+    pub async fn timed_gets(
+        &self,
+        path: &str,
+        header: (&str, &str),
+        n: usize,
+    ) -> anyhow::Result<(Duration, Duration, usize)> {
+        let mut times = Vec::with_capacity(n);
+        let mut bytes = 0;
+        for _ in 0..n {
+            let started = Instant::now();
+            let response = self
+                .client
+                .get(self.url(path))
+                .header(header.0, header.1)
+                .send()
+                .await?
+                .error_for_status()?;
+            bytes = response.bytes().await?.len();
+            times.push(started.elapsed());
+        }
+        times.sort();
+        Ok((times[n / 2], times[n - 1], bytes))
     }
 
     /// Waits until nothing is queued for evaluation; false if `limit` passed first.

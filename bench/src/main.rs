@@ -17,8 +17,8 @@ use anyhow::{Context, bail};
 use fleet::Backend;
 use scenarios::latency::Load;
 
-const SCENARIOS: [&str; 7] = [
-    "latency", "ingest", "tick", "swap", "storm", "board", "process",
+const SCENARIOS: [&str; 8] = [
+    "latency", "ingest", "tick", "swap", "storm", "board", "report", "process",
 ];
 
 struct Args {
@@ -119,6 +119,9 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         }
         if args.runs("board") {
             figures.extend(scenarios::board::run(backend).await?);
+        }
+        if args.runs("report") {
+            figures.extend(scenarios::report::run(backend).await?);
         }
         eprintln!("{}: done", backend.name());
     }

@@ -1,8 +1,8 @@
-//! Command line: `reveille serve` and `reveille plugin test`.
+//! Command line: `reveille serve`, `reveille plugin test` and `reveille report`.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -36,6 +36,43 @@ pub enum Command {
     /// Work with plugin components.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Write a client's report (asks the running service, as the board does).
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The client, as its installations name it.
+    #[arg(long)]
+    client: String,
+    /// A quarter, as 2026Q4.
+    #[arg(long, group = "period")]
+    quarter: Option<String>,
+    /// A month, as 2026-11.
+    #[arg(long, group = "period")]
+    month: Option<String>,
+    /// The first day (with --to), as 2026-10-01.
+    #[arg(long, requires = "to", conflicts_with_all = ["quarter", "month"])]
+    from: Option<String>,
+    /// The last day (with --from).
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// html, pdf, csv or json; by default the output file's extension, else html.
+    #[arg(long)]
+    format: Option<String>,
+    /// en, ru or it.
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// Where to write it; `-` for standard output.
+    #[arg(short = 'o', long = "output", default_value = "-")]
+    output: PathBuf,
+    /// The service's address and admin token come from this configuration (and
+    /// REVEILLE_* variables), as `serve` reads them.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The service's address, when not the configuration's `listen` (e.g. behind a proxy).
+    #[arg(long)]
+    url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,7 +113,7 @@ pub fn main() -> ! {
     // The service narrates its work; one-shot commands speak only when something is wrong.
     let default_level = match cli.command {
         Command::Serve { .. } => "info",
-        Command::Plugin(_) => "warn",
+        Command::Plugin(_) | Command::Report(_) => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -113,6 +150,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             running.stop().await?;
             Ok(0)
         }
+        Command::Report(args) => report_command(args).await,
         Command::Plugin(PluginCommand::Test {
             component,
             report,
@@ -175,6 +213,113 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(if run.outcome.is_ok() { 0 } else { 1 })
         }
     }
+}
+
+/// `reveille report`: the report from the running service's API, written to a file. A PDF
+/// asked of a service without Chromium falls back to the HTML, next to the file asked
+/// for, and exits 1 so that a script notices.
+async fn report_command(args: ReportArgs) -> anyhow::Result<i32> {
+    let config = Config::load(args.config.as_deref())?;
+    let token = Config::admin_secret(args.config.as_deref())?
+        .context("the admin API needs a token: set REVEILLE_ADMIN_TOKEN or admin_token")?;
+    let base = args
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let format = match args
+        .format
+        .as_deref()
+        .or_else(|| args.output.extension().and_then(|e| e.to_str()))
+    {
+        Some("pdf") => "pdf",
+        Some("csv") => "csv",
+        Some("json") => "json",
+        Some("html" | "htm") | None => "html",
+        Some(other) if args.format.is_some() => {
+            bail!("--format `{other}`: expected html, pdf, csv or json")
+        }
+        Some(_) => "html",
+    };
+    let client = reqwest::Client::new();
+    let get = |format: &'static str| fetch(&client, &base, &token, &args, format);
+    let (status, body) = get(format).await?;
+    if status == reqwest::StatusCode::SERVICE_UNAVAILABLE && format == "pdf" {
+        eprintln!("{}", error_text(&body));
+        let (status, html) = get("html").await?;
+        if !status.is_success() {
+            bail!("{}", error_text(&html));
+        }
+        let path = if args.output == Path::new("-") {
+            PathBuf::from("-")
+        } else {
+            args.output.with_extension("html")
+        };
+        write_output(&path, &html)?;
+        eprintln!("wrote the HTML report to {} instead", path.display());
+        return Ok(1);
+    }
+    if !status.is_success() {
+        bail!("{status}: {}", error_text(&body));
+    }
+    write_output(&args.output, &body)?;
+    Ok(0)
+}
+
+/// One request for the report as `format`: its status and body.
+async fn fetch(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    args: &ReportArgs,
+    format: &str,
+) -> anyhow::Result<(reqwest::StatusCode, Vec<u8>)> {
+    let mut url = reqwest::Url::parse(base)
+        .with_context(|| format!("the service's address `{base}` is not a URL"))?;
+    url.path_segments_mut()
+        .map_err(|_| anyhow::anyhow!("`{base}` cannot be a base URL"))?
+        .pop_if_empty()
+        .extend(["api", "v1", "clients", &args.client, "report"]);
+    {
+        let mut query = url.query_pairs_mut();
+        for (key, value) in [
+            ("quarter", &args.quarter),
+            ("month", &args.month),
+            ("from", &args.from),
+            ("to", &args.to),
+        ] {
+            if let Some(value) = value {
+                query.append_pair(key, value);
+            }
+        }
+        query
+            .append_pair("format", format)
+            .append_pair("lang", &args.lang);
+    }
+    let response = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the service at {base}: is it running?"))?;
+    let status = response.status();
+    Ok((status, response.bytes().await?.to_vec()))
+}
+
+/// The API's error message, or the body as it came.
+fn error_text(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned())
+}
+
+fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    if path == Path::new("-") {
+        std::io::stdout().write_all(bytes)?;
+        return Ok(());
+    }
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Ctrl-C, or SIGTERM from a service manager.

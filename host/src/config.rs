@@ -54,6 +54,7 @@ pub struct Config {
     pub http: HttpSettings,
     /// `/healthz` says degraded when the oldest evaluation job has waited this long.
     pub stalled_after: Duration,
+    pub client_reports: crate::client_report::Settings,
     /// Directory entries the file declares (`[contacts.NAME]`, `[oncall.NAME]`,
     /// `[escalation.NAME]`, `[clients."NAME"]`), stored at start in an order that lets
     /// each refer to the ones before; the API can change them until the next start.
@@ -66,6 +67,16 @@ struct HttpFile {
     header_timeout: Option<String>,
     body_timeout: Option<String>,
     max_connections: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientReportsFile {
+    silence_grace: Option<String>,
+    history_retention: Option<String>,
+    schedule: Option<String>,
+    send_at: Option<String>,
+    chromium: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +170,8 @@ struct File {
     #[serde(default)]
     health: HealthFile,
     #[serde(default)]
+    client_reports: ClientReportsFile,
+    #[serde(default)]
     contacts: BTreeMap<String, toml::Value>,
     #[serde(default)]
     oncall: BTreeMap<String, toml::Value>,
@@ -191,6 +204,22 @@ impl Config {
     /// Reads `path` (if given) and the process environment.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         Self::load_with(path, |key| std::env::var(key).ok())
+    }
+
+    /// The admin token itself, which the service keeps only as a digest: for commands
+    /// that call the running service's API.
+    pub fn admin_secret(path: Option<&Path>) -> anyhow::Result<Option<String>> {
+        if let Ok(secret) = std::env::var("REVEILLE_ADMIN_TOKEN") {
+            return Ok(Some(secret));
+        }
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let file: File = toml::from_str(&text)
+            .with_context(|| format!("invalid config file {}", path.display()))?;
+        Ok(file.admin_token.filter(|s| !s.is_empty()))
     }
 
     /// Like [`Config::load`] with an explicit environment, for tests.
@@ -293,6 +322,7 @@ impl Config {
         let mut alerts = alert_policy(file.alerts)?;
         alerts.grouping = grouping(file.incidents)?;
         let http = http_settings(file.http)?;
+        let client_reports = client_reports(file.client_reports)?;
         let stalled_after = duration(
             file.health.stalled_after.as_deref(),
             "60s",
@@ -316,9 +346,40 @@ impl Config {
             public_url: file.public_url.map(|u| u.trim_end_matches('/').to_string()),
             http,
             stalled_after,
+            client_reports,
             directory,
         })
     }
+}
+
+fn client_reports(file: ClientReportsFile) -> anyhow::Result<crate::client_report::Settings> {
+    use crate::client_report::Cadence;
+    let defaults = crate::client_report::Settings::default();
+    Ok(crate::client_report::Settings {
+        silence_grace: duration(
+            file.silence_grace.as_deref(),
+            "2h",
+            "client_reports.silence_grace",
+        )?,
+        history_retention: duration(
+            file.history_retention.as_deref(),
+            "800d",
+            "client_reports.history_retention",
+        )?,
+        schedule: match file.schedule.as_deref().unwrap_or("off") {
+            "off" => None,
+            "monthly" => Some(Cadence::Monthly),
+            "quarterly" => Some(Cadence::Quarterly),
+            other => bail!("client_reports.schedule `{other}`: expected off, monthly or quarterly"),
+        },
+        send_at: match file.send_at {
+            Some(text) => text.parse().with_context(|| {
+                format!("client_reports.send_at `{text}`: expected a time of day, as 09:00")
+            })?,
+            None => defaults.send_at,
+        },
+        chromium: file.chromium,
+    })
 }
 
 fn http_settings(file: HttpFile) -> anyhow::Result<HttpSettings> {

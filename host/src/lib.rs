@@ -6,6 +6,7 @@ pub mod alerting;
 pub mod alerts;
 pub mod api;
 pub mod cli;
+pub mod client_report;
 pub mod clock;
 pub mod config;
 pub mod fleet;

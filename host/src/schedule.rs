@@ -3,7 +3,8 @@
 //! alerts' clockwork runs: snoozes and acknowledgements that ran out, escalation steps and
 //! morning digests that came due (`Alerting::run_due`).
 //!
-//! Each tick also deletes reports past their retention (each installation keeps its newest).
+//! Each tick also deletes reports past their retention (each installation keeps its newest),
+//! and report log lines past theirs.
 //! The scheduler keeps the host's own uptime record (a row per run, refreshed on every
 //! tick), so that after the host was down, the silence it caused is not blamed on the
 //! installations: their last report time is moved forward by the host's downtime.
@@ -21,12 +22,20 @@ use crate::store::{Store, StoreError};
 /// How long the clockwork gathers after being asked to look soon.
 const GATHER: Duration = Duration::from_secs(1);
 
+/// How long what the host learns is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Reports themselves, raw bytes included.
+    pub reports: Duration,
+    /// The report log client reports read.
+    pub history: Duration,
+}
+
 pub struct Scheduler {
     store: Store,
     pipeline: Arc<Pipeline>,
     clock: SharedClock,
-    /// How long reports are kept.
-    retention: Duration,
+    retention: Retention,
     run: i64,
     alerting: Arc<Alerting>,
 }
@@ -37,7 +46,7 @@ impl Scheduler {
         store: Store,
         pipeline: Arc<Pipeline>,
         clock: SharedClock,
-        retention: Duration,
+        retention: Retention,
         alerting: Arc<Alerting>,
     ) -> Result<Arc<Self>, StoreError> {
         let run = store.record_start(clock.now_ms()).await?;
@@ -91,11 +100,24 @@ impl Scheduler {
     pub async fn tick(&self) -> Result<usize, StoreError> {
         self.heartbeat().await?;
         self.alerting.run_due().await?;
-        let cutoff =
-            self.clock.now_ms() - i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
-        let pruned = self.store.prune_reports(cutoff).await?;
+        let now = self.clock.now_ms();
+        let cutoff = |keep: Duration| now - i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+        let pruned = self
+            .store
+            .prune_reports(cutoff(self.retention.reports))
+            .await?;
         if pruned > 0 {
             tracing::info!(reports = pruned, "reports past their retention deleted");
+        }
+        let pruned = self
+            .store
+            .prune_report_log(cutoff(self.retention.history))
+            .await?;
+        if pruned > 0 {
+            tracing::info!(
+                lines = pruned,
+                "report log lines past their retention deleted"
+            );
         }
         let downtime = Arc::new(self.store.downtime().await?);
         let installations = self.store.installations().await?;

@@ -11,6 +11,8 @@ use tokio::task::JoinHandle;
 
 use crate::alerting::Alerting;
 use crate::api::{self, AppState};
+use crate::client_report::Reports;
+use crate::client_report::deliver::Delivery;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::http;
@@ -26,6 +28,9 @@ use crate::probe::Prober;
 use crate::schedule::Scheduler;
 use crate::store::Store;
 
+/// How often scheduled client reports are looked for.
+const DELIVERY_LOOK: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// A running service.
 pub struct Running {
     pub addr: SocketAddr,
@@ -37,6 +42,8 @@ pub struct Running {
     pub pipeline: Arc<Pipeline>,
     pub scheduler: Arc<Scheduler>,
     pub prober: Arc<Prober>,
+    /// Client reports sent on schedule (with a Telegram bot).
+    pub delivery: Option<Arc<Delivery>>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
@@ -118,7 +125,10 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         store.clone(),
         pipeline.clone(),
         clock.clone(),
-        config.report_retention,
+        crate::schedule::Retention {
+            reports: config.report_retention,
+            history: config.client_reports.history_retention,
+        },
         alerting.clone(),
     )
     .await?;
@@ -132,9 +142,27 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let mut background = Vec::new();
+    let reports = Reports::new(
+        store.clone(),
+        runtime.clone(),
+        clock.clone(),
+        config.client_reports.clone(),
+    );
+    let mut delivery = None;
     match &config.telegram {
         Some(settings) => {
             let telegram = Telegram::new(settings)?;
+            if reports.settings().schedule.is_some() {
+                let scheduled = Arc::new(Delivery {
+                    reports: reports.clone(),
+                    store: store.clone(),
+                    telegram: telegram.clone(),
+                    clock: clock.clone(),
+                    language: settings.language,
+                });
+                background.push(scheduled.spawn(DELIVERY_LOOK));
+                delivery = Some(scheduled);
+            }
             let dispatcher = Dispatcher::new(
                 store.clone(),
                 clock.clone(),
@@ -187,6 +215,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         },
         stalled_after: config.stalled_after,
         web: web.clone(),
+        reports,
     };
     let app = api::router(state);
     let (shutdown, stop) = oneshot::channel::<()>();
@@ -222,6 +251,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         pipeline,
         scheduler,
         prober,
+        delivery,
         shutdown,
         server,
     })

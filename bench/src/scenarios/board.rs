@@ -3,7 +3,7 @@
 //! fleet board, its live rows fragment, "Now" and a client's page take to render, as a
 //! logged-in admin fetches them over HTTP (median and worst of 30).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::task::JoinSet;
@@ -34,22 +34,7 @@ pub async fn run(backend: &Backend) -> anyhow::Result<Vec<Figure>> {
         ("now", "/now"),
         ("client page", "/clients/Client%2042"),
     ] {
-        let mut times = Vec::with_capacity(FETCHES);
-        let mut bytes = 0;
-        for _ in 0..FETCHES {
-            let started = Instant::now();
-            let response = bench
-                .client
-                .get(bench.url(path))
-                .header("cookie", &cookie)
-                .send()
-                .await?
-                .error_for_status()?;
-            bytes = response.bytes().await?.len();
-            times.push(started.elapsed());
-        }
-        times.sort();
-        let (median, worst) = (times[FETCHES / 2], times[FETCHES - 1]);
+        let (median, worst, bytes) = bench.timed_gets(path, ("cookie", &cookie), FETCHES).await?;
         figures.push(
             Figure::new(
                 "board",

@@ -4,6 +4,7 @@ pub mod board;
 pub mod ingest;
 pub mod latency;
 pub mod process;
+pub mod report;
 pub mod storm;
 pub mod swap;
 pub mod tick;

@@ -6,6 +6,7 @@ mod alerts;
 pub mod auth;
 pub mod body;
 mod chats;
+pub(crate) mod client_reports;
 pub(crate) mod clients;
 pub mod error;
 mod evaluate;
@@ -50,6 +51,7 @@ pub struct AppState {
     pub stalled_after: Duration,
     /// The board's sessions, setup link and live updates.
     pub web: Arc<crate::web::Web>,
+    pub reports: Arc<crate::client_report::Reports>,
 }
 
 /// Request body limits and timeouts.
@@ -99,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/installations/{id}/findings", get(installations::findings))
         .route("/clients/{client}/settings", get(clients::get))
+        .route("/clients/{client}/report", get(client_reports::get))
         .route("/clients/{client}/settings/{plugin}", put(clients::put))
         .route("/plugins", get(plugins::list))
         .route(

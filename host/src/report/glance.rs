@@ -42,6 +42,9 @@ pub struct Glance {
     pub newest_update: Option<Update>,
     pub dongle: Option<Dongle>,
     pub seats: Option<Seats>,
+    /// Whether the installation answered by its domain (a probe's `network` record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reachable: Option<bool>,
 }
 
 impl Glance {
@@ -75,6 +78,9 @@ impl Glance {
                 error_code: doc.value("protection/@error-code").map(str::to_string),
             }),
             seats,
+            reachable: doc
+                .value("network/@reachable-by-domain")
+                .and_then(|v| v.trim().parse().ok()),
         }
     }
 }
@@ -113,6 +119,12 @@ mod tests {
                 refused: 2
             })
         );
+        assert_eq!(glance.reachable, None);
+        let probe = crate::report::parse(
+            br#"<report schema="1" agent="probe"><network domain="k.example" reachable-by-domain="false"/></report>"#,
+        )
+        .unwrap();
+        assert_eq!(Glance::of(&probe).reachable, Some(false));
         let empty = Glance::of(&crate::report::parse(br#"<report schema="1"/>"#).unwrap());
         assert_eq!(empty, Glance::default());
     }

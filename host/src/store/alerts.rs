@@ -34,13 +34,13 @@ pub struct AlertFilter {
     pub limit: i64,
 }
 
-const COLUMNS: &str = "id, installation_id, client, manager, plugin, key, severity, audience, \
+pub(super) const COLUMNS: &str = "id, installation_id, client, manager, plugin, key, severity, audience, \
     summary, details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, \
     cleared_count, acknowledged_at, acknowledged_by, ack_expires_at, snoozed_until, \
     escalation_step, escalate_at, escalated_to, escalated_at, announce_at, story_id, \
     cause, incident_id, resolved_at, resolution, updated_at, version";
 
-fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
+pub(super) fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
         id: row.try_get("id")?,
         installation_id: row.try_get("installation_id")?,

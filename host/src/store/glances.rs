@@ -1,5 +1,5 @@
 //! What each installation's newest report says at a glance (written with the report, in
-//! `reports.rs`), and the open alerts counted per installation: what a fleet view reads.
+//! `reports.rs`, and its line in the report log), and the open alerts counted per installation: what a fleet view reads.
 
 use std::collections::HashMap;
 
@@ -86,8 +86,8 @@ impl Store {
         let mut history = Vec::new();
         for id in installations {
             let rows = sqlx::query(
-                "SELECT received_at, glance FROM reports WHERE installation_id = $1 \
-                 AND received_at >= $2 AND glance IS NOT NULL ORDER BY received_at",
+                "SELECT received_at, glance FROM report_log WHERE installation_id = $1 \
+                 AND received_at >= $2 ORDER BY received_at",
             )
             .bind(id)
             .bind(since)

@@ -124,6 +124,28 @@ impl Store {
         self.complete(incidents).await
     }
 
+    /// Incidents that opened within `[from, to)` with a member of `client`'s, oldest first.
+    pub async fn client_incidents(
+        &self,
+        client: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM incidents WHERE opened_at >= $2 AND opened_at < $3 AND id IN \
+             (SELECT incident_id FROM alerts WHERE client = $1 AND incident_id IS NOT NULL) \
+             ORDER BY opened_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(client)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        let incidents: Vec<Incident> = rows.iter().map(incident_from).collect::<Result<_, _>>()?;
+        self.complete(incidents).await
+    }
+
     pub async fn incident(&self, id: i64) -> Result<Option<Incident>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = $1");
         let row = sqlx::query(&sql)

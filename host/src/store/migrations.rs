@@ -83,6 +83,15 @@ macro_rules! migrations {
                 "board",
                 include_str!(concat!("../../../migrations/", $backend, "/0009_board.sql")),
             ),
+            (
+                10,
+                "client reports",
+                include_str!(concat!(
+                    "../../../migrations/",
+                    $backend,
+                    "/0010_client_reports.sql"
+                )),
+            ),
         ]
     };
 }

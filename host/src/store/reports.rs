@@ -66,15 +66,16 @@ pub struct StoredFinding {
 }
 
 impl Store {
-    /// Stores an accepted report, not yet evaluated, with its glance (unless a newer
-    /// report's is there already); returns its id once committed.
+    /// Stores an accepted report, not yet evaluated, with its line in the report log and
+    /// its glance as the newest (unless a newer report's is there already); returns its id
+    /// once committed.
     pub async fn insert_report(&self, report: &NewReport<'_>) -> Result<i64, StoreError> {
         let glance = serde_json::to_string(report.glance)
             .map_err(|e| StoreError::Corrupt(format!("glance: {e}")))?;
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "INSERT INTO reports (installation_id, received_at, generated_at, agent, document, \
-             raw, raw_size, glance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+             raw, raw_size) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(report.installation_id)
         .bind(report.received_at)
@@ -83,10 +84,19 @@ impl Store {
         .bind(report.document)
         .bind(report.raw)
         .bind(report.raw_size as i64)
-        .bind(&glance)
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO report_log (installation_id, received_at, agent, glance) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(report.installation_id)
+        .bind(report.received_at)
+        .bind(report.agent)
+        .bind(&glance)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO glances (installation_id, report_id, received_at, glance) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id) DO UPDATE SET \
@@ -147,6 +157,15 @@ impl Store {
         .await?;
         row.map(|r| Ok((r.try_get("id")?, r.try_get("received_at")?)))
             .transpose()
+    }
+
+    /// Deletes report log lines older than `cutoff`; returns how many went.
+    pub async fn prune_report_log(&self, cutoff: i64) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM report_log WHERE received_at < $1")
+            .bind(cutoff)
+            .execute(&self.writer)
+            .await?;
+        Ok(result.rows_affected())
     }
 
     /// Deletes evaluated reports received before `cutoff`, keeping each installation's

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 
 use super::board::{Row, fleet};
@@ -15,6 +15,8 @@ use crate::alerts::directory::Kind;
 use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, AlertState};
 use crate::api::AppState;
+use crate::api::client_reports::{Asked, answer};
+use crate::client_report::{Cadence, Period};
 use crate::store::{AlertFilter, Latest};
 
 const DAY: i64 = 86_400_000;
@@ -114,13 +116,28 @@ struct ClientPage {
     settings: BTreeMap<String, BTreeMap<String, String>>,
     /// Plugins whose settings an admin may set here.
     plugins: Vec<String>,
+    /// Quarters a report can be asked for, the one just ended first.
+    quarters: Vec<String>,
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(client): Path<String>,
-) -> Result<Response, PageError> {
+/// The quarter just ended, the current one, and `n - 1` before those.
+fn quarters(today: jiff::civil::Date, n: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(n + 1);
+    let mut day = today;
+    for _ in 0..n {
+        let period = Period::previous(Cadence::Quarterly, day);
+        out.push(period.key());
+        day = period.from;
+    }
+    out.insert(
+        out.len().min(1),
+        Period::current(Cadence::Quarterly, today).key(),
+    );
+    out
+}
+
+/// Refuses a client nobody registered, and someone who manages none of its installations.
+async fn admitted(state: &AppState, visitor: &Visitor, client: &str) -> Result<(), PageError> {
     let installations: Vec<_> = state
         .store
         .installations()
@@ -134,6 +151,33 @@ pub async fn page(
     if !installations.iter().any(|i| visitor.staff.sees(&i.manager)) {
         return Err(PageError::forbidden(visitor.lang()));
     }
+    Ok(())
+}
+
+/// `GET /clients/{client}/report?…`: the client's report, as the API writes it, in the
+/// visitor's language.
+pub async fn report(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(client): Path<String>,
+    Query(mut asked): Query<Asked>,
+) -> Result<Response, PageError> {
+    admitted(&state, &visitor, &client).await?;
+    // The form offers a quarter (one is always chosen) and a month: a month given wins.
+    if asked.month.as_deref().is_some_and(|m| !m.is_empty()) {
+        asked.quarter = None;
+    }
+    answer(&state, &client, &asked, visitor.lang())
+        .await
+        .map_err(|e| PageError::api(e, visitor.lang()))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(client): Path<String>,
+) -> Result<Response, PageError> {
+    admitted(&state, &visitor, &client).await?;
     let rows: Vec<Row> = fleet(&state, &visitor)
         .await?
         .into_iter()
@@ -201,7 +245,11 @@ pub async fn page(
         .map(|p| p.name)
         .collect();
     plugins.sort();
+    let today = jiff::Timestamp::from_millisecond(now)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::system()).date())
+        .unwrap_or_default();
     Ok(render(&ClientPage {
+        quarters: quarters(today, 5),
         plugins,
         ui: visitor.ui(),
         client,

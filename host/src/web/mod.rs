@@ -35,6 +35,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/now/items", get(now::items))
         .route("/events", get(events::stream))
         .route("/clients/{client}", get(client::page))
+        .route("/clients/{client}/report", get(client::report))
         .route("/clients/{client}/settings", post(client::set_settings))
         .route("/alerts/{id}", get(subject::alert))
         .route("/alerts/{id}/ack", post(subject::ack_alert))

@@ -1,6 +1,6 @@
 //! A fake Telegram Bot API server on loopback that behaves like the real one for the
-//! methods Reveille uses: `getMe`, `sendMessage`, `editMessageText`, `answerCallbackQuery`,
-//! `getUpdates`. The token is in the path; answers are `{"ok": ..., "result": ...}`
+//! methods Reveille uses: `getMe`, `sendMessage`, `sendDocument` (multipart, up to
+//! Telegram's 50 MB for bots), `editMessageText`, `answerCallbackQuery`, `getUpdates`. The token is in the path; answers are `{"ok": ..., "result": ...}`
 //! envelopes; errors carry Telegram's own descriptions (bad HTML entities, text over 4096
 //! characters, unknown chat, "message is not modified", ...). Private chats exist only once
 //! their user pressed Start (before, sending there is 403 as Telegram answers); forum
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use hyper_util::rt::TokioIo;
@@ -38,6 +38,11 @@ pub use html::{utf16_len, visible_text};
 pub const GROUP_PER_MINUTE: usize = 20;
 /// The least time between two edits of one message that Telegram accepts here.
 pub const EDIT_EVERY: Duration = Duration::from_secs(1);
+
+/// Telegram's limit on a file a bot sends.
+pub const MAX_DOCUMENT: usize = 50 * 1024 * 1024;
+/// Telegram's limit on a caption's visible text.
+pub const MAX_CAPTION: usize = 1024;
 
 /// Telegram's limit on a message's visible text.
 pub const MAX_TEXT: usize = 4096;
@@ -90,6 +95,15 @@ pub struct ChatMessage {
     pub silent: bool,
     /// The forum topic it was posted in.
     pub thread_id: Option<i64>,
+    /// A file sent with it (`sendDocument`); `text` is then its caption.
+    pub document: Option<Document>,
+}
+
+/// A file in a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
 }
 
 impl ChatMessage {
@@ -212,6 +226,11 @@ impl FakeTelegram {
     fn serve(&self, listener: TcpListener) {
         let app = Router::new()
             .route("/{bot}/{method}", any(handle))
+            // Room for a document at Telegram's limit and the request around it; larger
+            // ones are answered 413 as Telegram does.
+            .layer(axum::extract::DefaultBodyLimit::max(
+                MAX_DOCUMENT + 1024 * 1024,
+            ))
             .with_state(self.shared.clone());
         let task = tokio::spawn(async move {
             // Connections live in this set, so taking the server down cuts them too.
@@ -372,6 +391,7 @@ impl FakeTelegram {
                 reply_to,
                 silent: false,
                 thread_id: None,
+                document: None,
             },
         );
         let answered = reply_to
@@ -518,17 +538,57 @@ fn form(text: &str) -> Value {
     out
 }
 
+/// A multipart body's text fields as parameters, and its file (as `_document`, which no
+/// real parameter is called) kept aside.
+async fn multipart(
+    boundary: String,
+    body: Bytes,
+) -> Result<(Value, Option<Document>), (StatusCode, Value)> {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut params = json!({});
+    let mut document = None;
+    let broken = |_| bad_request("can't parse the multipart request");
+    while let Some(field) = form.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_string();
+        match field.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(broken)?.to_vec();
+                if bytes.len() > MAX_DOCUMENT {
+                    return Err(error(413, "Request Entity Too Large"));
+                }
+                document = Some(Document { file_name, bytes });
+            }
+            None => {
+                let text = field.text().await.map_err(broken)?;
+                params[name] = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            }
+        }
+    }
+    Ok((params, document))
+}
+
 async fn handle(
     State(shared): State<Arc<Shared>>,
     Path((bot, method)): Path<(String, String)>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let boundary = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok());
     let reply = if bot.strip_prefix("bot") != Some(shared.token.as_str()) {
         Err(error(401, "Unauthorized"))
+    } else if let Some(boundary) = boundary {
+        match multipart(boundary, body).await {
+            Ok((params, document)) => call(&shared, &method, params, document).await,
+            Err(e) => Err(e),
+        }
     } else {
         match parameters(query, &body) {
-            Ok(params) => call(&shared, &method, params).await,
+            Ok(params) => call(&shared, &method, params, None).await,
             Err(e) => Err(e),
         }
     };
@@ -542,7 +602,7 @@ async fn handle(
     }
 }
 
-async fn call(shared: &Shared, method: &str, params: Value) -> Reply {
+async fn call(shared: &Shared, method: &str, params: Value, document: Option<Document>) -> Reply {
     // Bot API method names are case-insensitive (teloxide sends `SendMessage`).
     let method = match method.to_ascii_lowercase().as_str() {
         "getme" => {
@@ -552,6 +612,7 @@ async fn call(shared: &Shared, method: &str, params: Value) -> Reply {
         }
         "getupdates" => return get_updates(shared, &params).await,
         "sendmessage" => "sendMessage",
+        "senddocument" => "sendDocument",
         "editmessagetext" => "editMessageText",
         "answercallbackquery" => "answerCallbackQuery",
         _ => return Err(error(404, "Not Found")),
@@ -586,6 +647,7 @@ async fn call(shared: &Shared, method: &str, params: Value) -> Reply {
     }
     let result = match method {
         "sendMessage" => send_message(&mut world, &params),
+        "sendDocument" => send_document(&mut world, &params, document),
         "editMessageText" => edit_message_text(&mut world, &params),
         _ => answer_callback_query(&mut world, &params),
     };
@@ -696,11 +758,13 @@ fn buttons(params: &Value) -> Result<Vec<(String, String)>, (StatusCode, Value)>
     Ok(out)
 }
 
-fn send_message(world: &mut World, params: &Value) -> Reply {
-    let chat_id = chat_id(params)?;
-    let text = checked_text(params, "message is too long")?;
-    let buttons = buttons(params)?;
-    let reply = &params["reply_parameters"];
+/// The chat a send goes to, and its forum topic, as Telegram checks them: a private chat
+/// only once its user pressed Start, a topic only in a forum that has it.
+fn destination<'w>(
+    world: &'w mut World,
+    chat_id: i64,
+    params: &Value,
+) -> Result<(&'w mut Chat, Option<i64>), (StatusCode, Value)> {
     let chat = match world.chats.get_mut(&chat_id) {
         Some(chat) => chat,
         None if chat_id > 0 => {
@@ -721,6 +785,15 @@ fn send_message(world: &mut World, params: &Value) -> Reply {
     {
         return Err(bad_request("message thread not found"));
     }
+    Ok((chat, thread_id))
+}
+
+fn send_message(world: &mut World, params: &Value) -> Reply {
+    let chat_id = chat_id(params)?;
+    let text = checked_text(params, "message is too long")?;
+    let buttons = buttons(params)?;
+    let reply = &params["reply_parameters"];
+    let (chat, thread_id) = destination(world, chat_id, params)?;
     let silent = params["disable_notification"].as_bool() == Some(true)
         || params["disable_notification"].as_str() == Some("true");
     let reply_to = match reply["message_id"].as_i64() {
@@ -741,12 +814,66 @@ fn send_message(world: &mut World, params: &Value) -> Reply {
         reply_to,
         silent,
         thread_id,
+        document: None,
     };
     let json = message_json(&message, &chat.title);
     chat.messages.insert(id, message);
     world.calls.push(Call {
         at: Instant::now(),
         method: "sendMessage",
+        chat_id,
+        message_id: id,
+    });
+    Ok(json)
+}
+
+/// A file with an optional caption, into a chat the bot may write to, as `sendMessage`
+/// checks it.
+fn send_document(world: &mut World, params: &Value, document: Option<Document>) -> Reply {
+    let chat_id = chat_id(params)?;
+    let Some(document) = document else {
+        return Err(bad_request("there is no document in the request"));
+    };
+    let caption = params["caption"].as_str().unwrap_or_default();
+    let text = match params["parse_mode"].as_str() {
+        Some("HTML") => visible_text(caption).map_err(|e| error(400, e))?,
+        _ => caption.to_string(),
+    };
+    if utf16_len(&text) > MAX_CAPTION {
+        return Err(bad_request("message caption is too long"));
+    }
+    let (chat, thread_id) = destination(world, chat_id, params)?;
+    let id = chat.next_id;
+    chat.next_id += 1;
+    let message = ChatMessage {
+        id,
+        chat_id,
+        from_bot: true,
+        versions: vec![caption.to_string()],
+        text,
+        buttons: Vec::new(),
+        reply_to: None,
+        silent: params["disable_notification"].as_bool() == Some(true),
+        thread_id,
+        document: Some(document.clone()),
+    };
+    let mut json = message_json(&message, &chat.title);
+    json["document"] = json!({
+        "file_name": document.file_name,
+        "file_size": document.bytes.len(),
+        "file_id": format!("doc-{chat_id}-{id}"),
+        "file_unique_id": format!("u{chat_id}{id}"),
+    });
+    if let Some(fields) = json.as_object_mut() {
+        fields.remove("text");
+        if !caption.is_empty() {
+            fields.insert("caption".into(), json!(message.text));
+        }
+    }
+    chat.messages.insert(id, message);
+    world.calls.push(Call {
+        at: Instant::now(),
+        method: "sendDocument",
         chat_id,
         message_id: id,
     });

@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::Context;
 use teloxide::prelude::*;
 use teloxide::types::{
-    AllowedUpdate, CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId,
-    ParseMode, ReplyParameters, ThreadId, Update,
+    AllowedUpdate, CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
+    MessageId, ParseMode, ReplyParameters, ThreadId, Update,
 };
 use teloxide::{ApiError, RequestError};
 
@@ -78,6 +78,28 @@ impl Telegram {
             request = request.reply_parameters(
                 ReplyParameters::new(MessageId(reply_to as i32)).allow_sending_without_reply(),
             );
+        }
+        let message = request.await.map_err(classify)?;
+        Ok(i64::from(message.id.0))
+    }
+
+    /// Sends a file (a client report) to a chat or a forum topic, with an HTML caption;
+    /// returns the message's id. Telegram takes up to 50 MB from a bot.
+    pub async fn send_document(
+        &self,
+        to: Destination,
+        file_name: &str,
+        bytes: Vec<u8>,
+        caption: &str,
+    ) -> Result<i64, DeliveryError> {
+        let file = InputFile::memory(bytes).file_name(file_name.to_string());
+        let mut request = self
+            .bot
+            .send_document(ChatId(to.chat_id), file)
+            .caption(caption)
+            .parse_mode(ParseMode::Html);
+        if to.thread_id != 0 {
+            request = request.message_thread_id(ThreadId(MessageId(to.thread_id as i32)));
         }
         let message = request.await.map_err(classify)?;
         Ok(i64::from(message.id.0))
