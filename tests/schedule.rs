@@ -99,6 +99,55 @@ async fn silence_is_measured_while_the_host_is_up() {
     }
 }
 
+/// A probe that answers says the server is up, not that its agent still reports: the
+/// silence check and the board go by the agent's reports alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_do_not_stand_in_for_the_agents_reports() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "Техэксперт" }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let clock = Arc::new(ManualClock::new(at("2026-11-19T23:00:00Z")));
+    let service = Service::start(Options {
+        clock: Some(clock.clone()),
+        config:
+            "[schedule]\nprobe_timeout = \"3s\"\n[plugins.stale-updates]\nthreshold = \"30d\"\n"
+                .into(),
+        ..Options::default()
+    })
+    .await;
+    let (status, body) = service
+        .create_installation(json!({
+            "id": "vector-main", "client": "ООО «Вектор»", "manager": "Ivanov",
+            "timezone": "Europe/Moscow", "telegram_chat_id": -100,
+            "url": format!("http://127.0.0.1:{port}/"),
+        }))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        service.post_report(&token, healthy_report()).await.status(),
+        202
+    );
+    service.settle().await;
+    // Three days of answered probes, and no report from the agent.
+    for _ in 0..3 * 24 {
+        clock.advance(Duration::from_secs(3600));
+        assert_eq!(service.probe_round().await, 1);
+    }
+    service.tick().await;
+    let findings = service.findings("vector-main").await;
+    assert!(has(&findings, "reports-stopped", "warning"), "{findings:?}");
+    let newest = service
+        .store()
+        .glance("vector-main")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(newest.glance.agent.as_deref(), Some("report-agent"));
+    assert!(newest.glance.seats.is_some(), "{newest:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_tell_a_redirect_outage_from_a_dead_server() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

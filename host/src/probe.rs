@@ -23,7 +23,7 @@ use crate::clock::SharedClock;
 use crate::fleet::Installation;
 use crate::pipeline::{Job, Pipeline};
 use crate::report;
-use crate::store::{Store, StoreError};
+use crate::store::{PROBE_AGENT, Store, StoreError};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ProbeSettings {
@@ -209,7 +209,7 @@ pub fn probe_report(installation: &str, found: &Reachability, now_ms: i64) -> St
         .map(|r| format!(" reachable-by-ip=\"{r}\""))
         .unwrap_or_default();
     format!(
-        "<report schema=\"1\" agent=\"probe\" generated-at=\"{generated}\">\
+        "<report schema=\"1\" agent=\"{PROBE_AGENT}\" generated-at=\"{generated}\">\
          <installation id=\"{}\"/>\
          <network domain=\"{}\" reachable-by-domain=\"{}\"{by_ip}/></report>",
         escape(installation),

@@ -18,13 +18,13 @@ use crate::fleet::Installation;
 use crate::i18n::Lang;
 use crate::plugins::Severity;
 use crate::postmortem::Sections;
-use crate::store::LogLine;
+use crate::store::{LogLine, PROBE_AGENT};
 use reveille_sdk::Version;
 
 fn mark(line: &LogLine) -> Mark {
     Mark {
         at: line.at,
-        probe: line.agent == "probe",
+        probe: line.agent == PROBE_AGENT,
         reachable: line.glance.reachable,
     }
 }

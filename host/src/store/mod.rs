@@ -32,7 +32,7 @@ pub use history::LogLine;
 pub use host_runs::Downtime;
 pub use incidents::IncidentFilter;
 pub use outbox::OutboxEntry;
-pub use reports::{EvaluationCommit, NewReport, StoredFinding, StoredReport};
+pub use reports::{EvaluationCommit, NewReport, PROBE_AGENT, StoredFinding, StoredReport};
 pub use staff::Session as StaffSession;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,9 @@ use crate::fleet::Installation;
 use crate::plugins::{EvalOutput, Severity};
 use crate::report::{Document, Glance};
 
+/// The agent name the host's own probes report under.
+pub const PROBE_AGENT: &str = "probe";
+
 /// A report as accepted: parsed, and the raw bytes compressed.
 pub struct NewReport<'a> {
     pub installation_id: &'a str,
@@ -97,18 +100,22 @@ impl Store {
         .bind(&glance)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO glances (installation_id, report_id, received_at, glance) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id) DO UPDATE SET \
-             report_id = excluded.report_id, received_at = excluded.received_at, \
-             glance = excluded.glance WHERE glances.received_at <= excluded.received_at",
-        )
-        .bind(report.installation_id)
-        .bind(id)
-        .bind(report.received_at)
-        .bind(glance)
-        .execute(&mut *tx)
-        .await?;
+        // What the board shows is what the installation says; a probe's line is in the
+        // log (availability reads it), not here.
+        if report.agent != PROBE_AGENT {
+            sqlx::query(
+                "INSERT INTO glances (installation_id, report_id, received_at, glance) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id) DO UPDATE SET \
+                 report_id = excluded.report_id, received_at = excluded.received_at, \
+                 glance = excluded.glance WHERE glances.received_at <= excluded.received_at",
+            )
+            .bind(report.installation_id)
+            .bind(id)
+            .bind(report.received_at)
+            .bind(glance)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
@@ -143,16 +150,18 @@ impl Store {
         }))
     }
 
-    /// The installation's newest report: its id and when it was received.
+    /// The installation's newest report from its own agents (a probe's says nothing of
+    /// them): its id and when it was received. Silence is measured from it.
     pub async fn latest_report(
         &self,
         installation_id: &str,
     ) -> Result<Option<(i64, i64)>, StoreError> {
         let row = sqlx::query(
             "SELECT id, received_at FROM reports WHERE installation_id = $1 \
-             ORDER BY received_at DESC, id DESC LIMIT 1",
+             AND agent <> $2 ORDER BY received_at DESC, id DESC LIMIT 1",
         )
         .bind(installation_id)
+        .bind(PROBE_AGENT)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| Ok((r.try_get("id")?, r.try_get("received_at")?)))
