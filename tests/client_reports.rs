@@ -64,7 +64,7 @@ fn utc(time: &str) -> String {
 }
 
 /// The CSV as `(section, subject, metric) -> value`.
-fn figures(csv: &str) -> BTreeMap<(String, String, String), String> {
+pub(crate) fn figures(csv: &str) -> BTreeMap<(String, String, String), String> {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     reader
         .records()

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use crate::client_reports::figures;
 use crate::nights::{MOSCOW, World, start_at};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -349,6 +350,42 @@ async fn story_3_a_redirect_outage_is_one_incident_and_one_resolution() {
         world.tick_at("2026-11-16T09:42:30+03:00").await;
         let done = &incidents(&world).await[0];
         assert_eq!(done["state"], "resolved", "{done:#}");
+
+        // A client's report shows the outage once, as the incident, with its own three
+        // installations: at night, escalated (the boss was brought in before Duty took it).
+        let csv = world
+            .service
+            .get_text("/api/v1/clients/Client%2000/report?from=2026-11-16&to=2026-11-16&format=csv")
+            .await;
+        let f = figures(&csv);
+        let get = |section: &str, subject: &str, metric: &str| {
+            f.get(&(section.into(), subject.into(), metric.into()))
+                .cloned()
+                .unwrap_or_else(|| panic!("no {section},{subject},{metric} in\n{csv}"))
+        };
+        let reference = format!("incident #{id}");
+        let ms = |v: &Value| {
+            jiff::Timestamp::from_millisecond(v.as_i64().unwrap())
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(get("summary", "Client 00", "problems"), "1");
+        for (metric, value) in [
+            ("check", "redirect-down".to_string()),
+            ("severity", "critical".into()),
+            ("installations", "c00-0 c00-1 c00-2".into()),
+            ("fired_at", ms(&done["opened_at"])),
+            ("acknowledged_at", ms(&done["acknowledged_at"])),
+            (
+                "acknowledged_by",
+                done["acknowledged_by"].as_str().unwrap().into(),
+            ),
+            ("resolved_at", ms(&done["resolved_at"])),
+            ("when", "night".into()),
+            ("handling", "escalated".into()),
+        ] {
+            assert_eq!(get("problem", &reference, metric), value, "{metric}");
+        }
 
         for (i, chat) in MANAGERS.iter().enumerate() {
             let messages = world.fake.bot_messages(*chat);

@@ -99,14 +99,20 @@ async fn silence_is_measured_while_the_host_is_up() {
     }
 }
 
-/// A probe that answers says the server is up, not that its agent still reports: the
-/// silence check and the board go by the agent's reports alone.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn probes_do_not_stand_in_for_the_agents_reports() {
+/// A web server on loopback answering as the product's main page does; its port.
+async fn answering_server() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let app = axum::Router::new().route("/", axum::routing::get(|| async { "Техэксперт" }));
     tokio::spawn(async move { axum::serve(listener, app).await });
+    port
+}
+
+/// A probe that answers says the server is up, not that its agent still reports: the
+/// silence check and the board go by the agent's reports alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_do_not_stand_in_for_the_agents_reports() {
+    let port = answering_server().await;
     let clock = Arc::new(ManualClock::new(at("2026-11-19T23:00:00Z")));
     let service = Service::start(Options {
         clock: Some(clock.clone()),
@@ -150,10 +156,7 @@ async fn probes_do_not_stand_in_for_the_agents_reports() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_tell_a_redirect_outage_from_a_dead_server() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let app = axum::Router::new().route("/", axum::routing::get(|| async { "Техэксперт" }));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let port = answering_server().await;
 
     let service = Service::start(Options {
         config: "[schedule]\nprobe_timeout = \"3s\"\n".into(),

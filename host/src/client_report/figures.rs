@@ -385,12 +385,13 @@ fn response_of<'a>(check: Option<&str>, problems: impl Iterator<Item = &'a Probl
 fn problems(facts: &Facts) -> Vec<Problem> {
     let mut out = Vec::new();
     for incident in facts.incidents {
-        let installations: Vec<String> = incident
+        let mut installations: Vec<String> = incident
             .members
             .iter()
             .filter(|m| m.client == facts.client)
             .map(|m| m.installation_id.clone())
             .collect();
+        installations.sort_unstable();
         let escalated = incident.escalation_step > 0;
         out.push(Problem {
             reference: reference(On::Incident(incident.id)),
