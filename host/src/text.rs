@@ -2,7 +2,16 @@
 //! garbage or not at all (a BEL, a CR LF splitting a line), and bidirectional controls,
 //! with which a name can make a line read right-to-left as something else than it says.
 //! The admin API refuses them in names (`api/input.rs`); what goes to Telegram has them
-//! removed (`notify/telegram/render.rs`), whatever a report or a plugin wrote.
+//! removed (`notify/telegram/render.rs`), whatever a report or a plugin wrote. And the
+//! characters a URL carries as themselves, for what the service percent-encodes.
+
+/// RFC 3986's unreserved characters: every other byte is `%XX` in a URL (and in an RFC
+/// 5987 header value).
+pub const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// What `c` is, if it is a character text given to people may not hold.
 pub fn unwanted(c: char) -> Option<&'static str> {

@@ -306,6 +306,24 @@ pub fn night_rules() -> Rules {
 }
 
 impl ClientPolicy {
+    /// The clock its hours and days are read on: its own zone, else `fallback` (the
+    /// installation's).
+    pub fn zone_or(&self, fallback: &TimeZone) -> TimeZone {
+        self.timezone
+            .as_deref()
+            .and_then(|name| TimeZone::get(name).ok())
+            .unwrap_or_else(|| fallback.clone())
+    }
+
+    /// Whether `date` is one of its holidays: listed, or in one of its calendars.
+    pub fn is_holiday(&self, date: Date) -> bool {
+        self.holidays.contains(&date)
+            || self
+                .holiday_calendars
+                .iter()
+                .any(|c| super::holidays::is_holiday(c, date))
+    }
+
     /// Checks what serde cannot, against the rest of the directory; names the field.
     pub fn check(&self, directory: &Directory) -> Result<(), String> {
         if let Some(zone) = &self.timezone {

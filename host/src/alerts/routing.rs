@@ -96,12 +96,8 @@ impl Routing<'_> {
     pub fn quiet_until(&self, subject: &Subject) -> Option<i64> {
         let at = self.now;
         let policy = self.directory.policies.get(subject.client)?;
-        let zone = match &policy.timezone {
-            Some(name) => TimeZone::get(name).unwrap_or(subject.zone.clone()),
-            None => subject.zone.clone(),
-        };
         let probe = Calendar {
-            zone,
+            zone: policy.zone_or(&subject.zone),
             windows: &policy.quiet_hours,
             holidays: &[],
         };

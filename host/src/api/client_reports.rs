@@ -5,6 +5,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
 
 use super::AppState;
@@ -13,6 +14,7 @@ use super::input;
 use crate::client_report::pdf::PdfError;
 use crate::client_report::{Format, Period, ReportError};
 use crate::i18n::Lang;
+use crate::text::UNRESERVED;
 
 /// What a request for a report says.
 #[derive(Debug, Default, Deserialize)]
@@ -84,7 +86,7 @@ pub(crate) async fn answer(
                 format!(
                     "{disposition}; filename=\"report.{}\"; filename*=UTF-8''{}",
                     extension(&written.file_name),
-                    percent_encode(&written.file_name)
+                    utf8_percent_encode(&written.file_name, UNRESERVED)
                 ),
             ),
             (header::CACHE_CONTROL, "no-store".to_string()),
@@ -96,16 +98,4 @@ pub(crate) async fn answer(
 
 fn extension(name: &str) -> &str {
     name.rsplit('.').next().unwrap_or("html")
-}
-
-/// RFC 5987: every byte but unreserved ones as `%XX`.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

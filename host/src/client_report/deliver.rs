@@ -15,7 +15,6 @@ use tokio::task::JoinHandle;
 
 use super::{Cadence, Format, Period, ReportError, Reports, pdf};
 use crate::alerts::directory::{ClientPolicy, Destination};
-use crate::alerts::holidays;
 use crate::clock::SharedClock;
 use crate::i18n::Lang;
 use crate::notify::telegram::{DeliveryError, Telegram};
@@ -59,19 +58,18 @@ impl Delivery {
         let now = self.clock.now_ms();
         let mut sent = 0;
         for due in self.due(cadence, now).await? {
+            let key = due.period.key();
             for to in &due.chats {
                 if !self
                     .store
-                    .claim_delivery(&due.client, &due.period.key(), to.chat_id, now)
+                    .claim_delivery(&due.client, &key, to.chat_id, now)
                     .await?
                 {
                     continue;
                 }
                 let span = tracing::info_span!("client report", client = %due.client, period = %due.period, chat = to.chat_id);
                 let _enter = span.enter();
-                let outcome = self.send(&due, *to).await;
-                let key = due.period.key();
-                match outcome {
+                match self.send(&due, *to).await {
                     Ok(()) => {
                         sent += 1;
                         tracing::info!("client report sent");
@@ -110,10 +108,8 @@ impl Delivery {
                 clients
                     .entry(installation.client.clone())
                     .or_insert_with(|| {
-                        let zone = policy
-                            .and_then(|p| p.timezone.as_deref())
-                            .and_then(|name| TimeZone::get(name).ok())
-                            .unwrap_or_else(|| installation.time_zone());
+                        let own = installation.time_zone();
+                        let zone = policy.map_or_else(|| own.clone(), |p| p.zone_or(&own));
                         (zone, Vec::new(), installation.created_at)
                     });
             *since = (*since).min(installation.created_at);
@@ -206,12 +202,7 @@ fn first_working_day(from: Date, policy: &ClientPolicy) -> Date {
     let mut day = from;
     for _ in 0..31 {
         let weekend = matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday);
-        let holiday = policy.holidays.contains(&day)
-            || policy
-                .holiday_calendars
-                .iter()
-                .any(|c| holidays::is_holiday(c, day));
-        if !weekend && !holiday {
+        if !weekend && !policy.is_holiday(day) {
             return day;
         }
         match day.tomorrow() {

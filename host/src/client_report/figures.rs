@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use jiff::civil::{Date, Time};
+use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
@@ -13,7 +13,7 @@ use crate::alerts::directory::ClientPolicy;
 use crate::alerts::hours::{Calendar, Window};
 use crate::alerts::incidents::Incident;
 use crate::alerts::maintenance::{Covered, Maintenance};
-use crate::alerts::{Alert, AlertEvent, EventKind, On, holidays};
+use crate::alerts::{Alert, AlertEvent, EventKind, On};
 use crate::fleet::Installation;
 use crate::i18n::Lang;
 use crate::plugins::Severity;
@@ -33,6 +33,7 @@ fn mark(line: &LogLine) -> Mark {
 pub struct Facts<'a> {
     pub client: &'a str,
     pub period: &'a Period,
+    /// The client's clock: its policy's zone, else its first installation's.
     pub zone: &'a TimeZone,
     pub now: i64,
     pub lang: Lang,
@@ -447,28 +448,19 @@ fn problems(facts: &Facts) -> Vec<Problem> {
 /// holiday calendars, on its clock); a client without quiet hours has nights from 22:00
 /// to 08:00.
 fn when(facts: &Facts, at: i64) -> When {
-    let policy = facts.policy.cloned().unwrap_or_default();
-    let zone = policy
-        .timezone
-        .as_deref()
-        .and_then(|name| TimeZone::get(name).ok())
-        .unwrap_or_else(|| facts.zone.clone());
-    let windows = if policy.quiet_hours.is_empty() {
-        default_night()
-    } else {
-        policy.quiet_hours.clone()
+    let default = default_night();
+    let windows = match facts.policy {
+        Some(policy) if !policy.quiet_hours.is_empty() => &policy.quiet_hours,
+        _ => &default,
     };
     let calendar = Calendar {
-        zone,
-        windows: &windows,
+        zone: facts.zone.clone(),
+        windows,
         holidays: &[],
     };
-    let date: Date = calendar.date_of(at);
-    if policy.holidays.contains(&date)
-        || policy
-            .holiday_calendars
-            .iter()
-            .any(|c| holidays::is_holiday(c, date))
+    if facts
+        .policy
+        .is_some_and(|p| p.is_holiday(calendar.date_of(at)))
     {
         When::Holiday
     } else if calendar.quiet_until(at).is_some() {

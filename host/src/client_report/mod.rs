@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::Time;
-use jiff::tz::TimeZone;
 
 use crate::alerts::On;
 use crate::clock::SharedClock;
@@ -144,10 +143,7 @@ impl Reports {
         };
         let directory = store.directory().await?;
         let policy = directory.policies.get(client);
-        let zone = policy
-            .and_then(|p| p.timezone.as_deref())
-            .and_then(|name| TimeZone::get(name).ok())
-            .unwrap_or_else(|| first.time_zone());
+        let zone = policy.map_or_else(|| first.time_zone(), |p| p.zone_or(&first.time_zone()));
         let (from, to) = period.instants(&zone);
         let ids: Vec<String> = installations.iter().map(|i| i.id.clone()).collect();
         let log = store.report_log(&ids, from, to).await?;

@@ -1,5 +1,6 @@
 //! What each installation's newest report says at a glance (written with the report, in
-//! `reports.rs`, and its line in the report log), and the open alerts counted per installation: what a fleet view reads.
+//! `reports.rs`), and the open alerts counted per installation: what a fleet view reads.
+//! Older glances are in the report log (`history.rs`).
 
 use std::collections::HashMap;
 
@@ -74,29 +75,4 @@ fn latest(row: &sqlx::any::AnyRow) -> Result<Latest, StoreError> {
         glance: serde_json::from_str(&text)
             .map_err(|e| StoreError::Corrupt(format!("glance: {e}")))?,
     })
-}
-
-impl Store {
-    /// The glances of `installations`' reports received since `since`, oldest first.
-    pub async fn glance_history(
-        &self,
-        installations: &[String],
-        since: i64,
-    ) -> Result<Vec<(String, Latest)>, StoreError> {
-        let mut history = Vec::new();
-        for id in installations {
-            let rows = sqlx::query(
-                "SELECT received_at, glance FROM report_log WHERE installation_id = $1 \
-                 AND received_at >= $2 ORDER BY received_at",
-            )
-            .bind(id)
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await?;
-            for row in &rows {
-                history.push((id.clone(), latest(row)?));
-            }
-        }
-        Ok(history)
-    }
 }

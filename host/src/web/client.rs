@@ -17,7 +17,7 @@ use crate::alerts::{Alert, AlertState};
 use crate::api::AppState;
 use crate::api::client_reports::{Asked, answer};
 use crate::client_report::{Cadence, Period};
-use crate::store::{AlertFilter, Latest};
+use crate::store::{AlertFilter, LogLine};
 
 const DAY: i64 = 86_400_000;
 const DAYS: i64 = 30;
@@ -78,15 +78,15 @@ fn silences(at: &[i64], now: i64) -> Vec<Option<f64>> {
 }
 
 /// Per day: the most seats in use that day's reports said.
-fn seats_by_day(history: &[&Latest], now: i64) -> (Vec<Option<f64>>, f64) {
+fn seats_by_day(history: &[&LogLine], now: i64) -> (Vec<Option<f64>>, f64) {
     let first_day = now - DAYS * DAY;
     let mut days = vec![None; DAYS as usize];
     let mut limit: f64 = 1.0;
-    for latest in history {
-        let Some(seats) = &latest.glance.seats else {
+    for line in history {
+        let Some(seats) = &line.glance.seats else {
             continue;
         };
-        let day = (latest.received_at - first_day) / DAY;
+        let day = (line.at - first_day) / DAY;
         if let Some(slot) = usize::try_from(day).ok().and_then(|d| days.get_mut(d)) {
             let used = f64::from(seats.used);
             *slot = Some(slot.map_or(used, |v: f64| v.max(used)));
@@ -185,19 +185,18 @@ pub async fn page(
         .collect();
     let ids: Vec<String> = rows.iter().map(|r| r.installation.id.clone()).collect();
     let now = state.clock.now_ms();
-    let reports = state
-        .store
-        .glance_history(&ids, now - (DAYS + 2) * DAY)
-        .await?;
+    let since = now - (DAYS + 2) * DAY;
+    let log = state.store.report_log(&ids, since, i64::MAX).await?;
     let history = ids
         .iter()
         .map(|id| {
-            let mine: Vec<&Latest> = reports
-                .iter()
-                .filter(|(i, _)| i == id)
-                .map(|(_, l)| l)
+            let mine: Vec<&LogLine> = log
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter(|l| l.at >= since)
                 .collect();
-            let times: Vec<i64> = mine.iter().map(|l| l.received_at).collect();
+            let times: Vec<i64> = mine.iter().map(|l| l.at).collect();
             let (seats, limit) = seats_by_day(&mine, now);
             History {
                 installation: id.clone(),

@@ -6,12 +6,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fluent_bundle::FluentValue;
 use jiff::tz::TimeZone;
+use percent_encoding::{AsciiSet, utf8_percent_encode};
 
 use crate::api::error::ApiError;
 use crate::i18n::Lang;
 use crate::plugins::PluginState;
 use crate::staff::Staff;
 use crate::store::StoreError;
+use crate::text::UNRESERVED;
 
 /// The chrome of a page.
 pub struct Ui {
@@ -196,14 +198,9 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
-/// `text` percent-encoded for a query string.
+/// `text` percent-encoded for a query string or a path: every byte but unreserved ones
+/// and `/`.
 pub fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    const KEPT: &AsciiSet = &UNRESERVED.remove(b'/');
+    utf8_percent_encode(text, KEPT).to_string()
 }
