@@ -14,6 +14,7 @@ use crate::alerts::incidents::{self, Incident};
 use crate::alerts::transitions::{self, Decision};
 use crate::alerts::{self, Alert, AlertPolicy, Change, Event, EventKind, On, OpenAlert, Routing};
 use crate::clock::SharedClock;
+use crate::cluster::{Cluster, Topic};
 use crate::fleet::Installation;
 use crate::live::Live;
 use crate::store::{Store, StoreError};
@@ -56,6 +57,8 @@ pub struct Alerting {
     outbox: Arc<Notify>,
     /// Rung with the dispatcher: open pages look again.
     live: Live,
+    /// Where the other nodes hear of both.
+    cluster: Arc<Cluster>,
     /// Installations to probe again now (an incident's parent came back).
     reprobe: mpsc::UnboundedSender<Vec<String>>,
     /// Rung when the clockwork has something to look at soon: an alert began waiting for
@@ -78,6 +81,7 @@ impl Alerting {
         policy: Arc<AlertPolicy>,
         outbox: Arc<Notify>,
         live: Live,
+        cluster: Arc<Cluster>,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<Vec<String>>) {
         let (reprobe, requests) = mpsc::unbounded_channel();
         let service = Arc::new(Alerting {
@@ -86,6 +90,7 @@ impl Alerting {
             policy,
             outbox,
             live,
+            cluster,
             reprobe,
             soon: Notify::new(),
             clockwork: tokio::sync::Mutex::new(()),
@@ -94,10 +99,16 @@ impl Alerting {
     }
 
     /// Tells the dispatcher there is something in the outbox, and open pages that alerts
-    /// changed: the one place that does.
+    /// changed, on this node and the others: the one place that does.
     pub fn wake(&self) {
         self.outbox.notify_one();
+        self.cluster.publish(Topic::Outbox);
+        self.fleet_changed();
+    }
+
+    fn fleet_changed(&self) {
         self.live.changed();
+        self.cluster.publish(Topic::Fleet);
     }
 
     /// An evaluation's `changes` were committed with `queued` notices: the dispatcher is
@@ -108,7 +119,7 @@ impl Alerting {
             self.wake();
         } else {
             // A report changes its installation's row even when no alert changed.
-            self.live.changed();
+            self.fleet_changed();
         }
         let grouping = changes.iter().any(|c| match c {
             Change::Open {

@@ -20,6 +20,13 @@ impl Clock for SystemClock {
     }
 }
 
+/// The machine's own time in milliseconds, whatever clock the service is told: for what
+/// is about real waiting (retries, Telegram's pauses, leases between nodes), never for what
+/// the rules about hours and days decide.
+pub fn wall_ms() -> i64 {
+    SystemClock.now_ms()
+}
+
 /// A clock that moves only when told to.
 #[derive(Debug)]
 pub struct ManualClock(AtomicI64);

@@ -55,6 +55,7 @@ pub struct Config {
     /// `/healthz` says degraded when the oldest evaluation job has waited this long.
     pub stalled_after: Duration,
     pub client_reports: crate::client_report::Settings,
+    pub cluster: ClusterSettings,
     /// Directory entries the file declares (`[contacts.NAME]`, `[oncall.NAME]`,
     /// `[escalation.NAME]`, `[clients."NAME"]`), stored at start in an order that lets
     /// each refer to the ones before; the API can change them until the next start.
@@ -77,6 +78,14 @@ struct ClientReportsFile {
     schedule: Option<String>,
     send_at: Option<String>,
     chromium: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterFile {
+    node: Option<String>,
+    lease_ttl: Option<String>,
+    renew_every: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -169,6 +178,8 @@ struct File {
     http: HttpFile,
     #[serde(default)]
     health: HealthFile,
+    #[serde(default)]
+    cluster: ClusterFile,
     #[serde(default)]
     client_reports: ClientReportsFile,
     #[serde(default)]
@@ -323,6 +334,7 @@ impl Config {
         alerts.grouping = grouping(file.incidents)?;
         let http = http_settings(file.http)?;
         let client_reports = client_reports(file.client_reports)?;
+        let cluster = cluster_settings(file.cluster, env("REVEILLE_NODE"))?;
         let stalled_after = duration(
             file.health.stalled_after.as_deref(),
             "60s",
@@ -347,9 +359,44 @@ impl Config {
             http,
             stalled_after,
             client_reports,
+            cluster,
             directory,
         })
     }
+}
+
+/// How this node takes part when several share a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct ClusterSettings {
+    /// This node's name; `None`: the one kept in the data directory (made up at the first
+    /// start).
+    pub node: Option<String>,
+    pub lease_ttl: Duration,
+    pub renew_every: Duration,
+}
+
+fn cluster_settings(file: ClusterFile, node: Option<String>) -> anyhow::Result<ClusterSettings> {
+    let node = node.or(file.node).filter(|n| !n.is_empty());
+    if let Some(node) = &node
+        && (node.len() > 64
+            || !node
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+    {
+        bail!("cluster.node `{node}`: use up to 64 letters, digits, `-`, `_` or `.`");
+    }
+    let lease_ttl = duration(file.lease_ttl.as_deref(), "10s", "cluster.lease_ttl")?;
+    let renew_every = duration(file.renew_every.as_deref(), "2s", "cluster.renew_every")?;
+    if renew_every.is_zero() || renew_every * 2 > lease_ttl {
+        bail!(
+            "cluster.renew_every ({renew_every:?}) must be more than zero and at most half of cluster.lease_ttl ({lease_ttl:?})"
+        );
+    }
+    Ok(ClusterSettings {
+        node,
+        lease_ttl,
+        renew_every,
+    })
 }
 
 fn client_reports(file: ClientReportsFile) -> anyhow::Result<crate::client_report::Settings> {

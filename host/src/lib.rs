@@ -8,6 +8,7 @@ pub mod api;
 pub mod cli;
 pub mod client_report;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod fleet;
 pub mod http;

@@ -109,9 +109,22 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every series.
-    pub fn render(&self, queue_depth: i64) -> String {
+    /// `leases`: what this node (`node`) holds, per role.
+    pub fn render(&self, queue_depth: i64, node: &str, leases: &[(&str, bool)]) -> String {
         let mut out = String::new();
         let w = &mut out;
+        let _ = writeln!(
+            w,
+            "# HELP reveille_lease_held Whether this node does a role's work (holds its lease)."
+        );
+        let _ = writeln!(w, "# TYPE reveille_lease_held gauge");
+        for (role, held) in leases {
+            let _ = writeln!(
+                w,
+                "reveille_lease_held{{node=\"{node}\",role=\"{role}\"}} {}",
+                u8::from(*held)
+            );
+        }
         let _ = writeln!(
             w,
             "# HELP reveille_reports_accepted_total Reports accepted and stored."

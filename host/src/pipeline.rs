@@ -6,8 +6,14 @@
 //! installations proceed in parallel, and each evaluation fans out over the plugin worker
 //! pool. On start, reports accepted but never evaluated (the host stopped in between) are
 //! queued again, so nothing accepted is lost and nothing is applied twice.
+//!
+//! Only the node holding the [`Role::Engine`] lease evaluates. Elsewhere a report is only
+//! stored, and the other nodes are told; the engine's sweep queues whatever is stored and
+//! not evaluated (at once when told, every [`SWEEP_EVERY`] anyway, and when it takes the
+//! lease over). A report queued twice (by its own node and by a sweep, or by two engines
+//! one after the other) is applied once: its commit only counts if nobody's did before.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -15,10 +21,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::alerting::Alerting;
 use crate::alerts::directory::Directory;
 use crate::clock::SharedClock;
+use crate::cluster::{Cluster, Role, Topic};
 use crate::fleet::Installation;
 use crate::metrics::Metrics;
 use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
@@ -34,6 +42,12 @@ const FRESH_QUEUE_LIMIT: i64 = 1_000;
 /// cores sat idle between queries; with several, one shard's plugin calls fill another's
 /// waits. Jobs of one installation still run in order, in its shard.
 pub const SHARDS_PER_WORKER: usize = 8;
+
+/// How often the engine looks for reports other nodes stored, even if nobody said so.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// The most reports one sweep queues; the rest wait for the next.
+const SWEEP_LIMIT: i64 = 5_000;
 
 /// How often a failed commit is retried before the job is dropped (a report then waits
 /// for the next start; a tick or probe for the next round).
@@ -77,6 +91,9 @@ type Waiting = Arc<Mutex<VecDeque<Instant>>>;
 pub struct Pipeline {
     shards: Vec<(mpsc::UnboundedSender<(String, Job)>, Waiting)>,
     queued: Arc<AtomicI64>,
+    /// Reports queued and not done yet, so a sweep does not queue them again.
+    reports: Arc<Mutex<HashSet<i64>>>,
+    cluster: Arc<Cluster>,
 }
 
 struct Worker {
@@ -87,6 +104,8 @@ struct Worker {
     queued: Arc<AtomicI64>,
     waiting: Waiting,
     alerting: Arc<Alerting>,
+    reports: Arc<Mutex<HashSet<i64>>>,
+    cluster: Arc<Cluster>,
 }
 
 impl Pipeline {
@@ -97,9 +116,11 @@ impl Pipeline {
         clock: SharedClock,
         metrics: Arc<Metrics>,
         alerting: Arc<Alerting>,
+        cluster: Arc<Cluster>,
         shards: usize,
     ) -> Arc<Self> {
         let queued = Arc::new(AtomicI64::new(0));
+        let reports = Arc::<Mutex<HashSet<i64>>>::default();
         let senders = (0..shards.max(1))
             .map(|_| {
                 let (tx, rx) = mpsc::unbounded_channel();
@@ -112,6 +133,8 @@ impl Pipeline {
                     queued: queued.clone(),
                     waiting: waiting.clone(),
                     alerting: alerting.clone(),
+                    reports: reports.clone(),
+                    cluster: cluster.clone(),
                 };
                 tokio::spawn(worker.run(rx));
                 (tx, waiting)
@@ -120,15 +143,27 @@ impl Pipeline {
         Arc::new(Pipeline {
             shards: senders,
             queued,
+            reports,
+            cluster,
         })
     }
 
-    /// Queues `job` for `installation`.
+    /// Queues `job` for `installation`, if this node is the engine; a report stored here
+    /// while another node is, is announced to it instead.
     pub fn submit(&self, installation: &str, mut job: Job) {
-        if let Job::Report { fresh, .. } = &mut job
-            && self.queue_depth() > FRESH_QUEUE_LIMIT
-        {
-            *fresh = None;
+        if !self.engine() {
+            if let Job::Report { .. } = job {
+                self.cluster.publish(Topic::Reports);
+            }
+            return;
+        }
+        if let Job::Report { id, fresh } = &mut job {
+            if !self.reports.lock().expect("report set").insert(*id) {
+                return;
+            }
+            if self.queue_depth() > FRESH_QUEUE_LIMIT {
+                *fresh = None;
+            }
         }
         let mut hasher = DefaultHasher::new();
         installation.hash(&mut hasher);
@@ -136,7 +171,11 @@ impl Pipeline {
         self.queued.fetch_add(1, Ordering::Relaxed);
         let mut waiting = waiting.lock().expect("queue lock");
         waiting.push_back(Instant::now());
-        if sender.send((installation.to_string(), job)).is_err() {
+        if let Err(mpsc::error::SendError((_, job))) = sender.send((installation.to_string(), job))
+        {
+            if let Job::Report { id, .. } = job {
+                self.reports.lock().expect("report set").remove(&id);
+            }
             waiting.pop_back();
             self.queued.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(installation, "the evaluation pipeline is stopped");
@@ -151,9 +190,11 @@ impl Pipeline {
             .max()
     }
 
-    /// Queues every report accepted but not yet evaluated.
+    /// Queues the reports accepted but not yet evaluated (the oldest [`SWEEP_LIMIT`]) that
+    /// are not queued already.
     pub async fn resume(&self, store: &Store) -> Result<usize, StoreError> {
-        let pending = store.pending_reports().await?;
+        let pending = store.pending_reports(SWEEP_LIMIT).await?;
+        let before = self.queue_depth();
         for (id, installation) in &pending {
             self.submit(
                 installation,
@@ -163,13 +204,44 @@ impl Pipeline {
                 },
             );
         }
-        if !pending.is_empty() {
+        let queued = usize::try_from(self.queue_depth() - before).unwrap_or(0);
+        if queued > 0 {
             tracing::info!(
-                reports = pending.len(),
-                "resuming evaluation of reports accepted before the restart"
+                reports = queued,
+                "queued reports accepted but not evaluated (before a restart, or by another node)"
             );
         }
-        Ok(pending.len())
+        Ok(queued)
+    }
+
+    /// On a shared database, the engine's sweep for reports other nodes stored, until the
+    /// task is aborted.
+    pub fn spawn_sweep(self: &Arc<Self>, store: Store) -> Option<JoinHandle<()>> {
+        if !self.cluster.shared() {
+            return None;
+        }
+        let pipeline = self.clone();
+        let told = self.cluster.heard(Topic::Reports);
+        Some(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = told.notified() => {}
+                    _ = pipeline.cluster.changed(Role::Engine) => {}
+                    _ = tokio::time::sleep(SWEEP_EVERY) => {}
+                }
+                if pipeline.cluster.holds(Role::Engine)
+                    && let Err(error) = pipeline.resume(&store).await
+                {
+                    tracing::warn!(%error, "cannot look for reports to evaluate; looking again soon");
+                }
+            }
+        }))
+    }
+
+    /// Whether this node evaluates (holds the engine lease): the clockwork, ticks, probes
+    /// and scheduled reports run only where evaluations do.
+    pub fn engine(&self) -> bool {
+        self.cluster.holds(Role::Engine)
     }
 
     /// Jobs queued or running.
@@ -181,7 +253,14 @@ impl Pipeline {
 impl Worker {
     async fn run(self, mut jobs: mpsc::UnboundedReceiver<(String, Job)>) {
         while let Some((installation, job)) = jobs.recv().await {
-            for attempt in 1..=COMMIT_ATTEMPTS {
+            // Queued before the lease went to another node: it is that node's now (a
+            // report stays stored and unevaluated for its sweep).
+            let attempts = if self.cluster.holds(Role::Engine) {
+                COMMIT_ATTEMPTS
+            } else {
+                0
+            };
+            for attempt in 1..=attempts {
                 match self.handle(&installation, &job).await {
                     Ok(()) => break,
                     Err(error) if attempt < COMMIT_ATTEMPTS => {
@@ -192,6 +271,9 @@ impl Worker {
                         tracing::error!(%installation, %job, %error, "evaluation not committed; giving up on this job");
                     }
                 }
+            }
+            if let Job::Report { id, .. } = job {
+                self.reports.lock().expect("report set").remove(&id);
             }
             self.waiting.lock().expect("queue lock").pop_front();
             self.queued.fetch_sub(1, Ordering::Relaxed);
@@ -277,6 +359,10 @@ impl Worker {
                 alerts: &changes,
             })
             .await?;
+        let Some(queued) = queued else {
+            tracing::debug!(installation = installation_id, %trigger, "evaluated already, or a newer report was; nothing changed");
+            return Ok(());
+        };
         self.alerting.committed(&changes, queued);
         tracing::debug!(
             installation = installation_id,

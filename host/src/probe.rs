@@ -68,6 +68,9 @@ impl Prober {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(prober.settings.interval).await;
+                if !prober.pipeline.engine() {
+                    continue;
+                }
                 if let Err(error) = prober.round().await {
                     tracing::warn!(%error, "probe round failed; retrying at the next interval");
                 }

@@ -88,6 +88,9 @@ impl Scheduler {
                     _ = scheduler.alerting.due_soon() => tokio::time::sleep(GATHER).await,
                 }
                 wait = interval;
+                if !scheduler.pipeline.engine() {
+                    continue;
+                }
                 if let Err(error) = scheduler.alerting.run_due().await {
                     tracing::warn!(%error, "alerts clockwork failed; retrying at the next interval");
                 }
@@ -95,10 +98,13 @@ impl Scheduler {
         })
     }
 
-    /// Marks the host alive now, runs the alerts' clockwork, enforces report retention and
-    /// queues a tick for every installation.
+    /// Marks the host alive now; on the engine node, runs the alerts' clockwork, enforces
+    /// report retention and queues a tick for every installation.
     pub async fn tick(&self) -> Result<usize, StoreError> {
         self.heartbeat().await?;
+        if !self.pipeline.engine() {
+            return Ok(0);
+        }
         self.alerting.run_due().await?;
         let now = self.clock.now_ms();
         let cutoff = |keep: Duration| now - i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);

@@ -14,12 +14,13 @@ use crate::api::{self, AppState};
 use crate::client_report::Reports;
 use crate::client_report::deliver::Delivery;
 use crate::clock::SharedClock;
+use crate::cluster::{self, Cluster, Topic};
 use crate::config::Config;
 use crate::http;
 use crate::live::Live;
 use crate::metrics::Metrics;
-use crate::notify::Dispatcher;
 use crate::notify::telegram::{Telegram, updates::UpdateLoop};
+use crate::notify::{Dispatcher, Voice};
 use crate::pipeline::{Pipeline, SHARDS_PER_WORKER};
 use crate::plugins::Runtime;
 use crate::plugins::builtin;
@@ -44,6 +45,8 @@ pub struct Running {
     pub prober: Arc<Prober>,
     /// Client reports sent on schedule (with a Telegram bot).
     pub delivery: Option<Arc<Delivery>>,
+    /// This node among those sharing the database.
+    pub cluster: Arc<Cluster>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
@@ -74,15 +77,41 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
             tracing::info!(plugin = %name, "plugin stays switched off, as an admin left it");
         }
     }
+    let node = cluster::Settings::node_name(config.cluster.node.as_deref(), &config.data_dir)
+        .with_context(|| {
+            format!(
+                "cannot keep this node's name in {}",
+                config.data_dir.display()
+            )
+        })?;
+    let cluster = Cluster::join(
+        store.clone(),
+        cluster::Settings {
+            node,
+            lease_ttl: config.cluster.lease_ttl,
+            renew_every: config.cluster.renew_every,
+        },
+    )
+    .await;
+    let mut background = cluster.spawn(&config.database_url);
     let metrics = Arc::new(Metrics::default());
     let live = Live::default();
+    let doorbell = Arc::new(tokio::sync::Notify::new());
     let (alerting, reprobes) = Alerting::new(
         store.clone(),
         clock.clone(),
         Arc::new(config.alerts.clone()),
-        Arc::default(),
+        doorbell.clone(),
         live.clone(),
+        cluster.clone(),
     );
+    // What another node changed: its notices for this node's dispatcher, its changes for
+    // the pages open here.
+    background.extend(cluster.relay(Topic::Outbox, move || doorbell.notify_one()));
+    background.extend(cluster.relay(Topic::Fleet, {
+        let live = live.clone();
+        move || live.changed()
+    }));
     let (removed, mut removals) = tokio::sync::mpsc::unbounded_channel();
     let watch = tokio::spawn({
         let plugin_dir = plugin_dir.clone();
@@ -118,9 +147,13 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         clock.clone(),
         metrics.clone(),
         alerting.clone(),
+        cluster.clone(),
         config.runtime.workers * SHARDS_PER_WORKER,
     );
-    pipeline.resume(&store).await?;
+    if pipeline.engine() {
+        pipeline.resume(&store).await?;
+    }
+    background.extend(pipeline.spawn_sweep(store.clone()));
     let scheduler = Scheduler::start(
         store.clone(),
         pipeline.clone(),
@@ -141,7 +174,6 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let mut background = Vec::new();
     let reports = Reports::new(
         store.clone(),
         runtime.clone(),
@@ -169,8 +201,11 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                 telegram.clone(),
                 alerting.doorbell(),
                 metrics.clone(),
-                config.public_url.clone(),
-                settings.language,
+                Voice {
+                    public_url: config.public_url.clone(),
+                    language: settings.language,
+                },
+                cluster.clone(),
             );
             background.push(dispatcher.spawn());
             background.push(
@@ -183,6 +218,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                     poll_timeout: settings.poll_timeout,
                     language: settings.language,
                     site: site.clone(),
+                    cluster: cluster.clone(),
                 }
                 .spawn(),
             );
@@ -216,13 +252,14 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         stalled_after: config.stalled_after,
         web: web.clone(),
         reports,
+        cluster: cluster.clone(),
     };
     let app = api::router(state);
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(http::serve(listener, app, config.http, async {
         let _ = stop.await;
     }));
-    tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), "reveille is listening");
+    tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), node = cluster.node(), "reveille is listening");
     // As Jupyter prints its token: nobody can log in yet, so the log holds the way in.
     let setup_link = if store.staff_count().await? == 0 {
         let link = format!("{site}/setup/{}", web.open_setup());
@@ -252,6 +289,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         scheduler,
         prober,
         delivery,
+        cluster,
         shutdown,
         server,
     })
@@ -266,6 +304,7 @@ impl Running {
             task.abort();
         }
         self.server.await?;
+        self.cluster.leave().await;
         self.scheduler.heartbeat().await?;
         self.store.close().await;
         Ok(())

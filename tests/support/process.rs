@@ -18,6 +18,16 @@ impl Process {
     /// only integration tests can see) on `data_dir` with notifications to `telegram_api`;
     /// returns once it answers `/healthz`.
     pub async fn spawn(program: &str, data_dir: &Path, telegram_api: &str) -> Process {
+        Process::spawn_with(program, data_dir, telegram_api, &[]).await
+    }
+
+    /// [`Process::spawn`] with more environment (`REVEILLE_DATABASE_URL`, `REVEILLE_NODE`).
+    pub async fn spawn_with(
+        program: &str,
+        data_dir: &Path,
+        telegram_api: &str,
+        env: &[(&str, &str)],
+    ) -> Process {
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             probe.local_addr().unwrap().port()
@@ -35,6 +45,7 @@ impl Process {
             .env("REVEILLE_TELEGRAM_TOKEN", TELEGRAM_TOKEN)
             .env("REVEILLE_TELEGRAM_API_URL", telegram_api)
             .env("REVEILLE_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -67,6 +78,11 @@ impl Process {
     /// What the process has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.service.data_dir.join("reveille.log")).unwrap_or_default()
+    }
+
+    /// The process id, to find this node in the cluster's leases.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown code runs.

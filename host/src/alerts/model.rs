@@ -181,11 +181,14 @@ pub enum EventKind {
     Notified,
     DeliveryDelayed,
     DeliveryFailed,
+    /// An attempt to deliver was cut off (the node died or lost the database) after the
+    /// call may have reached Telegram; it is made again, so a new message may arrive twice.
+    DeliveryInterrupted,
     /// A button press by someone not allowed to act.
     Refused,
 }
 
-const EVENT_KINDS: [(EventKind, &str); 23] = [
+const EVENT_KINDS: [(EventKind, &str); 24] = [
     (EventKind::Pending, "pending"),
     (EventKind::Fired, "fired"),
     (EventKind::Changed, "changed"),
@@ -208,6 +211,7 @@ const EVENT_KINDS: [(EventKind, &str); 23] = [
     (EventKind::Notified, "notified"),
     (EventKind::DeliveryDelayed, "delivery-delayed"),
     (EventKind::DeliveryFailed, "delivery-failed"),
+    (EventKind::DeliveryInterrupted, "delivery-interrupted"),
     (EventKind::Refused, "refused"),
 ];
 

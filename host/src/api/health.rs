@@ -10,6 +10,7 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::AppState;
+use crate::cluster::Role;
 use crate::plugins::PluginState;
 use crate::plugins::runtime::CallInFlight;
 
@@ -37,7 +38,8 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
             "active": count(PluginState::Active),
             "disabled": count(PluginState::Disabled),
             "failed": count(PluginState::Failed),
-        }
+        },
+        "cluster": state.cluster.standing().await,
     }))
 }
 
@@ -70,7 +72,11 @@ fn problems(
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(state.pipeline.queue_depth()),
+        state.metrics.render(
+            state.pipeline.queue_depth(),
+            state.cluster.node(),
+            &Role::ALL.map(|role| (role.as_str(), state.cluster.holds(role))),
+        ),
     )
 }
 

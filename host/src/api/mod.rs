@@ -52,6 +52,8 @@ pub struct AppState {
     /// The board's sessions, setup link and live updates.
     pub web: Arc<crate::web::Web>,
     pub reports: Arc<crate::client_report::Reports>,
+    /// This node among those sharing the database (`/healthz`, `/metrics`).
+    pub cluster: Arc<crate::cluster::Cluster>,
 }
 
 /// Request body limits and timeouts.

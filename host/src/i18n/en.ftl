@@ -124,6 +124,7 @@ event-postmortem = post-mortem written
 event-notified = notified
 event-delivery-delayed = delivery delayed
 event-delivery-failed = delivery failed
+event-delivery-interrupted = delivery interrupted, sent again
 event-refused = refused
 
 ## Client

@@ -124,6 +124,7 @@ event-postmortem = post-mortem scritto
 event-notified = notificato
 event-delivery-delayed = consegna ritardata
 event-delivery-failed = consegna fallita
+event-delivery-interrupted = consegna interrotta, inviata di nuovo
 event-refused = rifiutato
 
 ## Cliente

@@ -124,6 +124,7 @@ event-postmortem = записан разбор
 event-notified = отправлено
 event-delivery-delayed = доставка задержана
 event-delivery-failed = доставка не удалась
+event-delivery-interrupted = доставка прервана, отправлено снова
 event-refused = отказано
 
 ## Клиент

@@ -5,15 +5,21 @@
 //! limits (about 20 a minute in a group, one a second in a private chat), so flood control
 //! is rare; when it comes anyway (`retry_after`) every delivery pauses as long as it says.
 //!
-//! An entry is marked delivered in the same transaction that records it in the alert's
-//! timeline, right after Telegram accepts it. A crash between Telegram's answer and that
-//! commit (a few milliseconds) is the one moment an entry can be sent again on restart:
-//! at-least-once there, because a duplicated alert beats a lost one.
+//! Only the node holding the [`Role::Dispatch`] lease delivers. Right before its Bot API
+//! call an entry is marked `sending` (by this node, since now), a compare-and-set, so two
+//! nodes never both send one entry; it is marked delivered in the same transaction that
+//! records it in the alert's timeline, right after Telegram accepts it. A mark nobody
+//! finished (the node died, or lost the database, in between) is *interrupted*: once it is
+//! older than a call can take ([`SENDING_DEADLINE`]), or at once when this node left it
+//! before it started again, the entry is delivered again. An edit is idempotent (Telegram
+//! answers "message is not modified"), a new message is not: it may then arrive twice,
+//! and its timeline says so. At-least-once there, because a duplicated alert beats a lost
+//! one.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use tokio::sync::Notify;
@@ -23,12 +29,18 @@ use tracing::Instrument;
 use crate::alerts::directory::Destination;
 use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, NoticeKind};
-use crate::clock::SharedClock;
+use crate::clock::{SharedClock, wall_ms};
+use crate::cluster::{Cluster, Role};
 use crate::i18n::Lang;
 use crate::metrics::Metrics;
 use crate::notify::telegram::render::{self, Reader};
 use crate::notify::telegram::{DeliveryError, Telegram};
-use crate::store::{OutboxEntry, Store, StoreError};
+use crate::store::{Interrupted, OutboxEntry, Store, StoreError};
+
+/// The longest a Bot API call may take before it counts as failed.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// A `sending` mark older than this was interrupted: no call outlives [`SEND_TIMEOUT`].
+const SENDING_DEADLINE: Duration = Duration::from_secs(15);
 
 /// Entries picked up per round.
 const BATCH: i64 = 64;
@@ -51,10 +63,20 @@ pub struct Dispatcher {
     /// Wall-clock ms until which Telegram asked us to wait.
     paused_until: AtomicI64,
     pace: Mutex<Pacer>,
+    voice: Voice,
+    cluster: Arc<Cluster>,
+    /// When this dispatcher started (wall clock, ms): marks this node left before were
+    /// interrupted.
+    started: i64,
+}
+
+/// How messages read, whatever they say.
+#[derive(Debug, Clone)]
+pub struct Voice {
     /// The service's public address, for links to post-mortems.
-    public_url: Option<String>,
+    pub public_url: Option<String>,
     /// What chats that did not choose one read.
-    language: Lang,
+    pub language: Lang,
 }
 
 /// Per-chat sliding windows (at most so many calls within so long, as Telegram counts),
@@ -114,12 +136,6 @@ impl Pacer {
     }
 }
 
-fn wall_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 impl Dispatcher {
     pub fn new(
         store: Store,
@@ -127,8 +143,8 @@ impl Dispatcher {
         telegram: Telegram,
         wake: Arc<Notify>,
         metrics: Arc<Metrics>,
-        public_url: Option<String>,
-        language: Lang,
+        voice: Voice,
+        cluster: Arc<Cluster>,
     ) -> Arc<Self> {
         Arc::new(Dispatcher {
             store,
@@ -138,8 +154,9 @@ impl Dispatcher {
             metrics,
             paused_until: AtomicI64::new(0),
             pace: Mutex::new(Pacer::default()),
-            public_url,
-            language,
+            voice,
+            cluster,
+            started: wall_ms(),
         })
     }
 
@@ -147,6 +164,13 @@ impl Dispatcher {
         let dispatcher = self.clone();
         tokio::spawn(async move {
             loop {
+                if !dispatcher.cluster.holds(Role::Dispatch) {
+                    tokio::select! {
+                        _ = dispatcher.cluster.wait_for(Role::Dispatch) => {}
+                        _ = tokio::time::sleep(IDLE_POLL) => {}
+                    }
+                    continue;
+                }
                 let pause = match dispatcher.round().await {
                     Ok(0) => dispatcher.idle_wait().await,
                     Ok(_) => Duration::ZERO,
@@ -186,7 +210,12 @@ impl Dispatcher {
         if now < self.paused_until.load(Ordering::Relaxed) {
             return Ok(0);
         }
-        let heads = self.store.outbox_heads(now, BATCH).await?;
+        let interrupted = Interrupted {
+            before: now - SENDING_DEADLINE.as_millis() as i64,
+            node: self.cluster.node(),
+            node_since: self.started,
+        };
+        let heads = self.store.outbox_heads(now, BATCH, interrupted).await?;
         let mut attempted = 0;
         let mut running = JoinSet::new();
         for calls in self.calls(heads, now) {
@@ -324,23 +353,35 @@ impl Dispatcher {
                 .store
                 .chat_lang(entry.to.chat_id)
                 .await?
-                .unwrap_or(self.language),
+                .unwrap_or(self.voice.language),
         };
         // Checked as late as possible: another delivery may just have met flood control.
         if wall_ms() < self.paused_until.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let outcome = match &about {
-            About::Folded(alerts) => {
-                let html = render::folded(alerts, &reader);
-                let silent = entries.iter().all(|e| e.silent);
-                self.telegram
-                    .send(entry.to, &html, &[], None, silent)
-                    .await
-                    .map(Some)
+        if !self.claim(entries).await? {
+            return Ok(());
+        }
+        let call = async {
+            match &about {
+                About::Folded(alerts) => {
+                    let html = render::folded(alerts, &reader);
+                    let silent = entries.iter().all(|e| e.silent);
+                    self.telegram
+                        .send(entry.to, &html, &[], None, silent)
+                        .await
+                        .map(Some)
+                }
+                _ => self.send(entry, &about, &reader).await,
             }
-            _ => self.send(entry, &about, &reader).await,
         };
+        let outcome = tokio::time::timeout(SEND_TIMEOUT, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(DeliveryError::Transient(format!(
+                    "no answer from Telegram within {SEND_TIMEOUT:?}"
+                )))
+            });
         let now = self.clock.now_ms();
         if let Err(DeliveryError::RetryAfter(wait)) = &outcome {
             let until = wall_ms() + wait.as_millis() as i64;
@@ -418,6 +459,37 @@ impl Dispatcher {
             }
         }
         Ok(())
+    }
+
+    /// Marks `entries` as being sent by this node; false (and nothing marked) if any is
+    /// no longer as it was read: another node got to it. An entry whose earlier attempt
+    /// was interrupted is sent again as [`after_interruption`] says.
+    async fn claim(&self, entries: &[OutboxEntry]) -> Result<bool, StoreError> {
+        let node = self.cluster.node();
+        for (n, entry) in entries.iter().enumerate() {
+            let resent = entry.interrupted.map(|at| {
+                self.metrics.notification("interrupted");
+                let ago = (wall_ms() - at).max(0) / 1000;
+                let detail = format!(
+                    "{}: an attempt {ago} s ago was cut off before its outcome was recorded; {}",
+                    entry.kind.as_str(),
+                    after_interruption(entry.kind)
+                );
+                (self.clock.now_ms(), detail)
+            });
+            let resent = resent.as_ref().map(|(now, detail)| (*now, detail.as_str()));
+            if !self
+                .store
+                .outbox_claim(entry, node, wall_ms(), resent)
+                .await?
+            {
+                for taken in &entries[..n] {
+                    self.store.outbox_release(taken, node).await?;
+                }
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// For a post of an alert that joins its installation's story, the story's first
@@ -532,6 +604,7 @@ impl Dispatcher {
         let to = entry.to;
         let living = incident.message_in(to);
         let link = self
+            .voice
             .public_url
             .as_ref()
             .map(|base| format!("{base}/api/v1/incidents/{}/postmortem", incident.id));
@@ -574,6 +647,21 @@ impl Dispatcher {
                 "a digest entry names an incident".into(),
             )),
         }
+    }
+}
+
+/// The policy for an entry whose attempt was interrupted, by what its call does: it is
+/// always made again (a lost alert is worse than a repeated one), and what that risks is
+/// said in the timeline.
+fn after_interruption(kind: NoticeKind) -> &'static str {
+    match kind {
+        // Editing a message into what it already says changes nothing.
+        NoticeKind::Refresh => "edited again (an edit cannot show twice)",
+        NoticeKind::Post
+        | NoticeKind::ResolvedReply
+        | NoticeKind::Raised
+        | NoticeKind::Reminder
+        | NoticeKind::Digest => "sent again: the message may arrive twice",
     }
 }
 

@@ -5,4 +5,4 @@
 pub mod dispatcher;
 pub mod telegram;
 
-pub use dispatcher::Dispatcher;
+pub use dispatcher::{Dispatcher, Voice};

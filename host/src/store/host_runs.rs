@@ -10,6 +10,23 @@ use super::{Store, StoreError};
 pub struct Downtime(pub Vec<(i64, i64)>);
 
 impl Downtime {
+    /// The gaps no run covers, from runs `(started, last seen)` ordered by start.
+    fn between(runs: &[(i64, i64)]) -> Downtime {
+        let mut gaps = Vec::new();
+        let mut covered = None::<i64>;
+        for &(started, seen) in runs {
+            match covered {
+                Some(until) if started > until => {
+                    gaps.push((until, started));
+                    covered = Some(seen);
+                }
+                Some(until) => covered = Some(until.max(seen)),
+                None => covered = Some(seen),
+            }
+        }
+        Downtime(gaps)
+    }
+
     /// How much of `[from, to]` the host spent down.
     pub fn within(&self, from: i64, to: i64) -> i64 {
         self.0
@@ -42,7 +59,8 @@ impl Store {
         Ok(())
     }
 
-    /// The gaps between consecutive runs.
+    /// When no run was up: several nodes' runs overlap, and only a time none of them
+    /// covered is the host's downtime.
     pub async fn downtime(&self) -> Result<Downtime, StoreError> {
         let rows =
             sqlx::query("SELECT started_at, last_seen FROM host_runs ORDER BY started_at, id")
@@ -52,12 +70,7 @@ impl Store {
             .iter()
             .map(|r| Ok((r.try_get("started_at")?, r.try_get("last_seen")?)))
             .collect::<Result<_, StoreError>>()?;
-        Ok(Downtime(
-            runs.windows(2)
-                .filter(|w| w[1].0 > w[0].1)
-                .map(|w| (w[0].1, w[1].0))
-                .collect(),
-        ))
+        Ok(Downtime::between(&runs))
     }
 }
 
@@ -72,5 +85,17 @@ mod tests {
         assert_eq!(downtime.within(150, 600), 150);
         assert_eq!(downtime.within(300, 400), 0);
         assert_eq!(downtime.within(900, 1000), 0);
+    }
+
+    #[test]
+    fn overlapping_runs_of_several_nodes_leave_only_the_time_none_was_up() {
+        // Node a up 0–100; node b 10–50 (killed), back 60–200; node a again 300–400.
+        let runs = [(0, 100), (10, 50), (60, 200), (300, 400)];
+        assert_eq!(Downtime::between(&runs), Downtime(vec![(200, 300)]));
+        assert_eq!(
+            Downtime::between(&[(0, 10), (20, 30)]),
+            Downtime(vec![(10, 20)])
+        );
+        assert_eq!(Downtime::between(&[]), Downtime(vec![]));
     }
 }

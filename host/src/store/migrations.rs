@@ -92,6 +92,15 @@ macro_rules! migrations {
                     "/0010_client_reports.sql"
                 )),
             ),
+            (
+                11,
+                "cluster",
+                include_str!(concat!(
+                    "../../../migrations/",
+                    $backend,
+                    "/0011_cluster.sql"
+                )),
+            ),
         ]
     };
 }

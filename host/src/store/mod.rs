@@ -12,6 +12,7 @@ mod history;
 mod host_runs;
 mod incidents;
 mod installations;
+mod leases;
 mod migrations;
 mod outbox;
 mod plugin_switches;
@@ -31,7 +32,8 @@ pub use glances::{Latest, OpenCount};
 pub use history::LogLine;
 pub use host_runs::Downtime;
 pub use incidents::IncidentFilter;
-pub use outbox::OutboxEntry;
+pub use leases::Lease;
+pub use outbox::{Interrupted, OutboxEntry};
 pub use reports::{EvaluationCommit, NewReport, PROBE_AGENT, StoredFinding, StoredReport};
 pub use staff::Session as StaffSession;
 

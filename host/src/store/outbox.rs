@@ -23,6 +23,18 @@ pub struct OutboxEntry {
     pub payload: Option<String>,
     /// Attempts so far.
     pub attempts: i64,
+    /// When an earlier attempt marked it `sending` and never finished (a crash, or a node
+    /// cut off): the Bot API call may have gone through.
+    pub interrupted: Option<i64>,
+}
+
+/// Which `sending` marks are known to be interrupted: older than the longest a call can
+/// take, or left by this node before it started again.
+#[derive(Debug, Clone, Copy)]
+pub struct Interrupted<'a> {
+    pub before: i64,
+    pub node: &'a str,
+    pub node_since: i64,
 }
 
 impl Store {
@@ -36,11 +48,14 @@ impl Store {
         &self,
         wall_now: i64,
         limit: i64,
+        interrupted: Interrupted<'_>,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, alert_id, incident_id, kind, chat_id, thread_id, silent, payload, \
-             attempts FROM outbox o \
-             WHERE done_at IS NULL AND held_until IS NULL AND retry_at <= $1 AND NOT EXISTS \
+             attempts, sending_at FROM outbox o \
+             WHERE done_at IS NULL AND held_until IS NULL AND retry_at <= $1 \
+             AND (sending_at IS NULL OR sending_at <= $3 \
+                  OR (sending_by = $4 AND sending_at < $5)) AND NOT EXISTS \
              (SELECT 1 FROM outbox p WHERE p.done_at IS NULL AND p.held_until IS NULL \
               AND p.id < o.id AND p.chat_id = o.chat_id AND p.thread_id = o.thread_id \
               AND (p.alert_id = o.alert_id OR p.incident_id = o.incident_id \
@@ -54,6 +69,9 @@ impl Store {
         )
         .bind(wall_now)
         .bind(limit)
+        .bind(interrupted.before)
+        .bind(interrupted.node)
+        .bind(interrupted.node_since)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -71,15 +89,18 @@ impl Store {
                     silent: silent != 0,
                     payload: row.try_get("payload")?,
                     attempts: row.try_get("attempts")?,
+                    interrupted: row.try_get("sending_at")?,
                 })
             })
             .collect()
     }
 
-    /// The earliest retry time among undelivered entries (wall clock, ms), if any wait.
+    /// The earliest retry time among undelivered entries nobody is sending (wall clock,
+    /// ms), if any wait.
     pub async fn outbox_next_retry(&self) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(
-            "SELECT MIN(retry_at) AS at FROM outbox WHERE done_at IS NULL AND held_until IS NULL",
+            "SELECT MIN(retry_at) AS at FROM outbox WHERE done_at IS NULL AND held_until IS NULL \
+             AND sending_at IS NULL",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -94,6 +115,53 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get("n")?)
+    }
+
+    /// Marks `entry` as being sent by `node` since `wall_now`, if it is still as it was
+    /// read (not done, and nobody marked it since): only then may the Bot API call be made.
+    /// An entry whose earlier attempt was interrupted records `resent` (what sending again
+    /// risks) in its timeline in the same transaction.
+    pub async fn outbox_claim(
+        &self,
+        entry: &OutboxEntry,
+        node: &str,
+        wall_now: i64,
+        resent: Option<(i64, &str)>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE outbox SET sending_at = $1, sending_by = $2 WHERE id = $3 \
+             AND done_at IS NULL AND COALESCE(sending_at, -1) = $4",
+        )
+        .bind(wall_now)
+        .bind(node)
+        .bind(entry.id)
+        .bind(entry.interrupted.unwrap_or(-1))
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some((now, detail)) = resent {
+            let happened = Event::new(EventKind::DeliveryInterrupted, detail.to_string());
+            timeline(&mut tx, entry, now, &happened).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Takes `node`'s mark off `entry`, unsent.
+    pub async fn outbox_release(&self, entry: &OutboxEntry, node: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET sending_at = NULL, sending_by = NULL WHERE id = $1 \
+             AND sending_by = $2 AND done_at IS NULL",
+        )
+        .bind(entry.id)
+        .bind(node)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 
     /// Marks `entry` delivered, records where in the alert's timeline, and for a post
@@ -206,8 +274,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, retry_at = $2 \
-             WHERE id = $3 AND done_at IS NULL",
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, retry_at = $2, \
+             sending_at = NULL, sending_by = NULL WHERE id = $3 AND done_at IS NULL",
         )
         .bind(error)
         .bind(retry_at)

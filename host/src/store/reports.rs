@@ -120,11 +120,14 @@ impl Store {
         Ok(id)
     }
 
-    /// Reports accepted but not evaluated yet, oldest first, with their installation.
-    pub async fn pending_reports(&self) -> Result<Vec<(i64, String)>, StoreError> {
+    /// Reports accepted but not evaluated yet, the `limit` oldest first, with their
+    /// installation.
+    pub async fn pending_reports(&self, limit: i64) -> Result<Vec<(i64, String)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, installation_id FROM reports WHERE evaluated_at IS NULL ORDER BY id",
+            "SELECT id, installation_id FROM reports WHERE evaluated_at IS NULL ORDER BY id \
+             LIMIT $1",
         )
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -223,11 +226,12 @@ impl Store {
     /// ones it reported before (a finding that still holds keeps its `since`) and its state
     /// changes apply; the alert changes and the notifications they owe are recorded; the
     /// report it evaluated, if any, is marked evaluated. All or nothing. Returns how many
-    /// notifications were queued.
+    /// notifications were queued, or `None` when the report had been evaluated already, or
+    /// a newer one of its installation had (then nothing changes but its being evaluated).
     pub async fn commit_evaluation(
         &self,
         commit: &EvaluationCommit<'_>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<Option<usize>, StoreError> {
         let EvaluationCommit {
             report_id,
             installation,
@@ -248,9 +252,42 @@ impl Store {
                 .await?
                 .is_empty()
         {
-            return Ok(0);
+            return Ok(Some(0));
         }
         let mut tx = self.writer.begin().await?;
+        // A report is evaluated once: by whoever commits first (another node that took
+        // over, or a restart that queued it again, finds it done and changes nothing). One
+        // that reached the engine after a newer report of its installation was evaluated
+        // (stored by another node a moment late) is kept, but changes nothing either: what
+        // holds now was decided on the newer one.
+        if let Some(report_id) = report_id {
+            let superseded = sqlx::query(
+                "SELECT 1 AS newer FROM reports r JOIN reports n \
+                 ON n.installation_id = r.installation_id AND n.id <> r.id \
+                 WHERE r.id = $1 AND n.evaluated_at IS NOT NULL \
+                 AND (n.received_at > r.received_at \
+                      OR (n.received_at = r.received_at AND n.id > r.id)) LIMIT 1",
+            )
+            .bind(report_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+            let claimed = sqlx::query(
+                "UPDATE reports SET evaluated_at = $1 WHERE id = $2 AND evaluated_at IS NULL",
+            )
+            .bind(now)
+            .bind(report_id)
+            .execute(&mut *tx)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            if superseded {
+                tx.commit().await?;
+                return Ok(None);
+            }
+        }
         let existing = finding_keys(&mut *tx, installation_id, outputs).await?;
         for (plugin, output) in outputs {
             let keep: BTreeSet<&str> = output.findings.iter().map(|f| f.key.as_str()).collect();
@@ -317,15 +354,8 @@ impl Store {
             }
         }
         let queued = super::alerts::apply(&mut tx, now, alerts).await?;
-        if let Some(report_id) = report_id {
-            sqlx::query("UPDATE reports SET evaluated_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(report_id)
-                .execute(&mut *tx)
-                .await?;
-        }
         tx.commit().await?;
-        Ok(queued)
+        Ok(Some(queued))
     }
 
     /// Removes a plugin's findings everywhere and applies `alerts` (its alerts retired).

@@ -1,6 +1,9 @@
 //! The bot's ears: long polling (works behind NAT, no public address), button presses on
-//! alert messages, and commands. The read position is kept in the database, so a restart
-//! neither loses a press nor applies one twice.
+//! alert messages, and commands. Only the node holding [`Role::Telegram`] polls (Telegram
+//! answers a second poller with 409). The read position is kept in the database and moves
+//! past a button press only once the press was handled: a node that dies in between leaves
+//! it to the next poller, which handles it again, and a press handled twice changes nothing
+//! twice (a decision applies only to the alert version it was made on).
 //!
 //! Updates are handled concurrently: each button press at once on a task of its own (a
 //! press must be answered within seconds or Telegram expires it), and commands in order
@@ -28,6 +31,7 @@ use crate::alerts::directory::Destination;
 use crate::alerts::directory::Kind;
 use crate::alerts::incidents::IncidentState;
 use crate::clock::SharedClock;
+use crate::cluster::{Cluster, Role};
 use crate::i18n::Lang;
 use crate::plugins::Runtime;
 use crate::store::{Store, StoreError};
@@ -47,6 +51,8 @@ pub struct UpdateLoop {
     pub language: Lang,
     /// Where people reach the service, for login links.
     pub site: String,
+    /// Polls only while this node holds [`Role::Telegram`].
+    pub cluster: Arc<Cluster>,
 }
 
 /// How long a login link from `/login` works.
@@ -72,28 +78,49 @@ impl UpdateLoop {
     }
 
     async fn run(self: Arc<Self>) {
-        let mut offset = match self.store.telegram_offset().await {
-            Ok(offset) => offset,
-            Err(error) => {
-                tracing::error!(%error, "cannot read the Telegram update offset; starting from Telegram's own");
-                0
-            }
-        };
+        let mut offset = None;
         let mut chats: HashMap<i64, mpsc::Sender<Message>> = HashMap::new();
         let mut backoff = Duration::from_secs(1);
         loop {
-            match self.telegram.updates(offset, self.poll_timeout).await {
-                Ok(updates) => {
-                    backoff = Duration::from_secs(1);
-                    if updates.is_empty() {
+            if !self.cluster.holds(Role::Telegram) {
+                // Another node polls; where it got to is read again when this one takes over.
+                offset = None;
+                tokio::select! {
+                    _ = self.cluster.wait_for(Role::Telegram) => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
+            let from = match offset {
+                Some(offset) => offset,
+                None => match self.store.telegram_offset().await {
+                    Ok(stored) => *offset.insert(stored),
+                    Err(error) => {
+                        tracing::warn!(%error, retry_in = ?backoff, "cannot read the Telegram update offset");
+                        tokio::time::sleep(backoff).await;
                         continue;
                     }
+                },
+            };
+            match self.telegram.updates(from, self.poll_timeout).await {
+                Ok(updates) => {
+                    backoff = Duration::from_secs(1);
+                    let Some(last) = updates.last() else {
+                        continue;
+                    };
+                    let next = i64::from(last.id.0) + 1;
                     chats.retain(|_, queue| !queue.is_closed());
-                    for update in updates {
-                        offset = i64::from(update.id.0) + 1;
-                        self.dispatch(update, &mut chats);
+                    let presses: Vec<_> = updates
+                        .into_iter()
+                        .filter_map(|update| self.dispatch(update, &mut chats))
+                        .collect();
+                    // A press counts as read only once handled: a node that dies before
+                    // leaves it to the next poller (pressing twice changes nothing twice).
+                    for press in presses {
+                        let _ = press.await;
                     }
-                    if let Err(error) = self.store.set_telegram_offset(offset).await {
+                    offset = Some(next);
+                    if let Err(error) = self.store.set_telegram_offset(next).await {
                         tracing::warn!(%error, "cannot record the Telegram update offset");
                     }
                 }
@@ -107,21 +134,25 @@ impl UpdateLoop {
         }
     }
 
-    /// Starts handling one update: a button press on a task of its own, a command in its
-    /// chat's queue.
-    fn dispatch(self: &Arc<Self>, update: Update, chats: &mut HashMap<i64, mpsc::Sender<Message>>) {
+    /// Starts handling one update: a button press on a task of its own (returned), a
+    /// command in its chat's queue.
+    fn dispatch(
+        self: &Arc<Self>,
+        update: Update,
+        chats: &mut HashMap<i64, mpsc::Sender<Message>>,
+    ) -> Option<JoinHandle<()>> {
         let span = tracing::info_span!("telegram.update", id = update.id.0);
         match update.kind {
             UpdateKind::CallbackQuery(query) => {
                 let this = self.clone();
-                tokio::spawn(
+                return Some(tokio::spawn(
                     async move {
                         if let Err(error) = this.button(query).await {
                             tracing::warn!(%error, "a button press was not handled");
                         }
                     }
                     .instrument(span),
-                );
+                ));
             }
             UpdateKind::Message(message)
                 if message.text().is_some_and(|t| t.starts_with('/'))
@@ -135,7 +166,7 @@ impl UpdateLoop {
                         .entry(chat_id)
                         .or_insert_with(|| self.chat_queue(chat_id));
                     match queue.try_send(message) {
-                        Ok(()) => return,
+                        Ok(()) => return None,
                         Err(mpsc::error::TrySendError::Full(_)) => {
                             span.in_scope(|| {
                                 tracing::info!(
@@ -143,7 +174,7 @@ impl UpdateLoop {
                                     "too many commands at once; one dropped"
                                 )
                             });
-                            return;
+                            return None;
                         }
                         Err(mpsc::error::TrySendError::Closed(back)) => {
                             chats.remove(&chat_id);
@@ -154,6 +185,7 @@ impl UpdateLoop {
             }
             _ => {}
         }
+        None
     }
 
     /// A task answering `chat_id`'s commands in order; it ends when idle.
