@@ -6,6 +6,7 @@ mod alerts;
 mod board;
 mod builtin_checks;
 mod client_reports;
+mod cluster;
 mod compile_cache;
 mod hostile_input;
 mod hot_load;

@@ -314,7 +314,14 @@ async fn a_restart_loses_no_accepted_report_and_evaluates_none_twice() {
             "{}: each report evaluated exactly once",
             db.name
         );
-        assert!(service.store().pending_reports(i64::MAX).await.unwrap().is_empty());
+        assert!(
+            service
+                .store()
+                .pending_reports(i64::MAX)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         service.stop().await;
         db.drop_database().await;
     }

@@ -80,11 +80,6 @@ impl Process {
         std::fs::read_to_string(self.service.data_dir.join("reveille.log")).unwrap_or_default()
     }
 
-    /// The process id, to find this node in the cluster's leases.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// SIGKILL: no shutdown code runs.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");

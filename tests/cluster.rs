@@ -1,0 +1,461 @@
+//! Three `reveille serve` processes on one throwaway PostgreSQL database: any node takes
+//! reports, one evaluates and one delivers at a time; a node killed with SIGKILL hands its
+//! work over within its lease, and kills under load lose nothing and repeat only what was
+//! being sent at the moment of a kill.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fake_telegram::{FakeTelegram, User};
+use reveille_tests::TestDatabase;
+use reveille_tests::{Process, TELEGRAM_TOKEN, databases};
+use serde_json::Value;
+use sqlx::{AnyConnection, Connection, Row};
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_reveille-under-test");
+const ROLES: [&str; 3] = ["dispatch", "engine", "telegram"];
+
+/// A report from installation `id` whose dongle is `state` (`lost` or `present`).
+fn dongle(id: &str, state: &str) -> Vec<u8> {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<report schema="1" agent="report-agent" agent-version="2.3.0" generated-at="{}">
+  <installation id="{id}"><client>Client {id}</client></installation>
+  <protection kind="senselock" state="{state}" error-code="4111"/>
+</report>"#,
+        jiff::Timestamp::now()
+    )
+    .into_bytes()
+}
+
+/// Nodes `node-0`, `node-1`, ... sharing one database, each with its own data directory.
+struct Nodes {
+    /// `None`: SQLite in the (one) node's data directory.
+    url: Option<String>,
+    telegram: String,
+    dirs: Vec<tempfile::TempDir>,
+    running: Vec<Option<Process>>,
+}
+
+impl Nodes {
+    async fn start(database: &TestDatabase, fake: &FakeTelegram, count: usize) -> Nodes {
+        let mut nodes = Nodes {
+            url: database.url.clone(),
+            telegram: fake.api_url(),
+            dirs: (0..count).map(|_| tempfile::tempdir().unwrap()).collect(),
+            running: (0..count).map(|_| None).collect(),
+        };
+        for n in 0..count {
+            nodes.spawn(n).await;
+        }
+        nodes
+    }
+
+    async fn spawn(&mut self, n: usize) {
+        let node = format!("node-{n}");
+        let mut env = vec![("REVEILLE_NODE", node.as_str())];
+        if let Some(url) = &self.url {
+            env.push(("REVEILLE_DATABASE_URL", url));
+        }
+        self.running[n] =
+            Some(Process::spawn_with(PROGRAM, self.dirs[n].path(), &self.telegram, &env).await);
+    }
+
+    fn kill(&mut self, n: usize) {
+        self.running[n].take().expect("a running node").kill();
+    }
+
+    fn node(&self, n: usize) -> &Process {
+        self.running[n].as_ref().expect("a running node")
+    }
+
+    fn any(&self) -> &Process {
+        self.running.iter().flatten().next().expect("a node up")
+    }
+
+    /// Base URLs of the nodes up, by node number.
+    fn bases(&self) -> Vec<Option<String>> {
+        self.running
+            .iter()
+            .map(|p| p.as_ref().map(|p| p.url("")))
+            .collect()
+    }
+
+    /// Who holds each role with time left, as `/healthz` on a node up says.
+    async fn holders(&self) -> BTreeMap<String, String> {
+        holders(&self.any().health().await)
+    }
+
+    /// The database as sqlx's `Any` driver reaches it.
+    fn database_url(&self) -> String {
+        self.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.dirs[0].path().join("reveille.db").display()
+            )
+        })
+    }
+
+    fn logs(&self) -> String {
+        self.dirs
+            .iter()
+            .map(|d| std::fs::read_to_string(d.path().join("reveille.log")).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    }
+}
+
+fn holders(health: &Value) -> BTreeMap<String, String> {
+    health["cluster"]["leases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["expires_in_ms"].as_i64().unwrap_or(0) > 0)
+        .map(|l| {
+            (
+                l["role"].as_str().unwrap().to_string(),
+                l["holder"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn eventually<F: AsyncFnMut() -> bool>(what: &str, within: Duration, mut check: F) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// The service's database, read directly.
+async fn count(url: &str, sql: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut db = AnyConnection::connect(url)
+        .await
+        .expect("reach the database");
+    let row = sqlx::query(sql).fetch_one(&mut db).await.expect(sql);
+    row.try_get::<i64, _>(0).expect("a count")
+}
+
+async fn postgres() -> Option<TestDatabase> {
+    match std::env::var("REVEILLE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(TestDatabase::postgres(url).await),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("REVEILLE_TEST_POSTGRES_URL is not set: CI must test several nodes")
+        }
+        _ => {
+            eprintln!("REVEILLE_TEST_POSTGRES_URL is not set: several nodes are not tested");
+            None
+        }
+    }
+}
+
+/// A living message (an alert's card), as opposed to a short reply.
+fn is_living(message: &fake_telegram::ChatMessage) -> bool {
+    message.versions[0].contains("<code>")
+}
+
+#[tokio::test]
+async fn a_killed_node_hands_its_work_over_within_its_lease() {
+    let Some(database) = postgres().await else {
+        return;
+    };
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let mut nodes = Nodes::start(&database, &fake, 3).await;
+    // The first node up took every role; the others take reports and serve the API.
+    let first = nodes.holders().await;
+    assert_eq!(first.keys().map(String::as_str).collect::<Vec<_>>(), ROLES);
+    assert!(first.values().all(|h| h == "node-0"), "{first:?}");
+    let health = nodes.node(1).health().await;
+    assert_eq!(health["cluster"]["node"], "node-1");
+    assert_eq!(health["cluster"]["holds"], serde_json::json!([]));
+    let metrics = nodes.node(0).get_text("/metrics").await;
+    assert!(
+        metrics.contains("reveille_lease_held{node=\"node-0\",role=\"engine\"} 1"),
+        "{metrics}"
+    );
+
+    // A report taken by node-1 is evaluated by node-0 and told once.
+    let chat = -100_500;
+    fake.add_chat(chat, "North");
+    let token = nodes
+        .node(1)
+        .installation_in_chat("north", "Client north", chat)
+        .await;
+    nodes.node(1).authorize(chat, 42, "Petrov").await;
+    let accepted = nodes
+        .node(1)
+        .post_report(&token, dongle("north", "lost"))
+        .await;
+    assert_eq!(accepted.status(), 202);
+    eventually(
+        "the lost dongle is told",
+        Duration::from_secs(20),
+        async || fake.bot_messages(chat).iter().any(is_living),
+    )
+    .await;
+
+    // node-0 dies. Within its lease (10 s) and one renewal (2 s), the others hold every role.
+    nodes.kill(0);
+    let killed = Instant::now();
+    let mut after = BTreeMap::new();
+    eventually(
+        "the other nodes hold every role",
+        Duration::from_secs(30),
+        async || {
+            after = nodes.holders().await;
+            after.len() == ROLES.len() && after.values().all(|h| h != "node-0")
+        },
+    )
+    .await;
+    let takeover = killed.elapsed();
+    println!("takeover after SIGKILL: {} ms", takeover.as_millis());
+    assert!(takeover < Duration::from_secs(13), "{takeover:?}");
+
+    // The new poller hears a button press; the new dispatcher edits the card; a report to
+    // node-2 resolves the alert with one reply.
+    let card = fake.bot_messages(chat).into_iter().find(is_living).unwrap();
+    let (_, ack) = card
+        .buttons
+        .iter()
+        .find(|(_, data)| data.starts_with("ack:"))
+        .cloned()
+        .expect("an acknowledge button");
+    fake.press_button(chat, card.id, &User::new(42, "Petr", Some("petrov")), &ack);
+    eventually(
+        "the card shows who took it",
+        Duration::from_secs(30),
+        async || {
+            fake.bot_messages(chat)
+                .iter()
+                .find(|m| m.id == card.id)
+                .is_some_and(|m| m.text.contains("Acknowledged by Petr"))
+        },
+    )
+    .await;
+    let accepted = nodes
+        .node(2)
+        .post_report(&token, dongle("north", "present"))
+        .await;
+    assert_eq!(accepted.status(), 202);
+    eventually(
+        "the resolution is told",
+        Duration::from_secs(30),
+        async || fake.bot_messages(chat).len() == 2,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        fake.bot_messages(chat).len(),
+        2,
+        "{:#?}",
+        fake.bot_messages(chat)
+    );
+    drop(nodes);
+    database.drop_database().await;
+}
+
+/// Reports accepted (202) per installation, in the order they were posted.
+type Accepted = Arc<Mutex<BTreeMap<String, Vec<(i64, &'static str)>>>>;
+
+#[tokio::test]
+async fn sigkills_under_load_lose_nothing_on_three_nodes_sharing_postgresql() {
+    if let Some(database) = postgres().await {
+        sigkills_under_load(database, 3).await;
+    }
+}
+
+#[tokio::test]
+async fn sigkills_under_load_lose_nothing_on_sqlite() {
+    let sqlite = databases().await.into_iter().next().expect("SQLite");
+    sigkills_under_load(sqlite, 1).await;
+}
+
+/// A steady load of dongles lost and found on 100 installations while nodes are killed
+/// (and started again) five times: every report that got a 202 is evaluated, every alert
+/// has exactly its messages, and a message repeats only where a delivery was interrupted.
+async fn sigkills_under_load(database: TestDatabase, count_nodes: usize) {
+    const INSTALLATIONS: usize = 100;
+    const KILLS: usize = 5;
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let mut nodes = Nodes::start(&database, &fake, count_nodes).await;
+    let mut tokens = Vec::new();
+    for i in 0..INSTALLATIONS {
+        let id = format!("i{i:03}");
+        let chat = -200_000 - i as i64;
+        fake.add_chat(chat, &id);
+        let token = nodes.node(0).installation_in_chat(&id, &id, chat).await;
+        tokens.push((id, chat, token));
+    }
+
+    // Dongles lost and found across the fleet, each report to the next node up, while
+    // nodes are killed and started again.
+    let bases = Arc::new(Mutex::new(nodes.bases()));
+    let accepted: Accepted = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = tokio::spawn({
+        let (bases, accepted, stop, tokens) = (
+            bases.clone(),
+            accepted.clone(),
+            stop.clone(),
+            tokens.clone(),
+        );
+        async move {
+            let client = reqwest::Client::new();
+            let mut round = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let state = if round.is_multiple_of(2) {
+                    "lost"
+                } else {
+                    "present"
+                };
+                for (n, (id, _, token)) in tokens.iter().enumerate() {
+                    let up: Vec<String> = bases.lock().unwrap().iter().flatten().cloned().collect();
+                    let Some(base) = up.get((round + n) % up.len().max(1)) else {
+                        continue;
+                    };
+                    let sent = client
+                        .post(format!("{base}/api/v1/reports"))
+                        .bearer_auth(token)
+                        .header("content-type", "application/xml")
+                        .body(dongle(id, state))
+                        .timeout(Duration::from_secs(5))
+                        .send()
+                        .await;
+                    if let Ok(response) = sent
+                        && response.status() == 202
+                    {
+                        let body: Value = response.json().await.unwrap_or_default();
+                        if let Some(report) = body["report"].as_i64() {
+                            accepted
+                                .lock()
+                                .unwrap()
+                                .entry(id.clone())
+                                .or_default()
+                                .push((report, state));
+                        }
+                    }
+                }
+                round += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    });
+    for kill in 0..KILLS {
+        tokio::time::sleep(Duration::from_millis(2_500 + 700 * kill as u64)).await;
+        // The engine's and dispatcher's node half of the time, another node otherwise.
+        let holders = nodes.holders().await;
+        let victim = match holders.get("engine") {
+            Some(holder) if kill.is_multiple_of(2) => {
+                holder.trim_start_matches("node-").parse::<usize>().unwrap()
+            }
+            _ => (kill + 1) % count_nodes,
+        };
+        nodes.kill(victim);
+        bases.lock().unwrap()[victim] = None;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        nodes.spawn(victim).await;
+        *bases.lock().unwrap() = nodes.bases();
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    load.await.unwrap();
+    let accepted = accepted.lock().unwrap().clone();
+    let total: usize = accepted.values().map(Vec::len).sum();
+
+    // Everything accepted is evaluated, and everything owed is delivered.
+    let url = nodes.database_url();
+    eventually(
+        "every report is evaluated and the outbox drained",
+        Duration::from_secs(120),
+        async || {
+            count(
+                &url,
+                "SELECT COUNT(*) FROM reports WHERE evaluated_at IS NULL",
+            )
+            .await
+                == 0
+                && count(
+                    &url,
+                    "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND held_until IS NULL",
+                )
+                .await
+                    == 0
+        },
+    )
+    .await;
+    let ids: Vec<String> = accepted
+        .values()
+        .flatten()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    let stored = count(
+        &url,
+        &format!(
+            "SELECT COUNT(*) FROM reports WHERE evaluated_at IS NOT NULL AND id IN ({})",
+            ids.join(",")
+        ),
+    )
+    .await;
+    assert_eq!(stored as usize, total, "every 202 is stored and evaluated");
+
+    // Each installation ends as its last accepted report says, and each chat has exactly
+    // its alerts' messages: a card per alert and a reply per resolution, plus a repeat
+    // only where a delivery was interrupted by a kill.
+    let node = nodes.any();
+    let mut repeats = 0;
+    let mut interrupted = 0;
+    for (id, chat, _) in &tokens {
+        let alerts = node
+            .alerts(&format!("installation={id}&plugin=dongle-lost&limit=500"))
+            .await;
+        let open = alerts.iter().filter(|a| a["state"] != "resolved").count();
+        let last = accepted.get(id).and_then(|a| a.last()).map(|(_, s)| *s);
+        assert_eq!(
+            open,
+            usize::from(last == Some("lost")),
+            "{id}: ends as its last report ({last:?}) says: {alerts:#?}"
+        );
+        let resolved = alerts.iter().filter(|a| a["state"] == "resolved").count();
+        let messages = fake.bot_messages(*chat);
+        let cards = messages.iter().filter(|m| is_living(m)).count();
+        let replies = messages.len() - cards;
+        assert!(
+            cards >= alerts.len() && replies >= resolved,
+            "{id}: {messages:#?}"
+        );
+        repeats += cards - alerts.len() + replies - resolved;
+        for alert in &alerts {
+            let timeline = node.alert(alert["id"].as_i64().unwrap()).await["timeline"].clone();
+            interrupted += timeline
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| {
+                    e["kind"] == "delivery-interrupted"
+                        && e["detail"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .contains("may arrive twice")
+                })
+                .count();
+        }
+    }
+    println!(
+        "{} on {count_nodes} node(s): {KILLS} kills, {total} reports accepted, \
+         {repeats} messages repeated, {interrupted} deliveries interrupted",
+        database.name
+    );
+    assert!(
+        repeats <= interrupted,
+        "every repeated message was being sent at a kill: {repeats} repeats, {interrupted} interrupted\n{}",
+        nodes.logs()
+    );
+    drop(nodes);
+    database.drop_database().await;
+}
