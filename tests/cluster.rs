@@ -142,17 +142,9 @@ async fn count(url: &str, sql: &str) -> i64 {
     row.try_get::<i64, _>(0).expect("a count")
 }
 
-async fn postgres() -> Option<TestDatabase> {
-    match std::env::var("REVEILLE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(TestDatabase::postgres(url).await),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("REVEILLE_TEST_POSTGRES_URL is not set: CI must test several nodes")
-        }
-        _ => {
-            eprintln!("REVEILLE_TEST_POSTGRES_URL is not set: several nodes are not tested");
-            None
-        }
-    }
+/// The backend `name` of the ones the suite tests (PostgreSQL only when configured).
+async fn backend(name: &str) -> Option<TestDatabase> {
+    databases().await.into_iter().find(|d| d.name == name)
 }
 
 /// A living message (an alert's card), as opposed to a short reply.
@@ -162,7 +154,7 @@ fn is_living(message: &fake_telegram::ChatMessage) -> bool {
 
 #[tokio::test]
 async fn a_killed_node_hands_its_work_over_within_its_lease() {
-    let Some(database) = postgres().await else {
+    let Some(database) = backend("postgres").await else {
         return;
     };
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
@@ -265,14 +257,14 @@ type Accepted = Arc<Mutex<BTreeMap<String, Vec<(i64, &'static str)>>>>;
 
 #[tokio::test]
 async fn sigkills_under_load_lose_nothing_on_three_nodes_sharing_postgresql() {
-    if let Some(database) = postgres().await {
+    if let Some(database) = backend("postgres").await {
         sigkills_under_load(database, 3).await;
     }
 }
 
 #[tokio::test]
 async fn sigkills_under_load_lose_nothing_on_sqlite() {
-    let sqlite = databases().await.into_iter().next().expect("SQLite");
+    let sqlite = backend("sqlite").await.expect("SQLite");
     sigkills_under_load(sqlite, 1).await;
 }
 
