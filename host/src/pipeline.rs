@@ -149,17 +149,18 @@ impl Pipeline {
     }
 
     /// Queues `job` for `installation`, if this node is the engine; a report stored here
-    /// while another node is, is announced to it instead.
-    pub fn submit(&self, installation: &str, mut job: Job) {
+    /// while another node is, is announced to it instead. False if nothing was queued (not
+    /// the engine, the report is queued already, or the pipeline stopped).
+    pub fn submit(&self, installation: &str, mut job: Job) -> bool {
         if !self.engine() {
             if let Job::Report { .. } = job {
                 self.cluster.publish(Topic::Reports);
             }
-            return;
+            return false;
         }
         if let Job::Report { id, fresh } = &mut job {
             if !self.reports.lock().expect("report set").insert(*id) {
-                return;
+                return false;
             }
             if self.queue_depth() > FRESH_QUEUE_LIMIT {
                 *fresh = None;
@@ -179,7 +180,9 @@ impl Pipeline {
             waiting.pop_back();
             self.queued.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(installation, "the evaluation pipeline is stopped");
+            return false;
         }
+        true
     }
 
     /// How long the oldest job queued or running has waited.
@@ -194,17 +197,18 @@ impl Pipeline {
     /// are not queued already.
     pub async fn resume(&self, store: &Store) -> Result<usize, StoreError> {
         let pending = store.pending_reports(SWEEP_LIMIT).await?;
-        let before = self.queue_depth();
-        for (id, installation) in &pending {
-            self.submit(
-                installation,
-                Job::Report {
-                    id: *id,
-                    fresh: None,
-                },
-            );
-        }
-        let queued = usize::try_from(self.queue_depth() - before).unwrap_or(0);
+        let queued = pending
+            .into_iter()
+            .filter(|(id, installation)| {
+                self.submit(
+                    installation,
+                    Job::Report {
+                        id: *id,
+                        fresh: None,
+                    },
+                )
+            })
+            .count();
         if queued > 0 {
             tracing::info!(
                 reports = queued,

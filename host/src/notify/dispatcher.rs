@@ -468,7 +468,6 @@ impl Dispatcher {
         let node = self.cluster.node();
         for (n, entry) in entries.iter().enumerate() {
             let resent = entry.interrupted.map(|at| {
-                self.metrics.notification("interrupted");
                 let ago = (wall_ms() - at).max(0) / 1000;
                 let detail = format!(
                     "{}: an attempt {ago} s ago was cut off before its outcome was recorded; {}",
@@ -487,6 +486,9 @@ impl Dispatcher {
                     self.store.outbox_release(taken, node).await?;
                 }
                 return Ok(false);
+            }
+            if resent.is_some() {
+                self.metrics.notification("interrupted");
             }
         }
         Ok(true)
