@@ -12,7 +12,8 @@ fn main() {
     let workspace = Path::new(&manifest)
         .parent()
         .expect("host/ is in the workspace");
-    wasm_build::rerun_if_changed(workspace, &["plugins", "sdk", "wit"]);
+    // `migrations` for `sqlx::migrate!`, which embeds them and cannot ask to be rerun.
+    wasm_build::rerun_if_changed(workspace, &["plugins", "sdk", "wit", "migrations"]);
     let names: Vec<String> = wasm_build::crates_in(&workspace.join("plugins"))
         .into_iter()
         .map(|(name, _)| name)

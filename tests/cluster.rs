@@ -252,6 +252,150 @@ async fn a_killed_node_hands_its_work_over_within_its_lease() {
     database.drop_database().await;
 }
 
+/// Plugin `name`'s state on every node up (`None`: not listed there).
+async fn plugin_everywhere(nodes: &Nodes, name: &str) -> Vec<Option<String>> {
+    let mut states = Vec::new();
+    for node in nodes.running.iter().flatten() {
+        let listed = node.plugin(name).await;
+        states.push(listed.map(|p| p["state"].as_str().unwrap_or_default().to_string()));
+    }
+    states
+}
+
+#[tokio::test]
+async fn a_plugin_uploaded_switched_or_deleted_on_one_node_is_so_on_every_node() {
+    let Some(database) = backend("postgres").await else {
+        return;
+    };
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let mut nodes = Nodes::start(&database, &fake, 3).await;
+    let every = |state: &str| vec![Some(state.to_string()); 3];
+
+    // Uploaded to node-1 (not the engine): every node serves it, from its own cache.
+    let uploaded = nodes
+        .node(1)
+        .put_plugin("echo", reveille_tests::fixture_plugin("echo"))
+        .await;
+    assert_eq!(uploaded.status(), 201);
+    eventually(
+        "echo serves on every node",
+        Duration::from_secs(15),
+        async || plugin_everywhere(&nodes, "echo").await == every("active"),
+    )
+    .await;
+    let sha = nodes.node(0).plugin("echo").await.unwrap()["sha256"].clone();
+    for n in 1..3 {
+        let listed = nodes.node(n).plugin("echo").await.unwrap();
+        assert_eq!(listed["sha256"], sha);
+        assert_eq!(listed["source"]["kind"], "uploaded");
+    }
+
+    // The engine (node-0) evaluates a report taken by node-2 with it.
+    let token = nodes.node(2).installation("north").await;
+    let accepted = nodes
+        .node(2)
+        .post_report(&token, dongle("north", "present"))
+        .await;
+    assert_eq!(accepted.status(), 202);
+    eventually("echo's alert opens", Duration::from_secs(15), async || {
+        nodes.node(1).alerts("plugin=echo&state=open").await.len() == 1
+    })
+    .await;
+
+    // Switched off on node-2: off on every node, its alert resolved; on again from node-0.
+    assert_eq!(
+        nodes
+            .node(2)
+            .post_admin("/api/v1/plugins/echo/disable")
+            .await
+            .status(),
+        200
+    );
+    eventually(
+        "echo is off everywhere",
+        Duration::from_secs(15),
+        async || plugin_everywhere(&nodes, "echo").await == every("disabled"),
+    )
+    .await;
+    let resolved = nodes.node(0).alerts("plugin=echo").await;
+    assert!(
+        resolved.iter().all(|a| a["state"] == "resolved"),
+        "{resolved:#?}"
+    );
+    assert_eq!(
+        nodes
+            .node(0)
+            .post_admin("/api/v1/plugins/echo/enable")
+            .await
+            .status(),
+        200
+    );
+    eventually(
+        "echo is on everywhere",
+        Duration::from_secs(15),
+        async || plugin_everywhere(&nodes, "echo").await == every("active"),
+    )
+    .await;
+
+    // Deleted while node-2 is down: gone on the nodes up, and node-2 does not bring it
+    // back when it starts again.
+    nodes.kill(2);
+    assert_eq!(nodes.node(1).delete_plugin("echo").await.status(), 200);
+    eventually("echo is gone", Duration::from_secs(15), async || {
+        plugin_everywhere(&nodes, "echo")
+            .await
+            .iter()
+            .all(Option::is_none)
+    })
+    .await;
+    nodes.spawn(2).await;
+    assert_eq!(nodes.node(2).plugin("echo").await, None);
+    // A built-in overridden on one node is overridden on all; deleting the override
+    // brings the built-in back everywhere.
+    let build = reveille_tests::with_custom_section(
+        &reveille_tests::builtin_plugin("dongle-lost"),
+        "revision",
+        b"2",
+    );
+    let overridden = nodes
+        .node(2)
+        .put_plugin("dongle-lost?override=builtin", build)
+        .await;
+    assert_eq!(overridden.status(), 200);
+    eventually(
+        "the override serves everywhere",
+        Duration::from_secs(15),
+        async || {
+            let mut all = true;
+            for node in nodes.running.iter().flatten() {
+                let listed = node.plugin("dongle-lost").await.unwrap();
+                all &= listed["source"]["kind"] == "uploaded"
+                    && listed["overrides_builtin"].is_object();
+            }
+            all
+        },
+    )
+    .await;
+    assert_eq!(
+        nodes.node(0).delete_plugin("dongle-lost").await.status(),
+        200
+    );
+    eventually(
+        "the built-in serves everywhere again",
+        Duration::from_secs(15),
+        async || {
+            let mut all = true;
+            for node in nodes.running.iter().flatten() {
+                all &= node.plugin("dongle-lost").await.unwrap()["source"]["kind"] == "builtin";
+            }
+            all
+        },
+    )
+    .await;
+    drop(nodes);
+    database.drop_database().await;
+}
+
 /// Reports accepted (202) per installation, in the order they were posted.
 type Accepted = Arc<Mutex<BTreeMap<String, Vec<(i64, &'static str)>>>>;
 

@@ -229,7 +229,13 @@ async fn dropping_a_file_loads_it_and_removing_it_unloads_it() {
 async fn uploads_are_kept_across_restarts_and_delete_forgets_them() {
     let service = Service::start(Options::default()).await;
     service.install_fixture("echo").await;
-    assert!(service.plugins_dir().join("echo.wasm").is_file());
+    // Kept in the database, where every node sharing it finds it; not in this node's
+    // directory, which is its own.
+    assert_eq!(
+        service.plugin("echo").await.unwrap()["source"]["kind"],
+        "uploaded"
+    );
+    assert!(!service.plugins_dir().join("echo.wasm").exists());
 
     let service = service.restart().await;
     let listed = service
@@ -239,10 +245,31 @@ async fn uploads_are_kept_across_restarts_and_delete_forgets_them() {
     assert_eq!(listed["state"], "active");
     assert_eq!(listed["from_cache"], true);
 
+    // A file of the same name waits behind the upload, and serves once it is deleted.
+    let file = service.plugins_dir().join("echo.wasm");
+    std::fs::write(
+        &file,
+        with_custom_section(&fixture_plugin("echo"), "revision", b"file"),
+    )
+    .unwrap();
+    tokio::time::sleep(reveille::plugins::directory::DEBOUNCE * 3).await;
+    assert_eq!(
+        service.plugin("echo").await.unwrap()["source"]["kind"],
+        "uploaded"
+    );
     let response = service.delete_plugin("echo").await;
     assert_eq!(response.status(), 200);
-    assert!(!service.plugins_dir().join("echo.wasm").exists());
-    assert!(service.plugin("echo").await.is_none());
+    assert_eq!(
+        service.plugin("echo").await.unwrap()["source"]["kind"],
+        "file"
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert!(service.wait_for_plugin("echo", None).await);
+    let service = service.restart().await;
+    assert!(
+        service.plugin("echo").await.is_none(),
+        "a deleted upload came back"
+    );
     let results = service.evaluate(&report("lost-key-evening.xml")).await;
     assert!(results.iter().all(|r| r["plugin"] != "echo"));
     assert_eq!(service.delete_plugin("echo").await.status(), 404);

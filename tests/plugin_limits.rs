@@ -266,6 +266,50 @@ async fn a_plugins_clock_and_chance_are_the_evaluations() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_reaching_for_files_sockets_or_the_environment_gets_nothing() {
+    // Something to connect to, which must never hear from the plugin.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let service = with_misbehave(Options {
+        config: misbehaving("snoop", &format!("port = \"{port}\"\n")),
+        ..Options::default()
+    })
+    .await;
+    std::fs::write(service.data_dir.join("secret.txt"), "do not read").unwrap();
+    let results = service.evaluate(&report("lost-key-evening.xml")).await;
+    let snoop = result_for(&results, "misbehave");
+    assert_eq!(snoop["ok"], true, "{snoop:#}");
+    let labels = snoop["findings"][0]["labels"].as_array().unwrap().clone();
+    let tried: Vec<&str> = labels.iter().map(|l| l[0].as_str().unwrap()).collect();
+    assert_eq!(
+        tried,
+        [
+            "read-file",
+            "list-root",
+            "list-here",
+            "write-file",
+            "environment",
+            "arguments",
+            "resolve",
+            "connect",
+            "udp"
+        ]
+    );
+    for label in &labels {
+        assert!(
+            label[1].as_str().unwrap().starts_with("nothing"),
+            "the sandbox let {} through: {}",
+            label[0],
+            label[1]
+        );
+    }
+    let heard = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+    assert!(heard.is_err(), "the plugin reached a socket on loopback");
+    assert!(!service.data_dir.join("snooped.txt").exists());
+    assert!(!std::path::Path::new("snooped.txt").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_clients_bad_setting_is_that_clients_problem() {
     let service = with_misbehave(Options::default()).await;
     let vector = "ООО «Вектор»";

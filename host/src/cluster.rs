@@ -22,10 +22,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
 
 use crate::clock::wall_ms;
 use crate::store::{Backend, Store};
+use crate::tasks::Tasks;
 
 /// Background work done by one node at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,16 +65,19 @@ pub enum Topic {
     Outbox,
     /// Something the board shows changed.
     Fleet,
+    /// The installed set of plugins changed: an upload, a removal, a switch.
+    Plugins,
 }
 
 impl Topic {
-    const ALL: [Topic; 3] = [Topic::Reports, Topic::Outbox, Topic::Fleet];
+    const ALL: [Topic; 4] = [Topic::Reports, Topic::Outbox, Topic::Fleet, Topic::Plugins];
 
     fn as_str(self) -> &'static str {
         match self {
             Topic::Reports => "reports",
             Topic::Outbox => "outbox",
             Topic::Fleet => "fleet",
+            Topic::Plugins => "plugins",
         }
     }
 
@@ -133,11 +136,11 @@ pub struct Cluster {
     settings: Settings,
     store: Store,
     shared: bool,
-    standing: [Standing; 3],
+    standing: [Standing; Role::ALL.len()],
     /// Rung to send a topic (coalesced: a burst sends one notification).
-    outgoing: [Notify; 3],
+    outgoing: [Notify; Topic::ALL.len()],
     /// Rung when another node sent a topic.
-    heard: [Arc<Notify>; 3],
+    heard: [Arc<Notify>; Topic::ALL.len()],
 }
 
 fn ms(duration: Duration) -> i64 {
@@ -206,50 +209,61 @@ impl Cluster {
         self.heard[topic.index()].clone()
     }
 
-    /// Calls `then` whenever another node publishes `topic`, until the task is aborted
-    /// (none on SQLite).
-    pub fn relay(&self, topic: Topic, then: impl Fn() + Send + 'static) -> Option<JoinHandle<()>> {
+    /// Calls `then` whenever another node publishes `topic`, until `tasks` stop (nothing on
+    /// SQLite).
+    pub fn relay(&self, topic: Topic, tasks: &Tasks, then: impl Fn() + Send + 'static) {
         if !self.shared {
-            return None;
+            return;
         }
         let heard = self.heard(topic);
-        Some(tokio::spawn(async move {
+        let stop = tasks.clone();
+        tasks.spawn(async move {
             loop {
-                heard.notified().await;
-                then();
-            }
-        }))
-    }
-
-    /// The background tasks of a shared database: the election, the publishers and the
-    /// listener. None on SQLite.
-    pub fn spawn(self: &Arc<Self>, database_url: &str) -> Vec<JoinHandle<()>> {
-        if !self.shared {
-            return Vec::new();
-        }
-        let mut tasks = vec![tokio::spawn({
-            let cluster = self.clone();
-            async move {
-                loop {
-                    tokio::time::sleep(cluster.settings.renew_every).await;
-                    cluster.elect().await;
+                tokio::select! {
+                    () = heard.notified() => then(),
+                    () = stop.stopping() => return,
                 }
             }
-        })];
+        });
+    }
+
+    /// The background tasks of a shared database, in `tasks`: the election, the publishers
+    /// and the listener. None on SQLite.
+    pub fn spawn(self: &Arc<Self>, database_url: &str, tasks: &Tasks) {
+        if !self.shared {
+            return;
+        }
+        let cluster = self.clone();
+        let stop = tasks.clone();
+        tasks.spawn(async move {
+            while stop.pause(cluster.settings.renew_every).await {
+                cluster.elect().await;
+            }
+        });
         for topic in Topic::ALL {
             let cluster = self.clone();
-            tasks.push(tokio::spawn(async move {
+            let stop = tasks.clone();
+            tasks.spawn(async move {
                 loop {
-                    cluster.outgoing[topic.index()].notified().await;
+                    tokio::select! {
+                        () = cluster.outgoing[topic.index()].notified() => {}
+                        () = stop.stopping() => return,
+                    }
                     let payload = format!("{} {}", topic.as_str(), cluster.node());
                     if let Err(error) = cluster.store.notify(CHANNEL, &payload).await {
                         tracing::debug!(%error, topic = topic.as_str(), "cannot tell the other nodes; they will look on their own");
                     }
                 }
-            }));
+            });
         }
-        tasks.push(tokio::spawn(self.clone().listen(database_url.to_string())));
-        tasks
+        let stop = tasks.clone();
+        let listen = self.clone().listen(database_url.to_string());
+        tasks.spawn(async move {
+            tokio::select! {
+                () = listen => {}
+                () = stop.stopping() => {}
+            }
+        });
     }
 
     /// Takes or renews every role this node can have.
@@ -302,8 +316,8 @@ impl Cluster {
         });
     }
 
-    /// Hears the other nodes until the task is aborted; reconnects when the connection
-    /// drops (what was said meanwhile is found by the consumers' own timers).
+    /// Hears the other nodes until dropped; reconnects when the connection drops (what was
+    /// said meanwhile is found by the consumers' own timers).
     async fn listen(self: Arc<Self>, url: String) {
         let mut backoff = Duration::from_millis(100);
         loop {

@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use crate::alerting::Alerting;
 use crate::alerts::directory::Directory;
@@ -32,6 +31,7 @@ use crate::metrics::Metrics;
 use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
 use crate::report::Document;
 use crate::store::{Downtime, EvaluationCommit, Store, StoreError};
+use crate::tasks::Tasks;
 
 /// Beyond this many queued jobs, a report's parsed document is not kept in the queue but
 /// loaded back when its turn comes: a backlog costs database reads, not memory.
@@ -109,7 +109,10 @@ struct Worker {
 }
 
 impl Pipeline {
-    /// Starts `shards` workers (at least one).
+    /// Starts `shards` workers (at least one) in `tasks`; when they stop, each finishes
+    /// the job it is on, and reports queued behind it stay stored and unevaluated for the
+    /// next engine (this node started again, or another).
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         store: Store,
         runtime: Arc<Runtime>,
@@ -118,6 +121,7 @@ impl Pipeline {
         alerting: Arc<Alerting>,
         cluster: Arc<Cluster>,
         shards: usize,
+        tasks: &Tasks,
     ) -> Arc<Self> {
         let queued = Arc::new(AtomicI64::new(0));
         let reports = Arc::<Mutex<HashSet<i64>>>::default();
@@ -136,7 +140,7 @@ impl Pipeline {
                     reports: reports.clone(),
                     cluster: cluster.clone(),
                 };
-                tokio::spawn(worker.run(rx));
+                tasks.spawn(worker.run(rx, tasks.clone()));
                 (tx, waiting)
             })
             .collect();
@@ -218,20 +222,21 @@ impl Pipeline {
         Ok(queued)
     }
 
-    /// On a shared database, the engine's sweep for reports other nodes stored, until the
-    /// task is aborted.
-    pub fn spawn_sweep(self: &Arc<Self>, store: Store) -> Option<JoinHandle<()>> {
+    /// On a shared database, the engine's sweep for reports other nodes stored, in `tasks`.
+    pub fn spawn_sweep(self: &Arc<Self>, store: Store, tasks: &Tasks) {
         if !self.cluster.shared() {
-            return None;
+            return;
         }
         let pipeline = self.clone();
         let told = self.cluster.heard(Topic::Reports);
-        Some(tokio::spawn(async move {
+        let stop = tasks.clone();
+        tasks.spawn(async move {
             loop {
                 tokio::select! {
                     _ = told.notified() => {}
                     _ = pipeline.cluster.changed(Role::Engine) => {}
                     _ = tokio::time::sleep(SWEEP_EVERY) => {}
+                    _ = stop.stopping() => return,
                 }
                 if pipeline.cluster.holds(Role::Engine)
                     && let Err(error) = pipeline.resume(&store).await
@@ -239,7 +244,7 @@ impl Pipeline {
                     tracing::warn!(%error, "cannot look for reports to evaluate; looking again soon");
                 }
             }
-        }))
+        });
     }
 
     /// Whether this node evaluates (holds the engine lease): the clockwork, ticks, probes
@@ -255,8 +260,17 @@ impl Pipeline {
 }
 
 impl Worker {
-    async fn run(self, mut jobs: mpsc::UnboundedReceiver<(String, Job)>) {
-        while let Some((installation, job)) = jobs.recv().await {
+    async fn run(self, mut jobs: mpsc::UnboundedReceiver<(String, Job)>, tasks: Tasks) {
+        loop {
+            let (installation, job) = tokio::select! {
+                // Checked first: a worker told to stop takes no further job.
+                biased;
+                () = tasks.stopping() => return,
+                job = jobs.recv() => match job {
+                    Some(job) => job,
+                    None => return,
+                },
+            };
             // Queued before the lease went to another node: it is that node's now (a
             // report stays stored and unevaluated for its sweep).
             let attempts = if self.cluster.holds(Role::Engine) {

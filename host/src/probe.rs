@@ -17,13 +17,13 @@ use quick_xml::escape::escape;
 use reqwest::{Client, Url};
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedReceiver;
-use tokio::task::JoinHandle;
 
 use crate::clock::SharedClock;
 use crate::fleet::Installation;
 use crate::pipeline::{Job, Pipeline};
 use crate::report;
 use crate::store::{PROBE_AGENT, Store, StoreError};
+use crate::tasks::Tasks;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ProbeSettings {
@@ -62,36 +62,45 @@ impl Prober {
         })
     }
 
-    /// Probes every `interval` until the task is aborted.
-    pub fn spawn(self: &Arc<Self>) -> JoinHandle<()> {
+    /// Probes every `interval`, in `tasks`. A round cut short by the stop submits nothing
+    /// more: a probe is asked again, never owed.
+    pub fn spawn(self: &Arc<Self>, tasks: &Tasks) {
         let prober = self.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(prober.settings.interval).await;
+        let stop = tasks.clone();
+        tasks.spawn(async move {
+            while stop.pause(prober.settings.interval).await {
                 if !prober.pipeline.engine() {
                     continue;
                 }
-                if let Err(error) = prober.round().await {
-                    tracing::warn!(%error, "probe round failed; retrying at the next interval");
+                tokio::select! {
+                    round = prober.round() => if let Err(error) = round {
+                        tracing::warn!(%error, "probe round failed; retrying at the next interval");
+                    },
+                    () = stop.stopping() => return,
                 }
             }
-        })
+        });
     }
 
     /// Probes the installations asked for (by the alerts service, when an incident's
-    /// parent came back) as soon as they are asked for, until the task is aborted.
-    pub fn listen(
-        self: &Arc<Self>,
-        mut requests: UnboundedReceiver<Vec<String>>,
-    ) -> JoinHandle<()> {
+    /// parent came back) as soon as they are asked for, in `tasks`.
+    pub fn listen(self: &Arc<Self>, mut requests: UnboundedReceiver<Vec<String>>, tasks: &Tasks) {
         let prober = self.clone();
-        tokio::spawn(async move {
-            while let Some(ids) = requests.recv().await {
+        let stop = tasks.clone();
+        tasks.spawn(async move {
+            loop {
+                let ids = tokio::select! {
+                    ids = requests.recv() => match ids {
+                        Some(ids) => ids,
+                        None => return,
+                    },
+                    () = stop.stopping() => return,
+                };
                 for id in ids {
                     match prober.store.installation(&id).await {
                         Ok(Some(installation)) => {
                             let prober = prober.clone();
-                            tokio::spawn(async move {
+                            stop.spawn(async move {
                                 prober.probe_and_submit(&installation).await;
                             });
                         }
@@ -102,7 +111,7 @@ impl Prober {
                     }
                 }
             }
-        })
+        });
     }
 
     /// Probes every installation that has a URL, `concurrency` at a time, and queues the

@@ -12,12 +12,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
-
 use crate::alerting::Alerting;
 use crate::clock::SharedClock;
 use crate::pipeline::{Job, Pipeline};
 use crate::store::{Store, StoreError};
+use crate::tasks::Tasks;
 
 /// How long the clockwork gathers after being asked to look soon.
 const GATHER: Duration = Duration::from_secs(1);
@@ -60,32 +59,38 @@ impl Scheduler {
         }))
     }
 
-    /// Ticks every `interval` until the task is aborted.
-    pub fn spawn(self: &Arc<Self>, interval: Duration) -> JoinHandle<()> {
+    /// Ticks every `interval`, in `tasks`.
+    pub fn spawn(self: &Arc<Self>, interval: Duration, tasks: &Tasks) {
         let scheduler = self.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
+        let stop = tasks.clone();
+        tasks.spawn(async move {
+            while stop.pause(interval).await {
                 if let Err(error) = scheduler.tick().await {
                     tracing::warn!(%error, "tick failed; retrying at the next interval");
                 }
             }
-        })
+        });
     }
 
-    /// Runs the alerts' clockwork every `interval` until the task is aborted: escalations,
+    /// Runs the alerts' clockwork every `interval`, in `tasks`: escalations,
     /// expiries and digests are due to the minute, not to the next tick. When asked to
     /// look soon (alerts waiting to be grouped), it looks after [`GATHER`], so a storm's
     /// alerts are seen together rather than one by one.
-    pub fn spawn_clockwork(self: &Arc<Self>, interval: Duration) -> JoinHandle<()> {
+    pub fn spawn_clockwork(self: &Arc<Self>, interval: Duration, tasks: &Tasks) {
         let scheduler = self.clone();
-        tokio::spawn(async move {
+        let stop = tasks.clone();
+        tasks.spawn(async move {
             // At start, at once: whatever came due while the host was down.
             let mut wait = Duration::ZERO;
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = scheduler.alerting.due_soon() => tokio::time::sleep(GATHER).await,
+                    _ = scheduler.alerting.due_soon() => {
+                        if !stop.pause(GATHER).await {
+                            return;
+                        }
+                    }
+                    _ = stop.stopping() => return,
                 }
                 wait = interval;
                 if !scheduler.pipeline.engine() {
@@ -95,7 +100,7 @@ impl Scheduler {
                     tracing::warn!(%error, "alerts clockwork failed; retrying at the next interval");
                 }
             }
-        })
+        });
     }
 
     /// Marks the host alive now; on the engine node, runs the alerts' clockwork, enforces

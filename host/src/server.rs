@@ -1,13 +1,12 @@
-//! Starting and stopping the service: the plugin runtime with its built-in and directory
-//! plugins, the directory watch, the database, the evaluation pipeline, the scheduler and
-//! the prober, the notification dispatcher and the Telegram update loop, and the HTTP API.
+//! Starting and stopping the service: the plugin runtime with its built-in, directory and
+//! uploaded plugins, the directory watch, the database, the evaluation pipeline, the
+//! scheduler and the prober, the notification dispatcher and the Telegram update loop, and
+//! the HTTP API. Background tasks run in [`Stages`], which stop in order.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::alerting::Alerting;
 use crate::api::{self, AppState};
@@ -22,12 +21,14 @@ use crate::metrics::Metrics;
 use crate::notify::telegram::{Telegram, updates::UpdateLoop};
 use crate::notify::{Dispatcher, Voice};
 use crate::pipeline::{Pipeline, SHARDS_PER_WORKER};
+use crate::plugin_set::PluginSet;
 use crate::plugins::Runtime;
 use crate::plugins::builtin;
 use crate::plugins::directory::PluginDir;
 use crate::probe::Prober;
 use crate::schedule::Scheduler;
 use crate::store::Store;
+use crate::tasks::Stages;
 
 /// How often scheduled client reports are looked for.
 const DELIVERY_LOOK: std::time::Duration = std::time::Duration::from_secs(300);
@@ -47,9 +48,7 @@ pub struct Running {
     pub delivery: Option<Arc<Delivery>>,
     /// This node among those sharing the database.
     pub cluster: Arc<Cluster>,
-    shutdown: oneshot::Sender<()>,
-    server: JoinHandle<()>,
-    background: Vec<JoinHandle<()>>,
+    stages: Stages,
 }
 
 /// Starts everything; returns once the API is listening with every plugin loaded.
@@ -72,11 +71,6 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     let store = Store::open(&config.database_url)
         .await
         .context("cannot open the database")?;
-    for name in store.switched_off_plugins().await? {
-        if runtime.registry().switch(&name, false) {
-            tracing::info!(plugin = %name, "plugin stays switched off, as an admin left it");
-        }
-    }
     let node = cluster::Settings::node_name(config.cluster.node.as_deref(), &config.data_dir)
         .with_context(|| {
             format!(
@@ -93,7 +87,8 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         },
     )
     .await;
-    let mut background = cluster.spawn(&config.database_url);
+    let stages = Stages::default();
+    cluster.spawn(&config.database_url, &stages.cluster);
     let metrics = Arc::new(Metrics::default());
     let live = Live::default();
     let doorbell = Arc::new(tokio::sync::Notify::new());
@@ -107,34 +102,27 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     );
     // What another node changed: its notices for this node's dispatcher, its changes for
     // the pages open here.
-    background.extend(cluster.relay(Topic::Outbox, move || doorbell.notify_one()));
-    background.extend(cluster.relay(Topic::Fleet, {
+    cluster.relay(Topic::Outbox, &stages.cluster, move || {
+        doorbell.notify_one()
+    });
+    cluster.relay(Topic::Fleet, &stages.cluster, {
         let live = live.clone();
         move || live.changed()
-    }));
-    let (removed, mut removals) = tokio::sync::mpsc::unbounded_channel();
-    let watch = tokio::spawn({
-        let plugin_dir = plugin_dir.clone();
-        async move {
-            if let Err(error) = plugin_dir.watch(removed).await {
-                tracing::error!(%error, "the plugins directory is no longer watched");
-            }
-        }
     });
-    // A plugin file deleted by hand retires the plugin's alerts as DELETE does.
-    let retire = tokio::spawn({
-        let alerting = alerting.clone();
-        async move {
-            while let Some(name) = removals.recv().await {
-                if let Err(error) = alerting
-                    .retire_plugin(&name, crate::alerts::resolution::PLUGIN_REMOVED)
-                    .await
-                {
-                    tracing::warn!(%error, plugin = %name, "the removed plugin's alerts stay open");
-                }
-            }
-        }
-    });
+    let plugins = PluginSet::new(
+        runtime.clone(),
+        plugin_dir.clone(),
+        store.clone(),
+        cluster.clone(),
+        alerting.clone(),
+        clock.clone(),
+    );
+    plugins
+        .sync()
+        .await
+        .context("cannot read the installed plugins")?;
+    plugins.spawn(&stages.producers);
+    watch_plugin_dir(&plugin_dir, &alerting, &stages);
     for (kind, name, spec) in &config.directory {
         alerting
             .put_entry(*kind, name, spec)
@@ -149,11 +137,12 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         alerting.clone(),
         cluster.clone(),
         config.runtime.workers * SHARDS_PER_WORKER,
+        &stages.pipeline,
     );
     if pipeline.engine() {
         pipeline.resume(&store).await?;
     }
-    background.extend(pipeline.spawn_sweep(store.clone()));
+    pipeline.spawn_sweep(store.clone(), &stages.producers);
     let scheduler = Scheduler::start(
         store.clone(),
         pipeline.clone(),
@@ -192,7 +181,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                     clock: clock.clone(),
                     language: settings.language,
                 });
-                background.push(scheduled.spawn(DELIVERY_LOOK));
+                scheduled.spawn(DELIVERY_LOOK, &stages.delivery);
                 delivery = Some(scheduled);
             }
             let dispatcher = Dispatcher::new(
@@ -207,21 +196,20 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
                 },
                 cluster.clone(),
             );
-            background.push(dispatcher.spawn());
-            background.push(
-                UpdateLoop {
-                    telegram,
-                    store: store.clone(),
-                    runtime: runtime.clone(),
-                    clock: clock.clone(),
-                    alerting: alerting.clone(),
-                    poll_timeout: settings.poll_timeout,
-                    language: settings.language,
-                    site: site.clone(),
-                    cluster: cluster.clone(),
-                }
-                .spawn(),
-            );
+            dispatcher.spawn(&stages.delivery);
+            UpdateLoop {
+                telegram,
+                store: store.clone(),
+                runtime: runtime.clone(),
+                clock: clock.clone(),
+                alerting: alerting.clone(),
+                poll_timeout: settings.poll_timeout,
+                language: settings.language,
+                site: site.clone(),
+                cluster: cluster.clone(),
+                tasks: stages.intake.clone(),
+            }
+            .spawn();
             tracing::info!(api = %settings.api_url, "Telegram notifications on (long polling)");
         }
         None => tracing::warn!(
@@ -237,7 +225,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     let web = crate::web::web(live, config.public_url.clone());
     let state = AppState {
         runtime: runtime.clone(),
-        plugin_dir: plugin_dir.clone(),
+        plugins,
         admin_token: config.admin_token.clone(),
         clock,
         store: store.clone(),
@@ -253,12 +241,13 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         web: web.clone(),
         reports,
         cluster: cluster.clone(),
+        intake: stages.intake.clone(),
     };
     let app = api::router(state);
-    let (shutdown, stop) = oneshot::channel::<()>();
-    let server = tokio::spawn(http::serve(listener, app, config.http, async {
-        let _ = stop.await;
-    }));
+    let intake = stages.intake.clone();
+    stages.intake.spawn(async move {
+        http::serve(listener, app, config.http, intake.stopping()).await;
+    });
     tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), node = cluster.node(), "reveille is listening");
     // As Jupyter prints its token: nobody can log in yet, so the log holds the way in.
     let setup_link = if store.staff_count().await? == 0 {
@@ -270,40 +259,66 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     } else {
         None
     };
-    background.extend([
-        watch,
-        retire,
-        scheduler.spawn(config.tick_interval),
-        scheduler.spawn_clockwork(config.alerts.due_interval),
-        prober.spawn(),
-        prober.listen(reprobes),
-    ]);
+    scheduler.spawn(config.tick_interval, &stages.producers);
+    scheduler.spawn_clockwork(config.alerts.due_interval, &stages.producers);
+    prober.spawn(&stages.producers);
+    prober.listen(reprobes, &stages.producers);
     Ok(Running {
         addr,
         setup_link,
         runtime,
         plugin_dir,
         store,
-        background,
         pipeline,
         scheduler,
         prober,
         delivery,
         cluster,
-        shutdown,
-        server,
+        stages,
     })
 }
 
-impl Running {
-    /// Stops accepting requests, lets requests in flight finish, stops the background
-    /// tasks and records when the host went down.
-    pub async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.shutdown.send(());
-        for task in &self.background {
-            task.abort();
+/// Watches this node's plugins directory; a plugin file deleted by hand retires the
+/// plugin's alerts as DELETE does.
+fn watch_plugin_dir(plugin_dir: &Arc<PluginDir>, alerting: &Arc<Alerting>, stages: &Stages) {
+    let (removed, mut removals) = tokio::sync::mpsc::unbounded_channel();
+    let watch = plugin_dir.clone().watch(removed);
+    let stop = stages.producers.clone();
+    stages.producers.spawn(async move {
+        tokio::select! {
+            watched = watch => if let Err(error) = watched {
+                tracing::error!(%error, "the plugins directory is no longer watched");
+            },
+            () = stop.stopping() => {}
         }
-        self.server.await?;
+    });
+    let alerting = alerting.clone();
+    let stop = stages.producers.clone();
+    stages.producers.spawn(async move {
+        loop {
+            let name = tokio::select! {
+                name = removals.recv() => match name {
+                    Some(name) => name,
+                    None => return,
+                },
+                () = stop.stopping() => return,
+            };
+            if let Err(error) = alerting
+                .retire_plugin(&name, crate::alerts::resolution::PLUGIN_REMOVED)
+                .await
+            {
+                tracing::warn!(%error, plugin = %name, "the removed plugin's alerts stay open");
+            }
+        }
+    });
+}
+
+impl Running {
+    /// Stops in order (requests and updates in, then what makes work, the pipeline, the
+    /// dispatcher, the node's leases), each part finishing what it is doing; then records
+    /// when the host went down and closes the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stages.stop().await;
         self.cluster.leave().await;
         self.scheduler.heartbeat().await?;
         self.store.close().await;

@@ -31,15 +31,16 @@ use crate::alerting::Alerting;
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
+use crate::plugin_set::PluginSet;
 use crate::plugins::Runtime;
-use crate::plugins::directory::PluginDir;
 use crate::store::Store;
 use auth::AdminToken;
 
 #[derive(Clone)]
 pub struct AppState {
     pub runtime: Arc<Runtime>,
-    pub plugin_dir: Arc<PluginDir>,
+    /// The installed set, the same on every node.
+    pub plugins: Arc<PluginSet>,
     pub admin_token: Option<AdminToken>,
     pub clock: SharedClock,
     pub store: Store,
@@ -54,6 +55,8 @@ pub struct AppState {
     pub reports: Arc<crate::client_report::Reports>,
     /// This node among those sharing the database (`/healthz`, `/metrics`).
     pub cluster: Arc<crate::cluster::Cluster>,
+    /// The stage requests belong to: long-lived responses end when it stops.
+    pub intake: crate::tasks::Tasks,
 }
 
 /// Request body limits and timeouts.

@@ -1,7 +1,7 @@
 //! `/api/v1/plugins`: list, upload (hot-load), inspect, switch off and on, and unload
-//! plugins. A built-in is replaced only when the upload says so (`?override=builtin`);
-//! removing the override brings the built-in back; a built-in is switched off, not
-//! removed, and stays off across restarts.
+//! plugins, on every node (`plugin_set`). A built-in is replaced only when the upload says
+//! so (`?override=builtin`); removing the override brings the built-in back; a built-in is
+//! switched off, not removed, and stays off across restarts.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use crate::alerts;
-use crate::plugins::directory::InstallError;
+use crate::plugin_set::InstallError;
 use crate::plugins::loader::valid_name;
 use crate::plugins::{LoadError, PluginStatus, Removal};
 
@@ -119,7 +119,7 @@ pub async fn install(
         ));
     }
     let previous = registry.status(name).and_then(|s| s.sha256);
-    match state.plugin_dir.install(name, bytes).await {
+    match state.plugins.install(name, bytes).await {
         Ok(revision) => {
             let status = registry
                 .status(name)
@@ -140,7 +140,7 @@ pub async fn install(
                 format!("plugin `{name}` refused: {error}{serving}"),
             ))
         }
-        Err(error @ InstallError::Store { .. }) => Err(ApiError::internal(error)),
+        Err(error @ InstallError::Store(_)) => Err(ApiError::internal(error)),
     }
 }
 
@@ -155,18 +155,14 @@ pub async fn delete(
 
 /// Unloads plugin `name` or removes its override (the API's DELETE and the admin page's).
 pub async fn remove(state: &AppState, name: &str) -> Result<Value, ApiError> {
-    let removal =
-        state.plugin_dir.remove(name).await.map_err(|error| {
-            ApiError::internal(format!("cannot delete the plugin file: {error}"))
-        })?;
+    let removal = state
+        .plugins
+        .remove(name)
+        .await
+        .map_err(ApiError::internal)?;
     match removal {
         Removal::Unloaded => {
             let resolved = retire(state, name, alerts::resolution::PLUGIN_REMOVED).await?;
-            state
-                .store
-                .set_plugin_switch(name, false, state.clock.now_ms())
-                .await
-                .map_err(ApiError::internal)?;
             Ok(json!({ "unloaded": name, "alerts_resolved": resolved }))
         }
         Removal::BuiltinRestored => {
@@ -223,14 +219,15 @@ pub async fn set_on(state: &AppState, name: &str, on: bool) -> Result<Value, Api
 }
 
 async fn switch(state: &AppState, name: &str, on: bool) -> Result<(), ApiError> {
-    if !state.runtime.registry().switch(name, on) {
+    let switched = state
+        .plugins
+        .switch(name, on)
+        .await
+        .map_err(ApiError::internal)?;
+    if !switched {
         return Err(ApiError::not_found(format!(
             "no loaded plugin named `{name}`"
         )));
     }
-    state
-        .store
-        .set_plugin_switch(name, !on, state.clock.now_ms())
-        .await
-        .map_err(ApiError::internal)
+    Ok(())
 }

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
-use tokio::task::JoinHandle;
 
 use super::{Cadence, Format, Period, ReportError, Reports, pdf};
 use crate::alerts::directory::{ClientPolicy, Destination};
@@ -19,6 +18,7 @@ use crate::clock::SharedClock;
 use crate::i18n::Lang;
 use crate::notify::telegram::{DeliveryError, Telegram};
 use crate::store::{Store, StoreError};
+use crate::tasks::Tasks;
 
 pub struct Delivery {
     pub reports: Arc<Reports>,
@@ -37,17 +37,20 @@ struct Due {
 }
 
 impl Delivery {
-    /// Looks every `interval` until the task is aborted.
-    pub fn spawn(self: &Arc<Self>, interval: Duration) -> JoinHandle<()> {
+    /// Looks at once and then every `interval`, in `tasks`.
+    pub fn spawn(self: &Arc<Self>, interval: Duration, tasks: &Tasks) {
         let delivery = self.clone();
-        tokio::spawn(async move {
+        let stop = tasks.clone();
+        tasks.spawn(async move {
             loop {
                 if let Err(error) = delivery.run_due().await {
                     tracing::warn!(%error, "client reports not sent; trying at the next look");
                 }
-                tokio::time::sleep(interval).await;
+                if !stop.pause(interval).await {
+                    return;
+                }
             }
-        })
+        });
     }
 
     /// Sends what is due now; returns how many documents went out.

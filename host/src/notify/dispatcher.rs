@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use tokio::sync::Notify;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::alerts::directory::Destination;
@@ -36,6 +36,7 @@ use crate::metrics::Metrics;
 use crate::notify::telegram::render::{self, Reader};
 use crate::notify::telegram::{DeliveryError, Telegram};
 use crate::store::{Interrupted, OutboxEntry, Store, StoreError};
+use crate::tasks::Tasks;
 
 /// The longest a Bot API call may take before it counts as failed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -160,14 +161,18 @@ impl Dispatcher {
         })
     }
 
-    pub fn spawn(self: &Arc<Self>) -> JoinHandle<()> {
+    /// Delivers in `tasks` while this node holds the dispatch lease. Told to stop, it
+    /// finishes the round in flight (each call records its outcome) and starts no other.
+    pub fn spawn(self: &Arc<Self>, tasks: &Tasks) {
         let dispatcher = self.clone();
-        tokio::spawn(async move {
-            loop {
+        let stop = tasks.clone();
+        tasks.spawn(async move {
+            while !stop.is_stopping() {
                 if !dispatcher.cluster.holds(Role::Dispatch) {
                     tokio::select! {
                         _ = dispatcher.cluster.wait_for(Role::Dispatch) => {}
                         _ = tokio::time::sleep(IDLE_POLL) => {}
+                        _ = stop.stopping() => {}
                     }
                     continue;
                 }
@@ -183,10 +188,11 @@ impl Dispatcher {
                     tokio::select! {
                         _ = dispatcher.wake.notified() => {}
                         _ = tokio::time::sleep(pause) => {}
+                        _ = stop.stopping() => {}
                     }
                 }
             }
-        })
+        });
     }
 
     /// How long to sleep when nothing was due: until the next retry or the flood-control

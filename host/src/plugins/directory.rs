@@ -1,12 +1,13 @@
-//! The plugins directory: the persistent set of installed plugins.
+//! The plugins directory: this node's own plugins, beside the uploads every node serves
+//! (`plugin_set`).
 //!
 //! A `.wasm` file dropped in is loaded as the plugin named by its file stem, a changed
-//! file is reloaded, a removed file unloads its plugin. Uploads through the API are stored
-//! here too, so they survive a restart. Watch events are debounced, then the directory is
-//! reconciled as a whole, so a burst of partial writes ends in one load of the final
-//! bytes. One lock orders uploads, removals and reconciles, so the registry and the
+//! file is reloaded, a removed file unloads its plugin. Watch events are debounced, then
+//! the directory is reconciled as a whole, so a burst of partial writes ends in one load
+//! of the final bytes. One lock orders removals and reconciles, so the registry and the
 //! directory never disagree for long. A file named like a built-in overrides it; removing
-//! the file brings the built-in back.
+//! the file brings the built-in back. A file named like an upload waits behind it: the
+//! upload is what the cluster was asked to serve.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::{Mutex, mpsc};
 
 use super::cache::sha256_hex;
-use super::loader::{LoadError, Revision, valid_name};
+use super::loader::valid_name;
 use super::registry::{Removal, Source};
 use super::runtime::Runtime;
 
@@ -27,18 +28,6 @@ pub struct PluginDir {
     dir: PathBuf,
     runtime: Arc<Runtime>,
     changes: Mutex<()>,
-}
-
-/// Why an upload was not installed.
-#[derive(Debug, thiserror::Error)]
-pub enum InstallError {
-    #[error(transparent)]
-    Load(#[from] LoadError),
-    #[error("cannot store the plugin in {path}: {error}")]
-    Store {
-        path: PathBuf,
-        error: std::io::Error,
-    },
 }
 
 /// The plugin name a file in the plugins directory stands for, if it is a plugin file.
@@ -62,36 +51,6 @@ impl PluginDir {
 
     pub fn path(&self) -> &Path {
         &self.dir
-    }
-
-    fn file_for(&self, name: &str) -> PathBuf {
-        self.dir.join(format!("{name}.wasm"))
-    }
-
-    /// Loads an uploaded plugin and, once it serves, stores it in the directory.
-    pub async fn install(&self, name: &str, bytes: Vec<u8>) -> Result<Arc<Revision>, InstallError> {
-        let _changes = self.changes.lock().await;
-        let path = self.file_for(name);
-        let staged = self.dir.join(format!(".{name}.upload"));
-        let store_error = |error| InstallError::Store {
-            path: path.clone(),
-            error,
-        };
-        std::fs::write(&staged, &bytes).map_err(store_error)?;
-        match self
-            .runtime
-            .load(name, bytes, Source::File(path.clone()))
-            .await
-        {
-            Ok(revision) => {
-                std::fs::rename(&staged, &path).map_err(store_error)?;
-                Ok(revision)
-            }
-            Err(error) => {
-                let _ = std::fs::remove_file(&staged);
-                Err(error.into())
-            }
-        }
     }
 
     /// Unloads `name` and deletes its file, if it has one; an override's removal brings
@@ -156,6 +115,10 @@ impl PluginDir {
         };
         let registry = self.runtime.registry();
         for (name, path) in &present {
+            if registry.source(name) == Some(Source::Uploaded) {
+                tracing::info!(plugin = %name, file = %path.display(), "the upload of this name serves; the file waits behind it");
+                continue;
+            }
             let Ok(bytes) = std::fs::read(path) else {
                 continue;
             };

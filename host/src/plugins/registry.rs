@@ -28,8 +28,10 @@ use super::loader::Revision;
 pub enum Source {
     /// Embedded in the `reveille` binary.
     Builtin,
-    /// A `.wasm` file in the plugins directory (dropped in, or uploaded through the API).
+    /// A `.wasm` file in this node's plugins directory.
     File(PathBuf),
+    /// Uploaded through the API and kept in the database: served by every node.
+    Uploaded,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -306,7 +308,7 @@ impl Registry {
         };
         match (&slot.source, slot.builtin.clone()) {
             (Source::Builtin, Some(_)) => Removal::Builtin,
-            (Source::File(_), Some(builtin)) => {
+            (_, Some(builtin)) => {
                 slot.attempted = (builtin.sha256.clone(), Source::Builtin);
                 slot.revision = Some(builtin);
                 slot.source = Source::Builtin;
@@ -399,8 +401,35 @@ impl Registry {
             .iter()
             .filter_map(|(name, slot)| match &slot.source {
                 Source::File(path) => Some((name.clone(), path.clone())),
-                Source::Builtin => None,
+                Source::Builtin | Source::Uploaded => None,
             })
+            .collect()
+    }
+
+    /// Names served by an upload (a failed upload of a new name serves nothing and is
+    /// kept as its error, as any failed load is).
+    pub fn uploaded(&self) -> Vec<String> {
+        let slots = self.slots.read().expect("registry lock");
+        slots
+            .iter()
+            .filter(|(_, slot)| slot.source == Source::Uploaded && slot.revision.is_some())
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Where `name`'s serving bytes came from.
+    pub fn source(&self, name: &str) -> Option<Source> {
+        let slots = self.slots.read().expect("registry lock");
+        slots.get(name).map(|slot| slot.source.clone())
+    }
+
+    /// Names an admin switched off (on this node).
+    pub fn switched_off(&self) -> Vec<String> {
+        let slots = self.slots.read().expect("registry lock");
+        slots
+            .iter()
+            .filter(|(_, slot)| slot.switched_off)
+            .map(|(name, _)| name.clone())
             .collect()
     }
 
@@ -436,7 +465,7 @@ impl Registry {
             (Some(_), None) => PluginState::Active,
         };
         let overrides_builtin = match (&slot.source, &slot.builtin) {
-            (Source::File(_), Some(builtin)) => Some(Overridden {
+            (Source::File(_) | Source::Uploaded, Some(builtin)) => Some(Overridden {
                 version: builtin.descriptor.version.clone(),
                 sha256: builtin.sha256.clone(),
             }),

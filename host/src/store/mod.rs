@@ -15,7 +15,7 @@ mod installations;
 mod leases;
 mod migrations;
 mod outbox;
-mod plugin_switches;
+mod plugins;
 mod reports;
 mod staff;
 

@@ -1,6 +1,8 @@
 //! `/events`: one server-sent event stream per open page. An event named `fleet` says
 //! "something changed, look again"; rings closer together than [`QUIET`] make one event,
-//! so a burst of reports costs a page one fetch, not a thousand.
+//! so a burst of reports costs a page one fetch, not a thousand. A stream ends when the
+//! service stops taking requests, so the browser reconnects (to another node, behind a
+//! load balancer) instead of holding the shutdown up.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -21,14 +23,23 @@ pub async fn stream(
     _visitor: Visitor,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let changes = state.web.live.watch();
-    let events = stream::unfold(changes, |mut changes| async move {
-        match changes.recv().await {
-            Ok(()) | Err(RecvError::Lagged(_)) => {}
-            Err(RecvError::Closed) => return None,
-        }
-        tokio::time::sleep(QUIET).await;
-        changes = changes.resubscribe();
-        Some((Ok(Event::default().event("fleet").data("changed")), changes))
-    });
+    let events = stream::unfold(
+        (changes, state.intake),
+        |(mut changes, intake)| async move {
+            tokio::select! {
+                changed = changes.recv() => match changed {
+                    Ok(()) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
+                },
+                () = intake.stopping() => return None,
+            }
+            tokio::time::sleep(QUIET).await;
+            changes = changes.resubscribe();
+            Some((
+                Ok(Event::default().event("fleet").data("changed")),
+                (changes, intake),
+            ))
+        },
+    );
     Sse::new(events).keep_alive(KeepAlive::default())
 }

@@ -35,6 +35,7 @@ use crate::cluster::{Cluster, Role};
 use crate::i18n::Lang;
 use crate::plugins::Runtime;
 use crate::store::{Store, StoreError};
+use crate::tasks::Tasks;
 
 /// Longest wait between attempts while Telegram cannot be reached.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -53,6 +54,8 @@ pub struct UpdateLoop {
     pub site: String,
     /// Polls only while this node holds [`Role::Telegram`].
     pub cluster: Arc<Cluster>,
+    /// Where the loop and its chats' command tasks run, and what stops them.
+    pub tasks: Tasks,
 }
 
 /// How long a login link from `/login` works.
@@ -73,21 +76,24 @@ fn actor(user: &User) -> String {
 }
 
 impl UpdateLoop {
-    pub fn spawn(self) -> JoinHandle<()> {
-        tokio::spawn(Arc::new(self).run())
+    /// Polls in its `tasks` until they stop: a long poll is given up at once (its updates
+    /// stay unread), presses being handled are finished first.
+    pub fn spawn(self) {
+        let tasks = self.tasks.clone();
+        tasks.spawn(Arc::new(self).run());
     }
 
     async fn run(self: Arc<Self>) {
         let mut offset = None;
         let mut chats: HashMap<i64, mpsc::Sender<Message>> = HashMap::new();
         let mut backoff = Duration::from_secs(1);
-        loop {
+        while !self.tasks.is_stopping() {
             if !self.cluster.holds(Role::Telegram) {
                 // Another node polls; where it got to is read again when this one takes over.
                 offset = None;
                 tokio::select! {
                     _ = self.cluster.wait_for(Role::Telegram) => {}
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = self.tasks.pause(Duration::from_secs(1)) => {}
                 }
                 continue;
             }
@@ -102,7 +108,11 @@ impl UpdateLoop {
                     }
                 },
             };
-            match self.telegram.updates(from, self.poll_timeout).await {
+            let polled = tokio::select! {
+                polled = self.telegram.updates(from, self.poll_timeout) => polled,
+                () = self.tasks.stopping() => return,
+            };
+            match polled {
                 Ok(updates) => {
                     backoff = Duration::from_secs(1);
                     let Some(last) = updates.last() else {
@@ -124,10 +134,12 @@ impl UpdateLoop {
                         tracing::warn!(%error, "cannot record the Telegram update offset");
                     }
                 }
-                Err(DeliveryError::RetryAfter(wait)) => tokio::time::sleep(wait).await,
+                Err(DeliveryError::RetryAfter(wait)) => {
+                    self.tasks.pause(wait).await;
+                }
                 Err(error) => {
                     tracing::warn!(%error, retry_in = ?backoff, "cannot read Telegram updates");
-                    tokio::time::sleep(backoff).await;
+                    self.tasks.pause(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
@@ -188,18 +200,23 @@ impl UpdateLoop {
         None
     }
 
-    /// A task answering `chat_id`'s commands in order; it ends when idle.
+    /// A task answering `chat_id`'s commands in order; it ends when idle, or when the
+    /// loop stops (answering what was queued).
     fn chat_queue(self: &Arc<Self>, chat_id: i64) -> mpsc::Sender<Message> {
         let (sender, mut commands) = mpsc::channel::<Message>(CHAT_QUEUE);
         let this = self.clone();
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             loop {
-                let message = match tokio::time::timeout(CHAT_IDLE, commands.recv()).await {
-                    Ok(Some(message)) => message,
-                    Ok(None) => return,
-                    Err(_) => {
-                        // Idle: close first, so nothing more is queued here, then answer
-                        // what slipped in meanwhile.
+                let next = tokio::select! {
+                    next = tokio::time::timeout(CHAT_IDLE, commands.recv()) => next.ok(),
+                    () = this.tasks.stopping() => None,
+                };
+                let message = match next {
+                    Some(Some(message)) => message,
+                    Some(None) => return,
+                    None => {
+                        // Idle or stopping: close first, so nothing more is queued here,
+                        // then answer what slipped in meanwhile.
                         commands.close();
                         while let Ok(message) = commands.try_recv() {
                             this.answer_command(chat_id, message).await;

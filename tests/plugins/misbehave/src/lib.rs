@@ -3,7 +3,9 @@
 //! rings), `flood` (`count` findings), `huge-summary` (one finding, `bytes` long),
 //! `huge-state` (`count` state entries of `bytes`), `nul` (a NUL in its state), `flaky` (fails when the report has
 //! `<flaky fail="yes"/>`), `clock` (reports its clocks and a random number), `recurse`
-//! (recursion until the stack runs out); anything else reports one finding. Every mode
+//! (recursion until the stack runs out), `snoop` (tries to read and write files, read the
+//! environment and arguments, resolve names and open sockets to `port` on loopback, and
+//! says what it got); anything else reports one finding. Every mode
 //! reads `threshold` (a duration), and with a report also `report-threshold`.
 //!
 //! It exports itself without the SDK's fitting of findings to the host's limits, as a
@@ -28,6 +30,7 @@ impl Check for Misbehave {
         .setting("seconds", "3600", "How long `sleep` sleeps")
         .setting("count", "100000", "How many findings or state entries")
         .setting("bytes", "20000000", "How long a summary or state value")
+        .setting("port", "9", "Where `snoop` tries to connect on loopback")
         .setting("threshold", "1h", "A duration, always read")
         .setting(
             "report-threshold",
@@ -94,6 +97,10 @@ impl Check for Misbehave {
                         .label("random", u64::from_le_bytes(random).to_string()),
                 )
             }
+            "snoop" => Output::new().finding(snoop(number("port")? as u16).into_iter().fold(
+                Finding::new("snoop", Severity::Info, "what the sandbox let through"),
+                |finding, (what, got)| finding.label(what, got),
+            )),
             "recurse" => {
                 let depth = deep(std::hint::black_box(0));
                 Output::new().finding(Finding::new("deep", Severity::Info, depth.to_string()))
@@ -102,6 +109,68 @@ impl Check for Misbehave {
         };
         Ok(output)
     }
+}
+
+/// Each thing a plugin might try to reach beyond its input, and what it got: `nothing: ...`
+/// when refused, `got ...` when it got through.
+fn snoop(port: u16) -> Vec<(&'static str, String)> {
+    use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
+    fn said<T>(tried: std::io::Result<T>, got: impl FnOnce(T) -> String) -> String {
+        match tried {
+            Ok(value) => format!("got {}", got(value)),
+            Err(error) => format!("nothing: {error}"),
+        }
+    }
+    fn counted(what: &str, count: usize) -> String {
+        match count {
+            0 => format!("nothing: no {what}"),
+            n => format!("got {n} {what}"),
+        }
+    }
+    vec![
+        (
+            "read-file",
+            said(std::fs::read("/etc/passwd"), |b| {
+                format!("{} bytes", b.len())
+            }),
+        ),
+        (
+            "list-root",
+            said(std::fs::read_dir("/"), |d| format!("{} entries", d.count())),
+        ),
+        (
+            "list-here",
+            said(std::fs::read_dir("."), |d| format!("{} entries", d.count())),
+        ),
+        (
+            "write-file",
+            said(std::fs::write("snooped.txt", b"x"), |()| "a file".into()),
+        ),
+        (
+            "environment",
+            counted("variables", std::env::vars_os().count()),
+        ),
+        (
+            "arguments",
+            counted("arguments", std::env::args_os().count()),
+        ),
+        (
+            "resolve",
+            said(("localhost", 80).to_socket_addrs(), |a| {
+                format!("{} addresses", a.count())
+            }),
+        ),
+        (
+            "connect",
+            said(TcpStream::connect(("127.0.0.1", port)), |_| {
+                "a connection".into()
+            }),
+        ),
+        (
+            "udp",
+            said(UdpSocket::bind("127.0.0.1:0"), |_| "a socket".into()),
+        ),
+    ]
 }
 
 /// Recursion with a large frame on the plugin's own stack, never ending.
