@@ -9,7 +9,9 @@ use std::time::Duration;
 use fake_telegram::{FakeTelegram, User};
 use reqwest::StatusCode;
 use reveille::clock::ManualClock;
-use reveille_tests::{Browser, Options, Service, TELEGRAM_TOKEN, report_for};
+use reveille_tests::{
+    Browser, Options, Service, Session, TELEGRAM_TOKEN, no_redirects, report_for,
+};
 use serde_json::{Value, json};
 
 use crate::alerts::wait_reply_text;
@@ -303,79 +305,6 @@ async fn the_board_as_a_person_uses_it() {
     browser.close().await;
 }
 
-/// A logged-in session as plain HTTP: its cookie and its forms' CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-impl Session {
-    fn from_response(response: &reqwest::Response) -> Option<String> {
-        let set = response.headers().get("set-cookie")?.to_str().ok()?;
-        Some(set.split(';').next()?.to_string())
-    }
-
-    async fn login(service: &Service, name: &str, password: &str) -> Result<Session, StatusCode> {
-        let response = no_redirects()
-            .post(service.url("/login"))
-            .form(&[("name", name), ("password", password), ("next", "/")])
-            .send()
-            .await
-            .unwrap();
-        match Session::from_response(&response) {
-            Some(cookie) => Ok(Session::with_cookie(service, cookie).await),
-            None => Err(response.status()),
-        }
-    }
-
-    async fn with_cookie(service: &Service, cookie: String) -> Session {
-        let page = no_redirects()
-            .get(service.url("/"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = page
-            .split(r#"name="csrf" value=""#)
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("a CSRF token on the board")
-            .to_string();
-        Session { cookie, csrf }
-    }
-
-    async fn get(&self, service: &Service, path: &str) -> StatusCode {
-        no_redirects()
-            .get(service.url(path))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap()
-            .status()
-    }
-
-    async fn post(&self, service: &Service, path: &str, form: &[(&str, &str)]) -> StatusCode {
-        no_redirects()
-            .post(service.url(path))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap()
-            .status()
-    }
-}
-
 #[tokio::test]
 async fn pages_refuse_whoever_may_not() {
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
@@ -461,23 +390,8 @@ async fn pages_refuse_whoever_may_not() {
     let admin = Session::with_cookie(&service, cookie).await;
 
     // Accounts: a manager (Anna) and a viewer.
-    for (name, role, manager) in [("anna", "manager", "Anna"), ("vera", "viewer", "")] {
-        let status = admin
-            .post(
-                &service,
-                "/admin/staff",
-                &[
-                    ("csrf", &admin.csrf),
-                    ("name", name),
-                    ("password", "a long enough password"),
-                    ("role", role),
-                    ("manager", manager),
-                    ("lang", "en"),
-                ],
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-    }
+    admin.add_staff(&service, "anna", "manager", "Anna").await;
+    admin.add_staff(&service, "vera", "viewer", "").await;
 
     // The directory's pages take the API's documents, with the API's checks.
     let saved = admin

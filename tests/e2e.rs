@@ -21,5 +21,6 @@ mod plugin_limits;
 mod process_logs;
 mod sandbox;
 mod schedule;
+mod security;
 mod stories;
 mod telegram_load;

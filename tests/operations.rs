@@ -1,4 +1,4 @@
-//! What an admin operates: per-client settings, report retention, metrics.
+//! What an admin operates: per-client settings, report retention, metrics, migrations.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -153,5 +153,44 @@ async fn metrics_count_reports_and_plugin_calls() {
             metrics.lines().any(|l| l == line),
             "missing `{line}` in:\n{metrics}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_migration_edited_after_it_was_applied_stops_the_start_on_every_backend() {
+    for database in databases().await {
+        let dir = tempfile::tempdir().unwrap();
+        let url = database.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("reveille.db").display()
+            )
+        });
+        reveille::store::Store::open(&url)
+            .await
+            .expect("a fresh database migrates")
+            .close()
+            .await;
+        // What the database remembers of migration 4 no longer matches the file.
+        let tamper = match database.name {
+            "sqlite" => "UPDATE _sqlx_migrations SET checksum = X'00' WHERE version = 4",
+            _ => "UPDATE _sqlx_migrations SET checksum = '\\x00'::bytea WHERE version = 4",
+        };
+        sqlx::any::install_default_drivers();
+        let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap();
+        sqlx::query(tamper).execute(&mut db).await.unwrap();
+        drop(db);
+        let refused = match reveille::store::Store::open(&url).await {
+            Ok(_) => panic!("{}: an edited migration was accepted", database.name),
+            Err(error) => error.to_string(),
+        };
+        assert!(
+            refused.contains("migration 4 was previously applied but has been modified"),
+            "{}: {refused}",
+            database.name
+        );
+        database.drop_database().await;
     }
 }

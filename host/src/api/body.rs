@@ -31,22 +31,22 @@ pub const MIN_RATE: u64 = 1024;
 const LINGER_TIME: Duration = Duration::from_secs(5);
 const LINGER_BYTES: u64 = 16 << 20;
 
-/// A route's body limit and the setting that sets it (named in the 413).
+/// A route's body limit and the setting that sets it (named in the 413), if one does.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit {
     pub bytes: usize,
-    pub setting: &'static str,
+    pub setting: Option<&'static str>,
 }
 
 impl BodyLimit {
     fn too_large(&self) -> ApiError {
+        let limit = match self.setting {
+            Some(setting) => format!("the limit is the setting `{setting}`"),
+            None => "the most a form may send".to_string(),
+        };
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the body is larger than {} MiB; the limit is the setting `{}`",
-                self.bytes >> 20,
-                self.setting
-            ),
+            format!("the body is larger than {} KiB; {limit}", self.bytes >> 10),
         )
     }
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, get, post, put};
 
 use crate::alerting::Alerting;
 use crate::clock::SharedClock;
@@ -74,107 +74,191 @@ impl Limits {
     pub fn upload(&self) -> body::BodyLimit {
         body::BodyLimit {
             bytes: self.upload,
-            setting: "max_plugin_mb",
+            setting: Some("max_plugin_mb"),
         }
     }
 
     pub fn report(&self) -> body::BodyLimit {
         body::BodyLimit {
             bytes: self.report,
-            setting: "max_report_mb",
+            setting: Some("max_report_mb"),
         }
     }
+}
+
+/// Who may call a route. The router is built from [`routes`]' tables, so the list is what
+/// is served; the security walk (`tests/security.rs`) calls every route without and with
+/// the wrong credentials and checks each answer against this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health, metrics, the login page, static files.
+    Public,
+    /// Whoever holds the one-time secret in the path (the setup link, a login link).
+    Secret,
+    /// An agent with its installation's ingest token.
+    Agent,
+    /// Automation with the admin token.
+    Admin,
+    /// Any staff session.
+    Staff,
+    /// Any staff session reads; only an admin or a manager writes (acknowledge, snooze,
+    /// post-mortems).
+    Acting,
+    /// An administrator's staff session.
+    StaffAdmin,
+}
+
+/// One route of the router (its path as axum reads it, `{param}` included).
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub path: String,
+    pub access: Access,
+}
+
+type Table = Vec<(&'static str, MethodRouter<AppState>)>;
+
+/// Every route the service serves, with who may call it.
+pub fn routes() -> Vec<Route> {
+    let api = |table: Table, access| {
+        table.into_iter().map(move |(path, _)| Route {
+            path: format!("/api/v1{path}"),
+            access,
+        })
+    };
+    let mut all: Vec<Route> = service()
+        .into_iter()
+        .map(|(path, _)| Route {
+            path: path.to_string(),
+            access: Access::Public,
+        })
+        .collect();
+    all.extend(api(agents(), Access::Agent));
+    all.extend(api(admin(), Access::Admin));
+    all.extend(crate::web::pages(usize::MAX).into_iter().map(|page| Route {
+        path: page.path.to_string(),
+        access: page.access,
+    }));
+    all
+}
+
+pub(crate) fn mount<'a>(
+    table: impl IntoIterator<Item = (&'a str, MethodRouter<AppState>)>,
+) -> Router<AppState> {
+    table
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
+}
+
+/// The service's own routes, open to anyone.
+fn service() -> Table {
+    vec![
+        ("/healthz", get(health::healthz)),
+        ("/metrics", get(health::metrics)),
+    ]
+}
+
+/// What agents call with their installation's token.
+fn agents() -> Table {
+    vec![("/reports", post(reports::post_report))]
+}
+
+/// The admin API, behind the admin token.
+fn admin() -> Table {
+    vec![
+        (
+            "/installations",
+            post(installations::create).get(installations::list),
+        ),
+        (
+            "/installations/{id}",
+            get(installations::get)
+                .patch(installations::patch)
+                .delete(installations::delete),
+        ),
+        (
+            "/installations/{id}/token",
+            post(installations::rotate_token),
+        ),
+        ("/installations/{id}/findings", get(installations::findings)),
+        ("/clients/{client}/settings", get(clients::get)),
+        ("/clients/{client}/report", get(client_reports::get)),
+        ("/clients/{client}/settings/{plugin}", put(clients::put)),
+        ("/plugins", get(plugins::list)),
+        (
+            "/plugins/{name}",
+            put(plugins::put).get(plugins::get).delete(plugins::delete),
+        ),
+        ("/plugins/{name}/enable", post(plugins::enable)),
+        ("/plugins/{name}/disable", post(plugins::disable)),
+        ("/evaluate", post(evaluate::dry_run)),
+        ("/alerts", get(alerts::list)),
+        ("/alerts/{id}", get(alerts::get)),
+        ("/alerts/{id}/ack", post(alerts::ack)),
+        ("/alerts/{id}/snooze", post(alerts::snooze)),
+        ("/incidents", get(incidents::list)),
+        ("/incidents/{id}", get(incidents::get)),
+        ("/incidents/{id}/ack", post(incidents::ack)),
+        ("/incidents/{id}/snooze", post(incidents::snooze)),
+        ("/incidents/{id}/updates", post(incidents::update)),
+        (
+            "/incidents/{id}/postmortem",
+            get(postmortems::incident).put(postmortems::put_incident),
+        ),
+        (
+            "/alerts/{id}/postmortem",
+            get(postmortems::alert).put(postmortems::put_alert),
+        ),
+        ("/contacts", get(people::contacts_list)),
+        (
+            "/contacts/{name}",
+            get(people::contacts::get)
+                .put(people::contacts::put)
+                .delete(people::contacts::delete),
+        ),
+        ("/client-policies", get(people::policies::list)),
+        (
+            "/clients/{client}/policy",
+            get(people::policies::get)
+                .put(people::policies::put)
+                .delete(people::policies::delete),
+        ),
+        ("/oncall", get(people::schedules::list)),
+        (
+            "/oncall/{name}",
+            get(people::schedules::get)
+                .put(people::schedules::put)
+                .delete(people::schedules::delete),
+        ),
+        ("/oncall/{name}/now", get(people::on_call_now)),
+        ("/oncall/{name}/overrides", post(people::add_override)),
+        ("/maintenance", get(people::maintenance_list)),
+        (
+            "/maintenance/{name}",
+            get(people::windows::get)
+                .put(people::windows::put)
+                .delete(people::windows::delete),
+        ),
+        ("/escalation-policies", get(people::escalations::list)),
+        (
+            "/escalation-policies/{name}",
+            get(people::escalations::get)
+                .put(people::escalations::put)
+                .delete(people::escalations::delete),
+        ),
+        ("/chats/{chat_id}/members", get(chats::list)),
+        (
+            "/chats/{chat_id}/members/{user_id}",
+            put(chats::put).delete(chats::delete),
+        ),
+    ]
 }
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits;
-    let admin = Router::new()
-        .route(
-            "/installations",
-            post(installations::create).get(installations::list),
-        )
-        .route(
-            "/installations/{id}",
-            get(installations::get)
-                .patch(installations::patch)
-                .delete(installations::delete),
-        )
-        .route(
-            "/installations/{id}/token",
-            post(installations::rotate_token),
-        )
-        .route("/installations/{id}/findings", get(installations::findings))
-        .route("/clients/{client}/settings", get(clients::get))
-        .route("/clients/{client}/report", get(client_reports::get))
-        .route("/clients/{client}/settings/{plugin}", put(clients::put))
-        .route("/plugins", get(plugins::list))
-        .route(
-            "/plugins/{name}",
-            put(plugins::put).get(plugins::get).delete(plugins::delete),
-        )
-        .route("/plugins/{name}/enable", post(plugins::enable))
-        .route("/plugins/{name}/disable", post(plugins::disable))
-        .route("/evaluate", post(evaluate::dry_run))
-        .route("/alerts", get(alerts::list))
-        .route("/alerts/{id}", get(alerts::get))
-        .route("/alerts/{id}/ack", post(alerts::ack))
-        .route("/alerts/{id}/snooze", post(alerts::snooze))
-        .route("/incidents", get(incidents::list))
-        .route("/incidents/{id}", get(incidents::get))
-        .route("/incidents/{id}/ack", post(incidents::ack))
-        .route("/incidents/{id}/snooze", post(incidents::snooze))
-        .route("/incidents/{id}/updates", post(incidents::update))
-        .route(
-            "/incidents/{id}/postmortem",
-            get(postmortems::incident).put(postmortems::put_incident),
-        )
-        .route(
-            "/alerts/{id}/postmortem",
-            get(postmortems::alert).put(postmortems::put_alert),
-        )
-        .route("/contacts", get(people::contacts_list))
-        .route(
-            "/contacts/{name}",
-            get(people::contacts::get)
-                .put(people::contacts::put)
-                .delete(people::contacts::delete),
-        )
-        .route("/client-policies", get(people::policies::list))
-        .route(
-            "/clients/{client}/policy",
-            get(people::policies::get)
-                .put(people::policies::put)
-                .delete(people::policies::delete),
-        )
-        .route("/oncall", get(people::schedules::list))
-        .route(
-            "/oncall/{name}",
-            get(people::schedules::get)
-                .put(people::schedules::put)
-                .delete(people::schedules::delete),
-        )
-        .route("/oncall/{name}/now", get(people::on_call_now))
-        .route("/oncall/{name}/overrides", post(people::add_override))
-        .route("/maintenance", get(people::maintenance_list))
-        .route(
-            "/maintenance/{name}",
-            get(people::windows::get)
-                .put(people::windows::put)
-                .delete(people::windows::delete),
-        )
-        .route("/escalation-policies", get(people::escalations::list))
-        .route(
-            "/escalation-policies/{name}",
-            get(people::escalations::get)
-                .put(people::escalations::put)
-                .delete(people::escalations::delete),
-        )
-        .route("/chats/{chat_id}/members", get(chats::list))
-        .route(
-            "/chats/{chat_id}/members/{user_id}",
-            put(chats::put).delete(chats::delete),
-        )
+    let admin = mount(admin())
         .layer(DefaultBodyLimit::max(limits.upload))
         .route_layer(middleware::from_fn_with_state(
             limits.upload(),
@@ -186,8 +270,7 @@ pub fn router(state: AppState) -> Router {
         ));
     // Agents authenticate with their installation's token, before their body is read; then
     // a declared size over the limit is refused at once.
-    let agents = Router::new()
-        .route("/reports", post(reports::post_report))
+    let agents = mount(agents())
         .layer(DefaultBodyLimit::max(limits.report))
         .route_layer(middleware::from_fn_with_state(
             limits.report(),
@@ -197,10 +280,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             reports::authenticate,
         ));
-    Router::new()
+    mount(service())
         .merge(crate::web::router(&state))
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
         .nest("/api/v1", agents.merge(admin))
         .layer(middleware::from_fn_with_state(
             limits.body_timeout,

@@ -178,6 +178,17 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a login link would work now, without spending it.
+    pub async fn login_link_open(&self, token_hash: &str, now: i64) -> Result<bool, StoreError> {
+        let row =
+            sqlx::query("SELECT 1 FROM login_links WHERE token_hash = $1 AND expires_at > $2")
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
     /// Spends a login link: whose it was, if it exists and has not expired. A link works
     /// once, whatever the answer.
     pub async fn take_login_link(

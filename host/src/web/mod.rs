@@ -20,66 +20,149 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::middleware;
+use axum::routing::{MethodRouter, get, post};
 
-use crate::api::AppState;
+use crate::api::body::{BodyLimit, declared_size};
+use crate::api::{Access, AppState};
 use crate::live::Live;
 pub use session::Web;
 
-/// Every page.
-pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/", get(board::page))
-        .route("/board/rows", get(board::rows))
-        .route("/now", get(now::page))
-        .route("/now/items", get(now::items))
-        .route("/events", get(events::stream))
-        .route("/clients/{client}", get(client::page))
-        .route("/clients/{client}/report", get(client::report))
-        .route("/clients/{client}/settings", post(client::set_settings))
-        .route("/alerts/{id}", get(subject::alert))
-        .route("/alerts/{id}/ack", post(subject::ack_alert))
-        .route("/alerts/{id}/snooze", post(subject::snooze_alert))
-        .route("/incidents/{id}", get(subject::incident))
-        .route("/incidents/{id}/ack", post(subject::ack_incident))
-        .route("/incidents/{id}/snooze", post(subject::snooze_incident))
-        .route(
+/// The most a form may send (post-mortem sections are the longest).
+const FORM: BodyLimit = BodyLimit {
+    bytes: 1 << 20,
+    setting: None,
+};
+
+/// One page's route: who may open it, what its body may be, and its handlers.
+pub(crate) struct Page {
+    pub path: &'static str,
+    pub access: Access,
+    pub body: BodyLimit,
+    pub methods: MethodRouter<AppState>,
+}
+
+/// Every page; `upload` bounds the plugin upload form (as it does the API's upload).
+pub(crate) fn pages(upload: usize) -> Vec<Page> {
+    use Access::{Acting, Public, Secret, Staff, StaffAdmin};
+    let page = |path, access, methods| Page {
+        path,
+        access,
+        body: FORM,
+        methods,
+    };
+    vec![
+        page("/", Staff, get(board::page)),
+        page("/board/rows", Staff, get(board::rows)),
+        page("/now", Staff, get(now::page)),
+        page("/now/items", Staff, get(now::items)),
+        page("/events", Staff, get(events::stream)),
+        page("/clients/{client}", Staff, get(client::page)),
+        page("/clients/{client}/report", Staff, get(client::report)),
+        page(
+            "/clients/{client}/settings",
+            StaffAdmin,
+            post(client::set_settings),
+        ),
+        page("/alerts/{id}", Staff, get(subject::alert)),
+        page("/alerts/{id}/ack", Acting, post(subject::ack_alert)),
+        page("/alerts/{id}/snooze", Acting, post(subject::snooze_alert)),
+        page("/incidents/{id}", Staff, get(subject::incident)),
+        page("/incidents/{id}/ack", Acting, post(subject::ack_incident)),
+        page(
+            "/incidents/{id}/snooze",
+            Acting,
+            post(subject::snooze_incident),
+        ),
+        page(
             "/{kind}/{id}/postmortem",
+            Acting,
             get(subject::postmortem).post(subject::save_postmortem),
-        )
-        .route("/login", get(session::login_page).post(session::login))
-        .route("/logout", post(session::logout))
-        .route(
+        ),
+        page(
+            "/login",
+            Public,
+            get(session::login_page).post(session::login),
+        ),
+        page("/logout", Staff, post(session::logout)),
+        page(
             "/login/telegram/{secret}",
+            Secret,
             get(session::login_link_page).post(session::login_link),
-        )
-        .route(
+        ),
+        page(
             "/setup/{token}",
+            Secret,
             get(session::setup_page).post(session::setup),
-        )
-        .route("/account/lang", post(session::set_lang))
-        .route(
+        ),
+        page("/account/lang", Staff, post(session::set_lang)),
+        page(
             "/admin/installations",
+            StaffAdmin,
             get(admin::installations).post(admin::create_installation),
-        )
-        .route("/admin/installations/{id}/token", post(admin::rotate_token))
-        .route(
+        ),
+        page(
+            "/admin/installations/{id}/token",
+            StaffAdmin,
+            post(admin::rotate_token),
+        ),
+        page(
             "/admin/installations/{id}/delete",
+            StaffAdmin,
             post(admin::delete_installation),
-        )
-        .route(
-            "/admin/plugins",
-            get(admin::plugins).post(admin::upload_plugin),
-        )
-        .route("/admin/plugins/{name}/{action}", post(admin::plugin_action))
-        .route("/admin/staff", get(admin::staff).post(admin::create_staff))
-        .route(
+        ),
+        Page {
+            body: BodyLimit {
+                bytes: upload,
+                setting: Some("max_plugin_mb"),
+            },
+            ..page(
+                "/admin/plugins",
+                StaffAdmin,
+                get(admin::plugins).post(admin::upload_plugin),
+            )
+        },
+        page(
+            "/admin/plugins/{name}/{action}",
+            StaffAdmin,
+            post(admin::plugin_action),
+        ),
+        page(
+            "/admin/staff",
+            StaffAdmin,
+            get(admin::staff).post(admin::create_staff),
+        ),
+        page(
             "/admin/directory/{kind}",
+            StaffAdmin,
             get(directory::page).post(directory::save),
-        )
-        .route("/admin/staff/{name}/delete", post(admin::delete_staff))
-        .route("/static/{file}", get(assets::serve))
-        .layer(DefaultBodyLimit::max(state.limits.upload))
+        ),
+        page(
+            "/admin/staff/{name}/delete",
+            StaffAdmin,
+            post(admin::delete_staff),
+        ),
+        page("/static/{file}", Public, get(assets::serve)),
+    ]
+}
+
+/// Every page's route: its session's right decided first ([`session::guard`]), then its
+/// body's declared size, then the body read within its limit.
+pub fn router(state: &AppState) -> Router<AppState> {
+    crate::api::mount(pages(state.limits.upload).into_iter().map(|page| {
+        let methods = page
+            .methods
+            .layer(DefaultBodyLimit::max(page.body.bytes))
+            .route_layer(middleware::from_fn_with_state(page.body, declared_size));
+        let methods = match page.access {
+            Access::Public | Access::Secret => methods,
+            access => methods.route_layer(middleware::from_fn_with_state(
+                (state.clone(), access),
+                session::guard,
+            )),
+        };
+        (page.path, methods)
+    }))
 }
 
 /// The board's own state, inside the API's.

@@ -7,14 +7,16 @@ use std::sync::Mutex;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
-use crate::api::AppState;
+use crate::api::{Access, AppState};
 use crate::i18n::Lang;
 use crate::ingest::token;
 use crate::live::Live;
@@ -108,7 +110,9 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// A logged-in member of staff, from their session cookie.
+/// A logged-in member of staff, from their session cookie (found once per request: by the
+/// page's [`guard`], then handed to the handler).
+#[derive(Clone)]
 pub struct Visitor {
     pub staff: Staff,
     pub csrf: String,
@@ -119,6 +123,9 @@ impl FromRequestParts<AppState> for Visitor {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        if let Some(visitor) = parts.extensions.get::<Visitor>() {
+            return Ok(visitor.clone());
+        }
         let next = parts
             .uri
             .path_and_query()
@@ -174,7 +181,7 @@ impl Visitor {
         }
     }
 
-    pub fn admin(&self) -> Result<(), PageError> {
+    fn admin(&self) -> Result<(), PageError> {
         if self.staff.is_admin() {
             Ok(())
         } else {
@@ -182,13 +189,40 @@ impl Visitor {
         }
     }
 
-    pub fn act(&self) -> Result<(), PageError> {
+    fn act(&self) -> Result<(), PageError> {
         if self.staff.can_act() {
             Ok(())
         } else {
             Err(PageError::forbidden(self.lang()))
         }
     }
+}
+
+/// Middleware: a page's [`Access`], decided before anything of the request's body is read
+/// (a form from someone with too little right is refused unread, as the API refuses a body
+/// without its token). Staff pages need a session; `Acting` pages take writes only from an
+/// admin or a manager; `StaffAdmin` pages are an administrator's.
+pub async fn guard(
+    State((state, access)): State<(AppState, Access)>,
+    request: Request,
+    next: middleware::Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let visitor = match Visitor::from_request_parts(&mut parts, &state).await {
+        Ok(visitor) => visitor,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let reads = parts.method == Method::GET || parts.method == Method::HEAD;
+    let allowed = match access {
+        Access::StaffAdmin => visitor.admin(),
+        Access::Acting if !reads => visitor.act(),
+        _ => Ok(()),
+    };
+    if let Err(refusal) = allowed {
+        return refusal.into_response();
+    }
+    parts.extensions.insert(visitor);
+    next.run(Request::from_parts(parts, body)).await
 }
 
 fn cookie(headers: &HeaderMap) -> Option<&str> {
@@ -418,10 +452,16 @@ pub async fn setup(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(secret): Path<String>,
-    Form(form): Form<SetupForm>,
+    form: Result<Form<SetupForm>, FormRejection>,
 ) -> Result<Response, PageError> {
+    // The secret first: without it, not even what is wrong with the form is told.
+    setup_open(&state, &secret, browser_lang(&headers)).await?;
+    let Form(form) = form.map_err(|rejection| PageError::Status {
+        status: rejection.status(),
+        lang: browser_lang(&headers),
+        message: rejection.body_text(),
+    })?;
     let lang = form.lang.parse().unwrap_or_else(|_| browser_lang(&headers));
-    setup_open(&state, &secret, lang).await?;
     let (name, password) = (form.name, form.password);
     let new = tokio::task::spawn_blocking(move || {
         NewStaff::new(&name, &password, Role::Admin, None, lang, None)
@@ -495,13 +535,33 @@ pub async fn login_link_page(
     headers: HeaderMap,
     Path(secret): Path<String>,
 ) -> Result<Response, PageError> {
+    let now = state.clock.now_ms();
+    if !state
+        .store
+        .login_link_open(&token::digest(&secret), now)
+        .await?
+    {
+        return Err(link_gone(&headers));
+    }
     Ok(render(&LoginLinkPage {
-        ui: anonymous(browser_lang(&headers), state.clock.now_ms()),
+        ui: anonymous(browser_lang(&headers), now),
         secret: &secret,
     }))
 }
 
-/// Spends the link and logs its owner in.
+/// A login link that is spent, expired or was never made.
+fn link_gone(headers: &HeaderMap) -> PageError {
+    let lang = browser_lang(headers);
+    PageError::Status {
+        status: axum::http::StatusCode::NOT_FOUND,
+        lang,
+        message: lang.t("login-link-gone"),
+    }
+}
+
+/// Spends the link and logs its owner in. Opening the link only shows the button that
+/// comes here, so a preview of the link cannot spend it; a link that would not work says
+/// so at once.
 pub async fn login_link(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -514,13 +574,6 @@ pub async fn login_link(
         .await?
     {
         Some(staff) => log_in(&state, &staff, "/").await,
-        None => {
-            let lang = browser_lang(&headers);
-            Err(PageError::Status {
-                status: axum::http::StatusCode::NOT_FOUND,
-                lang,
-                message: lang.t("login-link-gone"),
-            })
-        }
+        None => Err(link_gone(&headers)),
     }
 }

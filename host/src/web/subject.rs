@@ -186,7 +186,6 @@ async fn act_on_alert(
     snooze: bool,
 ) -> Result<Response, PageError> {
     visitor.check(&form.csrf)?;
-    visitor.act()?;
     let alert = visible_alert(state, visitor, id(text, visitor)?).await?;
     let acted = if snooze {
         let until = form.until(state, visitor)?;
@@ -209,7 +208,6 @@ async fn act_on_incident(
     snooze: bool,
 ) -> Result<Response, PageError> {
     visitor.check(&form.csrf)?;
-    visitor.act()?;
     let incident = visible_incident(state, visitor, id(text, visitor)?).await?;
     let acted = if snooze {
         let until = form.until(state, visitor)?;
@@ -322,7 +320,6 @@ pub async fn save_postmortem(
     Form(form): Form<SectionsForm>,
 ) -> Result<Response, PageError> {
     visitor.check(&form.csrf)?;
-    visitor.act()?;
     let on = subject_of(&state, &visitor, &kind, &text).await?;
     let given = Sections {
         cause: Some(form.cause),
