@@ -8,6 +8,7 @@ mod builtin_checks;
 mod client_reports;
 mod cluster;
 mod compile_cache;
+mod fuzz;
 mod hostile_input;
 mod hot_load;
 mod incidents;

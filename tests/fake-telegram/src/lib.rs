@@ -362,6 +362,19 @@ impl FakeTelegram {
         query_id
     }
 
+    /// Delivers `update` as Telegram would (its `update_id` is set here): for what the
+    /// other helpers do not make, such as any chat, any text or any button's data. A
+    /// callback query in it can be answered, as a real one can.
+    pub fn deliver(&self, update: Value) {
+        let mut world = self.world();
+        if let Some(id) = update["callback_query"]["id"].as_str() {
+            world.open_queries.insert(id.to_string(), ());
+        }
+        push_update(&mut world, update);
+        drop(world);
+        self.shared.changed.notify_waiters();
+    }
+
     /// `user` writes `text` in the chat (a command such as `/status Vector`).
     pub fn say(&self, chat_id: i64, user: &User, text: &str) {
         self.write(chat_id, user, text, None);
