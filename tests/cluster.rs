@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fake_telegram::{FakeTelegram, User};
+use rand::{Rng, SeedableRng};
 use reveille_tests::TestDatabase;
 use reveille_tests::{Process, TELEGRAM_TOKEN, databases};
 use serde_json::Value;
@@ -413,11 +414,25 @@ async fn sigkills_under_load_lose_nothing_on_sqlite() {
 }
 
 /// A steady load of dongles lost and found on 100 installations while nodes are killed
-/// (and started again) five times: every report that got a 202 is evaluated, every alert
-/// has exactly its messages, and a message repeats only where a delivery was interrupted.
+/// (and started again) at random moments, five times (`REVEILLE_CRASH_KILLS` for a longer
+/// run outside CI; `REVEILLE_CRASH_SEED` replays one): every report that got a 202 is
+/// evaluated, every alert has exactly its messages, and a message repeats only where a
+/// delivery was interrupted.
 async fn sigkills_under_load(database: TestDatabase, count_nodes: usize) {
     const INSTALLATIONS: usize = 100;
-    const KILLS: usize = 5;
+    let kills: usize = std::env::var("REVEILLE_CRASH_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(5);
+    let seed: u64 = std::env::var("REVEILLE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    println!(
+        "{}: {kills} kills, REVEILLE_CRASH_SEED={seed}",
+        database.name
+    );
+    let mut moments = rand::rngs::StdRng::seed_from_u64(seed);
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
     let mut nodes = Nodes::start(&database, &fake, count_nodes).await;
     let mut tokens = Vec::new();
@@ -482,8 +497,9 @@ async fn sigkills_under_load(database: TestDatabase, count_nodes: usize) {
             }
         }
     });
-    for kill in 0..KILLS {
-        tokio::time::sleep(Duration::from_millis(2_500 + 700 * kill as u64)).await;
+    for kill in 0..kills {
+        // Anywhere from in the middle of a burst of deliveries to well after it.
+        tokio::time::sleep(Duration::from_millis(moments.random_range(1_000..4_500))).await;
         // The engine's and dispatcher's node half of the time, another node otherwise.
         let holders = nodes.holders().await;
         let victim = match holders.get("engine") {
@@ -583,7 +599,7 @@ async fn sigkills_under_load(database: TestDatabase, count_nodes: usize) {
         }
     }
     println!(
-        "{} on {count_nodes} node(s): {KILLS} kills, {total} reports accepted, \
+        "{} on {count_nodes} node(s): {kills} kills, {total} reports accepted, \
          {repeats} messages repeated, {interrupted} deliveries interrupted",
         database.name
     );

@@ -627,14 +627,23 @@ fn chat_json(chat: &ChatPick) -> Value {
 fn user_json(user: u16) -> Value {
     match user % 3 {
         0 => json!({"id": 42, "is_bot": false, "first_name": "Petr", "username": "petrov"}),
-        _ => {
-            json!({"id": 5_000 + i64::from(user), "is_bot": false, "first_name": format!("u{user}")})
-        }
+        _ => json!({
+            "id": 5_000 + i64::from(user),
+            "is_bot": false,
+            "first_name": format!("u{user}"),
+        }),
     }
 }
 
 fn update_json(input: &UpdateInput, n: u64) -> Value {
-    let message = |chat: &ChatPick, id: u16, text: String| json!({"message_id": id, "date": 1_795_000_000, "chat": chat_json(chat), "text": text});
+    let message = |chat: &ChatPick, id: u16, text: String| {
+        json!({
+            "message_id": id,
+            "date": 1_795_000_000,
+            "chat": chat_json(chat),
+            "text": text,
+        })
+    };
     match input {
         UpdateInput::Press {
             chat,

@@ -327,7 +327,10 @@ fn form(path: &str, csrf: &str) -> (String, Vec<u8>) {
                 "--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
             ));
         }
-        body.push_str(&format!("--{boundary}\r\ncontent-disposition: form-data; name=\"component\"; filename=\"walk.wasm\"\r\n\r\nnot a component\r\n--{boundary}--\r\n"));
+        body.push_str(&format!(
+            "--{boundary}\r\ncontent-disposition: form-data; name=\"component\"; \
+             filename=\"walk.wasm\"\r\n\r\nnot a component\r\n--{boundary}--\r\n"
+        ));
         return (
             format!("multipart/form-data; boundary={boundary}"),
             body.into_bytes(),

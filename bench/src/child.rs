@@ -21,6 +21,15 @@ impl Child {
     /// Starts the service on `data_dir` (SQLite there, compile cache there) with the
     /// built-in plugins and no Telegram.
     pub async fn spawn(data_dir: &Path) -> anyhow::Result<Child> {
+        Child::spawn_with(data_dir, &[], &[]).await
+    }
+
+    /// [`Child::spawn`] with more arguments to `serve` and more environment (a Telegram).
+    pub async fn spawn_with(
+        data_dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Child> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -34,6 +43,8 @@ impl Child {
             .env("REVEILLE_LOG", "warn")
             .env_remove("REVEILLE_DATABASE_URL")
             .env_remove("REVEILLE_TELEGRAM_TOKEN")
+            .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -17,9 +17,12 @@ use anyhow::{Context, bail};
 use fleet::Backend;
 use scenarios::latency::Load;
 
-const SCENARIOS: [&str; 8] = [
-    "latency", "ingest", "tick", "swap", "storm", "board", "report", "process",
+const SCENARIOS: [&str; 9] = [
+    "latency", "ingest", "tick", "swap", "storm", "board", "report", "process", "soak",
 ];
+
+/// Scenarios a plain run leaves out: they take long (`--only soak`).
+const LONG: [&str; 1] = ["soak"];
 
 struct Args {
     only: Vec<String>,
@@ -28,18 +31,24 @@ struct Args {
     installations: usize,
     fleet: usize,
     swap_rate: u32,
+    soak_minutes: u32,
     out: String,
 }
 
 impl Args {
     fn parse() -> anyhow::Result<Args> {
         let mut args = Args {
-            only: SCENARIOS.iter().map(|s| s.to_string()).collect(),
+            only: SCENARIOS
+                .iter()
+                .filter(|s| !LONG.contains(s))
+                .map(|s| s.to_string())
+                .collect(),
             seconds: 10,
             rate: 200,
             installations: 200,
             fleet: 100_000,
             swap_rate: 1_000,
+            soak_minutes: 60,
             out: "bench-results.json".into(),
         };
         let mut it = std::env::args().skip(1);
@@ -64,9 +73,10 @@ impl Args {
                 }
                 "--fleet" => args.fleet = value.parse().context("--fleet")?,
                 "--swap-rate" => args.swap_rate = value.parse().context("--swap-rate")?,
+                "--soak-minutes" => args.soak_minutes = value.parse().context("--soak-minutes")?,
                 "--out" => args.out = value,
                 other => bail!(
-                    "unknown flag {other} (use --only, --seconds, --rate, --installations, --fleet, --swap-rate, --out)"
+                    "unknown flag {other} (use --only, --seconds, --rate, --installations, --fleet, --swap-rate, --soak-minutes, --out)"
                 ),
             }
         }
@@ -127,6 +137,9 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     }
     if args.runs("process") {
         figures.extend(scenarios::process::run().await?);
+    }
+    if args.runs("soak") {
+        figures.extend(scenarios::soak::run(args.soak_minutes).await?);
     }
     results::print_table(&figures);
     std::fs::write(

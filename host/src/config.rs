@@ -30,7 +30,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `None`: the admin API refuses every request and says how to set a token.
     pub admin_token: Option<AdminToken>,
-    /// Watched for `.wasm` files; uploads through the API are stored here too.
+    /// Watched for `.wasm` files: this node's own plugins (uploads are in the database).
     pub plugins_dir: PathBuf,
     /// Load the plugins embedded in the binary.
     pub builtin_plugins: bool,

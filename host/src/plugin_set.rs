@@ -72,10 +72,6 @@ impl PluginSet {
         })
     }
 
-    pub fn dir(&self) -> &Arc<PluginDir> {
-        &self.dir
-    }
-
     /// Loads `bytes` as plugin `name` and, once it serves here, keeps it for every node.
     /// If it cannot be kept, this node goes back to what the database says.
     pub async fn install(&self, name: &str, bytes: Vec<u8>) -> Result<Arc<Revision>, InstallError> {

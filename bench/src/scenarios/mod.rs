@@ -5,6 +5,7 @@ pub mod ingest;
 pub mod latency;
 pub mod process;
 pub mod report;
+pub mod soak;
 pub mod storm;
 pub mod swap;
 pub mod tick;
