@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fake_telegram::{FakeTelegram, User};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use reveille_tests::TestDatabase;
 use reveille_tests::{Process, TELEGRAM_TOKEN, databases};
 use serde_json::Value;
