@@ -407,7 +407,7 @@ async fn replacing_a_builtin_is_explicit_and_reversible_and_switching_off_persis
         .await;
     assert_eq!(replaced.status(), 200);
     let listed = service.plugin("dongle-lost").await.unwrap();
-    assert_eq!(listed["source"]["kind"], "file", "{listed:#}");
+    assert_eq!(listed["source"]["kind"], "uploaded", "{listed:#}");
     assert_eq!(listed["overrides_builtin"]["sha256"], builtin_sha);
     assert_ne!(listed["sha256"], builtin_sha);
 
