@@ -255,21 +255,23 @@ pub fn sum_metric(text: &str, prefix: &str) -> f64 {
         .sum()
 }
 
-/// A typical full report of about 4 KB: product, service, dongle, 32 content sets,
-/// seats, network, disk.
+/// A typical full report of about 4 KB, generated now: product, service, dongle, 32 content
+/// sets updated within the last hours (so nothing but the dongle is wrong whatever the day
+/// the bench runs), seats, network, disk.
 pub fn typical_report(id: &str, dongle: &str) -> String {
+    let now = jiff::Timestamp::now();
     let mut bases = String::new();
     for n in 0..32 {
+        let updated = now - jiff::SignedDuration::from_mins(60 + 2 * n);
         bases.push_str(&format!(
             "    <base code=\"KDS-{n:03}\" name=\"Content set {n}\" update=\"{}\" \
-             operup-at=\"2026-11-19T22:{:02}:00+03:00\" state=\"ok\"/>\n",
+             operup-at=\"{updated:.0}\" state=\"ok\"/>\n",
             4280 + n % 7,
-            n * 2 % 60
         ));
     }
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<report schema="1" agent="report-agent" agent-version="2.3.0" generated-at="2026-11-20T20:00:00+03:00">
+<report schema="1" agent="report-agent" agent-version="2.3.0" generated-at="{now:.0}">
   <installation id="{id}" regnum="123456"><client>Client of {id}</client></installation>
   <product name="Техэксперт" shell-version="6.4.2.73"/>
   <service state="running" http-status="200" run-as="user"/>
