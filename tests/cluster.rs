@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use fake_telegram::{FakeTelegram, User};
 use rand::{RngExt, SeedableRng};
 use reveille_tests::TestDatabase;
-use reveille_tests::{Process, TELEGRAM_TOKEN, databases};
+use reveille_tests::{Process, Session, TELEGRAM_TOKEN, databases};
 use serde_json::Value;
 use sqlx::{AnyConnection, Connection, Row};
 
@@ -393,6 +393,46 @@ async fn a_plugin_uploaded_switched_or_deleted_on_one_node_is_so_on_every_node()
         },
     )
     .await;
+    drop(nodes);
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn failed_logins_count_on_every_node_together() {
+    let Some(database) = backend("postgres").await else {
+        return;
+    };
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let nodes = Nodes::start(&database, &fake, 2).await;
+    let log = nodes.node(0).log();
+    let link = log
+        .split_whitespace()
+        .find(|w| w.contains("/setup/"))
+        .expect("a setup link in the first node's log");
+    let created = reveille_tests::no_redirects()
+        .post(link)
+        .form(&[
+            ("name", "root"),
+            ("password", "correct horse battery"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    // Five failures spread over both nodes lock the account on both.
+    for attempt in 0..5 {
+        let refused = Session::login(nodes.node(attempt % 2), "root", "a wrong password").await;
+        assert_eq!(refused.err(), Some(reqwest::StatusCode::UNAUTHORIZED));
+    }
+    for n in 0..2 {
+        let locked = Session::login(nodes.node(n), "root", "correct horse battery").await;
+        assert_eq!(
+            locked.err(),
+            Some(reqwest::StatusCode::TOO_MANY_REQUESTS),
+            "node-{n}"
+        );
+    }
     drop(nodes);
     database.drop_database().await;
 }

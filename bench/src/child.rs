@@ -76,6 +76,25 @@ impl Child {
         }
     }
 
+    /// Registers installation `id` through the admin API; its ingest token.
+    pub async fn register(&self, id: &str, client: &str, chat: i64) -> anyhow::Result<String> {
+        let created: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/installations", self.base))
+            .bearer_auth(ADMIN)
+            .json(
+                &serde_json::json!({"id": id, "client": client, "manager": "bench",
+                                      "timezone": "UTC", "telegram_chat_id": chat}),
+            )
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = created["token"]
+            .as_str()
+            .with_context(|| format!("no installation token in {created}"))?;
+        Ok(token.to_string())
+    }
+
     /// The most resident memory the process has had, in bytes.
     pub fn peak_rss(&self) -> u64 {
         status_bytes(self.pid(), "VmHWM:")

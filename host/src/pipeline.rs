@@ -112,7 +112,10 @@ impl Pipeline {
     /// Starts `shards` workers (at least one) in `tasks`; when they stop, each finishes
     /// the job it is on, and reports queued behind it stay stored and unevaluated for the
     /// next engine (this node started again, or another).
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parts of the service the workers share, each owned elsewhere"
+    )]
     pub fn start(
         store: Store,
         runtime: Arc<Runtime>,

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use reveille_tests::large_report;
 use serde_json::json;
 
@@ -54,17 +53,7 @@ pub async fn run() -> anyhow::Result<Vec<Figure>> {
 
 async fn large(service: &Child, idle: u64) -> anyhow::Result<Figure> {
     let client = reqwest::Client::new();
-    let created: serde_json::Value = client
-        .post(format!("{}/api/v1/installations", service.base))
-        .bearer_auth(ADMIN)
-        .json(&json!({ "id": "vector-main", "client": "Vector", "manager": "bench", "timezone": "UTC", "telegram_chat_id": -1 }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = created["token"]
-        .as_str()
-        .with_context(|| format!("no installation token in {created}"))?;
+    let token = service.register("vector-main", "Vector", -1).await?;
     let body = large_report(30 << 20);
     let size = body.len();
 
@@ -83,7 +72,7 @@ async fn large(service: &Child, idle: u64) -> anyhow::Result<Figure> {
     let started = Instant::now();
     let status = client
         .post(format!("{}/api/v1/reports", service.base))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .header("content-type", "application/xml")
         .body(body)
         .send()

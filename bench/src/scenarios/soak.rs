@@ -12,13 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use fake_telegram::FakeTelegram;
 use serde_json::json;
 use tokio::sync::Mutex;
 
 use crate::child::{Child, rss_of};
-use crate::fleet::{ADMIN, BOT, typical_report};
+use crate::fleet::{BOT, typical_report};
 use crate::results::{Figure, mb, ms};
 use crate::scenarios::latency::percentile;
 
@@ -58,21 +57,7 @@ pub async fn run(minutes: u32) -> anyhow::Result<Vec<Figure>> {
         let id = format!("soak-{k:04}");
         let chat = -2_000_000 - k as i64;
         fake.add_chat(chat, &id);
-        let created: serde_json::Value = client
-            .post(format!("{}/api/v1/installations", service.base))
-            .bearer_auth(ADMIN)
-            .json(
-                &json!({"id": id, "client": format!("Client {k}"), "manager": "soak",
-                          "timezone": "UTC", "telegram_chat_id": chat}),
-            )
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = created["token"]
-            .as_str()
-            .with_context(|| format!("no token in {created}"))?
-            .to_string();
+        let token = service.register(&id, &format!("Client {k}"), chat).await?;
         tokens.push((id, token));
     }
     let window_length = Duration::from_secs(u64::from(minutes) * 60) / WINDOWS;

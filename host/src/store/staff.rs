@@ -211,6 +211,49 @@ impl Store {
         Ok(self.staff_login(&name).await?.map(|(staff, _)| staff))
     }
 
+    /// How many logins to `account` failed, since when (the first of them).
+    pub async fn login_failures(&self, account: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query("SELECT failures, since FROM login_failures WHERE account = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get("failures")?, row.try_get("since")?)))
+            .transpose()
+    }
+
+    /// Counts a failed login to `account` at `now`; a count older than `window` starts
+    /// again.
+    pub async fn login_failed(
+        &self,
+        account: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO login_failures (account, failures, since) VALUES ($1, 1, $2) \
+             ON CONFLICT (account) DO UPDATE SET \
+             failures = CASE WHEN $2 - login_failures.since >= $3 THEN 1 \
+                             ELSE login_failures.failures + 1 END, \
+             since = CASE WHEN $2 - login_failures.since >= $3 THEN $2 \
+                          ELSE login_failures.since END",
+        )
+        .bind(account)
+        .bind(now)
+        .bind(window)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets `account`'s failed logins (it logged in).
+    pub async fn login_succeeded(&self, account: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE account = $1")
+            .bind(account)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
             .bind(token_hash)

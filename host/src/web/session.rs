@@ -2,7 +2,6 @@
 //! digest), the CSRF token every form carries, logging in (throttled per account) and
 //! out, the first start's one-time setup link, and the reader's language.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use askama::Template;
@@ -25,8 +24,9 @@ use crate::staff::{self, NewStaff, Role, Staff};
 const COOKIE: &str = "reveille_session";
 /// How long a login lasts.
 const SESSION_MS: i64 = 7 * 86_400_000;
-/// Failed logins per account within [`THROTTLE_MS`] before it is refused for the rest of it.
-const MAX_FAILURES: u32 = 5;
+/// Failed logins per account within [`THROTTLE_MS`] before it is refused for the rest of it,
+/// counted in the database, so on every node together.
+const MAX_FAILURES: i64 = 5;
 const THROTTLE_MS: i64 = 15 * 60_000;
 
 /// The board's own state.
@@ -36,8 +36,6 @@ pub struct Web {
     pub public_url: Option<String>,
     /// The digest of the setup secret while there is one (nobody can log in yet).
     setup: Mutex<Option<String>>,
-    /// Failed logins per account: how many, since when.
-    failures: Mutex<HashMap<String, (u32, i64)>>,
 }
 
 impl Web {
@@ -46,7 +44,6 @@ impl Web {
             live,
             public_url,
             setup: Mutex::default(),
-            failures: Mutex::default(),
         }
     }
 
@@ -69,28 +66,11 @@ impl Web {
     fn close_setup(&self) {
         *self.setup.lock().expect("setup lock") = None;
     }
+}
 
-    /// Whether `account` may try again now.
-    fn may_try(&self, account: &str, now: i64) -> bool {
-        let failures = self.failures.lock().expect("throttle lock");
-        match failures.get(account) {
-            Some((count, since)) => *count < MAX_FAILURES || now - since >= THROTTLE_MS,
-            None => true,
-        }
-    }
-
-    fn failed(&self, account: &str, now: i64) {
-        let mut failures = self.failures.lock().expect("throttle lock");
-        let entry = failures.entry(account.to_string()).or_insert((0, now));
-        if now - entry.1 >= THROTTLE_MS {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-    }
-
-    fn succeeded(&self, account: &str) {
-        self.failures.lock().expect("throttle lock").remove(account);
-    }
+/// Whether an account with `failures` (how many, since when) may try to log in at `now`.
+fn may_try(failures: Option<(i64, i64)>, now: i64) -> bool {
+    failures.is_none_or(|(count, since)| count < MAX_FAILURES || now - since >= THROTTLE_MS)
 }
 
 /// A hash no password matches in practice, made once.
@@ -351,7 +331,7 @@ pub async fn login(
         };
         Ok(response)
     };
-    if !state.web.may_try(&account, now) {
+    if !may_try(state.store.login_failures(&account).await?, now) {
         tracing::warn!(account = %account, "login refused: too many failures");
         return refuse("login-throttled");
     }
@@ -371,11 +351,11 @@ pub async fn login(
     .map_err(PageError::internal)?;
     match verified {
         Some(staff) => {
-            state.web.succeeded(&account);
+            state.store.login_succeeded(&account).await?;
             log_in(&state, &staff, &next).await
         }
         None => {
-            state.web.failed(&account, now);
+            state.store.login_failed(&account, now, THROTTLE_MS).await?;
             tracing::warn!(account = %account, "login failed");
             refuse("login-failed")
         }
