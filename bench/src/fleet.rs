@@ -2,14 +2,20 @@
 //! temporary directory or on a throwaway PostgreSQL database (the tests' own); and the
 //! fleets and reports that drive it.
 
+use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use fake_telegram::FakeTelegram;
+use flate2::Compression;
+use flate2::write::DeflateEncoder;
 use reveille::clock::SystemClock;
 use reveille::config::Config;
+use reveille::fleet::Installation;
 use reveille::server::Running;
+use reveille::store::{NewReport, Store};
 use reveille_tests::TestDatabase;
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -147,7 +153,7 @@ impl Bench {
         &self,
         member: &Member,
         body: String,
-    ) -> impl Future<Output = Option<u16>> + Send + 'static {
+    ) -> impl Future<Output = Option<u16>> + Send + use<> {
         let request = self
             .client
             .post(self.url("/api/v1/reports"))
@@ -283,4 +289,123 @@ pub fn typical_report(id: &str, dongle: &str) -> String {
   <disk path="D:\Kodeks" free-mb="81200" total-mb="102400"/>
 </report>"#
     )
+}
+
+/// What a flood of reports came to.
+pub struct Flooded {
+    pub accepted: usize,
+    pub sent: usize,
+    /// When the first agent began.
+    pub started: Instant,
+    pub took: Duration,
+}
+
+/// `agents` agents at once post as fast as they are answered for `seconds`; each post is
+/// `post(k)` for the next k (0, 1, 2, ...).
+pub async fn flood<F, P>(agents: usize, seconds: f64, post: F) -> Flooded
+where
+    F: Fn(usize) -> P + Send + Sync + 'static,
+    P: Future<Output = Option<u16>> + Send,
+{
+    let post = Arc::new(post);
+    let next = Arc::new(AtomicUsize::new(0));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(seconds);
+    let mut posting = JoinSet::new();
+    for _ in 0..agents {
+        let (post, next, accepted) = (post.clone(), next.clone(), accepted.clone());
+        posting.spawn(async move {
+            while Instant::now() < until {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if post(k).await == Some(202) {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    while posting.join_next().await.is_some() {}
+    Flooded {
+        accepted: accepted.load(Ordering::Relaxed),
+        sent: next.load(Ordering::Relaxed),
+        started,
+        took: started.elapsed(),
+    }
+}
+
+/// The id and ingest token of installation `k` of a fleet made by [`seed`].
+pub fn seeded(k: usize) -> (String, String) {
+    (format!("fleet-{k:06}"), format!("rvt_bench_fleet_{k:06}"))
+}
+
+/// Writes `size` installations straight into `store`, each with one typical report
+/// received five minutes ago, except every `silent_every`-th, whose last report is three
+/// days old (its chat is `-2_000_000 - k`, given to `silent_chat`). Registering 100,000
+/// installations through the API would measure the API.
+pub async fn seed(
+    store: &Store,
+    size: usize,
+    silent_every: usize,
+    silent_chat: impl Fn(i64),
+) -> anyhow::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as i64;
+    let xml = typical_report("fleet", "present");
+    let parsed = reveille::report::parse(xml.as_bytes())?;
+    let glance = Arc::new(reveille::report::Glance::of(&parsed));
+    let document = Arc::new(parsed.to_stored()?);
+    let mut raw = DeflateEncoder::new(Vec::new(), Compression::fast());
+    raw.write_all(xml.as_bytes())?;
+    let raw = Arc::new(raw.finish()?);
+    let raw_size = xml.len();
+    for chunk in (0..size).collect::<Vec<_>>().chunks(256) {
+        let mut writing = JoinSet::new();
+        for &k in chunk {
+            let store = store.clone();
+            let (document, raw, glance) = (document.clone(), raw.clone(), glance.clone());
+            let silent = k % silent_every == 0;
+            let chat = -2_000_000 - k as i64;
+            if silent {
+                silent_chat(chat);
+            }
+            writing.spawn(async move {
+                let (id, token) = seeded(k);
+                let installation = Installation {
+                    id,
+                    client: format!("Client {}", k % 997),
+                    manager: "bench".into(),
+                    timezone: "Europe/Moscow".into(),
+                    telegram_chat_id: chat,
+                    url: None,
+                    ip: None,
+                    parent: None,
+                    tags: Vec::new(),
+                    created_at: now - 30 * 86_400_000,
+                    updated_at: now - 30 * 86_400_000,
+                };
+                store
+                    .create_installation(&installation, &reveille::ingest::token::digest(&token))
+                    .await?;
+                let received_at = now - if silent { 3 * 86_400_000 } else { 300_000 };
+                store
+                    .insert_report(&NewReport {
+                        installation_id: &installation.id,
+                        received_at,
+                        generated_at: received_at,
+                        agent: "report-agent",
+                        document: &document,
+                        raw: &raw,
+                        raw_size,
+                        glance: &glance,
+                    })
+                    .await?;
+                anyhow::Ok(())
+            });
+        }
+        while let Some(done) = writing.join_next().await {
+            done??;
+        }
+    }
+    Ok(())
 }

@@ -17,8 +17,8 @@ use anyhow::{Context, bail};
 use fleet::Backend;
 use scenarios::latency::Load;
 
-const SCENARIOS: [&str; 9] = [
-    "latency", "ingest", "tick", "swap", "storm", "board", "report", "process", "soak",
+const SCENARIOS: [&str; 10] = [
+    "latency", "ingest", "burst", "tick", "swap", "storm", "board", "report", "process", "soak",
 ];
 
 /// Scenarios a plain run leaves out: they take long (`--only soak`).
@@ -27,7 +27,7 @@ const LONG: [&str; 1] = ["soak"];
 struct Args {
     only: Vec<String>,
     seconds: u32,
-    rate: u32,
+    rates: Vec<u32>,
     installations: usize,
     fleet: usize,
     swap_rate: u32,
@@ -44,7 +44,7 @@ impl Args {
                 .map(|s| s.to_string())
                 .collect(),
             seconds: 10,
-            rate: 200,
+            rates: vec![200, 1_000],
             installations: 200,
             fleet: 100_000,
             swap_rate: 1_000,
@@ -67,7 +67,13 @@ impl Args {
                     }
                 }
                 "--seconds" => args.seconds = value.parse().context("--seconds")?,
-                "--rate" => args.rate = value.parse().context("--rate")?,
+                "--rate" => {
+                    args.rates = value
+                        .split(',')
+                        .map(str::parse)
+                        .collect::<Result<_, _>>()
+                        .context("--rate: reports per second, or several separated by commas")?
+                }
                 "--installations" => {
                     args.installations = value.parse().context("--installations")?
                 }
@@ -108,15 +114,21 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     let mut figures = Vec::new();
     for backend in &backends {
         if args.runs("latency") {
-            let load = Load {
-                rate: args.rate,
-                seconds: args.seconds,
-                installations: args.installations,
-            };
-            figures.extend(scenarios::latency::run(backend, &load).await?);
+            for &rate in &args.rates {
+                // One report per installation per second, at least.
+                let load = Load {
+                    rate,
+                    seconds: args.seconds,
+                    installations: args.installations.max(rate as usize),
+                };
+                figures.extend(scenarios::latency::run(backend, &load).await?);
+            }
         }
         if args.runs("ingest") {
             figures.extend(scenarios::ingest::run(backend, args.seconds).await?);
+        }
+        if args.runs("burst") {
+            figures.extend(scenarios::burst::run(backend).await?);
         }
         if args.runs("tick") {
             figures.extend(scenarios::tick::run(backend, args.fleet).await?);
@@ -136,7 +148,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         eprintln!("{}: done", backend.name());
     }
     if args.runs("process") {
-        figures.extend(scenarios::process::run().await?);
+        figures.extend(scenarios::process::run(args.fleet).await?);
     }
     if args.runs("soak") {
         figures.extend(scenarios::soak::run(args.soak_minutes).await?);

@@ -1,11 +1,14 @@
 //! Counters and latency histograms, rendered in the Prometheus text format at
-//! `GET /metrics`. Kept by hand (a few atomics and a lock per plugin) rather than through a
-//! metrics framework: there are a dozen series and they must cost nothing on the hot path.
+//! `GET /metrics`. Kept by hand rather than through a metrics framework: there are a dozen
+//! series, they must cost nothing on the hot path (recording a plugin call is a few atomic
+//! adds under a shared read lock; prometheus-client's histogram takes a lock per
+//! observation), and the tests run several services in one process, which a global
+//! recorder (the `metrics` crate's) would mix up.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::plugins::PluginRun;
@@ -15,30 +18,45 @@ const BUCKETS: [f64; 12] = [
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
 
-#[derive(Debug, Default, Clone)]
+/// Observations per bucket (each counted in the first bucket that holds it; the exposition
+/// adds them up), their number and their sum.
+#[derive(Debug, Default)]
 struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+    counts: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
 }
 
 impl Histogram {
-    fn observe(&mut self, value: Duration) {
+    fn observe(&self, value: Duration) {
         let secs = value.as_secs_f64();
-        for (count, bound) in self.counts.iter_mut().zip(BUCKETS) {
-            if secs <= bound {
-                *count += 1;
-            }
+        if let Some(bucket) = BUCKETS.iter().position(|bound| secs <= *bound) {
+            self.counts[bucket].fetch_add(1, Ordering::Relaxed);
         }
-        self.count += 1;
-        self.sum += secs;
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_nanos.fetch_add(
+            u64::try_from(value.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Cumulative counts per bucket bound, as Prometheus has them.
+    fn cumulative(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        BUCKETS
+            .iter()
+            .zip(&self.counts)
+            .scan(0, |total, (bound, count)| {
+                *total += count.load(Ordering::Relaxed);
+                Some((*bound, *total))
+            })
     }
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 struct PluginSeries {
-    evaluations: u64,
-    failures: BTreeMap<&'static str, u64>,
+    evaluations: AtomicU64,
+    /// Rare, so a lock is fine.
+    failures: Mutex<BTreeMap<&'static str, u64>>,
     latency: Histogram,
 }
 
@@ -68,7 +86,7 @@ impl Rejection {
 pub struct Metrics {
     reports_accepted: AtomicU64,
     reports_rejected: Mutex<BTreeMap<Rejection, u64>>,
-    plugins: Mutex<BTreeMap<String, PluginSeries>>,
+    plugins: RwLock<BTreeMap<String, Arc<PluginSeries>>>,
     notifications: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -87,15 +105,32 @@ impl Metrics {
     }
 
     pub fn evaluated(&self, runs: &[PluginRun]) {
-        let mut plugins = self.plugins.lock().expect("metrics lock");
         for run in runs {
-            let series = plugins.entry(run.plugin.clone()).or_default();
-            series.evaluations += 1;
+            let series = self.series(&run.plugin);
+            series.evaluations.fetch_add(1, Ordering::Relaxed);
             series.latency.observe(run.elapsed);
             if let Err(failure) = &run.outcome {
-                *series.failures.entry(failure.kind.label()).or_default() += 1;
+                *series
+                    .failures
+                    .lock()
+                    .expect("metrics lock")
+                    .entry(failure.kind.label())
+                    .or_default() += 1;
             }
         }
+    }
+
+    /// `plugin`'s series, made on its first call.
+    fn series(&self, plugin: &str) -> Arc<PluginSeries> {
+        if let Some(series) = self.plugins.read().expect("metrics lock").get(plugin) {
+            return series.clone();
+        }
+        self.plugins
+            .write()
+            .expect("metrics lock")
+            .entry(plugin.to_string())
+            .or_default()
+            .clone()
     }
 
     /// One delivery attempt of a notification, by outcome.
@@ -164,7 +199,7 @@ impl Metrics {
                 "reveille_notifications_total{{outcome=\"{outcome}\"}} {n}"
             );
         }
-        let plugins = self.plugins.lock().expect("metrics lock").clone();
+        let plugins = self.plugins.read().expect("metrics lock").clone();
         let _ = writeln!(
             w,
             "# HELP reveille_plugin_evaluations_total Plugin calls, by plugin."
@@ -174,7 +209,7 @@ impl Metrics {
             let _ = writeln!(
                 w,
                 "reveille_plugin_evaluations_total{{plugin=\"{plugin}\"}} {}",
-                s.evaluations
+                s.evaluations.load(Ordering::Relaxed)
             );
         }
         let _ = writeln!(
@@ -183,7 +218,7 @@ impl Metrics {
         );
         let _ = writeln!(w, "# TYPE reveille_plugin_failures_total counter");
         for (plugin, s) in &plugins {
-            for (kind, n) in &s.failures {
+            for (kind, n) in s.failures.lock().expect("metrics lock").iter() {
                 let _ = writeln!(
                     w,
                     "reveille_plugin_failures_total{{plugin=\"{plugin}\",kind=\"{kind}\"}} {n}"
@@ -196,26 +231,25 @@ impl Metrics {
         );
         let _ = writeln!(w, "# TYPE reveille_plugin_evaluation_seconds histogram");
         for (plugin, s) in &plugins {
-            for (bound, count) in BUCKETS.iter().zip(s.latency.counts) {
+            for (bound, within) in s.latency.cumulative() {
                 let _ = writeln!(
                     w,
-                    "reveille_plugin_evaluation_seconds_bucket{{plugin=\"{plugin}\",le=\"{bound}\"}} {count}"
+                    "reveille_plugin_evaluation_seconds_bucket{{plugin=\"{plugin}\",le=\"{bound}\"}} {within}"
                 );
             }
+            let count = s.latency.count.load(Ordering::Relaxed);
             let _ = writeln!(
                 w,
-                "reveille_plugin_evaluation_seconds_bucket{{plugin=\"{plugin}\",le=\"+Inf\"}} {}",
-                s.latency.count
+                "reveille_plugin_evaluation_seconds_bucket{{plugin=\"{plugin}\",le=\"+Inf\"}} {count}"
             );
             let _ = writeln!(
                 w,
                 "reveille_plugin_evaluation_seconds_sum{{plugin=\"{plugin}\"}} {}",
-                s.latency.sum
+                s.latency.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9
             );
             let _ = writeln!(
                 w,
-                "reveille_plugin_evaluation_seconds_count{{plugin=\"{plugin}\"}} {}",
-                s.latency.count
+                "reveille_plugin_evaluation_seconds_count{{plugin=\"{plugin}\"}} {count}"
             );
         }
         out
@@ -228,12 +262,16 @@ mod tests {
 
     #[test]
     fn histogram_buckets_are_cumulative() {
-        let mut h = Histogram::default();
+        let h = Histogram::default();
         h.observe(Duration::from_micros(300));
         h.observe(Duration::from_millis(3));
-        assert_eq!(h.counts[1], 0);
-        assert_eq!(h.counts[2], 1);
-        assert_eq!(h.counts[5], 2);
-        assert_eq!(h.count, 2);
+        h.observe(Duration::from_secs(2));
+        let counts: Vec<u64> = h.cumulative().map(|(_, n)| n).collect();
+        assert_eq!(counts[1], 0);
+        assert_eq!(counts[2], 1);
+        assert_eq!(counts[5], 2);
+        assert_eq!(counts[BUCKETS.len() - 1], 2, "2 s is beyond every bound");
+        assert_eq!(h.count.load(Ordering::Relaxed), 3);
+        assert!((h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9 - 2.0033).abs() < 1e-9);
     }
 }

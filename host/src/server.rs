@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -28,10 +29,10 @@ use crate::plugins::directory::PluginDir;
 use crate::probe::Prober;
 use crate::schedule::Scheduler;
 use crate::store::Store;
-use crate::tasks::Stages;
+use crate::tasks::{Stages, Tasks};
 
 /// How often scheduled client reports are looked for.
-const DELIVERY_LOOK: std::time::Duration = std::time::Duration::from_secs(300);
+const DELIVERY_LOOK: Duration = Duration::from_secs(300);
 
 /// A running service.
 pub struct Running {
@@ -89,6 +90,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     .await;
     let stages = Stages::default();
     cluster.spawn(&config.database_url, &stages.cluster);
+    spawn_checkpoints(store.clone(), &stages.cluster);
     let metrics = Arc::new(Metrics::default());
     let live = Live::default();
     let doorbell = Arc::new(tokio::sync::Notify::new());
@@ -324,4 +326,20 @@ impl Running {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// How often SQLite's write-ahead log is copied into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints the store every [`CHECKPOINT_EVERY`] until `tasks` stop (the last group,
+/// so for as long as anything writes).
+fn spawn_checkpoints(store: Store, tasks: &Tasks) {
+    let stop = tasks.clone();
+    tasks.spawn(async move {
+        while stop.pause(CHECKPOINT_EVERY).await {
+            if let Err(error) = store.checkpoint().await {
+                tracing::warn!(%error, "cannot checkpoint the database; trying again soon");
+            }
+        }
+    });
 }

@@ -4,20 +4,26 @@
 //! second (accepted ÷ time until the backlog is gone) is what the service sustains.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
-use crate::fleet::{Backend, Bench, typical_report};
+use crate::fleet::{Backend, Bench, Flooded, Member, flood, typical_report};
 use crate::results::Figure;
 
 const INSTALLATIONS: usize = 500;
 /// Agents posting at once.
 const CONNECTIONS: usize = 32;
 
-pub async fn run(backend: &Backend, seconds: u32) -> anyhow::Result<Vec<Figure>> {
-    let bench = Arc::new(Bench::start(backend).await?);
+/// A fleet of [`INSTALLATIONS`] registered on `bench`, each repeating its typical report,
+/// and what [`CONNECTIONS`] agents posting those as fast as they are taken came to.
+pub struct Routine {
+    pub fleet: Arc<Vec<Member>>,
+    pub flooded: Flooded,
+    pub report_bytes: usize,
+}
+
+pub async fn routine(bench: &Arc<Bench>, seconds: f64) -> anyhow::Result<Routine> {
     let fleet = Arc::new(bench.register(INSTALLATIONS).await?);
     let bodies: Arc<Vec<String>> = Arc::new(
         fleet
@@ -25,25 +31,34 @@ pub async fn run(backend: &Backend, seconds: u32) -> anyhow::Result<Vec<Figure>>
             .map(|m| typical_report(&m.id, "present"))
             .collect(),
     );
-    let next = Arc::new(AtomicUsize::new(0));
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let until = started + Duration::from_secs(u64::from(seconds));
-    let mut agents = tokio::task::JoinSet::new();
-    for _ in 0..CONNECTIONS {
+    let flooded = {
         let (bench, fleet, bodies) = (bench.clone(), fleet.clone(), bodies.clone());
-        let (next, accepted) = (next.clone(), accepted.clone());
-        agents.spawn(async move {
-            while Instant::now() < until {
-                let k = next.fetch_add(1, Ordering::Relaxed) % fleet.len();
-                if bench.post(&fleet[k], bodies[k].clone()).await == Some(202) {
-                    accepted.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        });
-    }
-    while agents.join_next().await.is_some() {}
-    let posting = started.elapsed();
+        flood(CONNECTIONS, seconds, move |k| {
+            let k = k % fleet.len();
+            bench.post(&fleet[k], bodies[k].clone())
+        })
+        .await
+    };
+    Ok(Routine {
+        fleet,
+        flooded,
+        report_bytes: bodies[0].len(),
+    })
+}
+
+pub async fn run(backend: &Backend, seconds: u32) -> anyhow::Result<Vec<Figure>> {
+    let bench = Arc::new(Bench::start(backend).await?);
+    let Routine {
+        flooded:
+            Flooded {
+                accepted,
+                sent,
+                started,
+                took: posting,
+            },
+        report_bytes: size,
+        ..
+    } = routine(&bench, f64::from(seconds)).await?;
     let drained = bench.drained(Duration::from_secs(900)).await;
     let evaluated_in = started.elapsed();
     // The service's own account of its plugin calls (store creation included).
@@ -55,9 +70,6 @@ pub async fn run(backend: &Backend, seconds: u32) -> anyhow::Result<Vec<Figure>>
         .await?
         / calls.max(1.0)
         * 1e6;
-    let accepted = accepted.load(Ordering::Relaxed);
-    let sent = next.load(Ordering::Relaxed);
-    let size = bodies[0].len();
     let accept_rate = accepted as f64 / posting.as_secs_f64();
     let end_to_end = accepted as f64 / evaluated_in.as_secs_f64();
     let name = backend.name();

@@ -1,6 +1,7 @@
 //! One module per scenario; each starts what it measures from scratch and returns figures.
 
 pub mod board;
+pub mod burst;
 pub mod ingest;
 pub mod latency;
 pub mod process;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// Granularity of deadlines: a plugin is stopped within one tick of its deadline.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -104,7 +104,10 @@ fn config(pooling_max_memory: Option<usize>) -> Config {
             // the kernel: the next instance touches them at once, so this avoids a page
             // fault per page on every evaluation.
             .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(KEEP_RESIDENT);
+            .table_keep_resident(KEEP_RESIDENT)
+            // Where the kernel can say which pages an instance dirtied (Linux 6.7 and
+            // later), reset only those instead of memsetting the whole resident part.
+            .pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config

@@ -230,6 +230,7 @@ pub struct PluginStatus {
 }
 
 /// An active revision, the health it reports to and the token that stops its calls.
+#[derive(Clone)]
 pub struct Active {
     pub revision: Arc<Revision>,
     pub health: Arc<Health>,

@@ -348,13 +348,18 @@ impl Runtime {
         removal
     }
 
-    /// Runs every active plugin that wants `request.trigger`, in parallel, and returns each
+    /// Runs every active plugin that wants `request.trigger`, concurrently, and returns each
     /// one's outcome, ordered by plugin name.
+    ///
+    /// The calls go to the plugin threads as one task, not one task each: a call is short
+    /// (tens of microseconds) and handing each to another thread and back cost more in
+    /// wake-ups than the call itself; the shards keep both threads busy. Within the task
+    /// the calls still interleave (each yields at every epoch tick, and one waiting in an
+    /// import lets the others run), so one slow plugin does not hold up the rest.
     pub async fn evaluate(self: &Arc<Self>, request: &Evaluation) -> Vec<PluginRun> {
-        let calls: Vec<_> = self
-            .registry
-            .active(request.trigger)
-            .into_iter()
+        let active = self.registry.active(request.trigger);
+        let calls: Vec<_> = active
+            .iter()
             .map(|active| {
                 let name = &active.revision.descriptor.name;
                 let host = self.host_settings(name);
@@ -365,16 +370,17 @@ impl Runtime {
                 let input = request.input_for(&active.revision, &layered(&host, client));
                 // Asked only if the client's settings are refused: would the host's do?
                 let fallback = client.map(|_| request.input_for(&active.revision, &host));
-                let first = self.spawn_call(active.revision.clone(), input, active.stop.clone());
                 let runtime = self.clone();
                 let client = request.installation.client.clone();
+                let active = active.clone();
                 async move {
-                    let (mut outcome, elapsed) = first.await;
+                    let (mut outcome, elapsed) = runtime
+                        .call(active.revision.clone(), input, active.stop.clone())
+                        .await;
                     if let (Err(failure), Some(fallback)) = (&outcome, fallback)
                         && failure.kind == FailureKind::PluginError
                     {
-                        let retry =
-                            runtime.spawn_call(active.revision.clone(), fallback, active.stop);
+                        let retry = runtime.call(active.revision.clone(), fallback, active.stop);
                         if retry.await.0.is_ok() {
                             outcome = Err(Failure::new(
                                 FailureKind::BadSettings,
@@ -387,11 +393,21 @@ impl Runtime {
                 }
             })
             .collect();
-        let mut runs = Vec::with_capacity(calls.len());
-        for call in calls {
-            runs.push(call.await);
+        match self
+            .threads
+            .handle()
+            .spawn(futures_util::future::join_all(calls))
+            .await
+        {
+            Ok(runs) => runs,
+            Err(error) => active
+                .iter()
+                .map(|active| {
+                    let failure = Failure::host(format!("the plugin thread failed: {error}"));
+                    run_of(&active.revision, Err(failure), Duration::ZERO)
+                })
+                .collect(),
         }
-        runs
     }
 
     /// Checks settings a client is about to get for `plugin`: every key must be one the
@@ -515,12 +531,34 @@ impl Runtime {
 
     /// Starts the call on the plugin threads now; the returned future yields its outcome
     /// and how long it ran. A call the threads lose still comes back, as a host failure.
+    /// One call on the plugin threads, for the callers outside [`Runtime::evaluate`].
     fn spawn_call(
         self: &Arc<Self>,
         revision: Arc<Revision>,
         input: EvalInput,
         stop: CancellationToken,
     ) -> impl Future<Output = (Result<EvalOutput, Failure>, Duration)> + use<> {
+        let call = self
+            .threads
+            .handle()
+            .spawn(self.call(revision, input, stop));
+        async move {
+            call.await.unwrap_or_else(|error| {
+                (
+                    Err(Failure::host(format!("the plugin thread failed: {error}"))),
+                    Duration::ZERO,
+                )
+            })
+        }
+    }
+
+    /// One call, to be run on the plugin threads: bounded, counted in flight, traced.
+    fn call(
+        self: &Arc<Self>,
+        revision: Arc<Revision>,
+        input: EvalInput,
+        stop: CancellationToken,
+    ) -> impl Future<Output = (Result<EvalOutput, Failure>, Duration)> + Send + use<> {
         let descriptor = &revision.descriptor;
         let span = tracing::info_span!(
             "plugin.evaluate",
@@ -531,31 +569,21 @@ impl Runtime {
         );
         let limits = self.settings.limits_for(&descriptor.name);
         let runtime = self.clone();
-        let call = self.threads.handle().spawn(
-            async move {
-                let _permit = runtime.permits.acquire().await;
-                let name = &revision.descriptor.name;
-                let _tracked = runtime.in_flight.track(name, limits.deadline);
-                let started = Instant::now();
-                let bounds = Bounds {
-                    limits,
-                    stop: &stop,
-                };
-                let outcome =
-                    executor::evaluate(&runtime.engine.engine, &revision.pre, name, bounds, &input)
-                        .await;
-                (outcome, started.elapsed())
-            }
-            .instrument(span),
-        );
         async move {
-            call.await.unwrap_or_else(|error| {
-                (
-                    Err(Failure::host(format!("the plugin thread failed: {error}"))),
-                    Duration::ZERO,
-                )
-            })
+            let _permit = runtime.permits.acquire().await;
+            let name = &revision.descriptor.name;
+            let _tracked = runtime.in_flight.track(name, limits.deadline);
+            let started = Instant::now();
+            let bounds = Bounds {
+                limits,
+                stop: &stop,
+            };
+            let outcome =
+                executor::evaluate(&runtime.engine.engine, &revision.pre, name, bounds, &input)
+                    .await;
+            (outcome, started.elapsed())
         }
+        .instrument(span)
     }
 
     fn note_outcome(

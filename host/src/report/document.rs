@@ -6,6 +6,7 @@
 //! concurrent plugin evaluations, and answers a path query by walking sibling links without
 //! building anything. Plugins receive only the elements a query returns.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Range;
 
 /// Index of an element in its document. Only meaningful for the document that returned it.
@@ -141,6 +142,27 @@ impl Document {
             Some(attr) => matches.find_map(|e| e.attr(attr)),
             None => matches.next().map(|e| e.text()),
         }
+    }
+
+    /// A digest of everything the report says except when it was generated (the root's
+    /// `generated-at`): two reports with one fingerprint give every check the same thing
+    /// to read. For telling a routine report from a new one, never for identity.
+    pub fn fingerprint(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        for (k, node) in self.nodes.iter().enumerate() {
+            hasher.write_u32(node.first_child);
+            hasher.write_u32(node.next_sibling);
+            self.str(node.name).hash(&mut hasher);
+            self.str(node.text).hash(&mut hasher);
+            for attr in &self.attrs[node.attrs.start as usize..node.attrs.end as usize] {
+                let name = self.str(attr.name);
+                if k == 0 && name == "generated-at" {
+                    continue;
+                }
+                (name, self.str(attr.value)).hash(&mut hasher);
+            }
+        }
+        hasher.finish()
     }
 
     pub(super) fn str(&self, span: Span) -> &str {

@@ -333,6 +333,28 @@ mod tests {
 </report>"#;
 
     #[test]
+    fn a_fingerprint_ignores_only_when_the_report_was_generated() {
+        let fingerprint = |xml: String| parse(xml.as_bytes()).expect("parses").fingerprint();
+        let example = fingerprint(EXAMPLE.to_string());
+        assert_eq!(
+            example,
+            fingerprint(EXAMPLE.replace("2026-11-20T01:07:00", "2026-11-20T02:07:00"))
+        );
+        for changed in [
+            EXAMPLE.replace(r#"state="lost""#, r#"state="present""#),
+            EXAMPLE.replace("free-mb=\"812\"", "free-mb=\"811\""),
+            EXAMPLE.replace("&amp; Co", "Co"),
+            EXAMPLE.replace(r#"agent="report-agent""#, r#"agent="probe""#),
+            EXAMPLE.replace(
+                r#"<disk path="D:\Kodeks" free-mb="812"/>"#,
+                r#"<disk path="D:\Kodeks"/><x free-mb="812"/>"#,
+            ),
+        ] {
+            assert_ne!(example, fingerprint(changed));
+        }
+    }
+
+    #[test]
     fn reads_elements_attributes_and_text_by_path() {
         let doc = parse(EXAMPLE.as_bytes()).unwrap();
         assert_eq!(doc.value("@agent"), Some("report-agent"));

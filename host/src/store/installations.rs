@@ -75,6 +75,15 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// Every installation's id, in order: what a tick sweep needs (each job reads its
+    /// installation when it runs, so nothing read here could go stale in the queue).
+    pub async fn installation_ids(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM installations ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+    }
+
     /// The installation an ingest token (by its hash) belongs to.
     pub async fn installation_by_token(
         &self,

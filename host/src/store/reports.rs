@@ -261,12 +261,13 @@ impl Store {
         // (stored by another node a moment late) is kept, but changes nothing either: what
         // holds now was decided on the newer one.
         if let Some(report_id) = report_id {
+            // The range on `received_at` lets the installation's index skip its history:
+            // only reports received since this one are looked at (usually none).
             let superseded = sqlx::query(
                 "SELECT 1 AS newer FROM reports r JOIN reports n \
-                 ON n.installation_id = r.installation_id AND n.id <> r.id \
+                 ON n.installation_id = r.installation_id AND n.received_at >= r.received_at \
                  WHERE r.id = $1 AND n.evaluated_at IS NOT NULL \
-                 AND (n.received_at > r.received_at \
-                      OR (n.received_at = r.received_at AND n.id > r.id)) LIMIT 1",
+                 AND (n.received_at > r.received_at OR n.id > r.id) LIMIT 1",
             )
             .bind(report_id)
             .fetch_optional(&mut *tx)

@@ -12,15 +12,25 @@
 //! not evaluated (at once when told, every [`SWEEP_EVERY`] anyway, and when it takes the
 //! lease over). A report queued twice (by its own node and by a sweep, or by two engines
 //! one after the other) is applied once: its commit only counts if nobody's did before.
+//!
+//! Most reports say exactly what their installation's previous one said (fleets report
+//! on the hour, mostly that all is well), and a burst of them must not delay the one that
+//! says a dongle is gone: a report whose content differs from its installation's previous
+//! one (apart from when it was generated), a probe whose answer changed, or a report whose
+//! predecessor this node never saw, waits in the urgent lane of its shard ([`queue`]);
+//! routine reports and ticks in the routine lane. Every job is still evaluated, with the
+//! same inputs, in its installation's order; only installations are reordered.
 
-use std::collections::{HashSet, VecDeque};
+mod queue;
+
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::sync::mpsc;
+use queue::{Lane, ShardQueue, Taken};
 
 use crate::alerting::Alerting;
 use crate::alerts::directory::Directory;
@@ -85,14 +95,17 @@ impl fmt::Display for Job {
     }
 }
 
-/// When each job of a shard was queued, oldest first: the running job is the front.
-type Waiting = Arc<Mutex<VecDeque<Instant>>>;
-
 pub struct Pipeline {
-    shards: Vec<(mpsc::UnboundedSender<(String, Job)>, Waiting)>,
+    shards: Vec<Arc<ShardQueue<Job>>>,
     queued: Arc<AtomicI64>,
     /// Reports queued and not done yet, so a sweep does not queue them again.
     reports: Arc<Mutex<HashSet<i64>>>,
+    /// Installations with a tick queued and not started: another tick for them would only
+    /// repeat it (a tick reads the clock when it runs), so it is not queued. Without this a
+    /// fleet whose sweep takes longer than the tick interval would pile sweeps up.
+    ticking: Arc<Mutex<HashSet<String>>>,
+    /// The fingerprint of what each installation's agent (by a hash of both) said last.
+    said: Mutex<HashMap<u64, u64>>,
     cluster: Arc<Cluster>,
 }
 
@@ -102,9 +115,9 @@ struct Worker {
     clock: SharedClock,
     metrics: Arc<Metrics>,
     queued: Arc<AtomicI64>,
-    waiting: Waiting,
     alerting: Arc<Alerting>,
     reports: Arc<Mutex<HashSet<i64>>>,
+    ticking: Arc<Mutex<HashSet<String>>>,
     cluster: Arc<Cluster>,
 }
 
@@ -128,36 +141,39 @@ impl Pipeline {
     ) -> Arc<Self> {
         let queued = Arc::new(AtomicI64::new(0));
         let reports = Arc::<Mutex<HashSet<i64>>>::default();
-        let senders = (0..shards.max(1))
+        let ticking = Arc::<Mutex<HashSet<String>>>::default();
+        let queues = (0..shards.max(1))
             .map(|_| {
-                let (tx, rx) = mpsc::unbounded_channel();
-                let waiting = Waiting::default();
+                let queue = Arc::new(ShardQueue::default());
                 let worker = Worker {
                     store: store.clone(),
                     runtime: runtime.clone(),
                     clock: clock.clone(),
                     metrics: metrics.clone(),
                     queued: queued.clone(),
-                    waiting: waiting.clone(),
                     alerting: alerting.clone(),
                     reports: reports.clone(),
+                    ticking: ticking.clone(),
                     cluster: cluster.clone(),
                 };
-                tasks.spawn(worker.run(rx, tasks.clone()));
-                (tx, waiting)
+                tasks.spawn(worker.run(queue.clone(), tasks.clone()));
+                queue
             })
             .collect();
         Arc::new(Pipeline {
-            shards: senders,
+            shards: queues,
             queued,
             reports,
+            ticking,
+            said: Mutex::default(),
             cluster,
         })
     }
 
     /// Queues `job` for `installation`, if this node is the engine; a report stored here
     /// while another node is, is announced to it instead. False if nothing was queued (not
-    /// the engine, the report is queued already, or the pipeline stopped).
+    /// the engine, the report or a tick of the installation is queued already, or the
+    /// pipeline stopped).
     pub fn submit(&self, installation: &str, mut job: Job) -> bool {
         if !self.engine() {
             if let Job::Report { .. } = job {
@@ -165,26 +181,37 @@ impl Pipeline {
             }
             return false;
         }
-        if let Job::Report { id, fresh } = &mut job {
-            if !self.reports.lock().expect("report set").insert(*id) {
-                return false;
-            }
-            if self.queue_depth() > FRESH_QUEUE_LIMIT {
-                *fresh = None;
-            }
+        let already = match &job {
+            Job::Report { id, .. } => !self.reports.lock().expect("report set").insert(*id),
+            Job::Tick { .. } => !self
+                .ticking
+                .lock()
+                .expect("tick set")
+                .insert(installation.to_string()),
+            Job::Probe(_) => false,
+        };
+        if already {
+            return false;
         }
-        let mut hasher = DefaultHasher::new();
-        installation.hash(&mut hasher);
-        let (sender, waiting) = &self.shards[(hasher.finish() % self.shards.len() as u64) as usize];
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        let mut waiting = waiting.lock().expect("queue lock");
-        waiting.push_back(Instant::now());
-        if let Err(mpsc::error::SendError((_, job))) = sender.send((installation.to_string(), job))
+        let lane = self.lane(installation, &job);
+        if let Job::Report { fresh, .. } = &mut job
+            && self.queue_depth() > FRESH_QUEUE_LIMIT
         {
-            if let Job::Report { id, .. } = job {
+            *fresh = None;
+        }
+        let report = match &job {
+            Job::Report { id, .. } => Some(*id),
+            _ => None,
+        };
+        let tick = matches!(job, Job::Tick { .. });
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        if !self.shards[shard(installation, self.shards.len())].push(installation, job, lane) {
+            if let Some(id) = report {
                 self.reports.lock().expect("report set").remove(&id);
             }
-            waiting.pop_back();
+            if tick {
+                self.ticking.lock().expect("tick set").remove(installation);
+            }
             self.queued.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(installation, "the evaluation pipeline is stopped");
             return false;
@@ -192,12 +219,39 @@ impl Pipeline {
         true
     }
 
+    /// Urgent for a document unlike the one the same installation's agent sent before
+    /// (or one this node has not seen), routine for a repeat and for a tick.
+    fn lane(&self, installation: &str, job: &Job) -> Lane {
+        let document = match job {
+            Job::Report {
+                fresh: Some(fresh), ..
+            } => &fresh.document,
+            Job::Probe(document) => document,
+            Job::Report { fresh: None, .. } => return Lane::Urgent,
+            Job::Tick { .. } => return Lane::Routine,
+        };
+        let mut speaker = DefaultHasher::new();
+        (installation, document.root().attr("agent")).hash(&mut speaker);
+        let fingerprint = document.fingerprint();
+        let before = self
+            .said
+            .lock()
+            .expect("fingerprints")
+            .insert(speaker.finish(), fingerprint);
+        if before == Some(fingerprint) {
+            Lane::Routine
+        } else {
+            Lane::Urgent
+        }
+    }
+
     /// How long the oldest job queued or running has waited.
     pub fn oldest_wait(&self) -> Option<Duration> {
         self.shards
             .iter()
-            .filter_map(|(_, waiting)| Some(waiting.lock().expect("queue lock").front()?.elapsed()))
-            .max()
+            .filter_map(|queue| queue.oldest())
+            .min()
+            .map(|oldest| oldest.elapsed())
     }
 
     /// Queues the reports accepted but not yet evaluated (the oldest [`SWEEP_LIMIT`]) that
@@ -263,41 +317,54 @@ impl Pipeline {
 }
 
 impl Worker {
-    async fn run(self, mut jobs: mpsc::UnboundedReceiver<(String, Job)>, tasks: Tasks) {
+    async fn run(self, queue: Arc<ShardQueue<Job>>, tasks: Tasks) {
         loop {
-            let (installation, job) = tokio::select! {
+            let taken = tokio::select! {
                 // Checked first: a worker told to stop takes no further job.
                 biased;
-                () = tasks.stopping() => return,
-                job = jobs.recv() => match job {
-                    Some(job) => job,
-                    None => return,
+                () = tasks.stopping() => break,
+                taken = queue.take() => match taken {
+                    Some(taken) => taken,
+                    None => break,
                 },
             };
-            // Queued before the lease went to another node: it is that node's now (a
-            // report stays stored and unevaluated for its sweep).
-            let attempts = if self.cluster.holds(Role::Engine) {
-                COMMIT_ATTEMPTS
-            } else {
-                0
-            };
-            for attempt in 1..=attempts {
-                match self.handle(&installation, &job).await {
-                    Ok(()) => break,
-                    Err(error) if attempt < COMMIT_ATTEMPTS => {
-                        tracing::warn!(%installation, %job, %error, attempt, "evaluation not committed; retrying");
-                        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
-                    }
-                    Err(error) => {
-                        tracing::error!(%installation, %job, %error, "evaluation not committed; giving up on this job");
-                    }
+            self.run_one(&taken).await;
+            queue.done(&taken);
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        queue.close();
+    }
+
+    async fn run_one(
+        &self,
+        Taken {
+            installation, job, ..
+        }: &Taken<Job>,
+    ) {
+        if let Job::Tick { .. } = job {
+            self.ticking.lock().expect("tick set").remove(installation);
+        }
+        // Queued before the lease went to another node: it is that node's now (a report
+        // stays stored and unevaluated for its sweep).
+        let attempts = if self.cluster.holds(Role::Engine) {
+            COMMIT_ATTEMPTS
+        } else {
+            0
+        };
+        for attempt in 1..=attempts {
+            match self.handle(installation, job).await {
+                Ok(()) => break,
+                Err(error) if attempt < COMMIT_ATTEMPTS => {
+                    tracing::warn!(%installation, %job, %error, attempt, "evaluation not committed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                }
+                Err(error) => {
+                    tracing::error!(%installation, %job, %error, "evaluation not committed; giving up on this job");
                 }
             }
-            if let Job::Report { id, .. } = job {
-                self.reports.lock().expect("report set").remove(&id);
-            }
-            self.waiting.lock().expect("queue lock").pop_front();
-            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        if let Job::Report { id, .. } = job {
+            self.reports.lock().expect("report set").remove(id);
         }
     }
 
@@ -394,6 +461,13 @@ impl Worker {
         );
         Ok(())
     }
+}
+
+/// The shard of `installation`'s jobs, of `shards`.
+fn shard(installation: &str, shards: usize) -> usize {
+    let mut hasher = DefaultHasher::new();
+    installation.hash(&mut hasher);
+    (hasher.finish() % shards as u64) as usize
 }
 
 fn info(installation: &Installation) -> InstallationInfo {
