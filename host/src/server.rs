@@ -28,7 +28,7 @@ use crate::plugins::builtin;
 use crate::plugins::directory::PluginDir;
 use crate::probe::Prober;
 use crate::schedule::Scheduler;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 use crate::tasks::{Stages, Tasks};
 
 /// How often scheduled client reports are looked for.
@@ -331,9 +331,12 @@ impl Running {
 /// How often SQLite's write-ahead log is copied into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
-/// Checkpoints the store every [`CHECKPOINT_EVERY`] until `tasks` stop (the last group,
-/// so for as long as anything writes).
+/// On SQLite, checkpoints the store every [`CHECKPOINT_EVERY`] until `tasks` stop (the
+/// last group, so for as long as anything writes).
 fn spawn_checkpoints(store: Store, tasks: &Tasks) {
+    if store.backend() != Backend::Sqlite {
+        return;
+    }
     let stop = tasks.clone();
     tasks.spawn(async move {
         while stop.pause(CHECKPOINT_EVERY).await {

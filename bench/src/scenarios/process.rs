@@ -57,115 +57,23 @@ pub async fn run(fleet: usize) -> anyhow::Result<Vec<Figure>> {
     Ok(figures)
 }
 
-/// The most resident memory a process had while it was sampled, every millisecond.
-struct PeakSampler {
-    peak: Arc<AtomicU64>,
-    sampling: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl PeakSampler {
-    fn start(pid: u32) -> Self {
-        let peak = Arc::new(AtomicU64::new(rss_of(pid)));
-        let sampling = Arc::new(AtomicBool::new(true));
-        let thread = {
-            let (peak, sampling) = (peak.clone(), sampling.clone());
-            std::thread::spawn(move || {
-                while sampling.load(Ordering::Relaxed) {
-                    peak.fetch_max(rss_of(pid), Ordering::Relaxed);
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            })
-        };
-        PeakSampler {
-            peak,
-            sampling,
-            thread,
-        }
-    }
-
-    fn stop(self) -> u64 {
-        self.sampling.store(false, Ordering::Relaxed);
-        self.thread
-            .join()
-            .expect("the memory sampler does not panic");
-        self.peak.load(Ordering::Relaxed)
-    }
-}
-
-/// `size` installations in the store, the service started on it (ticks every minute, the
-/// default); agents of as many installations as post in [`REPORTING_SECONDS`] send a report
-/// each, then the service works through its queue (the reports, then the first tick of the
-/// whole fleet).
-async fn large_fleet(size: usize) -> anyhow::Result<Figure> {
-    let data = tempfile::tempdir()?;
-    eprintln!("process: writing {size} installations into a new store");
-    let store = reveille::store::Store::open(&format!(
-        "sqlite://{}?mode=rwc",
-        data.path().join("reveille.db").display()
-    ))
-    .await?;
-    seed(&store, size, 100, |_| {}).await?;
-    store.close().await;
-    let service = Child::spawn(data.path()).await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let started = rss_of(service.pid());
-    let sampler = PeakSampler::start(service.pid());
-    let client = reqwest::Client::new();
-    let url = format!("{}/api/v1/reports", service.base);
-    eprintln!("process: {size} installations, reporting for {REPORTING_SECONDS} s");
-    let Flooded { accepted, .. } = flood(AGENTS, REPORTING_SECONDS, move |k| {
-        let (id, token) = seeded(k % size);
-        let request = client
-            .post(&url)
-            .bearer_auth(token)
-            .header("content-type", "application/xml")
-            .body(typical_report(&id, "present"));
-        async move { request.send().await.ok().map(|r| r.status().as_u16()) }
-    })
-    .await;
-    let metrics = format!("{}/metrics", service.base);
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let mut ticked = false;
-    loop {
-        let text = reqwest::get(&metrics).await?.text().await?;
-        let queued = sum_metric(&text, "reveille_evaluation_queue_depth");
-        // Done once a tick over the whole fleet has been queued (most of it at once) and
-        // worked through.
-        ticked |= queued >= size as f64 * 0.9;
-        if (ticked && queued == 0.0) || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let peak = sampler.stop();
-    let after = rss_of(service.pid());
-    Ok(Figure::new(
-        "memory",
-        BACKEND,
-        format!("resident memory with {size} installations registered, reporting and ticked"),
-    )
-    .value(format!(
-        "{:.0} MB started, peak {:.0} MB while {accepted} reports came and the fleet was ticked, {:.0} MB after{}",
-        mb(started),
-        mb(peak),
-        mb(after),
-        if ticked { "" } else { " (no tick seen within 10 min)" }
-    ))
-    .target("< 200 MB")
-    .data(json!({
-        "installations": size, "reports": accepted, "ticked": ticked,
-        "started_rss_bytes": started, "peak_rss_bytes": peak, "after_rss_bytes": after,
-    })))
-}
-
 async fn large(service: &Child, idle: u64) -> anyhow::Result<Figure> {
     let client = reqwest::Client::new();
     let token = service.register("vector-main", "Vector", -1).await?;
     let body = large_report(30 << 20);
     let size = body.len();
 
-    let sampler = PeakSampler::start(service.pid());
+    let peak = Arc::new(AtomicU64::new(idle));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling, pid) = (peak.clone(), sampling.clone(), service.pid());
+        std::thread::spawn(move || {
+            while sampling.load(Ordering::Relaxed) {
+                peak.fetch_max(rss_of(pid), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
     eprintln!("process: posting a {:.0} MB report", mb(size as u64));
     let started = Instant::now();
     let status = client
@@ -197,7 +105,9 @@ async fn large(service: &Child, idle: u64) -> anyhow::Result<Figure> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let evaluated_in = started.elapsed();
-    let peak = sampler.stop().max(idle).max(service.peak_rss());
+    sampling.store(false, Ordering::Relaxed);
+    sampler.join().expect("the memory sampler does not panic");
+    let peak = peak.load(Ordering::Relaxed).max(service.peak_rss());
     Ok(Figure::new(
         "large",
         BACKEND,
@@ -214,5 +124,70 @@ async fn large(service: &Child, idle: u64) -> anyhow::Result<Figure> {
     .data(json!({
         "bytes": size, "accepted_ms": ms(accepted_in), "evaluated_ms": ms(evaluated_in),
         "peak_rss_bytes": peak, "idle_rss_bytes": idle,
+    })))
+}
+
+/// `size` installations in the store, the service started on it (ticks every minute, the
+/// default); agents of as many installations as post in [`REPORTING_SECONDS`] send a report
+/// each, then the service works through its queue (the reports, then the first tick of the
+/// whole fleet).
+async fn large_fleet(size: usize) -> anyhow::Result<Figure> {
+    let data = tempfile::tempdir()?;
+    eprintln!("process: writing {size} installations into a new store");
+    let store = reveille::store::Store::open(&format!(
+        "sqlite://{}?mode=rwc",
+        data.path().join("reveille.db").display()
+    ))
+    .await?;
+    seed(&store, size, 100, |_| {}).await?;
+    store.close().await;
+    let service = Child::spawn(data.path()).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let started = rss_of(service.pid());
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/reports", service.base);
+    eprintln!("process: {size} installations, reporting for {REPORTING_SECONDS} s");
+    let Flooded { accepted, .. } = flood(AGENTS, REPORTING_SECONDS, move |k| {
+        let (id, token) = seeded(k % size);
+        let request = client
+            .post(&url)
+            .bearer_auth(token)
+            .header("content-type", "application/xml")
+            .body(typical_report(&id, "present"));
+        async move { request.send().await.ok().map(|r| r.status().as_u16()) }
+    })
+    .await;
+    let metrics = format!("{}/metrics", service.base);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut ticked = false;
+    loop {
+        let text = reqwest::get(&metrics).await?.text().await?;
+        let queued = sum_metric(&text, "reveille_evaluation_queue_depth");
+        // Done once a tick over the whole fleet has been queued (most of it at once) and
+        // worked through.
+        ticked |= queued >= size as f64 * 0.9;
+        if (ticked && queued == 0.0) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let peak = service.peak_rss();
+    let after = rss_of(service.pid());
+    Ok(Figure::new(
+        "memory",
+        BACKEND,
+        format!("resident memory with {size} installations registered, reporting and ticked"),
+    )
+    .value(format!(
+        "{:.0} MB started, peak {:.0} MB while {accepted} reports came and the fleet was ticked, {:.0} MB after{}",
+        mb(started),
+        mb(peak),
+        mb(after),
+        if ticked { "" } else { " (no tick seen within 10 min)" }
+    ))
+    .target("< 200 MB")
+    .data(json!({
+        "installations": size, "reports": accepted, "ticked": ticked,
+        "started_rss_bytes": started, "peak_rss_bytes": peak, "after_rss_bytes": after,
     })))
 }

@@ -143,6 +143,7 @@ async fn receive(
             fresh: Some(Fresh {
                 document: Arc::new(accepted.document),
                 received_at,
+                fingerprint: accepted.fingerprint,
             }),
         },
     );

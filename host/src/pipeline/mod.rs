@@ -68,6 +68,8 @@ const COMMIT_ATTEMPTS: u32 = 3;
 pub struct Fresh {
     pub document: Arc<Document>,
     pub received_at: i64,
+    /// The document's [`Document::fingerprint`].
+    pub fingerprint: u64,
 }
 
 /// One unit of work for one installation.
@@ -181,16 +183,22 @@ impl Pipeline {
             }
             return false;
         }
-        let already = match &job {
-            Job::Report { id, .. } => !self.reports.lock().expect("report set").insert(*id),
-            Job::Tick { .. } => !self
+        let report = match &job {
+            Job::Report { id, .. } => Some(*id),
+            _ => None,
+        };
+        let tick = matches!(job, Job::Tick { .. });
+        // Claimed here, so that a sweep or the next tick does not queue it again.
+        let claimed = match report {
+            Some(id) => self.reports.lock().expect("report set").insert(id),
+            None if tick => self
                 .ticking
                 .lock()
                 .expect("tick set")
                 .insert(installation.to_string()),
-            Job::Probe(_) => false,
+            None => true,
         };
-        if already {
+        if !claimed {
             return false;
         }
         let lane = self.lane(installation, &job);
@@ -199,11 +207,6 @@ impl Pipeline {
         {
             *fresh = None;
         }
-        let report = match &job {
-            Job::Report { id, .. } => Some(*id),
-            _ => None,
-        };
-        let tick = matches!(job, Job::Tick { .. });
         self.queued.fetch_add(1, Ordering::Relaxed);
         if !self.shards[shard(installation, self.shards.len())].push(installation, job, lane) {
             if let Some(id) = report {
@@ -222,17 +225,17 @@ impl Pipeline {
     /// Urgent for a document unlike the one the same installation's agent sent before
     /// (or one this node has not seen), routine for a repeat and for a tick.
     fn lane(&self, installation: &str, job: &Job) -> Lane {
-        let document = match job {
+        let (document, fingerprint) = match job {
             Job::Report {
                 fresh: Some(fresh), ..
-            } => &fresh.document,
-            Job::Probe(document) => document,
+            } => (&fresh.document, fresh.fingerprint),
+            // Made by the host, and small.
+            Job::Probe(document) => (document, document.fingerprint()),
             Job::Report { fresh: None, .. } => return Lane::Urgent,
             Job::Tick { .. } => return Lane::Routine,
         };
         let mut speaker = DefaultHasher::new();
         (installation, document.root().attr("agent")).hash(&mut speaker);
-        let fingerprint = document.fingerprint();
         let before = self
             .said
             .lock()

@@ -529,9 +529,9 @@ impl Runtime {
             .collect()
     }
 
-    /// Starts the call on the plugin threads now; the returned future yields its outcome
-    /// and how long it ran. A call the threads lose still comes back, as a host failure.
-    /// One call on the plugin threads, for the callers outside [`Runtime::evaluate`].
+    /// Starts one call on the plugin threads now (for the callers outside
+    /// [`Runtime::evaluate`]); the returned future yields its outcome and how long it ran.
+    /// A call the threads lose still comes back, as a host failure.
     fn spawn_call(
         self: &Arc<Self>,
         revision: Arc<Revision>,

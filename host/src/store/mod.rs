@@ -123,7 +123,7 @@ impl Store {
 
     /// On SQLite, copies what the write-ahead log holds into the database file, on a
     /// reader's connection while the writer goes on (see [`sqlite_pool`]); nothing on
-    /// PostgreSQL, which checkpoints by itself.
+    /// PostgreSQL, which checkpoints by itself (and where nobody calls this).
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
         if self.backend == Backend::Sqlite {
             self.pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await?;
