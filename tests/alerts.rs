@@ -547,7 +547,8 @@ async fn a_snooze_ends_with_a_reminder() {
 }
 
 /// A chat reads Reveille in Russian once an authorized member says `/lang ru` (a stranger
-/// cannot switch it): the alert's message, the answer to a button and the edit after it.
+/// cannot switch it): the alert's message (the check's own words too, which the built-in
+/// checks write in Russian as well), the answer to a button and the edit after it.
 /// `[telegram] language` sets what every other chat reads.
 #[tokio::test]
 async fn a_chat_reads_its_own_language() {
@@ -566,6 +567,18 @@ async fn a_chat_reads_its_own_language() {
     assert_eq!(accepted.status(), 202);
     let message = wait_living(&fake, CHAT, "dongle-lost").await;
     assert!(message.text.contains("🔴 КРИТИЧНО"), "{}", message.text);
+    assert!(
+        message.text.contains("Ключ защиты потерян"),
+        "{}",
+        message.text
+    );
+    assert!(
+        message
+            .text
+            .contains("Состояние защиты: lost, код ошибки 4111"),
+        "{}",
+        message.text
+    );
     assert!(
         message.text.contains("Горит: пока никто не взял"),
         "{}",

@@ -262,6 +262,29 @@ async fn the_board_as_a_person_uses_it() {
         "the uploaded plugin did not evaluate: {findings:?}"
     );
 
+    // A check replayed over the fleet's history with a tighter setting, from the form:
+    // the replay's page follows it until it is done and compares it with the installed.
+    browser.click("#to-replays").await;
+    browser.fill("#replay-plugin", "stale-updates").await;
+    browser.fill("#replay-settings", "threshold=1d").await;
+    browser.click("#replay-start").await;
+    browser.wait_text("#replay-state", |t| t == "done").await;
+    assert!(browser.url().await.contains("/admin/replays/"));
+    assert!(
+        browser
+            .text("#replay-request")
+            .await
+            .contains("threshold=1d")
+    );
+    assert!(browser.text("#replay-found").await.starts_with("Fired"));
+    assert!(
+        browser
+            .text("#replay-difference")
+            .await
+            .starts_with("Against the installed")
+    );
+    browser.screenshot("replay").await;
+
     // A manager's account, in Russian: only her clients, and Boris's are refused.
     browser.goto(&format!("{base}/admin/staff")).await;
     browser.fill("#staff-name", "anna").await;

@@ -1,4 +1,5 @@
-//! Builds the test fixture plugins (`tests/plugins/*`) to components for the tests.
+//! Builds the test fixture plugins (`tests/plugins/*`) and the SDK's examples
+//! (`sdk/examples/*`) to components for the tests.
 
 #[path = "../host/build/wasm_build.rs"]
 mod wasm_build;
@@ -11,8 +12,9 @@ fn main() {
         .parent()
         .expect("tests/ is in the workspace");
     wasm_build::rerun_if_changed(workspace, &["tests/plugins", "sdk", "wit"]);
-    let names: Vec<String> = wasm_build::crates_in(&workspace.join("tests/plugins"))
-        .into_iter()
+    let names: Vec<String> = ["tests/plugins", "sdk/examples"]
+        .iter()
+        .flat_map(|dir| wasm_build::crates_in(&workspace.join(dir)))
         .map(|(name, _)| name)
         .collect();
     let built = wasm_build::build(workspace, &names);

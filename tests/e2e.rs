@@ -3,6 +3,7 @@
 //! suite's build short as it grows.
 
 mod alerts;
+mod author_kit;
 mod board;
 mod builtin_checks;
 mod client_reports;
@@ -18,8 +19,10 @@ mod large_report;
 mod nights;
 mod operations;
 mod outage;
+mod plugin_kit;
 mod plugin_limits;
 mod process_logs;
+mod replay;
 mod sandbox;
 mod schedule;
 mod security;

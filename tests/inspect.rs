@@ -13,13 +13,16 @@ fn component_importing(interface: &str) -> Vec<u8> {
 #[test]
 fn reads_the_stamp_the_sdk_writes() {
     let inspection = inspect(&fixture_plugin("echo")).unwrap();
-    assert_eq!(inspection.api, ApiVersion::V1);
-    assert_eq!(inspection.stamp.to_string(), "1.0.0");
+    assert_eq!(inspection.api, ApiVersion::V1_1);
+    assert_eq!(inspection.stamp.to_string(), "1.1.0");
+    let legacy = inspect(&fixture_plugin("legacy-v1-0")).unwrap();
+    assert_eq!(legacy.api, ApiVersion::V1_0);
+    assert_eq!(legacy.stamp.to_string(), "1.0.0");
 }
 
 #[test]
 fn refuses_other_majors_and_newer_minors() {
-    for stamp in ["2.0.0", "1.1.0", "0.9.0"] {
+    for stamp in ["2.0.0", "1.2.0", "0.9.0"] {
         let err = inspect(&bare_component(&[(STAMP_SECTION, stamp.as_bytes())])).unwrap_err();
         assert!(
             matches!(err, InspectError::Incompatible { .. }),
@@ -28,6 +31,7 @@ fn refuses_other_majors_and_newer_minors() {
         assert!(err.to_string().contains(stamp), "{err}");
     }
     assert!(inspect(&bare_component(&[(STAMP_SECTION, b"1.0.7")])).is_ok());
+    assert!(inspect(&bare_component(&[(STAMP_SECTION, b"1.1.3")])).is_ok());
 }
 
 #[test]

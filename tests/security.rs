@@ -57,7 +57,7 @@ fn content_type(who: As<'_>, path: &str) -> &'static str {
     match who {
         As::Bearer(_) if path.ends_with("/reports") => "application/xml",
         As::Bearer(_) => "application/json",
-        _ if path == "/admin/plugins" => "multipart/form-data; boundary=walk",
+        _ if MULTIPART.contains(&path) => "multipart/form-data; boundary=walk",
         _ => "application/x-www-form-urlencoded",
     }
 }
@@ -317,9 +317,12 @@ const FORM: &[(&str, &str)] = &[
     ("spec", "{}"),
 ];
 
+/// The pages whose forms upload a component, as multipart.
+const MULTIPART: [&str; 2] = ["/admin/plugins", "/admin/replays"];
+
 /// A form of every field with `csrf`, as the route reads it (multipart for an upload).
 fn form(path: &str, csrf: &str) -> (String, Vec<u8>) {
-    if path == "/admin/plugins" {
+    if MULTIPART.contains(&path) {
         let boundary = "walk-boundary";
         let mut body = String::new();
         for (name, value) in [("csrf", csrf), ("name", "walk")] {

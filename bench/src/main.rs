@@ -17,12 +17,13 @@ use anyhow::{Context, bail};
 use fleet::Backend;
 use scenarios::latency::Load;
 
-const SCENARIOS: [&str; 10] = [
+const SCENARIOS: [&str; 11] = [
     "latency", "ingest", "burst", "tick", "swap", "storm", "board", "report", "process", "soak",
+    "replay",
 ];
 
-/// Scenarios a plain run leaves out: they take long (`--only soak`).
-const LONG: [&str; 1] = ["soak"];
+/// Scenarios a plain run leaves out: they take long (`--only soak`, `--only replay`).
+const LONG: [&str; 2] = ["soak", "replay"];
 
 struct Args {
     only: Vec<String>,
@@ -32,6 +33,7 @@ struct Args {
     fleet: usize,
     swap_rate: u32,
     soak_minutes: u32,
+    replay_installations: usize,
     out: String,
 }
 
@@ -49,6 +51,7 @@ impl Args {
             fleet: 100_000,
             swap_rate: 1_000,
             soak_minutes: 60,
+            replay_installations: 1_000,
             out: "bench-results.json".into(),
         };
         let mut it = std::env::args().skip(1);
@@ -80,9 +83,12 @@ impl Args {
                 "--fleet" => args.fleet = value.parse().context("--fleet")?,
                 "--swap-rate" => args.swap_rate = value.parse().context("--swap-rate")?,
                 "--soak-minutes" => args.soak_minutes = value.parse().context("--soak-minutes")?,
+                "--replay-installations" => {
+                    args.replay_installations = value.parse().context("--replay-installations")?
+                }
                 "--out" => args.out = value,
                 other => bail!(
-                    "unknown flag {other} (use --only, --seconds, --rate, --installations, --fleet, --swap-rate, --soak-minutes, --out)"
+                    "unknown flag {other} (use --only, --seconds, --rate, --installations, --fleet, --swap-rate, --soak-minutes, --replay-installations, --out)"
                 ),
             }
         }
@@ -144,6 +150,9 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         }
         if args.runs("report") {
             figures.extend(scenarios::report::run(backend).await?);
+        }
+        if args.runs("replay") {
+            figures.extend(scenarios::replay::run(backend, args.replay_installations).await?);
         }
         eprintln!("{}: done", backend.name());
     }

@@ -3,20 +3,24 @@
 //! - `parse`: XML bytes → `Document`, and the stored form both ways.
 //! - `dongle_lost`: one evaluation of the built-in `dongle-lost` check, as the host runs it
 //!   (a fresh store per call from the revision's `InstancePre`, the report pushed as a
-//!   resource, `evaluate` called, outputs copied back), against the same check written
-//!   natively in Rust on the same `Document` and producing the same output. The ratio is
+//!   resource, `evaluate` called, outputs copied back), against the same check's code
+//!   compiled natively and called on the same report (through the SDK's `testing`, which
+//!   reads the host's own `Document` in-process), producing the same output. The ratio is
 //!   the price of the sandbox; `instantiate_only` (a fresh store and `describe()`, which
 //!   reads no report) shows how much of it is the store and instance rather than the check.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use ::dongle_lost::DongleLost;
 use reveille::plugins::builtin;
-use reveille::plugins::contract::{EvalInput, EvalOutput, Finding, StateChange};
+use reveille::plugins::contract::{EvalInput, EvalOutput};
 use reveille::plugins::executor::Bounds;
 use reveille::plugins::loader::Revision;
-use reveille::plugins::{InstallationInfo, Runtime, RuntimeSettings, Severity, Trigger, executor};
+use reveille::plugins::{InstallationInfo, Runtime, RuntimeSettings, Trigger, executor};
 use reveille::report::Document;
+use reveille_sdk::Check;
+use reveille_sdk::testing::Case;
 use tokio_util::sync::CancellationToken;
 
 const REPORT: &[u8] = include_bytes!("../../tests/fixtures/reports/lost-key-evening.xml");
@@ -72,7 +76,9 @@ fn loaded() -> Loaded {
         .enable_all()
         .build()
         .expect("tokio");
-    tokio.block_on(builtin::load_all(&runtime, &[]));
+    tokio
+        .block_on(builtin::load_all(&runtime, &[]))
+        .expect("the built-ins load");
     let revision = runtime
         .registry()
         .revision("dongle-lost")
@@ -105,12 +111,14 @@ mod dongle_lost {
     #[divan::bench]
     fn wasm(bencher: divan::Bencher) {
         let loaded = loaded();
-        let expected = super::native_dongle_lost(&loaded.input);
-        assert_eq!(
-            loaded.evaluate(&loaded.input),
-            expected,
-            "native and WASM agree, state included"
-        );
+        let native = DongleLost::evaluate(&native_input()).expect("evaluates natively");
+        let wasm = loaded.evaluate(&loaded.input);
+        // The check remembers its conclusion in its state: every word of every finding,
+        // translations included. The two sides agree when their states do.
+        let wasm_state: Vec<_> = wasm.state.iter().map(|c| (&c.key, &c.value)).collect();
+        let native_state: Vec<_> = native.state.iter().map(|c| (&c.key, &c.value)).collect();
+        assert_eq!(wasm_state, native_state, "native and WASM agree");
+        assert!(!wasm_state.is_empty(), "the check concluded something");
         bencher.bench(|| loaded.evaluate(divan::black_box(&loaded.input)));
     }
 
@@ -136,82 +144,20 @@ mod dongle_lost {
 
     #[divan::bench]
     fn native(bencher: divan::Bencher) {
-        let input = loaded().input;
-        bencher.bench(|| super::native_dongle_lost(divan::black_box(&input)));
+        let input = native_input();
+        bencher.bench(|| DongleLost::evaluate(divan::black_box(&input)));
     }
 }
 
-/// `plugins/dongle-lost` in host Rust: the same reads of the report, the same finding and
-/// the same remembered conclusion in its state.
-fn native_dongle_lost(input: &EvalInput) -> EvalOutput {
-    let Some(report) = &input.report else {
-        return EvalOutput::default();
-    };
-    let protection = report.select("protection").into_iter().next();
-    let finding = match protection {
-        None if report.value("@agent") == Some("status-agent") => return EvalOutput::default(),
-        None => Some(finding(
-            "License dongle not reported",
-            "The report has no protection record: the dongle is not visible to the product. \
-             Check that the SenseLock key is plugged in or forwarded to this machine (USB over \
-             network) and that its forwarding software is running and licensed."
-                .into(),
-            vec![("state", "missing")],
-        )),
-        Some(p) if p.attr("state") == Some("present") => None,
-        Some(p) => {
-            let state = p.attr("state").unwrap_or("unknown");
-            let what = match state {
-                "lost" => "License dongle lost",
-                "expired" => "License expired",
-                "blacklisted" => "License dongle blacklisted",
-                "manager-unreachable" => "License manager unreachable",
-                _ => "License dongle not usable",
-            };
-            let mut details = format!("Protection state: {state}");
-            if let Some(code) = p.attr("error-code") {
-                details.push_str(&format!(", error code {code}"));
-            }
-            if let Some(forwarding) = p.attr("forwarding") {
-                details.push_str(&format!(
-                    ". The dongle reaches the machine via {forwarding}: check that this \
-                     software is running and its license is valid"
-                ));
-            }
-            details.push('.');
-            let mut labels = vec![("state", state)];
-            labels.extend(p.attr("error-code").map(|code| ("error-code", code)));
-            Some(finding(what, details, labels))
-        }
-    };
-    let mut output = EvalOutput::default();
-    if let Some(finding) = finding {
-        // The SDK's `conclude`: severity, summary, details and labels, field-separated.
-        let mut fields = vec![
-            "critical".to_string(),
-            finding.summary.clone(),
-            finding.details.clone(),
-        ];
-        fields.extend(finding.labels.iter().map(|(k, v)| format!("{k}\u{1f}{v}")));
-        let remembered = fields.join("\u{1e}");
-        output.state.push(StateChange {
-            key: "conclusion:dongle-lost".into(),
-            value: Some(remembered),
-        });
-        output.findings.push(finding);
-    }
-    output
-}
-
-fn finding(summary: &str, details: String, labels: Vec<(&str, &str)>) -> Finding {
-    Finding {
-        key: "dongle-lost".into(),
-        severity: Severity::Critical,
-        summary: summary.into(),
-        details,
-        labels: labels
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect(),
-    }
+/// The input `loaded().input` is, as the SDK gives it to the check natively.
+fn native_input() -> reveille_sdk::Input {
+    let report = std::str::from_utf8(REPORT).expect("UTF-8");
+    Case::report(report)
+        .installation("vector-main")
+        .client("ООО «Вектор»")
+        .timezone("Europe/Moscow")
+        .now("2025-11-20T17:00:00Z")
+        .last_report_at("2025-11-20T17:00:00Z")
+        .input::<DongleLost>()
+        .expect("dongle-lost takes it")
 }

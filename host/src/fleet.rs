@@ -29,3 +29,24 @@ impl Installation {
         TimeZone::get(&self.timezone).unwrap_or(TimeZone::UTC)
     }
 }
+
+#[cfg(test)]
+impl Installation {
+    /// For unit tests: `id`, of client Vector, managed by Ivanov in Moscow, alerting in
+    /// chat `chat`.
+    pub(crate) fn example(id: &str, chat: i64) -> Installation {
+        Installation {
+            id: id.into(),
+            client: "Vector".into(),
+            manager: "Ivanov".into(),
+            timezone: "Europe/Moscow".into(),
+            telegram_chat_id: chat,
+            url: None,
+            ip: None,
+            parent: None,
+            tags: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}

@@ -22,6 +22,7 @@ pub mod plugin_set;
 pub mod plugins;
 pub mod postmortem;
 pub mod probe;
+pub mod replay;
 pub mod report;
 pub mod schedule;
 pub mod server;

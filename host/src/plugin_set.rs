@@ -25,7 +25,7 @@ use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Role, Topic};
 use crate::plugins::directory::PluginDir;
 use crate::plugins::loader::Revision;
-use crate::plugins::{LoadError, Removal, Runtime, Source};
+use crate::plugins::{Failure, FailureKind, LoadError, Removal, Runtime, Source};
 use crate::store::{Store, StoreError};
 use crate::tasks::Tasks;
 
@@ -91,7 +91,40 @@ impl PluginSet {
             return Err(error.into());
         }
         self.cluster.publish(Topic::Plugins);
+        if let Err(error) = self.check_client_settings(Some(name)).await {
+            tracing::warn!(plugin = name, %error, "cannot check the clients' stored settings against the new revision");
+        }
         Ok(revision)
+    }
+
+    /// Checks every client's stored settings for plugin `only` (every plugin, when none)
+    /// against the types its serving revision declares. A client whose settings a new
+    /// revision no longer takes is listed under the plugin's `settings_errors` at once,
+    /// as a refused evaluation would list it, and logged.
+    pub async fn check_client_settings(&self, only: Option<&str>) -> Result<(), StoreError> {
+        let registry = self.runtime.registry();
+        for (client, settings) in self.store.every_client_settings().await? {
+            for (plugin, values) in settings {
+                if only.is_some_and(|only| only != plugin) {
+                    continue;
+                }
+                let (Some(revision), Some(health)) =
+                    (registry.revision(&plugin), registry.health(&plugin))
+                else {
+                    continue;
+                };
+                let Err(error) = revision.descriptor.check_settings(&values, "") else {
+                    continue;
+                };
+                tracing::warn!(%plugin, %client, %error, "a client's stored settings do not suit the plugin's declared types");
+                let failure = Failure::new(
+                    FailureKind::BadSettings,
+                    format!("the settings of client `{client}`: {error}"),
+                );
+                health.settings_verdict(&client, Some(&failure));
+            }
+        }
+        Ok(())
     }
 
     /// Removes the upload named `name` (on every node) and this node's file of that name;

@@ -27,6 +27,7 @@ use crate::plugins::Runtime;
 use crate::plugins::builtin;
 use crate::plugins::directory::PluginDir;
 use crate::probe::Prober;
+use crate::replay::Replays;
 use crate::schedule::Scheduler;
 use crate::store::{Backend, Store};
 use crate::tasks::{Stages, Tasks};
@@ -59,7 +60,9 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     config.runtime.cache_dir = Some(config.data_dir.join("cache"));
     let runtime = Runtime::new(config.runtime.clone())?;
     if config.builtin_plugins {
-        builtin::load_all(&runtime, &[]).await;
+        builtin::load_all(&runtime, &[])
+            .await
+            .context("a built-in check's configuration is wrong")?;
     }
     let plugin_dir =
         PluginDir::new(config.plugins_dir.clone(), runtime.clone()).with_context(|| {
@@ -123,6 +126,10 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         .sync()
         .await
         .context("cannot read the installed plugins")?;
+    plugins
+        .check_client_settings(None)
+        .await
+        .context("cannot read the clients' plugin settings")?;
     plugins.spawn(&stages.producers);
     watch_plugin_dir(&plugin_dir, &alerting, &stages);
     for (kind, name, spec) in &config.directory {
@@ -225,6 +232,18 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         );
     }
     let web = crate::web::web(live, config.public_url.clone());
+    let replays = Replays::new(
+        store.clone(),
+        runtime.clone(),
+        Arc::new(config.alerts.clone()),
+        clock.clone(),
+        cluster.node().to_string(),
+        stages.producers.clone(),
+    );
+    replays
+        .recover()
+        .await
+        .context("cannot read the replays this node ran")?;
     let state = AppState {
         runtime: runtime.clone(),
         plugins,
@@ -242,6 +261,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         stalled_after: config.stalled_after,
         web: web.clone(),
         reports,
+        replays,
         cluster: cluster.clone(),
         intake: stages.intake.clone(),
     };

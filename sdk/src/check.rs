@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::duration::parse_duration;
 use crate::report::Report;
+use crate::setting::SettingType;
 use crate::time::Timestamp;
 use crate::version::Version;
 
@@ -43,12 +44,13 @@ pub enum Trigger {
     Probe,
 }
 
-/// One setting a check reads, with its default and meaning.
+/// One setting a check reads, with its default, meaning and type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigKey {
     pub name: String,
     pub default_value: String,
     pub description: String,
+    pub value_type: SettingType,
 }
 
 /// What a check says about itself.
@@ -82,12 +84,72 @@ impl Descriptor {
         self
     }
 
-    /// Declares a setting, its default and its meaning.
-    pub fn setting(mut self, name: &str, default_value: &str, description: &str) -> Self {
+    /// Declares a text setting, its default and its meaning.
+    pub fn setting(self, name: &str, default_value: &str, description: &str) -> Self {
+        self.typed(name, default_value, SettingType::Text, description)
+    }
+
+    /// Declares a duration setting (`90s`, `2h`, `3d`); read it with
+    /// [`Input::config_duration`].
+    pub fn setting_duration(self, name: &str, default_value: &str, description: &str) -> Self {
+        self.typed(name, default_value, SettingType::Duration, description)
+    }
+
+    /// Declares a whole-number setting within `bounds` (`1..=1000`, `0..`); read it with
+    /// [`Input::config_parsed`].
+    pub fn setting_integer(
+        self,
+        name: &str,
+        default_value: i64,
+        bounds: impl std::ops::RangeBounds<i64>,
+        description: &str,
+    ) -> Self {
+        let value_type = SettingType::integer(bounds);
+        self.typed(name, &default_value.to_string(), value_type, description)
+    }
+
+    /// Declares a version setting (`6.4.3.59`, or empty for none); read it with
+    /// [`Input::config_version`].
+    pub fn setting_version(self, name: &str, default_value: &str, description: &str) -> Self {
+        self.typed(name, default_value, SettingType::Version, description)
+    }
+
+    /// Declares a setting that is one of `options`.
+    pub fn setting_choice(
+        self,
+        name: &str,
+        default_value: &str,
+        options: &[&str],
+        description: &str,
+    ) -> Self {
+        let options = options.iter().map(|o| o.to_string()).collect();
+        self.typed(
+            name,
+            default_value,
+            SettingType::OneOf(options),
+            description,
+        )
+    }
+
+    /// Declares a `true`/`false` setting; read it with `config_parsed::<bool>`.
+    pub fn setting_bool(self, name: &str, default_value: bool, description: &str) -> Self {
+        let default_value = default_value.to_string();
+        self.typed(name, &default_value, SettingType::Boolean, description)
+    }
+
+    /// Declares a setting of `value_type`.
+    pub fn typed(
+        mut self,
+        name: &str,
+        default_value: &str,
+        value_type: SettingType,
+        description: &str,
+    ) -> Self {
         self.config.push(ConfigKey {
             name: name.to_string(),
             default_value: default_value.to_string(),
             description: description.to_string(),
+            value_type,
         });
         self
     }
@@ -191,9 +253,31 @@ impl Input {
 pub struct Finding {
     pub key: String,
     pub severity: Severity,
+    /// In the check's own language (the built-in checks write English).
     pub summary: String,
     pub details: String,
     pub labels: Vec<(String, String)>,
+    /// The summary and details in other languages: each reader gets their own language's,
+    /// else these.
+    pub translations: Vec<Translation>,
+}
+
+/// A finding's words in one more language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    /// A language tag: `ru`, `en`, `it`.
+    pub language: String,
+    pub summary: String,
+    /// Empty: the finding's own details stand.
+    pub details: String,
+}
+
+/// Whether language tags `a` and `b` name the same language: `ru`, `RU` and `ru-RU` do.
+/// The host picks a reader's translation by this rule.
+pub fn same_language(a: &str, b: &str) -> bool {
+    let primary = |tag: &str| tag.split(['-', '_']).next().unwrap_or_default().to_owned();
+    let (a, b) = (primary(a), primary(b));
+    !a.is_empty() && a.eq_ignore_ascii_case(&b)
 }
 
 impl Finding {
@@ -205,12 +289,69 @@ impl Finding {
             summary: summary.into(),
             details: String::new(),
             labels: Vec::new(),
+            translations: Vec::new(),
         }
     }
 
     pub fn details(mut self, details: impl Into<String>) -> Self {
         self.details = details.into();
         self
+    }
+
+    /// The summary in `language` (`"ru"`), for readers of that language.
+    pub fn summary_in(mut self, language: &str, summary: impl Into<String>) -> Self {
+        self.translation(language).summary = summary.into();
+        self
+    }
+
+    /// The details in `language`, for readers of that language.
+    pub fn details_in(mut self, language: &str, details: impl Into<String>) -> Self {
+        self.translation(language).details = details.into();
+        self
+    }
+
+    /// The summary a reader of `language` gets.
+    pub fn summary_for(&self, language: &str) -> &str {
+        self.translated(language, |t| &t.summary)
+            .unwrap_or(&self.summary)
+    }
+
+    /// The details a reader of `language` gets.
+    pub fn details_for(&self, language: &str) -> &str {
+        self.translated(language, |t| &t.details)
+            .unwrap_or(&self.details)
+    }
+
+    fn translated<'a>(
+        &'a self,
+        language: &str,
+        field: impl Fn(&'a Translation) -> &'a String,
+    ) -> Option<&'a str> {
+        self.translations
+            .iter()
+            .filter(|t| same_language(&t.language, language))
+            .map(field)
+            .find(|text| !text.is_empty())
+            .map(String::as_str)
+    }
+
+    fn translation(&mut self, language: &str) -> &mut Translation {
+        let at = match self
+            .translations
+            .iter()
+            .position(|t| t.language == language)
+        {
+            Some(at) => at,
+            None => {
+                self.translations.push(Translation {
+                    language: language.to_string(),
+                    summary: String::new(),
+                    details: String::new(),
+                });
+                self.translations.len() - 1
+            }
+        };
+        &mut self.translations[at]
     }
 
     pub fn label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {

@@ -13,6 +13,9 @@ use crate::check::{Finding, Input, Output, Severity};
 const PREFIX: &str = "conclusion:";
 const FIELD: char = '\u{1e}';
 const PAIR: char = '\u{1f}';
+/// Opens a field holding a translation (language, summary, details), so that what an
+/// older SDK remembered (labels only) still reads.
+const TRANSLATION: char = '\u{1d}';
 
 impl Output {
     /// Reports `findings` as what holds now, and remembers exactly them: findings
@@ -54,7 +57,7 @@ fn remembered_keys(input: &Input) -> Vec<String> {
 }
 
 fn clean(s: &str) -> String {
-    s.replace([FIELD, PAIR], " ")
+    s.replace([FIELD, PAIR, TRANSLATION], " ")
 }
 
 fn encode(f: &Finding) -> String {
@@ -69,6 +72,14 @@ fn encode(f: &Finding) -> String {
             .iter()
             .map(|(k, v)| format!("{}{PAIR}{}", clean(k), clean(v))),
     );
+    fields.extend(f.translations.iter().map(|t| {
+        format!(
+            "{TRANSLATION}{}{PAIR}{}{PAIR}{}",
+            clean(&t.language),
+            clean(&t.summary),
+            clean(&t.details)
+        )
+    }));
     fields.join(&FIELD.to_string())
 }
 
@@ -83,9 +94,17 @@ fn decode(key: &str, value: &str) -> Option<Finding> {
     let summary = fields.next()?;
     let details = fields.next()?;
     let mut finding = Finding::new(key, severity, summary).details(details);
-    for pair in fields {
-        let (k, v) = pair.split_once(PAIR)?;
-        finding = finding.label(k, v);
+    for field in fields {
+        if let Some(translation) = field.strip_prefix(TRANSLATION) {
+            let mut parts = translation.splitn(3, PAIR);
+            let (language, summary, details) = (parts.next()?, parts.next()?, parts.next()?);
+            finding = finding
+                .summary_in(language, summary)
+                .details_in(language, details);
+        } else {
+            let (k, v) = field.split_once(PAIR)?;
+            finding = finding.label(k, v);
+        }
     }
     Some(finding)
 }
@@ -124,11 +143,21 @@ mod tests {
         let empty = input_with(&Output::new());
         let lost = Finding::new("dongle-lost", Severity::Critical, "Lost")
             .details("code 4111")
-            .label("state", "lost");
+            .label("state", "lost")
+            .summary_in("ru", "Ключ потерян")
+            .details_in("ru", "код 4111");
         let concluded = Output::new().conclude(&empty, vec![lost.clone()]);
         assert_eq!(concluded.findings, vec![lost.clone()]);
         let later = input_with(&concluded);
         assert_eq!(Output::new().carry_forward(&later).findings, vec![lost]);
+    }
+
+    #[test]
+    fn reads_what_an_sdk_without_translations_remembered() {
+        let old = format!("critical{FIELD}Lost{FIELD}code 4111{FIELD}state{PAIR}lost");
+        let finding = decode("dongle-lost", &old).unwrap();
+        assert_eq!(finding.labels, vec![("state".into(), "lost".into())]);
+        assert!(finding.translations.is_empty());
     }
 
     #[test]

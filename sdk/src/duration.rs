@@ -70,15 +70,27 @@ pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
 
 /// Formats a duration the way managers read it: the two largest units (`2d 3h`, `5m 10s`).
 pub fn format_duration(duration: Duration) -> String {
-    const UNITS: [(u64, &str); 4] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    format_duration_in("en", duration)
+}
+
+/// [`format_duration`] in `language`: `ru` writes `2 д 3 ч`, `5 мин 10 с`; a language
+/// without its own units gets English's.
+pub fn format_duration_in(language: &str, duration: Duration) -> String {
+    // Day, hour, minute, second, millisecond; then what stands between number and unit.
+    let (units, gap) = if crate::check::same_language(language, "ru") {
+        (["д", "ч", "мин", "с", "мс"], " ")
+    } else {
+        (["d", "h", "m", "s", "ms"], "")
+    };
+    let sizes = [86_400, 3_600, 60, 1];
     let mut secs = duration.as_secs();
     if secs == 0 {
-        return format!("{}ms", duration.as_millis());
+        return format!("{}{gap}{}", duration.as_millis(), units[4]);
     }
     let mut parts = Vec::new();
-    for (size, name) in UNITS {
+    for (size, name) in sizes.into_iter().zip(units) {
         if secs >= size {
-            parts.push(format!("{}{name}", secs / size));
+            parts.push(format!("{}{gap}{name}", secs / size));
             secs %= size;
         }
         if parts.len() == 2 {
@@ -132,5 +144,9 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(183_900)), "2d 3h");
         assert_eq!(format_duration(Duration::from_secs(310)), "5m 10s");
         assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+        let ru = |secs| format_duration_in("ru", Duration::from_secs(secs));
+        assert_eq!(ru(183_900), "2 д 3 ч");
+        assert_eq!(ru(310), "5 мин 10 с");
+        assert_eq!(format_duration_in("it", Duration::from_secs(310)), "5m 10s");
     }
 }

@@ -12,15 +12,17 @@
 //!     fn describe() -> Descriptor {
 //!         Descriptor::new("disk-space", env!("CARGO_PKG_VERSION"), "Free disk space below a minimum")
 //!             .on(Trigger::Report)
-//!             .setting("min-free-mb", "1024", "Fire below this many free megabytes")
+//!             .setting_integer("min-free-mb", 1024, 1.., "Fire below this many free megabytes")
 //!     }
 //!
 //!     fn evaluate(input: &Input) -> Result<Output, String> {
 //!         let min: u64 = input.config_parsed("min-free-mb")?;
 //!         let free = input.report().and_then(|r| r.value("disk/@free-mb"));
 //!         Ok(match free.and_then(|f| f.parse::<u64>().ok()) {
-//!             Some(free) if free < min => Output::new().finding(Finding::new(
-//!                 "disk-low", Severity::Warning, format!("{free} MB free"))),
+//!             Some(free) if free < min => Output::new().finding(
+//!                 Finding::new("disk-low", Severity::Warning, format!("{free} MB free"))
+//!                     .summary_in("ru", format!("Свободно {free} МБ")),
+//!             ),
 //!             _ => Output::new(),
 //!         })
 //!     }
@@ -30,6 +32,8 @@
 //! ```
 //!
 //! Build it with `cargo build --release --target wasm32-wasip2` (crate type `cdylib`).
+//! With the `testing` feature, [`testing`] runs it natively in `cargo test` on reports
+//! given as XML text.
 //! The macro stamps [`API_VERSION`] into the component; the host reads the stamp before
 //! compiling and refuses a plugin built for an API it does not speak.
 
@@ -41,22 +45,29 @@ mod conclusion;
 mod duration;
 pub mod limits;
 mod report;
+mod setting;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod time;
 mod version;
 
 pub use check::{
     Check, ConfigKey, Context, Descriptor, Finding, Input, Installation, Output, Severity,
-    StateChange, Trigger,
+    StateChange, Translation, Trigger, same_language,
 };
 pub use conclusion::remembered;
-pub use duration::{DurationError, format_duration, parse_duration};
+pub use duration::{DurationError, format_duration, format_duration_in, parse_duration};
 pub use report::{
     Base, Element, Network, Protection, ProtectionState, Report, Service, ServiceState, Users,
 };
+pub use setting::SettingType;
 pub use time::{Timestamp, TimestampError};
 pub use version::{Version, VersionError};
 
-/// The version of the host API (`wit/v1`) this SDK builds plugins for.
+/// This SDK's own version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The version of the host API (`wit/v1`, its newest minor) this SDK builds plugins for.
 pub const API_VERSION: &str = match std::str::from_utf8(&__private::API_VERSION_STAMP) {
     Ok(version) => version,
     Err(_) => panic!("the API version stamp is not UTF-8"),

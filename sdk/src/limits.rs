@@ -2,7 +2,8 @@
 //! (the call fails as "output too large" and counts against the plugin), so the SDK keeps
 //! a check's findings within them before they leave: a summary, details or label cut
 //! with `…`, labels past the limit dropped, and findings past the limit folded into one
-//! `more-findings` finding that says how many there were. A report full of failing bases
+//! `more-findings` finding that says how many there were, translations past the limit or
+//! with a tag that is not one dropped. A report full of failing bases
 //! thus never makes a check fail. State is not trimmed: what a check keeps is its own
 //! design, and the host refuses state over the limits.
 
@@ -16,6 +17,10 @@ pub const MAX_KEY_BYTES: usize = 1024;
 pub const MAX_SUMMARY_BYTES: usize = 1024;
 /// Bytes of a finding's details.
 pub const MAX_DETAILS_BYTES: usize = 16 << 10;
+/// Languages a finding's words are given in besides its own.
+pub const MAX_TRANSLATIONS: usize = 8;
+/// Bytes of a language tag (`ru`, `pt-BR`): ASCII letters, digits and `-`.
+pub const MAX_LANGUAGE_BYTES: usize = 16;
 /// Labels per finding.
 pub const MAX_LABELS: usize = 32;
 /// Bytes of one label, name and value together.
@@ -53,6 +58,12 @@ pub(crate) fn fit(mut output: Output) -> Output {
         cut(&mut finding.key, MAX_KEY_BYTES);
         cut(&mut finding.summary, MAX_SUMMARY_BYTES);
         cut(&mut finding.details, MAX_DETAILS_BYTES);
+        finding.translations.retain(|t| language_tag(&t.language));
+        finding.translations.truncate(MAX_TRANSLATIONS);
+        for translation in &mut finding.translations {
+            cut(&mut translation.summary, MAX_SUMMARY_BYTES);
+            cut(&mut translation.details, MAX_DETAILS_BYTES);
+        }
         finding.labels.truncate(MAX_LABELS);
         for (name, value) in &mut finding.labels {
             cut(name, MAX_LABEL_BYTES / 2);
@@ -60,6 +71,13 @@ pub(crate) fn fit(mut output: Output) -> Output {
         }
     }
     output
+}
+
+/// Whether `tag` can name a language: 1 to [`MAX_LANGUAGE_BYTES`] ASCII letters, digits
+/// and dashes. The host refuses a finding with any other.
+pub fn language_tag(tag: &str) -> bool {
+    (1..=MAX_LANGUAGE_BYTES).contains(&tag.len())
+        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Cuts `text` to at most `max` bytes at a character boundary, ending in `…`.
@@ -94,6 +112,8 @@ mod tests {
                     huge.clone(),
                 )
                 .details(huge.clone())
+                .summary_in("ru", huge.clone())
+                .summary_in("not a tag!", "dropped")
                 .label("code", huge.clone()),
             )
         });
@@ -106,6 +126,8 @@ mod tests {
         let first = &fitted.findings[0];
         assert!(first.summary.len() <= MAX_SUMMARY_BYTES && first.summary.ends_with('…'));
         assert!(first.details.len() <= MAX_DETAILS_BYTES);
+        assert_eq!(first.translations.len(), 1);
+        assert!(first.translations[0].summary.len() <= MAX_SUMMARY_BYTES);
         let (name, value) = &first.labels[0];
         assert!(name.len() + value.len() <= MAX_LABEL_BYTES);
     }

@@ -1,6 +1,6 @@
 //! Glue between the generated bindings and the SDK's types. Not part of the API.
 
-/// The generated guest bindings for `wit/v1`. Plugin authors never see these: the SDK's own
+/// The generated guest bindings for `wit/v1` (its newest minor version). Plugin authors never see these: the SDK's own
 /// types wrap them, so a plugin never depends on wit-bindgen directly and two wit-bindgen
 /// versions never meet in one component.
 pub mod bindings {
@@ -17,11 +17,12 @@ pub use wit_bindgen;
 
 use crate::check::{Check, Context, Input, Installation, Output, Severity, Trigger};
 use crate::report::Report;
+use crate::setting::SettingType;
 use crate::time::Timestamp;
 use bindings::reveille::check::types as wit;
 
 /// Written into the `reveille:api-version` custom section of every plugin.
-pub const API_VERSION_STAMP: [u8; 5] = *b"1.0.0";
+pub const API_VERSION_STAMP: [u8; 5] = *b"1.1.0";
 
 pub fn describe<C: Check>() -> wit::Descriptor {
     let d = C::describe();
@@ -36,9 +37,23 @@ pub fn describe<C: Check>() -> wit::Descriptor {
                 name: k.name,
                 default_value: k.default_value,
                 description: k.description,
+                value_type: setting_type_to_wit(k.value_type),
             })
             .collect(),
         triggers: d.triggers.into_iter().map(trigger_to_wit).collect(),
+    }
+}
+
+fn setting_type_to_wit(value_type: SettingType) -> wit::SettingType {
+    match value_type {
+        SettingType::Text => wit::SettingType::Text,
+        SettingType::Duration => wit::SettingType::Duration,
+        SettingType::Integer { min, max } => {
+            wit::SettingType::Integer(wit::IntegerBounds { min, max })
+        }
+        SettingType::Version => wit::SettingType::Version,
+        SettingType::OneOf(options) => wit::SettingType::OneOf(options),
+        SettingType::Boolean => wit::SettingType::Boolean,
     }
 }
 
@@ -64,6 +79,15 @@ pub fn output_to_wit(output: Output) -> wit::Output {
                 summary: f.summary,
                 details: f.details,
                 labels: f.labels,
+                translations: f
+                    .translations
+                    .into_iter()
+                    .map(|t| wit::Translation {
+                        language: t.language,
+                        summary: t.summary,
+                        details: t.details,
+                    })
+                    .collect(),
             })
             .collect(),
         state: output
@@ -105,6 +129,6 @@ pub fn input_from_wit(input: wit::Input) -> Input {
         },
         config: input.config.into_iter().collect(),
         state: input.state.into_iter().map(|e| (e.key, e.value)).collect(),
-        report: input.report.map(Report::new),
+        report: input.report.map(Report::from_host),
     }
 }

@@ -60,24 +60,53 @@ impl From<document::Element> for Element {
     }
 }
 
+#[cfg(feature = "testing")]
+impl From<reveille_document::ElementView<'_>> for Element {
+    fn from(view: reveille_document::ElementView<'_>) -> Self {
+        Element {
+            node: view.id(),
+            name: view.name().to_string(),
+            attributes: view.owned_attributes(),
+            text: view.text().to_string(),
+        }
+    }
+}
+
+/// Where the report's answers come from: the host, across the sandbox, or (in a native
+/// unit test) the same document type the host keeps, in this process.
+enum Source {
+    Host(document::Report),
+    #[cfg(feature = "testing")]
+    Native(std::sync::Arc<reveille_document::Document>),
+}
+
 /// The report under evaluation.
 pub struct Report {
-    inner: document::Report,
+    source: Source,
 }
 
 impl Report {
-    pub(crate) fn new(inner: document::Report) -> Self {
-        Report { inner }
+    pub(crate) fn from_host(report: document::Report) -> Self {
+        Report {
+            source: Source::Host(report),
+        }
+    }
+
+    #[cfg(feature = "testing")]
+    pub(crate) fn native(document: std::sync::Arc<reveille_document::Document>) -> Self {
+        Report {
+            source: Source::Native(document),
+        }
     }
 
     /// Every element at `path` (slash-separated, relative to the `report` root; `*` matches
     /// any one element), in document order.
     pub fn select(&self, path: &str) -> Vec<Element> {
-        self.inner
-            .select(path)
-            .into_iter()
-            .map(Element::from)
-            .collect()
+        match &self.source {
+            Source::Host(report) => report.select(path).into_iter().map(Element::from).collect(),
+            #[cfg(feature = "testing")]
+            Source::Native(doc) => doc.select(path).into_iter().map(Element::from).collect(),
+        }
     }
 
     /// The first element at `path`.
@@ -87,22 +116,38 @@ impl Report {
 
     /// Every element at `path` below `parent`.
     pub fn children(&self, parent: &Element, path: &str) -> Vec<Element> {
-        self.inner
-            .children_of(parent.node, path)
-            .into_iter()
-            .map(Element::from)
-            .collect()
+        match &self.source {
+            Source::Host(report) => report
+                .children_of(parent.node, path)
+                .into_iter()
+                .map(Element::from)
+                .collect(),
+            #[cfg(feature = "testing")]
+            Source::Native(doc) => doc
+                .select_from(parent.node, path)
+                .into_iter()
+                .map(Element::from)
+                .collect(),
+        }
     }
 
     /// The first value at `path`: `disk/@free-mb` for an attribute, `installation/client`
     /// for an element's text, `@agent` for an attribute of the root.
     pub fn value(&self, path: &str) -> Option<String> {
-        self.inner.value(path)
+        match &self.source {
+            Source::Host(report) => report.value(path),
+            #[cfg(feature = "testing")]
+            Source::Native(doc) => doc.value(path).map(str::to_string),
+        }
     }
 
     /// How many elements are at `path`.
     pub fn count(&self, path: &str) -> u32 {
-        self.inner.count(path)
+        match &self.source {
+            Source::Host(report) => report.count(path),
+            #[cfg(feature = "testing")]
+            Source::Native(doc) => u32::try_from(doc.count(path)).unwrap_or(u32::MAX),
+        }
     }
 
     /// Which agent sent it: `report-agent`, `status-agent`, or `probe` for the host's probes.

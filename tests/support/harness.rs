@@ -70,7 +70,9 @@ impl Harness {
             ..RuntimeSettings::default()
         })
         .expect("runtime");
-        builtin::load_all(&runtime, &[]).await;
+        builtin::load_all(&runtime, &[])
+            .await
+            .expect("the built-ins load");
         let failed: Vec<_> = runtime
             .registry()
             .list()

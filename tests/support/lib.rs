@@ -376,6 +376,18 @@ impl Service {
             .expect("POST report")
     }
 
+    /// Stores `xml` as `installation`'s report received at `at`, through ingest as the API
+    /// stores a report, but not evaluated: history for a replay (the API stamps a report
+    /// with the moment it arrives, and a test cannot wait a month).
+    pub async fn seed_report(&self, installation: &str, at: i64, xml: &str) {
+        let accepted = reveille::ingest::accept(installation, xml.as_bytes(), None, 1 << 20)
+            .unwrap_or_else(|e| panic!("{installation}: {e:?}"));
+        self.store()
+            .insert_report(&accepted.to_store(installation, at))
+            .await
+            .expect("stored");
+    }
+
     /// The findings that hold for `installation`, once every accepted report is evaluated.
     pub async fn findings(&self, installation: &str) -> Vec<Value> {
         self.settle().await;

@@ -5,6 +5,7 @@ pub mod burst;
 pub mod ingest;
 pub mod latency;
 pub mod process;
+pub mod replay;
 pub mod report;
 pub mod soak;
 pub mod storm;

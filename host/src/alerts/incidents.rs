@@ -9,6 +9,7 @@
 //! still failing into alerts of their own: nobody gets a "problem" and a "resolved" for a
 //! child whose parent blinked.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
@@ -24,6 +25,7 @@ use super::{AlertState, NoticeKind};
 use crate::fleet::Installation;
 use crate::i18n::Lang;
 use crate::plugins::Severity;
+use crate::plugins::contract::Translations;
 
 /// How the host groups alerts into incidents (`[incidents]` in the config).
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +201,7 @@ pub struct Member {
     pub client: String,
     pub manager: String,
     pub summary: String,
+    pub translations: Translations,
     pub state: AlertState,
     pub first_seen_at: i64,
     pub resolved_at: Option<i64>,
@@ -207,6 +210,12 @@ pub struct Member {
 }
 
 impl Member {
+    /// The summary a reader of `lang` is shown.
+    pub fn summary_in(&self, lang: impl Borrow<Lang>) -> &str {
+        self.translations
+            .summary(lang.borrow().code(), &self.summary)
+    }
+
     pub fn is_down(&self) -> bool {
         self.state != AlertState::Resolved
     }
@@ -273,6 +282,7 @@ impl Incident {
                 client: alert.client.clone(),
                 manager: alert.manager.clone(),
                 summary: alert.summary.clone(),
+                translations: alert.translations.clone(),
                 state: alert.state,
                 first_seen_at: alert.first_seen_at,
                 resolved_at: alert.resolved_at,
@@ -676,6 +686,7 @@ fn evolve(
                 client: a.client.clone(),
                 manager: a.manager.clone(),
                 summary: a.summary.clone(),
+                translations: a.translations.clone(),
                 state: a.state,
                 first_seen_at: a.first_seen_at,
                 resolved_at: None,
@@ -924,6 +935,7 @@ mod tests {
             audience: Audience::Support,
             summary: "unreachable by domain".into(),
             details: String::new(),
+            translations: Default::default(),
             state: AlertState::Firing,
             chat_id: chat,
             first_seen_at: at,
@@ -1050,6 +1062,7 @@ mod tests {
             client: "c".into(),
             manager: "m".into(),
             summary: "s".into(),
+            translations: Default::default(),
             state: if down {
                 AlertState::Firing
             } else {

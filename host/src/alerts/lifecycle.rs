@@ -390,19 +390,7 @@ mod tests {
     const CHAT: i64 = -100;
 
     fn installation() -> Installation {
-        Installation {
-            id: "vector-main".into(),
-            client: "Vector".into(),
-            manager: "Ivanov".into(),
-            timezone: "Europe/Moscow".into(),
-            telegram_chat_id: CHAT,
-            url: None,
-            ip: None,
-            parent: None,
-            tags: Vec::new(),
-            created_at: 0,
-            updated_at: 0,
-        }
+        Installation::example("vector-main", CHAT)
     }
 
     fn finding(key: &str, severity: Severity) -> Finding {
@@ -412,6 +400,7 @@ mod tests {
             summary: format!("{key} holds"),
             details: String::new(),
             labels: Vec::new(),
+            translations: Default::default(),
         }
     }
 

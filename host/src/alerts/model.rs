@@ -1,6 +1,7 @@
 //! An alert as it is kept and shown, its destinations, and its timeline: the types every
 //! part reads, written and parsed here only.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -10,7 +11,9 @@ use super::AlertState;
 use super::directory::{Audience, Destination, Role};
 use super::routing::{Known, Subject};
 use crate::fleet::Installation;
+use crate::i18n::Lang;
 use crate::plugins::Severity;
+use crate::plugins::contract::Translations;
 
 /// An alert as the API and the notifications show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,8 +26,10 @@ pub struct Alert {
     pub key: String,
     pub severity: Severity,
     pub audience: Audience,
+    /// In the plugin's own language; [`Alert::summary_in`] gives a reader's.
     pub summary: String,
     pub details: String,
+    pub translations: Translations,
     pub state: AlertState,
     /// The installation's chat (the manager's), where `/alerts` lists it.
     pub chat_id: i64,
@@ -62,6 +67,19 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The summary a reader of `lang` is shown: the plugin's words in that language, else
+    /// its own.
+    pub fn summary_in(&self, lang: impl Borrow<Lang>) -> &str {
+        self.translations
+            .summary(lang.borrow().code(), &self.summary)
+    }
+
+    /// The details a reader of `lang` is shown.
+    pub fn details_in(&self, lang: impl Borrow<Lang>) -> &str {
+        self.translations
+            .details(lang.borrow().code(), &self.details)
+    }
+
     /// The alert as routing sees it.
     pub fn subject<'a>(&'a self, installation: Option<&'a Installation>) -> Subject<'a> {
         Subject {

@@ -17,6 +17,7 @@ pub(crate) mod installations;
 pub(crate) mod people;
 pub(crate) mod plugins;
 pub(crate) mod postmortems;
+pub(crate) mod replays;
 mod reports;
 
 use std::sync::Arc;
@@ -53,6 +54,8 @@ pub struct AppState {
     /// The board's sessions, setup link and live updates.
     pub web: Arc<crate::web::Web>,
     pub reports: Arc<crate::client_report::Reports>,
+    /// Replays of rules over history, this node's and every node's.
+    pub replays: Arc<crate::replay::Replays>,
     /// This node among those sharing the database (`/healthz`, `/metrics`).
     pub cluster: Arc<crate::cluster::Cluster>,
     /// The stage requests belong to: long-lived responses end when it stops.
@@ -192,6 +195,9 @@ fn admin() -> Table {
         ),
         ("/plugins/{name}/enable", post(plugins::enable)),
         ("/plugins/{name}/disable", post(plugins::disable)),
+        ("/plugins/{name}/replay", post(replays::start)),
+        ("/replays", get(replays::list)),
+        ("/replays/{id}", get(replays::get).delete(replays::cancel)),
         ("/evaluate", post(evaluate::dry_run)),
         ("/alerts", get(alerts::list)),
         ("/alerts/{id}", get(alerts::get)),

@@ -24,7 +24,6 @@ use crate::fleet::Installation;
 use crate::ingest::{self, Refusal, token};
 use crate::metrics::Rejection;
 use crate::pipeline::{Fresh, Job};
-use crate::store::NewReport;
 
 /// Middleware for the report route: finds the installation by its token before the body
 /// is read, so a stranger cannot make the host buffer a report.
@@ -121,16 +120,7 @@ async fn receive(
             .map_err(ApiError::internal)??;
     let report_id = state
         .store
-        .insert_report(&NewReport {
-            installation_id: &installation.id,
-            received_at,
-            generated_at: accepted.generated_at,
-            agent: &accepted.agent,
-            document: &accepted.encoded,
-            raw: &accepted.raw,
-            raw_size: accepted.raw_size,
-            glance: &accepted.glance,
-        })
+        .insert_report(&accepted.to_store(&installation.id, received_at))
         .await
         .map_err(ApiError::internal)?;
     span.in_scope(

@@ -431,7 +431,7 @@ fn problems(facts: &Facts) -> Vec<Problem> {
             check: alert.plugin.clone(),
             severity: alert.severity,
             installations: vec![alert.installation_id.clone()],
-            summary: alert.summary.clone(),
+            summary: alert.summary_in(facts.lang).to_string(),
             fired_at,
             acknowledged_at: alert.acknowledged_at,
             acknowledged_by: alert.acknowledged_by.clone(),

@@ -15,6 +15,7 @@ use flate2::read::GzDecoder;
 use flate2::write::DeflateEncoder;
 
 use crate::report::{self, Document, Glance};
+use crate::store::NewReport;
 
 /// Why a report was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +51,22 @@ pub struct Accepted {
     /// [`Document::fingerprint`], made here on the blocking thread: for a 30 MB report it
     /// walks a quarter of a million elements.
     pub fingerprint: u64,
+}
+
+impl Accepted {
+    /// The report as the store keeps it: `installation_id`'s, received at `received_at`.
+    pub fn to_store<'a>(&'a self, installation_id: &'a str, received_at: i64) -> NewReport<'a> {
+        NewReport {
+            installation_id,
+            received_at,
+            generated_at: self.generated_at,
+            agent: &self.agent,
+            document: &self.encoded,
+            raw: &self.raw,
+            raw_size: self.raw_size,
+            glance: &self.glance,
+        }
+    }
 }
 
 /// From this size on, the raw bytes are compressed on a thread of their own while the

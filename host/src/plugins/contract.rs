@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use reveille_sdk::limits;
-use serde::{Deserialize, Serialize};
+use reveille_sdk::{SettingType, limits};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::report::Document;
 
@@ -88,6 +89,53 @@ pub struct ConfigKey {
     pub name: String,
     pub default_value: String,
     pub description: String,
+    /// What values it takes; text for every setting of a plugin built for API 1.0.
+    #[serde(rename = "type", serialize_with = "setting_type_json")]
+    pub value_type: SettingType,
+}
+
+/// A setting's type as the admin API shows it: `{"kind": "integer", "min": 1, "max":
+/// 100, "accepts": "a whole number from 1 to 100"}`.
+fn setting_type_json<S: Serializer>(value_type: &SettingType, out: S) -> Result<S::Ok, S::Error> {
+    let mut map = out.serialize_map(None)?;
+    let kind = match value_type {
+        SettingType::Text => "text",
+        SettingType::Duration => "duration",
+        SettingType::Integer { min, max } => {
+            map.serialize_entry("min", min)?;
+            map.serialize_entry("max", max)?;
+            "integer"
+        }
+        SettingType::Version => "version",
+        SettingType::OneOf(options) => {
+            map.serialize_entry("options", options)?;
+            "one-of"
+        }
+        SettingType::Boolean => "boolean",
+    };
+    map.serialize_entry("kind", kind)?;
+    map.serialize_entry("accepts", &value_type.to_string())?;
+    map.end()
+}
+
+/// Why a plugin's settings are not of the types it declares.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("plugin `{plugin}` has no setting `{key}` (its settings: {known})")]
+    Unknown {
+        plugin: String,
+        key: String,
+        known: String,
+    },
+    #[error("plugin `{plugin}`, setting `{key}`{whose}: {problem}")]
+    WrongType {
+        plugin: String,
+        key: String,
+        /// Where the value came from, when not from the request at hand: ` (its default)`,
+        /// ` (the host's configuration)`.
+        whose: &'static str,
+        problem: String,
+    },
 }
 
 /// What a plugin says about itself in `describe()`.
@@ -103,6 +151,53 @@ pub struct Descriptor {
 impl Descriptor {
     pub fn wants(&self, trigger: Trigger) -> bool {
         self.triggers.contains(&trigger)
+    }
+
+    /// Checks `values` against the settings this plugin declares: each key must be one it
+    /// declares, and each value of its type. `whose` says where they came from.
+    pub fn check_settings(
+        &self,
+        values: &BTreeMap<String, String>,
+        whose: &'static str,
+    ) -> Result<(), SettingsError> {
+        for (key, value) in values {
+            let Some(declared) = self.config.iter().find(|k| &k.name == key) else {
+                let known: Vec<String> = self
+                    .config
+                    .iter()
+                    .map(|k| format!("`{}`", k.name))
+                    .collect();
+                return Err(SettingsError::Unknown {
+                    plugin: self.name.clone(),
+                    key: key.clone(),
+                    known: if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    },
+                });
+            };
+            declared
+                .value_type
+                .check(value)
+                .map_err(|problem| SettingsError::WrongType {
+                    plugin: self.name.clone(),
+                    key: key.clone(),
+                    whose,
+                    problem,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Checks that every declared default is of its own type.
+    pub fn check_defaults(&self) -> Result<(), SettingsError> {
+        let defaults = self
+            .config
+            .iter()
+            .map(|k| (k.name.clone(), k.default_value.clone()))
+            .collect();
+        self.check_settings(&defaults, " (its default)")
     }
 
     /// The plugin's defaults overlaid with `overrides`; keys the plugin does not declare
@@ -144,9 +239,62 @@ pub struct EvalInput {
 pub struct Finding {
     pub key: String,
     pub severity: Severity,
+    /// In the plugin's own language.
     pub summary: String,
     pub details: String,
     pub labels: Vec<(String, String)>,
+    pub translations: Translations,
+}
+
+/// A finding's words in one more language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Translation {
+    pub language: String,
+    pub summary: String,
+    /// Empty: the finding's own details stand.
+    pub details: String,
+}
+
+/// What a plugin wrote of one finding in other languages, and the one rule that picks a
+/// reader's words: their language's translation (`ru` also serves `ru-RU`), else the
+/// plugin's own words. Stored with findings and alerts as JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Translations(pub Vec<Translation>);
+
+impl Translations {
+    /// The summary a reader of `language` gets; `own` is the finding's.
+    pub fn summary<'a>(&'a self, language: &str, own: &'a str) -> &'a str {
+        self.pick(language, |t| &t.summary).unwrap_or(own)
+    }
+
+    /// The details a reader of `language` gets; `own` are the finding's.
+    pub fn details<'a>(&'a self, language: &str, own: &'a str) -> &'a str {
+        self.pick(language, |t| &t.details).unwrap_or(own)
+    }
+
+    fn pick<'a>(&'a self, language: &str, field: fn(&Translation) -> &String) -> Option<&'a str> {
+        self.0
+            .iter()
+            .filter(|t| reveille_sdk::same_language(&t.language, language))
+            .map(field)
+            .find(|text| !text.is_empty())
+            .map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The stored form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("translations serialize")
+    }
+
+    /// Reads the stored form.
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
 }
 
 impl Finding {
@@ -197,6 +345,8 @@ pub struct OutputLimits {
     pub details_bytes: usize,
     pub labels: usize,
     pub label_bytes: usize,
+    /// Languages per finding besides its own.
+    pub translations: usize,
     pub state_entries: usize,
     pub state_key_bytes: usize,
     pub state_value_bytes: usize,
@@ -215,6 +365,7 @@ impl OutputLimits {
         details_bytes: limits::MAX_DETAILS_BYTES,
         labels: limits::MAX_LABELS,
         label_bytes: limits::MAX_LABEL_BYTES,
+        translations: limits::MAX_TRANSLATIONS,
         state_entries: limits::MAX_STATE_ENTRIES,
         state_key_bytes: limits::MAX_STATE_KEY_BYTES,
         state_value_bytes: limits::MAX_STATE_VALUE_BYTES,
@@ -235,6 +386,20 @@ impl OutputLimits {
         if let Some(what) = nul_in(&output) {
             return Err(OutputProblem::Invalid(format!(
                 "{what} contains a NUL character"
+            )));
+        }
+        if let Some((key, language)) = output.findings.iter().find_map(|f| {
+            let bad = f
+                .translations
+                .0
+                .iter()
+                .find(|t| !limits::language_tag(&t.language))?;
+            Some((short(&f.key), short(&bad.language)))
+        }) {
+            return Err(OutputProblem::Invalid(format!(
+                "finding `{key}` has a translation into `{language}`, which is not a language tag \
+                 (1-{} ASCII letters, digits and dashes)",
+                limits::MAX_LANGUAGE_BYTES
             )));
         }
         for finding in &mut output.findings {
@@ -282,6 +447,25 @@ impl OutputLimits {
                     self.label_bytes,
                 )?;
                 total += name.len() + value.len();
+            }
+            over(
+                &format!("finding `{key}` translations"),
+                finding.translations.0.len(),
+                self.translations,
+            )?;
+            for t in &finding.translations.0 {
+                let language = short(&t.language);
+                over(
+                    &format!("finding `{key}` summary in `{language}` bytes"),
+                    t.summary.len(),
+                    self.summary_bytes,
+                )?;
+                over(
+                    &format!("finding `{key}` details in `{language}` bytes"),
+                    t.details.len(),
+                    self.details_bytes,
+                )?;
+                total += t.language.len() + t.summary.len() + t.details.len();
             }
             total += finding.key.len() + finding.summary.len() + finding.details.len();
         }
@@ -339,6 +523,9 @@ fn nul_in(output: &EvalOutput) -> Option<String> {
         }
         if finding.labels.iter().any(|(n, v)| has_nul(n) || has_nul(v)) {
             return Some(format!("a label of finding `{key}`"));
+        }
+        if (finding.translations.0.iter()).any(|t| has_nul(&t.summary) || has_nul(&t.details)) {
+            return Some(format!("a translation of finding `{key}`"));
         }
     }
     output

@@ -49,6 +49,9 @@ pub enum LoadError {
     Describe(executor::Failure),
     #[error("describes itself as `{found}` but was loaded as `{expected}`")]
     NameMismatch { expected: String, found: String },
+    /// A declared default, or the host's configuration, is not of the setting's type.
+    #[error(transparent)]
+    Settings(#[from] super::contract::SettingsError),
 }
 
 /// Whether `name` may name a plugin (it becomes a file name and a URL segment).

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::cache::{CompileCache, sha256_hex};
-use super::contract::{EvalInput, EvalOutput, InstallationInfo, Trigger};
+use super::contract::{EvalInput, EvalOutput, InstallationInfo, SettingsError, Trigger};
 use super::engine::{CONCURRENT_CALLS, PluginEngine};
 use super::executor::{self, Bounds, Failure, FailureKind, Limits};
 use super::loader::{self, LoadError, Revision, valid_name};
@@ -66,6 +66,11 @@ impl RuntimeSettings {
             .get(plugin)
             .copied()
             .unwrap_or(self.limits)
+    }
+
+    /// Threads for calls outside live evaluation (replays): half the workers, at least one.
+    pub fn offline_workers(&self) -> usize {
+        (self.workers / 2).max(1)
     }
 
     fn max_memory(&self) -> usize {
@@ -125,12 +130,9 @@ pub struct PluginRun {
 pub enum SettingsRefusal {
     #[error("no plugin named `{0}` is loaded")]
     UnknownPlugin(String),
-    #[error("plugin `{plugin}` has no setting {unknown} (its settings: {known})")]
-    UnknownKeys {
-        plugin: String,
-        unknown: String,
-        known: String,
-    },
+    /// A key the plugin does not declare, or a value not of its declared type.
+    #[error(transparent)]
+    Invalid(#[from] SettingsError),
     #[error("plugin `{plugin}` refuses these settings: {message}")]
     Refused { plugin: String, message: String },
 }
@@ -176,15 +178,15 @@ impl Drop for Tracked<'_> {
     }
 }
 
-/// The threads plugin calls run on: a tokio runtime of their own, shut down without
-/// waiting when the plugin runtime goes (its calls end at their deadlines anyway).
+/// Threads plugin calls run on: a tokio runtime of their own, shut down without waiting
+/// when the plugin runtime goes (its calls end at their deadlines anyway).
 struct CallThreads(Option<tokio::runtime::Runtime>);
 
 impl CallThreads {
-    fn new(workers: usize) -> std::io::Result<Self> {
+    fn new(workers: usize, name: &str) -> std::io::Result<Self> {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers.max(1))
-            .thread_name("reveille-plugin")
+            .thread_name(name)
             .enable_all()
             .build()
             .map(|runtime| CallThreads(Some(runtime)))
@@ -209,6 +211,9 @@ pub struct Runtime {
     cache: Option<CompileCache>,
     registry: Registry,
     threads: CallThreads,
+    /// Threads for calls nobody waits on live (replays over history): half the cores, so
+    /// that live evaluations, on threads of their own, keep a core whatever a replay does.
+    offline: CallThreads,
     permits: Arc<Semaphore>,
     in_flight: InFlight,
     settings: RuntimeSettings,
@@ -232,7 +237,8 @@ impl Runtime {
             "plugin runtime ready"
         );
         Ok(Arc::new(Runtime {
-            threads: CallThreads::new(settings.workers)?,
+            threads: CallThreads::new(settings.workers, "reveille-plugin")?,
+            offline: CallThreads::new(settings.offline_workers(), "reveille-offline")?,
             permits: Arc::new(Semaphore::new(CONCURRENT_CALLS)),
             in_flight: InFlight::default(),
             registry: Registry::new(settings.health),
@@ -257,8 +263,10 @@ impl Runtime {
         &self.settings
     }
 
-    /// Inspects, compiles, links and smoke-tests `bytes` without installing anything.
-    /// `expected` is the name the plugin must call itself, when there is one.
+    /// Inspects, compiles, links and smoke-tests `bytes` without installing anything, and
+    /// checks its declared defaults and, under `expected`, the host's settings for it
+    /// against the types it declares. `expected` is the name the plugin must call itself,
+    /// when there is one.
     pub async fn compile(
         self: &Arc<Self>,
         expected: Option<&str>,
@@ -284,17 +292,28 @@ impl Runtime {
         })?;
         let limits = expected.map_or(self.settings.limits, |n| self.settings.limits_for(n));
         let engine = self.engine.engine.clone();
-        let expected = expected.map(str::to_string);
-        self.threads
+        let name = expected.map(str::to_string);
+        let revision = self
+            .threads
             .handle()
-            .spawn(async move { loader::smoke_test(&engine, linked, expected.as_deref(), limits).await })
+            .spawn(
+                async move { loader::smoke_test(&engine, linked, name.as_deref(), limits).await },
+            )
             .await
             .unwrap_or_else(|e| {
-                Err(LoadError::Compile(format!(
-                    "the plugin thread failed: {e}"
-                )))
-            })
-            .map(Arc::new)
+                Err(LoadError::Compile(format!("the plugin thread failed: {e}")))
+            })?;
+        let descriptor = &revision.descriptor;
+        descriptor.check_defaults()?;
+        if let Some(name) = expected {
+            let declared: BTreeMap<String, String> = self
+                .host_settings(name)
+                .into_iter()
+                .filter(|(key, _)| descriptor.config.iter().any(|k| &k.name == key))
+                .collect();
+            descriptor.check_settings(&declared, " (the host's configuration)")?;
+        }
+        Ok(Arc::new(revision))
     }
 
     /// Compiles `bytes` as plugin `name` and, if every step passes, makes it the serving
@@ -411,8 +430,9 @@ impl Runtime {
     }
 
     /// Checks settings a client is about to get for `plugin`: every key must be one the
-    /// plugin declares, and the plugin must not refuse the values when the host's own
-    /// settings work (tried on an evaluation without a report; recorded nowhere).
+    /// plugin declares and every value of its declared type, and the plugin must not refuse
+    /// the values when the host's own settings work (tried on an evaluation without a
+    /// report; recorded nowhere), for what a type cannot say (one setting against another).
     pub async fn check_settings(
         self: &Arc<Self>,
         plugin: &str,
@@ -424,24 +444,7 @@ impl Runtime {
             .registry
             .revision(plugin)
             .ok_or_else(|| SettingsRefusal::UnknownPlugin(plugin.to_string()))?;
-        let declared = &revision.descriptor.config;
-        let unknown: Vec<String> = proposed
-            .keys()
-            .filter(|key| !declared.iter().any(|k| &k.name == *key))
-            .map(|key| format!("`{key}`"))
-            .collect();
-        if !unknown.is_empty() {
-            let known: Vec<String> = declared.iter().map(|k| format!("`{}`", k.name)).collect();
-            return Err(SettingsRefusal::UnknownKeys {
-                plugin: plugin.to_string(),
-                unknown: unknown.join(", "),
-                known: if known.is_empty() {
-                    "none".into()
-                } else {
-                    known.join(", ")
-                },
-            });
-        }
+        revision.descriptor.check_settings(proposed, "")?;
         let host = self.host_settings(plugin);
         let trial = Evaluation {
             installation: InstallationInfo {
@@ -479,6 +482,16 @@ impl Runtime {
         }
     }
 
+    /// The settings `plugin` runs with for a client whose own are `client`: the host's
+    /// configuration with the client's on top (the plugin's defaults fill in the rest).
+    pub fn settings_for(
+        &self,
+        plugin: &str,
+        client: Option<&BTreeMap<String, String>>,
+    ) -> BTreeMap<String, String> {
+        layered(&self.host_settings(plugin), client)
+    }
+
     /// A plugin's settings from the host's configuration (`[plugins.<name>]`).
     fn host_settings(&self, plugin: &str) -> BTreeMap<String, String> {
         self.settings
@@ -513,6 +526,32 @@ impl Runtime {
             .spawn_call(revision.clone(), input, CancellationToken::new())
             .await;
         run_of(&revision, outcome, elapsed)
+    }
+
+    /// Runs `work` on the offline threads (see [`Runtime::evaluate_offline`]).
+    pub fn spawn_offline<F>(&self, work: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.offline.handle().spawn(work)
+    }
+
+    /// One call of `revision` outside live evaluation, to be awaited on the offline threads
+    /// ([`Runtime::spawn_offline`]): bounded like any call, but neither counted in the
+    /// plugin's health nor in the calls in flight, since no live evaluation depends on it.
+    pub async fn evaluate_offline(
+        &self,
+        revision: &Revision,
+        input: &EvalInput,
+        stop: &CancellationToken,
+    ) -> Result<EvalOutput, Failure> {
+        let name = &revision.descriptor.name;
+        let bounds = Bounds {
+            limits: self.settings.limits_for(name),
+            stop,
+        };
+        executor::evaluate(&self.engine.engine, &revision.pre, name, bounds, input).await
     }
 
     /// Plugin calls running longer than their deadline plus `grace`: a stuck worker.

@@ -1,17 +1,12 @@
 //! The report as the host keeps it and plugins read it: one compact tree per report.
 //!
-//! `parse` turns XML bytes (a byte-order mark's or the declared encoding, `decode`) into a
-//! [`Document`]; `document` answers
-//! path queries on it. Parsing happens once per report; the document is then shared
-//! read-only (`Arc`) by every plugin that evaluates it.
+//! Parsing (a byte-order mark's or the declared encoding, format v1's rules) and the tree
+//! that answers path queries are `reveille-document` (`sdk/document/`), shared with the
+//! SDK so that a check's native unit test reads a report exactly as the host serves it.
+//! Parsing happens once per report; the document is then shared read-only (`Arc`) by every
+//! plugin that evaluates it. What the board shows of a report, its glance, is the host's.
 
-mod codec;
-mod decode;
-mod document;
 mod glance;
-mod parse;
 
-pub use codec::CodecError;
-pub use document::{Document, ElementView, NodeId};
 pub use glance::{Dongle, Glance, Seats, Update};
-pub use parse::{ParseError, parse};
+pub use reveille_document::{CodecError, Document, ElementView, NodeId, ParseError, parse};

@@ -16,6 +16,7 @@ use crate::alerts::{
     OpenAlert,
 };
 use crate::plugins::Severity;
+use crate::plugins::contract::Translations;
 
 /// Which alerts to list; every field narrows.
 #[derive(Debug, Clone, Default)]
@@ -38,7 +39,7 @@ pub(super) const COLUMNS: &str = "id, installation_id, client, manager, plugin, 
     summary, details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, \
     cleared_count, acknowledged_at, acknowledged_by, ack_expires_at, snoozed_until, \
     escalation_step, escalate_at, escalated_to, escalated_at, announce_at, story_id, \
-    cause, incident_id, resolved_at, resolution, updated_at, version";
+    cause, incident_id, resolved_at, resolution, updated_at, version, translations";
 
 pub(super) fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
@@ -52,6 +53,7 @@ pub(super) fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
         audience: parse(row, "audience")?,
         summary: row.try_get("summary")?,
         details: row.try_get("details")?,
+        translations: translations_from(row)?,
         state: parse(row, "state")?,
         chat_id: row.try_get("chat_id")?,
         first_seen_at: row.try_get("first_seen_at")?,
@@ -76,6 +78,12 @@ pub(super) fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
         version: row.try_get("version")?,
         destinations: Vec::new(),
     })
+}
+
+/// The `translations` column of a row.
+pub(super) fn translations_from(row: &AnyRow) -> Result<Translations, StoreError> {
+    let json: String = row.try_get("translations")?;
+    Translations::from_json(&json).map_err(|e| StoreError::Corrupt(format!("translations: {e}")))
 }
 
 fn destination_from(row: &AnyRow) -> Result<AlertDestination, StoreError> {
@@ -473,9 +481,9 @@ pub(super) async fn apply(
                 let row = sqlx::query(
                     "INSERT INTO alerts (installation_id, client, manager, plugin, key, severity, \
                      audience, summary, details, state, chat_id, first_seen_at, seen_count, \
-                     fired_at, cleared_count, escalation_step, updated_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, 0, 0, $12, 0) \
-                     RETURNING id",
+                     fired_at, cleared_count, escalation_step, updated_at, version, translations) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, 0, 0, $12, 0, \
+                     $14) RETURNING id",
                 )
                 .bind(&installation.id)
                 .bind(&installation.client)
@@ -490,6 +498,7 @@ pub(super) async fn apply(
                 .bind(installation.telegram_chat_id)
                 .bind(now)
                 .bind(firing.is_some().then_some(now))
+                .bind(finding.translations.to_json())
                 .fetch_one(&mut **tx)
                 .await?;
                 let id: i64 = row.try_get("id")?;
@@ -537,13 +546,14 @@ pub(super) async fn apply(
                 sqlx::query(
                     "UPDATE alerts SET severity = $1, summary = $2, details = $3, \
                      seen_count = seen_count + 1, cleared_at = NULL, cleared_count = 0, \
-                     updated_at = $4 WHERE id = $5",
+                     updated_at = $4, translations = $6 WHERE id = $5",
                 )
                 .bind(finding.severity.as_str())
                 .bind(&finding.summary)
                 .bind(&finding.details)
                 .bind(now)
                 .bind(*id)
+                .bind(finding.translations.to_json())
                 .execute(&mut **tx)
                 .await?;
                 if fires.is_some() {

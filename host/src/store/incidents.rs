@@ -181,7 +181,7 @@ impl Store {
         let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
         let sql = format!(
             "SELECT a.id, a.incident_id, a.installation_id, a.client, a.manager, a.summary, \
-             a.state, a.first_seen_at, a.resolved_at, \
+             a.translations, a.state, a.first_seen_at, a.resolved_at, \
              (SELECT COUNT(*) FROM alert_destinations d WHERE d.alert_id = a.id) AS own \
              FROM alerts a WHERE a.incident_id IN ({list}) ORDER BY a.id"
         );
@@ -196,6 +196,7 @@ impl Store {
                     client: row.try_get("client")?,
                     manager: row.try_get("manager")?,
                     summary: row.try_get("summary")?,
+                    translations: super::alerts::translations_from(&row)?,
                     state: parse(&row, "state")?,
                     first_seen_at: row.try_get("first_seen_at")?,
                     resolved_at: row.try_get("resolved_at")?,

@@ -16,6 +16,7 @@ mod leases;
 mod migrations;
 mod outbox;
 mod plugins;
+mod replays;
 mod reports;
 mod staff;
 
@@ -34,7 +35,10 @@ pub use host_runs::Downtime;
 pub use incidents::IncidentFilter;
 pub use leases::Lease;
 pub use outbox::{Interrupted, OutboxEntry};
-pub use reports::{EvaluationCommit, NewReport, PROBE_AGENT, StoredFinding, StoredReport};
+pub use replays::{ReplayRow, ReplayState};
+pub use reports::{
+    EvaluationCommit, HistoricReport, NewReport, PROBE_AGENT, StoredFinding, StoredReport,
+};
 pub use staff::Session as StaffSession;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use sqlx::Row;
 use super::{Store, StoreError, parse};
 use crate::alerts::Change;
 use crate::fleet::Installation;
+use crate::plugins::contract::Translations;
 use crate::plugins::{EvalOutput, Severity};
 use crate::report::{Document, Glance};
 
@@ -53,6 +54,16 @@ pub struct StoredReport {
     pub document: Document,
 }
 
+/// A stored report as a replay reads it: the stored form is decoded where the replay
+/// runs, off the threads that talk to the database.
+pub struct HistoricReport {
+    pub id: i64,
+    pub received_at: i64,
+    pub agent: String,
+    /// `Document::to_stored`'s bytes.
+    pub stored: Vec<u8>,
+}
+
 /// A finding that holds now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredFinding {
@@ -62,6 +73,7 @@ pub struct StoredFinding {
     pub summary: String,
     pub details: String,
     pub labels: Vec<(String, String)>,
+    pub translations: Translations,
     /// When it was first reported.
     pub since: i64,
     /// When an evaluation last confirmed it.
@@ -169,6 +181,76 @@ impl Store {
         .await?;
         row.map(|r| Ok((r.try_get("id")?, r.try_get("received_at")?)))
             .transpose()
+    }
+
+    /// Up to `limit` of `installation_id`'s reports received within `[from, to)` after the
+    /// report `after` (its `received_at` and id), in the order they were received.
+    pub async fn history_page(
+        &self,
+        installation_id: &str,
+        from: i64,
+        to: i64,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<HistoricReport>, StoreError> {
+        let (after_at, after_id) = after.unwrap_or((i64::MIN, i64::MIN));
+        let rows = sqlx::query(
+            "SELECT id, received_at, agent, document FROM reports WHERE installation_id = $1 \
+             AND received_at >= $2 AND received_at < $3 \
+             AND (received_at > $4 OR (received_at = $4 AND id > $5)) \
+             ORDER BY received_at, id LIMIT $6",
+        )
+        .bind(installation_id)
+        .bind(from)
+        .bind(to)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(historic).collect()
+    }
+
+    /// `installation_id`'s newest report from its own agents received before `before`:
+    /// what it had said when a replay's window opens.
+    pub async fn report_before(
+        &self,
+        installation_id: &str,
+        before: i64,
+    ) -> Result<Option<HistoricReport>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, received_at, agent, document FROM reports WHERE installation_id = $1 \
+             AND received_at < $2 AND agent <> $3 ORDER BY received_at DESC, id DESC LIMIT 1",
+        )
+        .bind(installation_id)
+        .bind(before)
+        .bind(PROBE_AGENT)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(historic).transpose()
+    }
+
+    /// How many reports of `installations` were received within `[from, to)`.
+    pub async fn reports_between(
+        &self,
+        installations: &[String],
+        from: i64,
+        to: i64,
+    ) -> Result<i64, StoreError> {
+        let mut total = 0;
+        for id in installations {
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n FROM reports WHERE installation_id = $1 \
+                 AND received_at >= $2 AND received_at < $3",
+            )
+            .bind(id)
+            .bind(from)
+            .bind(to)
+            .fetch_one(&self.pool)
+            .await?;
+            total += row.try_get::<i64, _>("n")?;
+        }
+        Ok(total)
     }
 
     /// Deletes report log lines older than `cutoff`; returns how many went.
@@ -308,11 +390,12 @@ impl Store {
             for f in &output.findings {
                 sqlx::query(
                     "INSERT INTO findings (installation_id, plugin, key, severity, summary, details, \
-                     labels, since, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     labels, since, updated_at, translations) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                      ON CONFLICT (installation_id, plugin, key) DO UPDATE SET \
                      severity = excluded.severity, summary = excluded.summary, \
                      details = excluded.details, labels = excluded.labels, \
-                     updated_at = excluded.updated_at",
+                     updated_at = excluded.updated_at, translations = excluded.translations",
                 )
                 .bind(installation_id)
                 .bind(*plugin)
@@ -323,6 +406,7 @@ impl Store {
                 .bind(serde_json::to_string(&f.labels).expect("labels serialize"))
                 .bind(now)
                 .bind(now)
+                .bind(f.translations.to_json())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -379,8 +463,8 @@ impl Store {
     /// Every finding that holds now for an installation, by plugin and key.
     pub async fn findings(&self, installation_id: &str) -> Result<Vec<StoredFinding>, StoreError> {
         let rows = sqlx::query(
-            "SELECT plugin, key, severity, summary, details, labels, since, updated_at \
-             FROM findings WHERE installation_id = $1 ORDER BY plugin, key",
+            "SELECT plugin, key, severity, summary, details, labels, since, updated_at, \
+             translations FROM findings WHERE installation_id = $1 ORDER BY plugin, key",
         )
         .bind(installation_id)
         .fetch_all(&self.pool)
@@ -388,6 +472,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let labels: String = row.try_get("labels")?;
+                let translations: String = row.try_get("translations")?;
                 Ok(StoredFinding {
                     plugin: row.try_get("plugin")?,
                     key: row.try_get("key")?,
@@ -396,12 +481,23 @@ impl Store {
                     details: row.try_get("details")?,
                     labels: serde_json::from_str(&labels)
                         .map_err(|e| StoreError::Corrupt(format!("labels: {e}")))?,
+                    translations: Translations::from_json(&translations)
+                        .map_err(|e| StoreError::Corrupt(format!("translations: {e}")))?,
                     since: row.try_get("since")?,
                     updated_at: row.try_get("updated_at")?,
                 })
             })
             .collect()
     }
+}
+
+fn historic(row: &sqlx::any::AnyRow) -> Result<HistoricReport, StoreError> {
+    Ok(HistoricReport {
+        id: row.try_get("id")?,
+        received_at: row.try_get("received_at")?,
+        agent: row.try_get("agent")?,
+        stored: row.try_get("document")?,
+    })
 }
 
 /// The findings standing for `installation_id` from the plugins in `outputs`, as

@@ -141,7 +141,7 @@ pub async fn create_installation(
 #[derive(Debug, Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
 }
 
 pub async fn rotate_token(

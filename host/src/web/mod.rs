@@ -13,6 +13,7 @@ mod directory;
 mod events;
 mod now;
 mod page;
+mod replays;
 mod session;
 mod subject;
 
@@ -42,7 +43,8 @@ pub(crate) struct Page {
     pub methods: MethodRouter<AppState>,
 }
 
-/// Every page; `upload` bounds the plugin upload form (as it does the API's upload).
+/// Every page; `upload` bounds the forms that upload a component (as it does the API's
+/// upload).
 pub(crate) fn pages(upload: usize) -> Vec<Page> {
     use Access::{Acting, Public, Secret, Staff, StaffAdmin};
     let page = |path, access, methods| Page {
@@ -50,6 +52,13 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
         access,
         body: FORM,
         methods,
+    };
+    let uploading = |page: Page| Page {
+        body: BodyLimit {
+            bytes: upload,
+            setting: Some("max_plugin_mb"),
+        },
+        ..page
     };
     vec![
         page("/", Staff, get(board::page)),
@@ -111,21 +120,26 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
             StaffAdmin,
             post(admin::delete_installation),
         ),
-        Page {
-            body: BodyLimit {
-                bytes: upload,
-                setting: Some("max_plugin_mb"),
-            },
-            ..page(
-                "/admin/plugins",
-                StaffAdmin,
-                get(admin::plugins).post(admin::upload_plugin),
-            )
-        },
+        uploading(page(
+            "/admin/plugins",
+            StaffAdmin,
+            get(admin::plugins).post(admin::upload_plugin),
+        )),
         page(
             "/admin/plugins/{name}/{action}",
             StaffAdmin,
             post(admin::plugin_action),
+        ),
+        uploading(page(
+            "/admin/replays",
+            StaffAdmin,
+            get(replays::list).post(replays::start),
+        )),
+        page("/admin/replays/{id}", StaffAdmin, get(replays::page)),
+        page(
+            "/admin/replays/{id}/cancel",
+            StaffAdmin,
+            post(replays::cancel),
         ),
         page(
             "/admin/staff",

@@ -12,7 +12,7 @@ use crate::api::error::ApiError;
 use crate::i18n::Lang;
 use crate::plugins::PluginState;
 use crate::staff::Staff;
-use crate::store::StoreError;
+use crate::store::{ReplayState, StoreError};
 use crate::text::UNRESERVED;
 
 /// The chrome of a page.
@@ -66,6 +66,11 @@ impl Ui {
 
     pub fn langs(&self) -> [Lang; 3] {
         Lang::ALL
+    }
+
+    /// Where a replay is, in words.
+    pub fn replay_state(&self, state: &ReplayState) -> String {
+        self.lang.t(&format!("replay-state-{state}"))
     }
 
     /// A timeline entry's kind, in words.

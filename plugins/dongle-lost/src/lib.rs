@@ -4,7 +4,7 @@
 //! see no documents, so this is critical. It fires when the report carries no
 //! `protection` record at all (exactly what the product's own alert checks) or when the
 //! record's state is anything but `present`. A status agent's report may leave the section
-//! out; then the last conclusion stands.
+//! out; then the last conclusion stands. It speaks English and Russian.
 
 use reveille_sdk::{Check, Descriptor, Finding, Input, Output, ProtectionState, Severity, Trigger};
 
@@ -39,31 +39,53 @@ impl Check for DongleLost {
                          to this machine (USB over network) and that its forwarding software \
                          is running and licensed.",
                     )
+                    .summary_in("ru", "Ключ защиты не виден в отчёте")
+                    .details_in(
+                        "ru",
+                        "В отчёте нет записи о защите: продукт не видит ключ. Проверьте, что \
+                         ключ SenseLock подключён к этой машине или проброшен на неё (USB по \
+                         сети) и что программа проброса запущена и её лицензия действует.",
+                    )
                     .label("state", "missing"),
             ),
             Some(p) if p.state == ProtectionState::Present => None,
             Some(p) => {
-                let what = match &p.state {
-                    ProtectionState::Lost => "License dongle lost",
-                    ProtectionState::Expired => "License expired",
-                    ProtectionState::Blacklisted => "License dongle blacklisted",
-                    ProtectionState::ManagerUnreachable => "License manager unreachable",
-                    _ => "License dongle not usable",
+                let (what, ru) = match &p.state {
+                    ProtectionState::Lost => ("License dongle lost", "Ключ защиты потерян"),
+                    ProtectionState::Expired => ("License expired", "Лицензия истекла"),
+                    ProtectionState::Blacklisted => {
+                        ("License dongle blacklisted", "Ключ защиты в чёрном списке")
+                    }
+                    ProtectionState::ManagerUnreachable => (
+                        "License manager unreachable",
+                        "Менеджер лицензий недоступен",
+                    ),
+                    _ => ("License dongle not usable", "Ключ защиты непригоден"),
                 };
-                let mut details = format!("Protection state: {}", p.state.as_str());
+                let state = p.state.as_str();
+                let mut details = format!("Protection state: {state}");
+                let mut details_ru = format!("Состояние защиты: {state}");
                 if let Some(code) = &p.error_code {
                     details.push_str(&format!(", error code {code}"));
+                    details_ru.push_str(&format!(", код ошибки {code}"));
                 }
                 if let Some(forwarding) = &p.forwarding {
                     details.push_str(&format!(
                         ". The dongle reaches the machine via {forwarding}: check that this \
                          software is running and its license is valid"
                     ));
+                    details_ru.push_str(&format!(
+                        ". Ключ доступен машине через {forwarding}: проверьте, что эта \
+                         программа запущена и её лицензия действует"
+                    ));
                 }
                 details.push('.');
+                details_ru.push('.');
                 let mut finding = Finding::new(KEY, Severity::Critical, what)
                     .details(details)
-                    .label("state", p.state.as_str());
+                    .summary_in("ru", ru)
+                    .details_in("ru", details_ru)
+                    .label("state", state);
                 if let Some(code) = p.error_code {
                     finding = finding.label("error-code", code);
                 }
@@ -75,3 +97,83 @@ impl Check for DongleLost {
 }
 
 reveille_sdk::export_check!(DongleLost);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reveille_sdk::testing::Case;
+
+    fn report(protection: &str) -> String {
+        format!(
+            r#"<report schema="1" agent="report-agent" generated-at="2026-11-20T01:07:00+03:00">
+                 <installation id="vector-main"><client>ООО «Вектор»</client></installation>
+                 {protection}
+               </report>"#
+        )
+    }
+
+    const LOST: &str = r#"<protection kind="senselock" state="lost" error-code="4111"
+        forwarding="usb-over-network"/>"#;
+    const PRESENT: &str = r#"<protection kind="senselock" state="present"/>"#;
+
+    #[test]
+    fn a_lost_dongle_says_its_code_and_forwarding_in_both_languages() {
+        let outcome = Case::report(&report(LOST)).run::<DongleLost>();
+        let finding = outcome.finding(KEY);
+        assert_eq!(finding.severity, Severity::Critical);
+        assert_eq!(finding.summary, "License dongle lost");
+        assert!(
+            finding.details.contains("error code 4111"),
+            "{}",
+            finding.details
+        );
+        assert!(finding.details.contains("usb-over-network"));
+        assert_eq!(finding.summary_for("ru"), "Ключ защиты потерян");
+        assert!(finding.details_for("ru-RU").contains("код ошибки 4111"));
+        assert_eq!(finding.summary_for("it"), "License dongle lost");
+        assert_eq!(
+            finding.labels,
+            vec![
+                ("state".into(), "lost".into()),
+                ("error-code".into(), "4111".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn no_protection_record_in_a_full_report_is_the_alarm_itself() {
+        let outcome = Case::report(&report("")).run::<DongleLost>();
+        assert_eq!(outcome.finding(KEY).summary, "License dongle not reported");
+        assert_eq!(outcome.finding(KEY).labels[0].1, "missing");
+    }
+
+    #[test]
+    fn every_state_but_present_fires_and_an_unknown_one_is_never_taken_for_present() {
+        for (state, summary) in [
+            ("expired", "License expired"),
+            ("blacklisted", "License dongle blacklisted"),
+            ("manager-unreachable", "License manager unreachable"),
+            ("on-fire", "License dongle not usable"),
+        ] {
+            let xml = report(&format!(r#"<protection state="{state}"/>"#));
+            let outcome = Case::report(&xml).run::<DongleLost>();
+            assert_eq!(outcome.finding(KEY).summary, summary, "{state}");
+        }
+        Case::report(&report(PRESENT))
+            .run::<DongleLost>()
+            .assert_quiet();
+    }
+
+    #[test]
+    fn a_status_report_without_protection_leaves_the_last_verdict_standing() {
+        let lost = Case::report(&report(LOST)).run::<DongleLost>();
+        let status = report("").replace("report-agent", "status-agent");
+        let later = lost.then_report(&status).run::<DongleLost>();
+        assert_eq!(later.finding(KEY).summary, "License dongle lost");
+        assert_eq!(later.finding(KEY).summary_for("ru"), "Ключ защиты потерян");
+        let back = later.then_report(&report(PRESENT)).run::<DongleLost>();
+        back.assert_quiet();
+        let quiet_status = back.then_report(&status).run::<DongleLost>();
+        quiet_status.assert_quiet();
+    }
+}

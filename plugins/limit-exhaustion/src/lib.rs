@@ -3,10 +3,12 @@
 //! A sales signal, not an outage: every finding is `info` and labelled for the sales
 //! audience. While the limit is reached it reports `limit-reached`; it also counts
 //! exhaustions in a rolling window (a run of reports at the limit counts once) and, after
-//! K of them, reports `upsell`: this client keeps running out of seats.
+//! K of them, reports `upsell`: this client keeps running out of seats. It speaks English
+//! and Russian.
 
 use reveille_sdk::{
     Check, Descriptor, Finding, Input, Output, Severity, Timestamp, Trigger, format_duration,
+    format_duration_in,
 };
 
 pub struct LimitExhaustion;
@@ -22,12 +24,13 @@ impl Check for LimitExhaustion {
             "Seat limit reached or users refused; an upsell signal when it keeps happening",
         )
         .on(Trigger::Report)
-        .setting(
+        .setting_integer(
             "count",
-            "3",
-            "Exhaustions within the window that make an upsell signal",
+            3,
+            0..=1000,
+            "Exhaustions within the window that make an upsell signal; 0: never",
         )
-        .setting(
+        .setting_duration(
             "window",
             "30d",
             "The rolling window exhaustions are counted in",
@@ -56,10 +59,14 @@ impl Check for LimitExhaustion {
         }
         let mut findings = Vec::new();
         if exhausted {
-            let seats = match (users.in_use, users.limit) {
-                (Some(used), Some(limit)) => format!("{used} of {limit} seats in use"),
-                _ => "seat limit reached".into(),
+            let (seats, seats_ru) = match (users.in_use, users.limit) {
+                (Some(used), Some(limit)) => (
+                    format!("{used} of {limit} seats in use"),
+                    format!("занято {used} из {limit} мест"),
+                ),
+                _ => ("seat limit reached".into(), "лимит мест достигнут".into()),
             };
+            let peak = users.peak.map(|p| p.to_string());
             findings.push(
                 Finding::new(
                     "limit-reached",
@@ -69,31 +76,55 @@ impl Check for LimitExhaustion {
                 .details(format!(
                     "The license's seat limit is exhausted ({seats}; peak {}; {refused} users \
                      refused). Users are being turned away.",
-                    users.peak.map_or("unknown".into(), |p| p.to_string())
+                    peak.as_deref().unwrap_or("unknown")
                 ))
+                .summary_in(
+                    "ru",
+                    format!("Лимит мест исчерпан: {seats_ru}, отказано пользователям: {refused}"),
+                )
+                .details_in(
+                    "ru",
+                    format!(
+                        "Лимит мест лицензии исчерпан ({seats_ru}; пик {}; отказано: \
+                         {refused}). Пользователям отказывают во входе.",
+                        peak.as_deref().unwrap_or("неизвестен")
+                    ),
+                )
                 .label("audience", "sales"),
             );
         }
         if count > 0 && episodes.len() >= count {
+            let times = episodes.len();
+            let when: Vec<String> = episodes.iter().map(|t| t.to_string()).collect();
             findings.push(
                 Finding::new(
                     "upsell",
                     Severity::Info,
                     format!(
-                        "Seat limit exhausted {} times in {}: offer more seats",
-                        episodes.len(),
+                        "Seat limit exhausted {times} times in {}: offer more seats",
                         format_duration(window)
                     ),
                 )
                 .details(format!(
                     "Exhaustions at: {}. A client that keeps running out of seats looks \
                      elsewhere rather than complaining.",
-                    episodes
-                        .iter()
-                        .map(|t| t.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    when.join(", ")
                 ))
+                .summary_in(
+                    "ru",
+                    format!(
+                        "Лимит мест исчерпан {times} раз(а) за {}: предложите больше мест",
+                        format_duration_in("ru", window)
+                    ),
+                )
+                .details_in(
+                    "ru",
+                    format!(
+                        "Исчерпания: {}. Клиент, которому постоянно не хватает мест, скорее \
+                         уйдёт к другим, чем пожалуется.",
+                        when.join(", ")
+                    ),
+                )
                 .label("audience", "sales")
                 .label("exhaustions", episodes.len().to_string()),
             );
@@ -112,3 +143,90 @@ impl Check for LimitExhaustion {
 }
 
 reveille_sdk::export_check!(LimitExhaustion);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reveille_sdk::testing::{Case, Outcome};
+
+    fn users(at: &str, in_use: u32, refused: u32) -> String {
+        format!(
+            r#"<report schema="1" generated-at="{at}">
+                 <users limit="25" in-use="{in_use}" peak="25" refused="{refused}"/>
+               </report>"#
+        )
+    }
+
+    /// Runs reports one after the other, each on the state the previous one left.
+    fn sequence(reports: &[String], count: &str) -> Outcome {
+        let first = Case::report(&reports[0])
+            .setting("count", count)
+            .run::<LimitExhaustion>();
+        reports[1..].iter().fold(first, |before, xml| {
+            before.then_report(xml).run::<LimitExhaustion>()
+        })
+    }
+
+    #[test]
+    fn a_run_of_reports_at_the_limit_is_one_exhaustion() {
+        let at_limit = sequence(
+            &[
+                users("2026-11-01T10:00:00Z", 25, 0),
+                users("2026-11-01T11:00:00Z", 25, 3),
+                users("2026-11-01T12:00:00Z", 25, 0),
+            ],
+            "2",
+        );
+        assert_eq!(at_limit.keys(), ["limit-reached"]);
+        let finding = at_limit.finding("limit-reached");
+        assert_eq!(
+            finding.summary,
+            "Seat limit reached: 25 of 25 seats in use, 0 users refused"
+        );
+        assert_eq!(
+            finding.summary_for("ru"),
+            "Лимит мест исчерпан: занято 25 из 25 мест, отказано пользователям: 0"
+        );
+        assert_eq!(finding.labels, vec![("audience".into(), "sales".into())]);
+    }
+
+    #[test]
+    fn k_exhaustions_in_the_window_are_an_upsell_signal_and_old_ones_drop_out() {
+        let mut reports = Vec::new();
+        for day in ["01", "08", "15"] {
+            reports.push(users(&format!("2026-11-{day}T10:00:00Z"), 25, 1));
+            reports.push(users(&format!("2026-11-{day}T11:00:00Z"), 10, 0));
+        }
+        let third = sequence(&reports[..5], "3");
+        let upsell = third.finding("upsell");
+        assert_eq!(
+            upsell.summary,
+            "Seat limit exhausted 3 times in 30d: offer more seats"
+        );
+        assert!(upsell.summary_for("ru").contains("за 30 д"));
+        // A month later the first two fell out of the window.
+        let later = third
+            .then_report(&users("2026-12-10T10:00:00Z", 25, 0))
+            .run::<LimitExhaustion>();
+        assert_eq!(later.keys(), ["limit-reached"]);
+    }
+
+    #[test]
+    fn a_count_of_zero_never_signals_and_counts_are_bounded() {
+        let reports: Vec<String> = (10..20)
+            .flat_map(|day| {
+                [
+                    users(&format!("2026-11-{day}T10:00:00Z"), 25, 0),
+                    users(&format!("2026-11-{day}T11:00:00Z"), 1, 0),
+                ]
+            })
+            .collect();
+        sequence(&reports, "0").assert_quiet();
+        let refused = Case::report(&reports[0])
+            .setting("count", "-1")
+            .try_run::<LimitExhaustion>()
+            .err()
+            .unwrap();
+        assert!(refused.contains("from 0 to 1000"), "{refused}");
+    }
+}

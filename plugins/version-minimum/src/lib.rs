@@ -16,7 +16,7 @@ impl Check for VersionMinimum {
             "Shell version below the required minimum",
         )
         .on(Trigger::Report)
-        .setting(
+        .setting_version(
             "minimum",
             "",
             "Lowest acceptable shell version, e.g. 6.4.3.59; empty: no requirement",
@@ -37,7 +37,9 @@ impl Check for VersionMinimum {
                     Severity::Info,
                     "Shell version unreadable",
                 )
-                .details(format!("The report's product/@shell-version: {error}.")),
+                .details(format!("The report's product/@shell-version: {error}."))
+                .summary_in("ru", "Версия оболочки не читается")
+                .details_in("ru", format!("product/@shell-version в отчёте: {error}.")),
             ],
             Ok(version) if version < minimum => vec![
                 Finding::new(
@@ -49,6 +51,17 @@ impl Check for VersionMinimum {
                     "The installation runs shell {version}; the distributor requires \
                      {minimum} or later. Plan the upgrade with the client's administrator."
                 ))
+                .summary_in(
+                    "ru",
+                    format!("Версия оболочки {version} ниже требуемой {minimum}"),
+                )
+                .details_in(
+                    "ru",
+                    format!(
+                        "На установке оболочка {version}; требуется {minimum} или новее. \
+                         Запланируйте обновление с администратором клиента."
+                    ),
+                )
                 .label("version", version.to_string())
                 .label("minimum", minimum.to_string()),
             ],
@@ -59,3 +72,69 @@ impl Check for VersionMinimum {
 }
 
 reveille_sdk::export_check!(VersionMinimum);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reveille_sdk::testing::Case;
+
+    fn shell(version: &str) -> String {
+        format!(
+            r#"<report schema="1" generated-at="2026-11-20T10:00:00Z">
+                 <product name="Техэксперт" shell-version="{version}"/>
+               </report>"#
+        )
+    }
+
+    #[test]
+    fn versions_compare_numerically_part_by_part() {
+        let run = |version: &str| {
+            Case::report(&shell(version))
+                .setting("minimum", "6.4.9.99")
+                .run::<VersionMinimum>()
+        };
+        run("6.4.10.1").assert_quiet();
+        run("6.4.9.99").assert_quiet();
+        let old = run("6.4.2.73");
+        let finding = old.finding("version-below-minimum");
+        assert_eq!(
+            finding.summary,
+            "Shell version 6.4.2.73 is below the required 6.4.9.99"
+        );
+        assert_eq!(
+            finding.summary_for("ru"),
+            "Версия оболочки 6.4.2.73 ниже требуемой 6.4.9.99"
+        );
+    }
+
+    #[test]
+    fn no_minimum_says_nothing_and_a_bad_minimum_is_refused_before_evaluating() {
+        Case::report(&shell("1.0"))
+            .run::<VersionMinimum>()
+            .assert_quiet();
+        let refused = Case::report(&shell("1.0"))
+            .setting("minimum", "six")
+            .try_run::<VersionMinimum>()
+            .err()
+            .unwrap();
+        assert!(
+            refused.contains("`six` is not a dotted numeric version"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_version_is_told_and_a_status_report_keeps_the_verdict() {
+        let unreadable = Case::report(&shell("6.4-beta"))
+            .setting("minimum", "6.4.3.59")
+            .run::<VersionMinimum>();
+        assert_eq!(unreadable.keys(), ["version-unreadable"]);
+        let old = Case::report(&shell("6.4.2.73"))
+            .setting("minimum", "6.4.3.59")
+            .run::<VersionMinimum>();
+        let status = r#"<report schema="1" agent="status-agent"
+            generated-at="2026-11-20T11:00:00Z"><service state="running"/></report>"#;
+        let carried = old.then_report(status).run::<VersionMinimum>();
+        assert_eq!(carried.keys(), ["version-below-minimum"]);
+    }
+}

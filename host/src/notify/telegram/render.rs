@@ -252,7 +252,10 @@ pub fn living(alert: &Alert, to: &Reader) -> (String, Vec<Button>) {
             (Style::Plain, " · ".into()),
             (Style::Plain, alert.installation_id.clone()),
         ])
-        .line(vec![(Style::Bold, short(&alert.summary, MAX_SUMMARY))])
+        .line(vec![(
+            Style::Bold,
+            short(alert.summary_in(to.lang), MAX_SUMMARY),
+        )])
         .text(to.since(since))
         .text(status);
     if let (Some(who), Some(at)) = (&alert.escalated_to, alert.escalated_at) {
@@ -261,8 +264,9 @@ pub fn living(alert: &Alert, to: &Reader) -> (String, Vec<Button>) {
             &[("who", who.as_str().into()), ("when", to.at(at))],
         ));
     }
-    if !alert.details.is_empty() {
-        message = message.line(vec![(Style::Italic, alert.details.clone())]);
+    let details = alert.details_in(to.lang);
+    if !details.is_empty() {
+        message = message.line(vec![(Style::Italic, details.to_string())]);
     }
     let buttons = match alert.state {
         AlertState::Firing | AlertState::Pending => Action::offered(On::Alert(alert.id), false),
@@ -285,7 +289,7 @@ pub fn resolved_reply(alert: &Alert, to: &Reader) -> String {
                     to.say("tg-resolved-after", &[("duration", to.span(since, at))])
                 ),
             ),
-            (Style::Bold, short(&alert.summary, MAX_SUMMARY)),
+            (Style::Bold, short(alert.summary_in(to.lang), MAX_SUMMARY)),
         ])
         .text(format!(
             "{} · {} ({})",
@@ -306,7 +310,7 @@ pub fn raised_reply(alert: &Alert, to: &Reader) -> String {
             ),
             (Style::Bold, to.severity(alert.severity)),
             (Style::Plain, ": ".into()),
-            (Style::Plain, short(&alert.summary, MAX_SUMMARY)),
+            (Style::Plain, short(alert.summary_in(to.lang), MAX_SUMMARY)),
         ])
         .html()
 }
@@ -322,7 +326,7 @@ pub fn reminder_reply(alert: &Alert, to: &Reader) -> String {
     Message::default()
         .line(vec![
             (Style::Plain, format!("{}: ", to.say(why, &[]))),
-            (Style::Bold, short(&alert.summary, MAX_SUMMARY)),
+            (Style::Bold, short(alert.summary_in(to.lang), MAX_SUMMARY)),
         ])
         .text(format!("{} · {}", alert.client, alert.installation_id))
         .html()
@@ -414,7 +418,7 @@ pub fn incident(incident: &Incident, to: &Reader, link: Option<&str>) -> (String
             ),
         )]);
     if let Some(first) = incident.members.first() {
-        message = message.text(short(&first.summary, MAX_SUMMARY));
+        message = message.text(short(first.summary_in(to.lang), MAX_SUMMARY));
     }
     if let Some(parent) = &incident.parent {
         message = message.text(to.say(
@@ -609,7 +613,7 @@ fn digest_line(alert: &Alert, to: &Reader) -> Vec<(Style, String)> {
     }
     let mut line = vec![
         (Style::Plain, format!("{} ", icon(alert.severity))),
-        (Style::Bold, short(&alert.summary, 120)),
+        (Style::Bold, short(alert.summary_in(to.lang), 120)),
         (
             Style::Plain,
             format!(" · {} · {} · {when}", alert.client, alert.installation_id),

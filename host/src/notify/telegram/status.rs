@@ -259,7 +259,7 @@ async fn with_alerts(
         message = message.text(format!(
             "{} {} ({})",
             icon(alert.severity),
-            alert.summary,
+            alert.summary_in(lang),
             state_since(alert, tz, lang)
         ));
     }
@@ -343,7 +343,7 @@ pub async fn open_alerts(store: &Store, chat_id: i64, lang: Lang) -> Result<Stri
             icon(alert.severity),
             alert.client,
             alert.installation_id,
-            alert.summary,
+            alert.summary_in(lang),
             state_since(alert, &tz, lang)
         ));
     }

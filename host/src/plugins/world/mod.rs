@@ -1,12 +1,18 @@
-//! The WIT worlds this host speaks, one module per major version (`wit/v1` → [`v1`]).
+//! The WIT worlds this host speaks: the newest of each major version (`wit/v1` → [`v1`])
+//! and a frozen copy of every older minor version whose records differ (`wit/v1.0` →
+//! [`v1_0`]).
 //!
 //! A plugin's API version is data: the SDK stamps it into the component's
 //! `reveille:api-version` custom section, and [`inspect`] reads it (with the component's
 //! imports) before anything is compiled, so an incompatible plugin is refused with a clear
-//! message instead of a link error. A future `v2` adds a module and a variant to
-//! [`ApiVersion`]; plugins built for v1 keep working through [`v1`].
+//! message instead of a link error. One linker serves every 1.x: it holds the newest
+//! imports, and wasmtime matches an older minor's import names to them by semver; only
+//! the exports (whose records grow with each minor) are bound per version. A new minor
+//! freezes the current `wit/v1` beside it, adds a module and a variant to [`ApiVersion`]
+//! and [`WorldPre`]; a new major adds a linker too.
 
 pub mod v1;
+pub mod v1_0;
 
 use std::fmt;
 
@@ -21,7 +27,8 @@ use super::sandbox::HostState;
 /// call. Every call into a plugin goes through one of its methods: the one place that
 /// dispatches on the API version.
 pub enum WorldPre {
-    V1(v1::BindingsPre<HostState>),
+    V1_0(v1_0::BindingsPre<HostState>),
+    V1_1(v1::BindingsPre<HostState>),
 }
 
 /// A call's answer: what the plugin returned (its own error included), or why the call
@@ -35,18 +42,20 @@ impl WorldPre {
         api: ApiVersion,
         component: &Component,
     ) -> wasmtime::Result<Self> {
+        let pre = linkers.v1.instantiate_pre(component)?;
         match api {
-            ApiVersion::V1 => linkers
-                .v1
-                .instantiate_pre(component)
-                .and_then(v1::BindingsPre::new)
-                .map(WorldPre::V1),
+            ApiVersion::V1_0 => v1_0::BindingsPre::new(pre).map(WorldPre::V1_0),
+            ApiVersion::V1_1 => v1::BindingsPre::new(pre).map(WorldPre::V1_1),
         }
     }
 
     pub async fn describe(&self, store: &mut Store<HostState>) -> CallResult<Descriptor> {
         match self {
-            WorldPre::V1(pre) => {
+            WorldPre::V1_0(pre) => {
+                let bindings = pre.instantiate_async(&mut *store).await?;
+                Ok(v1_0::descriptor(bindings.call_describe(&mut *store).await?))
+            }
+            WorldPre::V1_1(pre) => {
                 let bindings = pre.instantiate_async(&mut *store).await?;
                 Ok(v1::descriptor(bindings.call_describe(&mut *store).await?))
             }
@@ -59,7 +68,15 @@ impl WorldPre {
         input: &EvalInput,
     ) -> CallResult<Result<EvalOutput, String>> {
         match self {
-            WorldPre::V1(pre) => {
+            WorldPre::V1_0(pre) => {
+                let bindings = pre.instantiate_async(&mut *store).await?;
+                let input = v1_0::input(store.data_mut(), input)?;
+                Ok(bindings
+                    .call_evaluate(&mut *store, &input)
+                    .await?
+                    .map(v1_0::output))
+            }
+            WorldPre::V1_1(pre) => {
                 let bindings = pre.instantiate_async(&mut *store).await?;
                 let input = v1::input(store.data_mut(), input)?;
                 Ok(bindings
@@ -70,6 +87,123 @@ impl WorldPre {
         }
     }
 }
+
+/// The conversions between every 1.x's records and the host's contract, written once and
+/// expanded in each version's module, where `wit` names that version's generated
+/// `types`. What a minor version added is given as expressions: a setting's type (`$key`
+/// is the `config-key` record) and a finding's translations (`$finding`).
+macro_rules! v1_records {
+    (value_type: |$key:ident| $value_type:expr, translations: |$finding:ident| $translations:expr $(,)?) => {
+        fn trigger_from_wit(t: wit::Trigger) -> $crate::plugins::contract::Trigger {
+            use $crate::plugins::contract::Trigger;
+            match t {
+                wit::Trigger::Report => Trigger::Report,
+                wit::Trigger::Tick => Trigger::Tick,
+                wit::Trigger::Probe => Trigger::Probe,
+            }
+        }
+
+        pub fn descriptor(d: wit::Descriptor) -> $crate::plugins::contract::Descriptor {
+            $crate::plugins::contract::Descriptor {
+                name: d.name,
+                version: d.version,
+                description: d.description,
+                config: d
+                    .config
+                    .into_iter()
+                    .map(|$key| {
+                        let value_type = $value_type;
+                        $crate::plugins::contract::ConfigKey {
+                            name: $key.name,
+                            default_value: $key.default_value,
+                            description: $key.description,
+                            value_type,
+                        }
+                    })
+                    .collect(),
+                triggers: d.triggers.into_iter().map(trigger_from_wit).collect(),
+            }
+        }
+
+        pub fn output(o: wit::Output) -> $crate::plugins::contract::EvalOutput {
+            use $crate::plugins::contract::{Finding, Severity, StateChange};
+            $crate::plugins::contract::EvalOutput {
+                findings: o
+                    .findings
+                    .into_iter()
+                    .map(|$finding| {
+                        let translations = $translations;
+                        Finding {
+                            key: $finding.key,
+                            severity: match $finding.severity {
+                                wit::Severity::Info => Severity::Info,
+                                wit::Severity::Warning => Severity::Warning,
+                                wit::Severity::Critical => Severity::Critical,
+                            },
+                            summary: $finding.summary,
+                            details: $finding.details,
+                            labels: $finding.labels,
+                            translations,
+                        }
+                    })
+                    .collect(),
+                state: o
+                    .state
+                    .into_iter()
+                    .map(|s| StateChange {
+                        key: s.key,
+                        value: s.value,
+                    })
+                    .collect(),
+            }
+        }
+
+        /// The input for `input`; the report (if any) becomes a resource in `state`'s
+        /// table.
+        pub fn input(
+            state: &mut $crate::plugins::sandbox::HostState,
+            input: &$crate::plugins::contract::EvalInput,
+        ) -> wasmtime::Result<wit::Input> {
+            use $crate::plugins::contract::Trigger;
+            let report = match &input.report {
+                Some(doc) => Some(
+                    state
+                        .table
+                        .push($crate::plugins::sandbox::ReportHandle(doc.clone()))?,
+                ),
+                None => None,
+            };
+            Ok(wit::Input {
+                context: wit::Context {
+                    installation: wit::Installation {
+                        id: input.installation.id.clone(),
+                        client: input.installation.client.clone(),
+                        tags: input.installation.tags.clone(),
+                        timezone: input.installation.timezone.clone(),
+                    },
+                    trigger: match input.trigger {
+                        Trigger::Report => wit::Trigger::Report,
+                        Trigger::Tick => wit::Trigger::Tick,
+                        Trigger::Probe => wit::Trigger::Probe,
+                    },
+                    now: input.now_ms,
+                    last_report_at: input.last_report_at_ms,
+                },
+                config: input.config.clone().into_iter().collect(),
+                state: input
+                    .state
+                    .iter()
+                    .map(|(k, v)| wit::StateEntry {
+                        key: k.clone(),
+                        value: v.clone(),
+                    })
+                    .collect(),
+                report,
+            })
+        }
+    };
+}
+use v1_records;
 
 /// The host's side of every world, built once.
 pub struct Linkers {
@@ -91,26 +225,38 @@ pub const STAMP_SECTION: &str = "reveille:api-version";
 /// The API versions this host can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
-    V1,
+    V1_0,
+    V1_1,
 }
 
 impl ApiVersion {
     /// Every world this host links, newest last.
-    pub const SUPPORTED: [(ApiVersion, SemVer); 1] = [(
-        ApiVersion::V1,
-        SemVer {
-            major: 1,
-            minor: 0,
-            patch: 0,
-        },
-    )];
+    pub const SUPPORTED: [(ApiVersion, SemVer); 2] = [
+        (
+            ApiVersion::V1_0,
+            SemVer {
+                major: 1,
+                minor: 0,
+                patch: 0,
+            },
+        ),
+        (
+            ApiVersion::V1_1,
+            SemVer {
+                major: 1,
+                minor: 1,
+                patch: 0,
+            },
+        ),
+    ];
 
-    /// The host world that runs a plugin stamped `stamp`: same major version, and a minor
-    /// version no newer than the host's (a newer minor may import functions we lack).
+    /// The host world that runs a plugin stamped `stamp`: the one of its major and minor
+    /// version (records differ between minors; a patch changes no record). A newer minor
+    /// than the host's may export records the host cannot read.
     pub fn for_stamp(stamp: SemVer) -> Option<ApiVersion> {
         Self::SUPPORTED
             .iter()
-            .find(|(_, host)| host.major == stamp.major && stamp.minor <= host.minor)
+            .find(|(_, host)| host.major == stamp.major && host.minor == stamp.minor)
             .map(|(api, _)| *api)
     }
 

@@ -1,13 +1,15 @@
-//! Host side of `wit/v1`: the generated bindings, the `report` resource plugins query, and
-//! conversions between the bindings and the host's [`contract`](crate::plugins::contract).
+//! Host side of `wit/v1` at its newest minor version (1.1): the generated bindings, the
+//! `report` resource plugins query, and conversions between the bindings and the host's
+//! [`contract`](crate::plugins::contract). The linker holds these imports only; a plugin
+//! built for an older 1.x imports the same interfaces at its own version, which the
+//! linker serves from these (a minor version only adds).
 
 use wasmtime::component::Resource;
 
-use crate::plugins::contract::{
-    ConfigKey, Descriptor, EvalInput, EvalOutput, Finding, Severity, StateChange, Trigger,
-};
+use crate::plugins::contract::{Translation, Translations};
 use crate::plugins::sandbox::{HostState, ReportHandle};
 use crate::report::ElementView;
+use reveille_sdk::SettingType;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -31,10 +33,7 @@ fn element(view: ElementView<'_>) -> wit_doc::Element {
     wit_doc::Element {
         node: view.id(),
         name: view.name().to_string(),
-        attributes: view
-            .attributes()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
+        attributes: view.owned_attributes(),
         text: view.text().to_string(),
     }
 }
@@ -74,7 +73,7 @@ impl HostReport for HostState {
 
     fn count(&mut self, report: Resource<ReportHandle>, path: String) -> wasmtime::Result<u32> {
         let doc = &self.table.get(&report)?.0;
-        Ok(u32::try_from(doc.select(&path).len()).unwrap_or(u32::MAX))
+        Ok(u32::try_from(doc.count(&path)).unwrap_or(u32::MAX))
     }
 
     fn drop(&mut self, report: Resource<ReportHandle>) -> wasmtime::Result<()> {
@@ -83,95 +82,31 @@ impl HostReport for HostState {
     }
 }
 
-fn trigger_from_wit(t: wit::Trigger) -> Trigger {
-    match t {
-        wit::Trigger::Report => Trigger::Report,
-        wit::Trigger::Tick => Trigger::Tick,
-        wit::Trigger::Probe => Trigger::Probe,
-    }
-}
-
-fn trigger_to_wit(t: Trigger) -> wit::Trigger {
-    match t {
-        Trigger::Report => wit::Trigger::Report,
-        Trigger::Tick => wit::Trigger::Tick,
-        Trigger::Probe => wit::Trigger::Probe,
-    }
-}
-
-pub fn descriptor(d: wit::Descriptor) -> Descriptor {
-    Descriptor {
-        name: d.name,
-        version: d.version,
-        description: d.description,
-        config: d
-            .config
+super::v1_records!(
+    value_type: |key| setting_type(key.value_type),
+    translations: |finding| Translations(
+        finding
+            .translations
             .into_iter()
-            .map(|k| ConfigKey {
-                name: k.name,
-                default_value: k.default_value,
-                description: k.description,
+            .map(|t| Translation {
+                language: t.language,
+                summary: t.summary,
+                details: t.details,
             })
             .collect(),
-        triggers: d.triggers.into_iter().map(trigger_from_wit).collect(),
-    }
-}
+    ),
+);
 
-/// The v1 input for `input`; the report (if any) becomes a resource in `state`'s table.
-pub fn input(state: &mut HostState, input: &EvalInput) -> wasmtime::Result<wit::Input> {
-    let report = match &input.report {
-        Some(doc) => Some(state.table.push(ReportHandle(doc.clone()))?),
-        None => None,
-    };
-    Ok(wit::Input {
-        context: wit::Context {
-            installation: wit::Installation {
-                id: input.installation.id.clone(),
-                client: input.installation.client.clone(),
-                tags: input.installation.tags.clone(),
-                timezone: input.installation.timezone.clone(),
-            },
-            trigger: trigger_to_wit(input.trigger),
-            now: input.now_ms,
-            last_report_at: input.last_report_at_ms,
+fn setting_type(t: wit::SettingType) -> SettingType {
+    match t {
+        wit::SettingType::Text => SettingType::Text,
+        wit::SettingType::Duration => SettingType::Duration,
+        wit::SettingType::Integer(b) => SettingType::Integer {
+            min: b.min,
+            max: b.max,
         },
-        config: input.config.clone().into_iter().collect(),
-        state: input
-            .state
-            .iter()
-            .map(|(k, v)| wit::StateEntry {
-                key: k.clone(),
-                value: v.clone(),
-            })
-            .collect(),
-        report,
-    })
-}
-
-pub fn output(o: wit::Output) -> EvalOutput {
-    EvalOutput {
-        findings: o
-            .findings
-            .into_iter()
-            .map(|f| Finding {
-                key: f.key,
-                severity: match f.severity {
-                    wit::Severity::Info => Severity::Info,
-                    wit::Severity::Warning => Severity::Warning,
-                    wit::Severity::Critical => Severity::Critical,
-                },
-                summary: f.summary,
-                details: f.details,
-                labels: f.labels,
-            })
-            .collect(),
-        state: o
-            .state
-            .into_iter()
-            .map(|s| StateChange {
-                key: s.key,
-                value: s.value,
-            })
-            .collect(),
+        wit::SettingType::Version => SettingType::Version,
+        wit::SettingType::OneOf(options) => SettingType::OneOf(options),
+        wit::SettingType::Boolean => SettingType::Boolean,
     }
 }

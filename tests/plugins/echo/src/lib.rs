@@ -1,7 +1,9 @@
 //! Test fixture: reports back what it read, through every SDK accessor, as the labels of
-//! one finding; counts its evaluations in state; fails on request (`fail` setting).
+//! one finding; counts its evaluations in state; fails on request (`fail` setting); answers
+//! report queries given as a setting (`queries`) in its state, so that the same queries
+//! can be put to the host's document and to the SDK's native one.
 
-use reveille_sdk::{Check, Descriptor, Finding, Input, Output, Severity, Trigger};
+use reveille_sdk::{Check, Descriptor, Element, Finding, Input, Output, Report, Severity, Trigger};
 
 pub struct Echo;
 
@@ -14,6 +16,12 @@ impl Check for Echo {
             .setting("path", "disk/@free-mb", "A path whose value is echoed")
             .setting("window", "3d", "A duration setting, echoed in milliseconds")
             .setting("fail", "", "When set, evaluate returns this as its error")
+            .setting(
+                "queries",
+                "",
+                "Report queries, one per line: select PATH, value PATH, count PATH, \
+                 children PATH > PATH; each answer goes in state `q000`, `q001`, ...",
+            )
     }
 
     fn evaluate(input: &Input) -> Result<Output, String> {
@@ -100,10 +108,49 @@ impl Check for Echo {
                 )
                 .label("children-of-first-base", first_children.to_string());
         }
-        Ok(Output::new()
+        let mut output = Output::new()
             .finding(finding)
-            .set_state("seen", seen.to_string()))
+            .set_state("seen", seen.to_string());
+        if let Some(report) = input.report() {
+            let queries = input.config("queries").unwrap_or_default();
+            for (n, query) in queries.lines().filter(|q| !q.is_empty()).enumerate() {
+                output = output.set_state(format!("q{n:03}"), answer(report, query));
+            }
+        }
+        Ok(output)
     }
+}
+
+/// One query's answer as text, everything an element carries included.
+fn answer(report: &Report, query: &str) -> String {
+    let show = |elements: Vec<Element>| -> String {
+        elements
+            .iter()
+            .map(|e| {
+                let attributes: Vec<String> =
+                    e.attributes().map(|(n, v)| format!("{n}={v:?}")).collect();
+                format!("<{} {}>{:?}", e.name(), attributes.join(" "), e.text())
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (verb, path) = query.split_once(' ').unwrap_or((query, ""));
+    let answer = match verb {
+        "select" => show(report.select(path)),
+        "value" => format!("{:?}", report.value(path)),
+        "count" => report.count(path).to_string(),
+        "children" => {
+            let (parent, child) = path.split_once(" > ").unwrap_or((path, ""));
+            report
+                .select(parent)
+                .iter()
+                .map(|p| show(report.children(p, child)))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        }
+        other => format!("unknown verb {other:?}"),
+    };
+    format!("{query} => {answer}")
 }
 
 reveille_sdk::export_check!(Echo);

@@ -80,6 +80,13 @@ impl<'d> ElementView<'d> {
             .map(move |a| (doc.str(a.name), doc.str(a.value)))
     }
 
+    /// Its attributes as owned pairs, as they cross into a check.
+    pub fn owned_attributes(&self) -> Vec<(String, String)> {
+        self.attributes()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
     pub fn attr(&self, name: &str) -> Option<&'d str> {
         self.attributes().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
@@ -128,6 +135,11 @@ impl Document {
             self.walk(from, &segments, &mut out);
         }
         out
+    }
+
+    /// How many elements are at `path`.
+    pub fn count(&self, path: &str) -> usize {
+        self.select(path).len()
     }
 
     /// The first value at `path`: a trailing `@name` reads an attribute, otherwise the

@@ -178,7 +178,7 @@ impl<'a> Reader<'a> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::parse;
+    use crate::parse;
 
     #[test]
     fn round_trips_and_answers_the_same_queries() {
