@@ -194,6 +194,10 @@ async fn a_one_day_threshold_adds_exactly_the_alerts_counted_by_hand() {
         added[0]["summary"],
         "Content updates stale: the newest is 1d 6h old"
     );
+    assert_eq!(
+        added[0]["translations"][0]["summary"],
+        "Обновления устарели: самому свежему 1 д 6 ч"
+    );
     let earlier = alerts
         .iter()
         .find(|a| a["change"] == "earlier" && a["installation"] == "gap-4d-00")

@@ -130,6 +130,7 @@ mod tests {
             key: key.into(),
             severity: Severity::Warning,
             summary: String::new(),
+            translations: Default::default(),
             fired_at,
             resolved_at,
         }

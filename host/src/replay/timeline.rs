@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::alerts::directory::Directory;
 use crate::alerts::{AlertPolicy, AlertState, Change, OpenAlert, Routing, plan};
 use crate::fleet::Installation;
-use crate::plugins::{EvalOutput, Severity};
+use crate::plugins::contract::Translations;
+use crate::plugins::{EvalOutput, Finding, Severity};
 
 /// An alert the replayed rule would have fired: from when it fired until it resolved
 /// (still open at the end of the replay: no end).
@@ -19,8 +20,9 @@ pub struct Episode {
     pub key: String,
     /// The highest severity it reached.
     pub severity: Severity,
-    /// What it said when it fired (in the plugin's own language).
+    /// What it said when it fired, in the plugin's own language and in others.
     pub summary: String,
+    pub translations: Translations,
     pub fired_at: i64,
     pub resolved_at: Option<i64>,
 }
@@ -94,7 +96,7 @@ impl Timeline {
                     });
                     self.next_id += 1;
                     if firing.is_some() {
-                        self.fire(installation, self.open.len() - 1, now);
+                        self.fire(installation, self.open.len() - 1, finding, now);
                     }
                 }
                 Change::Seen {
@@ -111,7 +113,7 @@ impl Timeline {
                     alert.summary.clone_from(&finding.summary);
                     alert.details.clone_from(&finding.details);
                     if fires.is_some() {
-                        self.fire(installation, at, now);
+                        self.fire(installation, at, finding, now);
                     } else if let Some(&(_, episode)) = self.firing.iter().find(|(a, _)| a == id) {
                         let episode = &mut self.episodes[episode];
                         episode.severity = episode.severity.max(finding.severity);
@@ -135,8 +137,8 @@ impl Timeline {
         }
     }
 
-    /// The open alert at `at` starts firing now: an episode begins.
-    fn fire(&mut self, installation: &Installation, at: usize, now: i64) {
+    /// The open alert at `at` starts firing now, saying `finding`: an episode begins.
+    fn fire(&mut self, installation: &Installation, at: usize, finding: &Finding, now: i64) {
         let alert = &mut self.open[at];
         alert.state = AlertState::Firing;
         self.firing.push((alert.id, self.episodes.len()));
@@ -146,6 +148,7 @@ impl Timeline {
             key: alert.key.clone(),
             severity: alert.severity,
             summary: alert.summary.clone(),
+            translations: finding.translations.clone(),
             fired_at: now,
             resolved_at: None,
         });
@@ -163,7 +166,6 @@ mod tests {
 
     use super::*;
     use crate::alerts::Damping;
-    use crate::plugins::Finding;
 
     fn installation() -> Installation {
         Installation::example("vector-main", -100)

@@ -119,7 +119,9 @@ impl Row {
             severity: ui.t(alert.severity.as_str()),
             fired,
             resolved: alert.resolved_at.map(|at| ui.at(&at)).unwrap_or_default(),
-            summary: alert.summary.clone(),
+            summary: (alert.translations)
+                .summary(ui.lang.code(), &alert.summary)
+                .to_string(),
         }
     }
 }
