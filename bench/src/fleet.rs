@@ -2,20 +2,17 @@
 //! temporary directory or on a throwaway PostgreSQL database (the tests' own); and the
 //! fleets and reports that drive it.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use fake_telegram::FakeTelegram;
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
 use reveille::clock::SystemClock;
 use reveille::config::Config;
 use reveille::fleet::Installation;
 use reveille::server::Running;
-use reveille::store::{NewReport, Store};
+use reveille::store::Store;
 use reveille_tests::TestDatabase;
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -352,18 +349,17 @@ pub async fn seed(
         .duration_since(std::time::UNIX_EPOCH)?
         .as_millis() as i64;
     let xml = typical_report("fleet", "present");
-    let parsed = reveille::report::parse(xml.as_bytes())?;
-    let glance = Arc::new(reveille::report::Glance::of(&parsed));
-    let document = Arc::new(parsed.to_stored()?);
-    let mut raw = DeflateEncoder::new(Vec::new(), Compression::fast());
-    raw.write_all(xml.as_bytes())?;
-    let raw = Arc::new(raw.finish()?);
-    let raw_size = xml.len();
+    let report = Arc::new(reveille::ingest::accept(
+        "fleet",
+        xml.as_bytes(),
+        None,
+        usize::MAX,
+    )?);
     for chunk in (0..size).collect::<Vec<_>>().chunks(256) {
         let mut writing = JoinSet::new();
         for &k in chunk {
             let store = store.clone();
-            let (document, raw, glance) = (document.clone(), raw.clone(), glance.clone());
+            let report = report.clone();
             let silent = k % silent_every == 0;
             let chat = -2_000_000 - k as i64;
             if silent {
@@ -389,16 +385,7 @@ pub async fn seed(
                     .await?;
                 let received_at = now - if silent { 3 * 86_400_000 } else { 300_000 };
                 store
-                    .insert_report(&NewReport {
-                        installation_id: &installation.id,
-                        received_at,
-                        generated_at: received_at,
-                        agent: "report-agent",
-                        document: &document,
-                        raw: &raw,
-                        raw_size,
-                        glance: &glance,
-                    })
+                    .insert_report(&report.to_store(&installation.id, received_at))
                     .await?;
                 anyhow::Ok(())
             });

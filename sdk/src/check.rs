@@ -137,6 +137,23 @@ impl Descriptor {
         self.typed(name, &default_value, SettingType::Boolean, description)
     }
 
+    /// The declared settings' defaults, by name.
+    pub fn defaults(&self) -> BTreeMap<String, String> {
+        (self.config.iter())
+            .map(|k| (k.name.clone(), k.default_value.clone()))
+            .collect()
+    }
+
+    /// Checks `values` against the settings declared here, as the host does.
+    pub fn check_settings(
+        &self,
+        values: &BTreeMap<String, String>,
+        whose: &'static str,
+    ) -> Result<(), crate::SettingsError> {
+        let declared = self.config.iter().map(|k| (k.name.as_str(), &k.value_type));
+        crate::check_settings(&self.name, declared, values, whose)
+    }
+
     /// Declares a setting of `value_type`.
     pub fn typed(
         mut self,

@@ -60,7 +60,7 @@ pub use duration::{DurationError, format_duration, format_duration_in, parse_dur
 pub use report::{
     Base, Element, Network, Protection, ProtectionState, Report, Service, ServiceState, Users,
 };
-pub use setting::SettingType;
+pub use setting::{SettingType, SettingsError, check_settings};
 pub use time::{Timestamp, TimestampError};
 pub use version::{Version, VersionError};
 

@@ -3,6 +3,7 @@
 //! the SDK's tests apply it to the settings a test gives, so a check meets a bad value in
 //! neither place: `evaluate` reads only values of the declared type.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::{Bound, RangeBounds};
 
@@ -93,6 +94,88 @@ impl fmt::Display for SettingType {
             SettingType::Boolean => f.write_str("`true` or `false`"),
         }
     }
+}
+
+/// Why a plugin's settings are refused: a key it does not declare, or a value not of its
+/// declared type. The host says exactly this (it calls [`check_settings`]), so a test of a
+/// check meets the words an admin would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingsError {
+    Unknown {
+        plugin: String,
+        key: String,
+        /// The settings it does declare, as the message lists them.
+        known: String,
+    },
+    WrongType {
+        plugin: String,
+        key: String,
+        /// Where the value came from, when not from the request at hand: ` (its default)`,
+        /// ` (the host's configuration)`.
+        whose: &'static str,
+        problem: String,
+    },
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingsError::Unknown { plugin, key, known } => {
+                write!(
+                    f,
+                    "plugin `{plugin}` has no setting `{key}` (its settings: {known})"
+                )
+            }
+            SettingsError::WrongType {
+                plugin,
+                key,
+                whose,
+                problem,
+            } => write!(f, "plugin `{plugin}`, setting `{key}`{whose}: {problem}"),
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// Checks `values` against the settings plugin `plugin` declares (`declared`: each name
+/// with its type): every key must be declared and every value of its type. `whose` says
+/// where the values came from (see [`SettingsError::WrongType`]).
+pub fn check_settings<'k, I>(
+    plugin: &str,
+    declared: I,
+    values: &BTreeMap<String, String>,
+    whose: &'static str,
+) -> Result<(), SettingsError>
+where
+    I: IntoIterator<Item = (&'k str, &'k SettingType)> + Clone,
+{
+    for (key, value) in values {
+        let found = declared.clone().into_iter().find(|(name, _)| name == key);
+        let Some((_, value_type)) = found else {
+            let known: Vec<String> = (declared.clone().into_iter())
+                .map(|(name, _)| format!("`{name}`"))
+                .collect();
+            return Err(SettingsError::Unknown {
+                plugin: plugin.to_string(),
+                key: key.clone(),
+                known: if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+            });
+        };
+        value_type
+            .check(value)
+            .map_err(|problem| SettingsError::WrongType {
+                plugin: plugin.to_string(),
+                key: key.clone(),
+                whose,
+                problem,
+            })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

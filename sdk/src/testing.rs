@@ -192,28 +192,15 @@ impl Case {
                 self.trigger
             ));
         }
-        let mut config = BTreeMap::new();
-        for key in &descriptor.config {
-            if let Err(error) = key.value_type.check(&key.default_value) {
-                return Err(format!(
-                    "plugin `{name}` would not load: setting `{}` has the default `{}`: {error}",
-                    key.name, key.default_value
-                ));
-            }
-            config.insert(key.name.clone(), key.default_value.clone());
-        }
-        for (key, value) in &self.settings {
-            let Some(declared) = descriptor.config.iter().find(|k| &k.name == key) else {
-                let known: Vec<&str> = descriptor.config.iter().map(|k| k.name.as_str()).collect();
-                return Err(format!(
-                    "plugin `{name}` has no setting `{key}` (its settings: {known:?})"
-                ));
-            };
-            if let Err(error) = declared.value_type.check(value) {
-                return Err(format!("plugin `{name}`, setting `{key}`: {error}"));
-            }
-            config.insert(key.clone(), value.clone());
-        }
+        let mut config = descriptor.defaults();
+        let refused = |error: crate::SettingsError| error.to_string();
+        descriptor
+            .check_settings(&config, " (its default)")
+            .map_err(refused)?;
+        descriptor
+            .check_settings(&self.settings, "")
+            .map_err(refused)?;
+        config.extend(self.settings.clone());
         let now = self.now.unwrap_or_else(|| {
             panic!("set `now`: a tick, or a report without `generated-at`, does not say when")
         });

@@ -6,15 +6,12 @@
 //! default. One installation in ten stops getting content updates on day 10, so both
 //! replays have alerts to find and the candidate has some to add and some to fire earlier.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
 use reveille::fleet::Installation;
-use reveille::store::NewReport;
+use reveille::ingest::Accepted;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -24,23 +21,16 @@ use crate::results::Figure;
 const HOUR: i64 = 3_600_000;
 const DAYS: i64 = 30;
 
-/// A stored report: its stored form, its raw bytes deflated, its glance.
-struct Stored {
-    document: Vec<u8>,
-    raw: Vec<u8>,
-    raw_size: usize,
-    glance: reveille::report::Glance,
-}
-
-/// The report of day `day` (from `start`), its bases last updated at `updated`.
-fn stored(start: i64, updated: i64) -> anyhow::Result<Stored> {
-    let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string());
+/// A report whose bases were last updated at `updated`, generated at `at`, as ingest
+/// accepts it.
+fn report(at: i64, updated: i64) -> anyhow::Result<Accepted> {
+    let time = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string());
     let mut bases = String::new();
     for n in 0..8 {
         bases.push_str(&format!(
             "    <base code=\"KDS-{n:03}\" update=\"{}\" operup-at=\"{}\" state=\"ok\"/>\n",
             4280 + n,
-            at(updated - n * 60_000)?
+            time(updated - n * 60_000)?
         ));
     }
     let xml = format!(
@@ -52,17 +42,14 @@ fn stored(start: i64, updated: i64) -> anyhow::Result<Stored> {
 {bases}  </bases>
   <users limit="25" in-use="12" peak="19" refused="0"/>
 </report>"#,
-        at(start)?
+        time(at)?
     );
-    let parsed = reveille::report::parse(xml.as_bytes())?;
-    let mut raw = DeflateEncoder::new(Vec::new(), Compression::fast());
-    raw.write_all(xml.as_bytes())?;
-    Ok(Stored {
-        document: parsed.to_stored()?,
-        raw: raw.finish()?,
-        raw_size: xml.len(),
-        glance: reveille::report::Glance::of(&parsed),
-    })
+    Ok(reveille::ingest::accept(
+        "replay",
+        xml.as_bytes(),
+        None,
+        usize::MAX,
+    )?)
 }
 
 pub async fn run(backend: &Backend, installations: usize) -> anyhow::Result<Vec<Figure>> {
@@ -70,10 +57,10 @@ pub async fn run(backend: &Backend, installations: usize) -> anyhow::Result<Vec<
     let now = jiff::Timestamp::now().as_millisecond();
     let start = (now - DAYS * 24 * HOUR).div_euclid(HOUR) * HOUR;
     // Every day's report (updated that midnight), and the one frozen on day 10.
-    let days: Vec<Arc<Stored>> = (0..DAYS)
-        .map(|d| stored(start + d * 24 * HOUR, start + d * 24 * HOUR).map(Arc::new))
+    let days: Vec<Arc<Accepted>> = (0..DAYS)
+        .map(|d| report(start + d * 24 * HOUR, start + d * 24 * HOUR).map(Arc::new))
         .collect::<anyhow::Result<_>>()?;
-    let frozen = Arc::new(stored(start, start + 10 * 24 * HOUR)?);
+    let frozen = Arc::new(report(start, start + 10 * 24 * HOUR)?);
     let seeding = Instant::now();
     let store = bench.running.store.clone();
     let mut writing = JoinSet::new();
@@ -106,16 +93,7 @@ pub async fn run(backend: &Backend, installations: usize) -> anyhow::Result<Vec<
                 };
                 let at = start + h * HOUR;
                 store
-                    .insert_report(&NewReport {
-                        installation_id: &installation.id,
-                        received_at: at,
-                        generated_at: at,
-                        agent: "report-agent",
-                        document: &report.document,
-                        raw: &report.raw,
-                        raw_size: report.raw_size,
-                        glance: &report.glance,
-                    })
+                    .insert_report(&report.to_store(&installation.id, at))
                     .await?;
             }
             anyhow::Ok(())

@@ -36,7 +36,6 @@ use crate::alerting::Alerting;
 use crate::alerts::directory::Directory;
 use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Role, Topic};
-use crate::fleet::Installation;
 use crate::metrics::Metrics;
 use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
 use crate::report::Document;
@@ -416,7 +415,7 @@ impl Worker {
             }
         };
         let evaluation = Evaluation {
-            installation: info(&installation),
+            installation: InstallationInfo::from(&installation),
             trigger,
             now_ms: now,
             last_report_at_ms: last_report_at,
@@ -471,13 +470,4 @@ fn shard(installation: &str, shards: usize) -> usize {
     let mut hasher = DefaultHasher::new();
     installation.hash(&mut hasher);
     (hasher.finish() % shards as u64) as usize
-}
-
-fn info(installation: &Installation) -> InstallationInfo {
-    InstallationInfo {
-        id: installation.id.clone(),
-        client: installation.client.clone(),
-        tags: installation.tags.clone(),
-        timezone: installation.timezone.clone(),
-    }
 }

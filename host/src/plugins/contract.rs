@@ -10,6 +10,7 @@ use reveille_sdk::{SettingType, limits};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::fleet::Installation;
 use crate::report::Document;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -118,25 +119,9 @@ fn setting_type_json<S: Serializer>(value_type: &SettingType, out: S) -> Result<
     map.end()
 }
 
-/// Why a plugin's settings are not of the types it declares.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    #[error("plugin `{plugin}` has no setting `{key}` (its settings: {known})")]
-    Unknown {
-        plugin: String,
-        key: String,
-        known: String,
-    },
-    #[error("plugin `{plugin}`, setting `{key}`{whose}: {problem}")]
-    WrongType {
-        plugin: String,
-        key: String,
-        /// Where the value came from, when not from the request at hand: ` (its default)`,
-        /// ` (the host's configuration)`.
-        whose: &'static str,
-        problem: String,
-    },
-}
+/// Why a plugin's settings are not of the types it declares: the SDK's judgement, so a
+/// check's unit test meets the very words the host says.
+pub use reveille_sdk::SettingsError;
 
 /// What a plugin says about itself in `describe()`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -160,34 +145,8 @@ impl Descriptor {
         values: &BTreeMap<String, String>,
         whose: &'static str,
     ) -> Result<(), SettingsError> {
-        for (key, value) in values {
-            let Some(declared) = self.config.iter().find(|k| &k.name == key) else {
-                let known: Vec<String> = self
-                    .config
-                    .iter()
-                    .map(|k| format!("`{}`", k.name))
-                    .collect();
-                return Err(SettingsError::Unknown {
-                    plugin: self.name.clone(),
-                    key: key.clone(),
-                    known: if known.is_empty() {
-                        "none".into()
-                    } else {
-                        known.join(", ")
-                    },
-                });
-            };
-            declared
-                .value_type
-                .check(value)
-                .map_err(|problem| SettingsError::WrongType {
-                    plugin: self.name.clone(),
-                    key: key.clone(),
-                    whose,
-                    problem,
-                })?;
-        }
-        Ok(())
+        let declared = self.config.iter().map(|k| (k.name.as_str(), &k.value_type));
+        reveille_sdk::check_settings(&self.name, declared, values, whose)
     }
 
     /// Checks that every declared default is of its own type.
@@ -220,6 +179,17 @@ pub struct InstallationInfo {
     pub client: String,
     pub tags: Vec<String>,
     pub timezone: String,
+}
+
+impl From<&Installation> for InstallationInfo {
+    fn from(installation: &Installation) -> Self {
+        InstallationInfo {
+            id: installation.id.clone(),
+            client: installation.client.clone(),
+            tags: installation.tags.clone(),
+            timezone: installation.timezone.clone(),
+        }
+    }
 }
 
 /// Everything one evaluation of one plugin gets.
@@ -282,10 +252,6 @@ impl Translations {
             .map(String::as_str)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// The stored form.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("translations serialize")
@@ -328,6 +294,18 @@ pub struct StateChange {
 pub struct EvalOutput {
     pub findings: Vec<Finding>,
     pub state: Vec<StateChange>,
+}
+
+impl EvalOutput {
+    /// `state` as this output's changes leave it.
+    pub fn apply_state(&self, state: &mut BTreeMap<String, String>) {
+        for change in &self.state {
+            match &change.value {
+                Some(value) => state.insert(change.key.clone(), value.clone()),
+                None => state.remove(&change.key),
+            };
+        }
+    }
 }
 
 /// How much one evaluation may hand back. Everything a plugin returns is stored, shown to
@@ -484,11 +462,8 @@ impl OutputLimits {
                 self.state_value_bytes,
             )?;
             total += change.key.len() + value.len();
-            match &change.value {
-                Some(value) => after.insert(change.key.clone(), value.clone()),
-                None => after.remove(&change.key),
-            };
         }
+        output.apply_state(&mut after);
         over(
             "state entries after this evaluation",
             after.len(),

@@ -39,7 +39,7 @@ use crate::store::{ReplayRow, ReplayState, Store, StoreError};
 use crate::tasks::Tasks;
 pub use compare::{Difference, Differing};
 pub use timeline::Episode;
-use walk::{Counts, FailureNote, Shared, Variant, Walked};
+use walk::{Counts, Shared, Variant, Walked};
 
 /// Ticks between reports, unless asked otherwise: a time-driven rule (reports stopped,
 /// updates stale) fires in a replay at most this much later than it would live.
@@ -178,12 +178,42 @@ pub struct Stopped {
     pub message: String,
 }
 
+/// A failed evaluation, as an example of what went wrong.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FailureNote {
+    pub installation: String,
+    pub at: i64,
+    pub kind: FailureKind,
+    pub message: String,
+}
+
 /// The evaluations of one revision that failed: by kind, and a few quoted.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Failures {
     pub count: u64,
     pub by_kind: BTreeMap<FailureKind, u64>,
     pub examples: Vec<FailureNote>,
+}
+
+impl Failures {
+    /// Counts one failure, quoting it while fewer than `quote` are.
+    fn note(&mut self, note: FailureNote, quote: usize) {
+        self.count += 1;
+        *self.by_kind.entry(note.kind).or_default() += 1;
+        if self.examples.len() < quote {
+            self.examples.push(note);
+        }
+    }
+
+    /// Adds `other`'s failures, quoting at most `quote` in all.
+    fn merge(&mut self, other: Failures, quote: usize) {
+        self.count += other.count;
+        for (kind, count) in other.by_kind {
+            *self.by_kind.entry(kind).or_default() += count;
+        }
+        let room = quote.saturating_sub(self.examples.len());
+        self.examples.extend(other.examples.into_iter().take(room));
+    }
 }
 
 /// What a replay found.
@@ -319,15 +349,12 @@ impl Replays {
         }
         let installations = self.installations(&scope).await?;
         let name = &plugin;
-        let base = self.runtime.settings_for(name, None);
         let mut variants = vec![Variant {
             revision: candidate.clone(),
-            base: base.clone(),
             overrides: scope.settings.clone(),
         }];
         variants.extend(compared.iter().map(|serving| Variant {
             revision: serving.clone(),
-            base: base.clone(),
             overrides: BTreeMap::new(),
         }));
         let asked = Asked {
@@ -344,11 +371,13 @@ impl Replays {
             .insert_replay(name, &self.node, &to_json(&asked), &to_json(&progress), now)
             .await?;
         let downtime = Arc::new(self.store.downtime().await?);
+        let client_settings = self.store.every_client_settings().await?;
         let shared = Arc::new(Shared {
             store: self.store.clone(),
             runtime: self.runtime.clone(),
             policy: self.policy.clone(),
             downtime,
+            client_settings,
             from: scope.from,
             until: scope.until,
             tick_every: i64::try_from(scope.tick_every.as_millis()).unwrap_or(i64::MAX),
@@ -593,13 +622,8 @@ impl Gathered {
         if self.failures.len() < failures.len() {
             self.failures.resize_with(failures.len(), Default::default);
         }
-        for ((kinds, examples), all) in failures.into_iter().zip(&mut self.failures) {
-            for (kind, count) in kinds {
-                all.count += count;
-                *all.by_kind.entry(kind).or_default() += count;
-            }
-            let room = EXAMPLES.saturating_sub(all.examples.len());
-            all.examples.extend(examples.into_iter().take(room));
+        for (failures, all) in failures.into_iter().zip(&mut self.failures) {
+            all.merge(failures, EXAMPLES);
         }
         let serving = (episodes.len() > 1).then(|| episodes.remove(1));
         let candidate = episodes.into_iter().next().unwrap_or_default();

@@ -15,13 +15,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_util::sync::CancellationToken;
 
 use super::timeline::{Episode, Timeline};
+use super::{FailureNote, Failures};
 use crate::alerts::AlertPolicy;
 use crate::fleet::Installation;
 use crate::plugins::contract::{EvalInput, InstallationInfo, Trigger};
 use crate::plugins::loader::Revision;
-use crate::plugins::{Failure, FailureKind, Runtime};
+use crate::plugins::{FailureKind, Runtime};
 use crate::report::Document;
-use crate::store::{Downtime, HistoricReport, PROBE_AGENT, Store, StoreError};
+use crate::store::{Downtime, HistoricReport, PROBE_AGENT, Settings, Store, StoreError};
 
 /// Reports read from the database at a time, per installation.
 const PAGE: i64 = 256;
@@ -35,6 +36,8 @@ pub struct Shared {
     pub runtime: Arc<Runtime>,
     pub policy: Arc<AlertPolicy>,
     pub downtime: Arc<Downtime>,
+    /// Every client's own plugin settings, read once for the whole replay.
+    pub client_settings: HashMap<String, Settings>,
     pub from: i64,
     pub until: i64,
     pub tick_every: i64,
@@ -56,30 +59,19 @@ pub struct Counts {
     pub capped: std::sync::atomic::AtomicBool,
 }
 
-/// A revision to replay, with the settings it runs with before each client's own.
+/// A revision to replay, with the settings asked for it (over the host's and each
+/// client's, as it runs live).
 #[derive(Clone)]
 pub struct Variant {
     pub revision: Arc<Revision>,
-    /// The host's configuration and, for the candidate, the settings asked for; a
-    /// client's own settings go between the two.
-    pub base: BTreeMap<String, String>,
     pub overrides: BTreeMap<String, String>,
-}
-
-/// A failed evaluation, as an example of what went wrong.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct FailureNote {
-    pub installation: String,
-    pub at: i64,
-    pub kind: FailureKind,
-    pub message: String,
 }
 
 /// One installation walked: per variant, the alerts it would have fired and its failures
 /// (by kind, and a few quoted).
 pub struct Walked {
     pub episodes: Vec<Vec<Episode>>,
-    pub failures: Vec<(HashMap<FailureKind, u64>, Vec<FailureNote>)>,
+    pub failures: Vec<Failures>,
     /// The time the walk reached: the end of the window, unless the replay was stopped.
     pub reached: i64,
 }
@@ -90,8 +82,7 @@ struct Track {
     config: BTreeMap<String, String>,
     state: BTreeMap<String, String>,
     timeline: Timeline,
-    failures: HashMap<FailureKind, u64>,
-    examples: Vec<FailureNote>,
+    failures: Failures,
 }
 
 /// The installation's latest report from its own agents, which a tick reads.
@@ -116,21 +107,20 @@ pub async fn installation(
     installation: Installation,
     variants: Vec<Variant>,
 ) -> Result<Walked, StoreError> {
-    let client = shared.store.client_settings(&installation.client).await?;
+    let client = shared.client_settings.get(&installation.client);
     let tracks = variants
         .iter()
         .map(|variant| {
             let name = &variant.revision.descriptor.name;
-            let mut settings = variant.base.clone();
-            settings.extend(client.get(name).cloned().unwrap_or_default());
+            let mut settings =
+                (shared.runtime).settings_for(name, client.and_then(|c| c.get(name)));
             settings.extend(variant.overrides.clone());
             Track {
                 config: variant.revision.descriptor.resolve_config(&settings),
                 state: BTreeMap::new(),
                 timeline: Timeline::new(name),
                 revision: variant.revision.clone(),
-                failures: HashMap::new(),
-                examples: Vec::new(),
+                failures: Failures::default(),
             }
         })
         .collect();
@@ -139,12 +129,7 @@ pub async fn installation(
         .report_before(&installation.id, shared.from)
         .await?;
     let mut walk = Walk {
-        info: InstallationInfo {
-            id: installation.id.clone(),
-            client: installation.client.clone(),
-            tags: installation.tags.clone(),
-            timezone: installation.timezone.clone(),
-        },
+        info: InstallationInfo::from(&installation),
         installation,
         tracks,
         latest: None,
@@ -153,10 +138,9 @@ pub async fn installation(
             * shared.tick_every,
         reached: shared.from,
     };
-    let mut pages = Some(before.into_iter().collect::<Vec<_>>());
+    let mut seed = before;
     let mut after = None;
     loop {
-        let seed = pages.take().unwrap_or_default();
         let budget = reserve(&shared);
         let page = if budget == 0 || shared.stop.is_cancelled() {
             Vec::new()
@@ -169,7 +153,7 @@ pub async fn installation(
         give_back(&shared, budget, page.len());
         let last = (page.len() as i64) < budget || budget == 0 || shared.stop.is_cancelled();
         after = page.last().map(|r| (r.received_at, r.id)).or(after);
-        let job = walk.page(shared.clone(), seed, page, last);
+        let job = walk.page(shared.clone(), seed.take(), page, last);
         walk = shared
             .runtime
             .spawn_offline(job)
@@ -185,11 +169,7 @@ pub async fn installation(
         .fetch_add(1, Ordering::Relaxed);
     Ok(Walked {
         reached: walk.reached,
-        failures: walk
-            .tracks
-            .iter()
-            .map(|t| (t.failures.clone(), t.examples.clone()))
-            .collect(),
+        failures: walk.tracks.iter().map(|t| t.failures.clone()).collect(),
         episodes: walk
             .tracks
             .into_iter()
@@ -230,17 +210,17 @@ impl Walk {
     async fn page(
         mut self,
         shared: Arc<Shared>,
-        seed: Vec<HistoricReport>,
+        seed: Option<HistoricReport>,
         page: Vec<HistoricReport>,
         last: bool,
     ) -> Self {
-        for report in seed {
-            if let Some(document) = decode(&report) {
-                self.latest = Some(Latest {
-                    received_at: report.received_at,
-                    document,
-                });
-            }
+        if let Some(report) = seed
+            && let Some(document) = decode(&report)
+        {
+            self.latest = Some(Latest {
+                received_at: report.received_at,
+                document,
+            });
         }
         for report in page {
             if shared.stop.is_cancelled() {
@@ -323,33 +303,22 @@ impl Walk {
                 .await;
             match outcome {
                 Ok(output) => {
-                    for change in &output.state {
-                        match &change.value {
-                            Some(value) => track.state.insert(change.key.clone(), value.clone()),
-                            None => track.state.remove(&change.key),
-                        };
-                    }
+                    output.apply_state(&mut track.state);
                     (track.timeline).evaluated(&shared.policy, &self.installation, &output, now);
                 }
                 // The replay was stopped during the call: not the plugin's failure.
                 Err(failure) if failure.kind == FailureKind::Cancelled => return,
-                Err(failure) => track.failed(&self.info.id, now, failure, shared),
+                Err(failure) => {
+                    shared.counts.failures.fetch_add(1, Ordering::Relaxed);
+                    let note = FailureNote {
+                        installation: self.info.id.clone(),
+                        at: now,
+                        kind: failure.kind,
+                        message: failure.message,
+                    };
+                    track.failures.note(note, EXAMPLES);
+                }
             }
-        }
-    }
-}
-
-impl Track {
-    fn failed(&mut self, installation: &str, at: i64, failure: Failure, shared: &Shared) {
-        *self.failures.entry(failure.kind).or_default() += 1;
-        shared.counts.failures.fetch_add(1, Ordering::Relaxed);
-        if self.examples.len() < EXAMPLES {
-            self.examples.push(FailureNote {
-                installation: installation.to_string(),
-                at,
-                kind: failure.kind,
-                message: failure.message,
-            });
         }
     }
 }

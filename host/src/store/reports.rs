@@ -230,29 +230,6 @@ impl Store {
         row.as_ref().map(historic).transpose()
     }
 
-    /// How many reports of `installations` were received within `[from, to)`.
-    pub async fn reports_between(
-        &self,
-        installations: &[String],
-        from: i64,
-        to: i64,
-    ) -> Result<i64, StoreError> {
-        let mut total = 0;
-        for id in installations {
-            let row = sqlx::query(
-                "SELECT COUNT(*) AS n FROM reports WHERE installation_id = $1 \
-                 AND received_at >= $2 AND received_at < $3",
-            )
-            .bind(id)
-            .bind(from)
-            .bind(to)
-            .fetch_one(&self.pool)
-            .await?;
-            total += row.try_get::<i64, _>("n")?;
-        }
-        Ok(total)
-    }
-
     /// Deletes report log lines older than `cutoff`; returns how many went.
     pub async fn prune_report_log(&self, cutoff: i64) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM report_log WHERE received_at < $1")

@@ -5,7 +5,6 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -217,12 +216,7 @@ pub async fn upload_plugin(
     let lang = visitor.lang();
     let (mut csrf, mut name, mut overriding, mut bytes) =
         (String::new(), String::new(), false, None);
-    // A part over the limit is a 413, as the API's upload answers it.
-    let refused = |error: MultipartError| PageError::Status {
-        status: error.status(),
-        lang,
-        message: error.body_text(),
-    };
+    let refused = |error| PageError::part(lang, error);
     while let Some(field) = multipart.next_field().await.map_err(refused)? {
         match field.name() {
             Some("csrf") => csrf = field.text().await.unwrap_or_default(),

@@ -14,6 +14,7 @@ use crate::plugins::PluginState;
 use crate::staff::Staff;
 use crate::store::{ReplayState, StoreError};
 use crate::text::UNRESERVED;
+use axum::extract::multipart::MultipartError;
 
 /// The chrome of a page.
 pub struct Ui {
@@ -119,6 +120,16 @@ impl PageError {
             status: StatusCode::NOT_FOUND,
             lang,
             message: lang.t("error-not-found"),
+        }
+    }
+
+    /// A form's part that could not be read: one over the limit is a 413, as the API's
+    /// upload answers it.
+    pub fn part(lang: Lang, error: MultipartError) -> PageError {
+        PageError::Status {
+            status: error.status(),
+            lang,
+            message: error.body_text(),
         }
     }
 

@@ -6,7 +6,6 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -57,11 +56,7 @@ pub async fn start(
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
     let lang = visitor.lang();
-    let refused = |error: MultipartError| PageError::Status {
-        status: error.status(),
-        lang,
-        message: error.body_text(),
-    };
+    let refused = |error| PageError::part(lang, error);
     let (mut csrf, mut plugin, mut candidate) = (String::new(), String::new(), Vec::new());
     let mut pairs: Vec<(String, String)> = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(refused)? {
