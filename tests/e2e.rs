@@ -9,6 +9,7 @@ mod builtin_checks;
 mod client_reports;
 mod cluster;
 mod compile_cache;
+mod faults;
 mod fuzz;
 mod hostile_input;
 mod hot_load;

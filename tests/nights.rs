@@ -151,7 +151,7 @@ impl World {
         assert!(
             self.service
                 .eventually(WAIT, || async {
-                    store.outbox_pending().await.unwrap() == 0
+                    store.outbox_backlog().await.unwrap().0 == 0
                 })
                 .await,
             "the outbox did not drain"

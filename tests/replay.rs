@@ -220,7 +220,7 @@ async fn a_one_day_threshold_adds_exactly_the_alerts_counted_by_hand() {
 
     // Nothing live was touched: no alert, finding, state or notice.
     assert!(service.alerts("").await.is_empty());
-    assert_eq!(service.store().outbox_pending().await.unwrap(), 0);
+    assert_eq!(service.store().outbox_backlog().await.unwrap().0, 0);
     for (id, _) in &fleet {
         assert!(service.findings(id).await.is_empty(), "{id}");
         assert!(

@@ -144,7 +144,7 @@ async fn status_matching_many_installations_fits_one_message() {
     assert!(
         service
             .eventually(Duration::from_secs(60), || async {
-                store.outbox_pending().await.unwrap() == 0
+                store.outbox_backlog().await.unwrap().0 == 0
             })
             .await,
         "the storm was not delivered"

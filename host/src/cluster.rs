@@ -89,6 +89,9 @@ impl Topic {
 /// The `NOTIFY` channel; a payload is `topic node`.
 const CHANNEL: &str = "reveille";
 
+/// How long `/healthz` waits for the leases before it answers without them.
+const STANDING_WITHIN: Duration = Duration::from_millis(500);
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// This node's name in leases, logs and `/healthz`. Kept across restarts (a restarted
@@ -373,11 +376,15 @@ impl Cluster {
     }
 
     /// Who holds what, for `/healthz`: this node's name and, per role, the holder and how
-    /// long its lease has left (on SQLite, this node, for good).
+    /// long its lease has left (on SQLite, this node, for good). The leases are read within
+    /// [`STANDING_WITHIN`]: `/healthz` answers at once when the database does not.
     pub async fn standing(&self) -> serde_json::Value {
         let leases = if self.shared {
             let now = wall_ms();
-            match self.store.leases().await {
+            let read = tokio::time::timeout(STANDING_WITHIN, self.store.leases())
+                .await
+                .unwrap_or(Err(sqlx::Error::PoolTimedOut.into()));
+            match read {
                 Ok(leases) => leases
                     .into_iter()
                     .map(|lease| {

@@ -20,6 +20,8 @@ use crate::i18n::Lang;
 use crate::notify::telegram::{DEFAULT_API_URL, TelegramSettings};
 use crate::plugins::{HealthPolicy, Limits, RuntimeSettings};
 use crate::probe::ProbeSettings;
+use crate::store::Options as StoreOptions;
+use crate::vitals::Bounds;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "reveille-data";
@@ -52,8 +54,10 @@ pub struct Config {
     /// The service's address as people reach it (for links to post-mortems).
     pub public_url: Option<String>,
     pub http: HttpSettings,
-    /// `/healthz` says degraded when the oldest evaluation job has waited this long.
-    pub stalled_after: Duration,
+    /// When `/healthz` says degraded.
+    pub health: Bounds,
+    /// How the database is used: the wait for a connection, SQLite's largest size.
+    pub database: StoreOptions,
     pub client_reports: crate::client_report::Settings,
     pub cluster: ClusterSettings,
     /// Directory entries the file declares (`[contacts.NAME]`, `[oncall.NAME]`,
@@ -92,6 +96,16 @@ struct ClusterFile {
 #[serde(deny_unknown_fields)]
 struct HealthFile {
     stalled_after: Option<String>,
+    notices_after: Option<String>,
+    telegram_after: Option<String>,
+    min_free_mb: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseFile {
+    acquire_timeout: Option<String>,
+    max_size_mb: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,6 +193,8 @@ struct File {
     #[serde(default)]
     health: HealthFile,
     #[serde(default)]
+    database: DatabaseFile,
+    #[serde(default)]
     cluster: ClusterFile,
     #[serde(default)]
     client_reports: ClientReportsFile,
@@ -197,6 +213,7 @@ struct File {
 struct RuntimeFile {
     deadline: Option<String>,
     memory_limit_mb: Option<usize>,
+    slow_after: Option<String>,
     disable_after_failures: Option<u32>,
     health_window: Option<u32>,
     workers: Option<usize>,
@@ -209,6 +226,7 @@ struct RuntimeFile {
 struct LimitsFile {
     deadline: Option<String>,
     memory_limit_mb: Option<usize>,
+    slow_after: Option<String>,
 }
 
 impl Config {
@@ -335,11 +353,8 @@ impl Config {
         let http = http_settings(file.http)?;
         let client_reports = client_reports(file.client_reports)?;
         let cluster = cluster_settings(file.cluster, env("REVEILLE_NODE"))?;
-        let stalled_after = duration(
-            file.health.stalled_after.as_deref(),
-            "60s",
-            "health.stalled_after",
-        )?;
+        let health = health_bounds(file.health)?;
+        let database = database_options(file.database)?;
         Ok(Config {
             listen,
             data_dir,
@@ -357,12 +372,56 @@ impl Config {
             alerts,
             public_url: file.public_url.map(|u| u.trim_end_matches('/').to_string()),
             http,
-            stalled_after,
+            health,
+            database,
             client_reports,
             cluster,
             directory,
         })
     }
+}
+
+fn health_bounds(file: HealthFile) -> anyhow::Result<Bounds> {
+    let defaults = Bounds::default();
+    let or_default = |value: Option<String>, default: Duration, key: &str| match value {
+        Some(text) => duration(Some(&text), "", key),
+        None => Ok(default),
+    };
+    Ok(Bounds {
+        stalled_after: or_default(
+            file.stalled_after,
+            defaults.stalled_after,
+            "health.stalled_after",
+        )?,
+        notices_after: or_default(
+            file.notices_after,
+            defaults.notices_after,
+            "health.notices_after",
+        )?,
+        telegram_after: or_default(
+            file.telegram_after,
+            defaults.telegram_after,
+            "health.telegram_after",
+        )?,
+        min_free_bytes: file
+            .min_free_mb
+            .map_or(defaults.min_free_bytes, |mb| mb << 20),
+    })
+}
+
+fn database_options(file: DatabaseFile) -> anyhow::Result<StoreOptions> {
+    let defaults = StoreOptions::default();
+    let acquire_timeout = match file.acquire_timeout {
+        Some(text) => duration(Some(&text), "", "database.acquire_timeout")?,
+        None => defaults.acquire_timeout,
+    };
+    if file.max_size_mb == Some(0) {
+        bail!("database.max_size_mb must be at least 1");
+    }
+    Ok(StoreOptions {
+        acquire_timeout,
+        max_size: file.max_size_mb.map(|mb| mb << 20),
+    })
 }
 
 /// How this node takes part when several share a PostgreSQL database.
@@ -554,8 +613,11 @@ fn runtime_settings(
     let base = RuntimeSettings::default();
     let limits = limits(
         base.limits,
-        file.deadline.as_deref(),
-        file.memory_limit_mb,
+        &LimitsFile {
+            deadline: file.deadline,
+            memory_limit_mb: file.memory_limit_mb,
+            slow_after: file.slow_after,
+        },
         "runtime",
     )?;
     let plugin_limits: HashMap<String, Limits> = file
@@ -563,7 +625,7 @@ fn runtime_settings(
         .into_iter()
         .map(|(name, l)| {
             let section = format!("runtime.limits.{name}");
-            limits_for(limits, &l, &section).map(|l| (name, l))
+            self::limits(limits, &l, &section).map(|l| (name, l))
         })
         .collect::<anyhow::Result<_>>()?;
     let failures = file.disable_after_failures.unwrap_or(base.health.failures);
@@ -605,34 +667,28 @@ fn runtime_settings(
     })
 }
 
-fn limits_for(base: Limits, file: &LimitsFile, section: &str) -> anyhow::Result<Limits> {
-    limits(
-        base,
-        file.deadline.as_deref(),
-        file.memory_limit_mb,
-        section,
-    )
-}
-
-fn limits(
-    base: Limits,
-    deadline: Option<&str>,
-    memory_mb: Option<usize>,
-    section: &str,
-) -> anyhow::Result<Limits> {
-    let deadline = match deadline {
-        Some(text) => parse_duration(text).with_context(|| format!("{section}.deadline"))?,
+/// `file`'s limits over `base`. A deadline given without `slow_after` makes the bound on
+/// the mean half of it, as the defaults are.
+fn limits(base: Limits, file: &LimitsFile, section: &str) -> anyhow::Result<Limits> {
+    let deadline = match &file.deadline {
+        Some(text) => duration(Some(text), "", &format!("{section}.deadline"))?,
         None => base.deadline,
     };
-    if deadline.is_zero() {
-        bail!("{section}.deadline must be longer than zero");
-    }
-    let memory = match memory_mb {
+    let memory = match file.memory_limit_mb {
         Some(0) => bail!("{section}.memory_limit_mb must be at least 1"),
         Some(mb) => mb << 20,
         None => base.memory,
     };
-    Ok(Limits { deadline, memory })
+    let slow_after = match (&file.slow_after, &file.deadline) {
+        (Some(text), _) => duration(Some(text), "", &format!("{section}.slow_after"))?,
+        (None, Some(_)) => deadline / 2,
+        (None, None) => base.slow_after,
+    };
+    Ok(Limits {
+        deadline,
+        memory,
+        slow_after,
+    })
 }
 
 #[cfg(test)]

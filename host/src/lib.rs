@@ -30,4 +30,5 @@ pub mod staff;
 pub mod store;
 pub mod tasks;
 pub mod text;
+pub mod vitals;
 pub mod web;

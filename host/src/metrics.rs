@@ -12,25 +12,48 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::plugins::PluginRun;
+use crate::vitals::Vitals;
 
-/// Upper bounds of the evaluation latency buckets, in seconds.
+/// Upper bounds of the plugin call latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
 
+/// Upper bounds of the queue wait buckets, in seconds: a job may wait a minute in a
+/// backlog.
+const WAIT_BUCKETS: [f64; 12] = [
+    0.000_1, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 15.0, 60.0,
+];
+
 /// Observations per bucket (each counted in the first bucket that holds it; the exposition
 /// adds them up), their number and their sum.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Histogram {
-    counts: [AtomicU64; BUCKETS.len()],
+    bounds: &'static [f64; 12],
+    counts: [AtomicU64; 12],
     count: AtomicU64,
     sum_nanos: AtomicU64,
 }
 
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram::with(&BUCKETS)
+    }
+}
+
 impl Histogram {
+    fn with(bounds: &'static [f64; 12]) -> Self {
+        Histogram {
+            bounds,
+            counts: Default::default(),
+            count: AtomicU64::default(),
+            sum_nanos: AtomicU64::default(),
+        }
+    }
+
     fn observe(&self, value: Duration) {
         let secs = value.as_secs_f64();
-        if let Some(bucket) = BUCKETS.iter().position(|bound| secs <= *bound) {
+        if let Some(bucket) = self.bounds.iter().position(|bound| secs <= *bound) {
             self.counts[bucket].fetch_add(1, Ordering::Relaxed);
         }
         self.count.fetch_add(1, Ordering::Relaxed);
@@ -42,13 +65,37 @@ impl Histogram {
 
     /// Cumulative counts per bucket bound, as Prometheus has them.
     fn cumulative(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
-        BUCKETS
+        self.bounds
             .iter()
             .zip(&self.counts)
             .scan(0, |total, (bound, count)| {
                 *total += count.load(Ordering::Relaxed);
                 Some((*bound, *total))
             })
+    }
+
+    /// The series `name{labels,le=...}`, `_sum` and `_count`.
+    fn write(&self, w: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (bound, within) in self.cumulative() {
+            let _ = writeln!(w, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {within}");
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(w, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
+        let braces = |labels: &str| {
+            if labels.is_empty() {
+                String::new()
+            } else {
+                format!("{{{labels}}}")
+            }
+        };
+        let _ = writeln!(
+            w,
+            "{name}_sum{} {}",
+            braces(labels),
+            self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9
+        );
+        let _ = writeln!(w, "{name}_count{} {count}", braces(labels));
     }
 }
 
@@ -67,6 +114,8 @@ pub enum Rejection {
     WrongInstallation,
     Invalid,
     TooLarge,
+    /// The storage could not take it now (503): the agent sends it again.
+    Unavailable,
     Internal,
 }
 
@@ -77,17 +126,33 @@ impl Rejection {
             Rejection::WrongInstallation => "wrong_installation",
             Rejection::Invalid => "invalid",
             Rejection::TooLarge => "too_large",
+            Rejection::Unavailable => "unavailable",
             Rejection::Internal => "internal",
         }
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
     reports_accepted: AtomicU64,
     reports_rejected: Mutex<BTreeMap<Rejection, u64>>,
     plugins: RwLock<BTreeMap<String, Arc<PluginSeries>>>,
     notifications: Mutex<BTreeMap<&'static str, u64>>,
+    queue_wait: Histogram,
+    connections_refused: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            reports_accepted: AtomicU64::default(),
+            reports_rejected: Mutex::default(),
+            plugins: RwLock::default(),
+            notifications: Mutex::default(),
+            queue_wait: Histogram::with(&WAIT_BUCKETS),
+            connections_refused: AtomicU64::default(),
+        }
+    }
 }
 
 impl Metrics {
@@ -133,6 +198,17 @@ impl Metrics {
             .clone()
     }
 
+    /// A job waited this long in the evaluation queue before it ran.
+    pub fn queue_waited(&self, waited: Duration) {
+        self.queue_wait.observe(waited);
+    }
+
+    /// A connection was closed unserved (over the limit), or an idle one closed to make
+    /// room.
+    pub fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// One delivery attempt of a notification, by outcome.
     pub fn notification(&self, outcome: &'static str) {
         *self
@@ -143,9 +219,15 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// The Prometheus text exposition of every series.
+    /// The Prometheus text exposition of every series, with what `vitals` heard and saw.
     /// `leases`: what this node (`node`) holds, per role.
-    pub fn render(&self, queue_depth: i64, node: &str, leases: &[(&str, bool)]) -> String {
+    pub fn render(
+        &self,
+        queue_depth: i64,
+        node: &str,
+        leases: &[(&str, bool)],
+        vitals: &Vitals,
+    ) -> String {
         let mut out = String::new();
         let w = &mut out;
         let _ = writeln!(
@@ -190,6 +272,69 @@ impl Metrics {
         let _ = writeln!(w, "reveille_evaluation_queue_depth {queue_depth}");
         let _ = writeln!(
             w,
+            "# HELP reveille_evaluation_queue_wait_seconds How long a job waited in the queue before it ran."
+        );
+        let _ = writeln!(w, "# TYPE reveille_evaluation_queue_wait_seconds histogram");
+        self.queue_wait
+            .write(w, "reveille_evaluation_queue_wait_seconds", "");
+        let _ = writeln!(
+            w,
+            "# HELP reveille_connections_refused_total Connections closed unserved: over http.max_connections, or idle ones closed to make room."
+        );
+        let _ = writeln!(w, "# TYPE reveille_connections_refused_total counter");
+        let _ = writeln!(
+            w,
+            "reveille_connections_refused_total {}",
+            self.connections_refused.load(Ordering::Relaxed)
+        );
+        let counts = vitals.counts();
+        let _ = writeln!(
+            w,
+            "# HELP reveille_database_write_failures_total Writes the storage refused, by condition."
+        );
+        let _ = writeln!(w, "# TYPE reveille_database_write_failures_total counter");
+        for (trouble, n) in &counts.write_failures {
+            let _ = writeln!(
+                w,
+                "reveille_database_write_failures_total{{condition=\"{}\"}} {n}",
+                trouble.as_str()
+            );
+        }
+        let _ = writeln!(
+            w,
+            "# HELP reveille_telegram_calls_total Bot API calls, by outcome (ok, 429, 4xx, 401, 5xx, network)."
+        );
+        let _ = writeln!(w, "# TYPE reveille_telegram_calls_total counter");
+        for (outcome, n) in &counts.telegram_calls {
+            let _ = writeln!(
+                w,
+                "reveille_telegram_calls_total{{outcome=\"{}\"}} {n}",
+                outcome.label()
+            );
+        }
+        let backlog = vitals.backlog();
+        let _ = writeln!(
+            w,
+            "# HELP reveille_outbox_waiting Notices owed and not delivered (not those held for a digest), by channel."
+        );
+        let _ = writeln!(w, "# TYPE reveille_outbox_waiting gauge");
+        for (channel, b) in &backlog {
+            let _ = writeln!(w, "reveille_outbox_waiting{{channel=\"{channel}\"}} {}", b.waiting);
+        }
+        let _ = writeln!(
+            w,
+            "# HELP reveille_outbox_oldest_seconds How long the oldest undelivered notice has waited, by channel."
+        );
+        let _ = writeln!(w, "# TYPE reveille_outbox_oldest_seconds gauge");
+        for (channel, b) in &backlog {
+            let _ = writeln!(
+                w,
+                "reveille_outbox_oldest_seconds{{channel=\"{channel}\"}} {}",
+                b.oldest_ms as f64 / 1000.0
+            );
+        }
+        let _ = writeln!(
+            w,
             "# HELP reveille_notifications_total Notification delivery attempts, by outcome."
         );
         let _ = writeln!(w, "# TYPE reveille_notifications_total counter");
@@ -231,25 +376,10 @@ impl Metrics {
         );
         let _ = writeln!(w, "# TYPE reveille_plugin_evaluation_seconds histogram");
         for (plugin, s) in &plugins {
-            for (bound, within) in s.latency.cumulative() {
-                let _ = writeln!(
-                    w,
-                    "reveille_plugin_evaluation_seconds_bucket{{plugin=\"{plugin}\",le=\"{bound}\"}} {within}"
-                );
-            }
-            let count = s.latency.count.load(Ordering::Relaxed);
-            let _ = writeln!(
+            s.latency.write(
                 w,
-                "reveille_plugin_evaluation_seconds_bucket{{plugin=\"{plugin}\",le=\"+Inf\"}} {count}"
-            );
-            let _ = writeln!(
-                w,
-                "reveille_plugin_evaluation_seconds_sum{{plugin=\"{plugin}\"}} {}",
-                s.latency.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9
-            );
-            let _ = writeln!(
-                w,
-                "reveille_plugin_evaluation_seconds_count{{plugin=\"{plugin}\"}} {count}"
+                "reveille_plugin_evaluation_seconds",
+                &format!("plugin=\"{plugin}\""),
             );
         }
         out

@@ -31,6 +31,7 @@ use crate::replay::Replays;
 use crate::schedule::Scheduler;
 use crate::store::{Backend, Store};
 use crate::tasks::{Stages, Tasks};
+use crate::vitals::Vitals;
 
 /// How often scheduled client reports are looked for.
 const DELIVERY_LOOK: Duration = Duration::from_secs(300);
@@ -72,7 +73,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
             )
         })?;
     plugin_dir.reconcile().await;
-    let store = Store::open(&config.database_url)
+    let store = Store::open_with(&config.database_url, config.database)
         .await
         .context("cannot open the database")?;
     let node = cluster::Settings::node_name(config.cluster.node.as_deref(), &config.data_dir)
@@ -95,6 +96,18 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     cluster.spawn(&config.database_url, &stages.cluster);
     spawn_checkpoints(store.clone(), &stages.cluster);
     let metrics = Arc::new(Metrics::default());
+    let vitals = Arc::new(Vitals::default());
+    vitals.watch(
+        store.clone(),
+        clock.clone(),
+        watched_disks(&config),
+        if config.telegram.is_some() {
+            &["telegram"]
+        } else {
+            &[]
+        },
+        &stages.cluster,
+    );
     let live = Live::default();
     let doorbell = Arc::new(tokio::sync::Notify::new());
     let (alerting, reprobes) = Alerting::new(
@@ -145,6 +158,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         metrics.clone(),
         alerting.clone(),
         cluster.clone(),
+        vitals.clone(),
         config.runtime.workers * SHARDS_PER_WORKER,
         &stages.pipeline,
     );
@@ -181,7 +195,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     let mut delivery = None;
     match &config.telegram {
         Some(settings) => {
-            let telegram = Telegram::new(settings)?;
+            let telegram = Telegram::new(settings, vitals.clone())?;
             if reports.settings().schedule.is_some() {
                 let scheduled = Arc::new(Delivery {
                     reports: reports.clone(),
@@ -258,7 +272,8 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
             report: config.max_report_bytes,
             body_timeout: config.http.body_timeout,
         },
-        stalled_after: config.stalled_after,
+        health: config.health.clone(),
+        vitals: vitals.clone(),
         web: web.clone(),
         reports,
         replays,
@@ -346,6 +361,25 @@ impl Running {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// The directories whose filesystems must keep room: the data directory and, for SQLite
+/// kept elsewhere, the database's.
+fn watched_disks(config: &Config) -> Vec<std::path::PathBuf> {
+    let mut paths = vec![config.data_dir.clone()];
+    let sqlite_dir = config
+        .database_url
+        .strip_prefix("sqlite:")
+        .map(|rest| rest.trim_start_matches("//"))
+        .and_then(|rest| rest.split('?').next())
+        .and_then(|file| std::path::Path::new(file).parent())
+        .filter(|dir| !dir.as_os_str().is_empty());
+    if let Some(dir) = sqlite_dir
+        && !paths.iter().any(|p| p == dir)
+    {
+        paths.push(dir.to_path_buf());
+    }
+    paths
 }
 
 /// How often SQLite's write-ahead log is copied into the database file.

@@ -5,12 +5,14 @@ mod browser;
 mod database;
 mod harness;
 mod process;
+mod proxy;
 mod session;
 
 pub use browser::Browser;
 pub use database::{TestDatabase, databases};
 pub use harness::{Harness, Held, at, report_xml};
 pub use process::Process;
+pub use proxy::Proxy;
 pub use session::{Session, no_redirects};
 
 use std::path::{Path, PathBuf};

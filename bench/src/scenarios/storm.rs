@@ -125,7 +125,7 @@ async fn storm(backend: &Backend, config: &str) -> anyhow::Result<Storm> {
     // Without incidents every alert is owed a message; wait for the outbox either way.
     let store = bench.running.store.clone();
     let deadline = Instant::now() + SETTLE;
-    while store.outbox_pending().await? > 0 && Instant::now() < deadline {
+    while store.outbox_backlog().await?.0 > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     report_all(&bench, &fleet, true).await;
@@ -140,7 +140,7 @@ async fn storm(backend: &Backend, config: &str) -> anyhow::Result<Storm> {
             })
             .await?;
         let incidents = store.open_incidents().await?;
-        if (open.is_empty() && incidents.is_empty() && store.outbox_pending().await? == 0)
+        if (open.is_empty() && incidents.is_empty() && store.outbox_backlog().await?.0 == 0)
             || Instant::now() > deadline
         {
             break;

@@ -49,8 +49,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub alerting: Arc<Alerting>,
     pub limits: Limits,
-    /// `/healthz` says degraded when the oldest queued job has waited this long.
-    pub stalled_after: Duration,
+    /// When `/healthz` says degraded.
+    pub health: crate::vitals::Bounds,
+    /// What the service knows about its own condition.
+    pub vitals: Arc<crate::vitals::Vitals>,
     /// The board's sessions, setup link and live updates.
     pub web: Arc<crate::web::Web>,
     pub reports: Arc<crate::client_report::Reports>,

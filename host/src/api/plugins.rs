@@ -123,7 +123,7 @@ pub async fn install(
         Ok(revision) => {
             let status = registry
                 .status(name)
-                .ok_or_else(|| ApiError::internal("the plugin vanished right after loading"))?;
+                .ok_or_else(|| ApiError::bug("the plugin vanished right after loading"))?;
             Ok(Installed {
                 status,
                 new: previous.is_none(),

@@ -41,7 +41,7 @@ pub async fn authenticate(
             .store
             .installation_by_token(&token::digest(token))
             .await
-            .map_err(ApiError::internal)
+            .map_err(ApiError::from)
             .and_then(|found| {
                 found.ok_or_else(|| {
                     ApiError::new(StatusCode::UNAUTHORIZED, "unknown installation token")
@@ -66,6 +66,7 @@ fn rejection(status: StatusCode) -> Rejection {
         StatusCode::UNAUTHORIZED => Rejection::Unauthorized,
         StatusCode::FORBIDDEN => Rejection::WrongInstallation,
         StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge,
+        StatusCode::SERVICE_UNAVAILABLE => Rejection::Unavailable,
         status if status.is_client_error() => Rejection::Invalid,
         _ => Rejection::Internal,
     }
@@ -118,11 +119,22 @@ async fn receive(
         tokio::task::spawn_blocking(move || ingest::accept(&id, &body, encoding.as_deref(), limit))
             .await
             .map_err(ApiError::internal)??;
-    let report_id = state
+    let stored = state
         .store
         .insert_report(&accepted.to_store(&installation.id, received_at))
-        .await
-        .map_err(ApiError::internal)?;
+        .await;
+    let report_id = match stored {
+        Ok(id) => {
+            state.vitals.write_succeeded();
+            id
+        }
+        Err(error) => {
+            if let Some(trouble) = error.trouble() {
+                state.vitals.write_failed(trouble);
+            }
+            return Err(error.into());
+        }
+    };
     span.in_scope(
         || tracing::info!(report = report_id, agent = %accepted.agent, "report accepted"),
     );

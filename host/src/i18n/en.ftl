@@ -39,6 +39,12 @@ error-not-found = There is nothing here.
 error-csrf = The form is out of date or did not come from this site; reload the page and try again.
 error-changed = It changed in the meantime; the page shows it as it is now.
 error-snooze = Choose one of the offered snooze lengths.
+error-unavailable = The service cannot use its database right now ({ $why }). Nothing you sent was kept; try again in { $seconds } s.
+trouble-disk-full = the disk is full
+trouble-unreachable = the database cannot be reached
+trouble-read-only = the database refuses writes
+trouble-io-error = the disk fails to read or write
+trouble-busy = another process holds the database
 back-to-board = Back to the board
 
 ## Board

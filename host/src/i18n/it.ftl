@@ -39,6 +39,12 @@ error-not-found = Qui non c'è niente.
 error-csrf = Il modulo è scaduto o non viene da questo sito; ricarica la pagina e riprova.
 error-changed = Nel frattempo è cambiato; la pagina lo mostra com'è ora.
 error-snooze = Scegli una delle durate proposte.
+error-unavailable = Il servizio non può usare il suo database in questo momento ({ $why }). Nulla di ciò che hai inviato è stato salvato; riprova tra { $seconds } s.
+trouble-disk-full = il disco è pieno
+trouble-unreachable = il database non è raggiungibile
+trouble-read-only = il database rifiuta le scritture
+trouble-io-error = il disco non riesce a leggere o scrivere
+trouble-busy = un altro processo occupa il database
 back-to-board = Torna al parco
 
 ## Parco

@@ -384,6 +384,7 @@ impl Dispatcher {
         let outcome = tokio::time::timeout(SEND_TIMEOUT, call)
             .await
             .unwrap_or_else(|_| {
+                self.telegram.timed_out();
                 Err(DeliveryError::Transient(format!(
                     "no answer from Telegram within {SEND_TIMEOUT:?}"
                 )))

@@ -26,7 +26,7 @@ mod queue;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +41,7 @@ use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger}
 use crate::report::Document;
 use crate::store::{Downtime, EvaluationCommit, Store, StoreError};
 use crate::tasks::Tasks;
+use crate::vitals::Vitals;
 
 /// Beyond this many queued jobs, a report's parsed document is not kept in the queue but
 /// loaded back when its turn comes: a backlog costs database reads, not memory.
@@ -107,6 +108,9 @@ pub struct Pipeline {
     ticking: Arc<Mutex<HashSet<String>>>,
     /// The fingerprint of what each installation's agent (by a hash of both) said last.
     said: Mutex<HashMap<u64, u64>>,
+    /// Set when a worker gave up on a report (its commit kept failing): the sweep queues
+    /// it again, on every backend.
+    missed: Arc<AtomicBool>,
     cluster: Arc<Cluster>,
 }
 
@@ -119,6 +123,8 @@ struct Worker {
     alerting: Arc<Alerting>,
     reports: Arc<Mutex<HashSet<i64>>>,
     ticking: Arc<Mutex<HashSet<String>>>,
+    missed: Arc<AtomicBool>,
+    vitals: Arc<Vitals>,
     cluster: Arc<Cluster>,
 }
 
@@ -137,10 +143,12 @@ impl Pipeline {
         metrics: Arc<Metrics>,
         alerting: Arc<Alerting>,
         cluster: Arc<Cluster>,
+        vitals: Arc<Vitals>,
         shards: usize,
         tasks: &Tasks,
     ) -> Arc<Self> {
         let queued = Arc::new(AtomicI64::new(0));
+        let missed = Arc::<AtomicBool>::default();
         let reports = Arc::<Mutex<HashSet<i64>>>::default();
         let ticking = Arc::<Mutex<HashSet<String>>>::default();
         let queues = (0..shards.max(1))
@@ -155,6 +163,8 @@ impl Pipeline {
                     alerting: alerting.clone(),
                     reports: reports.clone(),
                     ticking: ticking.clone(),
+                    missed: missed.clone(),
+                    vitals: vitals.clone(),
                     cluster: cluster.clone(),
                 };
                 tasks.spawn(worker.run(queue.clone(), tasks.clone()));
@@ -167,6 +177,7 @@ impl Pipeline {
             reports,
             ticking,
             said: Mutex::default(),
+            missed,
             cluster,
         })
     }
@@ -281,11 +292,11 @@ impl Pipeline {
         Ok(queued)
     }
 
-    /// On a shared database, the engine's sweep for reports other nodes stored, in `tasks`.
+    /// The engine's sweep, in `tasks`, for reports stored and not evaluated: on a shared
+    /// database those other nodes stored (every [`SWEEP_EVERY`], and when told); on any,
+    /// those a worker gave up on because their commit kept failing (a full disk, a lost
+    /// database), until they are evaluated.
     pub fn spawn_sweep(self: &Arc<Self>, store: Store, tasks: &Tasks) {
-        if !self.cluster.shared() {
-            return;
-        }
         let pipeline = self.clone();
         let told = self.cluster.heard(Topic::Reports);
         let stop = tasks.clone();
@@ -297,9 +308,12 @@ impl Pipeline {
                     _ = tokio::time::sleep(SWEEP_EVERY) => {}
                     _ = stop.stopping() => return,
                 }
-                if pipeline.cluster.holds(Role::Engine)
+                let due = pipeline.cluster.shared() || pipeline.missed.swap(false, Ordering::Relaxed);
+                if due
+                    && pipeline.cluster.holds(Role::Engine)
                     && let Err(error) = pipeline.resume(&store).await
                 {
+                    pipeline.missed.store(true, Ordering::Relaxed);
                     tracing::warn!(%error, "cannot look for reports to evaluate; looking again soon");
                 }
             }
@@ -330,6 +344,7 @@ impl Worker {
                     None => break,
                 },
             };
+            self.metrics.queue_waited(taken.waited);
             self.run_one(&taken).await;
             queue.done(&taken);
             self.queued.fetch_sub(1, Ordering::Relaxed);
@@ -354,14 +369,26 @@ impl Worker {
             0
         };
         for attempt in 1..=attempts {
-            match self.handle(installation, job).await {
+            let handled = self.handle(installation, job).await;
+            match &handled {
+                Ok(()) => self.vitals.write_succeeded(),
+                Err(error) => {
+                    if let Some(trouble) = error.trouble() {
+                        self.vitals.write_failed(trouble);
+                    }
+                }
+            }
+            match handled {
                 Ok(()) => break,
                 Err(error) if attempt < COMMIT_ATTEMPTS => {
                     tracing::warn!(%installation, %job, %error, attempt, "evaluation not committed; retrying");
                     tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
                 }
                 Err(error) => {
-                    tracing::error!(%installation, %job, %error, "evaluation not committed; giving up on this job");
+                    if matches!(job, Job::Report { .. }) {
+                        self.missed.store(true, Ordering::Relaxed);
+                    }
+                    tracing::error!(%installation, %job, %error, "evaluation not committed; giving up on this job for now");
                 }
             }
         }

@@ -30,6 +30,8 @@ pub enum Lane {
 pub struct Taken<J> {
     pub installation: String,
     pub job: J,
+    /// How long it waited in the queue.
+    pub waited: std::time::Duration,
     seq: u64,
 }
 
@@ -144,9 +146,15 @@ impl<J> ShardQueue<J> {
                 line.listed = None;
                 line.running = true;
                 let queued = line.jobs.pop_front().expect("a listed line has jobs");
+                let waited = inner
+                    .since
+                    .get(&queued.seq)
+                    .map(Instant::elapsed)
+                    .unwrap_or_default();
                 return Some(Taken {
                     installation,
                     job: queued.job,
+                    waited,
                     seq: queued.seq,
                 });
             }

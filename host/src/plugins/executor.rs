@@ -27,6 +27,9 @@ pub struct Limits {
     pub deadline: Duration,
     /// Linear memory, in bytes.
     pub memory: usize,
+    /// The mean call time over the health window past which the plugin is stopped as
+    /// too slow: each evaluation waits for every plugin it calls.
+    pub slow_after: Duration,
 }
 
 impl Default for Limits {
@@ -34,6 +37,7 @@ impl Default for Limits {
         Limits {
             deadline: Duration::from_millis(100),
             memory: 64 << 20,
+            slow_after: Duration::from_millis(50),
         }
     }
 }

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -61,11 +62,49 @@ impl LastError {
     }
 }
 
-/// When a plugin is disabled for failing: `failures` of its last `window` calls failed.
+/// When a plugin is disabled: `failures` of its last `window` calls failed, or those
+/// `window` calls took more than the plugin's `slow_after` on average (a plugin that is
+/// never late but always slow holds every evaluation up as surely as one that fails).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HealthPolicy {
     pub failures: u32,
     pub window: u32,
+}
+
+/// Why the host stopped a plugin serving (an admin's switch is not this).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// `failed` of its last `window` calls failed.
+    Failing { failed: usize, window: usize },
+    /// Its last `calls` calls took `mean` on average, over its bound.
+    Slow {
+        mean: Duration,
+        bound: Duration,
+        calls: usize,
+    },
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Failing { failed, window } => {
+                write!(f, "{failed} of its last {window} calls failed")
+            }
+            Stopped::Slow { mean, bound, calls } => write!(
+                f,
+                "too slow: its last {calls} calls took {:.1} ms on average, over the bound of {} ms (runtime.slow_after)",
+                mean.as_secs_f64() * 1000.0,
+                bound.as_millis()
+            ),
+        }
+    }
+}
+
+/// One call as health counts it.
+#[derive(Debug, Clone, Copy)]
+struct Call {
+    failed: bool,
+    elapsed: Duration,
 }
 
 impl Default for HealthPolicy {
@@ -82,9 +121,13 @@ impl Default for HealthPolicy {
 pub struct Health {
     evaluations: AtomicU64,
     failures: AtomicU64,
-    /// The outcomes of the latest calls that count (true: failed), newest last.
-    recent: Mutex<VecDeque<bool>>,
+    /// Time spent in its calls, in nanoseconds: what it costs the evaluations.
+    busy_nanos: AtomicU64,
+    /// The latest calls that count, newest last.
+    recent: Mutex<VecDeque<Call>>,
+    /// Read on every evaluation; `stopped` says why.
     disabled: AtomicBool,
+    stopped: Mutex<Option<Stopped>>,
     last_error: Mutex<Option<LastError>>,
     /// Clients whose own settings this plugin refuses, with what it said.
     bad_settings: Mutex<BTreeMap<String, LastError>>,
@@ -95,29 +138,60 @@ impl Health {
         *self.last_error.lock().expect("health lock") = Some(LastError::now(message));
     }
 
-    /// Records one call's outcome; returns true when this failure disabled the plugin.
-    /// Failures that are not the plugin's doing are kept as its last error but judged
-    /// neither way.
-    pub fn record(&self, outcome: Result<(), &Failure>, policy: HealthPolicy) -> bool {
+    /// Records one call's outcome and how long it took (`slow_after`: the plugin's bound
+    /// on the mean); returns why, when this call stopped the plugin. Failures that are not
+    /// the plugin's doing are kept as its last error but judged neither way.
+    pub fn record(
+        &self,
+        outcome: Result<(), &Failure>,
+        elapsed: Duration,
+        policy: HealthPolicy,
+        slow_after: Duration,
+    ) -> Option<Stopped> {
         self.evaluations.fetch_add(1, Ordering::Relaxed);
+        self.busy_nanos.fetch_add(
+            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         let failed = match outcome {
             Ok(()) => false,
             Err(failure) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
                 self.set_error(failure.to_string());
                 if !failure.kind.blames_plugin() {
-                    return false;
+                    return None;
                 }
                 true
             }
         };
+        let window = policy.window as usize;
         let mut recent = self.recent.lock().expect("health lock");
-        recent.push_back(failed);
-        while recent.len() > policy.window as usize {
+        recent.push_back(Call { failed, elapsed });
+        while recent.len() > window {
             recent.pop_front();
         }
-        let failing = recent.iter().filter(|f| **f).count() >= policy.failures as usize;
-        failed && failing && !self.disabled.swap(true, Ordering::Relaxed)
+        let failed_calls = recent.iter().filter(|c| c.failed).count();
+        let verdict = if failed && failed_calls >= policy.failures as usize {
+            Some(Stopped::Failing {
+                failed: failed_calls,
+                window,
+            })
+        } else if recent.len() == window
+            && let mean = mean(&recent)
+            && mean > slow_after
+        {
+            Some(Stopped::Slow {
+                mean,
+                bound: slow_after,
+                calls: window,
+            })
+        } else {
+            None
+        };
+        drop(recent);
+        let verdict = verdict.filter(|_| !self.disabled.swap(true, Ordering::Relaxed))?;
+        *self.stopped.lock().expect("health lock") = Some(verdict.clone());
+        Some(verdict)
     }
 
     /// Notes that `client`'s settings are refused (`Some`) or accepted again (`None`).
@@ -144,13 +218,54 @@ impl Health {
 
     fn revive(&self) {
         self.recent.lock().expect("health lock").clear();
+        *self.stopped.lock().expect("health lock") = None;
         self.disabled.store(false, Ordering::Relaxed);
     }
 
     fn recent_failures(&self) -> usize {
         let recent = self.recent.lock().expect("health lock");
-        recent.iter().filter(|f| **f).count()
+        recent.iter().filter(|c| c.failed).count()
     }
+
+    fn busy(&self) -> Duration {
+        Duration::from_nanos(self.busy_nanos.load(Ordering::Relaxed))
+    }
+
+    /// What this plugin costs: its mean call overall and lately, and its share of the
+    /// time every plugin's calls took (`all`).
+    fn cost(&self, all: Duration) -> Cost {
+        let calls = self.evaluations.load(Ordering::Relaxed);
+        let busy = self.busy();
+        let recent = self.recent.lock().expect("health lock");
+        Cost {
+            mean_ms: millis(busy.checked_div(calls as u32).unwrap_or_default()),
+            recent_mean_ms: (!recent.is_empty()).then(|| millis(mean(&recent))),
+            share: if all.is_zero() {
+                0.0
+            } else {
+                (busy.as_secs_f64() / all.as_secs_f64() * 1000.0).round() / 1000.0
+            },
+        }
+    }
+}
+
+fn mean(calls: &VecDeque<Call>) -> Duration {
+    calls.iter().map(|c| c.elapsed).sum::<Duration>() / calls.len().max(1) as u32
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e5).round() / 100.0
+}
+
+/// What a plugin's calls cost the evaluations.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Cost {
+    /// Its mean call since it was loaded, in milliseconds.
+    pub mean_ms: f64,
+    /// Its mean over the calls health judges (the last `health_window`).
+    pub recent_mean_ms: Option<f64>,
+    /// Its part of all plugins' call time on this node since it started, from 0 to 1.
+    pub share: f64,
 }
 
 struct Slot {
@@ -208,6 +323,10 @@ pub struct PluginStatus {
     pub state: PluginState,
     /// Why it is disabled.
     pub disabled: Option<String>,
+    /// Why the host (not an admin) stopped it: failing or too slow.
+    pub stopped: Option<String>,
+    /// What its calls cost.
+    pub cost: Cost,
     pub version: Option<String>,
     pub description: Option<String>,
     pub sha256: Option<String>,
@@ -436,29 +555,38 @@ impl Registry {
 
     pub fn status(&self, name: &str) -> Option<PluginStatus> {
         let slots = self.slots.read().expect("registry lock");
-        slots.get(name).map(|slot| self.status_of(name, slot))
+        let all = busy(&slots);
+        slots.get(name).map(|slot| status_of(name, slot, all))
     }
 
     pub fn list(&self) -> Vec<PluginStatus> {
         let slots = self.slots.read().expect("registry lock");
+        let all = busy(&slots);
         slots
             .iter()
-            .map(|(name, slot)| self.status_of(name, slot))
+            .map(|(name, slot)| status_of(name, slot, all))
             .collect()
     }
+}
 
-    fn status_of(&self, name: &str, slot: &Slot) -> PluginStatus {
+/// Time every plugin's calls took.
+fn busy(slots: &BTreeMap<String, Slot>) -> Duration {
+    slots.values().map(|slot| slot.health.busy()).sum()
+}
+
+fn status_of(name: &str, slot: &Slot, all: Duration) -> PluginStatus {
         let health = &slot.health;
         let revision = slot.revision.as_deref();
+        let stopped = health
+            .stopped
+            .lock()
+            .expect("health lock")
+            .as_ref()
+            .map(ToString::to_string);
         let disabled = if slot.switched_off {
             Some("switched off by an admin".to_string())
-        } else if health.disabled.load(Ordering::Relaxed) {
-            Some(format!(
-                "{} of its last {} calls failed",
-                self.policy.failures, self.policy.window
-            ))
         } else {
-            None
+            stopped.clone()
         };
         let state = match (revision, &disabled) {
             (None, _) => PluginState::Failed,
@@ -487,6 +615,8 @@ impl Registry {
             name: name.to_string(),
             state,
             disabled,
+            stopped: stopped.filter(|_| !slot.switched_off),
+            cost: health.cost(all),
             version: revision.map(|r| r.descriptor.version.clone()),
             description: revision.map(|r| r.descriptor.description.clone()),
             sha256: revision.map(|r| r.sha256.clone()),
@@ -509,4 +639,3 @@ impl Registry {
             settings_errors,
         }
     }
-}

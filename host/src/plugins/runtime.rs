@@ -407,7 +407,13 @@ impl Runtime {
                             ));
                         }
                     }
-                    runtime.note_outcome(&active.revision, &active.health, &client, &outcome);
+                    runtime.note_outcome(
+                        &active.revision,
+                        &active.health,
+                        &client,
+                        &outcome,
+                        elapsed,
+                    );
                     run_of(&active.revision, outcome, elapsed)
                 }
             })
@@ -631,6 +637,7 @@ impl Runtime {
         health: &Health,
         client: &str,
         outcome: &Result<EvalOutput, Failure>,
+        elapsed: Duration,
     ) {
         match outcome {
             Ok(_) => health.settings_verdict(client, None),
@@ -639,24 +646,28 @@ impl Runtime {
             }
             Err(_) => {}
         }
-        let disabled = health.record(outcome.as_ref().map(|_| ()), self.registry.policy());
+        let name = &revision.descriptor.name;
+        let stopped = health.record(
+            outcome.as_ref().map(|_| ()),
+            elapsed,
+            self.registry.policy(),
+            self.settings.limits_for(name).slow_after,
+        );
         if let Err(failure) = outcome {
             tracing::warn!(
-                plugin = %revision.descriptor.name,
+                plugin = %name,
                 kind = %failure.kind,
                 error = %failure.message,
                 "plugin call failed"
             );
-            if disabled {
-                let policy = self.registry.policy();
-                tracing::error!(
-                    plugin = %revision.descriptor.name,
-                    version = %revision.descriptor.version,
-                    failures = policy.failures,
-                    window = policy.window,
-                    "plugin disabled: too many of its recent calls failed"
-                );
-            }
+        }
+        if let Some(why) = stopped {
+            tracing::error!(
+                plugin = %name,
+                version = %revision.descriptor.version,
+                %why,
+                "plugin disabled"
+            );
         }
     }
 }

@@ -19,12 +19,15 @@ mod plugins;
 mod replays;
 mod reports;
 mod staff;
+mod trouble;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::any::AnyRow;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 
 pub use alerts::AlertFilter;
 pub use chats::ChatMember;
@@ -40,6 +43,7 @@ pub use reports::{
     EvaluationCommit, HistoricReport, NewReport, PROBE_AGENT, StoredFinding, StoredReport,
 };
 pub use staff::Session as StaffSession;
+pub use trouble::Trouble;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -79,6 +83,19 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// The storage's condition behind this error, when it is one that passes (a full
+    /// disk, a server out of reach) rather than a bug.
+    pub fn trouble(&self) -> Option<Trouble> {
+        Trouble::of(self)
+    }
+}
+
+/// How long a caller waits for a connection before the database counts as out of reach
+/// (`[database] acquire_timeout`): an agent is answered 503 and retries, rather than
+/// hanging until its own timeout.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The database, shared by every part of the host.
 #[derive(Clone)]
 pub struct Store {
@@ -90,23 +107,51 @@ pub struct Store {
     /// without sleeping. PostgreSQL writes concurrently: there it is the same pool.
     writer: AnyPool,
     backend: Backend,
+    /// A connection of its own for [`Store::ping`], so a pool busy with work does not look
+    /// like a database out of reach.
+    monitor: Arc<tokio::sync::Mutex<Option<AnyConnection>>>,
+    url: Arc<str>,
+}
+
+/// How a store is opened (`[database]` in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// See [`DEFAULT_ACQUIRE_TIMEOUT`].
+    pub acquire_timeout: Duration,
+    /// On SQLite, the most the database file may grow to, in bytes: beyond it writes are
+    /// refused as on a full disk. `None`: as large as the disk allows.
+    pub max_size: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+            max_size: None,
+        }
+    }
 }
 
 impl Store {
-    /// Connects and applies migrations.
+    /// Connects with the default [`Options`] and applies migrations.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Self::open_with(url, Options::default()).await
+    }
+
+    /// Connects and applies migrations.
+    pub async fn open_with(url: &str, options: Options) -> Result<Store, StoreError> {
         install_default_drivers();
         let backend: Backend = url.parse()?;
         let (pool, writer) = match backend {
             Backend::Sqlite => {
-                let pool = sqlite_pool(8).connect(url).await?;
+                let pool = sqlite_pool(8, options).connect(url).await?;
                 // Readers do not wait for the writer; the setting sticks to the file.
                 pool.execute("PRAGMA journal_mode = WAL").await?;
-                let writer = sqlite_pool(1).connect(url).await?;
+                let writer = sqlite_pool(1, options).connect(url).await?;
                 (pool, writer)
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
+                let pool = pool_options(options)
                     .max_connections(16)
                     .connect(url)
                     .await?;
@@ -118,7 +163,34 @@ impl Store {
             pool,
             writer,
             backend,
+            monitor: Arc::default(),
+            url: url.into(),
         })
+    }
+
+    /// Whether the database answers a query within `within`, on a connection kept for
+    /// this alone (made again when it was lost).
+    pub async fn ping(&self, within: Duration) -> Result<(), StoreError> {
+        let mut monitor = self.monitor.lock().await;
+        let asked = tokio::time::timeout(within, async {
+            if monitor.is_none() {
+                *monitor = Some(AnyConnection::connect(&self.url).await?);
+            }
+            let connection = monitor.as_mut().expect("connected above");
+            connection.execute("SELECT 1").await.map(drop)
+        })
+        .await;
+        match asked {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => {
+                *monitor = None;
+                Err(error.into())
+            }
+            Err(_) => {
+                *monitor = None;
+                Err(sqlx::Error::PoolTimedOut.into())
+            }
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -149,16 +221,51 @@ impl Store {
 /// connection whose commit crossed the threshold, which is always the one writer, so one
 /// commit in a few hundred waited for megabytes to be copied and synced (the latency
 /// tail that moved with the disk's mood). [`Store::checkpoint`] does it beside the writer.
-fn sqlite_pool(connections: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new()
+///
+/// `max_size` becomes each connection's `max_page_count` (SQLite's pages are 4 KiB).
+fn sqlite_pool(connections: u32, options: Options) -> AnyPoolOptions {
+    let max_pages = options.max_size.map(|bytes| (bytes / 4096).max(1));
+    pool_options(options)
         .max_connections(connections)
-        .after_connect(|connection, _| {
+        .after_connect(move |connection, _| {
             Box::pin(async move {
                 connection.execute("PRAGMA synchronous = NORMAL").await?;
                 connection.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                if let Some(pages) = max_pages {
+                    connection
+                        .execute(format!("PRAGMA max_page_count = {pages}").as_str())
+                        .await?;
+                }
                 Ok(())
             })
         })
+}
+
+/// Options every pool starts from: a connection that comes back still inside a
+/// transaction is closed rather than reused.
+///
+/// When SQLite rolls a transaction back by itself (a full disk, an I/O error), the
+/// rollback sqlx sends on drop fails and sqlx goes on believing it is inside one: its next
+/// `BEGIN` becomes a savepoint in a transaction nobody commits, and every later write on
+/// that connection, answered as committed, vanished when the process stopped. A fresh
+/// connection has no such past.
+fn pool_options(options: Options) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .acquire_timeout(options.acquire_timeout)
+        .after_release(|connection, _| {
+        Box::pin(async move {
+            if !connection.is_in_transaction() {
+                return Ok(true);
+            }
+            // The rollback a dropped transaction queued goes first.
+            connection.ping().await?;
+            let clean = !connection.is_in_transaction();
+            if !clean {
+                tracing::warn!("a database connection came back inside a transaction after an error; replacing it");
+            }
+            Ok(clean)
+        })
+    })
 }
 
 /// Column `column` of `row`, stored as text, read back as `T`; unreadable text is corrupt
@@ -175,3 +282,5 @@ fn duplicate(error: sqlx::Error, what: &str) -> StoreError {
         _ => StoreError::Db(error),
     }
 }
+
+

@@ -107,14 +107,16 @@ impl Store {
         Ok(row.try_get("at")?)
     }
 
-    /// Entries to send and not delivered yet (held ones wait for their digest).
-    pub async fn outbox_pending(&self) -> Result<i64, StoreError> {
+    /// How many entries wait to be delivered (held ones wait for their digest by
+    /// design, and are not counted) and when the oldest of them was queued.
+    pub async fn outbox_backlog(&self) -> Result<(i64, Option<i64>), StoreError> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL AND held_until IS NULL",
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox \
+             WHERE done_at IS NULL AND held_until IS NULL",
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(row.try_get("n")?)
+        Ok((row.try_get("n")?, row.try_get("oldest")?))
     }
 
     /// Marks `entry` as being sent by `node` since `wall_now`, if it is still as it was

@@ -167,6 +167,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         let methods = page
             .methods
             .layer(DefaultBodyLimit::max(page.body.bytes))
+            .layer(middleware::from_fn(page::unavailable))
             .route_layer(middleware::from_fn_with_state(page.body, declared_size));
         let methods = match page.access {
             Access::Public | Access::Secret => methods,

@@ -2,17 +2,19 @@
 //! its forms carry) and how a page, or its refusal, becomes a response.
 
 use askama::Template;
-use axum::http::{StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fluent_bundle::FluentValue;
 use jiff::tz::TimeZone;
 use percent_encoding::{AsciiSet, utf8_percent_encode};
 
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, RETRY_AFTER_SECS};
 use crate::i18n::Lang;
 use crate::plugins::PluginState;
 use crate::staff::Staff;
-use crate::store::{ReplayState, StoreError};
+use crate::store::{ReplayState, StoreError, Trouble};
 use crate::text::UNRESERVED;
 use axum::extract::multipart::MultipartError;
 
@@ -104,6 +106,8 @@ pub enum PageError {
         lang: Lang,
         message: String,
     },
+    /// The storage cannot be used now.
+    Unavailable { trouble: Trouble },
 }
 
 impl PageError {
@@ -150,6 +154,13 @@ impl PageError {
         }
     }
 
+    /// The database cannot be used now; the page says so in the reader's language
+    /// (unknown here: the error page is drawn without a session), and when to try again.
+    pub fn unavailable(trouble: Trouble) -> PageError {
+        tracing::warn!(%trouble, "a page could not be shown: the database cannot be used now");
+        PageError::Unavailable { trouble }
+    }
+
     pub fn internal(error: impl std::fmt::Display) -> PageError {
         tracing::error!(%error, "a page failed");
         PageError::Status {
@@ -161,8 +172,13 @@ impl PageError {
 }
 
 impl From<StoreError> for PageError {
+    /// The storage's condition (a full disk, a database out of reach) is said as such,
+    /// with 503: the page will work when it passes.
     fn from(error: StoreError) -> Self {
-        PageError::internal(error)
+        match error.trouble() {
+            Some(trouble) => PageError::unavailable(trouble),
+            None => PageError::internal(error),
+        }
     }
 }
 
@@ -184,20 +200,63 @@ impl IntoResponse for PageError {
                 status,
                 lang,
                 message,
-            } => {
-                let page = ErrorPage {
-                    ui: Ui {
-                        lang,
-                        staff: None,
-                        csrf: String::new(),
-                        now: 0,
-                    },
-                    message: &message,
-                };
-                (status, render(&page)).into_response()
+            } => error_page(status, lang, &message),
+            // Drawn by [`unavailable`], which knows the reader's language.
+            PageError::Unavailable { trouble } => {
+                let mut response = StatusCode::SERVICE_UNAVAILABLE.into_response();
+                response.extensions_mut().insert(Unavailable(trouble));
+                response
             }
         }
     }
+}
+
+fn error_page(status: StatusCode, lang: Lang, message: &str) -> Response {
+    let page = ErrorPage {
+        ui: Ui {
+            lang,
+            staff: None,
+            csrf: String::new(),
+            now: 0,
+        },
+        message,
+    };
+    (status, render(&page)).into_response()
+}
+
+/// The language of someone not logged in: their browser's.
+pub fn browser_lang(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::En, Lang::preferred)
+}
+
+/// A page that met [`PageError::Unavailable`].
+#[derive(Debug, Clone, Copy)]
+struct Unavailable(Trouble);
+
+/// Middleware on every page: one that could not be drawn because the database cannot be
+/// used says so in the browser's language (the account's would need the database), with
+/// `Retry-After`, instead of a page that spins or an internal error.
+pub async fn unavailable(request: Request, next: Next) -> Response {
+    let lang = browser_lang(request.headers());
+    let response = next.run(request).await;
+    let Some(Unavailable(trouble)) = response.extensions().get::<Unavailable>().copied() else {
+        return response;
+    };
+    let why = lang.t(&format!("trouble-{}", trouble.as_str()));
+    let message = lang.t_with(
+        "error-unavailable",
+        &[
+            ("why", FluentValue::from(why)),
+            ("seconds", FluentValue::from(RETRY_AFTER_SECS)),
+        ],
+    );
+    let mut page = error_page(StatusCode::SERVICE_UNAVAILABLE, lang, &message);
+    page.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    page
 }
 
 /// A template as a response; a template that fails to render is a bug, logged. Pages

@@ -14,7 +14,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::page::{PageError, Ui, render};
+use super::page::{PageError, Ui, browser_lang, render};
 use crate::api::{Access, AppState};
 use crate::i18n::Lang;
 use crate::ingest::token;
@@ -214,13 +214,6 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
         .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
 }
 
-/// The language of someone not logged in: their browser's.
-fn browser_lang(headers: &HeaderMap) -> Lang {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::En, Lang::preferred)
-}
 
 fn anonymous(lang: Lang, now: i64) -> Ui {
     Ui {

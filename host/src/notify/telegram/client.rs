@@ -1,6 +1,7 @@
 //! The Bot API calls Reveille makes, with teloxide's errors sorted into what the dispatcher
 //! does about them: wait as told, retry with backoff, or give up.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,6 +14,7 @@ use teloxide::{ApiError, RequestError};
 
 use super::TelegramSettings;
 use crate::alerts::directory::Destination;
+use crate::vitals::{CallOutcome, Vitals};
 
 /// A button under a message: label and callback data.
 pub type Button = (String, String);
@@ -33,10 +35,12 @@ pub enum DeliveryError {
 #[derive(Clone)]
 pub struct Telegram {
     bot: Bot,
+    /// Told how every call ended (`/healthz`, `/metrics`).
+    vitals: Arc<Vitals>,
 }
 
 impl Telegram {
-    pub fn new(settings: &TelegramSettings) -> anyhow::Result<Telegram> {
+    pub fn new(settings: &TelegramSettings, vitals: Arc<Vitals>) -> anyhow::Result<Telegram> {
         let url = reqwest::Url::parse(&settings.api_url)
             .with_context(|| format!("telegram.api_url `{}` is not a URL", settings.api_url))?;
         // Long polls hold a request open for `poll_timeout`; give them room beyond it.
@@ -48,7 +52,35 @@ impl Telegram {
             .context("cannot build the Telegram HTTP client")?;
         Ok(Telegram {
             bot: Bot::with_client(settings.token.clone(), client).set_api_url(url),
+            vitals,
         })
+    }
+
+    /// `answer` as the dispatcher and the update loop see it, its outcome told to the
+    /// vitals.
+    fn observed<T>(&self, answer: Result<T, RequestError>) -> Result<T, DeliveryError> {
+        let outcome = match &answer {
+            Ok(_) => CallOutcome::Ok,
+            Err(RequestError::RetryAfter(_)) => CallOutcome::RateLimited,
+            Err(RequestError::Network(_) | RequestError::Io(_)) => CallOutcome::Network,
+            Err(RequestError::InvalidJson { .. }) => CallOutcome::Unavailable,
+            Err(RequestError::Api(ApiError::InvalidToken)) => CallOutcome::Unauthorized,
+            Err(RequestError::Api(ApiError::Unknown(text))) if server_error(text) => {
+                CallOutcome::Unavailable
+            }
+            Err(RequestError::Api(_) | RequestError::MigrateToChatId(_)) => CallOutcome::Refused,
+        };
+        let retry_after = match &answer {
+            Err(RequestError::RetryAfter(seconds)) => Some(seconds.duration()),
+            _ => None,
+        };
+        self.vitals.telegram_call(outcome, retry_after);
+        answer.map_err(classify)
+    }
+
+    /// A call that got no answer within the caller's own bound.
+    pub fn timed_out(&self) {
+        self.vitals.telegram_call(CallOutcome::Network, None);
     }
 
     /// Sends an HTML message to a chat or a forum topic, with sound unless `silent`;
@@ -79,7 +111,7 @@ impl Telegram {
                 ReplyParameters::new(MessageId(reply_to as i32)).allow_sending_without_reply(),
             );
         }
-        let message = request.await.map_err(classify)?;
+        let message = self.observed(request.await)?;
         Ok(i64::from(message.id.0))
     }
 
@@ -101,7 +133,7 @@ impl Telegram {
         if to.thread_id != 0 {
             request = request.message_thread_id(ThreadId(MessageId(to.thread_id as i32)));
         }
-        let message = request.await.map_err(classify)?;
+        let message = self.observed(request.await)?;
         Ok(i64::from(message.id.0))
     }
 
@@ -121,10 +153,11 @@ impl Telegram {
         if let Some(markup) = keyboard(buttons) {
             request = request.reply_markup(markup);
         }
-        match request.await {
-            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
-            Err(error) => Err(classify(error)),
-        }
+        let answer = match request.await {
+            Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            answer => answer.map(drop),
+        };
+        self.observed(answer)
     }
 
     /// Answers a button press; `alert` shows the text as a dialog rather than a toast.
@@ -134,12 +167,13 @@ impl Telegram {
         text: &str,
         alert: bool,
     ) -> Result<(), DeliveryError> {
-        self.bot
-            .answer_callback_query(CallbackQueryId(query_id.to_string()))
-            .text(text)
-            .show_alert(alert)
-            .await
-            .map_err(classify)?;
+        self.observed(
+            self.bot
+                .answer_callback_query(CallbackQueryId(query_id.to_string()))
+                .text(text)
+                .show_alert(alert)
+                .await,
+        )?;
         Ok(())
     }
 
@@ -149,13 +183,14 @@ impl Telegram {
         offset: i64,
         timeout: Duration,
     ) -> Result<Vec<Update>, DeliveryError> {
-        self.bot
-            .get_updates()
-            .offset(offset as i32)
-            .timeout(timeout.as_secs() as u32)
-            .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
-            .await
-            .map_err(classify)
+        self.observed(
+            self.bot
+                .get_updates()
+                .offset(offset as i32)
+                .timeout(timeout.as_secs() as u32)
+                .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+                .await,
+        )
     }
 }
 
@@ -166,6 +201,11 @@ fn keyboard(buttons: &[Button]) -> Option<InlineKeyboardMarkup> {
             .map(|(label, data)| InlineKeyboardButton::callback(label.clone(), data.clone()))
             .collect::<Vec<_>>()])
     })
+}
+
+/// Whether Telegram's words say the fault is on its side (a 5xx).
+fn server_error(text: &str) -> bool {
+    text.contains("Internal Server Error") || text.contains("Bad Gateway")
 }
 
 /// teloxide keeps the token out of network errors (it strips URLs); nothing here adds it.
@@ -180,9 +220,7 @@ fn classify(error: RequestError) -> DeliveryError {
         RequestError::MigrateToChatId(to) => DeliveryError::Permanent(format!(
             "the group became supergroup {to}: update the installation's telegram_chat_id"
         )),
-        RequestError::Api(ApiError::Unknown(text))
-            if text.contains("Internal Server Error") || text.contains("Bad Gateway") =>
-        {
+        RequestError::Api(ApiError::Unknown(text)) if server_error(&text) => {
             DeliveryError::Transient(text)
         }
         RequestError::Api(e) => DeliveryError::Permanent(e.to_string()),
