@@ -15,16 +15,6 @@ use reveille_tests::{
 use serde_json::Value;
 use sqlx::{Connection, Row};
 
-/// The `reason`s `/healthz` gives.
-fn reasons(health: &Value) -> Vec<String> {
-    health["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["reason"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn message_of<'a>(health: &'a Value, reason: &str) -> &'a str {
     health["problems"]
         .as_array()

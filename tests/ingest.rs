@@ -1,7 +1,7 @@
 //! Installations and report ingestion through the real HTTP API, on SQLite and PostgreSQL:
 //! what is accepted is stored and evaluated, what is rejected says why and leaves nothing.
 
-use reveille_tests::{Options, Service, TestDatabase, databases, report, report_for};
+use reveille_tests::{Options, Service, TestDatabase, databases, later, report, report_for};
 use serde_json::{Value, json};
 
 async fn each_backend<F, Fut>(options: Options, test: F)
@@ -133,7 +133,7 @@ async fn an_accepted_report_is_stored_evaluated_and_its_findings_shown() {
 
         // The same problem reported again keeps its `since`; a fixed one disappears.
         service
-            .post_report(&token, report("lost-key-evening.xml"))
+            .post_report(&token, later(&report("lost-key-evening.xml"), 3600))
             .await;
         let again = service.findings("vector-main").await;
         assert_eq!(
@@ -292,10 +292,10 @@ async fn a_restart_loses_no_accepted_report_and_evaluates_none_twice() {
         service.install_fixture("echo").await;
         let token = service.installation("vector-main").await;
         const REPORTS: usize = 30;
-        for _ in 0..REPORTS {
+        for n in 0..REPORTS {
             assert_eq!(
                 service
-                    .post_report(&token, report("lost-key-evening.xml"))
+                    .post_report(&token, later(&report("lost-key-evening.xml"), n as i64))
                     .await
                     .status(),
                 202
@@ -325,4 +325,71 @@ async fn a_restart_loses_no_accepted_report_and_evaluates_none_twice() {
         service.stop().await;
         db.drop_database().await;
     }
+}
+
+/// An agent that never got its answer sends the report again, possibly many times and at
+/// once: it is stored and evaluated once, and every copy is answered 202 with the first's
+/// id. The same bytes gzipped are the same report; another moment is another report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_sent_again_is_kept_once() {
+    each_backend(Options::default(), |service, backend| async move {
+        let token = service.installation("vector-main").await;
+        let xml = report("lost-key-evening.xml");
+        let posts = (0..50).map(|_| service.post_report(&token, xml.clone()));
+        let mut ids = std::collections::BTreeSet::new();
+        let mut repeats = 0;
+        for response in futures_util::future::join_all(posts).await {
+            assert_eq!(response.status(), 202, "{backend}");
+            let body: Value = response.json().await.unwrap();
+            ids.insert(body["report"].as_i64().unwrap());
+            repeats += usize::from(body["repeat"] == true);
+        }
+        assert_eq!(ids.len(), 1, "{backend}: one report, one id: {ids:?}");
+        assert_eq!(repeats, 49, "{backend}");
+
+        let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gzipped, &xml).unwrap();
+        let response = service
+            .client
+            .post(service.url("/api/v1/reports"))
+            .bearer_auth(&token)
+            .header("content-type", "application/xml")
+            .header("content-encoding", "gzip")
+            .body(gzipped.finish().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["repeat"], true, "{backend}: {body}");
+        assert!(ids.contains(&body["report"].as_i64().unwrap()));
+
+        let later = String::from_utf8(xml)
+            .unwrap()
+            .replace("2026-11-20T20:00:00+03:00", "2026-11-20T21:00:00+03:00");
+        let response = service.post_report(&token, later.into_bytes()).await;
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["repeat"], false, "{backend}: another moment is another report");
+        assert!(!ids.contains(&body["report"].as_i64().unwrap()));
+
+        service.settle().await;
+        assert_eq!(service.store().report_count("vector-main").await.unwrap(), 2, "{backend}");
+        let dongle = service.alerts("installation=vector-main").await;
+        let fired: Vec<_> = dongle
+            .iter()
+            .filter(|a| a["plugin"] == "dongle-lost")
+            .collect();
+        assert_eq!(fired.len(), 1, "{backend}: {dongle:#?}");
+        let metrics = service
+            .client
+            .get(service.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(metrics.contains("reveille_reports_repeated_total 50"), "{backend}");
+        service
+    })
+    .await;
 }

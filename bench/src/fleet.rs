@@ -258,7 +258,8 @@ pub fn sum_metric(text: &str, prefix: &str) -> f64 {
         .sum()
 }
 
-/// A typical full report of about 4 KB, generated now: product, service, dongle, 32 content
+/// A typical full report of about 4 KB, generated now (to the millisecond: a report sent
+/// again is stored once, and an installation may report twice a second here): product, service, dongle, 32 content
 /// sets updated within the last hours (so nothing but the dongle is wrong whatever the day
 /// the bench runs), seats, network, disk.
 pub fn typical_report(id: &str, dongle: &str) -> String {
@@ -274,7 +275,7 @@ pub fn typical_report(id: &str, dongle: &str) -> String {
     }
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<report schema="1" agent="report-agent" agent-version="2.3.0" generated-at="{now:.0}">
+<report schema="1" agent="report-agent" agent-version="2.3.0" generated-at="{now:.3}">
   <installation id="{id}" regnum="123456"><client>Client of {id}</client></installation>
   <product name="Техэксперт" shell-version="6.4.2.73"/>
   <service state="running" http-status="200" run-as="user"/>

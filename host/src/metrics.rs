@@ -135,6 +135,7 @@ impl Rejection {
 #[derive(Debug)]
 pub struct Metrics {
     reports_accepted: AtomicU64,
+    reports_repeated: AtomicU64,
     reports_rejected: Mutex<BTreeMap<Rejection, u64>>,
     plugins: RwLock<BTreeMap<String, Arc<PluginSeries>>>,
     notifications: Mutex<BTreeMap<&'static str, u64>>,
@@ -146,6 +147,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics {
             reports_accepted: AtomicU64::default(),
+            reports_repeated: AtomicU64::default(),
             reports_rejected: Mutex::default(),
             plugins: RwLock::default(),
             notifications: Mutex::default(),
@@ -158,6 +160,11 @@ impl Default for Metrics {
 impl Metrics {
     pub fn report_accepted(&self) {
         self.reports_accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A report accepted that was stored before (an agent sending it again).
+    pub fn report_repeated(&self) {
+        self.reports_repeated.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn report_rejected(&self, why: Rejection) {
@@ -251,6 +258,16 @@ impl Metrics {
             w,
             "reveille_reports_accepted_total {}",
             self.reports_accepted.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            w,
+            "# HELP reveille_reports_repeated_total Reports accepted that were stored before: sent again, kept once."
+        );
+        let _ = writeln!(w, "# TYPE reveille_reports_repeated_total counter");
+        let _ = writeln!(
+            w,
+            "reveille_reports_repeated_total {}",
+            self.reports_repeated.load(Ordering::Relaxed)
         );
         let _ = writeln!(
             w,

@@ -62,6 +62,19 @@ pub fn report_for(name: &str, installation: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// `xml` as if generated `seconds` later: another report, where the same one sent again
+/// would be stored once.
+pub fn later(xml: &[u8], seconds: i64) -> Vec<u8> {
+    let text = String::from_utf8(xml.to_vec()).expect("reports here are UTF-8");
+    let (head, rest) = text
+        .split_once("generated-at=\"")
+        .expect("a report has generated-at");
+    let (when, tail) = rest.split_once('"').expect("a closed attribute");
+    let when: jiff::Timestamp = when.parse().expect("an RFC 3339 generated-at");
+    let moved = when + jiff::SignedDuration::from_secs(seconds);
+    format!("{head}generated-at=\"{moved}\"{tail}").into_bytes()
+}
+
 /// The lost-key report (installation `vector-main`) grown to `size` bytes with a `files`
 /// inventory, as the product's full system report carries.
 pub fn large_report(size: usize) -> Vec<u8> {

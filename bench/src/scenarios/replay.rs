@@ -56,11 +56,18 @@ pub async fn run(backend: &Backend, installations: usize) -> anyhow::Result<Vec<
     let bench = Bench::start(backend).await?;
     let now = jiff::Timestamp::now().as_millisecond();
     let start = (now - DAYS * 24 * HOUR).div_euclid(HOUR) * HOUR;
-    // Every day's report (updated that midnight), and the one frozen on day 10.
-    let days: Vec<Arc<Accepted>> = (0..DAYS)
-        .map(|d| report(start + d * 24 * HOUR, start + d * 24 * HOUR).map(Arc::new))
-        .collect::<anyhow::Result<_>>()?;
-    let frozen = Arc::new(report(start, start + 10 * 24 * HOUR)?);
+    // Every hour's report, updated that midnight, and the same with updates frozen on day
+    // 10 (each generated at its hour: a report sent again is stored once).
+    let hours = |frozen: bool| -> anyhow::Result<Arc<Vec<Accepted>>> {
+        (0..DAYS * 24)
+            .map(|h| {
+                let day = if frozen { (h / 24).min(10) } else { h / 24 };
+                report(start + h * HOUR, start + day * 24 * HOUR)
+            })
+            .collect::<anyhow::Result<_>>()
+            .map(Arc::new)
+    };
+    let (days, frozen) = (hours(false)?, hours(true)?);
     let seeding = Instant::now();
     let store = bench.running.store.clone();
     let mut writing = JoinSet::new();
@@ -85,11 +92,10 @@ pub async fn run(backend: &Backend, installations: usize) -> anyhow::Result<Vec<
                 .create_installation(&installation, &reveille::ingest::token::digest(&token))
                 .await?;
             for h in 0..DAYS * 24 {
-                let day = (h / 24) as usize;
-                let report = if k % 10 == 0 && day >= 10 {
-                    &frozen
+                let report = if k % 10 == 0 {
+                    &frozen[h as usize]
                 } else {
-                    &days[day]
+                    &days[h as usize]
                 };
                 let at = start + h * HOUR;
                 store

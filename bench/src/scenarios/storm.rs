@@ -19,9 +19,11 @@ const CHATS: usize = 20;
 /// How long the storm may take to settle before the run gives up waiting.
 const SETTLE: Duration = Duration::from_secs(180);
 
+/// A status agent's report, generated now (a report sent again is stored once).
 fn report(id: &str, by_domain: bool) -> String {
+    let now = jiff::Timestamp::now();
     format!(
-        r#"<report schema="1" agent="status-agent" generated-at="2026-11-20T06:00:00+03:00"><installation id="{id}"/><network domain="{id}.example.ru" reachable-by-domain="{by_domain}" reachable-by-ip="true"/></report>"#
+        r#"<report schema="1" agent="status-agent" generated-at="{now:.3}"><installation id="{id}"/><network domain="{id}.example.ru" reachable-by-domain="{by_domain}" reachable-by-ip="true"/></report>"#
     )
 }
 

@@ -24,6 +24,7 @@ use crate::fleet::Installation;
 use crate::ingest::{self, Refusal, token};
 use crate::metrics::Rejection;
 use crate::pipeline::{Fresh, Job};
+use crate::store::Inserted;
 
 /// Middleware for the report route: finds the installation by its token before the body
 /// is read, so a stranger cannot make the host buffer a report.
@@ -123,10 +124,10 @@ async fn receive(
         .store
         .insert_report(&accepted.to_store(&installation.id, received_at))
         .await;
-    let report_id = match stored {
-        Ok(id) => {
+    let inserted = match stored {
+        Ok(inserted) => {
             state.vitals.write_succeeded();
-            id
+            inserted
         }
         Err(error) => {
             if let Some(trouble) = error.trouble() {
@@ -135,6 +136,14 @@ async fn receive(
             return Err(error.into());
         }
     };
+    let report_id = inserted.id();
+    let repeat = matches!(inserted, Inserted::Repeat(_));
+    if repeat {
+        // Sent again (the agent never got our answer): stored and evaluated once.
+        state.metrics.report_repeated();
+        span.in_scope(|| tracing::info!(report = report_id, "report received again; already stored"));
+        return Ok(answer(report_id, &installation.id, received_at, true));
+    }
     span.in_scope(
         || tracing::info!(report = report_id, agent = %accepted.agent, "report accepted"),
     );
@@ -149,12 +158,23 @@ async fn receive(
             }),
         },
     );
-    Ok((
+    Ok(answer(report_id, &installation.id, received_at, false))
+}
+
+/// 202 with the report's id; `repeat` when it was stored before.
+fn answer(
+    report: i64,
+    installation: &str,
+    received_at: i64,
+    repeat: bool,
+) -> (StatusCode, Json<Value>) {
+    (
         StatusCode::ACCEPTED,
         Json(json!({
-            "report": report_id,
-            "installation": installation.id,
+            "report": report,
+            "installation": installation,
             "received_at": jiff::Timestamp::from_millisecond(received_at).ok(),
+            "repeat": repeat,
         })),
-    ))
+    )
 }

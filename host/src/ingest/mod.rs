@@ -13,6 +13,7 @@ use std::io::{Read, Write};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::DeflateEncoder;
+use sha2::{Digest, Sha256};
 
 use crate::report::{self, Document, Glance};
 use crate::store::NewReport;
@@ -45,6 +46,9 @@ pub struct Accepted {
     /// The raw bytes (unpacked), deflated.
     pub raw: Vec<u8>,
     pub raw_size: usize,
+    /// sha256 of the raw bytes (unpacked), hex: with `generated_at`, what makes a report
+    /// sent again the same report.
+    pub digest: String,
     pub generated_at: i64,
     pub agent: String,
     pub glance: Glance,
@@ -64,6 +68,7 @@ impl Accepted {
             document: &self.encoded,
             raw: &self.raw,
             raw_size: self.raw_size,
+            digest: &self.digest,
             glance: &self.glance,
         }
     }
@@ -85,17 +90,20 @@ pub fn accept(
 ) -> Result<Accepted, Refusal> {
     let unpacked = unpack(body, content_encoding, limit)?;
     let body: &[u8] = &unpacked;
-    let (checked, raw) = if body.len() < PARALLEL_FROM {
-        let checked = check(installation, body);
-        (checked, deflate(body))
+    let kept = || (deflate(body), hex::encode(Sha256::digest(body)));
+    let (checked, (raw, digest)) = if body.len() < PARALLEL_FROM {
+        (check(installation, body), kept())
     } else {
         std::thread::scope(|scope| {
-            let raw = scope.spawn(|| deflate(body));
+            let kept = scope.spawn(kept);
             let checked = check(installation, body);
-            let raw = raw
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("compressing the report panicked")));
-            (checked, raw)
+            let kept = kept.join().unwrap_or_else(|_| {
+                (
+                    Err(std::io::Error::other("compressing the report panicked")),
+                    String::new(),
+                )
+            });
+            (checked, kept)
         })
     };
     let (document, generated_at, agent) = checked?;
@@ -105,6 +113,7 @@ pub fn accept(
             .map_err(|e| Refusal::Internal(e.to_string()))?,
         raw: raw.map_err(|e| Refusal::Internal(e.to_string()))?,
         raw_size: body.len(),
+        digest,
         glance: Glance::of(&document),
         fingerprint: document.fingerprint(),
         document,

@@ -40,7 +40,8 @@ pub use leases::Lease;
 pub use outbox::{Interrupted, OutboxEntry};
 pub use replays::{ReplayRow, ReplayState};
 pub use reports::{
-    EvaluationCommit, HistoricReport, NewReport, PROBE_AGENT, StoredFinding, StoredReport,
+    EvaluationCommit, HistoricReport, Inserted, NewReport, PROBE_AGENT, StoredFinding,
+    StoredReport,
 };
 pub use staff::Session as StaffSession;
 pub use trouble::Trouble;

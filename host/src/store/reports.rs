@@ -31,7 +31,27 @@ pub struct NewReport<'a> {
     /// Deflate-compressed original bytes, kept for replaying new rules over history.
     pub raw: &'a [u8],
     pub raw_size: usize,
+    /// See [`crate::ingest::Accepted::digest`].
+    pub digest: &'a str,
     pub glance: &'a Glance,
+}
+
+/// What storing a report did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// Stored under this id, to be evaluated.
+    New(i64),
+    /// The same report (generated at the same moment, the same bytes) was stored before,
+    /// under this id: nothing was stored again.
+    Repeat(i64),
+}
+
+impl Inserted {
+    pub fn id(self) -> i64 {
+        match self {
+            Inserted::New(id) | Inserted::Repeat(id) => id,
+        }
+    }
 }
 
 /// Everything one evaluation changes, committed together.
@@ -82,15 +102,16 @@ pub struct StoredFinding {
 
 impl Store {
     /// Stores an accepted report, not yet evaluated, with its line in the report log and
-    /// its glance as the newest (unless a newer report's is there already); returns its id
-    /// once committed.
-    pub async fn insert_report(&self, report: &NewReport<'_>) -> Result<i64, StoreError> {
+    /// its glance as the newest (unless a newer report's is there already), once committed;
+    /// or, when the same report is stored already, nothing, and says which it is.
+    pub async fn insert_report(&self, report: &NewReport<'_>) -> Result<Inserted, StoreError> {
         let glance = serde_json::to_string(report.glance)
             .map_err(|e| StoreError::Corrupt(format!("glance: {e}")))?;
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "INSERT INTO reports (installation_id, received_at, generated_at, agent, document, \
-             raw, raw_size) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             raw, raw_size, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (installation_id, generated_at, digest) DO NOTHING RETURNING id",
         )
         .bind(report.installation_id)
         .bind(report.received_at)
@@ -99,8 +120,21 @@ impl Store {
         .bind(report.document)
         .bind(report.raw)
         .bind(report.raw_size as i64)
-        .fetch_one(&mut *tx)
+        .bind(report.digest)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(row) = row else {
+            let first: i64 = sqlx::query_scalar(
+                "SELECT id FROM reports WHERE installation_id = $1 AND generated_at = $2 \
+                 AND digest = $3",
+            )
+            .bind(report.installation_id)
+            .bind(report.generated_at)
+            .bind(report.digest)
+            .fetch_one(&mut *tx)
+            .await?;
+            return Ok(Inserted::Repeat(first));
+        };
         let id: i64 = row.try_get("id")?;
         sqlx::query(
             "INSERT INTO report_log (installation_id, received_at, agent, glance) \
@@ -129,7 +163,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(id)
+        Ok(Inserted::New(id))
     }
 
     /// Reports accepted but not evaluated yet, the `limit` oldest first, with their
