@@ -63,23 +63,31 @@ impl Trouble {
                 Some(Trouble::Unreachable)
             }
             sqlx::Error::Tls(_) => Some(Trouble::Unreachable),
-            sqlx::Error::Database(db) => Trouble::of_code(db.code().as_deref()?),
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    Trouble::of_sqlite(code.parse().ok()?)
+                } else {
+                    Trouble::of_sqlstate(&code)
+                }
+            }
             _ => None,
         }
     }
 
-    /// SQLite's result codes are numbers (the primary code is the low byte of an extended
-    /// one); PostgreSQL's are five-character SQLSTATEs, classed by their first two.
-    fn of_code(code: &str) -> Option<Trouble> {
-        if let Ok(number) = code.parse::<i64>() {
-            return match number & 0xff {
-                13 => Some(Trouble::DiskFull),
-                10 | 14 | 26 => Some(Trouble::Io),
-                8 => Some(Trouble::ReadOnly),
-                5 | 6 => Some(Trouble::Busy),
-                _ => None,
-            };
+    /// SQLite's result codes: the primary code is the low byte of an extended one.
+    fn of_sqlite(code: i64) -> Option<Trouble> {
+        match code & 0xff {
+            13 => Some(Trouble::DiskFull),
+            10 | 14 | 26 => Some(Trouble::Io),
+            8 => Some(Trouble::ReadOnly),
+            5 | 6 => Some(Trouble::Busy),
+            _ => None,
         }
+    }
+
+    /// PostgreSQL's SQLSTATEs, classed by their first two characters.
+    fn of_sqlstate(code: &str) -> Option<Trouble> {
         match code {
             "25006" => Some(Trouble::ReadOnly),
             "57P01" | "57P02" | "57P03" => Some(Trouble::Unreachable),
@@ -103,14 +111,14 @@ mod tests {
 
     #[test]
     fn storage_conditions_are_told_from_bugs() {
-        assert_eq!(Trouble::of_code("13"), Some(Trouble::DiskFull));
-        assert_eq!(Trouble::of_code("266"), Some(Trouble::Io), "SQLITE_IOERR_READ");
-        assert_eq!(Trouble::of_code("1032"), Some(Trouble::ReadOnly), "SQLITE_READONLY_DBMOVED");
-        assert_eq!(Trouble::of_code("2067"), None, "a unique violation is not the storage's");
-        assert_eq!(Trouble::of_code("53100"), Some(Trouble::DiskFull));
-        assert_eq!(Trouble::of_code("08006"), Some(Trouble::Unreachable));
-        assert_eq!(Trouble::of_code("57P01"), Some(Trouble::Unreachable));
-        assert_eq!(Trouble::of_code("23505"), None);
+        assert_eq!(Trouble::of_sqlite(13), Some(Trouble::DiskFull));
+        assert_eq!(Trouble::of_sqlite(266), Some(Trouble::Io), "SQLITE_IOERR_READ");
+        assert_eq!(Trouble::of_sqlite(1032), Some(Trouble::ReadOnly), "SQLITE_READONLY_DBMOVED");
+        assert_eq!(Trouble::of_sqlite(2067), None, "a unique violation is not the storage's");
+        assert_eq!(Trouble::of_sqlstate("53100"), Some(Trouble::DiskFull));
+        assert_eq!(Trouble::of_sqlstate("08006"), Some(Trouble::Unreachable));
+        assert_eq!(Trouble::of_sqlstate("57P01"), Some(Trouble::Unreachable));
+        assert_eq!(Trouble::of_sqlstate("23505"), None);
         assert_eq!(Trouble::of_sqlx(&sqlx::Error::PoolTimedOut), Some(Trouble::Unreachable));
         assert_eq!(Trouble::of_sqlx(&sqlx::Error::RowNotFound), None);
     }
