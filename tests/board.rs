@@ -10,7 +10,7 @@ use fake_telegram::{FakeTelegram, User};
 use reqwest::StatusCode;
 use reveille::clock::ManualClock;
 use reveille_tests::{
-    Browser, Options, Service, Session, TELEGRAM_TOKEN, no_redirects, report_for,
+    Browser, Options, Service, Session, TELEGRAM_TOKEN, later, no_redirects, report_for,
 };
 use serde_json::{Value, json};
 
@@ -251,7 +251,7 @@ async fn the_board_as_a_person_uses_it() {
     browser.wait_text("#outcome", |t| t.contains("echo")).await;
     assert_eq!(
         service
-            .post_report(token(&tokens, "boris-1"), healthy("boris-1"))
+            .post_report(token(&tokens, "boris-1"), later(&healthy("boris-1"), 60))
             .await
             .status(),
         202

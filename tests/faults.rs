@@ -193,7 +193,7 @@ async fn a_database_out_of_reach_is_answered_at_once_and_loses_nothing() {
     let through_proxy = direct.replace(&server, &proxy.addr.to_string());
     let service = Service::start(Options {
         database_url: Some(through_proxy),
-        config: "[database]\nacquire_timeout = \"2s\"\n".into(),
+        config: "[database]\nacquire_timeout = \"1s\"\n".into(),
         ..Options::default()
     })
     .await;
@@ -218,7 +218,8 @@ async fn a_database_out_of_reach_is_answered_at_once_and_loses_nothing() {
         let took = asked.elapsed();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "report {n}");
         assert_eq!(response.headers()["retry-after"], "5");
-        assert!(took < Duration::from_secs(4), "report {n} waited {took:?}");
+        // Well short of the 30 s an agent waited before, with room for a loaded machine.
+        assert!(took < Duration::from_secs(6), "report {n} waited {took:?}");
         let error = response.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_string();
         assert!(error.contains("database unreachable"), "{error}");
     }
@@ -241,7 +242,7 @@ async fn a_database_out_of_reach_is_answered_at_once_and_loses_nothing() {
         .send()
         .await
         .unwrap();
-    assert!(asked.elapsed() < Duration::from_secs(4));
+    assert!(asked.elapsed() < Duration::from_secs(6), "the page took {:?}", asked.elapsed());
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
     let text = page.text().await.unwrap();
     assert!(text.contains("база данных недоступна"), "{text}");

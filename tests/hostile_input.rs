@@ -278,16 +278,43 @@ async fn nul_and_control_characters_are_refused_where_they_stand_on_every_backen
     }
 }
 
+/// A failure that is the service's own (here, a table gone from under it) answers 500 with
+/// a reference to the log; the storage out of reach answers 503 and when to come back.
+/// Neither shows the database's words.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_failure_shows_the_client_a_reference_not_its_text() {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
     let service = Service::start(Options::default()).await;
-    service.store().close().await;
+    let url = format!("sqlite://{}", service.data_dir.join("reveille.db").display());
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::query("ALTER TABLE installations RENAME TO gone")
+        .execute(&mut db)
+        .await
+        .unwrap();
     let (status, body) = service
         .admin_request("GET", "/api/v1/installations", None)
         .await;
     assert_eq!(status, 500, "{body}");
     let error = body["error"].as_str().unwrap();
     assert!(error.contains("reference"), "{error}");
+    assert!(!error.contains("table"), "{error}");
+
+    service.store().close().await;
+    let response = service
+        .client
+        .get(service.url("/api/v1/installations"))
+        .bearer_auth(reveille_tests::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    let error = response.json::<serde_json::Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("database unreachable"), "{error}");
     assert!(!error.to_lowercase().contains("pool"), "{error}");
 }
 

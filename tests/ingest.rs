@@ -95,8 +95,8 @@ async fn installations_are_registered_validated_changed_and_removed() {
         let new_token = rotated["token"].as_str().unwrap();
         assert_eq!(service.post_report(new_token, report_for("lost-key-evening.xml", "cloud-1")).await.status(), 202);
 
-        let (status, _) = service.admin_request("DELETE", "/api/v1/installations/cloud-1", None).await;
-        assert_eq!(status, 200);
+        let (status, body) = service.admin_request("DELETE", "/api/v1/installations/cloud-1", None).await;
+        assert_eq!(status, 200, "{body}");
         let (status, _) = service.admin_request("DELETE", "/api/v1/installations/cloud-1", None).await;
         assert_eq!(status, 404);
         let (_, vector) = service.admin_request("GET", "/api/v1/installations/vector-main", None).await;

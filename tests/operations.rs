@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reveille::clock::ManualClock;
-use reveille_tests::{Options, Service, at, databases, report, report_for};
+use reveille_tests::{Options, Service, at, databases, later, report, report_for};
 use serde_json::json;
 
 fn with_version(installation: &str, version: &str) -> Vec<u8> {
@@ -72,9 +72,9 @@ async fn retention_deletes_old_reports_but_keeps_each_installations_newest() {
         .await;
         let busy = service.installation_of("busy", "A").await;
         let quiet = service.installation_of("quiet", "B").await;
-        for _ in 0..3 {
+        for n in 0..3 {
             let accepted = service
-                .post_report(&busy, report_for("key-restored.xml", "busy"))
+                .post_report(&busy, later(&report_for("key-restored.xml", "busy"), n))
                 .await;
             assert_eq!(accepted.status(), 202);
         }
@@ -85,7 +85,7 @@ async fn retention_deletes_old_reports_but_keeps_each_installations_newest() {
         service.settle().await;
         clock.advance(Duration::from_secs(8 * 86_400));
         let fresh = service
-            .post_report(&busy, report_for("key-restored.xml", "busy"))
+            .post_report(&busy, later(&report_for("key-restored.xml", "busy"), 8 * 86_400))
             .await;
         assert_eq!(fresh.status(), 202, "{}", fresh.text().await.unwrap());
         assert_eq!(service.store().report_count("busy").await.unwrap(), 4);

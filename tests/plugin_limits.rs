@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fake_telegram::FakeTelegram;
 use reveille::clock::ManualClock;
 use reveille_tests::{
-    Options, Service, TELEGRAM_TOKEN, at, builtin_plugin, failure_of, last_error, report,
+    Options, Service, TELEGRAM_TOKEN, at, builtin_plugin, failure_of, last_error, later, report,
     report_for, report_xml, result_for, with_custom_section,
 };
 use serde_json::{Value, json};
@@ -91,7 +91,17 @@ async fn a_sleeping_plugin_ends_at_its_deadline_and_holds_back_nobody() {
         "{listed:#}"
     );
     assert_eq!(listed["state"], "disabled", "{listed:#}");
-    assert_eq!(service.health().await["status"], "ok");
+    // Switched off by the host, which wants a person to look.
+    let health = service.health().await;
+    assert_eq!(health["status"], "degraded", "{health:#}");
+    assert_eq!(health["problems"][0]["reason"], "plugin-off", "{health:#}");
+    assert!(
+        health["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("plugin `misbehave` was switched off: 3 of its last 10 calls failed"),
+        "{health:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,10 +128,10 @@ async fn unloading_a_plugin_ends_its_calls_and_health_tells_a_stall() {
     let health = service.health().await;
     assert!(degraded, "{health:#}");
     assert!(
-        health["problems"][0]
+        health["problems"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("evaluation is stalled"),
+            .starts_with("evaluation lags: the oldest queued job has waited"),
         "{health:#}"
     );
     assert!(
@@ -501,4 +511,145 @@ async fn upload_and_call_failures_say_what_happened_in_one_line() {
             .contains("stack overflow"),
         "{failure:#}"
     );
+}
+
+/// A plugin that never fails but takes 90 ms a call (under its 100 ms deadline) holds
+/// every evaluation up: it is charged for its time, shown with its cost, and switched off
+/// with the reason once its mean passes the bound, as a failing one is; the others' alerts
+/// go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_plugin_is_charged_for_its_time_and_switched_off() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let (service, vector) = alerting_with(
+        &fake,
+        misbehaving(
+            "slow",
+            "millis = \"90\"\n[runtime.limits.misbehave]\ndeadline = \"100ms\"\n",
+        ),
+    )
+    .await;
+    let mut tokens = Vec::new();
+    for n in 0..12 {
+        let id = format!("busy-{n}");
+        tokens.push((id.clone(), service.installation(&id).await));
+    }
+    for (id, token) in &tokens {
+        let sent = service
+            .post_report(token, report_for("key-restored.xml", id))
+            .await;
+        assert_eq!(sent.status(), 202);
+    }
+    service.settle().await;
+    let listed = service.plugin("misbehave").await.unwrap();
+    assert_eq!(listed["state"], "disabled", "{listed:#}");
+    assert_eq!(listed["stopped"]["why"], "slow", "{listed:#}");
+    assert_eq!(listed["stopped"]["bound_ms"], 50.0, "{listed:#}");
+    assert!(listed["stopped"]["mean_ms"].as_f64().unwrap() >= 90.0, "{listed:#}");
+    assert!(
+        listed["disabled"]
+            .as_str()
+            .unwrap()
+            .starts_with("too slow: its last 10 calls took "),
+        "{listed:#}"
+    );
+    let cost = &listed["cost"];
+    assert!(cost["mean_ms"].as_f64().unwrap() >= 90.0, "{cost:#}");
+    assert!(
+        cost["share"].as_f64().unwrap() > 0.9,
+        "its calls are nearly all the time plugins took: {cost:#}"
+    );
+    let dongle = service.plugin("dongle-lost").await.unwrap();
+    assert!(dongle["cost"]["mean_ms"].as_f64().unwrap() < 50.0, "{dongle:#}");
+    let calls = listed["evaluations"].as_u64().unwrap();
+
+    let health = service.health().await;
+    assert_eq!(health["status"], "degraded", "{health:#}");
+    assert_eq!(health["problems"][0]["reason"], "plugin-off");
+    assert!(
+        health["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("plugin `misbehave` was switched off: too slow"),
+        "{health:#}"
+    );
+
+    // The others go on, without it.
+    let started = Instant::now();
+    let sent = service
+        .post_report(&vector, report("lost-key-evening.xml"))
+        .await;
+    assert_eq!(sent.status(), 202);
+    dongle_message_after(&fake, started).await;
+    service.settle().await;
+    assert_eq!(
+        service.plugin("misbehave").await.unwrap()["evaluations"].as_u64(),
+        Some(calls),
+        "not called once off"
+    );
+
+    // An admin switching it on again gives it a fresh window.
+    assert_eq!(
+        service
+            .post_admin("/api/v1/plugins/misbehave/enable")
+            .await
+            .status(),
+        200
+    );
+    let listed = service.plugin("misbehave").await.unwrap();
+    assert_eq!(listed["state"], "active", "{listed:#}");
+    assert!(listed["stopped"].is_null(), "{listed:#}");
+}
+
+/// A string that is not UTF-8 is the plugin's fault: counted toward switching it off, not
+/// a failure of the host's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_returning_what_is_not_text_is_at_fault() {
+    let service = with_misbehave(Options {
+        config: misbehaving("bad-utf8", ""),
+        ..Options::default()
+    })
+    .await;
+    let results = service.evaluate(&report("lost-key-evening.xml")).await;
+    let failure = failure_of(&results, "misbehave");
+    assert_eq!(failure["kind"], "invalid-output", "{failure:#}");
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("returned what the host cannot read: "),
+        "{failure:#}"
+    );
+    let token = service.installation("vector-main").await;
+    for n in 0..3 {
+        let sent = service
+            .post_report(&token, later(&report("lost-key-evening.xml"), n))
+            .await;
+        assert_eq!(sent.status(), 202);
+    }
+    service.settle().await;
+    let listed = service.plugin("misbehave").await.unwrap();
+    assert_eq!(listed["state"], "disabled", "{listed:#}");
+    assert_eq!(listed["stopped"]["why"], "failing", "{listed:#}");
+}
+
+/// An upload that is refused leaves nothing but its answer: no failed entry in the list or
+/// in `/healthz`, and a revision serving under that name goes on as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_upload_leaves_nothing_behind() {
+    let service = with_misbehave(Options::default()).await;
+    let before = service.plugin("misbehave").await.unwrap();
+    for name in ["junk", "misbehave"] {
+        let refused = service
+            .put_plugin(name, b"\x13\x37 not a component".to_vec())
+            .await;
+        assert_eq!(refused.status(), 422, "{name}");
+    }
+    assert!(service.plugin("junk").await.is_none());
+    let after = service.plugin("misbehave").await.unwrap();
+    assert_eq!(after["state"], "active");
+    assert_eq!(after["sha256"], before["sha256"]);
+    assert_eq!(after["last_error"], before["last_error"], "{after:#}");
+    let health = service.health().await;
+    assert_eq!(health["plugins"]["failed"], 0, "{health:#}");
+    assert_eq!(health["status"], "ok", "{health:#}");
 }

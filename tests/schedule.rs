@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reveille::clock::ManualClock;
-use reveille_tests::{Options, Service, at, databases, report};
+use reveille_tests::{Options, Service, at, databases, later, report};
 use serde_json::{Value, json};
 
 fn has(findings: &[Value], key: &str, severity: &str) -> bool {
@@ -89,7 +89,10 @@ async fn silence_is_measured_while_the_host_is_up() {
         ));
 
         assert_eq!(
-            service.post_report(&token, healthy_report()).await.status(),
+            service
+                .post_report(&token, later(&healthy_report(), 8 * 86_400))
+                .await
+                .status(),
             202
         );
         service.tick().await;

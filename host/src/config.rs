@@ -72,6 +72,7 @@ struct HttpFile {
     header_timeout: Option<String>,
     body_timeout: Option<String>,
     max_connections: Option<usize>,
+    forwarded_for: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -506,6 +507,7 @@ fn http_settings(file: HttpFile) -> anyhow::Result<HttpSettings> {
             "http.body_timeout",
         )?,
         max_connections,
+        forwarded_for: file.forwarded_for.unwrap_or(defaults.forwarded_for),
     })
 }
 

@@ -76,10 +76,7 @@ impl PluginSet {
     /// If it cannot be kept, this node goes back to what the database says.
     pub async fn install(&self, name: &str, bytes: Vec<u8>) -> Result<Arc<Revision>, InstallError> {
         let _changes = self.changes.lock().await;
-        let revision = self
-            .runtime
-            .load(name, bytes.clone(), Source::Uploaded)
-            .await?;
+        let revision = self.runtime.upload(name, bytes.clone()).await?;
         let kept = self
             .store
             .put_uploaded_plugin(name, &revision.sha256, &bytes, self.clock.now_ms())

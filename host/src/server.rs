@@ -265,7 +265,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         clock,
         store: store.clone(),
         pipeline: pipeline.clone(),
-        metrics,
+        metrics: metrics.clone(),
         alerting,
         limits: api::Limits {
             upload: config.max_plugin_bytes,
@@ -283,7 +283,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
     let app = api::router(state);
     let intake = stages.intake.clone();
     stages.intake.spawn(async move {
-        http::serve(listener, app, config.http, intake.stopping()).await;
+        http::serve(listener, app, config.http, metrics, intake.stopping()).await;
     });
     tracing::info!(%addr, plugins_dir = %config.plugins_dir.display(), node = cluster.node(), "reveille is listening");
     // As Jupyter prints its token: nobody can log in yet, so the log holds the way in.

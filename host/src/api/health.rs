@@ -31,7 +31,7 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
             .collect(),
         switched_off: plugins
             .iter()
-            .filter_map(|p| Some((p.name.clone(), p.stopped.clone()?)))
+            .filter_map(|p| Some((p.name.clone(), p.stopped.as_ref()?.to_string())))
             .collect(),
         ..state.vitals.reading()
     };

@@ -18,7 +18,7 @@ use wasmtime::{Engine, Store, Trap, UpdateDeadline, WasmBacktrace};
 
 use super::contract::{Descriptor, EvalInput, EvalOutput, OutputLimits, OutputProblem};
 use super::sandbox::{HostState, Moment};
-use super::world::WorldPre;
+use super::world::{HostFault, WorldPre};
 
 /// Per-plugin resource limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,7 +252,15 @@ fn classify(
         Some(Trap::Interrupt) if stop.is_cancelled() => return cancelled(),
         Some(Trap::Interrupt) => return timeout(limits, started),
         Some(trap) => *trap,
-        None => return Failure::host(format!("{error:#}")),
+        None if error.downcast_ref::<HostFault>().is_some() => {
+            return Failure::host(format!("{error:#}"));
+        }
+        None => {
+            return Failure::new(
+                FailureKind::InvalidOutput,
+                format!("returned what the host cannot read: {error:#}"),
+            );
+        }
     };
     let mut message = match trap {
         Trap::StackOverflow => {

@@ -23,5 +23,5 @@ pub mod world;
 pub use contract::{Descriptor, EvalOutput, Finding, InstallationInfo, Severity, Trigger};
 pub use executor::{Failure, FailureKind, Limits};
 pub use loader::LoadError;
-pub use registry::{HealthPolicy, PluginState, PluginStatus, Removal, Source};
+pub use registry::{Cost, HealthPolicy, PluginState, PluginStatus, Removal, Source, Stopped};
 pub use runtime::{Evaluation, PluginRun, Runtime, RuntimeSettings, SettingsRefusal};

@@ -72,16 +72,23 @@ pub struct HealthPolicy {
 }
 
 /// Why the host stopped a plugin serving (an admin's switch is not this).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "kebab-case")]
 pub enum Stopped {
     /// `failed` of its last `window` calls failed.
     Failing { failed: usize, window: usize },
     /// Its last `calls` calls took `mean` on average, over its bound.
     Slow {
+        #[serde(rename = "mean_ms", serialize_with = "as_millis")]
         mean: Duration,
+        #[serde(rename = "bound_ms", serialize_with = "as_millis")]
         bound: Duration,
         calls: usize,
     },
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(millis(*d))
 }
 
 impl std::fmt::Display for Stopped {
@@ -324,7 +331,7 @@ pub struct PluginStatus {
     /// Why it is disabled.
     pub disabled: Option<String>,
     /// Why the host (not an admin) stopped it: failing or too slow.
-    pub stopped: Option<String>,
+    pub stopped: Option<Stopped>,
     /// What its calls cost.
     pub cost: Cost,
     pub version: Option<String>,
@@ -577,16 +584,11 @@ fn busy(slots: &BTreeMap<String, Slot>) -> Duration {
 fn status_of(name: &str, slot: &Slot, all: Duration) -> PluginStatus {
         let health = &slot.health;
         let revision = slot.revision.as_deref();
-        let stopped = health
-            .stopped
-            .lock()
-            .expect("health lock")
-            .as_ref()
-            .map(ToString::to_string);
+        let stopped = health.stopped.lock().expect("health lock").clone();
         let disabled = if slot.switched_off {
             Some("switched off by an admin".to_string())
         } else {
-            stopped.clone()
+            stopped.as_ref().map(ToString::to_string)
         };
         let state = match (revision, &disabled) {
             (None, _) => PluginState::Failed,

@@ -317,12 +317,34 @@ impl Runtime {
     }
 
     /// Compiles `bytes` as plugin `name` and, if every step passes, makes it the serving
-    /// revision. On failure the previous revision (if any) keeps serving.
+    /// revision. On failure the previous revision (if any) keeps serving, and the failure
+    /// is kept as the plugin's last error (a file in the directory, an upload another node
+    /// stored: nobody else is told).
     pub async fn load(
         self: &Arc<Self>,
         name: &str,
         bytes: Vec<u8>,
         source: Source,
+    ) -> Result<Arc<Revision>, LoadError> {
+        self.load_as(name, bytes, source, true).await
+    }
+
+    /// [`Runtime::load`] for an upload whose sender is answered: a refusal leaves nothing
+    /// behind but the answer (no failed entry, no last error).
+    pub async fn upload(
+        self: &Arc<Self>,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Arc<Revision>, LoadError> {
+        self.load_as(name, bytes, Source::Uploaded, false).await
+    }
+
+    async fn load_as(
+        self: &Arc<Self>,
+        name: &str,
+        bytes: Vec<u8>,
+        source: Source,
+        keep_refusal: bool,
     ) -> Result<Arc<Revision>, LoadError> {
         let span = tracing::info_span!("plugin.load", plugin = name, bytes = bytes.len());
         let sha256 = sha256_hex(&bytes);
@@ -346,8 +368,10 @@ impl Runtime {
             }
             Err(error) => {
                 tracing::warn!(%error, %sha256, "plugin refused");
-                self.registry
-                    .record_load_failure(name, &sha256, source, error.to_string());
+                if keep_refusal {
+                    self.registry
+                        .record_load_failure(name, &sha256, source, error.to_string());
+                }
                 Err(error)
             }
         }

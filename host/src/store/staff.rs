@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError, duplicate, parse};
+use crate::staff::throttle::{self, Failures};
 use crate::staff::{NewStaff, Staff};
 
 /// A live session and whose it is.
@@ -211,46 +212,103 @@ impl Store {
         Ok(self.staff_login(&name).await?.map(|(staff, _)| staff))
     }
 
-    /// How many logins to `account` failed, since when (the first of them).
-    pub async fn login_failures(&self, account: &str) -> Result<Option<(i64, i64)>, StoreError> {
-        let row = sqlx::query("SELECT failures, since FROM login_failures WHERE account = $1")
-            .bind(account)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| Ok((row.try_get("failures")?, row.try_get("since")?)))
-            .transpose()
+    /// The failed logins that count against `account` tried from `address` at `now`.
+    pub async fn login_failures(
+        &self,
+        account: &str,
+        address: &str,
+        now: i64,
+    ) -> Result<Failures, StoreError> {
+        let since = now - throttle::FORGET_AFTER_MS;
+        let here = sqlx::query(
+            "SELECT failures, last_at FROM login_failures \
+             WHERE account = $1 AND address = $2 AND last_at > $3",
+        )
+        .bind(account)
+        .bind(address)
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| Ok::<_, StoreError>((row.try_get("failures")?, row.try_get("last_at")?)))
+        .transpose()?;
+        let strangers = sqlx::query(
+            "SELECT CAST(SUM(f.failures) AS BIGINT) AS failures, MAX(f.last_at) AS last_at \
+             FROM login_failures f WHERE f.account = $1 AND f.last_at > $2 \
+             AND NOT EXISTS (SELECT 1 FROM login_addresses k WHERE k.account = f.account \
+                             AND k.address = f.address AND k.last_ok_at > $3)",
+        )
+        .bind(account)
+        .bind(since)
+        .bind(now - throttle::KNOWN_FOR_MS)
+        .fetch_one(&self.pool)
+        .await?;
+        let count: Option<i64> = strangers.try_get("failures")?;
+        let last: Option<i64> = strangers.try_get("last_at")?;
+        let known = sqlx::query(
+            "SELECT 1 AS known FROM login_addresses \
+             WHERE account = $1 AND address = $2 AND last_ok_at > $3",
+        )
+        .bind(account)
+        .bind(address)
+        .bind(now - throttle::KNOWN_FOR_MS)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some();
+        Ok(Failures {
+            here,
+            strangers: count.zip(last),
+            known,
+        })
     }
 
-    /// Counts a failed login to `account` at `now`; a count older than `window` starts
-    /// again.
+    /// Counts a failed login to `account` from `address` at `now`; failures older than
+    /// the throttle forgets start again.
     pub async fn login_failed(
         &self,
         account: &str,
+        address: &str,
         now: i64,
-        window: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO login_failures (account, failures, since) VALUES ($1, 1, $2) \
-             ON CONFLICT (account) DO UPDATE SET \
-             failures = CASE WHEN $2 - login_failures.since >= $3 THEN 1 \
+            "INSERT INTO login_failures (account, address, failures, last_at) \
+             VALUES ($1, $2, 1, $3) ON CONFLICT (account, address) DO UPDATE SET \
+             failures = CASE WHEN $3 - login_failures.last_at >= $4 THEN 1 \
                              ELSE login_failures.failures + 1 END, \
-             since = CASE WHEN $2 - login_failures.since >= $3 THEN $2 \
-                          ELSE login_failures.since END",
+             last_at = $3",
         )
         .bind(account)
+        .bind(address)
         .bind(now)
-        .bind(window)
+        .bind(throttle::FORGET_AFTER_MS)
         .execute(&self.writer)
         .await?;
         Ok(())
     }
 
-    /// Forgets `account`'s failed logins (it logged in).
-    pub async fn login_succeeded(&self, account: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE account = $1")
+    /// `account` logged in from `address`: that address's failures are forgotten, and it
+    /// is the owner's from now on.
+    pub async fn login_succeeded(
+        &self,
+        account: &str,
+        address: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE account = $1 AND address = $2")
             .bind(account)
-            .execute(&self.writer)
+            .bind(address)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "INSERT INTO login_addresses (account, address, last_ok_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (account, address) DO UPDATE SET last_ok_at = excluded.last_ok_at",
+        )
+        .bind(account)
+        .bind(address)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -167,7 +167,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         let methods = page
             .methods
             .layer(DefaultBodyLimit::max(page.body.bytes))
-            .layer(middleware::from_fn(page::unavailable))
             .route_layer(middleware::from_fn_with_state(page.body, declared_size));
         let methods = match page.access {
             Access::Public | Access::Secret => methods,
@@ -176,7 +175,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 session::guard,
             )),
         };
-        (page.path, methods)
+        // Outermost, so that the guard's own look at the session is said in words too.
+        (page.path, methods.layer(middleware::from_fn(page::unavailable)))
     }))
 }
 

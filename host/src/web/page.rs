@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, utf8_percent_encode};
 
 use crate::api::error::{ApiError, RETRY_AFTER_SECS};
 use crate::i18n::Lang;
-use crate::plugins::PluginState;
+use crate::plugins::{Cost, PluginState, PluginStatus, Stopped};
 use crate::staff::Staff;
 use crate::store::{ReplayState, StoreError, Trouble};
 use crate::text::UNRESERVED;
@@ -84,6 +84,40 @@ impl Ui {
     /// A dongle's state as the report says it, in words where we know it.
     pub fn dongle(&self, state: &str) -> String {
         self.lang.t_or(&format!("dongle-{state}"), state)
+    }
+
+    /// Why a plugin is off, in words: an admin's switch, or the host's verdict.
+    pub fn plugin_off(&self, plugin: &PluginStatus) -> String {
+        match &plugin.stopped {
+            Some(Stopped::Failing { failed, window }) => self.lang.t_with(
+                "plugin-off-failing",
+                &[
+                    ("failed", FluentValue::from(*failed)),
+                    ("window", FluentValue::from(*window)),
+                ],
+            ),
+            Some(Stopped::Slow { mean, bound, calls }) => self.lang.t_with(
+                "plugin-off-slow",
+                &[
+                    ("calls", FluentValue::from(*calls)),
+                    ("mean", FluentValue::from(format!("{:.1}", mean.as_secs_f64() * 1e3))),
+                    ("bound", FluentValue::from(bound.as_millis() as u64)),
+                ],
+            ),
+            None if plugin.disabled.is_some() => self.t("plugin-off-admin"),
+            None => String::new(),
+        }
+    }
+
+    /// What a plugin's calls cost: the mean call and its share of all plugins' time.
+    pub fn plugin_cost(&self, cost: &Cost) -> String {
+        self.lang.t_with(
+            "plugin-cost",
+            &[
+                ("mean", FluentValue::from(format!("{:.2}", cost.mean_ms))),
+                ("share", FluentValue::from(format!("{:.0}", cost.share * 100.0))),
+            ],
+        )
     }
 
     pub fn plugin_state(&self, state: &PluginState) -> String {

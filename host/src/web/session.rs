@@ -7,9 +7,9 @@ use std::sync::Mutex;
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{Extension, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -19,15 +19,12 @@ use crate::api::{Access, AppState};
 use crate::i18n::Lang;
 use crate::ingest::token;
 use crate::live::Live;
-use crate::staff::{self, NewStaff, Role, Staff};
+use crate::http::Caller;
+use crate::staff::{self, NewStaff, Role, Staff, throttle};
 
 const COOKIE: &str = "reveille_session";
 /// How long a login lasts.
 const SESSION_MS: i64 = 7 * 86_400_000;
-/// Failed logins per account within [`THROTTLE_MS`] before it is refused for the rest of it,
-/// counted in the database, so on every node together.
-const MAX_FAILURES: i64 = 5;
-const THROTTLE_MS: i64 = 15 * 60_000;
 
 /// The board's own state.
 pub struct Web {
@@ -69,10 +66,6 @@ impl Web {
 }
 
 /// Whether an account with `failures` (how many, since when) may try to log in at `now`.
-fn may_try(failures: Option<(i64, i64)>, now: i64) -> bool {
-    failures.is_none_or(|(count, since)| count < MAX_FAILURES || now - since >= THROTTLE_MS)
-}
-
 /// A hash no password matches in practice, made once.
 fn decoy() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -302,6 +295,7 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
+    Extension(Caller(address)): Extension<Caller>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -309,24 +303,29 @@ pub async fn login(
     let lang = browser_lang(&headers);
     let account = form.name.trim().to_lowercase();
     let next = local(form.next.as_deref());
-    let refuse = |id: &str| {
+    let refuse = |error: String, status| {
         let page = LoginPage {
             ui: anonymous(lang, now),
             next: &next,
-            error: Some(lang.t(id)),
+            error: Some(error),
             nobody_yet: false,
         };
         let mut response = render(&page);
-        *response.status_mut() = if id == "login-throttled" {
-            axum::http::StatusCode::TOO_MANY_REQUESTS
-        } else {
-            axum::http::StatusCode::UNAUTHORIZED
-        };
+        *response.status_mut() = status;
         Ok(response)
     };
-    if !may_try(state.store.login_failures(&account).await?, now) {
-        tracing::warn!(account = %account, "login refused: too many failures");
-        return refuse("login-throttled");
+    let wait = throttle::wait(state.store.login_failures(&account, &address, now).await?, now);
+    if wait > 0 {
+        let seconds = (wait + 999) / 1000;
+        tracing::warn!(account = %account, %address, seconds, "login refused: too soon after failures");
+        let mut refused = refuse(
+            lang.t_with("login-throttled", &[("wait", lang.duration(wait.max(1000)).into())]),
+            StatusCode::TOO_MANY_REQUESTS,
+        )?;
+        refused
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return Ok(refused);
     }
     let found = state.store.staff_login(form.name.trim()).await?;
     // The hash is checked off the async threads: argon2 takes a while, on purpose. A name
@@ -344,13 +343,16 @@ pub async fn login(
     .map_err(PageError::internal)?;
     match verified {
         Some(staff) => {
-            state.store.login_succeeded(&account).await?;
+            state
+                .store
+                .login_succeeded(&account, &address, now)
+                .await?;
             log_in(&state, &staff, &next).await
         }
         None => {
-            state.store.login_failed(&account, now, THROTTLE_MS).await?;
-            tracing::warn!(account = %account, "login failed");
-            refuse("login-failed")
+            state.store.login_failed(&account, &address, now).await?;
+            tracing::warn!(account = %account, %address, "login failed");
+            refuse(lang.t("login-failed"), StatusCode::UNAUTHORIZED)
         }
     }
 }

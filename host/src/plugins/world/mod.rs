@@ -32,8 +32,25 @@ pub enum WorldPre {
 }
 
 /// A call's answer: what the plugin returned (its own error included), or why the call
-/// itself failed (a trap, the deadline, memory).
+/// itself failed (a trap, the deadline, memory, an answer the host cannot read).
 pub type CallResult<T> = wasmtime::Result<T>;
+
+/// Marks an error of the host's own side of a call (instantiating, handing over the
+/// input), as opposed to what the plugin did: an error without it that is not a trap came
+/// from reading what the plugin returned (a string that is not UTF-8, a list out of its
+/// memory), and is the plugin's fault.
+#[derive(Debug, Clone, Copy)]
+pub struct HostFault;
+
+impl fmt::Display for HostFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the host could not set up the call")
+    }
+}
+
+fn host(error: wasmtime::Error) -> wasmtime::Error {
+    error.context(HostFault)
+}
 
 impl WorldPre {
     /// Links `component` for `api`.
@@ -52,11 +69,11 @@ impl WorldPre {
     pub async fn describe(&self, store: &mut Store<HostState>) -> CallResult<Descriptor> {
         match self {
             WorldPre::V1_0(pre) => {
-                let bindings = pre.instantiate_async(&mut *store).await?;
+                let bindings = pre.instantiate_async(&mut *store).await.map_err(host)?;
                 Ok(v1_0::descriptor(bindings.call_describe(&mut *store).await?))
             }
             WorldPre::V1_1(pre) => {
-                let bindings = pre.instantiate_async(&mut *store).await?;
+                let bindings = pre.instantiate_async(&mut *store).await.map_err(host)?;
                 Ok(v1::descriptor(bindings.call_describe(&mut *store).await?))
             }
         }
@@ -69,16 +86,16 @@ impl WorldPre {
     ) -> CallResult<Result<EvalOutput, String>> {
         match self {
             WorldPre::V1_0(pre) => {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                let input = v1_0::input(store.data_mut(), input)?;
+                let bindings = pre.instantiate_async(&mut *store).await.map_err(host)?;
+                let input = v1_0::input(store.data_mut(), input).map_err(host)?;
                 Ok(bindings
                     .call_evaluate(&mut *store, &input)
                     .await?
                     .map(v1_0::output))
             }
             WorldPre::V1_1(pre) => {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                let input = v1::input(store.data_mut(), input)?;
+                let bindings = pre.instantiate_async(&mut *store).await.map_err(host)?;
+                let input = v1::input(store.data_mut(), input).map_err(host)?;
                 Ok(bindings
                     .call_evaluate(&mut *store, &input)
                     .await?

@@ -5,7 +5,10 @@
 //! `<flaky fail="yes"/>`), `clock` (reports its clocks and a random number), `recurse`
 //! (recursion until the stack runs out), `snoop` (tries to read and write files, read the
 //! environment and arguments, resolve names and open sockets to `port` on loopback, and
-//! says what it got); anything else reports one finding. Every mode
+//! says what it got), `slow` (sleeps `millis` ms, under the deadline, and reports one finding),
+//! `flip` (one finding on every other evaluation, counted in its state), `chatty`
+//! (`count` info findings), `bad-utf8` (a finding whose summary is not UTF-8, as a plugin
+//! written without Rust's strings could return); anything else reports one finding. Every mode
 //! reads `threshold` (a duration), and with a report also `report-threshold`.
 //!
 //! It exports itself without the SDK's fitting of findings to the host's limits, as a
@@ -31,6 +34,7 @@ impl Check for Misbehave {
         .setting("count", "100000", "How many findings or state entries")
         .setting("bytes", "20000000", "How long a summary or state value")
         .setting("port", "9", "Where `snoop` tries to connect on loopback")
+        .setting("millis", "90", "How long `slow` sleeps, in milliseconds")
         .setting("threshold", "1h", "A duration, always read")
         .setting(
             "report-threshold",
@@ -50,6 +54,27 @@ impl Check for Misbehave {
                 std::thread::sleep(Duration::from_secs(number("seconds")? as u64));
                 Output::new()
             }
+            "slow" => {
+                std::thread::sleep(Duration::from_millis(number("millis")? as u64));
+                Output::new().finding(Finding::new("slow", Severity::Info, "took its time"))
+            }
+            "flip" => {
+                let n: u64 = input.state("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+                let output = Output::new().set_state("n", (n + 1).to_string());
+                if n % 2 == 0 {
+                    output.finding(Finding::new("flip", Severity::Warning, "on again"))
+                } else {
+                    output
+                }
+            }
+            "chatty" => (0..number("count")?).fold(Output::new(), |output, n| {
+                output.finding(Finding::new(
+                    format!("note-{n}"),
+                    Severity::Info,
+                    format!("note {n}"),
+                ))
+            }),
+            "bad-utf8" => Output::new().finding(Finding::new("bad", Severity::Info, "soon not text")),
             "forever" => {
                 std::thread::sleep(Duration::MAX);
                 Output::new()
@@ -201,8 +226,18 @@ mod export {
             input: bindings::reveille::check::types::Input,
         ) -> Result<bindings::reveille::check::types::Output, String> {
             let input = __private::input_from_wit(input);
+            let bad_utf8 = input.config("mode") == Some("bad-utf8");
             <super::Misbehave as reveille_sdk::Check>::evaluate(&input)
                 .map(__private::output_to_wit)
+                .map(|mut output| {
+                    if bad_utf8 {
+                        // SAFETY: never read as text here; the bytes go to the host as
+                        // they are, which must refuse them.
+                        output.findings[0].summary =
+                            unsafe { String::from_utf8_unchecked(vec![b'a', 0xff, 0xfe, b'z']) };
+                    }
+                    output
+                })
         }
     }
 

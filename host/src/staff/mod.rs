@@ -1,6 +1,9 @@
-//! The people who log in to the board: their roles, what each may see and do, and their
-//! passwords (argon2id, never stored or logged in clear). Sessions and login throttling
-//! are the web's (`web/session.rs`); the store keeps accounts and sessions.
+//! The people who log in to the board: their roles, what each may see and do, their
+//! passwords (argon2id, never stored or logged in clear) and how long a login attempt
+//! must wait (`throttle.rs`). Sessions are the web's (`web/session.rs`); the store keeps
+//! accounts, sessions and failed attempts.
+
+pub mod throttle;
 
 use std::fmt;
 use std::str::FromStr;
