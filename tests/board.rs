@@ -573,8 +573,9 @@ async fn pages_refuse_whoever_may_not() {
     let taken = service.alert(boris_alert["id"].as_i64().unwrap()).await;
     assert_eq!(taken["alert"]["acknowledged_by"], "admin (web)");
 
-    // Logins are throttled per account: after five failures even the right password waits.
-    for _ in 0..5 {
+    // Logins are throttled per account and address: after three failures from here, even
+    // the right password waits.
+    for _ in 0..3 {
         assert_eq!(
             Session::login(&service, "vera", "wrong password")
                 .await
@@ -677,6 +678,107 @@ async fn the_bot_sends_a_one_time_login_link() {
     clock.advance(Duration::from_secs(11 * 60));
     let expired = no_redirects().post(&late).send().await.unwrap();
     assert_eq!(expired.status(), StatusCode::NOT_FOUND);
+}
+
+/// A browser at `address` on loopback (127.0.0.0/8), without following redirects.
+fn browser_at(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+/// A stranger guessing a manager's password slows down only the stranger (and other
+/// unknown addresses), never the manager's own address, and never the bot's login link.
+#[tokio::test]
+async fn a_strangers_guesses_do_not_lock_the_owner_out() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let clock = Arc::new(ManualClock::new(reveille_tests::at(
+        "2026-11-22T10:00:00+03:00",
+    )));
+    let service = Service::start(Options {
+        telegram_api: Some(fake.api_url()),
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await;
+    let admin = Session::first_admin(&service, "admin", "correct horse battery").await;
+    let status = admin
+        .post(
+            &service,
+            "/admin/staff",
+            &[
+                ("csrf", &admin.csrf),
+                ("name", "anna"),
+                ("password", "a long enough password"),
+                ("role", "manager"),
+                ("manager", "Anna"),
+                ("lang", "ru"),
+                ("telegram_user_id", "4242"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let login = async |from: &reqwest::Client, password: &str| {
+        from.post(service.url("/login"))
+            .header("accept-language", "ru")
+            .form(&[("name", "anna"), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .unwrap()
+    };
+    let (owner, stranger, newcomer) = (
+        browser_at("127.0.0.1"),
+        browser_at("127.0.0.2"),
+        browser_at("127.0.0.3"),
+    );
+    assert_eq!(
+        login(&owner, "a long enough password").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // The stranger's guesses: three free, then a wait that doubles each time.
+    let mut waits = Vec::new();
+    let mut failures = 0;
+    while failures < 12 {
+        let answer = login(&stranger, "guess").await;
+        match answer.status() {
+            StatusCode::UNAUTHORIZED => failures += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait: u64 = answer.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                let page = answer.text().await.unwrap();
+                assert!(page.contains("Слишком много неудачных попыток"), "{page}");
+                waits.push(wait);
+                clock.advance(Duration::from_secs(wait));
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
+    assert_eq!(
+        login(&stranger, "a long enough password").await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits there"
+    );
+
+    // The owner's address is not slowed by them: a typo, then the password.
+    assert_eq!(login(&owner, "typo").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login(&owner, "a long enough password").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // A new address waits behind the strangers' failures...
+    assert_eq!(
+        login(&newcomer, "a long enough password").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // ...but the bot's link is no password attempt.
+    fake.start_private(&User::new(4242, "Anna", Some("anna")));
+    let link = login_link(&fake, &User::new(4242, "Anna", Some("anna")), 1).await;
+    let used = newcomer.post(&link).send().await.unwrap();
+    assert_eq!(used.status(), StatusCode::SEE_OTHER);
+    assert!(Session::from_response(&used).is_some());
 }
 
 /// The `nth` login link the bot sent `user` after they asked for it.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fake_telegram::FakeTelegram;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use reveille_tests::{Options, Service, TELEGRAM_TOKEN, databases, report};
+use reveille_tests::{Options, Service, TELEGRAM_TOKEN, databases, later, report};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -187,26 +187,84 @@ async fn slow_and_oversized_clients_are_answered_early_and_cut_off() {
     }
 }
 
+/// Whether the server closed `stream` (within a few seconds).
+async fn closed(stream: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+    matches!(read, Ok(Ok(0)) | Ok(Err(_)))
+}
+
+/// At the connection cap, connections that never sent a request make room for new ones,
+/// oldest first: a flood of a thousand idle connections does not keep an agent out. Only
+/// when every connection is busy with a request is a new one closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_over_the_cap_are_closed_and_the_held_ones_do_not_block_for_good() {
+async fn a_flood_of_idle_connections_does_not_keep_a_good_agent_out() {
     let service = Service::start(Options {
         config: "[http]\nheader_timeout = \"10s\"\nmax_connections = 8\n".into(),
         ..Options::default()
     })
     .await;
     let address = service.base.trim_start_matches("http://").to_string();
+    let token = service.installation("vector-main").await;
+
+    // Silent connections up to the cap; a ninth that speaks is served, and the oldest
+    // silent one is closed for it.
     let mut held = Vec::new();
     for _ in 0..8 {
         held.push(TcpStream::connect(&address).await.unwrap());
     }
-    let mut extra = TcpStream::connect(&address).await.unwrap();
-    let mut buf = [0u8; 16];
-    let closed = tokio::time::timeout(Duration::from_secs(5), extra.read(&mut buf)).await;
-    assert!(
-        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
-        "a connection over the cap was kept: {closed:?}"
-    );
+    let mut ninth = TcpStream::connect(&address).await.unwrap();
+    ninth
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    ninth.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(closed(&mut held[0]).await, "the oldest silent connection made room");
+
+    // A flood: a thousand connections that say nothing. Agents get through all along.
+    let mut flood = Vec::new();
+    for n in 0..1_000 {
+        flood.push(TcpStream::connect(&address).await.unwrap());
+        if n % 250 == 249 {
+            let sent = service
+                .post_report(&token, later(&report("lost-key-evening.xml"), n))
+                .await;
+            assert_eq!(sent.status(), 202, "after {n} idle connections");
+        }
+    }
+    let metrics = reqwest::get(service.url("/metrics")).await.unwrap().text().await.unwrap();
+    let refused: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("reveille_connections_refused_total "))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(refused >= 990, "{refused} idle connections closed to make room");
+    drop(flood);
     drop(held);
+
+    // Every connection busy with a request (a report whose body is still coming): a new
+    // one is closed at once; once they end, the service serves again.
+    let mut busy = Vec::new();
+    for _ in 0..8 {
+        let mut stream = TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(
+                format!(
+                    "POST /api/v1/reports HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\n\
+                     content-type: application/xml\r\ncontent-length: 100000\r\n\r\n<report"
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
+        busy.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut extra = TcpStream::connect(&address).await.unwrap();
+    assert!(closed(&mut extra).await, "a connection over the cap of busy ones was kept");
+    drop(busy);
     let served = service
         .eventually(Duration::from_secs(5), || async {
             reqwest::get(service.url("/healthz"))
@@ -214,10 +272,7 @@ async fn connections_over_the_cap_are_closed_and_the_held_ones_do_not_block_for_
                 .is_ok_and(|r| r.status() == 200)
         })
         .await;
-    assert!(
-        served,
-        "the service did not serve again once the held ones left"
-    );
+    assert!(served, "the service did not serve again once the busy ones left");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
