@@ -653,3 +653,113 @@ async fn a_refused_upload_leaves_nothing_behind() {
     assert_eq!(health["plugins"]["failed"], 0, "{health:#}");
     assert_eq!(health["status"], "ok", "{health:#}");
 }
+
+/// Bounded over time, not only per evaluation: a plugin opens at most ten new alerts an hour
+/// on one installation (the rest stand in one alert that counts them), a finding that comes
+/// and goes with every report becomes one flapping alert that waits for quiet, and info
+/// findings go out folded, not a message each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_plugin_raises_is_bounded_over_time() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    fake.add_chat(CHAT, "Vector support");
+    let clock = Arc::new(ManualClock::new(at("2026-11-20T12:00:00+03:00")));
+    let service = with_misbehave(Options {
+        telegram_api: Some(fake.api_url()),
+        clock: Some(clock.clone()),
+        config: "[alerts]\nresolve_reply = false\n".into(),
+        ..Options::default()
+    })
+    .await;
+    let post = async |id: &str, token: &str, n: i64| {
+        let sent = service
+            .post_report(token, later(&report_for("key-restored.xml", id), n))
+            .await;
+        assert_eq!(sent.status(), 202);
+        service.settle().await;
+    };
+    let of = |alerts: &[Value], key: &str| alerts.iter().filter(|a| a["key"] == key).count();
+
+    // A flood of 40 critical findings, three reports running.
+    let flood = service.installation_of("flood-1", "Flood").await;
+    let (status, _) = service
+        .put_client_settings("Flood", "misbehave", json!({"mode": "flood", "count": "40"}))
+        .await;
+    assert_eq!(status, 200);
+    for n in 0..3 {
+        post("flood-1", &flood, n).await;
+    }
+    let alerts = service.alerts("installation=flood-1&plugin=misbehave").await;
+    assert_eq!(alerts.len(), 11, "ten and one for the rest: {alerts:#?}");
+    let more = alerts.iter().find(|a| a["key"] == "+more").unwrap();
+    assert_eq!(more["severity"], "critical");
+    assert!(
+        more["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("misbehave found 30 more problems here than the 10 new alerts"),
+        "{more:#}"
+    );
+    let findings = service.findings("flood-1").await;
+    assert_eq!(
+        findings.iter().filter(|f| f["plugin"] == "misbehave").count(),
+        40,
+        "every finding is kept and shown, only the alerts are bounded"
+    );
+
+    // A finding that flips with every report.
+    let flip = service.installation_of("flip-1", "Flip").await;
+    let (status, _) = service
+        .put_client_settings("Flip", "misbehave", json!({"mode": "flip"}))
+        .await;
+    assert_eq!(status, 200);
+    for n in 0..12 {
+        clock.advance(Duration::from_secs(60));
+        post("flip-1", &flip, n).await;
+    }
+    let flips = service.alerts("installation=flip-1&plugin=misbehave").await;
+    assert_eq!(of(&flips, "flip"), 3, "two before it flapped, then one: {flips:#?}");
+    let flapping = flips
+        .iter()
+        .find(|a| a["key"] == "flip" && a["state"] != "resolved")
+        .expect("the flapping one stays open through the flaps");
+    let id = flapping["id"].as_i64().unwrap();
+    let timeline = service.alert(id).await["timeline"].to_string();
+    assert!(timeline.contains("flapping"), "{timeline}");
+    let messages = fake.bot_messages(-1001234567);
+    assert!(
+        messages.iter().any(|m| m.text.contains("keeps coming and going")),
+        "{messages:#?}"
+    );
+    // Quiet for half an hour: it resolves.
+    let (status, _) = service
+        .put_client_settings("Flip", "misbehave", json!({"mode": "ok"}))
+        .await;
+    assert_eq!(status, 200);
+    post("flip-1", &flip, 100).await;
+    clock.advance(Duration::from_secs(31 * 60));
+    post("flip-1", &flip, 101).await;
+    assert_eq!(service.alert(id).await["alert"]["state"], "resolved");
+
+    // Thirteen info findings: folded, not thirteen messages.
+    let chatty = service.installation_in_chat("chatty-1", "Chatty", -1002).await;
+    fake.add_chat(-1002, "Chatty support");
+    let (status, _) = service
+        .put_client_settings("Chatty", "misbehave", json!({"mode": "chatty", "count": "13"}))
+        .await;
+    assert_eq!(status, 200);
+    post("chatty-1", &chatty, 0).await;
+    let told = fake
+        .wait_for(Duration::from_secs(30), |f| {
+            let said: String = f.bot_messages(-1002).iter().map(|m| m.text.clone()).collect();
+            (0..10).all(|n| said.contains(&format!("note {n}")))
+                && said.contains("found 3 more problems")
+        })
+        .await;
+    let messages = fake.bot_messages(-1002);
+    assert!(told, "{messages:#?}");
+    assert!(
+        messages.len() <= 3,
+        "{} messages for 13 info findings: {messages:#?}",
+        messages.len()
+    );
+}

@@ -11,6 +11,7 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::alerts::directory::{Directory, Kind};
 use crate::alerts::incidents::{self, Incident};
+use crate::alerts::lifecycle::Recent;
 use crate::alerts::transitions::{self, Decision};
 use crate::alerts::{self, Alert, AlertPolicy, Change, Event, EventKind, On, OpenAlert, Routing};
 use crate::clock::SharedClock;
@@ -158,11 +159,34 @@ impl Alerting {
         directory: &Directory,
         installation: &'a Installation,
         open: &[OpenAlert],
+        recent: &Recent,
         outputs: &[(&'a str, &'a crate::plugins::EvalOutput)],
         now: i64,
     ) -> Vec<Change<'a>> {
         let routing = Routing { directory, now };
-        alerts::plan(&self.policy, &routing, installation, open, outputs)
+        alerts::plan(&self.policy, &routing, installation, open, recent, outputs)
+    }
+
+    /// What `installation`'s alerts did lately, when `outputs` would open one: restraint
+    /// needs it only then.
+    pub async fn recent(
+        &self,
+        installation: &str,
+        open: &[OpenAlert],
+        outputs: &[(&str, &crate::plugins::EvalOutput)],
+        now: i64,
+    ) -> Result<Recent, StoreError> {
+        let opens = outputs.iter().any(|(plugin, output)| {
+            output
+                .findings
+                .iter()
+                .any(|f| !open.iter().any(|a| a.plugin == *plugin && a.key == f.key))
+        });
+        if !opens {
+            return Ok(Recent::default());
+        }
+        let since = now - self.policy.restraint.window.as_millis() as i64;
+        self.store.recent_alerts(installation, since).await
     }
 
     /// `by` takes the alert.

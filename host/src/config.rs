@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::alerts::directory::Kind;
 use crate::alerts::incidents::{Grouping, Threshold};
+use crate::alerts::policy::Restraint;
 use crate::alerts::{AlertPolicy, Damping};
 use crate::api::auth::AdminToken;
 use crate::http::HttpSettings;
@@ -124,6 +125,10 @@ struct AlertsFile {
     resolve_reply: Option<bool>,
     ack_expires_after: Option<String>,
     due_interval: Option<String>,
+    new_alerts: Option<usize>,
+    new_alerts_within: Option<String>,
+    flap_after: Option<usize>,
+    flap_quiet: Option<String>,
     #[serde(default)]
     damping: BTreeMap<String, DampingFile>,
 }
@@ -513,6 +518,7 @@ fn http_settings(file: HttpFile) -> anyhow::Result<HttpSettings> {
 
 fn alert_policy(file: AlertsFile) -> anyhow::Result<AlertPolicy> {
     let mut damping = std::collections::HashMap::new();
+    let restraint = restraint(&file)?;
     for (plugin, d) in file.damping {
         let section = format!("alerts.damping.{plugin}");
         let zero_or = |value: Option<&str>, key: &str| -> anyhow::Result<Duration> {
@@ -552,6 +558,26 @@ fn alert_policy(file: AlertsFile) -> anyhow::Result<AlertPolicy> {
         ack_expires_after: (!ack.is_zero()).then_some(ack),
         due_interval: duration(file.due_interval.as_deref(), "15s", "alerts.due_interval")?,
         grouping: Grouping::default(),
+        restraint,
+    })
+}
+
+fn restraint(file: &AlertsFile) -> anyhow::Result<Restraint> {
+    let defaults = Restraint::default();
+    let at_least_one = |value: Option<usize>, default: usize, key: &str| match value {
+        Some(0) => bail!("alerts.{key} must be at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(default),
+    };
+    let or_default = |value: &Option<String>, default: Duration, key: &str| match value {
+        Some(text) => duration(Some(text), "", &format!("alerts.{key}")),
+        None => Ok(default),
+    };
+    Ok(Restraint {
+        new_alerts: at_least_one(file.new_alerts, defaults.new_alerts, "new_alerts")?,
+        window: or_default(&file.new_alerts_within, defaults.window, "new_alerts_within")?,
+        flap_after: at_least_one(file.flap_after, defaults.flap_after, "flap_after")?,
+        quiet: or_default(&file.flap_quiet, defaults.quiet, "flap_quiet")?,
     })
 }
 

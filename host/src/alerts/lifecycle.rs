@@ -2,13 +2,19 @@
 //! just reported, what changes and which notifications that owes. Pure, so every rule is
 //! tested without a database; `store` applies the result in the evaluation's transaction.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use jiff::tz::TimeZone;
 
 use super::directory::Audience;
 use super::model::Event;
 use super::routing::{FirstRoute, Known, NewDestination, Notice, Routing, Subject};
+use super::policy::Restraint;
 use super::{AlertPolicy, AlertState, EventKind, NoticeKind, resolution};
 use crate::fleet::Installation;
+use crate::i18n::Lang;
+use crate::plugins::contract::{OVERFLOW_KEY, Translation, Translations};
 use crate::plugins::{EvalOutput, Finding, Severity};
 
 /// An alert not resolved yet, as the lifecycle needs it.
@@ -38,8 +44,20 @@ pub struct OpenAlert {
     pub escalate_at: Option<i64>,
     /// What it may share with others (see `incidents`).
     pub cause: Option<String>,
+    /// Opened as flapping: it resolves only after [`Restraint::quiet`].
+    pub flapping: bool,
     /// Where its living messages are (or will be).
     pub destinations: Vec<Known>,
+}
+
+/// What an installation's alerts did lately (within [`Restraint::window`]), as restraint
+/// needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recent {
+    /// Alerts each plugin opened.
+    pub opened: HashMap<String, usize>,
+    /// How often each plugin's key resolved.
+    pub resolved: HashMap<(String, String), usize>,
 }
 
 impl OpenAlert {
@@ -85,15 +103,19 @@ pub enum Change<'a> {
     Open {
         installation: &'a Installation,
         plugin: &'a str,
-        finding: &'a Finding,
+        /// The plugin's, or the host's own that stands for what is over the plugin's
+        /// allowance ([`OVERFLOW_KEY`]).
+        finding: Cow<'a, Finding>,
         audience: Audience,
         firing: Option<Firing>,
+        /// Opened as flapping: its key resolved this often lately.
+        flapping: Option<usize>,
     },
     /// Reported again. `fires`: damping let a pending alert through now. `note`: what
     /// changed that the timeline should say.
     Seen {
         id: i64,
-        finding: &'a Finding,
+        finding: Cow<'a, Finding>,
         fires: Option<Firing>,
         note: Option<String>,
         /// Destinations a raised severity brings in (a warning held for the morning that
@@ -214,33 +236,122 @@ fn fire_or_wait(policy: &AlertPolicy, routing: &Routing, subject: &Subject, key:
     }
 }
 
-/// What the successful `outputs` of one evaluation do to the installation's `open` alerts.
-/// Plugins without an output (they failed) leave their alerts as they are.
+/// The findings of `plugin` that become or keep alerts: those with an open alert, and new
+/// ones up to what the plugin may still open here ([`Restraint::new_alerts`], most severe
+/// first); the rest stand together as one finding of the host's ([`OVERFLOW_KEY`]),
+/// which says how many and which.
+fn restrain<'a>(
+    restraint: &Restraint,
+    recent: &Recent,
+    plugin: &str,
+    mine: &[&OpenAlert],
+    findings: &'a [Finding],
+) -> Vec<Cow<'a, Finding>> {
+    let known = |f: &Finding| mine.iter().any(|a| a.key == f.key);
+    let allowed = restraint
+        .new_alerts
+        .saturating_sub(recent.opened.get(plugin).copied().unwrap_or(0));
+    let mut new: Vec<&Finding> = findings.iter().filter(|f| !known(f)).collect();
+    new.sort_by(|a, b| b.severity.cmp(&a.severity));
+    let over = new.split_off(allowed.min(new.len()));
+    let mut kept: Vec<Cow<'a, Finding>> = findings
+        .iter()
+        .filter(|f| known(f) || new.iter().any(|n| std::ptr::eq(*n, *f)))
+        .map(Cow::Borrowed)
+        .collect();
+    if !over.is_empty() {
+        kept.push(Cow::Owned(overflow(restraint, plugin, &over)));
+    }
+    kept
+}
+
+/// The host's finding for `over`, the findings `plugin` may not open alerts for now.
+fn overflow(restraint: &Restraint, plugin: &str, over: &[&Finding]) -> Finding {
+    const NAMED: usize = 10;
+    let keys = over
+        .iter()
+        .take(NAMED)
+        .map(|f| f.key.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let keys = if over.len() > NAMED {
+        format!("{keys}, …")
+    } else {
+        keys
+    };
+    let words = |lang: Lang| {
+        let args = [
+            ("plugin", plugin.to_string().into()),
+            ("count", over.len().into()),
+            ("allowed", restraint.new_alerts.into()),
+            ("within", lang.duration(restraint.window.as_millis() as i64).into()),
+            ("keys", keys.clone().into()),
+        ];
+        (
+            lang.t_with("overflow-summary", &args),
+            lang.t_with("overflow-details", &args),
+        )
+    };
+    let (summary, details) = words(Lang::En);
+    let translations = Lang::ALL
+        .into_iter()
+        .filter(|lang| *lang != Lang::En)
+        .map(|lang| {
+            let (summary, details) = words(lang);
+            Translation {
+                language: lang.code().to_string(),
+                summary,
+                details,
+            }
+        })
+        .collect();
+    Finding {
+        key: OVERFLOW_KEY.to_string(),
+        severity: over.iter().map(|f| f.severity).max().unwrap_or(Severity::Info),
+        summary,
+        details,
+        labels: Vec::new(),
+        translations: Translations(translations),
+    }
+}
+
+/// What the successful `outputs` of one evaluation do to the installation's `open` alerts,
+/// given what its alerts did lately. Plugins without an output (they failed) leave their
+/// alerts as they are.
 pub fn plan<'a>(
     policy: &AlertPolicy,
     routing: &Routing,
     installation: &'a Installation,
     open: &[OpenAlert],
+    recent: &Recent,
     outputs: &[(&'a str, &'a EvalOutput)],
 ) -> Vec<Change<'a>> {
     let now = routing.now;
+    let restraint = &policy.restraint;
     let mut changes = Vec::new();
     for &(plugin, output) in outputs {
         let damping = policy.damping_for(plugin);
         let mine: Vec<&OpenAlert> = open.iter().filter(|a| a.plugin == plugin).collect();
-        for finding in &output.findings {
+        let findings = restrain(restraint, recent, plugin, &mine, &output.findings);
+        for finding in &findings {
             let audience = Audience::from_labels(&finding.labels);
             let about = subject(installation, plugin, finding.severity, audience);
             let Some(alert) = mine.iter().find(|a| a.key == finding.key) else {
                 let firing = damping
                     .fires(1, now, now)
                     .then(|| fire_or_wait(policy, routing, &about, &finding.key));
+                let flaps = recent
+                    .resolved
+                    .get(&(plugin.to_string(), finding.key.clone()))
+                    .copied()
+                    .unwrap_or(0);
                 changes.push(Change::Open {
                     installation,
                     plugin,
-                    finding,
+                    finding: finding.clone(),
                     audience,
                     firing,
+                    flapping: (flaps >= restraint.flap_after).then_some(flaps),
                 });
                 continue;
             };
@@ -294,7 +405,7 @@ pub fn plan<'a>(
             };
             changes.push(Change::Seen {
                 id: alert.id,
-                finding,
+                finding: finding.clone(),
                 fires: fires.then(|| fire_or_wait(policy, routing, &about, &finding.key)),
                 note,
                 joins,
@@ -303,7 +414,7 @@ pub fn plan<'a>(
             });
         }
         for alert in mine {
-            if output.findings.iter().any(|f| f.key == alert.key) {
+            if findings.iter().any(|f| f.key == alert.key) {
                 continue;
             }
             if alert.state == AlertState::Pending {
@@ -311,7 +422,9 @@ pub fn plan<'a>(
                 continue;
             }
             let since = alert.cleared_at.unwrap_or(now);
-            if damping.resolves(alert.cleared_count + 1, since, now) {
+            let quiet = !alert.flapping
+                || now.saturating_sub(since) >= restraint.quiet.as_millis() as i64;
+            if quiet && damping.resolves(alert.cleared_count + 1, since, now) {
                 changes.push(resolve(policy, routing, alert, resolution::CLEARED));
             } else {
                 changes.push(Change::Fading { id: alert.id });
@@ -366,11 +479,24 @@ mod tests {
     use crate::alerts::Damping;
     use crate::alerts::directory::Directory;
 
-    /// `plan` with no directory (no client policies: everything to the manager at once).
+    /// `plan` with no directory (no client policies: everything to the manager at once)
+    /// and nothing lately.
     fn run<'a>(
         policy: &AlertPolicy,
         installation: &'a Installation,
         open: &[OpenAlert],
+        outputs: &[(&'a str, &'a EvalOutput)],
+        now: i64,
+    ) -> Vec<Change<'a>> {
+        run_after(policy, installation, open, &Recent::default(), outputs, now)
+    }
+
+    /// `run` with what the installation's alerts did lately.
+    fn run_after<'a>(
+        policy: &AlertPolicy,
+        installation: &'a Installation,
+        open: &[OpenAlert],
+        recent: &Recent,
         outputs: &[(&'a str, &'a EvalOutput)],
         now: i64,
     ) -> Vec<Change<'a>> {
@@ -383,6 +509,7 @@ mod tests {
             },
             installation,
             open,
+            recent,
             outputs,
         )
     }
@@ -433,6 +560,7 @@ mod tests {
             cleared_count: 0,
             escalate_at: None,
             cause: None,
+            flapping: false,
             destinations: vec![Known {
                 to: crate::alerts::directory::Destination::chat(CHAT),
                 role: crate::alerts::directory::Role::Manager,
@@ -535,6 +663,7 @@ mod tests {
             &routing,
             &inst,
             &alerts,
+            &Recent::default(),
             &[("p", &raised)],
         );
         let Change::Seen { escalate_at, .. } = &changes[0] else {
@@ -547,6 +676,7 @@ mod tests {
             &routing,
             &inst,
             &alerts,
+            &Recent::default(),
             &[("p", &same)],
         );
         assert!(matches!(
@@ -624,5 +754,78 @@ mod tests {
             }
         ));
         assert_eq!(changes[1], Change::Discard { id: 2 });
+    }
+
+    #[test]
+    fn a_flood_opens_what_the_plugin_may_and_one_alert_for_the_rest() {
+        let inst = installation();
+        let out = output(
+            (0..20)
+                .map(|n| {
+                    let severity = if n == 15 { Severity::Critical } else { Severity::Info };
+                    finding(&format!("k{n:02}"), severity)
+                })
+                .collect(),
+        );
+        let recent = Recent {
+            opened: HashMap::from([("p".to_string(), 7)]),
+            ..Recent::default()
+        };
+        let changes = run_after(&AlertPolicy::default(), &inst, &[], &recent, &[("p", &out)], 10);
+        let opened: Vec<&str> = changes
+            .iter()
+            .map(|c| match c {
+                Change::Open { finding, .. } => finding.key.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(opened, ["k00", "k01", "k15", OVERFLOW_KEY], "three left, the critical first");
+        let Change::Open { finding: more, .. } = &changes[3] else { unreachable!() };
+        assert_eq!(more.severity, Severity::Info);
+        assert_eq!(
+            more.summary,
+            "p found 17 more problems here than the 10 new alerts it may raise in 60 min"
+        );
+        assert!(more.details.starts_with("Not raised one by one: k02, k03, "), "{}", more.details);
+        assert_eq!(more.translations.0.len(), 2, "Russian and Italian too");
+
+        // Once the others are gone, the overflow alert resolves as any other.
+        let alerts = [OpenAlert {
+            plugin: "p".into(),
+            ..open(9, OVERFLOW_KEY, AlertState::Firing)
+        }];
+        let calm = output(vec![finding("k00", Severity::Info)]);
+        let changes = run_after(&AlertPolicy::default(), &inst, &alerts, &recent, &[("p", &calm)], 10);
+        assert!(changes.iter().any(|c| matches!(c, Change::Resolve { id: 9, .. })), "{changes:?}");
+    }
+
+    #[test]
+    fn a_key_that_keeps_coming_back_opens_as_flapping_and_waits_for_quiet() {
+        let inst = installation();
+        let out = output(vec![finding("k", Severity::Warning)]);
+        let once = Recent {
+            resolved: HashMap::from([(("p".to_string(), "k".to_string()), 1)]),
+            ..Recent::default()
+        };
+        let changes = run_after(&AlertPolicy::default(), &inst, &[], &once, &[("p", &out)], 10);
+        assert!(matches!(changes[0], Change::Open { flapping: None, .. }));
+        let twice = Recent {
+            resolved: HashMap::from([(("p".to_string(), "k".to_string()), 2)]),
+            ..Recent::default()
+        };
+        let changes = run_after(&AlertPolicy::default(), &inst, &[], &twice, &[("p", &out)], 10);
+        assert!(matches!(changes[0], Change::Open { flapping: Some(2), .. }));
+
+        let quiet = AlertPolicy::default().restraint.quiet.as_millis() as i64;
+        let flapping = [OpenAlert {
+            flapping: true,
+            cleared_at: Some(1_000),
+            ..open(7, "k", AlertState::Firing)
+        }];
+        let gone = output(vec![]);
+        let changes = run(&AlertPolicy::default(), &inst, &flapping, &[("p", &gone)], 1_000 + quiet - 1);
+        assert_eq!(changes, [Change::Fading { id: 7 }], "gone, but not for long enough");
+        let changes = run(&AlertPolicy::default(), &inst, &flapping, &[("p", &gone)], 1_000 + quiet);
+        assert!(matches!(changes[0], Change::Resolve { id: 7, .. }));
     }
 }

@@ -55,6 +55,9 @@ pub struct Alert {
     /// kept), and the incident it belongs to.
     pub cause: Option<String>,
     pub incident_id: Option<i64>,
+    /// Opened as flapping (its key came and went too often): it resolves only after a
+    /// quiet while.
+    pub flapping: bool,
     pub resolved_at: Option<i64>,
     pub resolution: Option<String>,
     pub updated_at: i64,
@@ -188,6 +191,8 @@ pub enum EventKind {
     Announced,
     /// Waiting a moment for other installations with the same cause.
     Waiting,
+    /// Opened as flapping: its key came and went too often lately.
+    Flapping,
     /// Members joined an incident (in the incident's timeline), or this alert joined one.
     Joined,
     /// The incident's cause went away; its members still down are probed again.
@@ -206,7 +211,7 @@ pub enum EventKind {
     Refused,
 }
 
-const EVENT_KINDS: [(EventKind, &str); 24] = [
+const EVENT_KINDS: [(EventKind, &str); 25] = [
     (EventKind::Pending, "pending"),
     (EventKind::Fired, "fired"),
     (EventKind::Changed, "changed"),
@@ -222,6 +227,7 @@ const EVENT_KINDS: [(EventKind, &str); 24] = [
     (EventKind::Silenced, "silenced"),
     (EventKind::Announced, "announced"),
     (EventKind::Waiting, "waiting"),
+    (EventKind::Flapping, "flapping"),
     (EventKind::Joined, "joined"),
     (EventKind::Rechecking, "rechecking"),
     (EventKind::Update, "update"),

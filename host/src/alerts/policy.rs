@@ -54,6 +54,34 @@ fn held(count: i64, since: i64, now: i64, evaluations: u32, duration: Duration) 
         && now.saturating_sub(since) >= i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// How far one plugin may go on one installation over time: the output of one evaluation
+/// is bounded elsewhere (`contract::OutputLimits`), but 256 findings a report, or one that
+/// comes and goes with every report, would still be hundreds of messages an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restraint {
+    /// New alerts one plugin may open on one installation within `window`; the findings
+    /// beyond wait in one alert that counts them
+    /// ([`OVERFLOW_KEY`](crate::plugins::contract::OVERFLOW_KEY)).
+    pub new_alerts: usize,
+    pub window: Duration,
+    /// A key whose alerts resolved this many times within `window` opens its next alert
+    /// as flapping: it stays open through the flaps and resolves only once the finding
+    /// has been gone for `quiet`.
+    pub flap_after: usize,
+    pub quiet: Duration,
+}
+
+impl Default for Restraint {
+    fn default() -> Self {
+        Restraint {
+            new_alerts: 10,
+            window: Duration::from_secs(3600),
+            flap_after: 2,
+            quiet: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
 /// The alerting settings of the host.
 #[derive(Debug, Clone)]
 pub struct AlertPolicy {
@@ -67,6 +95,7 @@ pub struct AlertPolicy {
     /// How often the clockwork (escalations, expiries, digests) looks at the time.
     pub due_interval: Duration,
     pub grouping: super::incidents::Grouping,
+    pub restraint: Restraint,
 }
 
 impl Default for AlertPolicy {
@@ -77,6 +106,7 @@ impl Default for AlertPolicy {
             ack_expires_after: Some(Duration::from_secs(4 * 3600)),
             due_interval: Duration::from_secs(15),
             grouping: super::incidents::Grouping::default(),
+            restraint: Restraint::default(),
         }
     }
 }

@@ -35,6 +35,7 @@ use crate::i18n::Lang;
 use crate::metrics::Metrics;
 use crate::notify::telegram::render::{self, Reader};
 use crate::notify::telegram::{DeliveryError, Telegram};
+use crate::plugins::Severity;
 use crate::store::{Interrupted, OutboxEntry, Store, StoreError};
 use crate::tasks::Tasks;
 
@@ -265,28 +266,41 @@ impl Dispatcher {
     /// The heads grouped into Bot API calls: one each, but where a chat has more new
     /// alerts waiting than its budget allows now, those posts become one call (an
     /// incident's card is never folded: it already stands for many).
+    ///
+    /// New info alerts (a sales signal, a note) never need a message each: two or more
+    /// due for one chat at once always share one.
     fn calls(&self, heads: Vec<OutboxEntry>, now: i64) -> Vec<Vec<OutboxEntry>> {
         let foldable = |e: &OutboxEntry| e.kind == NoticeKind::Post && e.alert_id.is_some();
-        let mut posts: HashMap<Destination, usize> = HashMap::new();
+        let info = |e: &OutboxEntry| foldable(e) && e.severity == Some(Severity::Info);
+        let mut posts: HashMap<Destination, (usize, usize)> = HashMap::new();
         for entry in heads.iter().filter(|e| foldable(e)) {
-            *posts.entry(entry.to).or_default() += 1;
+            let (all, infos) = posts.entry(entry.to).or_default();
+            *all += 1;
+            *infos += usize::from(info(entry));
         }
         let mut pace = self.pace.lock().expect("pacer");
         let folding: Vec<Destination> = posts
-            .into_iter()
-            .filter(|(to, n)| {
+            .iter()
+            .filter(|(to, (n, _))| {
                 // The last few calls of a chat's budget are kept for summaries: with
                 // little left, even two new alerts share one message.
                 let budget = pace.budget(to.chat_id, now);
                 (*n >= FOLD_AT && *n > budget) || (*n >= 2 && budget <= FOLD_AT)
             })
-            .map(|(to, _)| to)
+            .map(|(to, _)| *to)
             .collect();
-        let mut folds: HashMap<Destination, Vec<OutboxEntry>> = HashMap::new();
+        let folding_info: Vec<Destination> = posts
+            .iter()
+            .filter(|(_, (_, infos))| *infos >= 2)
+            .map(|(to, _)| *to)
+            .collect();
+        let mut folds: HashMap<(Destination, bool), Vec<OutboxEntry>> = HashMap::new();
         let mut calls = Vec::new();
         for entry in heads {
             if foldable(&entry) && folding.contains(&entry.to) {
-                folds.entry(entry.to).or_default().push(entry);
+                folds.entry((entry.to, false)).or_default().push(entry);
+            } else if info(&entry) && folding_info.contains(&entry.to) {
+                folds.entry((entry.to, true)).or_default().push(entry);
             } else {
                 calls.push(vec![entry]);
             }

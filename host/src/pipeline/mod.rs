@@ -463,9 +463,13 @@ impl Worker {
         } else {
             self.alerting.directory().await?
         };
+        let recent = self
+            .alerting
+            .recent(installation_id, &open, &outputs, now)
+            .await?;
         let changes = self
             .alerting
-            .plan(&directory, &installation, &open, &outputs, now);
+            .plan(&directory, &installation, &open, &recent, &outputs, now);
         let queued = self
             .store
             .commit_evaluation(&EvaluationCommit {

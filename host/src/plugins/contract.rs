@@ -308,6 +308,11 @@ impl EvalOutput {
     }
 }
 
+/// The key of the alert that stands for a plugin's findings on one installation beyond
+/// the new alerts it may open in a while (`alerts::policy::Restraint`); no plugin may use
+/// it.
+pub const OVERFLOW_KEY: &str = "+more";
+
 /// How much one evaluation may hand back. Everything a plugin returns is stored, shown to
 /// admins and sent to people, so it is bounded where it enters the host: a plugin over a
 /// bound fails its call ("output too large", with the numbers) and nothing of it goes on.
@@ -378,6 +383,11 @@ impl OutputLimits {
                 "finding `{key}` has a translation into `{language}`, which is not a language tag \
                  (1-{} ASCII letters, digits and dashes)",
                 limits::MAX_LANGUAGE_BYTES
+            )));
+        }
+        if output.findings.iter().any(|f| f.key == OVERFLOW_KEY) {
+            return Err(OutputProblem::Invalid(format!(
+                "finding key `{OVERFLOW_KEY}` is the host's own (it counts a plugin's findings beyond its alerts)"
             )));
         }
         for finding in &mut output.findings {

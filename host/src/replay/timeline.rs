@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::directory::Directory;
+use crate::alerts::lifecycle::Recent;
 use crate::alerts::{AlertPolicy, AlertState, Change, OpenAlert, Routing, plan};
 use crate::fleet::Installation;
 use crate::plugins::contract::Translations;
@@ -63,7 +64,14 @@ impl Timeline {
         };
         let plugin = self.plugin.clone();
         let outputs = [(plugin.as_str(), output)];
-        let changes = plan(policy, &routing, installation, &self.open, &outputs);
+        let changes = plan(
+            policy,
+            &routing,
+            installation,
+            &self.open,
+            &Recent::default(),
+            &outputs,
+        );
         for change in &changes {
             match change {
                 Change::Open {
@@ -92,6 +100,7 @@ impl Timeline {
                         cleared_count: 0,
                         escalate_at: None,
                         cause: firing.as_ref().and_then(|f| f.cause.clone()),
+                        flapping: false,
                         destinations: Vec::new(),
                     });
                     self.next_id += 1;

@@ -10,6 +10,7 @@ use sqlx::{Any, Row, Transaction};
 use super::{Store, StoreError, parse};
 use crate::alerts::directory::Destination;
 use crate::alerts::routing::{Known, NewDestination};
+use crate::alerts::lifecycle::Recent;
 use crate::alerts::transitions::{Decision, Digest};
 use crate::alerts::{
     Alert, AlertDestination, AlertEvent, AlertState, Change, Event, EventKind, Notice, On,
@@ -39,7 +40,7 @@ pub(super) const COLUMNS: &str = "id, installation_id, client, manager, plugin, 
     summary, details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, \
     cleared_count, acknowledged_at, acknowledged_by, ack_expires_at, snoozed_until, \
     escalation_step, escalate_at, escalated_to, escalated_at, announce_at, story_id, \
-    cause, incident_id, resolved_at, resolution, updated_at, version, translations";
+    cause, incident_id, flapping, resolved_at, resolution, updated_at, version, translations";
 
 pub(super) fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
@@ -72,6 +73,7 @@ pub(super) fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
             .unwrap_or(row.try_get("id")?),
         cause: row.try_get("cause")?,
         incident_id: row.try_get("incident_id")?,
+        flapping: row.try_get::<i64, _>("flapping")? != 0,
         resolved_at: row.try_get("resolved_at")?,
         resolution: row.try_get("resolution")?,
         updated_at: row.try_get("updated_at")?,
@@ -118,6 +120,7 @@ fn open_from(row: &AnyRow) -> Result<OpenAlert, StoreError> {
         details: row.try_get("details")?,
         first_seen_at: row.try_get("first_seen_at")?,
         seen_count: row.try_get("seen_count")?,
+        flapping: row.try_get::<i64, _>("flapping")? != 0,
         cleared_at: row.try_get("cleared_at")?,
         cleared_count: row.try_get("cleared_count")?,
         escalate_at: row.try_get("escalate_at")?,
@@ -136,6 +139,37 @@ impl Store {
     pub async fn open_alerts(&self, installation_id: &str) -> Result<Vec<OpenAlert>, StoreError> {
         self.open_alerts_where("installation_id", installation_id)
             .await
+    }
+
+    /// What `installation_id`'s alerts did since `since`: how many each plugin opened, and
+    /// how often each key resolved.
+    pub async fn recent_alerts(
+        &self,
+        installation_id: &str,
+        since: i64,
+    ) -> Result<Recent, StoreError> {
+        let rows = sqlx::query(
+            "SELECT plugin, key, first_seen_at, resolved_at FROM alerts \
+             WHERE installation_id = $1 AND (first_seen_at >= $2 OR resolved_at >= $2)",
+        )
+        .bind(installation_id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut recent = Recent::default();
+        for row in rows {
+            let plugin: String = row.try_get("plugin")?;
+            let opened: i64 = row.try_get("first_seen_at")?;
+            let resolved: Option<i64> = row.try_get("resolved_at")?;
+            if opened >= since {
+                *recent.opened.entry(plugin.clone()).or_default() += 1;
+            }
+            if resolved.is_some_and(|at| at >= since) {
+                let key: String = row.try_get("key")?;
+                *recent.resolved.entry((plugin, key)).or_default() += 1;
+            }
+        }
+        Ok(recent)
     }
 
     /// Every open alert raised by `plugin`.
@@ -472,6 +506,7 @@ pub(super) async fn apply(
                 finding,
                 audience,
                 firing,
+                flapping,
             } => {
                 let state = if firing.is_some() {
                     AlertState::Firing
@@ -481,9 +516,10 @@ pub(super) async fn apply(
                 let row = sqlx::query(
                     "INSERT INTO alerts (installation_id, client, manager, plugin, key, severity, \
                      audience, summary, details, state, chat_id, first_seen_at, seen_count, \
-                     fired_at, cleared_count, escalation_step, updated_at, version, translations) \
+                     fired_at, cleared_count, escalation_step, updated_at, version, translations, \
+                     flapping) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, 0, 0, $12, 0, \
-                     $14) RETURNING id",
+                     $14, $15) RETURNING id",
                 )
                 .bind(&installation.id)
                 .bind(&installation.client)
@@ -499,6 +535,7 @@ pub(super) async fn apply(
                 .bind(now)
                 .bind(firing.is_some().then_some(now))
                 .bind(finding.translations.to_json())
+                .bind(i64::from(flapping.is_some()))
                 .fetch_one(&mut **tx)
                 .await?;
                 let id: i64 = row.try_get("id")?;
@@ -519,6 +556,12 @@ pub(super) async fn apply(
                     EventKind::Pending
                 };
                 event(tx, id, now, &Event::new(kind, detail)).await?;
+                if let Some(flaps) = flapping {
+                    let detail = format!(
+                        "flapping: resolved {flaps} times lately; it stays open until the finding has been gone a while"
+                    );
+                    event(tx, id, now, &Event::new(EventKind::Flapping, detail)).await?;
+                }
                 (id, firing.as_ref())
             }
             Change::Seen {

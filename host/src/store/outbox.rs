@@ -8,6 +8,7 @@ use super::incidents::incident_event;
 use super::{Store, StoreError, parse};
 use crate::alerts::directory::Destination;
 use crate::alerts::{Event, EventKind, NoticeKind};
+use crate::plugins::Severity;
 
 /// One notification to deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub struct OutboxEntry {
     /// When an earlier attempt marked it `sending` and never finished (a crash, or a node
     /// cut off): the Bot API call may have gone through.
     pub interrupted: Option<i64>,
+    /// Its alert's severity, for an alert's notice.
+    pub severity: Option<Severity>,
 }
 
 /// Which `sending` marks are known to be interrupted: older than the longest a call can
@@ -52,7 +55,9 @@ impl Store {
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, alert_id, incident_id, kind, chat_id, thread_id, silent, payload, \
-             attempts, sending_at FROM outbox o \
+             attempts, sending_at, \
+             (SELECT a.severity FROM alerts a WHERE a.id = o.alert_id) AS severity \
+             FROM outbox o \
              WHERE done_at IS NULL AND held_until IS NULL AND retry_at <= $1 \
              AND (sending_at IS NULL OR sending_at <= $3 \
                   OR (sending_by = $4 AND sending_at < $5)) AND NOT EXISTS \
@@ -90,6 +95,10 @@ impl Store {
                     payload: row.try_get("payload")?,
                     attempts: row.try_get("attempts")?,
                     interrupted: row.try_get("sending_at")?,
+                    severity: row
+                        .try_get::<Option<String>, _>("severity")?
+                        .map(|s| s.parse().map_err(StoreError::Corrupt))
+                        .transpose()?,
                 })
             })
             .collect()

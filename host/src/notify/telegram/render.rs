@@ -258,6 +258,9 @@ pub fn living(alert: &Alert, to: &Reader) -> (String, Vec<Button>) {
         )])
         .text(to.since(since))
         .text(status);
+    if alert.flapping && alert.state != AlertState::Resolved {
+        message = message.text(to.say("tg-flapping", &[]));
+    }
     if let (Some(who), Some(at)) = (&alert.escalated_to, alert.escalated_at) {
         message = message.text(to.say(
             "tg-escalated",
