@@ -746,7 +746,11 @@ async fn a_strangers_guesses_do_not_lock_the_owner_out() {
         match answer.status() {
             StatusCode::UNAUTHORIZED => failures += 1,
             StatusCode::TOO_MANY_REQUESTS => {
-                let wait: u64 = answer.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                let wait: u64 = answer.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
                 let page = answer.text().await.unwrap();
                 assert!(page.contains("Слишком много неудачных попыток"), "{page}");
                 waits.push(wait);
@@ -763,7 +767,10 @@ async fn a_strangers_guesses_do_not_lock_the_owner_out() {
     );
 
     // The owner's address is not slowed by them: a typo, then the password.
-    assert_eq!(login(&owner, "typo").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login(&owner, "typo").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(
         login(&owner, "a long enough password").await.status(),
         StatusCode::SEE_OTHER

@@ -44,7 +44,9 @@ fn nth_report(installation: &str, n: usize, size: usize) -> Vec<u8> {
 
 /// Every report id the database holds, and those evaluated.
 async fn stored_reports(url: &str) -> (BTreeSet<i64>, BTreeSet<i64>) {
-    let mut db = sqlx::AnyConnection::connect(url).await.expect("open the database");
+    let mut db = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("open the database");
     let rows = sqlx::query("SELECT id, evaluated_at FROM reports")
         .fetch_all(&mut db)
         .await
@@ -62,8 +64,7 @@ async fn stored_reports(url: &str) -> (BTreeSet<i64>, BTreeSet<i64>) {
 }
 
 #[tokio::test]
-async fn a_full_database_refuses_reports_it_cannot_keep_and_takes_them_again_when_there_is_room()
-{
+async fn a_full_database_refuses_reports_it_cannot_keep_and_takes_them_again_when_there_is_room() {
     sqlx::any::install_default_drivers();
     let service = Service::start(Options {
         config: "[database]\nmax_size_mb = 2\n".into(),
@@ -87,7 +88,10 @@ async fn a_full_database_refuses_reports_it_cannot_keep_and_takes_them_again_whe
                 accepted.push(body["report"].as_i64().unwrap());
             }
             StatusCode::SERVICE_UNAVAILABLE => {
-                let retry = response.headers()["retry-after"].to_str().unwrap().to_string();
+                let retry = response.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .to_string();
                 refused = Some((retry, response.json::<Value>().await.unwrap()));
                 break;
             }
@@ -97,7 +101,10 @@ async fn a_full_database_refuses_reports_it_cannot_keep_and_takes_them_again_whe
     let (retry, body) = refused.expect("the database filled up");
     assert_eq!(retry, "5");
     let error = body["error"].as_str().unwrap();
-    assert!(error.contains("disk full") && error.contains("nothing was kept"), "{error}");
+    assert!(
+        error.contains("disk full") && error.contains("nothing was kept"),
+        "{error}"
+    );
     assert!(accepted.len() > 20, "{} reports fit", accepted.len());
 
     // Nothing else gets in either, and health says so at once.
@@ -121,7 +128,15 @@ async fn a_full_database_refuses_reports_it_cannot_keep_and_takes_them_again_whe
         message_of(&health, "database-write").starts_with("cannot write (disk full) since "),
         "{health:#}"
     );
-    let metrics = service.client.get(service.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = service
+        .client
+        .get(service.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         metrics.contains("reveille_database_write_failures_total{condition=\"disk-full\"}"),
         "{metrics}"
@@ -139,8 +154,16 @@ async fn a_full_database_refuses_reports_it_cannot_keep_and_takes_them_again_whe
         let response = service
             .post_report(&token, nth_report("vector-main", n, 20_000))
             .await;
-        assert_eq!(response.status(), StatusCode::ACCEPTED, "report {n} after room came back");
-        kept.push(response.json::<Value>().await.unwrap()["report"].as_i64().unwrap());
+        assert_eq!(
+            response.status(),
+            StatusCode::ACCEPTED,
+            "report {n} after room came back"
+        );
+        kept.push(
+            response.json::<Value>().await.unwrap()["report"]
+                .as_i64()
+                .unwrap(),
+        );
     }
     assert!(
         kept.iter().all(|id| id > accepted.last().unwrap()),
@@ -170,7 +193,11 @@ async fn a_full_database_refuses_reports_it_cannot_keep_and_takes_them_again_whe
         .fetch_all(&mut db)
         .await
         .unwrap();
-    let expected: &[&str] = if late == 201 { &["late", "vector-main"] } else { &["vector-main"] };
+    let expected: &[&str] = if late == 201 {
+        &["late", "vector-main"]
+    } else {
+        &["vector-main"]
+    };
     assert_eq!(installations, expected, "answered {late}");
 }
 
@@ -205,7 +232,11 @@ async fn a_database_out_of_reach_is_answered_at_once_and_loses_nothing() {
             .post_report(&token, nth_report("vector-main", n, 1_000))
             .await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
-        accepted.push(response.json::<Value>().await.unwrap()["report"].as_i64().unwrap());
+        accepted.push(
+            response.json::<Value>().await.unwrap()["report"]
+                .as_i64()
+                .unwrap(),
+        );
     }
 
     proxy.cut();
@@ -216,17 +247,28 @@ async fn a_database_out_of_reach_is_answered_at_once_and_loses_nothing() {
             .post_report(&token, nth_report("vector-main", n, 1_000))
             .await;
         let took = asked.elapsed();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "report {n}");
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "report {n}"
+        );
         assert_eq!(response.headers()["retry-after"], "5");
         // Well short of the 30 s an agent waited before, with room for a loaded machine.
         assert!(took < Duration::from_secs(6), "report {n} waited {took:?}");
-        let error = response.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_string();
+        let error = response.json::<Value>().await.unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(error.contains("database unreachable"), "{error}");
     }
     // Health answers at once, and says why.
     let asked = Instant::now();
     let health = service.health().await;
-    assert!(asked.elapsed() < Duration::from_secs(1), "/healthz took {:?}", asked.elapsed());
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "/healthz took {:?}",
+        asked.elapsed()
+    );
     assert_eq!(health["status"], "degraded", "{health:#}");
     assert!(
         message_of(&health, "database-unreachable").starts_with("database unreachable since "),
@@ -242,7 +284,11 @@ async fn a_database_out_of_reach_is_answered_at_once_and_loses_nothing() {
         .send()
         .await
         .unwrap();
-    assert!(asked.elapsed() < Duration::from_secs(6), "the page took {:?}", asked.elapsed());
+    assert!(
+        asked.elapsed() < Duration::from_secs(6),
+        "the page took {:?}",
+        asked.elapsed()
+    );
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
     let text = page.text().await.unwrap();
     assert!(text.contains("база данных недоступна"), "{text}");
@@ -262,7 +308,11 @@ async fn a_database_out_of_reach_is_answered_at_once_and_loses_nothing() {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         let response = response.expect("reports are taken again once the database is back");
-        later.push(response.json::<Value>().await.unwrap()["report"].as_i64().unwrap());
+        later.push(
+            response.json::<Value>().await.unwrap()["report"]
+                .as_i64()
+                .unwrap(),
+        );
     }
     service.settle().await;
     let healthy = service
@@ -292,16 +342,17 @@ async fn health_sees_telegram_refuse_or_go_away_and_the_notices_that_wait() {
     .await;
     let token = service.installation("vector-main").await;
     assert_eq!(service.health().await["status"], "ok");
-    let problem = async |reason: &str, says: &str| {
-        service
-            .eventually(Duration::from_secs(20), || async {
-                let health = service.health().await;
-                health["problems"].as_array().unwrap().iter().any(|p| {
-                    p["reason"] == reason && p["message"].as_str().unwrap().contains(says)
+    let problem =
+        async |reason: &str, says: &str| {
+            service
+                .eventually(Duration::from_secs(20), || async {
+                    let health = service.health().await;
+                    health["problems"].as_array().unwrap().iter().any(|p| {
+                        p["reason"] == reason && p["message"].as_str().unwrap().contains(says)
+                    })
                 })
-            })
-            .await
-    };
+                .await
+        };
 
     // Flood control: the Bot API answers 429 to every message for a while. Reading
     // updates still works, which does not make the channel look well.
@@ -332,7 +383,15 @@ async fn health_sees_telegram_refuse_or_go_away_and_the_notices_that_wait() {
             .starts_with(&format!("{waiting} telegram notices wait; the oldest for ")),
         "{health:#}"
     );
-    let metrics = service.client.get(service.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = service
+        .client
+        .get(service.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for series in [
         "reveille_telegram_calls_total{outcome=\"429\"}",
         "reveille_telegram_calls_total{outcome=\"network\"}",
@@ -347,13 +406,23 @@ async fn health_sees_telegram_refuse_or_go_away_and_the_notices_that_wait() {
     fake.come_up().await;
     let delivered = service
         .eventually(Duration::from_secs(30), || async {
-            !fake.bot_messages(-1001234567).is_empty()
-                && service.health().await["status"] == "ok"
+            !fake.bot_messages(-1001234567).is_empty() && service.health().await["status"] == "ok"
         })
         .await;
     assert!(delivered, "{:#}", service.health().await);
-    let metrics = service.client.get(service.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("reveille_telegram_calls_total{outcome=\"ok\"}"), "{metrics}");
+    let metrics = service
+        .client
+        .get(service.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("reveille_telegram_calls_total{outcome=\"ok\"}"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

@@ -221,7 +221,10 @@ async fn a_flood_of_idle_connections_does_not_keep_a_good_agent_out() {
     let mut answer = String::new();
     ninth.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(closed(&mut held[0]).await, "the oldest silent connection made room");
+    assert!(
+        closed(&mut held[0]).await,
+        "the oldest silent connection made room"
+    );
 
     // A flood: a thousand connections that say nothing. Agents get through all along.
     let mut flood = Vec::new();
@@ -234,13 +237,21 @@ async fn a_flood_of_idle_connections_does_not_keep_a_good_agent_out() {
             assert_eq!(sent.status(), 202, "after {n} idle connections");
         }
     }
-    let metrics = reqwest::get(service.url("/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(service.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let refused: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("reveille_connections_refused_total "))
         .and_then(|n| n.parse().ok())
         .unwrap();
-    assert!(refused >= 990, "{refused} idle connections closed to make room");
+    assert!(
+        refused >= 990,
+        "{refused} idle connections closed to make room"
+    );
     drop(flood);
     drop(held);
 
@@ -263,7 +274,10 @@ async fn a_flood_of_idle_connections_does_not_keep_a_good_agent_out() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut extra = TcpStream::connect(&address).await.unwrap();
-    assert!(closed(&mut extra).await, "a connection over the cap of busy ones was kept");
+    assert!(
+        closed(&mut extra).await,
+        "a connection over the cap of busy ones was kept"
+    );
     drop(busy);
     let served = service
         .eventually(Duration::from_secs(5), || async {
@@ -272,7 +286,10 @@ async fn a_flood_of_idle_connections_does_not_keep_a_good_agent_out() {
                 .is_ok_and(|r| r.status() == 200)
         })
         .await;
-    assert!(served, "the service did not serve again once the busy ones left");
+    assert!(
+        served,
+        "the service did not serve again once the busy ones left"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -341,7 +358,10 @@ async fn a_database_failure_shows_the_client_a_reference_not_its_text() {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let service = Service::start(Options::default()).await;
-    let url = format!("sqlite://{}", service.data_dir.join("reveille.db").display());
+    let url = format!(
+        "sqlite://{}",
+        service.data_dir.join("reveille.db").display()
+    );
     let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
     sqlx::query("ALTER TABLE installations RENAME TO gone")
         .execute(&mut db)

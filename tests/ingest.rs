@@ -368,11 +368,18 @@ async fn a_report_sent_again_is_kept_once() {
             .replace("2026-11-20T20:00:00+03:00", "2026-11-20T21:00:00+03:00");
         let response = service.post_report(&token, later.into_bytes()).await;
         let body: Value = response.json().await.unwrap();
-        assert_eq!(body["repeat"], false, "{backend}: another moment is another report");
+        assert_eq!(
+            body["repeat"], false,
+            "{backend}: another moment is another report"
+        );
         assert!(!ids.contains(&body["report"].as_i64().unwrap()));
 
         service.settle().await;
-        assert_eq!(service.store().report_count("vector-main").await.unwrap(), 2, "{backend}");
+        assert_eq!(
+            service.store().report_count("vector-main").await.unwrap(),
+            2,
+            "{backend}"
+        );
         let dongle = service.alerts("installation=vector-main").await;
         let fired: Vec<_> = dongle
             .iter()
@@ -388,7 +395,10 @@ async fn a_report_sent_again_is_kept_once() {
             .text()
             .await
             .unwrap();
-        assert!(metrics.contains("reveille_reports_repeated_total 50"), "{backend}");
+        assert!(
+            metrics.contains("reveille_reports_repeated_total 50"),
+            "{backend}"
+        );
         service
     })
     .await;

@@ -85,7 +85,10 @@ async fn retention_deletes_old_reports_but_keeps_each_installations_newest() {
         service.settle().await;
         clock.advance(Duration::from_secs(8 * 86_400));
         let fresh = service
-            .post_report(&busy, later(&report_for("key-restored.xml", "busy"), 8 * 86_400))
+            .post_report(
+                &busy,
+                later(&report_for("key-restored.xml", "busy"), 8 * 86_400),
+            )
             .await;
         assert_eq!(fresh.status(), 202, "{}", fresh.text().await.unwrap());
         assert_eq!(service.store().report_count("busy").await.unwrap(), 4);

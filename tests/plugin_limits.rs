@@ -544,7 +544,10 @@ async fn a_slow_plugin_is_charged_for_its_time_and_switched_off() {
     assert_eq!(listed["state"], "disabled", "{listed:#}");
     assert_eq!(listed["stopped"]["why"], "slow", "{listed:#}");
     assert_eq!(listed["stopped"]["bound_ms"], 50.0, "{listed:#}");
-    assert!(listed["stopped"]["mean_ms"].as_f64().unwrap() >= 90.0, "{listed:#}");
+    assert!(
+        listed["stopped"]["mean_ms"].as_f64().unwrap() >= 90.0,
+        "{listed:#}"
+    );
     assert!(
         listed["disabled"]
             .as_str()
@@ -559,7 +562,10 @@ async fn a_slow_plugin_is_charged_for_its_time_and_switched_off() {
         "its calls are nearly all the time plugins took: {cost:#}"
     );
     let dongle = service.plugin("dongle-lost").await.unwrap();
-    assert!(dongle["cost"]["mean_ms"].as_f64().unwrap() < 50.0, "{dongle:#}");
+    assert!(
+        dongle["cost"]["mean_ms"].as_f64().unwrap() < 50.0,
+        "{dongle:#}"
+    );
     let calls = listed["evaluations"].as_u64().unwrap();
 
     let health = service.health().await;
@@ -682,13 +688,19 @@ async fn what_a_plugin_raises_is_bounded_over_time() {
     // A flood of 40 critical findings, three reports running.
     let flood = service.installation_of("flood-1", "Flood").await;
     let (status, _) = service
-        .put_client_settings("Flood", "misbehave", json!({"mode": "flood", "count": "40"}))
+        .put_client_settings(
+            "Flood",
+            "misbehave",
+            json!({"mode": "flood", "count": "40"}),
+        )
         .await;
     assert_eq!(status, 200);
     for n in 0..3 {
         post("flood-1", &flood, n).await;
     }
-    let alerts = service.alerts("installation=flood-1&plugin=misbehave").await;
+    let alerts = service
+        .alerts("installation=flood-1&plugin=misbehave")
+        .await;
     assert_eq!(alerts.len(), 11, "ten and one for the rest: {alerts:#?}");
     let more = alerts.iter().find(|a| a["key"] == "+more").unwrap();
     assert_eq!(more["severity"], "critical");
@@ -701,7 +713,10 @@ async fn what_a_plugin_raises_is_bounded_over_time() {
     );
     let findings = service.findings("flood-1").await;
     assert_eq!(
-        findings.iter().filter(|f| f["plugin"] == "misbehave").count(),
+        findings
+            .iter()
+            .filter(|f| f["plugin"] == "misbehave")
+            .count(),
         40,
         "every finding is kept and shown, only the alerts are bounded"
     );
@@ -717,7 +732,11 @@ async fn what_a_plugin_raises_is_bounded_over_time() {
         post("flip-1", &flip, n).await;
     }
     let flips = service.alerts("installation=flip-1&plugin=misbehave").await;
-    assert_eq!(of(&flips, "flip"), 3, "two before it flapped, then one: {flips:#?}");
+    assert_eq!(
+        of(&flips, "flip"),
+        3,
+        "two before it flapped, then one: {flips:#?}"
+    );
     let flapping = flips
         .iter()
         .find(|a| a["key"] == "flip" && a["state"] != "resolved")
@@ -727,7 +746,9 @@ async fn what_a_plugin_raises_is_bounded_over_time() {
     assert!(timeline.contains("flapping"), "{timeline}");
     let messages = fake.bot_messages(-1001234567);
     assert!(
-        messages.iter().any(|m| m.text.contains("keeps coming and going")),
+        messages
+            .iter()
+            .any(|m| m.text.contains("keeps coming and going")),
         "{messages:#?}"
     );
     // Quiet for half an hour: it resolves.
@@ -741,16 +762,26 @@ async fn what_a_plugin_raises_is_bounded_over_time() {
     assert_eq!(service.alert(id).await["alert"]["state"], "resolved");
 
     // Thirteen info findings: folded, not thirteen messages.
-    let chatty = service.installation_in_chat("chatty-1", "Chatty", -1002).await;
+    let chatty = service
+        .installation_in_chat("chatty-1", "Chatty", -1002)
+        .await;
     fake.add_chat(-1002, "Chatty support");
     let (status, _) = service
-        .put_client_settings("Chatty", "misbehave", json!({"mode": "chatty", "count": "13"}))
+        .put_client_settings(
+            "Chatty",
+            "misbehave",
+            json!({"mode": "chatty", "count": "13"}),
+        )
         .await;
     assert_eq!(status, 200);
     post("chatty-1", &chatty, 0).await;
     let told = fake
         .wait_for(Duration::from_secs(30), |f| {
-            let said: String = f.bot_messages(-1002).iter().map(|m| m.text.clone()).collect();
+            let said: String = f
+                .bot_messages(-1002)
+                .iter()
+                .map(|m| m.text.clone())
+                .collect();
             (0..10).all(|n| said.contains(&format!("note {n}")))
                 && said.contains("found 3 more problems")
         })

@@ -575,7 +575,11 @@ fn restraint(file: &AlertsFile) -> anyhow::Result<Restraint> {
     };
     Ok(Restraint {
         new_alerts: at_least_one(file.new_alerts, defaults.new_alerts, "new_alerts")?,
-        window: or_default(&file.new_alerts_within, defaults.window, "new_alerts_within")?,
+        window: or_default(
+            &file.new_alerts_within,
+            defaults.window,
+            "new_alerts_within",
+        )?,
         flap_after: at_least_one(file.flap_after, defaults.flap_after, "flap_after")?,
         quiet: or_default(&file.flap_quiet, defaults.quiet, "flap_quiet")?,
     })

@@ -200,13 +200,15 @@ pub async fn serve(
             .expect("connections lock")
             .add(spoke.clone(), close.clone());
         let forwarded_for = settings.forwarded_for;
-        let service = app.clone().map_request(move |mut request: hyper::Request<Incoming>| {
-            spoke.store(true, Ordering::Relaxed);
-            let caller = Caller::of(&request, peer, forwarded_for);
-            request.extensions_mut().insert(caller);
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        });
+        let service = app
+            .clone()
+            .map_request(move |mut request: hyper::Request<Incoming>| {
+                spoke.store(true, Ordering::Relaxed);
+                let caller = Caller::of(&request, peer, forwarded_for);
+                request.extensions_mut().insert(caller);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
         let connection =
             builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);

@@ -336,7 +336,11 @@ impl Metrics {
         );
         let _ = writeln!(w, "# TYPE reveille_outbox_waiting gauge");
         for (channel, b) in &backlog {
-            let _ = writeln!(w, "reveille_outbox_waiting{{channel=\"{channel}\"}} {}", b.waiting);
+            let _ = writeln!(
+                w,
+                "reveille_outbox_waiting{{channel=\"{channel}\"}} {}",
+                b.waiting
+            );
         }
         let _ = writeln!(
             w,

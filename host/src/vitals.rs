@@ -205,7 +205,10 @@ pub struct Reading {
 pub enum Problem {
     CannotWrite(Failing<Trouble>),
     Unreachable(Failing<Trouble>),
-    DiskLow { disk: Disk, floor: u64 },
+    DiskLow {
+        disk: Disk,
+        floor: u64,
+    },
     NoticesWaiting {
         channel: &'static str,
         backlog: Backlog,
@@ -215,13 +218,19 @@ pub enum Problem {
         failing: Failing<CallOutcome>,
         bound: Duration,
     },
-    EvaluationLags { oldest: Duration, bound: Duration },
+    EvaluationLags {
+        oldest: Duration,
+        bound: Duration,
+    },
     PluginOverdue {
         plugin: String,
         running: Duration,
         deadline: Duration,
     },
-    PluginOff { plugin: String, why: String },
+    PluginOff {
+        plugin: String,
+        why: String,
+    },
 }
 
 impl Problem {
@@ -508,7 +517,10 @@ impl Vitals {
                         waiting,
                         oldest_ms: oldest.map_or(0, |at| (clock.now_ms() - at).max(0)),
                     };
-                    self.backlog.lock().expect("vitals lock").insert(channel, backlog);
+                    self.backlog
+                        .lock()
+                        .expect("vitals lock")
+                        .insert(channel, backlog);
                 }
                 Ok(Err(error)) => tracing::debug!(%error, "cannot read the outbox's backlog"),
                 Err(_) => tracing::debug!("the outbox's backlog took too long to read"),
@@ -582,7 +594,13 @@ mod tests {
         });
         let problems = assess(&r, &bounds);
         assert_eq!(problems[0].reason(), "database-write");
-        assert!(problems[0].to_string().starts_with("cannot write (disk full) since 1970-01-01T00:01:30Z"), "{}", problems[0]);
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("cannot write (disk full) since 1970-01-01T00:01:30Z"),
+            "{}",
+            problems[0]
+        );
 
         r.unreachable = Some(Failing {
             since: 95_000,
@@ -590,7 +608,10 @@ mod tests {
         });
         let problems = assess(&r, &bounds);
         assert_eq!(problems.len(), 1, "unreachable says why writes fail too");
-        assert_eq!(problems[0].to_string(), "database unreachable since 1970-01-01T00:01:35Z");
+        assert_eq!(
+            problems[0].to_string(),
+            "database unreachable since 1970-01-01T00:01:35Z"
+        );
 
         let mut r = reading(100_000);
         r.disks = vec![Disk {
@@ -599,21 +620,39 @@ mod tests {
         }];
         let problems = assess(&r, &bounds);
         assert_eq!(problems[0].reason(), "disk-low");
-        assert_eq!(problems[0].to_string(), "free space on /data is 100 MiB, below the floor of 1024 MiB");
+        assert_eq!(
+            problems[0].to_string(),
+            "free space on /data is 100 MiB, below the floor of 1024 MiB"
+        );
 
         let mut r = reading(100_000);
         r.telegram = Some(Failing {
             since: 80_000,
             what: CallOutcome::Network,
         });
-        assert!(assess(&r, &bounds).is_empty(), "20 s of failures: within the bound");
+        assert!(
+            assess(&r, &bounds).is_empty(),
+            "20 s of failures: within the bound"
+        );
         r.now = 110_000;
         assert_eq!(assess(&r, &bounds)[0].reason(), "telegram-failing");
 
         let mut r = reading(0);
-        r.backlog.insert("telegram", Backlog { waiting: 3, oldest_ms: 59_000 });
+        r.backlog.insert(
+            "telegram",
+            Backlog {
+                waiting: 3,
+                oldest_ms: 59_000,
+            },
+        );
         assert!(assess(&r, &bounds).is_empty());
-        r.backlog.insert("telegram", Backlog { waiting: 3, oldest_ms: 61_000 });
+        r.backlog.insert(
+            "telegram",
+            Backlog {
+                waiting: 3,
+                oldest_ms: 61_000,
+            },
+        );
         assert_eq!(
             assess(&r, &bounds)[0].to_string(),
             "3 telegram notices wait; the oldest for 61 s (bound: 60 s)"
@@ -626,11 +665,21 @@ mod tests {
         assert_eq!(assess(&r, &bounds)[0].reason(), "evaluation-lags");
 
         let mut r = reading(0);
-        r.overdue = vec![("sleeper".into(), Duration::from_millis(5_000), Duration::from_millis(100))];
+        r.overdue = vec![(
+            "sleeper".into(),
+            Duration::from_millis(5_000),
+            Duration::from_millis(100),
+        )];
         r.switched_off = vec![("slow".into(), "too slow".into())];
         let problems = assess(&r, &bounds);
-        assert_eq!(problems[0].to_string(), "a call of plugin `sleeper` has run 5000 ms, past its deadline of 100 ms");
-        assert_eq!(problems[1].to_string(), "plugin `slow` was switched off: too slow");
+        assert_eq!(
+            problems[0].to_string(),
+            "a call of plugin `sleeper` has run 5000 ms, past its deadline of 100 ms"
+        );
+        assert_eq!(
+            problems[1].to_string(),
+            "plugin `slow` was switched off: too slow"
+        );
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub struct Proxy {
 impl Proxy {
     /// Forwards to `target` (`host:port`).
     pub async fn start(target: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a proxy");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a proxy");
         let addr = listener.local_addr().unwrap();
         let cut = Arc::new(AtomicBool::new(false));
         let (generation, _) = watch::channel(0u64);

@@ -952,6 +952,7 @@ mod tests {
             story_id: id,
             cause: Some("parent:redirect-1".into()),
             incident_id: None,
+            flapping: false,
             resolved_at: None,
             resolution: None,
             updated_at: at,

@@ -9,8 +9,8 @@ use jiff::tz::TimeZone;
 
 use super::directory::Audience;
 use super::model::Event;
-use super::routing::{FirstRoute, Known, NewDestination, Notice, Routing, Subject};
 use super::policy::Restraint;
+use super::routing::{FirstRoute, Known, NewDestination, Notice, Routing, Subject};
 use super::{AlertPolicy, AlertState, EventKind, NoticeKind, resolution};
 use crate::fleet::Installation;
 use crate::i18n::Lang;
@@ -252,7 +252,7 @@ fn restrain<'a>(
         .new_alerts
         .saturating_sub(recent.opened.get(plugin).copied().unwrap_or(0));
     let mut new: Vec<&Finding> = findings.iter().filter(|f| !known(f)).collect();
-    new.sort_by(|a, b| b.severity.cmp(&a.severity));
+    new.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let over = new.split_off(allowed.min(new.len()));
     let mut kept: Vec<Cow<'a, Finding>> = findings
         .iter()
@@ -284,7 +284,10 @@ fn overflow(restraint: &Restraint, plugin: &str, over: &[&Finding]) -> Finding {
             ("plugin", plugin.to_string().into()),
             ("count", over.len().into()),
             ("allowed", restraint.new_alerts.into()),
-            ("within", lang.duration(restraint.window.as_millis() as i64).into()),
+            (
+                "within",
+                lang.duration(restraint.window.as_millis() as i64).into(),
+            ),
             ("keys", keys.clone().into()),
         ];
         (
@@ -307,7 +310,11 @@ fn overflow(restraint: &Restraint, plugin: &str, over: &[&Finding]) -> Finding {
         .collect();
     Finding {
         key: OVERFLOW_KEY.to_string(),
-        severity: over.iter().map(|f| f.severity).max().unwrap_or(Severity::Info),
+        severity: over
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Info),
         summary,
         details,
         labels: Vec::new(),
@@ -422,8 +429,8 @@ pub fn plan<'a>(
                 continue;
             }
             let since = alert.cleared_at.unwrap_or(now);
-            let quiet = !alert.flapping
-                || now.saturating_sub(since) >= restraint.quiet.as_millis() as i64;
+            let quiet =
+                !alert.flapping || now.saturating_sub(since) >= restraint.quiet.as_millis() as i64;
             if quiet && damping.resolves(alert.cleared_count + 1, since, now) {
                 changes.push(resolve(policy, routing, alert, resolution::CLEARED));
             } else {
@@ -762,7 +769,11 @@ mod tests {
         let out = output(
             (0..20)
                 .map(|n| {
-                    let severity = if n == 15 { Severity::Critical } else { Severity::Info };
+                    let severity = if n == 15 {
+                        Severity::Critical
+                    } else {
+                        Severity::Info
+                    };
                     finding(&format!("k{n:02}"), severity)
                 })
                 .collect(),
@@ -771,7 +782,14 @@ mod tests {
             opened: HashMap::from([("p".to_string(), 7)]),
             ..Recent::default()
         };
-        let changes = run_after(&AlertPolicy::default(), &inst, &[], &recent, &[("p", &out)], 10);
+        let changes = run_after(
+            &AlertPolicy::default(),
+            &inst,
+            &[],
+            &recent,
+            &[("p", &out)],
+            10,
+        );
         let opened: Vec<&str> = changes
             .iter()
             .map(|c| match c {
@@ -779,14 +797,25 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect();
-        assert_eq!(opened, ["k00", "k01", "k15", OVERFLOW_KEY], "three left, the critical first");
-        let Change::Open { finding: more, .. } = &changes[3] else { unreachable!() };
+        assert_eq!(
+            opened,
+            ["k00", "k01", "k15", OVERFLOW_KEY],
+            "three left, the critical first"
+        );
+        let Change::Open { finding: more, .. } = &changes[3] else {
+            unreachable!()
+        };
         assert_eq!(more.severity, Severity::Info);
         assert_eq!(
             more.summary,
             "p found 17 more problems here than the 10 new alerts it may raise in 60 min"
         );
-        assert!(more.details.starts_with("Not raised one by one: k02, k03, "), "{}", more.details);
+        assert!(
+            more.details
+                .starts_with("Not raised one by one: k02, k03, "),
+            "{}",
+            more.details
+        );
         assert_eq!(more.translations.0.len(), 2, "Russian and Italian too");
 
         // Once the others are gone, the overflow alert resolves as any other.
@@ -795,8 +824,20 @@ mod tests {
             ..open(9, OVERFLOW_KEY, AlertState::Firing)
         }];
         let calm = output(vec![finding("k00", Severity::Info)]);
-        let changes = run_after(&AlertPolicy::default(), &inst, &alerts, &recent, &[("p", &calm)], 10);
-        assert!(changes.iter().any(|c| matches!(c, Change::Resolve { id: 9, .. })), "{changes:?}");
+        let changes = run_after(
+            &AlertPolicy::default(),
+            &inst,
+            &alerts,
+            &recent,
+            &[("p", &calm)],
+            10,
+        );
+        assert!(
+            changes
+                .iter()
+                .any(|c| matches!(c, Change::Resolve { id: 9, .. })),
+            "{changes:?}"
+        );
     }
 
     #[test]
@@ -807,14 +848,34 @@ mod tests {
             resolved: HashMap::from([(("p".to_string(), "k".to_string()), 1)]),
             ..Recent::default()
         };
-        let changes = run_after(&AlertPolicy::default(), &inst, &[], &once, &[("p", &out)], 10);
+        let changes = run_after(
+            &AlertPolicy::default(),
+            &inst,
+            &[],
+            &once,
+            &[("p", &out)],
+            10,
+        );
         assert!(matches!(changes[0], Change::Open { flapping: None, .. }));
         let twice = Recent {
             resolved: HashMap::from([(("p".to_string(), "k".to_string()), 2)]),
             ..Recent::default()
         };
-        let changes = run_after(&AlertPolicy::default(), &inst, &[], &twice, &[("p", &out)], 10);
-        assert!(matches!(changes[0], Change::Open { flapping: Some(2), .. }));
+        let changes = run_after(
+            &AlertPolicy::default(),
+            &inst,
+            &[],
+            &twice,
+            &[("p", &out)],
+            10,
+        );
+        assert!(matches!(
+            changes[0],
+            Change::Open {
+                flapping: Some(2),
+                ..
+            }
+        ));
 
         let quiet = AlertPolicy::default().restraint.quiet.as_millis() as i64;
         let flapping = [OpenAlert {
@@ -823,9 +884,25 @@ mod tests {
             ..open(7, "k", AlertState::Firing)
         }];
         let gone = output(vec![]);
-        let changes = run(&AlertPolicy::default(), &inst, &flapping, &[("p", &gone)], 1_000 + quiet - 1);
-        assert_eq!(changes, [Change::Fading { id: 7 }], "gone, but not for long enough");
-        let changes = run(&AlertPolicy::default(), &inst, &flapping, &[("p", &gone)], 1_000 + quiet);
+        let changes = run(
+            &AlertPolicy::default(),
+            &inst,
+            &flapping,
+            &[("p", &gone)],
+            1_000 + quiet - 1,
+        );
+        assert_eq!(
+            changes,
+            [Change::Fading { id: 7 }],
+            "gone, but not for long enough"
+        );
+        let changes = run(
+            &AlertPolicy::default(),
+            &inst,
+            &flapping,
+            &[("p", &gone)],
+            1_000 + quiet,
+        );
         assert!(matches!(changes[0], Change::Resolve { id: 7, .. }));
     }
 }

@@ -141,7 +141,9 @@ async fn receive(
     if repeat {
         // Sent again (the agent never got our answer): stored and evaluated once.
         state.metrics.report_repeated();
-        span.in_scope(|| tracing::info!(report = report_id, "report received again; already stored"));
+        span.in_scope(|| {
+            tracing::info!(report = report_id, "report received again; already stored")
+        });
         return Ok(answer(report_id, &installation.id, received_at, true));
     }
     span.in_scope(

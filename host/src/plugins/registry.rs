@@ -582,62 +582,62 @@ fn busy(slots: &BTreeMap<String, Slot>) -> Duration {
 }
 
 fn status_of(name: &str, slot: &Slot, all: Duration) -> PluginStatus {
-        let health = &slot.health;
-        let revision = slot.revision.as_deref();
-        let stopped = health.stopped.lock().expect("health lock").clone();
-        let disabled = if slot.switched_off {
-            Some("switched off by an admin".to_string())
-        } else {
-            stopped.as_ref().map(ToString::to_string)
-        };
-        let state = match (revision, &disabled) {
-            (None, _) => PluginState::Failed,
-            (Some(_), Some(_)) => PluginState::Disabled,
-            (Some(_), None) => PluginState::Active,
-        };
-        let overrides_builtin = match (&slot.source, &slot.builtin) {
-            (Source::File(_) | Source::Uploaded, Some(builtin)) => Some(Overridden {
-                version: builtin.descriptor.version.clone(),
-                sha256: builtin.sha256.clone(),
-            }),
-            _ => None,
-        };
-        let settings_errors = health
-            .bad_settings
-            .lock()
-            .expect("health lock")
-            .iter()
-            .map(|(client, error)| SettingsError {
-                client: client.clone(),
-                at: error.at,
-                message: error.message.clone(),
-            })
-            .collect();
-        PluginStatus {
-            name: name.to_string(),
-            state,
-            disabled,
-            stopped: stopped.filter(|_| !slot.switched_off),
-            cost: health.cost(all),
-            version: revision.map(|r| r.descriptor.version.clone()),
-            description: revision.map(|r| r.descriptor.description.clone()),
-            sha256: revision.map(|r| r.sha256.clone()),
-            api_version: revision.map(|r| r.stamp.to_string()),
-            triggers: revision
-                .map(|r| r.descriptor.triggers.clone())
-                .unwrap_or_default(),
-            config: revision
-                .map(|r| r.descriptor.config.clone())
-                .unwrap_or_default(),
-            source: slot.source.clone(),
-            overrides_builtin,
-            loaded_at: revision.map(|r| r.loaded_at),
-            compile_ms: revision.map(|r| r.compile_time.as_millis()),
-            from_cache: revision.map(|r| r.cache == super::cache::CacheOutcome::Hit),
-            evaluations: health.evaluations.load(Ordering::Relaxed),
-            failures: health.failures.load(Ordering::Relaxed),
-            recent_failures: health.recent_failures(),
-            last_error: health.last_error.lock().expect("health lock").clone(),
-            settings_errors,
-        }
+    let health = &slot.health;
+    let revision = slot.revision.as_deref();
+    let stopped = health.stopped.lock().expect("health lock").clone();
+    let disabled = if slot.switched_off {
+        Some("switched off by an admin".to_string())
+    } else {
+        stopped.as_ref().map(ToString::to_string)
+    };
+    let state = match (revision, &disabled) {
+        (None, _) => PluginState::Failed,
+        (Some(_), Some(_)) => PluginState::Disabled,
+        (Some(_), None) => PluginState::Active,
+    };
+    let overrides_builtin = match (&slot.source, &slot.builtin) {
+        (Source::File(_) | Source::Uploaded, Some(builtin)) => Some(Overridden {
+            version: builtin.descriptor.version.clone(),
+            sha256: builtin.sha256.clone(),
+        }),
+        _ => None,
+    };
+    let settings_errors = health
+        .bad_settings
+        .lock()
+        .expect("health lock")
+        .iter()
+        .map(|(client, error)| SettingsError {
+            client: client.clone(),
+            at: error.at,
+            message: error.message.clone(),
+        })
+        .collect();
+    PluginStatus {
+        name: name.to_string(),
+        state,
+        disabled,
+        stopped: stopped.filter(|_| !slot.switched_off),
+        cost: health.cost(all),
+        version: revision.map(|r| r.descriptor.version.clone()),
+        description: revision.map(|r| r.descriptor.description.clone()),
+        sha256: revision.map(|r| r.sha256.clone()),
+        api_version: revision.map(|r| r.stamp.to_string()),
+        triggers: revision
+            .map(|r| r.descriptor.triggers.clone())
+            .unwrap_or_default(),
+        config: revision
+            .map(|r| r.descriptor.config.clone())
+            .unwrap_or_default(),
+        source: slot.source.clone(),
+        overrides_builtin,
+        loaded_at: revision.map(|r| r.loaded_at),
+        compile_ms: revision.map(|r| r.compile_time.as_millis()),
+        from_cache: revision.map(|r| r.cache == super::cache::CacheOutcome::Hit),
+        evaluations: health.evaluations.load(Ordering::Relaxed),
+        failures: health.failures.load(Ordering::Relaxed),
+        recent_failures: health.recent_failures(),
+        last_error: health.last_error.lock().expect("health lock").clone(),
+        settings_errors,
     }
+}

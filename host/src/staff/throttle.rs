@@ -50,9 +50,7 @@ pub fn wait(failures: Failures, now: i64) -> i64 {
         .here
         .map_or(0, |(count, last)| wait_after(count, last, FREE, now));
     let strangers = match failures.strangers {
-        Some((count, last)) if !failures.known => {
-            wait_after(count, last, FREE_FROM_STRANGERS, now)
-        }
+        Some((count, last)) if !failures.known => wait_after(count, last, FREE_FROM_STRANGERS, now),
         _ => 0,
     };
     here.max(strangers)
@@ -74,9 +72,21 @@ mod tests {
         assert_eq!(wait(here(3), now), 1_000);
         assert_eq!(wait(here(4), now), 2_000);
         assert_eq!(wait(here(8), now), 32_000);
-        assert_eq!(wait(here(40), now), MAX_WAIT_MS, "never more than a quarter hour");
-        assert_eq!(wait(here(4), now + 1_500), 500, "counted from the latest failure");
-        assert_eq!(wait(here(40), now + FORGET_AFTER_MS), 0, "forgotten after an hour");
+        assert_eq!(
+            wait(here(40), now),
+            MAX_WAIT_MS,
+            "never more than a quarter hour"
+        );
+        assert_eq!(
+            wait(here(4), now + 1_500),
+            500,
+            "counted from the latest failure"
+        );
+        assert_eq!(
+            wait(here(40), now + FORGET_AFTER_MS),
+            0,
+            "forgotten after an hour"
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Store, StoreError, parse};
 use crate::alerts::directory::Destination;
-use crate::alerts::routing::{Known, NewDestination};
 use crate::alerts::lifecycle::Recent;
+use crate::alerts::routing::{Known, NewDestination};
 use crate::alerts::transitions::{Decision, Digest};
 use crate::alerts::{
     Alert, AlertDestination, AlertEvent, AlertState, Change, Event, EventKind, Notice, On,

@@ -40,8 +40,7 @@ pub use leases::Lease;
 pub use outbox::{Interrupted, OutboxEntry};
 pub use replays::{ReplayRow, ReplayState};
 pub use reports::{
-    EvaluationCommit, HistoricReport, Inserted, NewReport, PROBE_AGENT, StoredFinding,
-    StoredReport,
+    EvaluationCommit, HistoricReport, Inserted, NewReport, PROBE_AGENT, StoredFinding, StoredReport,
 };
 pub use staff::Session as StaffSession;
 pub use trouble::Trouble;
@@ -283,5 +282,3 @@ fn duplicate(error: sqlx::Error, what: &str) -> StoreError {
         _ => StoreError::Db(error),
     }
 }
-
-

@@ -112,14 +112,29 @@ mod tests {
     #[test]
     fn storage_conditions_are_told_from_bugs() {
         assert_eq!(Trouble::of_sqlite(13), Some(Trouble::DiskFull));
-        assert_eq!(Trouble::of_sqlite(266), Some(Trouble::Io), "SQLITE_IOERR_READ");
-        assert_eq!(Trouble::of_sqlite(1032), Some(Trouble::ReadOnly), "SQLITE_READONLY_DBMOVED");
-        assert_eq!(Trouble::of_sqlite(2067), None, "a unique violation is not the storage's");
+        assert_eq!(
+            Trouble::of_sqlite(266),
+            Some(Trouble::Io),
+            "SQLITE_IOERR_READ"
+        );
+        assert_eq!(
+            Trouble::of_sqlite(1032),
+            Some(Trouble::ReadOnly),
+            "SQLITE_READONLY_DBMOVED"
+        );
+        assert_eq!(
+            Trouble::of_sqlite(2067),
+            None,
+            "a unique violation is not the storage's"
+        );
         assert_eq!(Trouble::of_sqlstate("53100"), Some(Trouble::DiskFull));
         assert_eq!(Trouble::of_sqlstate("08006"), Some(Trouble::Unreachable));
         assert_eq!(Trouble::of_sqlstate("57P01"), Some(Trouble::Unreachable));
         assert_eq!(Trouble::of_sqlstate("23505"), None);
-        assert_eq!(Trouble::of_sqlx(&sqlx::Error::PoolTimedOut), Some(Trouble::Unreachable));
+        assert_eq!(
+            Trouble::of_sqlx(&sqlx::Error::PoolTimedOut),
+            Some(Trouble::Unreachable)
+        );
         assert_eq!(Trouble::of_sqlx(&sqlx::Error::RowNotFound), None);
     }
 

@@ -176,7 +176,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             )),
         };
         // Outermost, so that the guard's own look at the session is said in words too.
-        (page.path, methods.layer(middleware::from_fn(page::unavailable)))
+        (
+            page.path,
+            methods.layer(middleware::from_fn(page::unavailable)),
+        )
     }))
 }
 

@@ -100,7 +100,10 @@ impl Ui {
                 "plugin-off-slow",
                 &[
                     ("calls", FluentValue::from(*calls)),
-                    ("mean", FluentValue::from(format!("{:.1}", mean.as_secs_f64() * 1e3))),
+                    (
+                        "mean",
+                        FluentValue::from(format!("{:.1}", mean.as_secs_f64() * 1e3)),
+                    ),
                     ("bound", FluentValue::from(bound.as_millis() as u64)),
                 ],
             ),
@@ -115,7 +118,10 @@ impl Ui {
             "plugin-cost",
             &[
                 ("mean", FluentValue::from(format!("{:.2}", cost.mean_ms))),
-                ("share", FluentValue::from(format!("{:.0}", cost.share * 100.0))),
+                (
+                    "share",
+                    FluentValue::from(format!("{:.0}", cost.share * 100.0)),
+                ),
             ],
         )
     }

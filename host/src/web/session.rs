@@ -16,10 +16,10 @@ use serde::Deserialize;
 
 use super::page::{PageError, Ui, browser_lang, render};
 use crate::api::{Access, AppState};
+use crate::http::Caller;
 use crate::i18n::Lang;
 use crate::ingest::token;
 use crate::live::Live;
-use crate::http::Caller;
 use crate::staff::{self, NewStaff, Role, Staff, throttle};
 
 const COOKIE: &str = "reveille_session";
@@ -207,7 +207,6 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
         .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
 }
 
-
 fn anonymous(lang: Lang, now: i64) -> Ui {
     Ui {
         lang,
@@ -314,12 +313,18 @@ pub async fn login(
         *response.status_mut() = status;
         Ok(response)
     };
-    let wait = throttle::wait(state.store.login_failures(&account, &address, now).await?, now);
+    let wait = throttle::wait(
+        state.store.login_failures(&account, &address, now).await?,
+        now,
+    );
     if wait > 0 {
         let seconds = (wait + 999) / 1000;
         tracing::warn!(account = %account, %address, seconds, "login refused: too soon after failures");
         let mut refused = refuse(
-            lang.t_with("login-throttled", &[("wait", lang.duration(wait.max(1000)).into())]),
+            lang.t_with(
+                "login-throttled",
+                &[("wait", lang.duration(wait.max(1000)).into())],
+            ),
             StatusCode::TOO_MANY_REQUESTS,
         )?;
         refused
@@ -343,10 +348,7 @@ pub async fn login(
     .map_err(PageError::internal)?;
     match verified {
         Some(staff) => {
-            state
-                .store
-                .login_succeeded(&account, &address, now)
-                .await?;
+            state.store.login_succeeded(&account, &address, now).await?;
             log_in(&state, &staff, &next).await
         }
         None => {

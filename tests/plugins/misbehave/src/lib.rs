@@ -61,7 +61,7 @@ impl Check for Misbehave {
             "flip" => {
                 let n: u64 = input.state("n").and_then(|n| n.parse().ok()).unwrap_or(0);
                 let output = Output::new().set_state("n", (n + 1).to_string());
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     output.finding(Finding::new("flip", Severity::Warning, "on again"))
                 } else {
                     output
@@ -74,7 +74,9 @@ impl Check for Misbehave {
                     format!("note {n}"),
                 ))
             }),
-            "bad-utf8" => Output::new().finding(Finding::new("bad", Severity::Info, "soon not text")),
+            "bad-utf8" => {
+                Output::new().finding(Finding::new("bad", Severity::Info, "soon not text"))
+            }
             "forever" => {
                 std::thread::sleep(Duration::MAX);
                 Output::new()
