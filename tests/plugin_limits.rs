@@ -558,8 +558,8 @@ async fn a_slow_plugin_is_charged_for_its_time_and_switched_off() {
     let cost = &listed["cost"];
     assert!(cost["mean_ms"].as_f64().unwrap() >= 90.0, "{cost:#}");
     assert!(
-        cost["share"].as_f64().unwrap() > 0.9,
-        "its calls are nearly all the time plugins took: {cost:#}"
+        cost["share"].as_f64().unwrap() > 0.5,
+        "its calls are most of the time plugins took: {cost:#}"
     );
     let dongle = service.plugin("dongle-lost").await.unwrap();
     assert!(

@@ -17,9 +17,9 @@ use anyhow::{Context, bail};
 use fleet::Backend;
 use scenarios::latency::Load;
 
-const SCENARIOS: [&str; 11] = [
-    "latency", "ingest", "burst", "tick", "swap", "storm", "board", "report", "process", "soak",
-    "replay",
+const SCENARIOS: [&str; 12] = [
+    "latency", "ingest", "burst", "slow", "tick", "swap", "storm", "board", "report", "process",
+    "soak", "replay",
 ];
 
 /// Scenarios a plain run leaves out: they take long (`--only soak`, `--only replay`).
@@ -135,6 +135,9 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         }
         if args.runs("burst") {
             figures.extend(scenarios::burst::run(backend).await?);
+        }
+        if args.runs("slow") {
+            figures.extend(scenarios::burst::slow(backend).await?);
         }
         if args.runs("tick") {
             figures.extend(scenarios::tick::run(backend, args.fleet).await?);

@@ -15,8 +15,9 @@ const INSTALLATIONS: usize = 500;
 /// Agents posting at once.
 const CONNECTIONS: usize = 32;
 
-/// A fleet of [`INSTALLATIONS`] registered on `bench`, each repeating its typical report,
-/// and what [`CONNECTIONS`] agents posting those as fast as they are taken came to.
+/// A fleet of [`INSTALLATIONS`] registered on `bench`, each repeating its typical report
+/// (generated anew each time, as an agent does: a report sent again is stored once), and
+/// what [`CONNECTIONS`] agents posting those as fast as they are taken came to.
 pub struct Routine {
     pub fleet: Arc<Vec<Member>>,
     pub flooded: Flooded,
@@ -25,24 +26,19 @@ pub struct Routine {
 
 pub async fn routine(bench: &Arc<Bench>, seconds: f64) -> anyhow::Result<Routine> {
     let fleet = Arc::new(bench.register(INSTALLATIONS).await?);
-    let bodies: Arc<Vec<String>> = Arc::new(
-        fleet
-            .iter()
-            .map(|m| typical_report(&m.id, "present"))
-            .collect(),
-    );
+    let report_bytes = typical_report(&fleet[0].id, "present").len();
     let flooded = {
-        let (bench, fleet, bodies) = (bench.clone(), fleet.clone(), bodies.clone());
+        let (bench, fleet) = (bench.clone(), fleet.clone());
         flood(CONNECTIONS, seconds, move |k| {
-            let k = k % fleet.len();
-            bench.post(&fleet[k], bodies[k].clone())
+            let member = &fleet[k % fleet.len()];
+            bench.post(member, typical_report(&member.id, "present"))
         })
         .await
     };
     Ok(Routine {
         fleet,
         flooded,
-        report_bytes: bodies[0].len(),
+        report_bytes,
     })
 }
 

@@ -352,7 +352,13 @@ pub async fn login(
             log_in(&state, &staff, &next).await
         }
         None => {
-            state.store.login_failed(&account, &address, now).await?;
+            // Counted from now, not from when the request came: checking the password
+            // takes a while, on purpose, and the wait runs from the answer.
+            let failed_at = state.clock.now_ms();
+            state
+                .store
+                .login_failed(&account, &address, failed_at)
+                .await?;
             tracing::warn!(account = %account, %address, "login failed");
             refuse(lang.t("login-failed"), StatusCode::UNAUTHORIZED)
         }
