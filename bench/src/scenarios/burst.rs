@@ -29,7 +29,9 @@ pub async fn run(backend: &Backend) -> anyhow::Result<Vec<Figure>> {
         &bench,
         backend,
         "burst",
-        format!("a lost dongle posted right after {BURST_SECONDS:.0} s of routine reports at full speed"),
+        format!(
+            "a lost dongle posted right after {BURST_SECONDS:.0} s of routine reports at full speed"
+        ),
     )
     .await?;
     stop(bench).await?;
