@@ -618,34 +618,7 @@ async fn the_bot_sends_a_one_time_login_link() {
         ..Options::default()
     })
     .await;
-    let setup = service.running().setup_link.clone().unwrap();
-    let created = no_redirects()
-        .post(&setup)
-        .form(&[
-            ("name", "admin"),
-            ("password", "correct horse battery"),
-            ("lang", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let admin = Session::with_cookie(&service, Session::from_response(&created).unwrap()).await;
-    let status = admin
-        .post(
-            &service,
-            "/admin/staff",
-            &[
-                ("csrf", &admin.csrf),
-                ("name", "anna"),
-                ("password", "a long enough password"),
-                ("role", "manager"),
-                ("manager", "Anna"),
-                ("lang", "ru"),
-                ("telegram_user_id", "4242"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    add_anna(&service).await;
 
     let anna = User::new(4242, "Anna", Some("anna"));
     let stranger = User::new(666, "Mallory", None);
@@ -680,6 +653,28 @@ async fn the_bot_sends_a_one_time_login_link() {
     assert_eq!(expired.status(), StatusCode::NOT_FOUND);
 }
 
+/// The first admin (through the setup link) adds manager anna, who reads Russian and
+/// whose Telegram user id is 4242.
+async fn add_anna(service: &Service) {
+    let admin = Session::first_admin(service, "admin", "correct horse battery").await;
+    let status = admin
+        .post(
+            service,
+            "/admin/staff",
+            &[
+                ("csrf", &admin.csrf),
+                ("name", "anna"),
+                ("password", "a long enough password"),
+                ("role", "manager"),
+                ("manager", "Anna"),
+                ("lang", "ru"),
+                ("telegram_user_id", "4242"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 /// A browser at `address` on loopback (127.0.0.0/8), without following redirects.
 fn browser_at(address: &str) -> reqwest::Client {
     reqwest::Client::builder()
@@ -703,23 +698,7 @@ async fn a_strangers_guesses_do_not_lock_the_owner_out() {
         ..Options::default()
     })
     .await;
-    let admin = Session::first_admin(&service, "admin", "correct horse battery").await;
-    let status = admin
-        .post(
-            &service,
-            "/admin/staff",
-            &[
-                ("csrf", &admin.csrf),
-                ("name", "anna"),
-                ("password", "a long enough password"),
-                ("role", "manager"),
-                ("manager", "Anna"),
-                ("lang", "ru"),
-                ("telegram_user_id", "4242"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    add_anna(&service).await;
     let login = async |from: &reqwest::Client, password: &str| {
         from.post(service.url("/login"))
             .header("accept-language", "ru")

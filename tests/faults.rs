@@ -128,15 +128,7 @@ async fn a_full_database_refuses_reports_it_cannot_keep_and_takes_them_again_whe
         message_of(&health, "database-write").starts_with("cannot write (disk full) since "),
         "{health:#}"
     );
-    let metrics = service
-        .client
-        .get(service.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = service.get_text("/metrics").await;
     assert!(
         metrics.contains("reveille_database_write_failures_total{condition=\"disk-full\"}"),
         "{metrics}"
@@ -383,15 +375,7 @@ async fn health_sees_telegram_refuse_or_go_away_and_the_notices_that_wait() {
             .starts_with(&format!("{waiting} telegram notices wait; the oldest for ")),
         "{health:#}"
     );
-    let metrics = service
-        .client
-        .get(service.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = service.get_text("/metrics").await;
     for series in [
         "reveille_telegram_calls_total{outcome=\"429\"}",
         "reveille_telegram_calls_total{outcome=\"network\"}",
@@ -410,15 +394,7 @@ async fn health_sees_telegram_refuse_or_go_away_and_the_notices_that_wait() {
         })
         .await;
     assert!(delivered, "{:#}", service.health().await);
-    let metrics = service
-        .client
-        .get(service.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = service.get_text("/metrics").await;
     assert!(
         metrics.contains("reveille_telegram_calls_total{outcome=\"ok\"}"),
         "{metrics}"

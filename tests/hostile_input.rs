@@ -237,12 +237,7 @@ async fn a_flood_of_idle_connections_does_not_keep_a_good_agent_out() {
             assert_eq!(sent.status(), 202, "after {n} idle connections");
         }
     }
-    let metrics = reqwest::get(service.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = service.get_text("/metrics").await;
     let refused: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("reveille_connections_refused_total "))

@@ -386,15 +386,7 @@ async fn a_report_sent_again_is_kept_once() {
             .filter(|a| a["plugin"] == "dongle-lost")
             .collect();
         assert_eq!(fired.len(), 1, "{backend}: {dongle:#?}");
-        let metrics = service
-            .client
-            .get(service.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = service.get_text("/metrics").await;
         assert!(
             metrics.contains("reveille_reports_repeated_total 50"),
             "{backend}"
