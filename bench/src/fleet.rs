@@ -258,15 +258,18 @@ pub fn sum_metric(text: &str, prefix: &str) -> f64 {
         .sum()
 }
 
-/// A typical full report of about 4 KB, generated now (to the millisecond: a report sent
-/// again is stored once, and an installation may report twice a second here): product, service, dongle, 32 content
-/// sets updated within the last hours (so nothing but the dongle is wrong whatever the day
-/// the bench runs), seats, network, disk.
+/// A typical full report of about 4 KB: product, service, dongle, 32 content sets updated
+/// within the hours before the bench started (so nothing but the dongle is wrong whatever
+/// the day the bench runs, and an installation's reports say the same thing run after run,
+/// as routine reports do), seats, network, disk. Generated now, to the millisecond: a
+/// report sent again is stored once, and an installation may report twice a second here.
 pub fn typical_report(id: &str, dongle: &str) -> String {
+    static STARTED: std::sync::OnceLock<jiff::Timestamp> = std::sync::OnceLock::new();
+    let started = *STARTED.get_or_init(jiff::Timestamp::now);
     let now = jiff::Timestamp::now();
     let mut bases = String::new();
     for n in 0..32 {
-        let updated = now - jiff::SignedDuration::from_mins(60 + 2 * n);
+        let updated = started - jiff::SignedDuration::from_mins(60 + 2 * n);
         bases.push_str(&format!(
             "    <base code=\"KDS-{n:03}\" name=\"Content set {n}\" update=\"{}\" \
              operup-at=\"{updated:.0}\" state=\"ok\"/>\n",

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::clock::{SharedClock, wall_ms};
+use crate::plugins::runtime::CallInFlight;
 use crate::store::{Store, Trouble};
 use crate::tasks::Tasks;
 
@@ -194,8 +195,8 @@ pub struct Reading {
     pub backlog: BTreeMap<&'static str, Backlog>,
     pub telegram: Option<Failing<CallOutcome>>,
     pub oldest_job: Option<Duration>,
-    /// Plugin calls running past their deadline (plugin, running, deadline).
-    pub overdue: Vec<(String, Duration, Duration)>,
+    /// Plugin calls running past their deadline.
+    pub overdue: Vec<CallInFlight>,
     /// Plugins the host switched off, with why.
     pub switched_off: Vec<(String, String)>,
 }
@@ -364,11 +365,11 @@ pub fn assess(reading: &Reading, bounds: &Bounds) -> Vec<Problem> {
             bound: bounds.stalled_after,
         });
     }
-    for (plugin, running, deadline) in &reading.overdue {
+    for call in &reading.overdue {
         problems.push(Problem::PluginOverdue {
-            plugin: plugin.clone(),
-            running: *running,
-            deadline: *deadline,
+            plugin: call.plugin.clone(),
+            running: call.running,
+            deadline: call.deadline,
         });
     }
     for (plugin, why) in &reading.switched_off {
@@ -665,11 +666,11 @@ mod tests {
         assert_eq!(assess(&r, &bounds)[0].reason(), "evaluation-lags");
 
         let mut r = reading(0);
-        r.overdue = vec![(
-            "sleeper".into(),
-            Duration::from_millis(5_000),
-            Duration::from_millis(100),
-        )];
+        r.overdue = vec![CallInFlight {
+            plugin: "sleeper".into(),
+            running: Duration::from_millis(5_000),
+            deadline: Duration::from_millis(100),
+        }];
         r.switched_off = vec![("slow".into(), "too slow".into())];
         let problems = assess(&r, &bounds);
         assert_eq!(

@@ -23,12 +23,7 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
     let count = |s: PluginState| plugins.iter().filter(|p| p.state == s).count();
     let reading = Reading {
         oldest_job: state.pipeline.oldest_wait(),
-        overdue: state
-            .runtime
-            .overdue_calls(OVERDUE_GRACE)
-            .into_iter()
-            .map(|call| (call.plugin, call.running, call.deadline))
-            .collect(),
+        overdue: state.runtime.overdue_calls(OVERDUE_GRACE),
         switched_off: plugins
             .iter()
             .filter_map(|p| Some((p.name.clone(), p.stopped.as_ref()?.to_string())))
