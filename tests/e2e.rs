@@ -4,6 +4,7 @@
 
 mod alerts;
 mod author_kit;
+mod backlog;
 mod board;
 mod builtin_checks;
 mod client_reports;

@@ -5,10 +5,12 @@
 //! (`acknowledge`, `snooze`), time through the scheduler (`run_due`), removals through the
 //! API and the plugins directory (`retire_plugin`, `remove_installation`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc};
 
+use crate::alerts::backlog;
 use crate::alerts::directory::{Directory, Kind};
 use crate::alerts::incidents::{self, Incident};
 use crate::alerts::lifecycle::Recent;
@@ -68,6 +70,9 @@ pub struct Alerting {
     /// One look of the clockwork at a time (the scheduler's tick and the clockwork's own
     /// timer both look): two looks at the same waiting alerts would both open an incident.
     clockwork: tokio::sync::Mutex<()>,
+    /// Installations whose agent's backlog is being read, and the own time of its oldest
+    /// report (see `alerts::backlog`).
+    backlogs: std::sync::Mutex<HashMap<String, i64>>,
 }
 
 /// A decision made on a stale read is retried this often before giving up.
@@ -95,6 +100,7 @@ impl Alerting {
             reprobe,
             soon: Notify::new(),
             clockwork: tokio::sync::Mutex::new(()),
+            backlogs: std::sync::Mutex::default(),
         });
         (service, requests)
     }
@@ -187,6 +193,75 @@ impl Alerting {
         }
         let since = now - self.policy.restraint.window.as_millis() as i64;
         self.store.recent_alerts(installation, since).await
+    }
+
+    /// Picks up the backlogs a restart left unconcluded: they conclude when their
+    /// installation's next report on time comes, or at its next tick.
+    pub async fn recover_backlogs(&self) -> Result<(), StoreError> {
+        let found = self.store.backlogs().await?;
+        self.backlogs.lock().expect("backlogs").extend(found);
+        Ok(())
+    }
+
+    /// A late report made at `at` was evaluated for `installation`.
+    pub fn heard_late(&self, installation: &str, at: i64) {
+        self.backlogs
+            .lock()
+            .expect("backlogs")
+            .entry(installation.to_string())
+            .and_modify(|from| *from = (*from).min(at))
+            .or_insert(at);
+    }
+
+    /// Whether `installation` has a backlog being read.
+    pub fn has_backlog(&self, installation: &str) -> bool {
+        self.backlogs
+            .lock()
+            .expect("backlogs")
+            .contains_key(installation)
+    }
+
+    /// `installation`'s backlog has been read: what it left open is announced (quiet
+    /// hours, maintenance and escalation as for any alert firing now), and what is over is
+    /// told in one quiet message.
+    pub async fn conclude_backlog(&self, installation: &Installation) -> Result<(), StoreError> {
+        let Some(from) = self
+            .backlogs
+            .lock()
+            .expect("backlogs")
+            .get(&installation.id)
+            .copied()
+        else {
+            return Ok(());
+        };
+        let late = self.store.late_alerts(&installation.id).await?;
+        let now = self.clock.now_ms();
+        let conclusion = backlog::conclude(installation, &late, from, now);
+        if !conclusion.announce.is_empty() {
+            let directory = self.directory().await?;
+            for &id in &conclusion.announce {
+                let announce =
+                    |alert: &Alert, subject: &alerts::routing::Subject, routing: &Routing| {
+                        alert.is_open().then(|| {
+                            transitions::announce(
+                                alert,
+                                subject,
+                                routing,
+                                "its agent reported it late, and it still holds",
+                            )
+                        })
+                    };
+                self.act_on(&directory, id, announce).await?;
+            }
+        }
+        if self.store.conclude_backlog(&conclusion, now).await? > 0 {
+            self.wake();
+        }
+        self.backlogs
+            .lock()
+            .expect("backlogs")
+            .remove(&installation.id);
+        Ok(())
     }
 
     /// `by` takes the alert.

@@ -21,6 +21,7 @@ use crate::i18n::Lang;
 use crate::notify::telegram::{DEFAULT_API_URL, TelegramSettings};
 use crate::plugins::{HealthPolicy, Limits, RuntimeSettings};
 use crate::probe::ProbeSettings;
+use crate::report::Timing;
 use crate::store::Options as StoreOptions;
 use crate::vitals::Bounds;
 
@@ -48,6 +49,8 @@ pub struct Config {
     pub tick_interval: Duration,
     /// How long stored reports (raw bytes included) are kept.
     pub report_retention: Duration,
+    /// When a report is judged: late after, clock skew (`[reports]`).
+    pub report_timing: Timing,
     pub probe: ProbeSettings,
     /// `None`: no bot token; notifications are off (they wait in the outbox).
     pub telegram: Option<TelegramSettings>,
@@ -161,6 +164,13 @@ struct DampingFile {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ReportsFile {
+    late_after: Option<String>,
+    clock_skew: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ScheduleFile {
     tick_interval: Option<String>,
     probe_interval: Option<String>,
@@ -184,6 +194,8 @@ struct File {
     runtime: RuntimeFile,
     #[serde(default)]
     schedule: ScheduleFile,
+    #[serde(default)]
+    reports: ReportsFile,
     #[serde(default)]
     plugins: BTreeMap<String, BTreeMap<String, toml::Value>>,
     #[serde(default)]
@@ -308,6 +320,18 @@ impl Config {
         )?;
         let report_retention =
             duration(file.report_retention.as_deref(), "90d", "report_retention")?;
+        let report_timing = Timing {
+            late_after: duration(
+                file.reports.late_after.as_deref(),
+                "15m",
+                "reports.late_after",
+            )?,
+            clock_skew: duration(
+                file.reports.clock_skew.as_deref(),
+                "5m",
+                "reports.clock_skew",
+            )?,
+        };
         let probe = ProbeSettings {
             interval: duration(
                 schedule.probe_interval.as_deref(),
@@ -373,6 +397,7 @@ impl Config {
             runtime,
             tick_interval,
             report_retention,
+            report_timing,
             probe,
             telegram,
             alerts,

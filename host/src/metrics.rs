@@ -136,6 +136,8 @@ impl Rejection {
 pub struct Metrics {
     reports_accepted: AtomicU64,
     reports_repeated: AtomicU64,
+    reports_late: AtomicU64,
+    reports_ahead: AtomicU64,
     reports_rejected: Mutex<BTreeMap<Rejection, u64>>,
     plugins: RwLock<BTreeMap<String, Arc<PluginSeries>>>,
     notifications: Mutex<BTreeMap<&'static str, u64>>,
@@ -148,6 +150,8 @@ impl Default for Metrics {
         Metrics {
             reports_accepted: AtomicU64::default(),
             reports_repeated: AtomicU64::default(),
+            reports_late: AtomicU64::default(),
+            reports_ahead: AtomicU64::default(),
             reports_rejected: Mutex::default(),
             plugins: RwLock::default(),
             notifications: Mutex::default(),
@@ -165,6 +169,16 @@ impl Metrics {
     /// A report accepted that was stored before (an agent sending it again).
     pub fn report_repeated(&self) {
         self.reports_repeated.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A report evaluated as old news: its agent sent it late (`report::Timing`).
+    pub fn report_late(&self) {
+        self.reports_late.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A report whose agent's clock is ahead of ours: judged as of its arrival.
+    pub fn report_ahead(&self) {
+        self.reports_ahead.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn report_rejected(&self, why: Rejection) {
@@ -269,6 +283,18 @@ impl Metrics {
             "reveille_reports_repeated_total {}",
             self.reports_repeated.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            w,
+            "# HELP reveille_reports_out_of_time_total Reports evaluated not as they came: sent late (old news, paging nobody) or from a clock ahead of ours (judged at arrival)."
+        );
+        let _ = writeln!(w, "# TYPE reveille_reports_out_of_time_total counter");
+        for (why, n) in [("late", &self.reports_late), ("ahead", &self.reports_ahead)] {
+            let _ = writeln!(
+                w,
+                "reveille_reports_out_of_time_total{{why=\"{why}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
         let _ = writeln!(
             w,
             "# HELP reveille_reports_rejected_total Reports turned away, by reason."

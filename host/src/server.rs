@@ -118,6 +118,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         live.clone(),
         cluster.clone(),
     );
+    alerting.recover_backlogs().await?;
     // What another node changed: its notices for this node's dispatcher, its changes for
     // the pages open here.
     cluster.relay(Topic::Outbox, &stages.cluster, move || {
@@ -159,6 +160,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         alerting.clone(),
         cluster.clone(),
         vitals.clone(),
+        config.report_timing,
         config.runtime.workers * SHARDS_PER_WORKER,
         &stages.pipeline,
     );
@@ -270,6 +272,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         limits: api::Limits {
             upload: config.max_plugin_bytes,
             report: config.max_report_bytes,
+            report_age: config.report_retention,
             body_timeout: config.http.body_timeout,
         },
         health: config.health.clone(),

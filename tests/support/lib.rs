@@ -75,6 +75,32 @@ pub fn later(xml: &[u8], seconds: i64) -> Vec<u8> {
     format!("{head}generated-at=\"{moved}\"{tail}").into_bytes()
 }
 
+/// `xml` with its `generated-at` set to `ms`; as it is when that attribute is not plain
+/// ASCII text of an RFC 3339 time (UTF-16, gzip, a broken fixture).
+pub fn made_at(xml: &[u8], ms: i64) -> Vec<u8> {
+    const ATTRIBUTE: &[u8] = b"generated-at=\"";
+    let Some(start) = xml
+        .windows(ATTRIBUTE.len())
+        .position(|w| w == ATTRIBUTE)
+        .map(|at| at + ATTRIBUTE.len())
+    else {
+        return xml.to_vec();
+    };
+    let Some(length) = xml[start..].iter().position(|&b| b == b'"') else {
+        return xml.to_vec();
+    };
+    let readable = std::str::from_utf8(&xml[start..start + length])
+        .ok()
+        .and_then(|when| when.parse::<jiff::Timestamp>().ok());
+    let (Some(_), Ok(stamp)) = (readable, jiff::Timestamp::from_millisecond(ms)) else {
+        return xml.to_vec();
+    };
+    let mut out = xml[..start].to_vec();
+    out.extend_from_slice(stamp.to_string().as_bytes());
+    out.extend_from_slice(&xml[start + length..]);
+    out
+}
+
 /// The lost-key report (installation `vector-main`) grown to `size` bytes with a `files`
 /// inventory, as the product's full system report carries.
 pub fn large_report(size: usize) -> Vec<u8> {
@@ -171,6 +197,9 @@ pub struct Service {
     pub client: Client,
     pub data_dir: PathBuf,
     options: Options,
+    /// The clock agents stamp their reports with (the service's), and the last stamp.
+    clock: SharedClock,
+    made: Arc<std::sync::atomic::AtomicI64>,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -214,7 +243,9 @@ impl Service {
             Some(manual) => manual.clone(),
             None => Arc::new(SystemClock),
         };
-        let running = server::start(config, clock).await.expect("service starts");
+        let running = server::start(config, clock.clone())
+            .await
+            .expect("service starts");
         let base = format!("http://{}", running.addr);
         Service {
             running: Some(running),
@@ -222,6 +253,8 @@ impl Service {
             client: Client::new(),
             data_dir,
             options,
+            clock,
+            made: Arc::default(),
             _temp: None,
         }
     }
@@ -235,6 +268,8 @@ impl Service {
             client: Client::new(),
             data_dir,
             options: Options::default(),
+            clock: Arc::new(SystemClock),
+            made: Arc::default(),
             _temp: None,
         }
     }
@@ -246,6 +281,7 @@ impl Service {
         let options = std::mem::take(&mut self.options);
         let mut service = Service::start_in(self.data_dir.clone(), options).await;
         service._temp = temp;
+        service.made = self.made.clone();
         service
     }
 
@@ -379,8 +415,26 @@ impl Service {
         body["token"].as_str().expect("a token").to_string()
     }
 
-    /// An agent's `POST /api/v1/reports`.
+    /// An agent's `POST /api/v1/reports` of a report it makes now: `xml` (a fixture,
+    /// written at some fixed time) goes with its `generated-at` set to the service's clock,
+    /// a millisecond after the last report stamped here if the clock has not moved, so two
+    /// posts are two reports, judged as they arrive. A test about a report's own time
+    /// sends it as it is ([`Service::post_report_as_is`]).
     pub async fn post_report(&self, token: &str, xml: Vec<u8>) -> Response {
+        let now = self.clock.now_ms();
+        let made = self
+            .made
+            .fetch_update(
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+                |last| Some(now.max(last + 1)),
+            )
+            .map_or(now, |last| now.max(last + 1));
+        self.post_report_as_is(token, made_at(&xml, made)).await
+    }
+
+    /// An agent's `POST /api/v1/reports` of `xml` exactly.
+    pub async fn post_report_as_is(&self, token: &str, xml: Vec<u8>) -> Response {
         self.client
             .post(self.url("/api/v1/reports"))
             .bearer_auth(token)

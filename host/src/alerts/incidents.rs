@@ -953,6 +953,7 @@ mod tests {
             cause: Some("parent:redirect-1".into()),
             incident_id: None,
             flapping: false,
+            late: false,
             resolved_at: None,
             resolution: None,
             updated_at: at,

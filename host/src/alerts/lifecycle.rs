@@ -94,6 +94,9 @@ pub struct Firing {
     pub cause: Option<String>,
     /// What the timeline says about how it was routed (held, unreachable people).
     pub events: Vec<Event>,
+    /// Opened by a late report: told nobody until its installation's backlog is
+    /// concluded (`alerts::backlog`).
+    pub late: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -209,6 +212,7 @@ pub fn fire(routing: &Routing, subject: &Subject) -> Firing {
         cause: None,
         route,
         events,
+        late: false,
     }
 }
 
@@ -233,6 +237,45 @@ fn fire_or_wait(policy: &AlertPolicy, routing: &Routing, subject: &Subject, key:
         cause: Some(cause.to_string()),
         events: vec![Event::new(EventKind::Waiting, detail)],
         ..Firing::default()
+    }
+}
+
+/// The changes of an evaluation of a late report (`report::Timing`): old news pages
+/// nobody. What it opens fires as history, routed nowhere and grouped with nothing (an
+/// incident is about now), until `alerts::backlog` concludes the installation's backlog
+/// and announces what is still true; what it sees of open alerts rings no one. Resolutions
+/// still reach the messages people already have.
+pub fn as_old_news(changes: &mut [Change]) {
+    let unheard = || Firing {
+        late: true,
+        events: vec![Event::new(
+            EventKind::Late,
+            "reported late by its agent: history, told nobody until its backlog is read",
+        )],
+        ..Firing::default()
+    };
+    for change in changes {
+        match change {
+            Change::Open {
+                firing: Some(firing),
+                ..
+            } => *firing = unheard(),
+            Change::Seen {
+                fires,
+                joins,
+                escalate_at,
+                notices,
+                ..
+            } => {
+                if let Some(firing) = fires {
+                    *firing = unheard();
+                }
+                joins.clear();
+                *escalate_at = None;
+                notices.clear();
+            }
+            _ => {}
+        }
     }
 }
 

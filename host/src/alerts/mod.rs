@@ -10,6 +10,7 @@
 //! transaction as the change, so the dispatcher (`notify`) can never miss one or see it
 //! before its cause. Findings decide in `lifecycle`, people and time in `transitions`.
 
+pub mod backlog;
 pub mod directory;
 pub mod holidays;
 pub mod hours;

@@ -58,6 +58,9 @@ pub struct Alert {
     /// Opened as flapping (its key came and went too often): it resolves only after a
     /// quiet while.
     pub flapping: bool,
+    /// Opened by a late report and not concluded yet (see `alerts::backlog`): nobody has
+    /// been told.
+    pub late: bool,
     pub resolved_at: Option<i64>,
     pub resolution: Option<String>,
     pub updated_at: i64,
@@ -193,6 +196,9 @@ pub enum EventKind {
     Waiting,
     /// Opened as flapping: its key came and went too often lately.
     Flapping,
+    /// Opened by a report its agent sent late: history, told nobody until the backlog is
+    /// concluded.
+    Late,
     /// Members joined an incident (in the incident's timeline), or this alert joined one.
     Joined,
     /// The incident's cause went away; its members still down are probed again.
@@ -211,7 +217,7 @@ pub enum EventKind {
     Refused,
 }
 
-const EVENT_KINDS: [(EventKind, &str); 25] = [
+const EVENT_KINDS: [(EventKind, &str); 26] = [
     (EventKind::Pending, "pending"),
     (EventKind::Fired, "fired"),
     (EventKind::Changed, "changed"),
@@ -228,6 +234,7 @@ const EVENT_KINDS: [(EventKind, &str); 25] = [
     (EventKind::Announced, "announced"),
     (EventKind::Waiting, "waiting"),
     (EventKind::Flapping, "flapping"),
+    (EventKind::Late, "late"),
     (EventKind::Joined, "joined"),
     (EventKind::Rechecking, "rechecking"),
     (EventKind::Update, "update"),

@@ -71,6 +71,9 @@ pub struct Limits {
     pub upload: usize,
     /// Reports from agents.
     pub report: usize,
+    /// A report made longer ago than this (the report retention) is refused: history that
+    /// old would not be kept.
+    pub report_age: Duration,
     /// See [`crate::http::HttpSettings::body_timeout`].
     pub body_timeout: Duration,
 }

@@ -120,6 +120,17 @@ async fn receive(
         tokio::task::spawn_blocking(move || ingest::accept(&id, &body, encoding.as_deref(), limit))
             .await
             .map_err(ApiError::internal)??;
+    if received_at - accepted.generated_at > state.limits.report_age.as_millis() as i64 {
+        let made = jiff::Timestamp::from_millisecond(accepted.generated_at)
+            .map_or_else(|_| accepted.generated_at.to_string(), |t| t.to_string());
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "generated-at {made} is older than the report retention ({}): a report that old would not be kept",
+                reveille_sdk::format_duration(state.limits.report_age)
+            ),
+        ));
+    }
     let stored = state
         .store
         .insert_report(&accepted.to_store(&installation.id, received_at))
@@ -156,6 +167,7 @@ async fn receive(
             fresh: Some(Fresh {
                 document: Arc::new(accepted.document),
                 received_at,
+                generated_at: accepted.generated_at,
                 fingerprint: accepted.fingerprint,
             }),
         },

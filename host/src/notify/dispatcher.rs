@@ -26,6 +26,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::alerts::backlog::Listing;
 use crate::alerts::directory::Destination;
 use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, NoticeKind};
@@ -325,7 +326,10 @@ impl Dispatcher {
                 Some(incident) => About::Incident(Box::new(incident)),
                 None => return Ok(()),
             },
-            (1, None, None) => About::Digest(self.digest_alerts(entry).await?),
+            (1, None, None) => {
+                let (listing, alerts) = self.listing(entry).await?;
+                About::Digest(listing, alerts)
+            }
             _ => {
                 let ids: Vec<i64> = entries.iter().filter_map(|e| e.alert_id).collect();
                 About::Folded(self.store.alerts_by_id(&ids).await?)
@@ -360,7 +364,7 @@ impl Dispatcher {
                 incident.members.first().map(|m| m.installation_id.as_str())
             }
             About::Alert(alert, _) => Some(alert.installation_id.as_str()),
-            About::Digest(alerts) | About::Folded(alerts) => {
+            About::Digest(_, alerts) | About::Folded(alerts) => {
                 alerts.first().map(|a| a.installation_id.as_str())
             }
         };
@@ -423,7 +427,7 @@ impl Dispatcher {
                     let (living, known) = match &about {
                         About::Alert(alert, _) => (*message_id, alert.message_in(entry.to)),
                         About::Incident(incident) => (*message_id, incident.message_in(entry.to)),
-                        About::Digest(_) => (*message_id, None),
+                        About::Digest(..) => (*message_id, None),
                         // One message for many: none of them has a living message there.
                         About::Folded(_) => (None, None),
                     };
@@ -532,14 +536,16 @@ impl Dispatcher {
             .and_then(|head| head.message_in(entry.to)))
     }
 
-    /// The alerts a digest lists, as they are now.
-    async fn digest_alerts(&self, entry: &OutboxEntry) -> Result<Vec<Alert>, StoreError> {
-        let ids: Vec<i64> = entry
+    /// What a listing (a digest, a backlog's message) lists, with its alerts as they are
+    /// now.
+    async fn listing(&self, entry: &OutboxEntry) -> Result<(Listing, Vec<Alert>), StoreError> {
+        let listing = entry
             .payload
             .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default();
-        self.store.alerts_by_id(&ids).await
+            .and_then(Listing::parse)
+            .unwrap_or(Listing::Held(Vec::new()));
+        let alerts = self.store.alerts_by_id(listing.alerts()).await?;
+        Ok((listing, alerts))
     }
 
     /// Makes the Bot API call `entry` stands for; returns the id of a message it sent.
@@ -552,8 +558,16 @@ impl Dispatcher {
         let to: Destination = entry.to;
         let (alert, story) = match about {
             About::Incident(incident) => return self.send_incident(entry, incident, reader).await,
-            About::Digest(alerts) => {
-                let html = render::digest(alerts, reader);
+            About::Digest(listing, alerts) => {
+                let html = match listing {
+                    Listing::Held(_) => render::digest(alerts, reader),
+                    Listing::Unheard {
+                        installation,
+                        from,
+                        until,
+                        ..
+                    } => render::unheard(installation, *from, *until, alerts, reader),
+                };
                 return self
                     .telegram
                     .send(to, &html, &[], None, entry.silent)
@@ -693,7 +707,7 @@ enum About {
     Incident(Box<Incident>),
     /// An alert, and for its post the message of its story to reply to.
     Alert(Box<Alert>, Option<i64>),
-    Digest(Vec<Alert>),
+    Digest(Listing, Vec<Alert>),
     /// New alerts folded into one message.
     Folded(Vec<Alert>),
 }

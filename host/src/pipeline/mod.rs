@@ -38,7 +38,7 @@ use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Role, Topic};
 use crate::metrics::Metrics;
 use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
-use crate::report::Document;
+use crate::report::{Document, Judged, Timing};
 use crate::store::{Downtime, EvaluationCommit, Store, StoreError};
 use crate::tasks::Tasks;
 use crate::vitals::Vitals;
@@ -68,6 +68,7 @@ const COMMIT_ATTEMPTS: u32 = 3;
 pub struct Fresh {
     pub document: Arc<Document>,
     pub received_at: i64,
+    pub generated_at: i64,
     /// The document's [`Document::fingerprint`].
     pub fingerprint: u64,
 }
@@ -126,7 +127,12 @@ struct Worker {
     missed: Arc<AtomicBool>,
     vitals: Arc<Vitals>,
     cluster: Arc<Cluster>,
+    timing: Timing,
 }
+
+/// A tick concludes an installation's backlog (see `alerts::backlog`) once its agent has
+/// sent nothing for this long: the backlog has been read.
+const BACKLOG_READ_AFTER: i64 = 60_000;
 
 impl Pipeline {
     /// Starts `shards` workers (at least one) in `tasks`; when they stop, each finishes
@@ -144,6 +150,7 @@ impl Pipeline {
         alerting: Arc<Alerting>,
         cluster: Arc<Cluster>,
         vitals: Arc<Vitals>,
+        timing: Timing,
         shards: usize,
         tasks: &Tasks,
     ) -> Arc<Self> {
@@ -166,6 +173,7 @@ impl Pipeline {
                     missed: missed.clone(),
                     vitals: vitals.clone(),
                     cluster: cluster.clone(),
+                    timing,
                 };
                 tasks.spawn(worker.run(queue.clone(), tasks.clone()));
                 queue
@@ -403,34 +411,51 @@ impl Worker {
             return Ok(());
         };
         let now = self.clock.now_ms();
-        let (trigger, report_id, report, last_report_at) = match job {
-            Job::Report {
-                id,
-                fresh: Some(fresh),
-            } => (
-                Trigger::Report,
-                Some(*id),
-                Some(fresh.document.clone()),
-                Some(fresh.received_at),
-            ),
-            Job::Report { id, fresh: None } => {
-                let Some(stored) = self.store.report(*id).await? else {
-                    return Ok(());
+        // A report is judged as of its own time (`report::Timing`), a tick and a probe as
+        // of ours; `judged` is a report's.
+        let (trigger, report_id, report, last_report_at, judged) = match job {
+            Job::Report { id, fresh } => {
+                let (document, received_at, generated_at) = match fresh {
+                    Some(fresh) => (
+                        fresh.document.clone(),
+                        fresh.received_at,
+                        fresh.generated_at,
+                    ),
+                    None => {
+                        let Some(stored) = self.store.report(*id).await? else {
+                            return Ok(());
+                        };
+                        (
+                            Arc::new(stored.document),
+                            stored.received_at,
+                            stored.generated_at,
+                        )
+                    }
                 };
+                let judged = self.timing.judge(generated_at, received_at);
+                if judged.ahead {
+                    self.metrics.report_ahead();
+                    tracing::warn!(
+                        installation = installation_id,
+                        report = id,
+                        "the agent's clock is ahead of ours; judged as of its arrival"
+                    );
+                }
                 (
                     Trigger::Report,
                     Some(*id),
-                    Some(Arc::new(stored.document)),
-                    Some(stored.received_at),
+                    Some(document),
+                    Some(judged.at),
+                    Some(judged),
                 )
             }
             Job::Tick { downtime } => match self.store.latest_report(installation_id).await? {
                 Some((id, received_at)) => {
                     let report = self.store.report(id).await?.map(|r| Arc::new(r.document));
                     let silence_while_up = received_at + downtime.within(received_at, now);
-                    (Trigger::Tick, None, report, Some(silence_while_up))
+                    (Trigger::Tick, None, report, Some(silence_while_up), None)
                 }
-                None => (Trigger::Tick, None, None, None),
+                None => (Trigger::Tick, None, None, None, None),
             },
             Job::Probe(document) => {
                 let last = self
@@ -438,13 +463,14 @@ impl Worker {
                     .latest_report(installation_id)
                     .await?
                     .map(|(_, at)| at);
-                (Trigger::Probe, None, Some(document.clone()), last)
+                (Trigger::Probe, None, Some(document.clone()), last, None)
             }
         };
+        let at = judged.map_or(now, |j| j.at);
         let evaluation = Evaluation {
             installation: InstallationInfo::from(&installation),
             trigger,
-            now_ms: now,
+            now_ms: at,
             last_report_at_ms: last_report_at,
             report,
             state: self.store.plugin_state(installation_id).await?,
@@ -465,16 +491,22 @@ impl Worker {
         };
         let recent = self
             .alerting
-            .recent(installation_id, &open, &outputs, now)
+            .recent(installation_id, &open, &outputs, at)
             .await?;
-        let changes = self
-            .alerting
-            .plan(&directory, &installation, &open, &recent, &outputs, now);
+        let mut changes =
+            self.alerting
+                .plan(&directory, &installation, &open, &recent, &outputs, at);
+        let late = judged.is_some_and(|j| j.late);
+        if late {
+            self.metrics.report_late();
+            crate::alerts::lifecycle::as_old_news(&mut changes);
+        }
         let queued = self
             .store
             .commit_evaluation(&EvaluationCommit {
                 report_id,
                 installation: &installation,
+                at,
                 now,
                 outputs: &outputs,
                 alerts: &changes,
@@ -485,6 +517,8 @@ impl Worker {
             return Ok(());
         };
         self.alerting.committed(&changes, queued);
+        self.after_backlog(&installation, judged, last_report_at, now)
+            .await?;
         tracing::debug!(
             installation = installation_id,
             %trigger,
@@ -492,6 +526,32 @@ impl Worker {
             failed = runs.len() - outputs.len(),
             "evaluated"
         );
+        Ok(())
+    }
+}
+
+impl Worker {
+    /// Keeps the alerts service's account of `installation`'s backlog: a late report adds
+    /// to it; a report on time, or a tick once the agent has been quiet a while, concludes
+    /// it (what old news left open is announced, the rest told in one quiet message).
+    async fn after_backlog(
+        &self,
+        installation: &crate::fleet::Installation,
+        judged: Option<Judged>,
+        last_report_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let read = match judged {
+            Some(judged) if judged.late => {
+                self.alerting.heard_late(&installation.id, judged.at);
+                return Ok(());
+            }
+            Some(_) => true,
+            None => last_report_at.is_some_and(|at| now - at >= BACKLOG_READ_AFTER),
+        };
+        if read && self.alerting.has_backlog(&installation.id) {
+            self.alerting.conclude_backlog(installation).await?;
+        }
         Ok(())
     }
 }

@@ -21,7 +21,7 @@ use crate::fleet::Installation;
 use crate::plugins::contract::{EvalInput, InstallationInfo, Trigger};
 use crate::plugins::loader::Revision;
 use crate::plugins::{FailureKind, Runtime};
-use crate::report::Document;
+use crate::report::{Document, judged_at};
 use crate::store::{Downtime, HistoricReport, PROBE_AGENT, Settings, Store, StoreError};
 
 /// Reports read from the database at a time, per installation.
@@ -87,7 +87,8 @@ struct Track {
 
 /// The installation's latest report from its own agents, which a tick reads.
 struct Latest {
-    received_at: i64,
+    /// When it is judged as of (`report::judged_at`).
+    at: i64,
     document: Arc<Document>,
 }
 
@@ -152,7 +153,7 @@ pub async fn installation(
         };
         give_back(&shared, budget, page.len());
         let last = (page.len() as i64) < budget || budget == 0 || shared.stop.is_cancelled();
-        after = page.last().map(|r| (r.received_at, r.id)).or(after);
+        after = page.last().map(|r| (r.generated_at, r.id)).or(after);
         let job = walk.page(shared.clone(), seed.take(), page, last);
         walk = shared
             .runtime
@@ -218,7 +219,7 @@ impl Walk {
             && let Some(document) = decode(&report)
         {
             self.latest = Some(Latest {
-                received_at: report.received_at,
+                at: judged_at(report.generated_at, report.received_at),
                 document,
             });
         }
@@ -226,18 +227,19 @@ impl Walk {
             if shared.stop.is_cancelled() {
                 return self;
             }
-            self.ticks_until(&shared, report.received_at).await;
+            // As the service judges it: at its own time.
+            let now = judged_at(report.generated_at, report.received_at);
+            self.ticks_until(&shared, now).await;
             let Some(document) = decode(&report) else {
                 continue;
             };
-            let now = report.received_at;
             if report.agent == PROBE_AGENT {
-                let last_report = self.latest.as_ref().map(|l| l.received_at);
+                let last_report = self.latest.as_ref().map(|l| l.at);
                 self.evaluate(&shared, Trigger::Probe, now, last_report, Some(document))
                     .await;
             } else {
                 self.latest = Some(Latest {
-                    received_at: now,
+                    at: now,
                     document: document.clone(),
                 });
                 self.evaluate(&shared, Trigger::Report, now, Some(now), Some(document))
@@ -263,7 +265,7 @@ impl Walk {
             // silence.
             let (last_report, report) = match &self.latest {
                 Some(l) => (
-                    Some(l.received_at + shared.downtime.within(l.received_at, now)),
+                    Some(l.at + shared.downtime.within(l.at, now)),
                     Some(l.document.clone()),
                 ),
                 None => (None, None),

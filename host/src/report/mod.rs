@@ -7,6 +7,8 @@
 //! plugin that evaluates it. What the board shows of a report, its glance, is the host's.
 
 mod glance;
+mod timing;
 
 pub use glance::{Dongle, Glance, Seats, Update};
 pub use reveille_document::{CodecError, Document, ElementView, NodeId, ParseError, parse};
+pub use timing::{Judged, Timing, judged_at};

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::{Store, StoreError, parse};
+use crate::alerts::backlog::{Conclusion, Listing};
 use crate::alerts::directory::Destination;
 use crate::alerts::lifecycle::Recent;
 use crate::alerts::routing::{Known, NewDestination};
@@ -40,7 +41,7 @@ pub(super) const COLUMNS: &str = "id, installation_id, client, manager, plugin, 
     summary, details, state, chat_id, first_seen_at, seen_count, fired_at, cleared_at, \
     cleared_count, acknowledged_at, acknowledged_by, ack_expires_at, snoozed_until, \
     escalation_step, escalate_at, escalated_to, escalated_at, announce_at, story_id, \
-    cause, incident_id, flapping, resolved_at, resolution, updated_at, version, translations";
+    cause, incident_id, flapping, late, resolved_at, resolution, updated_at, version, translations";
 
 pub(super) fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
@@ -74,6 +75,7 @@ pub(super) fn alert_from(row: &AnyRow) -> Result<Alert, StoreError> {
         cause: row.try_get("cause")?,
         incident_id: row.try_get("incident_id")?,
         flapping: row.try_get::<i64, _>("flapping")? != 0,
+        late: row.try_get::<i64, _>("late")? != 0,
         resolved_at: row.try_get("resolved_at")?,
         resolution: row.try_get("resolution")?,
         updated_at: row.try_get("updated_at")?,
@@ -465,7 +467,7 @@ impl Store {
             .bind(to.thread_id)
             .execute(&mut *tx)
             .await?;
-        let payload = serde_json::to_string(&digest.alerts).expect("ids serialize");
+        let payload = Listing::Held(digest.alerts.clone()).to_payload();
         let ring = Notice {
             kind: crate::alerts::NoticeKind::Digest,
             to,
@@ -490,10 +492,84 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The alerts late reports opened on `installation` that nobody has been told about.
+    pub async fn late_alerts(&self, installation_id: &str) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM alerts WHERE installation_id = $1 AND late <> 0 \
+             ORDER BY first_seen_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(installation_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(alert_from).collect()
+    }
+
+    /// Installations with a backlog not concluded (a restart forgot it), and since when.
+    pub async fn backlogs(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT installation_id, MIN(first_seen_at) AS since FROM alerts \
+             WHERE late <> 0 GROUP BY installation_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("installation_id")?, row.try_get("since")?)))
+            .collect()
+    }
+
+    /// Applies a backlog's conclusion (its announcements are decisions of their own): the
+    /// alerts are told like any other from now on, and the quiet message is queued.
+    pub async fn conclude_backlog(
+        &self,
+        conclusion: &Conclusion,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let list = id_list(conclusion.concluded.iter().copied());
+        if list.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.writer.begin().await?;
+        let sql = format!("UPDATE alerts SET late = 0 WHERE id IN ({list})");
+        sqlx::query(&sql).execute(&mut *tx).await?;
+        let mut queued = 0;
+        if let Some((to, listing)) = &conclusion.told {
+            let notice = Notice {
+                kind: crate::alerts::NoticeKind::Digest,
+                to: *to,
+                silent: true,
+                held_until: None,
+            };
+            enqueue(
+                &mut tx,
+                Subject::Digest,
+                &notice,
+                now,
+                Some(&listing.to_payload()),
+            )
+            .await?;
+            queued += 1;
+            for &id in listing.alerts() {
+                let entry = Event::new(
+                    EventKind::Digested,
+                    format!("told in the message about its backlog, to {to}"),
+                );
+                event(&mut tx, id, now, &entry).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+}
+
 /// Applies lifecycle `changes` inside `tx`, with their timeline entries, destinations and
-/// outbox entries. Returns how many notices were queued.
+/// outbox entries. Returns how many notices were queued. `at` is when the changes happened
+/// (a late report's own time: alerts and timelines keep it), `now` when they are written
+/// (the outbox's clock).
 pub(super) async fn apply(
     tx: &mut Transaction<'_, Any>,
+    at: i64,
     now: i64,
     changes: &[Change<'_>],
 ) -> Result<usize, StoreError> {
@@ -532,8 +608,8 @@ pub(super) async fn apply(
                 .bind(&finding.details)
                 .bind(state.as_str())
                 .bind(installation.telegram_chat_id)
-                .bind(now)
-                .bind(firing.is_some().then_some(now))
+                .bind(at)
+                .bind(firing.is_some().then_some(at))
                 .bind(finding.translations.to_json())
                 .bind(i64::from(flapping.is_some()))
                 .fetch_one(&mut **tx)
@@ -555,12 +631,12 @@ pub(super) async fn apply(
                 } else {
                     EventKind::Pending
                 };
-                event(tx, id, now, &Event::new(kind, detail)).await?;
+                event(tx, id, at, &Event::new(kind, detail)).await?;
                 if let Some(flaps) = flapping {
                     let detail = format!(
                         "flapping: resolved {flaps} times lately; it stays open until the finding has been gone a while"
                     );
-                    event(tx, id, now, &Event::new(EventKind::Flapping, detail)).await?;
+                    event(tx, id, at, &Event::new(EventKind::Flapping, detail)).await?;
                 }
                 (id, firing.as_ref())
             }
@@ -574,7 +650,7 @@ pub(super) async fn apply(
                 ..
             } => {
                 for destination in joins {
-                    add_destination(tx, *id, destination, now).await?;
+                    add_destination(tx, *id, destination, at).await?;
                 }
                 if let Some(at) = escalate_at {
                     sqlx::query(
@@ -594,7 +670,7 @@ pub(super) async fn apply(
                 .bind(finding.severity.as_str())
                 .bind(&finding.summary)
                 .bind(&finding.details)
-                .bind(now)
+                .bind(at)
                 .bind(*id)
                 .bind(finding.translations.to_json())
                 .execute(&mut **tx)
@@ -604,15 +680,15 @@ pub(super) async fn apply(
                         "UPDATE alerts SET state = 'firing', fired_at = $1, version = version + 1 \
                          WHERE id = $2 AND state = 'pending'",
                     )
-                    .bind(now)
+                    .bind(at)
                     .bind(*id)
                     .execute(&mut **tx)
                     .await?;
                     let detail = format!("{}: {}", finding.severity, finding.summary);
-                    event(tx, *id, now, &Event::new(EventKind::Fired, detail)).await?;
+                    event(tx, *id, at, &Event::new(EventKind::Fired, detail)).await?;
                 }
                 if let Some(note) = note {
-                    event(tx, *id, now, &Event::new(EventKind::Changed, note.clone())).await?;
+                    event(tx, *id, at, &Event::new(EventKind::Changed, note.clone())).await?;
                 }
                 (*id, fires.as_ref())
             }
@@ -621,7 +697,7 @@ pub(super) async fn apply(
                     "UPDATE alerts SET cleared_at = COALESCE(cleared_at, $1), \
                      cleared_count = cleared_count + 1 WHERE id = $2",
                 )
-                .bind(now)
+                .bind(at)
                 .bind(*id)
                 .execute(&mut **tx)
                 .await?;
@@ -629,17 +705,19 @@ pub(super) async fn apply(
             }
             Change::Resolve { id, reason, .. } => {
                 sqlx::query(
-                    "UPDATE alerts SET state = 'resolved', resolved_at = $1, resolution = $2, \
+                    "UPDATE alerts SET state = 'resolved', \
+                     resolved_at = CASE WHEN first_seen_at > $1 THEN first_seen_at ELSE $1 END, \
+                     resolution = $2, \
                      snoozed_until = NULL, ack_expires_at = NULL, escalate_at = NULL, \
                      announce_at = NULL, \
                      updated_at = $1, version = version + 1 WHERE id = $3 AND state <> 'resolved'",
                 )
-                .bind(now)
+                .bind(at)
                 .bind(*reason)
                 .bind(*id)
                 .execute(&mut **tx)
                 .await?;
-                event(tx, *id, now, &Event::new(EventKind::Resolved, *reason)).await?;
+                event(tx, *id, at, &Event::new(EventKind::Resolved, *reason)).await?;
                 (*id, None)
             }
             Change::Discard { id } => {
@@ -653,19 +731,20 @@ pub(super) async fn apply(
         if let Some(firing) = firing {
             sqlx::query(
                 "UPDATE alerts SET escalation_step = 0, escalate_at = $1, announce_at = $2, \
-                 cause = COALESCE($3, cause) WHERE id = $4",
+                 cause = COALESCE($3, cause), late = $5 WHERE id = $4",
             )
             .bind(firing.escalate_at)
             .bind(firing.announce_at)
             .bind(firing.cause.as_deref())
             .bind(id)
+            .bind(i64::from(firing.late))
             .execute(&mut **tx)
             .await?;
             for destination in &firing.route.destinations {
-                add_destination(tx, id, destination, now).await?;
+                add_destination(tx, id, destination, at).await?;
             }
             for entry in &firing.events {
-                event(tx, id, now, entry).await?;
+                event(tx, id, at, entry).await?;
             }
         }
         for notice in change.notices() {

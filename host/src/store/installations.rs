@@ -151,7 +151,7 @@ impl Store {
         if result.rows_affected() == 0 {
             return Ok(false);
         }
-        super::alerts::apply(&mut tx, now, alerts).await?;
+        super::alerts::apply(&mut tx, now, now, alerts).await?;
         tx.commit().await?;
         Ok(true)
     }

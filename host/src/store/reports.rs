@@ -15,7 +15,7 @@ use crate::alerts::Change;
 use crate::fleet::Installation;
 use crate::plugins::contract::Translations;
 use crate::plugins::{EvalOutput, Severity};
-use crate::report::{Document, Glance};
+use crate::report::{Document, Glance, judged_at};
 
 /// The agent name the host's own probes report under.
 pub const PROBE_AGENT: &str = "probe";
@@ -59,6 +59,10 @@ pub struct EvaluationCommit<'a> {
     /// The report evaluated, if the job was a report.
     pub report_id: Option<i64>,
     pub installation: &'a Installation,
+    /// When the evaluation judged (a report's own time, `report::Timing`): findings and
+    /// alerts keep it.
+    pub at: i64,
+    /// The host's clock: when the report was evaluated, when notices were queued.
     pub now: i64,
     /// The successful plugins' outputs.
     pub outputs: &'a [(&'a str, &'a EvalOutput)],
@@ -71,6 +75,7 @@ pub struct StoredReport {
     pub id: i64,
     pub installation_id: String,
     pub received_at: i64,
+    pub generated_at: i64,
     pub document: Document,
 }
 
@@ -79,6 +84,7 @@ pub struct StoredReport {
 pub struct HistoricReport {
     pub id: i64,
     pub received_at: i64,
+    pub generated_at: i64,
     pub agent: String,
     /// `Document::to_stored`'s bytes.
     pub stored: Vec<u8>,
@@ -136,12 +142,16 @@ impl Store {
             return Ok(Inserted::Repeat(first));
         };
         let id: i64 = row.try_get("id")?;
+        // The log and the glance keep a report at its own time (in columns named for
+        // when reports arrived, from before the rule): an agent's backlog fills the
+        // history where it belongs, and an old report does not hide a newer one.
+        let at = judged_at(report.generated_at, report.received_at);
         sqlx::query(
             "INSERT INTO report_log (installation_id, received_at, agent, glance) \
              VALUES ($1, $2, $3, $4)",
         )
         .bind(report.installation_id)
-        .bind(report.received_at)
+        .bind(at)
         .bind(report.agent)
         .bind(&glance)
         .execute(&mut *tx)
@@ -157,7 +167,7 @@ impl Store {
             )
             .bind(report.installation_id)
             .bind(id)
-            .bind(report.received_at)
+            .bind(at)
             .bind(glance)
             .execute(&mut *tx)
             .await?;
@@ -183,7 +193,8 @@ impl Store {
 
     pub async fn report(&self, id: i64) -> Result<Option<StoredReport>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, installation_id, received_at, document FROM reports WHERE id = $1",
+            "SELECT id, installation_id, received_at, generated_at, document FROM reports \
+             WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -194,6 +205,7 @@ impl Store {
             id: row.try_get("id")?,
             installation_id: row.try_get("installation_id")?,
             received_at: row.try_get("received_at")?,
+            generated_at: row.try_get("generated_at")?,
             document: Document::from_stored(&bytes)
                 .map_err(|e| StoreError::Corrupt(format!("report {id}: {e}")))?,
         }))
@@ -217,8 +229,9 @@ impl Store {
             .transpose()
     }
 
-    /// Up to `limit` of `installation_id`'s reports received within `[from, to)` after the
-    /// report `after` (its `received_at` and id), in the order they were received.
+    /// Up to `limit` of `installation_id`'s reports made within `[from, to)` after the
+    /// report `after` (its `generated_at` and id), in the order they were made: history
+    /// as it happened, however late each report arrived.
     pub async fn history_page(
         &self,
         installation_id: &str,
@@ -229,10 +242,10 @@ impl Store {
     ) -> Result<Vec<HistoricReport>, StoreError> {
         let (after_at, after_id) = after.unwrap_or((i64::MIN, i64::MIN));
         let rows = sqlx::query(
-            "SELECT id, received_at, agent, document FROM reports WHERE installation_id = $1 \
-             AND received_at >= $2 AND received_at < $3 \
-             AND (received_at > $4 OR (received_at = $4 AND id > $5)) \
-             ORDER BY received_at, id LIMIT $6",
+            "SELECT id, received_at, generated_at, agent, document FROM reports \
+             WHERE installation_id = $1 AND generated_at >= $2 AND generated_at < $3 \
+             AND (generated_at > $4 OR (generated_at = $4 AND id > $5)) \
+             ORDER BY generated_at, id LIMIT $6",
         )
         .bind(installation_id)
         .bind(from)
@@ -245,16 +258,17 @@ impl Store {
         rows.iter().map(historic).collect()
     }
 
-    /// `installation_id`'s newest report from its own agents received before `before`:
-    /// what it had said when a replay's window opens.
+    /// `installation_id`'s newest report from its own agents made before `before`: what
+    /// it had said when a replay's window opens.
     pub async fn report_before(
         &self,
         installation_id: &str,
         before: i64,
     ) -> Result<Option<HistoricReport>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, received_at, agent, document FROM reports WHERE installation_id = $1 \
-             AND received_at < $2 AND agent <> $3 ORDER BY received_at DESC, id DESC LIMIT 1",
+            "SELECT id, received_at, generated_at, agent, document FROM reports \
+             WHERE installation_id = $1 AND generated_at < $2 AND agent <> $3 \
+             ORDER BY generated_at DESC, id DESC LIMIT 1",
         )
         .bind(installation_id)
         .bind(before)
@@ -328,6 +342,7 @@ impl Store {
         let EvaluationCommit {
             report_id,
             installation,
+            at,
             now,
             outputs,
             alerts,
@@ -350,17 +365,17 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         // A report is evaluated once: by whoever commits first (another node that took
         // over, or a restart that queued it again, finds it done and changes nothing). One
-        // that reached the engine after a newer report of its installation was evaluated
-        // (stored by another node a moment late) is kept, but changes nothing either: what
-        // holds now was decided on the newer one.
+        // older than a report of its installation already evaluated (by `generated-at`:
+        // an agent's late report, or one stored by another node a moment late) is kept,
+        // but changes nothing either: what holds was decided on the newer one.
         if let Some(report_id) = report_id {
-            // The range on `received_at` lets the installation's index skip its history:
-            // only reports received since this one are looked at (usually none).
+            // The range on `generated_at` lets the installation's index skip its history:
+            // only reports made since this one are looked at (usually none).
             let superseded = sqlx::query(
                 "SELECT 1 AS newer FROM reports r JOIN reports n \
-                 ON n.installation_id = r.installation_id AND n.received_at >= r.received_at \
+                 ON n.installation_id = r.installation_id AND n.generated_at >= r.generated_at \
                  WHERE r.id = $1 AND n.evaluated_at IS NOT NULL \
-                 AND (n.received_at > r.received_at OR n.id > r.id) LIMIT 1",
+                 AND (n.generated_at > r.generated_at OR n.id > r.id) LIMIT 1",
             )
             .bind(report_id)
             .fetch_optional(&mut *tx)
@@ -415,8 +430,8 @@ impl Store {
                 .bind(&f.summary)
                 .bind(&f.details)
                 .bind(serde_json::to_string(&f.labels).expect("labels serialize"))
-                .bind(now)
-                .bind(now)
+                .bind(at)
+                .bind(at)
                 .bind(f.translations.to_json())
                 .execute(&mut *tx)
                 .await?;
@@ -449,7 +464,7 @@ impl Store {
                 }
             }
         }
-        let queued = super::alerts::apply(&mut tx, now, alerts).await?;
+        let queued = super::alerts::apply(&mut tx, at, now, alerts).await?;
         tx.commit().await?;
         Ok(Some(queued))
     }
@@ -466,7 +481,7 @@ impl Store {
             .bind(plugin)
             .execute(&mut *tx)
             .await?;
-        let queued = super::alerts::apply(&mut tx, now, alerts).await?;
+        let queued = super::alerts::apply(&mut tx, now, now, alerts).await?;
         tx.commit().await?;
         Ok(queued)
     }
@@ -506,6 +521,7 @@ fn historic(row: &sqlx::any::AnyRow) -> Result<HistoricReport, StoreError> {
     Ok(HistoricReport {
         id: row.try_get("id")?,
         received_at: row.try_get("received_at")?,
+        generated_at: row.try_get("generated_at")?,
         agent: row.try_get("agent")?,
         stored: row.try_get("document")?,
     })

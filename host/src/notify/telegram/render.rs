@@ -370,6 +370,38 @@ pub fn digest(alerts: &[Alert], to: &Reader) -> String {
     message.html()
 }
 
+/// What happened while `installation` could not be heard: the alerts its agent's backlog
+/// (made from `from`, read by `until`) opened, each with when and how long. Old news, sent
+/// quietly; what still holds also has its own living message.
+pub fn unheard(installation: &str, from: i64, until: i64, alerts: &[Alert], to: &Reader) -> String {
+    let mut message = Message::default().line(vec![(
+        Style::Bold,
+        to.say(
+            "tg-unheard-head",
+            &[
+                ("installation", installation.to_string().into()),
+                ("from", to.at(from)),
+                ("until", to.at(until)),
+            ],
+        ),
+    )]);
+    for alert in alerts {
+        let mut line = digest_line(alert, to);
+        if let Some(end) = alert.resolved_at {
+            let start = alert.fired_at.unwrap_or(alert.first_seen_at);
+            line.push((
+                Style::Plain,
+                format!(
+                    " ({})",
+                    to.say("tg-unheard-lasted", &[("span", to.span(start, end))])
+                ),
+            ));
+        }
+        message = message.line(line);
+    }
+    message.html()
+}
+
 /// New alerts too many at once for one chat's budget, in one message: each still has its
 /// own living messages elsewhere, and its resolution is said here when it comes.
 pub fn folded(alerts: &[Alert], to: &Reader) -> String {

@@ -1,0 +1,333 @@
+//! A report's own time, end to end: a week of a fleet's reports that arrive at once (the
+//! agents were cut off and send their backlog) are judged as of when they were made. What
+//! opened and closed inside the backlog pages nobody and is told in one quiet message per
+//! installation; what is still true is announced with its real start; a replay of that
+//! week sees it hour by hour.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fake_telegram::{ChatMessage, FakeTelegram};
+use reveille::clock::ManualClock;
+use reveille_tests::{ADMIN_TOKEN, Options, Service, TELEGRAM_TOKEN, at, builtin_plugin};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(20);
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+const CLIENT: &str = "ООО «Вектор»";
+/// Each installation's chat.
+const ALFA: i64 = -1_001;
+const BETA: i64 = -1_002;
+const GAMMA: i64 = -1_003;
+
+fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).unwrap().to_string()
+}
+
+/// A report of `installation` made at `made`, its dongle `dongle`, its one base last
+/// updated at `updated`.
+fn report(installation: &str, made: i64, dongle: &str, updated: i64) -> Vec<u8> {
+    format!(
+        r#"<report schema="1" agent="report-agent" generated-at="{}">
+  <installation id="{installation}"><client>{CLIENT}</client></installation>
+  <protection kind="senselock" state="{dongle}"/>
+  <bases><base code="KDS-SNIP" name="Строительство" update="4287" operup-at="{}" state="ok"/></bases>
+</report>"#,
+        rfc3339(made),
+        rfc3339(updated)
+    )
+    .into_bytes()
+}
+
+/// The week (Moscow time): day 1 is 22 November. Every installation reports on the hour
+/// and gets a content update every day at 02:00, except:
+/// - `alfa` loses its dongle on day 2 from 20:00 until 23:00 (three reports say `lost`);
+/// - `beta` gets its last update on day 4 (25 November, 02:00): with the installed
+///   three-day threshold it is stale from the report of 28 November 03:00 on, with a
+///   one-day threshold from 26 November 03:00 (the first report past the threshold; the
+///   hourly ticks before it see exactly the threshold, not more).
+struct Week {
+    start: i64,
+}
+
+impl Week {
+    fn new() -> Week {
+        Week {
+            start: at("2026-11-22T00:00:00+03:00"),
+        }
+    }
+
+    /// Hour `h`'s report of `installation`.
+    fn report(&self, installation: &str, h: i64) -> Vec<u8> {
+        let made = self.start + h * HOUR;
+        let dongle = if installation == "alfa"
+            && (DAY + 20 * HOUR..DAY + 23 * HOUR).contains(&(made - self.start))
+        {
+            "lost"
+        } else {
+            "present"
+        };
+        let last_update = |t: i64| {
+            let two = 2 * HOUR;
+            let since_start = t - self.start;
+            let day = (since_start - two).div_euclid(DAY);
+            self.start + day * DAY + two
+        };
+        let updated = match installation {
+            "beta" => last_update(made).min(self.start + 3 * DAY + 2 * HOUR),
+            _ => last_update(made),
+        };
+        report(installation, made, dongle, updated)
+    }
+}
+
+fn bot(fake: &FakeTelegram, chat: i64) -> Vec<ChatMessage> {
+    fake.bot_messages(chat)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weeks_backlog_pages_nobody_for_what_was_over() {
+    let week = Week::new();
+    let hours = 7 * 24;
+    // The agents come back five minutes after their last report was made: that one is on
+    // time, the week before it is old news.
+    let clock = Arc::new(ManualClock::new(week.start + hours * HOUR + 5 * 60_000));
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    for (chat, title) in [(ALFA, "Alfa"), (BETA, "Beta"), (GAMMA, "Gamma")] {
+        fake.add_chat(chat, title);
+    }
+    let service = Service::start(Options {
+        clock: Some(clock.clone()),
+        telegram_api: Some(fake.api_url()),
+        ..Options::default()
+    })
+    .await;
+    let mut tokens = Vec::new();
+    for (id, chat) in [("alfa", ALFA), ("beta", BETA), ("gamma", GAMMA)] {
+        tokens.push((id, service.installation_in_chat(id, CLIENT, chat).await));
+    }
+    for h in 0..=hours {
+        for (id, token) in &tokens {
+            let response = service.post_report_as_is(token, week.report(id, h)).await;
+            assert_eq!(response.status(), 202, "{id} at hour {h}");
+        }
+    }
+    service.settle().await;
+
+    // Alfa: one quiet message says what happened while it could not be heard.
+    assert!(
+        fake.wait_for(WAIT, |f| !bot(f, ALFA).is_empty()
+            && !bot(f, BETA).is_empty())
+            .await,
+        "alfa: {:#?}\nbeta: {:#?}",
+        bot(&fake, ALFA),
+        bot(&fake, BETA)
+    );
+    // Whatever else would come has had its chance.
+    service.settle().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let alfa = bot(&fake, ALFA);
+    assert_eq!(alfa.len(), 1, "{alfa:#?}");
+    let told = &alfa[0];
+    assert!(told.silent, "old news makes no sound: {told:#?}");
+    assert!(
+        told.text
+            .contains("While alfa could not reach us (22.11.2026 00:00 – 29.11.2026 00:05)"),
+        "{}",
+        told.text
+    );
+    assert!(told.text.contains("License dongle lost"), "{}", told.text);
+    assert!(
+        told.text.contains("23.11.2026 20:00 – 23.11.2026 23:00"),
+        "{}",
+        told.text
+    );
+    assert!(told.text.contains("(for 3h)"), "{}", told.text);
+
+    // Beta: the stale updates still hold; announced as any alert, since when they began.
+    let beta = bot(&fake, BETA);
+    assert_eq!(beta.len(), 1, "{beta:#?}");
+    assert!(
+        beta[0].text.contains("Content updates stale"),
+        "{}",
+        beta[0].text
+    );
+    assert!(
+        beta[0].text.contains("Since 28.11.2026 03:00"),
+        "{}",
+        beta[0].text
+    );
+    assert!(!beta[0].silent);
+
+    // Gamma: nothing happened, nothing said.
+    assert!(bot(&fake, GAMMA).is_empty(), "{:#?}", bot(&fake, GAMMA));
+
+    // The alerts keep their own times, and are told like any other from now on.
+    let alerts = service.alerts("").await;
+    let dongle = alerts
+        .iter()
+        .find(|a| a["installation_id"] == "alfa")
+        .expect("alfa's dongle alert");
+    assert_eq!(dongle["state"], "resolved");
+    assert_eq!(dongle["fired_at"], week.start + DAY + 20 * HOUR);
+    assert_eq!(dongle["resolved_at"], week.start + DAY + 23 * HOUR);
+    assert_eq!(dongle["late"], false);
+    let stale = alerts
+        .iter()
+        .find(|a| a["installation_id"] == "beta")
+        .expect("beta's stale alert");
+    assert_eq!(stale["state"], "firing");
+    assert_eq!(stale["fired_at"], week.start + 6 * DAY + 3 * HOUR);
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+
+    let metrics = service.get_text("/metrics").await;
+    assert!(
+        metrics.contains(&format!(
+            "reveille_reports_out_of_time_total{{why=\"late\"}} {}",
+            3 * hours
+        )),
+        "{metrics}"
+    );
+
+    // The replay of that week sees it hour by hour: a one-day threshold fires on beta
+    // two days before the installed three-day one, and on nothing else.
+    let query = format!(
+        "since={}&until={}&tick_every=1h&config=threshold%3D1d",
+        rfc3339(week.start),
+        rfc3339(week.start + hours * HOUR + HOUR)
+    );
+    let response = service
+        .client
+        .post(service.url(&format!("/api/v1/plugins/stale-updates/replay?{query}")))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "application/wasm")
+        .body(builtin_plugin("stale-updates"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let started: Value = response.json().await.unwrap();
+    let done = replay_done(&service, started["replay"]["id"].as_i64().unwrap()).await;
+    let result = &done["result"];
+    assert_eq!(result["reports"], 3 * (hours + 1), "{result}");
+    assert_eq!(result["fired"], 1, "{result}");
+    assert_eq!(result["open_at_end"], 1, "{result}");
+    let difference = &result["difference"];
+    assert_eq!(
+        (
+            difference["added"].as_i64(),
+            difference["removed"].as_i64(),
+            difference["earlier"].as_i64(),
+            difference["later"].as_i64()
+        ),
+        (Some(0), Some(0), Some(1), Some(0)),
+        "{difference}"
+    );
+    let earlier = &difference["alerts"][0];
+    assert_eq!(earlier["installation"], "beta");
+    assert_eq!(earlier["fired_at"], week.start + 4 * DAY + 3 * HOUR);
+    assert_eq!(earlier["serving_fired_at"], week.start + 6 * DAY + 3 * HOUR);
+}
+
+/// A report older than the newest one evaluated for its installation is kept, and judged
+/// as history: it changes nothing that holds now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_older_than_the_last_one_judged_changes_nothing() {
+    let week = Week::new();
+    let clock = Arc::new(ManualClock::new(week.start + 2 * DAY + 10 * 60_000));
+    let service = Service::start(Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await;
+    let token = service.installation_in_chat("alfa", CLIENT, ALFA).await;
+    let now = report(
+        "alfa",
+        week.start + 2 * DAY,
+        "present",
+        week.start + 2 * DAY,
+    );
+    let earlier = report(
+        "alfa",
+        week.start + 2 * DAY - HOUR,
+        "lost",
+        week.start + 2 * DAY,
+    );
+    for xml in [now, earlier] {
+        assert_eq!(service.post_report_as_is(&token, xml).await.status(), 202);
+    }
+    assert!(service.findings("alfa").await.is_empty());
+    assert!(service.alerts("").await.is_empty());
+    assert_eq!(service.store().report_count("alfa").await.unwrap(), 2);
+}
+
+/// A report made longer ago than reports are kept is refused, saying so; one from a clock
+/// ahead of ours is judged as of its arrival.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_too_old_are_refused_and_clocks_ahead_clamped() {
+    let now = at("2026-12-01T12:00:00+03:00");
+    let clock = Arc::new(ManualClock::new(now));
+    let service = Service::start(Options {
+        clock: Some(clock.clone()),
+        config: "report_retention = \"30d\"".into(),
+        ..Options::default()
+    })
+    .await;
+    let token = service.installation_in_chat("alfa", CLIENT, ALFA).await;
+    let old = service
+        .post_report_as_is(
+            &token,
+            report("alfa", now - 31 * DAY, "lost", now - 31 * DAY),
+        )
+        .await;
+    assert_eq!(old.status(), 400);
+    let body: Value = old.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("older than the report retention (30d)"),
+        "{body}"
+    );
+    let ahead = service
+        .post_report_as_is(&token, report("alfa", now + 2 * HOUR, "lost", now))
+        .await;
+    assert_eq!(ahead.status(), 202);
+    let findings = service.findings("alfa").await;
+    let dongle = findings
+        .iter()
+        .find(|f| f["plugin"] == "dongle-lost")
+        .expect("the dongle finding");
+    assert_eq!(
+        dongle["since"], now,
+        "judged at its arrival, not in the future"
+    );
+    let metrics = service.get_text("/metrics").await;
+    assert!(
+        metrics.contains("reveille_reports_out_of_time_total{why=\"ahead\"} 1"),
+        "{metrics}"
+    );
+}
+
+/// Polls a replay until it is no longer running.
+async fn replay_done(service: &Service, id: i64) -> Value {
+    for _ in 0..1200 {
+        let body: Value = service
+            .client
+            .get(service.url(&format!("/api/v1/replays/{id}")))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let state = body["replay"]["state"].as_str().unwrap_or_default();
+        if state != "running" && state != "cancelling" {
+            return body["replay"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("replay {id} did not finish in two minutes");
+}
