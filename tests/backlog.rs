@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use fake_telegram::{ChatMessage, FakeTelegram};
 use reveille::clock::ManualClock;
-use reveille_tests::{ADMIN_TOKEN, Options, Service, TELEGRAM_TOKEN, at, builtin_plugin};
+use reveille_tests::{
+    ADMIN_TOKEN, Options, Service, TELEGRAM_TOKEN, at, builtin_plugin, fixture_plugin,
+};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -330,4 +332,215 @@ async fn replay_done(service: &Service, id: i64) -> Value {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("replay {id} did not finish in two minutes");
+}
+
+/// One report made ten days before it arrives, its base updated two days before that: the
+/// service, a replay, `reveille plugin test` and the SDK's `testing` all judge it as of
+/// its own time. `stale-updates` says "2d old" in the first three (judged at arrival it
+/// would be twelve days, and stale by the installed three-day threshold too); the `echo`
+/// fixture, which reports the `now` it was given, shows the same moment in the service,
+/// the command line and natively in the SDK.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_a_replay_the_cli_and_the_sdk_judge_a_report_alike() {
+    const SAID: &str = "Content updates stale: the newest is 2d old";
+    let arrived = at("2026-12-01T12:00:00+03:00");
+    let made = arrived - 10 * DAY;
+    let clock = Arc::new(ManualClock::new(arrived));
+    let service = Service::start(Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await;
+    service.install_fixture("echo").await;
+    let (strict, usual) = ("Строгий клиент", CLIENT);
+    let (status, body) = service
+        .put_client_settings(
+            strict,
+            "stale-updates",
+            serde_json::json!({"threshold": "1d"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let xml = |id: &str, client: &str| {
+        String::from_utf8(report(id, made, "present", made - 2 * DAY))
+            .unwrap()
+            .replace(CLIENT, client)
+    };
+    for (id, client) in [("strict", strict), ("usual", usual)] {
+        let token = service.installation_of(id, client).await;
+        let sent = service
+            .post_report_as_is(&token, xml(id, client).into_bytes())
+            .await;
+        assert_eq!(sent.status(), 202);
+    }
+
+    // The service.
+    let findings = service.findings("strict").await;
+    let of = |plugin: &str| {
+        findings
+            .iter()
+            .find(|f| f["plugin"] == plugin)
+            .unwrap_or_else(|| panic!("no {plugin} finding: {findings:#?}"))
+    };
+    assert_eq!(of("stale-updates")["summary"], SAID);
+    let echoed_now = |labels: &Value| -> i64 {
+        let now = labels
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l[0] == "now" || l["name"] == "now")
+            .unwrap_or_else(|| panic!("no `now` label: {labels}"));
+        let value = if now.is_array() {
+            &now[1]
+        } else {
+            &now["value"]
+        };
+        value.as_str().unwrap().parse().unwrap()
+    };
+    assert_eq!(echoed_now(&of("echo")["labels"]), made);
+    assert!(
+        service
+            .findings("usual")
+            .await
+            .iter()
+            .all(|f| f["plugin"] != "stale-updates")
+    );
+
+    // A replay of a one-day threshold over the hour the report was made in (later ticks
+    // would find the three days passed too): it adds exactly the alert the usual
+    // client's three days do not raise, fired at the report's own time.
+    let query = format!(
+        "since={}&until={}&config=threshold%3D1d",
+        rfc3339(made - DAY),
+        rfc3339(made + HOUR)
+    );
+    let response = service
+        .client
+        .post(service.url(&format!("/api/v1/plugins/stale-updates/replay?{query}")))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "application/wasm")
+        .body(builtin_plugin("stale-updates"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let started: Value = response.json().await.unwrap();
+    let done = replay_done(&service, started["replay"]["id"].as_i64().unwrap()).await;
+    let difference = &done["result"]["difference"];
+    assert_eq!(difference["added"], 1, "{difference}");
+    assert_eq!(difference["same"], 1, "{difference}");
+    let added = &difference["alerts"][0];
+    assert_eq!(added["installation"], "usual");
+    assert_eq!(added["fired_at"], made);
+    assert_eq!(added["summary"], SAID);
+
+    // `reveille plugin test`, without `--now`.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.xml");
+    std::fs::write(&file, xml("strict", strict)).unwrap();
+    let cli = async |plugin: &str, bytes: Vec<u8>, config: &[&str]| -> Vec<Value> {
+        let component = dir
+            .path()
+            .join(format!("{}.wasm", plugin.replace('-', "_")));
+        std::fs::write(&component, bytes).unwrap();
+        let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+            .args(["plugin", "test", "--json"])
+            .args(config.iter().flat_map(|c| ["--config", c]))
+            .arg(&component)
+            .arg(&file)
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let tested: Value = serde_json::from_slice(&run.stdout).unwrap();
+        tested["outcome"]["ok"]["findings"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let stale = cli(
+        "stale-updates",
+        builtin_plugin("stale-updates"),
+        &["threshold=1d"],
+    )
+    .await;
+    assert_eq!(stale[0]["summary"], SAID, "{stale:#?}");
+    let echo = cli("echo", fixture_plugin("echo"), &[]).await;
+    assert_eq!(echoed_now(&echo[0]["labels"]), made);
+
+    // The SDK's `testing`, natively.
+    let native = reveille_sdk::testing::Case::report(&xml("strict", strict)).run::<echo::Echo>();
+    let label = native
+        .finding("echo")
+        .labels
+        .iter()
+        .find(|(name, _)| name == "now")
+        .map(|(_, value)| value.parse::<i64>().unwrap());
+    assert_eq!(label, Some(made));
+}
+
+/// An agent that reports hourly sends a night's backlog, every report of it late: what is
+/// still true waits until the agent has fallen quiet (a tick a minute on), then is
+/// announced once, since when it began.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_with_nothing_on_time_is_read_when_the_agent_falls_quiet() {
+    let night = at("2026-11-24T00:00:00+03:00");
+    let clock = Arc::new(ManualClock::new(night + 10 * HOUR + 40 * 60_000));
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    fake.add_chat(ALFA, "Alfa");
+    let service = Service::start(Options {
+        clock: Some(clock.clone()),
+        telegram_api: Some(fake.api_url()),
+        ..Options::default()
+    })
+    .await;
+    let token = service.installation_in_chat("alfa", CLIENT, ALFA).await;
+    for h in 0..=10 {
+        let dongle = if h >= 8 { "lost" } else { "present" };
+        let made = night + h * HOUR;
+        let sent = service
+            .post_report_as_is(&token, report("alfa", made, dongle, made))
+            .await;
+        assert_eq!(sent.status(), 202);
+    }
+    service.settle().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(bot(&fake, ALFA).is_empty(), "{:#?}", bot(&fake, ALFA));
+    let waiting = service.alerts("state=open").await;
+    assert_eq!(waiting.len(), 1, "{waiting:#?}");
+    assert_eq!(waiting[0]["late"], true);
+
+    clock.advance(Duration::from_secs(2 * 60));
+    service.tick().await;
+    assert!(
+        fake.wait_for(WAIT, |f| !bot(f, ALFA).is_empty()).await,
+        "the dongle was never announced"
+    );
+    let told = bot(&fake, ALFA);
+    assert_eq!(told.len(), 1, "{told:#?}");
+    assert!(
+        told[0].text.contains("License dongle lost"),
+        "{}",
+        told[0].text
+    );
+    assert!(
+        told[0].text.contains("Since 24.11.2026 08:00"),
+        "{}",
+        told[0].text
+    );
+    let alert = service.alert(waiting[0]["id"].as_i64().unwrap()).await;
+    let kinds: Vec<&str> = alert["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"late") && kinds.contains(&"announced"),
+        "{kinds:?}"
+    );
 }

@@ -41,10 +41,13 @@ pub enum PluginCommand {
         /// What triggers the evaluation: report, tick or probe.
         #[arg(long, default_value = "report")]
         trigger: Trigger,
-        /// The evaluation's `now` (RFC 3339); defaults to the current time.
+        /// The evaluation's `now` (RFC 3339). By default as the service judges: a report
+        /// as of its own `generated-at` (never later than the current time), a tick or a
+        /// probe as of the current time.
         #[arg(long)]
         now: Option<String>,
-        /// When the installation last reported (RFC 3339).
+        /// When the installation last reported (RFC 3339); by default, for a report, the
+        /// report's own time, as in the service.
         #[arg(long)]
         last_report_at: Option<String>,
         /// Print JSON instead of text.
@@ -150,10 +153,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<i32> {
                 settings: pairs(&config, "--config")?,
                 state: pairs(&state, "--state")?,
                 trigger,
-                now: match now {
-                    Some(text) => parse_time(&text, "--now")?,
-                    None => SystemClock.now_ms(),
-                },
+                now: now.map(|text| parse_time(&text, "--now")).transpose()?,
                 last_report_at: last_report_at
                     .map(|t| parse_time(&t, "--last-report-at"))
                     .transpose()?,
@@ -172,7 +172,8 @@ struct Test {
     settings: BTreeMap<String, String>,
     state: BTreeMap<String, String>,
     trigger: Trigger,
-    now: i64,
+    /// `None`: the rule's (`report::Timing`).
+    now: Option<i64>,
     last_report_at: Option<i64>,
 }
 
@@ -185,6 +186,21 @@ impl Test {
             .with_context(|| format!("cannot read {}", self.report.display()))?;
         let document =
             report::parse(&xml).map_err(|e| anyhow::anyhow!("{}: {e}", self.report.display()))?;
+        let wall = SystemClock.now_ms();
+        let now = match (self.now, self.trigger) {
+            (Some(now), _) => now,
+            (None, Trigger::Report) => {
+                let made = document
+                    .value("@generated-at")
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                    .map_or(wall, |t| t.as_millisecond());
+                report::judged_at(made, wall)
+            }
+            (None, _) => wall,
+        };
+        let last_report_at = self
+            .last_report_at
+            .or((self.trigger == Trigger::Report).then_some(now));
         let runtime = Runtime::new(RuntimeSettings::default())?;
         let revision = runtime
             .compile(None, bytes)
@@ -205,8 +221,8 @@ impl Test {
                 timezone: "UTC".into(),
             },
             trigger: self.trigger,
-            now_ms: self.now,
-            last_report_at_ms: self.last_report_at,
+            now_ms: now,
+            last_report_at_ms: last_report_at,
             report: Some(Arc::new(document)),
             state: BTreeMap::from([(revision.descriptor.name.clone(), self.state)]),
             client_settings: BTreeMap::new(),

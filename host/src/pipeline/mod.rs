@@ -113,6 +113,8 @@ pub struct Pipeline {
     /// it again, on every backend.
     missed: Arc<AtomicBool>,
     cluster: Arc<Cluster>,
+    /// Told of backlogs left unconcluded when this node becomes the engine.
+    alerting: Arc<Alerting>,
 }
 
 struct Worker {
@@ -187,6 +189,7 @@ impl Pipeline {
             said: Mutex::default(),
             missed,
             cluster,
+            alerting,
         })
     }
 
@@ -309,12 +312,22 @@ impl Pipeline {
         let told = self.cluster.heard(Topic::Reports);
         let stop = tasks.clone();
         tasks.spawn(async move {
+            let mut engine = pipeline.engine();
             loop {
                 tokio::select! {
                     _ = told.notified() => {}
                     _ = pipeline.cluster.changed(Role::Engine) => {}
                     _ = tokio::time::sleep(SWEEP_EVERY) => {}
                     _ = stop.stopping() => return,
+                }
+                // Taken over: backlogs another engine was reading are this one's now.
+                let was = std::mem::replace(&mut engine, pipeline.engine());
+                if engine
+                    && !was
+                    && let Err(error) = pipeline.alerting.recover_backlogs().await
+                {
+                    engine = false;
+                    tracing::warn!(%error, "cannot look for backlogs being read; looking again soon");
                 }
                 let due = pipeline.cluster.shared() || pipeline.missed.swap(false, Ordering::Relaxed);
                 if due
