@@ -14,6 +14,7 @@ mod faults;
 mod fuzz;
 mod hostile_input;
 mod hot_load;
+mod import;
 mod incidents;
 mod ingest;
 mod inspect;

@@ -13,6 +13,7 @@ pub mod config;
 pub mod fleet;
 pub mod http;
 pub mod i18n;
+pub mod import;
 pub mod ingest;
 pub mod live;
 pub mod metrics;

@@ -248,6 +248,17 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         );
     }
     let web = crate::web::web(live, config.public_url.clone());
+    let imports = crate::import::Imports::new(
+        store.clone(),
+        pipeline.clone(),
+        clock.clone(),
+        stages.producers.clone(),
+        config.max_report_bytes,
+    );
+    imports
+        .resume()
+        .await
+        .context("cannot read the imports being read")?;
     let replays = Replays::new(
         store.clone(),
         runtime.clone(),
@@ -280,6 +291,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         web: web.clone(),
         reports,
         replays,
+        imports,
         cluster: cluster.clone(),
         intake: stages.intake.clone(),
     };

@@ -94,9 +94,32 @@ pub struct Firing {
     pub cause: Option<String>,
     /// What the timeline says about how it was routed (held, unreachable people).
     pub events: Vec<Event>,
-    /// Opened by a late report: told nobody until its installation's backlog is
+    /// Whether people are told as it fires: not for old news.
+    pub heard: Heard,
+}
+
+/// How an alert's opening is heard: at once, or as old news, which tells nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Heard {
+    #[default]
+    Now,
+    /// Opened by a late report (an agent's backlog): told nobody until the backlog is
     /// concluded (`alerts::backlog`).
-    pub late: bool,
+    Late,
+    /// Opened by imported history (`import`): told nobody, ever; what is still open when
+    /// the import ends resolves there.
+    History,
+}
+
+impl Heard {
+    /// As the `alerts.late` column keeps it.
+    pub fn code(self) -> i64 {
+        match self {
+            Heard::Now => 0,
+            Heard::Late => 1,
+            Heard::History => 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -212,7 +235,7 @@ pub fn fire(routing: &Routing, subject: &Subject) -> Firing {
         cause: None,
         route,
         events,
-        late: false,
+        heard: Heard::Now,
     }
 }
 
@@ -240,18 +263,21 @@ fn fire_or_wait(policy: &AlertPolicy, routing: &Routing, subject: &Subject, key:
     }
 }
 
-/// The changes of an evaluation of a late report (`report::Timing`): old news pages
-/// nobody. What it opens fires as history, routed nowhere and grouped with nothing (an
-/// incident is about now), until `alerts::backlog` concludes the installation's backlog
-/// and announces what is still true; what it sees of open alerts rings no one. Resolutions
-/// still reach the messages people already have.
-pub fn as_old_news(changes: &mut [Change]) {
+/// The changes of an evaluation of a late report (`report::Timing`) or of imported
+/// history, as `heard` says: old news pages nobody. What it opens fires as history, routed
+/// nowhere and grouped with nothing (an incident is about now), until `alerts::backlog`
+/// concludes the installation's backlog and announces what is still true (history is
+/// never announced); what it sees of open alerts rings no one. Resolutions still reach the
+/// messages people already have.
+pub fn as_old_news(changes: &mut [Change], heard: Heard) {
+    let why = match heard {
+        Heard::Now => return,
+        Heard::Late => "reported late by its agent: history, told nobody until its backlog is read",
+        Heard::History => "imported history: told nobody",
+    };
     let unheard = || Firing {
-        late: true,
-        events: vec![Event::new(
-            EventKind::Late,
-            "reported late by its agent: history, told nobody until its backlog is read",
-        )],
+        heard,
+        events: vec![Event::new(EventKind::Late, why)],
         ..Firing::default()
     };
     for change in changes {

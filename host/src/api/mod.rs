@@ -11,6 +11,7 @@ pub(crate) mod clients;
 pub mod error;
 mod evaluate;
 mod health;
+pub(crate) mod imports;
 mod incidents;
 mod input;
 pub(crate) mod installations;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub reports: Arc<crate::client_report::Reports>,
     /// Replays of rules over history, this node's and every node's.
     pub replays: Arc<crate::replay::Replays>,
+    /// History imports.
+    pub imports: Arc<crate::import::Imports>,
     /// This node among those sharing the database (`/healthz`, `/metrics`).
     pub cluster: Arc<crate::cluster::Cluster>,
     /// The stage requests belong to: long-lived responses end when it stops.
@@ -202,6 +205,10 @@ fn admin() -> Table {
         ("/plugins/{name}/disable", post(plugins::disable)),
         ("/plugins/{name}/replay", post(replays::start)),
         ("/replays", get(replays::list)),
+        ("/imports", post(imports::begin).get(imports::list)),
+        ("/imports/{id}", get(imports::get).delete(imports::cancel)),
+        ("/imports/{id}/reports", post(imports::batch)),
+        ("/imports/{id}/finish", post(imports::finish)),
         ("/replays/{id}", get(replays::get).delete(replays::cancel)),
         ("/evaluate", post(evaluate::dry_run)),
         ("/alerts", get(alerts::list)),

@@ -168,6 +168,7 @@ async fn receive(
                 document: Arc::new(accepted.document),
                 received_at,
                 generated_at: accepted.generated_at,
+                imported: false,
                 fingerprint: accepted.fingerprint,
             }),
         },

@@ -1,7 +1,8 @@
 //! Command line: `reveille serve`; `reveille plugin new | test | replay | install` and
 //! `reveille sdk export`, a plugin author's loop with nothing but this binary and the
-//! Rust toolchain; `reveille report`.
+//! Rust toolchain; `reveille report`; `reveille import`.
 
+mod import;
 mod plugin;
 mod report;
 mod scaffold;
@@ -46,6 +47,9 @@ pub enum Command {
     Sdk(scaffold::SdkCommand),
     /// Write a client's report (asks the running service, as the board does).
     Report(report::ReportArgs),
+    /// Import past reports (a directory, tar or zip of XML files) into the running
+    /// service as history: recorded, told to nobody.
+    Import(import::ImportArgs),
 }
 
 /// The `reveille` program: parses the command line, sets up logging, runs the command and
@@ -57,7 +61,7 @@ pub fn main() -> ! {
     // The service narrates its work; one-shot commands speak only when something is wrong.
     let default_level = match cli.command {
         Command::Serve { .. } => "info",
-        Command::Plugin(_) | Command::Sdk(_) | Command::Report(_) => "warn",
+        Command::Plugin(_) | Command::Sdk(_) | Command::Report(_) | Command::Import(_) => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -95,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Report(args) => report::run(args).await,
+        Command::Import(args) => import::run(args).await,
         Command::Plugin(command) => plugin::run(command).await,
         Command::Sdk(command) => scaffold::sdk(command),
     }

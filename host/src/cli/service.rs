@@ -80,17 +80,28 @@ impl Service {
         Ok(url)
     }
 
-    /// One admin API request, with `body` if any.
+    /// One admin API request, with a component as its body if any.
     pub async fn call(
         &self,
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
     ) -> anyhow::Result<Answer> {
+        self.send(method, url, body.map(|b| ("application/wasm", b)))
+            .await
+    }
+
+    /// One admin API request, with `body` of its content type if any.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> anyhow::Result<Answer> {
         let mut request = self.client.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
+        if let Some((content_type, body)) = body {
             request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/wasm")
+                .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body);
         }
         let response = request.send().await.with_context(|| {

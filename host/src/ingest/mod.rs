@@ -70,6 +70,7 @@ impl Accepted {
             raw_size: self.raw_size,
             digest: &self.digest,
             glance: &self.glance,
+            import_id: None,
         }
     }
 }
@@ -84,6 +85,31 @@ const PARALLEL_FROM: usize = 1 << 20;
 /// while.
 pub fn accept(
     installation: &str,
+    body: &[u8],
+    content_encoding: Option<&str>,
+    limit: usize,
+) -> Result<Accepted, Refusal> {
+    accept_for(Some(installation), body, content_encoding, limit)
+}
+
+/// Accepts `body` as a report of history (`import`), for whichever installation it names;
+/// returns that installation with it.
+pub fn accept_history(
+    body: &[u8],
+    content_encoding: Option<&str>,
+    limit: usize,
+) -> Result<(String, Accepted), Refusal> {
+    let accepted = accept_for(None, body, content_encoding, limit)?;
+    let installation = accepted
+        .document
+        .value("installation/@id")
+        .unwrap_or_default()
+        .to_string();
+    Ok((installation, accepted))
+}
+
+fn accept_for(
+    installation: Option<&str>,
     body: &[u8],
     content_encoding: Option<&str>,
     limit: usize,
@@ -158,14 +184,21 @@ fn deflate(body: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 /// Parses and checks the report; returns it with when it was generated and by which agent.
-fn check(installation: &str, body: &[u8]) -> Result<(Document, i64, String), Refusal> {
+fn check(installation: Option<&str>, body: &[u8]) -> Result<(Document, i64, String), Refusal> {
     let document = report::parse(body).map_err(|e| Refusal::Invalid(e.to_string()))?;
-    if let Some(claimed) = document.value("installation/@id")
-        && claimed != installation
-    {
-        return Err(Refusal::WrongInstallation(format!(
-            "the report is for installation `{claimed}`, but the token belongs to `{installation}`"
-        )));
+    let claimed = document.value("installation/@id");
+    match (installation, claimed) {
+        (Some(installation), Some(claimed)) if claimed != installation => {
+            return Err(Refusal::WrongInstallation(format!(
+                "the report is for installation `{claimed}`, but the token belongs to `{installation}`"
+            )));
+        }
+        (None, None | Some("")) => {
+            return Err(Refusal::Invalid(
+                "the report names no installation (`<installation id=\"...\">`)".into(),
+            ));
+        }
+        _ => {}
     }
     let generated = document
         .value("@generated-at")

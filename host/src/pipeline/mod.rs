@@ -34,6 +34,7 @@ use queue::{Lane, ShardQueue, Taken};
 
 use crate::alerting::Alerting;
 use crate::alerts::directory::Directory;
+use crate::alerts::lifecycle::{Heard, as_old_news};
 use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Role, Topic};
 use crate::metrics::Metrics;
@@ -69,6 +70,8 @@ pub struct Fresh {
     pub document: Arc<Document>,
     pub received_at: i64,
     pub generated_at: i64,
+    /// Imported history (`import`), not an agent's report.
+    pub imported: bool,
     /// The document's [`Document::fingerprint`].
     pub fingerprint: u64,
 }
@@ -426,13 +429,15 @@ impl Worker {
         let now = self.clock.now_ms();
         // A report is judged as of its own time (`report::Timing`), a tick and a probe as
         // of ours; `judged` is a report's.
+        let mut imported_report = false;
         let (trigger, report_id, report, last_report_at, judged) = match job {
             Job::Report { id, fresh } => {
-                let (document, received_at, generated_at) = match fresh {
+                let (document, received_at, generated_at, imported) = match fresh {
                     Some(fresh) => (
                         fresh.document.clone(),
                         fresh.received_at,
                         fresh.generated_at,
+                        fresh.imported,
                     ),
                     None => {
                         let Some(stored) = self.store.report(*id).await? else {
@@ -442,9 +447,11 @@ impl Worker {
                             Arc::new(stored.document),
                             stored.received_at,
                             stored.generated_at,
+                            stored.import_id.is_some(),
                         )
                     }
                 };
+                imported_report = imported;
                 let judged = self.timing.judge(generated_at, received_at);
                 if judged.ahead {
                     self.metrics.report_ahead();
@@ -464,7 +471,15 @@ impl Worker {
             }
             Job::Tick { downtime } => match self.store.latest_report(installation_id).await? {
                 Some((id, received_at)) => {
-                    let report = self.store.report(id).await?.map(|r| Arc::new(r.document));
+                    let stored = self.store.report(id).await?;
+                    if let Some(import) = stored.as_ref().and_then(|r| r.import_id)
+                        && self.store.import_in_progress(import, now).await?
+                    {
+                        // History still arriving: a tick now would judge the present by
+                        // part of the past.
+                        return Ok(());
+                    }
+                    let report = stored.map(|r| Arc::new(r.document));
                     let silence_while_up = received_at + downtime.within(received_at, now);
                     (Trigger::Tick, None, report, Some(silence_while_up), None)
                 }
@@ -509,11 +524,15 @@ impl Worker {
         let mut changes =
             self.alerting
                 .plan(&directory, &installation, &open, &recent, &outputs, at);
-        let late = judged.is_some_and(|j| j.late);
-        if late {
+        let heard = match judged {
+            _ if imported_report => Heard::History,
+            Some(judged) if judged.late => Heard::Late,
+            _ => Heard::Now,
+        };
+        if heard == Heard::Late {
             self.metrics.report_late();
-            crate::alerts::lifecycle::as_old_news(&mut changes);
         }
+        as_old_news(&mut changes, heard);
         let queued = self
             .store
             .commit_evaluation(&EvaluationCommit {
@@ -530,8 +549,10 @@ impl Worker {
             return Ok(());
         };
         self.alerting.committed(&changes, queued);
-        self.after_backlog(&installation, judged, last_report_at, now)
-            .await?;
+        if !imported_report {
+            self.after_backlog(&installation, judged, last_report_at, now)
+                .await?;
+        }
         tracing::debug!(
             installation = installation_id,
             %trigger,

@@ -496,7 +496,7 @@ impl Store {
     /// The alerts late reports opened on `installation` that nobody has been told about.
     pub async fn late_alerts(&self, installation_id: &str) -> Result<Vec<Alert>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM alerts WHERE installation_id = $1 AND late <> 0 \
+            "SELECT {COLUMNS} FROM alerts WHERE installation_id = $1 AND late = 1 \
              ORDER BY first_seen_at, id"
         );
         let rows = sqlx::query(&sql)
@@ -510,7 +510,7 @@ impl Store {
     pub async fn backlogs(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT installation_id, MIN(first_seen_at) AS since FROM alerts \
-             WHERE late <> 0 GROUP BY installation_id",
+             WHERE late = 1 GROUP BY installation_id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -737,7 +737,7 @@ pub(super) async fn apply(
             .bind(firing.announce_at)
             .bind(firing.cause.as_deref())
             .bind(id)
-            .bind(i64::from(firing.late))
+            .bind(firing.heard.code())
             .execute(&mut **tx)
             .await?;
             for destination in &firing.route.destinations {

@@ -10,6 +10,7 @@ mod directory;
 mod glances;
 mod history;
 mod host_runs;
+mod imports;
 mod incidents;
 mod installations;
 mod leases;

@@ -34,6 +34,8 @@ pub struct NewReport<'a> {
     /// See [`crate::ingest::Accepted::digest`].
     pub digest: &'a str,
     pub glance: &'a Glance,
+    /// The import bringing it, for imported history.
+    pub import_id: Option<i64>,
 }
 
 /// What storing a report did.
@@ -76,6 +78,8 @@ pub struct StoredReport {
     pub installation_id: String,
     pub received_at: i64,
     pub generated_at: i64,
+    /// The import that brought it, for imported history.
+    pub import_id: Option<i64>,
     pub document: Document,
 }
 
@@ -116,7 +120,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "INSERT INTO reports (installation_id, received_at, generated_at, agent, document, \
-             raw, raw_size, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             raw, raw_size, digest, import_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (installation_id, generated_at, digest) DO NOTHING RETURNING id",
         )
         .bind(report.installation_id)
@@ -127,6 +131,7 @@ impl Store {
         .bind(report.raw)
         .bind(report.raw_size as i64)
         .bind(report.digest)
+        .bind(report.import_id)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
@@ -193,8 +198,8 @@ impl Store {
 
     pub async fn report(&self, id: i64) -> Result<Option<StoredReport>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, installation_id, received_at, generated_at, document FROM reports \
-             WHERE id = $1",
+            "SELECT id, installation_id, received_at, generated_at, import_id, document \
+             FROM reports WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -206,6 +211,7 @@ impl Store {
             installation_id: row.try_get("installation_id")?,
             received_at: row.try_get("received_at")?,
             generated_at: row.try_get("generated_at")?,
+            import_id: row.try_get("import_id")?,
             document: Document::from_stored(&bytes)
                 .map_err(|e| StoreError::Corrupt(format!("report {id}: {e}")))?,
         }))
