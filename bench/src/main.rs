@@ -17,13 +17,14 @@ use anyhow::{Context, bail};
 use fleet::Backend;
 use scenarios::latency::Load;
 
-const SCENARIOS: [&str; 12] = [
+const SCENARIOS: [&str; 13] = [
     "latency", "ingest", "burst", "slow", "tick", "swap", "storm", "board", "report", "process",
-    "soak", "replay",
+    "soak", "replay", "import",
 ];
 
-/// Scenarios a plain run leaves out: they take long (`--only soak`, `--only replay`).
-const LONG: [&str; 2] = ["soak", "replay"];
+/// Scenarios a plain run leaves out: they take long (`--only soak`, `--only replay`,
+/// `--only import`).
+const LONG: [&str; 3] = ["soak", "replay", "import"];
 
 struct Args {
     only: Vec<String>,
@@ -34,6 +35,7 @@ struct Args {
     swap_rate: u32,
     soak_minutes: u32,
     replay_installations: usize,
+    import_installations: usize,
     out: String,
 }
 
@@ -52,6 +54,7 @@ impl Args {
             swap_rate: 1_000,
             soak_minutes: 60,
             replay_installations: 1_000,
+            import_installations: 1_000,
             out: "bench-results.json".into(),
         };
         let mut it = std::env::args().skip(1);
@@ -83,12 +86,15 @@ impl Args {
                 "--fleet" => args.fleet = value.parse().context("--fleet")?,
                 "--swap-rate" => args.swap_rate = value.parse().context("--swap-rate")?,
                 "--soak-minutes" => args.soak_minutes = value.parse().context("--soak-minutes")?,
+                "--import-installations" => {
+                    args.import_installations = value.parse().context("--import-installations")?
+                }
                 "--replay-installations" => {
                     args.replay_installations = value.parse().context("--replay-installations")?
                 }
                 "--out" => args.out = value,
                 other => bail!(
-                    "unknown flag {other} (use --only, --seconds, --rate, --installations, --fleet, --swap-rate, --soak-minutes, --replay-installations, --out)"
+                    "unknown flag {other} (use --only, --seconds, --rate, --installations, --fleet, --swap-rate, --soak-minutes, --replay-installations, --import-installations, --out)"
                 ),
             }
         }
@@ -156,6 +162,9 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         }
         if args.runs("replay") {
             figures.extend(scenarios::replay::run(backend, args.replay_installations).await?);
+        }
+        if args.runs("import") {
+            figures.extend(scenarios::import::run(backend, args.import_installations).await?);
         }
         eprintln!("{}: done", backend.name());
     }

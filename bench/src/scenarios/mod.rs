@@ -2,6 +2,7 @@
 
 pub mod board;
 pub mod burst;
+pub mod import;
 pub mod ingest;
 pub mod latency;
 pub mod process;
