@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use fake_telegram::{ChatMessage, FakeTelegram};
 use reveille::clock::ManualClock;
-use reveille_tests::{
-    ADMIN_TOKEN, Options, Service, TELEGRAM_TOKEN, at, builtin_plugin, fixture_plugin,
-};
+use reveille_tests::{Options, Service, TELEGRAM_TOKEN, at, builtin_plugin, fixture_plugin};
 use serde_json::Value;
+
+use crate::replay::replay;
 
 const WAIT: Duration = Duration::from_secs(20);
 const HOUR: i64 = 3_600_000;
@@ -199,18 +199,13 @@ async fn a_weeks_backlog_pages_nobody_for_what_was_over() {
         rfc3339(week.start),
         rfc3339(week.start + hours * HOUR + HOUR)
     );
-    let response = service
-        .client
-        .post(service.url(&format!("/api/v1/plugins/stale-updates/replay?{query}")))
-        .bearer_auth(ADMIN_TOKEN)
-        .header("content-type", "application/wasm")
-        .body(builtin_plugin("stale-updates"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let started: Value = response.json().await.unwrap();
-    let done = replay_done(&service, started["replay"]["id"].as_i64().unwrap()).await;
+    let done = replay(
+        &service,
+        "stale-updates",
+        &query,
+        builtin_plugin("stale-updates"),
+    )
+    .await;
     let result = &done["result"];
     assert_eq!(result["reports"], 3 * (hours + 1), "{result}");
     assert_eq!(result["fired"], 1, "{result}");
@@ -312,28 +307,6 @@ async fn reports_too_old_are_refused_and_clocks_ahead_clamped() {
     );
 }
 
-/// Polls a replay until it is no longer running.
-async fn replay_done(service: &Service, id: i64) -> Value {
-    for _ in 0..1200 {
-        let body: Value = service
-            .client
-            .get(service.url(&format!("/api/v1/replays/{id}")))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let state = body["replay"]["state"].as_str().unwrap_or_default();
-        if state != "running" && state != "cancelling" {
-            return body["replay"].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("replay {id} did not finish in two minutes");
-}
-
 /// One report made ten days before it arrives, its base updated two days before that: the
 /// service, a replay, `reveille plugin test` and the SDK's `testing` all judge it as of
 /// its own time. `stale-updates` says "2d old" in the first three (judged at arrival it
@@ -414,18 +387,13 @@ async fn the_service_a_replay_the_cli_and_the_sdk_judge_a_report_alike() {
         rfc3339(made - DAY),
         rfc3339(made + HOUR)
     );
-    let response = service
-        .client
-        .post(service.url(&format!("/api/v1/plugins/stale-updates/replay?{query}")))
-        .bearer_auth(ADMIN_TOKEN)
-        .header("content-type", "application/wasm")
-        .body(builtin_plugin("stale-updates"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let started: Value = response.json().await.unwrap();
-    let done = replay_done(&service, started["replay"]["id"].as_i64().unwrap()).await;
+    let done = replay(
+        &service,
+        "stale-updates",
+        &query,
+        builtin_plugin("stale-updates"),
+    )
+    .await;
     let difference = &done["result"]["difference"];
     assert_eq!(difference["added"], 1, "{difference}");
     assert_eq!(difference["same"], 1, "{difference}");

@@ -129,7 +129,13 @@ async fn finished(service: &Service, id: i64) -> Value {
     panic!("replay {id} did not finish in two minutes");
 }
 
-async fn replay(service: &Service, plugin: &str, query: &str, candidate: Vec<u8>) -> Value {
+/// Starts a replay and waits for it to end.
+pub(crate) async fn replay(
+    service: &Service,
+    plugin: &str,
+    query: &str,
+    candidate: Vec<u8>,
+) -> Value {
     let (status, body) = start(service, plugin, query, candidate).await;
     assert_eq!(status, 202, "{body}");
     finished(service, body["replay"]["id"].as_i64().unwrap()).await
