@@ -285,6 +285,60 @@ async fn the_board_as_a_person_uses_it() {
     );
     browser.screenshot("replay").await;
 
+    // A history import, from the command line, shows on the same page with its progress,
+    // at a desk and on a phone, in English and Russian.
+    let history = tempfile::tempdir().unwrap();
+    std::fs::write(history.path().join("old.xml"), healthy("boris-1")).unwrap();
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+        .arg("import")
+        .arg(history.path())
+        .env("REVEILLE_URL", &service.base)
+        .env("REVEILLE_ADMIN_TOKEN", reveille_tests::ADMIN_TOKEN)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    browser.goto(&format!("{base}/admin/replays")).await;
+    browser.wait_text("#imports .state", |t| t == "done").await;
+    assert!(
+        browser
+            .text("#imports .progress")
+            .await
+            .starts_with("1 stored, 1 evaluated")
+    );
+    browser.resize(1366, 900).await;
+    browser.screenshot("imports").await;
+    browser
+        .find("#lang")
+        .await
+        .select_by_value("ru")
+        .await
+        .unwrap();
+    browser.wait_text("h1", |t| !t.is_ascii()).await;
+    browser.goto(&format!("{base}/admin/replays")).await;
+    browser
+        .wait_text("#imports .state", |t| t == "готово")
+        .await;
+    browser.screenshot("imports-ru").await;
+    browser.resize(390, 844).await;
+    browser.screenshot("imports-ru-phone").await;
+    browser.resize(1400, 1000).await;
+    browser
+        .find("#lang")
+        .await
+        .select_by_value("en")
+        .await
+        .unwrap();
+    browser
+        .wait_text("h1", |t| !t.is_empty() && t.is_ascii())
+        .await;
+    browser.goto(&format!("{base}/admin/replays")).await;
+    browser.wait_text("#imports .state", |t| t == "done").await;
+
     // A manager's account, in Russian: only her clients, and Boris's are refused.
     browser.goto(&format!("{base}/admin/staff")).await;
     browser.fill("#staff-name", "anna").await;

@@ -136,6 +136,14 @@ impl Browser {
     }
 
     /// Saves a screenshot as `target/screenshots/<name>.png`; returns its path.
+    /// The window at `width` × `height` (a phone is 390 × 844).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize the window");
+    }
+
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");

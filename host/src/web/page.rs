@@ -12,6 +12,7 @@ use percent_encoding::{AsciiSet, utf8_percent_encode};
 
 use crate::api::error::{ApiError, RETRY_AFTER_SECS};
 use crate::i18n::Lang;
+use crate::import::{Import, ImportState};
 use crate::plugins::{Cost, PluginState, PluginStatus, Stopped};
 use crate::staff::Staff;
 use crate::store::{ReplayState, StoreError, Trouble};
@@ -74,6 +75,24 @@ impl Ui {
     /// Where a replay is, in words.
     pub fn replay_state(&self, state: &ReplayState) -> String {
         self.lang.t(&format!("replay-state-{state}"))
+    }
+
+    /// Where a history import is, in words.
+    pub fn import_state(&self, state: &ImportState) -> String {
+        self.lang.t(&format!("import-state-{state}"))
+    }
+
+    /// How far a history import got, in words.
+    pub fn import_counts(&self, import: &Import) -> String {
+        self.lang.t_with(
+            "import-counts",
+            &[
+                ("stored", import.stored.into()),
+                ("evaluated", import.evaluated.into()),
+                ("repeated", import.repeated.into()),
+                ("refused", import.refused.into()),
+            ],
+        )
     }
 
     /// A timeline entry's kind, in words.

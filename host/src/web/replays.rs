@@ -1,6 +1,6 @@
 //! The admin's replays: a form to replay a rule over the stored history (a candidate
 //! component not installed, or an installed plugin with other settings), the recent
-//! replays, and one replay's page, which follows its progress and then shows what it
+//! replays and history imports (`import`, with their progress), and one replay's page, which follows its progress and then shows what it
 //! found. The work is the API's (`api::replays::begin`, the same words as its query) and
 //! `replay`'s; these pages ask and show.
 
@@ -15,6 +15,7 @@ use super::session::Visitor;
 use crate::api::AppState;
 use crate::api::replays::begin;
 use crate::i18n::Lang;
+use crate::import::Import;
 use crate::replay::{Episode, Replay};
 
 #[derive(Template)]
@@ -23,6 +24,7 @@ struct ReplaysPage {
     ui: Ui,
     plugins: Vec<String>,
     replays: Vec<Replay>,
+    imports: Vec<Import>,
     error: Option<String>,
 }
 
@@ -40,6 +42,7 @@ async fn replays_page(
         ui: visitor.ui(),
         plugins,
         replays: state.replays.list().await?,
+        imports: state.imports.list().await?,
         error,
     }))
 }
