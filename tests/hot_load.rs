@@ -82,7 +82,7 @@ async fn bad_uploads_are_refused_with_the_reason() {
             "not-echo",
             fixture_plugin("echo"),
             422,
-            "describes itself as `echo`",
+            "describes itself as `echo` but was loaded as `not-echo`: install it under its own name (`reveille plugin install --name echo`",
         ),
         (
             "Bad_Name",

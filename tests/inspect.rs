@@ -73,3 +73,70 @@ fn refuses_core_modules_and_garbage() {
         Err(InspectError::NotAComponent(_))
     ));
 }
+
+/// `reveille plugin inspect`: what an author (or an admin given a file) learns of a
+/// component without a service.
+#[tokio::test]
+async fn the_cli_says_what_a_component_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let component = dir.path().join("echo.wasm");
+    std::fs::write(&component, fixture_plugin("echo")).unwrap();
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+        .args(["plugin", "inspect"])
+        .arg(&component)
+        .output()
+        .await
+        .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for expected in [
+        "echo 0.1.0: Echoes what it reads",
+        "API 1.1.0",
+        "triggers: report, tick, probe",
+        "window (text; default \"3d\"): A duration setting",
+        "imports: ",
+        "reveille:check/document",
+        "sha256: ",
+    ] {
+        assert!(out.contains(expected), "{expected:?} not in\n{out}");
+    }
+    let json = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+        .args(["plugin", "inspect", "--json"])
+        .arg(&component)
+        .output()
+        .await
+        .unwrap();
+    let described: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(described["plugin"]["name"], "echo");
+    assert_eq!(described["api_version"], "1.1.0");
+    assert_eq!(described["size"], fixture_plugin("echo").len());
+}
+
+/// `reveille serve --help` names every variable the service reads.
+#[tokio::test]
+async fn serve_help_lists_the_environment() {
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+        .args(["serve", "--help"])
+        .output()
+        .await
+        .unwrap();
+    let help = String::from_utf8_lossy(&run.stdout);
+    for variable in [
+        "REVEILLE_LISTEN",
+        "REVEILLE_DATA_DIR",
+        "REVEILLE_PLUGINS_DIR",
+        "REVEILLE_ADMIN_TOKEN",
+        "REVEILLE_DATABASE_URL",
+        "REVEILLE_TELEGRAM_TOKEN",
+        "REVEILLE_TELEGRAM_API_URL",
+        "REVEILLE_NODE",
+        "REVEILLE_LOG",
+        "REVEILLE_URL",
+    ] {
+        assert!(help.contains(variable), "{variable} not in\n{help}");
+    }
+}

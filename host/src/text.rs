@@ -13,6 +13,17 @@ pub const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHA
     .remove(b'_')
     .remove(b'~');
 
+/// `text` with each character people may not be shown written as its escape (`\u{7}`),
+/// for a terminal: what a plugin wrote, visibly.
+pub fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| match unwanted(c) {
+            Some(_) => c.escape_unicode().to_string(),
+            None => c.to_string(),
+        })
+        .collect()
+}
+
 /// What `c` is, if it is a character text given to people may not hold.
 pub fn unwanted(c: char) -> Option<&'static str> {
     match c {
@@ -24,5 +35,18 @@ pub fn unwanted(c: char) -> Option<&'static str> {
         | '\u{202A}'..='\u{202E}'
         | '\u{2066}'..='\u{2069}' => Some("a bidirectional control"),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_characters_are_written_out() {
+        assert_eq!(
+            escaped("Ключ\u{7} lost\u{202E}\"x\""),
+            "Ключ\\u{7} lost\\u{202e}\"x\""
+        );
     }
 }

@@ -42,7 +42,7 @@ pub async fn begin(
     State(state): State<AppState>,
     body: Result<Json<Begin>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(begin) = body.map_err(|r| ApiError::bad_request(r.body_text()))?;
+    let Json(begin) = body.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
     input::name("source", &begin.source)?;
     let import = state.imports.begin(&begin.source).await?;
     Ok((StatusCode::CREATED, one(import)))

@@ -33,6 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service (API, built-in plugins, plugins directory).
+    #[command(after_help = SERVE_ENVIRONMENT)]
     Serve {
         /// TOML configuration file; REVEILLE_* environment variables override it.
         #[arg(long)]
@@ -51,6 +52,20 @@ pub enum Command {
     /// service as history: recorded, told to nobody.
     Import(import::ImportArgs),
 }
+
+/// What `serve --help` says of the environment: every variable the service reads.
+const SERVE_ENVIRONMENT: &str = "Environment (each overrides the configuration file):
+  REVEILLE_LISTEN             address and port to serve on (listen)
+  REVEILLE_DATA_DIR           data directory (data_dir)
+  REVEILLE_PLUGINS_DIR        plugins directory, watched for .wasm files (plugins_dir)
+  REVEILLE_ADMIN_TOKEN        the admin API's token, 16 characters or more (admin_token)
+  REVEILLE_DATABASE_URL       sqlite://... or postgres://... (database_url)
+  REVEILLE_TELEGRAM_TOKEN     the bot's token ([telegram] token)
+  REVEILLE_TELEGRAM_API_URL   the Bot API's address ([telegram] api_url)
+  REVEILLE_NODE               this node's name among several ([cluster] node)
+  REVEILLE_LOG                log filter, e.g. info or reveille=debug (default info)
+The commands that ask a running service (report, import, plugin replay, plugin install)
+also read REVEILLE_URL, its address.";
 
 /// The `reveille` program: parses the command line, sets up logging, runs the command and
 /// exits with its code (2 when it could not run; 1 when what it ran failed, such as a

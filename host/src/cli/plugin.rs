@@ -20,6 +20,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::plugins::loader::Revision;
 use crate::plugins::{Evaluation, InstallationInfo, PluginRun, Runtime, RuntimeSettings, Trigger};
 use crate::report;
+use crate::text::escaped;
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
@@ -50,6 +51,15 @@ pub enum PluginCommand {
         /// report's own time, as in the service.
         #[arg(long)]
         last_report_at: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What a component is: name, version, API, triggers, settings with their types and
+    /// defaults, what it imports, its size and digest.
+    Inspect {
+        /// The plugin component (`.wasm`).
+        component: PathBuf,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -160,9 +170,54 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<i32> {
             };
             test.run(json).await
         }
+        PluginCommand::Inspect { component, json } => inspect(&component, json).await,
         PluginCommand::Replay(args) => replay(args).await,
         PluginCommand::Install(args) => install(args).await,
     }
+}
+
+/// Prints what `component` is, from its bytes and its own `describe()`.
+async fn inspect(component: &Path, json: bool) -> anyhow::Result<i32> {
+    let bytes =
+        std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
+    let inspection = crate::plugins::world::inspect(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", component.display()))?;
+    let runtime = Runtime::new(RuntimeSettings::default())?;
+    let size = bytes.len();
+    let revision = runtime
+        .compile(None, bytes)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", component.display()))?;
+    let d = &revision.descriptor;
+    if json {
+        let described = serde_json::json!({
+            "plugin": d,
+            "api_version": inspection.stamp.to_string(),
+            "imports": inspection.imports,
+            "size": size,
+            "sha256": revision.sha256,
+        });
+        println!("{}", serde_json::to_string_pretty(&described)?);
+        return Ok(0);
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {}: {}", d.name, d.version, d.description);
+    let _ = writeln!(out, "API {}", inspection.stamp);
+    let triggers: Vec<String> = d.triggers.iter().map(|t| t.to_string()).collect();
+    let _ = writeln!(out, "triggers: {}", triggers.join(", "));
+    let _ = writeln!(out, "settings: {}", d.config.len());
+    for key in &d.config {
+        let _ = writeln!(
+            out,
+            "  {} ({}; default {:?}): {}",
+            key.name, key.value_type, key.default_value, key.description
+        );
+    }
+    let _ = writeln!(out, "imports: {}", inspection.imports.join(", "));
+    let _ = writeln!(out, "size: {size} bytes");
+    let _ = writeln!(out, "sha256: {}", revision.sha256);
+    print!("{out}");
+    Ok(0)
 }
 
 /// One component on one report, offline.
@@ -547,16 +602,24 @@ fn test_text(revision: &Revision, run: &PluginRun) -> String {
         Ok(output) => {
             let _ = writeln!(out, "findings: {}", output.findings.len());
             for f in &output.findings {
-                let _ = writeln!(out, "  [{:?}] {}: {}", f.severity, f.key, f.summary);
+                // What the plugin wrote, with what a terminal would hide written out.
+                let _ = writeln!(
+                    out,
+                    "  [{:?}] {}: {}",
+                    f.severity,
+                    escaped(&f.key),
+                    escaped(&f.summary)
+                );
                 if !f.details.is_empty() {
-                    let _ = writeln!(out, "      {}", f.details);
+                    let _ = writeln!(out, "      {}", escaped(&f.details));
                 }
                 for t in &f.translations.0 {
-                    let _ = writeln!(out, "      {}: {}", t.language, t.summary);
+                    let _ = writeln!(out, "      {}: {}", t.language, escaped(&t.summary));
                 }
                 if !f.labels.is_empty() {
-                    let labels: Vec<String> =
-                        f.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let labels: Vec<String> = (f.labels.iter())
+                        .map(|(k, v)| format!("{}={}", escaped(k), escaped(v)))
+                        .collect();
                     let _ = writeln!(out, "      labels: {}", labels.join(" "));
                 }
             }

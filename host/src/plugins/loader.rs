@@ -47,7 +47,9 @@ pub enum LoadError {
     Link(String),
     #[error("describe() failed: {0}")]
     Describe(executor::Failure),
-    #[error("describes itself as `{found}` but was loaded as `{expected}`")]
+    #[error(
+        "describes itself as `{found}` but was loaded as `{expected}`: install it under its own name (`reveille plugin install --name {found}`, or PUT /api/v1/plugins/{found})"
+    )]
     NameMismatch { expected: String, found: String },
     /// A declared default, or the host's configuration, is not of the setting's type.
     #[error(transparent)]

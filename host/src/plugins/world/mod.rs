@@ -339,6 +339,8 @@ pub enum InspectError {
 pub struct Inspection {
     pub api: ApiVersion,
     pub stamp: SemVer,
+    /// What it imports (WASI's interfaces and `reveille:check`'s), for `plugin inspect`.
+    pub imports: Vec<String>,
 }
 
 /// Reads the API stamp and the top-level imports without compiling anything.
@@ -400,9 +402,12 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
         found: version,
         supported: ApiVersion::supported_list(),
     })?;
+    imports.sort();
+    imports.dedup();
     Ok(Inspection {
         api,
         stamp: version,
+        imports,
     })
 }
 
