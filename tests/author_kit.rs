@@ -99,6 +99,7 @@ async fn the_guide_takes_an_author_from_an_empty_directory_to_a_loaded_check() {
     let started = Instant::now();
     let commands = script.clone();
     let base = service.base.clone();
+    let kit = work.clone();
     let output = tokio::task::spawn_blocking(move || {
         let mut bash = Command::new("bash");
         bash.args(["-euo", "pipefail", "-c", &commands])
@@ -138,6 +139,15 @@ async fn the_guide_takes_an_author_from_an_empty_directory_to_a_loaded_check() {
     println!(
         "the author's loop took {:.1} s:\n{stdout}",
         started.elapsed().as_secs_f64()
+    );
+    // The report format came with the kit, and the crate's README says where.
+    let format = std::fs::read_to_string(kit.join("reveille-sdk/sdk/REPORT-FORMAT.md"))
+        .expect("the report format beside the SDK's guide");
+    assert!(format.contains("## When a report is judged"), "{format}");
+    let readme = std::fs::read_to_string(kit.join("disk-space/README.md")).unwrap();
+    assert!(
+        readme.contains("../reveille-sdk/sdk/REPORT-FORMAT.md"),
+        "{readme}"
     );
     // `plugin test` on the fixture, then the replay over the month.
     assert!(
