@@ -213,17 +213,9 @@ impl Alerting {
             .or_insert(at);
     }
 
-    /// Whether `installation` has a backlog being read.
-    pub fn has_backlog(&self, installation: &str) -> bool {
-        self.backlogs
-            .lock()
-            .expect("backlogs")
-            .contains_key(installation)
-    }
-
     /// `installation`'s backlog has been read: what it left open is announced (quiet
     /// hours, maintenance and escalation as for any alert firing now), and what is over is
-    /// told in one quiet message.
+    /// told in one quiet message. Without a backlog, nothing is read or written.
     pub async fn conclude_backlog(&self, installation: &Installation) -> Result<(), StoreError> {
         let Some(from) = self
             .backlogs

@@ -13,6 +13,7 @@
 //! cap on reports, a cancel. Batches wait while the evaluation queue is long, so an import
 //! holds a bounded share of memory whatever its size.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
 use std::str::FromStr;
@@ -221,7 +222,15 @@ impl Imports {
             .sort_by_key(|(_, (installation, report))| (installation.clone(), report.generated_at));
         let mut named: Vec<&str> = accepted.iter().map(|(_, (i, _))| i.as_str()).collect();
         named.dedup();
-        self.store.import_named(id, &named).await?;
+        // Looked up once per installation, not once per report.
+        let mut registered = HashSet::new();
+        for installation in named {
+            if self.store.installation(installation).await?.is_some() {
+                registered.insert(installation.to_string());
+            }
+        }
+        let registered_named: Vec<&str> = registered.iter().map(String::as_str).collect();
+        self.store.import_named(id, &registered_named).await?;
         let now = self.clock.now_ms();
         let mut room = import.max_reports - import.stored;
         for (file, (installation, report)) in accepted {
@@ -235,7 +244,7 @@ impl Imports {
                 });
                 continue;
             }
-            if self.store.installation(&installation).await?.is_none() {
+            if !registered.contains(&installation) {
                 batch.refused.push(Refused {
                     file,
                     error: format!(

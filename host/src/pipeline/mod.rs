@@ -428,9 +428,8 @@ impl Worker {
         };
         let now = self.clock.now_ms();
         // A report is judged as of its own time (`report::Timing`), a tick and a probe as
-        // of ours; `judged` is a report's.
-        let mut imported_report = false;
-        let (trigger, report_id, report, last_report_at, judged) = match job {
+        // of ours; `judged` is a report's, `heard` how its news is told.
+        let (trigger, report_id, report, last_report_at, judged, heard) = match job {
             Job::Report { id, fresh } => {
                 let (document, received_at, generated_at, imported) = match fresh {
                     Some(fresh) => (
@@ -451,7 +450,6 @@ impl Worker {
                         )
                     }
                 };
-                imported_report = imported;
                 let judged = self.timing.judge(generated_at, received_at);
                 if judged.ahead {
                     self.metrics.report_ahead();
@@ -461,12 +459,20 @@ impl Worker {
                         "the agent's clock is ahead of ours; judged as of its arrival"
                     );
                 }
+                let heard = if imported {
+                    Heard::History
+                } else if judged.late {
+                    Heard::Late
+                } else {
+                    Heard::Now
+                };
                 (
                     Trigger::Report,
                     Some(*id),
                     Some(document),
                     Some(judged.at),
                     Some(judged),
+                    heard,
                 )
             }
             Job::Tick { downtime } => match self.store.latest_report(installation_id).await? {
@@ -481,9 +487,16 @@ impl Worker {
                     }
                     let report = stored.map(|r| Arc::new(r.document));
                     let silence_while_up = received_at + downtime.within(received_at, now);
-                    (Trigger::Tick, None, report, Some(silence_while_up), None)
+                    (
+                        Trigger::Tick,
+                        None,
+                        report,
+                        Some(silence_while_up),
+                        None,
+                        Heard::Now,
+                    )
                 }
-                None => (Trigger::Tick, None, None, None, None),
+                None => (Trigger::Tick, None, None, None, None, Heard::Now),
             },
             Job::Probe(document) => {
                 let last = self
@@ -491,7 +504,14 @@ impl Worker {
                     .latest_report(installation_id)
                     .await?
                     .map(|(_, at)| at);
-                (Trigger::Probe, None, Some(document.clone()), last, None)
+                (
+                    Trigger::Probe,
+                    None,
+                    Some(document.clone()),
+                    last,
+                    None,
+                    Heard::Now,
+                )
             }
         };
         let at = judged.map_or(now, |j| j.at);
@@ -524,11 +544,6 @@ impl Worker {
         let mut changes =
             self.alerting
                 .plan(&directory, &installation, &open, &recent, &outputs, at);
-        let heard = match judged {
-            _ if imported_report => Heard::History,
-            Some(judged) if judged.late => Heard::Late,
-            _ => Heard::Now,
-        };
         if heard == Heard::Late {
             self.metrics.report_late();
         }
@@ -549,7 +564,7 @@ impl Worker {
             return Ok(());
         };
         self.alerting.committed(&changes, queued);
-        if !imported_report {
+        if heard != Heard::History {
             self.after_backlog(&installation, judged, last_report_at, now)
                 .await?;
         }
@@ -583,7 +598,7 @@ impl Worker {
             Some(_) => true,
             None => last_report_at.is_some_and(|at| now - at >= BACKLOG_READ_AFTER),
         };
-        if read && self.alerting.has_backlog(&installation.id) {
+        if read {
             self.alerting.conclude_backlog(installation).await?;
         }
         Ok(())
