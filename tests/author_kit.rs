@@ -160,7 +160,7 @@ async fn the_guide_takes_an_author_from_an_empty_directory_to_a_loaded_check() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("disk-space 0.1.0 installed (active, API 1.1.0"),
+        stdout.contains("disk-space 0.1.0 installed (active, API 1.2.0"),
         "{stdout}"
     );
 

@@ -249,6 +249,14 @@ async fn the_board_as_a_person_uses_it() {
         .expect("choose the file");
     browser.click("#upload-plugin").await;
     browser.wait_text("#outcome", |t| t.contains("echo")).await;
+    let (status, body) = service
+        .put_client_settings(
+            "АО «Полюс»",
+            "echo",
+            json!({"say": "info base KDS-LAW is 50 h old | error the seats table is empty"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(
         service
             .post_report(token(&tokens, "boris-1"), later(&healthy("boris-1"), 60))
@@ -261,6 +269,19 @@ async fn the_board_as_a_person_uses_it() {
         findings.iter().any(|f| f["plugin"] == "echo"),
         "the uploaded plugin did not evaluate: {findings:?}"
     );
+
+    // What it said is on its own page, reached from the list.
+    browser.goto(&format!("{base}/admin/plugins")).await;
+    browser.click("#plugin-echo a").await;
+    let said = browser
+        .wait_text("#log", |t| t.contains("base KDS-LAW is 50 h old"))
+        .await;
+    assert!(said.contains("boris-1"), "{said}");
+    assert!(browser.text("#settings").await.contains("say"));
+    browser.resize(1366, 900).await;
+    browser.screenshot("plugin").await;
+    browser.resize(1400, 1000).await;
+    browser.goto(&format!("{base}/admin/plugins")).await;
 
     // A check replayed over the fleet's history with a tighter setting, from the form:
     // the replay's page follows it until it is done and compares it with the installed.
@@ -326,6 +347,13 @@ async fn the_board_as_a_person_uses_it() {
     browser.screenshot("imports-ru").await;
     browser.resize(390, 844).await;
     browser.screenshot("imports-ru-phone").await;
+    browser.goto(&format!("{base}/admin/plugins/echo")).await;
+    browser
+        .wait_text("h2", |t| t.starts_with("Настройки"))
+        .await;
+    browser.screenshot("plugin-ru-phone").await;
+    browser.resize(1366, 900).await;
+    browser.screenshot("plugin-ru").await;
     browser.resize(1400, 1000).await;
     browser
         .find("#lang")

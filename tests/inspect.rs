@@ -13,8 +13,18 @@ fn component_importing(interface: &str) -> Vec<u8> {
 #[test]
 fn reads_the_stamp_the_sdk_writes() {
     let inspection = inspect(&fixture_plugin("echo")).unwrap();
-    assert_eq!(inspection.api, ApiVersion::V1_1);
-    assert_eq!(inspection.stamp.to_string(), "1.1.0");
+    assert_eq!(inspection.api, ApiVersion::V1_2);
+    assert_eq!(inspection.stamp.to_string(), "1.2.0");
+    assert!(
+        inspection
+            .imports
+            .iter()
+            .any(|i| i.starts_with("reveille:check/log@1.2")),
+        "{:?}",
+        inspection.imports
+    );
+    let before_log = inspect(&fixture_plugin("legacy-v1-1")).unwrap();
+    assert_eq!(before_log.api, ApiVersion::V1_1);
     let legacy = inspect(&fixture_plugin("legacy-v1-0")).unwrap();
     assert_eq!(legacy.api, ApiVersion::V1_0);
     assert_eq!(legacy.stamp.to_string(), "1.0.0");
@@ -22,7 +32,7 @@ fn reads_the_stamp_the_sdk_writes() {
 
 #[test]
 fn refuses_other_majors_and_newer_minors() {
-    for stamp in ["2.0.0", "1.2.0", "0.9.0"] {
+    for stamp in ["2.0.0", "1.3.0", "0.9.0"] {
         let err = inspect(&bare_component(&[(STAMP_SECTION, stamp.as_bytes())])).unwrap_err();
         assert!(
             matches!(err, InspectError::Incompatible { .. }),
@@ -32,6 +42,7 @@ fn refuses_other_majors_and_newer_minors() {
     }
     assert!(inspect(&bare_component(&[(STAMP_SECTION, b"1.0.7")])).is_ok());
     assert!(inspect(&bare_component(&[(STAMP_SECTION, b"1.1.3")])).is_ok());
+    assert!(inspect(&bare_component(&[(STAMP_SECTION, b"1.2.1")])).is_ok());
 }
 
 #[test]
@@ -95,11 +106,12 @@ async fn the_cli_says_what_a_component_is() {
     );
     for expected in [
         "echo 0.1.0: Echoes what it reads",
-        "API 1.1.0",
+        "API 1.2.0",
         "triggers: report, tick, probe",
         "window (text; default \"3d\"): A duration setting",
         "imports: ",
         "reveille:check/document",
+        "reveille:check/log",
         "sha256: ",
     ] {
         assert!(out.contains(expected), "{expected:?} not in\n{out}");
@@ -112,7 +124,7 @@ async fn the_cli_says_what_a_component_is() {
         .unwrap();
     let described: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(described["plugin"]["name"], "echo");
-    assert_eq!(described["api_version"], "1.1.0");
+    assert_eq!(described["api_version"], "1.2.0");
     assert_eq!(described["size"], fixture_plugin("echo").len());
 }
 

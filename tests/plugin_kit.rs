@@ -1,7 +1,8 @@
-//! The plugin author's kit, end to end: a plugin built for API 1.0 keeps loading and
-//! running, and its 1.1 successor brings typed settings that the host checks when they are
+//! The plugin author's kit, end to end: plugins built for API 1.0 and 1.1 keep loading and
+//! running, and a successor brings typed settings that the host checks when they are
 //! set or loaded; the SDK's native `Report` answers every query exactly as the host's
-//! document does; the SDK's examples run in the service.
+//! document does; the SDK's examples run in the service; what a check says reaches its
+//! author (`plugin test`, the API, its page) and nobody else.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,7 +33,7 @@ fn setting<'a>(plugin: &'a Value, key: &str) -> &'a Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_1_0_plugin_keeps_working_and_its_1_1_successor_brings_typed_settings() {
+async fn a_1_0_plugin_keeps_working_and_its_successor_brings_typed_settings() {
     let service = Service::start(Options::default()).await;
 
     // An early disk-space, built for API 1.0.0: loads, lists its settings as text, runs.
@@ -69,7 +70,7 @@ async fn a_1_0_plugin_keeps_working_and_its_1_1_successor_brings_typed_settings(
         .await;
     assert_eq!(status, 200, "{body}");
 
-    // Its successor, built for 1.1 with the SDK's example: typed settings, shown as such;
+    // Its successor, built with the SDK's example (API 1.2): typed settings, shown as such;
     // it dropped `path`, so the client's stored settings no longer suit it, and the
     // plugin list says so at once.
     let upgrade = service
@@ -77,7 +78,7 @@ async fn a_1_0_plugin_keeps_working_and_its_1_1_successor_brings_typed_settings(
         .await;
     assert_eq!(upgrade.status(), 200, "{}", upgrade.text().await.unwrap());
     let listed = service.plugin("disk-space").await.unwrap();
-    assert_eq!(listed["api_version"], "1.1.0");
+    assert_eq!(listed["api_version"], "1.2.0");
     let min = setting(&listed, "min-free-mb");
     assert_eq!(min["type"]["kind"], "integer");
     assert_eq!(min["type"]["min"], 0);
@@ -370,4 +371,171 @@ async fn the_sdk_examples_run_in_the_service() {
     let maintenance = result_for(&results, "maintenance-too-long");
     assert_eq!(maintenance["findings"], json!([]));
     assert_eq!(maintenance["state"][0]["key"], "maintenance-since");
+}
+
+/// What the `echo` fixture is asked to say: through the SDK's log, with `println!` and
+/// `eprintln!`.
+const SAY: &str = "info base KDS-LAW is 50 h old | stdout printed | stderr warned";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_check_says_reaches_its_author_in_plugin_test_the_api_and_its_page() {
+    // `reveille plugin test`: the lines under the findings, in order, escapes written out.
+    let dir = tempfile::tempdir().unwrap();
+    let component = dir.path().join("echo.wasm");
+    std::fs::write(&component, fixture_plugin("echo")).unwrap();
+    let report = dir.path().join("report.xml");
+    std::fs::write(&report, disk_report("vector-main", 812)).unwrap();
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+        .args(["plugin", "test", "--config"])
+        .arg(format!("say={SAY} | debug \u{1b}[31mred"))
+        .arg(&component)
+        .arg(&report)
+        .output()
+        .await
+        .unwrap();
+    let printed = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        printed.contains(
+            "log: 4\n  [info] base KDS-LAW is 50 h old\n  [info] printed\n  [warn] warned\n  [debug] \\u{1b}[31mred\n"
+        ),
+        "{printed}"
+    );
+    // What `conclude` would remember is said as a finding; echo's own state as it is.
+    assert!(printed.contains("  set seen = 1\n"), "{printed}");
+
+    // Natively, in the author's `cargo test`: the SDK's lines, and an error `evaluate`
+    // returns asserted as such.
+    let xml = String::from_utf8(disk_report("vector-main", 812)).unwrap();
+    let native = Case::report(&xml)
+        .setting("say", &format!("{SAY} | debug \u{1b}[31mred"))
+        .run::<echo::Echo>();
+    let logged: Vec<(&str, &str)> = native
+        .log()
+        .iter()
+        .map(|l| (l.level.as_str(), l.message.as_str()))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("info", "base KDS-LAW is 50 h old"),
+            ("debug", "\u{1b}[31mred")
+        ]
+    );
+    Case::report(&xml)
+        .setting("fail", "no disk section")
+        .run::<echo::Echo>()
+        .assert_error("no disk");
+
+    // In the service: kept per plugin with the installation, the report and the trigger.
+    let service = Service::start(Options::default()).await;
+    service.install_fixture("echo").await;
+    let token = service.installation_of("vector-main", CLIENT).await;
+    let (status, body) = service
+        .put_client_settings(CLIENT, "echo", json!({ "say": SAY }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let posted = service
+        .post_report(&token, disk_report("vector-main", 812))
+        .await;
+    assert_eq!(posted.status(), 202);
+    let report_id = posted.json::<Value>().await.unwrap()["report"].clone();
+    service.settle().await;
+    let (status, log) = service
+        .admin_request("GET", "/api/v1/plugins/echo/log", None)
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let lines = log["lines"].as_array().unwrap();
+    let said: Vec<(&str, &str)> = lines
+        .iter()
+        .rev()
+        .map(|l| (l["level"].as_str().unwrap(), l["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("info", "base KDS-LAW is 50 h old"),
+            ("info", "printed"),
+            ("warn", "warned"),
+        ]
+    );
+    for line in lines {
+        assert_eq!(line["installation"], "vector-main");
+        assert_eq!(line["report"], report_id);
+        assert_eq!(line["trigger"], "report");
+    }
+    assert_eq!(log["kept_per_minute"], 120);
+    // Paging back: the two older lines, before the newest.
+    let before = lines[0]["id"].as_i64().unwrap();
+    let (_, older) = service
+        .admin_request(
+            "GET",
+            &format!("/api/v1/plugins/echo/log?limit=5&before={before}"),
+            None,
+        )
+        .await;
+    assert_eq!(older["lines"].as_array().unwrap().len(), 2, "{older}");
+    // Nobody was told: the log is not a finding.
+    let keys: Vec<Value> = service
+        .findings("vector-main")
+        .await
+        .iter()
+        .filter(|f| f["plugin"] == "echo")
+        .map(|f| f["key"].clone())
+        .collect();
+    assert_eq!(keys, [json!("echo")]);
+    for (path, status) in [
+        ("/api/v1/plugins/nobody/log", 404),
+        ("/api/v1/plugins/echo/log?before=soon", 400),
+        ("/api/v1/plugins/echo/log?limit=0", 400),
+        ("/api/v1/plugins/echo/log?level=warn", 400),
+    ] {
+        let (got, body) = service.admin_request("GET", path, None).await;
+        assert_eq!(got, status, "{path}: {body}");
+    }
+
+    // On the plugin's page, escaped as HTML.
+    let session =
+        reveille_tests::Session::first_admin(&service, "admin", "a long enough password").await;
+    let page = reveille_tests::no_redirects()
+        .get(service.url("/admin/plugins/echo"))
+        .header("cookie", &session.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("base KDS-LAW is 50 h old"), "{page}");
+    assert!(page.contains("vector-main"), "{page}");
+
+    // A plugin built for 1.1, before the log existed, keeps running, and what it prints
+    // reaches its author all the same.
+    let upload = service
+        .put_plugin("free-space", fixture_plugin("legacy-v1-1"))
+        .await;
+    assert_eq!(upload.status(), 201, "{}", upload.text().await.unwrap());
+    let listed = service.plugin("free-space").await.unwrap();
+    assert_eq!(listed["api_version"], "1.1.0");
+    assert_eq!(setting(&listed, "min-free-mb")["type"]["kind"], "integer");
+    let later = reveille_tests::later(&disk_report("vector-main", 640), 60);
+    assert_eq!(service.post_report(&token, later).await.status(), 202);
+    service.settle().await;
+    let findings = service.findings("vector-main").await;
+    let low = findings
+        .iter()
+        .find(|f| f["plugin"] == "free-space")
+        .unwrap_or_else(|| panic!("{findings:?}"));
+    assert_eq!(low["translations"][0]["summary"], "Свободно только 640 МБ");
+    let (_, log) = service
+        .admin_request("GET", "/api/v1/plugins/free-space/log", None)
+        .await;
+    assert_eq!(
+        log["lines"][0]["message"], "free Some(640) MB, minimum 1024 MB",
+        "{log}"
+    );
 }

@@ -66,6 +66,7 @@ impl Loaded {
                 bounds,
                 input,
             ))
+            .0
             .expect("the plugin evaluates")
     }
 }

@@ -49,6 +49,13 @@ pub fn remembered(input: &Input) -> Vec<Finding> {
         .collect()
 }
 
+/// The finding a state entry written by [`Output::conclude`] remembers; `None` for any
+/// other entry. For tools that show a check's state to its author (`reveille plugin
+/// test`), where the entry's separators would be unreadable.
+pub fn remembered_finding(key: &str, value: &str) -> Option<Finding> {
+    decode(key.strip_prefix(PREFIX)?, value)
+}
+
 fn remembered_keys(input: &Input) -> Vec<String> {
     input
         .state_entries()

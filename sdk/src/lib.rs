@@ -44,6 +44,7 @@ mod check;
 mod conclusion;
 mod duration;
 pub mod limits;
+pub mod log;
 mod report;
 mod setting;
 #[cfg(feature = "testing")]
@@ -55,7 +56,7 @@ pub use check::{
     Check, ConfigKey, Context, Descriptor, Finding, Input, Installation, Output, Severity,
     StateChange, Translation, Trigger, same_language,
 };
-pub use conclusion::remembered;
+pub use conclusion::{remembered, remembered_finding};
 pub use duration::{DurationError, format_duration, format_duration_in, parse_duration};
 pub use report::{
     Base, Element, Network, Protection, ProtectionState, Report, Service, ServiceState, Users,

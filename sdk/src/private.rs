@@ -22,7 +22,7 @@ use crate::time::Timestamp;
 use bindings::reveille::check::types as wit;
 
 /// Written into the `reveille:api-version` custom section of every plugin.
-pub const API_VERSION_STAMP: [u8; 5] = *b"1.1.0";
+pub const API_VERSION_STAMP: [u8; 5] = *b"1.2.0";
 
 pub fn describe<C: Check>() -> wit::Descriptor {
     let d = C::describe();

@@ -7,7 +7,9 @@
 //! inside the host; settings are resolved and checked as the host does (defaults from
 //! `describe`, each value against its declared type), and the output is fitted to the
 //! host's limits as [`export_check!`](crate::export_check) does. A sequence of
-//! evaluations carries state forward with [`Outcome::then_report`] and its siblings.
+//! evaluations carries state forward with [`Outcome::then_report`] and its siblings. An
+//! error `evaluate` returns is asserted with [`Outcome::assert_error`], and what the check
+//! logged ([`crate::log`]) is in [`Outcome::log`].
 //!
 //! ```
 //! # use reveille_sdk::{Check, Descriptor, Finding, Input, Output, Severity, Trigger};
@@ -46,6 +48,7 @@ use std::time::Duration;
 use reveille_document::Document;
 
 use crate::check::{Check, Context, Finding, Input, Installation, Output, Trigger};
+use crate::log::Line;
 use crate::report::Report;
 use crate::time::Timestamp;
 
@@ -227,10 +230,13 @@ impl Case {
 
     /// [`Case::run`], or what the host would say instead of evaluating: a setting that is
     /// not declared or not of its type, a default not of its own type (the plugin would
-    /// not load), a trigger the check does not ask for.
+    /// not load), a trigger the check does not ask for. An error `evaluate` itself returns
+    /// is not a refusal: it is in the [`Outcome`] ([`Outcome::assert_error`]).
     pub fn try_run<C: Check>(self) -> Result<Outcome, String> {
         let input = self.input::<C>()?;
+        crate::log::native::kept::take();
         let result = C::evaluate(&input).map(crate::limits::fit);
+        let log = crate::log::native::kept::take();
         let mut state = self.state.clone();
         if let Ok(output) = &result {
             for change in &output.state {
@@ -243,6 +249,7 @@ impl Case {
         Ok(Outcome {
             case: Case { state, ..self },
             result,
+            log,
         })
     }
 }
@@ -252,6 +259,7 @@ pub struct Outcome {
     /// The case evaluated, holding the state after this evaluation.
     case: Case,
     result: Result<Output, String>,
+    log: Vec<Line>,
 }
 
 impl Outcome {
@@ -259,16 +267,42 @@ impl Outcome {
     pub fn output(&self) -> &Output {
         match &self.result {
             Ok(output) => output,
-            Err(error) => panic!("the check failed: {error}"),
+            Err(error) => panic!(
+                "the check failed: {error}\n(to test a failure, use `Outcome::error` or `Outcome::assert_error`)"
+            ),
         }
+    }
+
+    /// What `evaluate` returned, for a test that takes either way.
+    pub fn result(&self) -> Result<&Output, &str> {
+        self.result.as_ref().map_err(String::as_str)
     }
 
     /// The check's error; panics if it succeeded.
     pub fn error(&self) -> &str {
         match &self.result {
-            Ok(output) => panic!("the check succeeded with {:?}", keys(output)),
+            Ok(output) => panic!(
+                "the check succeeded (findings {:?}) where an error was expected",
+                keys(output)
+            ),
             Err(error) => error,
         }
+    }
+
+    /// Panics unless `evaluate` returned an error containing `words`; the host would
+    /// record it as the call's failure (`plugin error`), count it toward switching the
+    /// plugin off, and leave the installation's alerts as they were.
+    pub fn assert_error(&self, words: &str) {
+        let error = self.error();
+        assert!(
+            error.contains(words),
+            "the check's error does not say {words:?}: {error:?}"
+        );
+    }
+
+    /// What the check logged in this evaluation (`reveille_sdk::log`), in order.
+    pub fn log(&self) -> &[Line] {
+        &self.log
     }
 
     /// Every finding that holds now.

@@ -95,8 +95,19 @@ impl Browser {
         field.send_keys(text).await.expect("type");
     }
 
+    /// Clicks `css`, finding it again when the page replaced it between finding and
+    /// clicking (a live page swaps its parts as the fleet changes).
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(error) => panic!("click `{css}`: {error}"),
+            }
+        }
     }
 
     pub async fn text(&self, css: &str) -> String {

@@ -48,6 +48,8 @@ pub struct RunView<'a> {
     state: Option<&'a [crate::plugins::contract::StateChange]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<&'a crate::plugins::Failure>,
+    /// What the call said to the plugin's author (not kept: a dry run).
+    log: &'a [crate::plugins::log::LogLine],
 }
 
 impl<'a> From<&'a PluginRun> for RunView<'a> {
@@ -65,6 +67,7 @@ impl<'a> From<&'a PluginRun> for RunView<'a> {
             findings,
             state,
             failure,
+            log: &run.said.lines,
         }
     }
 }

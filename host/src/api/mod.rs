@@ -204,6 +204,7 @@ fn admin() -> Table {
         ("/plugins/{name}/enable", post(plugins::enable)),
         ("/plugins/{name}/disable", post(plugins::disable)),
         ("/plugins/{name}/replay", post(replays::start)),
+        ("/plugins/{name}/log", get(plugins::log)),
         ("/replays", get(replays::list)),
         ("/imports", post(imports::begin).get(imports::list)),
         ("/imports/{id}", get(imports::get).delete(imports::cancel)),

@@ -1,5 +1,5 @@
 //! `/api/v1/plugins`: list, upload (hot-load), inspect, switch off and on, and unload
-//! plugins, on every node (`plugin_set`). A built-in is replaced only when the upload says
+//! plugins, on every node (`plugin_set`); read what a plugin said to its author. A built-in is replaced only when the upload says
 //! so (`?override=builtin`); removing the override brings the built-in back; a built-in is
 //! switched off, not removed, and stays off across restarts.
 
@@ -13,10 +13,12 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use super::input;
 use crate::alerts;
 use crate::plugin_set::InstallError;
 use crate::plugins::loader::valid_name;
 use crate::plugins::{LoadError, PluginStatus, Removal};
+use crate::store::KEPT_PER_PLUGIN;
 
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "plugins": state.runtime.registry().list() }))
@@ -230,4 +232,47 @@ async fn switch(state: &AppState, name: &str, on: bool) -> Result<(), ApiError> 
         )));
     }
     Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogParams {
+    limit: Option<String>,
+    /// A line's id: the page of lines older than it.
+    before: Option<String>,
+}
+
+/// `GET /api/v1/plugins/{name}/log?limit=&before=`: what the plugin said to its author
+/// (`plugins::log`), newest first, with the installation, report and trigger of each line;
+/// `next_before` pages back through the newest [`KEPT_PER_PLUGIN`].
+pub async fn log(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Result<Query<LogParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(params) = params.map_err(|r| ApiError::bad_request(r.body_text()))?;
+    let limit = match &params.limit {
+        Some(limit) => input::limit(limit, KEPT_PER_PLUGIN)?,
+        None => 100,
+    };
+    let before = match &params.before {
+        Some(id) => Some(id.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(format!("before: `{id}` is not a line id (a number)"))
+        })?),
+        None => None,
+    };
+    let lines = state.store.plugin_log(&name, before, limit).await?;
+    if lines.is_empty() && before.is_none() && state.runtime.registry().status(&name).is_none() {
+        return Err(no_plugin(&name));
+    }
+    let next_before = (lines.len() as i64 == limit)
+        .then(|| lines.last().map(|l| l.id))
+        .flatten();
+    Ok(Json(json!({
+        "plugin": name,
+        "lines": lines,
+        "next_before": next_before,
+        "kept_per_plugin": KEPT_PER_PLUGIN,
+        "kept_per_minute": state.runtime.log_per_minute(),
+    })))
 }

@@ -579,6 +579,8 @@ fn test_json(descriptor: &crate::plugins::Descriptor, run: &PluginRun) -> Value 
             Ok(output) => serde_json::json!({ "ok": output }),
             Err(failure) => serde_json::json!({ "failure": failure }),
         },
+        "log": run.said.lines,
+        "log_dropped": run.said.dropped,
     })
 }
 
@@ -595,6 +597,20 @@ fn test_text(revision: &Revision, run: &PluginRun) -> String {
         revision.compile_time.as_millis()
     );
     let _ = writeln!(out, "evaluated in {} µs", run.elapsed.as_micros());
+    if !run.said.lines.is_empty() {
+        let _ = writeln!(out, "log: {}", run.said.lines.len());
+        for line in &run.said.lines {
+            let _ = writeln!(out, "  [{}] {}", line.level, escaped(&line.message));
+        }
+        if run.said.dropped > 0 {
+            let _ = writeln!(
+                out,
+                "  ({} more lines not kept: the host keeps {} a call)",
+                run.said.dropped,
+                crate::plugins::log::MAX_LINES
+            );
+        }
+    }
     match &run.outcome {
         Err(failure) => {
             let _ = writeln!(out, "FAILED ({}): {}", failure.kind, failure.message);
@@ -625,13 +641,25 @@ fn test_text(revision: &Revision, run: &PluginRun) -> String {
             }
             let _ = writeln!(out, "state changes: {}", output.state.len());
             for s in &output.state {
+                let key = escaped(&s.key);
                 match &s.value {
-                    // Escaped: a value may hold separators and control characters.
-                    Some(v) => {
-                        let _ = writeln!(out, "  set {} = {}", s.key, v.escape_debug());
-                    }
+                    // What `Output::conclude` remembers is a finding, said as one.
+                    Some(v) => match reveille_sdk::remembered_finding(&s.key, v) {
+                        Some(f) => {
+                            let _ = writeln!(
+                                out,
+                                "  set {key}: remembers [{:?}] {}",
+                                f.severity,
+                                escaped(&f.summary)
+                            );
+                        }
+                        // Escaped: a value may hold separators and control characters.
+                        None => {
+                            let _ = writeln!(out, "  set {key} = {}", v.escape_debug());
+                        }
+                    },
                     None => {
-                        let _ = writeln!(out, "  remove {}", s.key);
+                        let _ = writeln!(out, "  remove {key}");
                     }
                 }
             }

@@ -40,7 +40,7 @@ use crate::cluster::{Cluster, Role, Topic};
 use crate::metrics::Metrics;
 use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
 use crate::report::{Document, Judged, Timing};
-use crate::store::{Downtime, EvaluationCommit, Store, StoreError};
+use crate::store::{Downtime, EvaluationCommit, PluginSaid, Store, StoreError};
 use crate::tasks::Tasks;
 use crate::vitals::Vitals;
 
@@ -548,6 +548,14 @@ impl Worker {
             self.metrics.report_late();
         }
         as_old_news(&mut changes, heard);
+        let said: Vec<PluginSaid> = runs
+            .iter()
+            .map(|run| PluginSaid {
+                plugin: &run.plugin,
+                version: &run.version,
+                lines: self.runtime.kept_log(run, now),
+            })
+            .collect();
         let queued = self
             .store
             .commit_evaluation(&EvaluationCommit {
@@ -557,6 +565,8 @@ impl Worker {
                 now,
                 outputs: &outputs,
                 alerts: &changes,
+                trigger,
+                said: &said,
             })
             .await?;
         let Some(queued) = queued else {

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline, WasmBacktrace};
 
 use super::contract::{Descriptor, EvalInput, EvalOutput, OutputLimits, OutputProblem};
+use super::log::Said;
 use super::sandbox::{HostState, Moment};
 use super::world::{HostFault, WorldPre};
 
@@ -147,32 +148,41 @@ pub async fn describe(
         pre.describe(store).await
     })
     .await
+    .0
 }
 
-/// Calls `evaluate(input)` for `plugin` in a fresh store and admits its output.
+/// Calls `evaluate(input)` for `plugin` in a fresh store and admits its output; with what
+/// the call said, whichever way it ended.
 pub async fn evaluate(
     engine: &Engine,
     pre: &WorldPre,
     plugin: &str,
     bounds: Bounds<'_>,
     input: &EvalInput,
-) -> Result<EvalOutput, Failure> {
+) -> (Result<EvalOutput, Failure>, Said) {
     let moment = Moment {
         plugin,
         installation: &input.installation.id,
         now_ms: input.now_ms,
     };
-    let returned = run(engine, bounds, moment, async |store| {
+    let (returned, said) = run(engine, bounds, moment, async |store| {
         pre.evaluate(store, input).await
     })
-    .await?;
-    let output = returned.map_err(|message| Failure::new(FailureKind::PluginError, message))?;
-    OutputLimits::DEFAULT
-        .admit(output, &input.state)
-        .map_err(|problem| match problem {
-            OutputProblem::TooLarge(message) => Failure::new(FailureKind::OutputTooLarge, message),
-            OutputProblem::Invalid(message) => Failure::new(FailureKind::InvalidOutput, message),
-        })
+    .await;
+    let admitted = returned.and_then(|returned| {
+        let output = returned.map_err(|message| Failure::new(FailureKind::PluginError, message))?;
+        OutputLimits::DEFAULT
+            .admit(output, &input.state)
+            .map_err(|problem| match problem {
+                OutputProblem::TooLarge(message) => {
+                    Failure::new(FailureKind::OutputTooLarge, message)
+                }
+                OutputProblem::Invalid(message) => {
+                    Failure::new(FailureKind::InvalidOutput, message)
+                }
+            })
+    });
+    (admitted, said)
 }
 
 /// How a call ended, before it is classified.
@@ -187,7 +197,7 @@ async fn run<R>(
     bounds: Bounds<'_>,
     moment: Moment<'_>,
     call: impl AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
-) -> Result<R, Failure> {
+) -> (Result<R, Failure>, Said) {
     let Bounds { limits, stop } = bounds;
     let started = Instant::now();
     let mut store = Store::new(engine, HostState::new(limits.memory, moment));
@@ -208,12 +218,14 @@ async fn run<R>(
         () = tokio::time::sleep(limits.deadline) => Ended::Deadline,
         () = stop.cancelled() => Ended::Stopped,
     };
-    match ended {
+    let said = store.data().log.said();
+    let result = match ended {
         Ended::Returned(Ok(value)) => Ok(value),
-        Ended::Returned(Err(error)) => Err(classify(&store, &error, limits, started, stop)),
+        Ended::Returned(Err(error)) => Err(classify(&store, &said, &error, limits, started, stop)),
         Ended::Deadline => Err(timeout(limits, started)),
         Ended::Stopped => Err(cancelled()),
-    }
+    };
+    (result, said)
 }
 
 fn timeout(limits: Limits, started: Instant) -> Failure {
@@ -236,6 +248,7 @@ fn cancelled() -> Failure {
 
 fn classify(
     store: &Store<HostState>,
+    said: &Said,
     error: &wasmtime::Error,
     limits: Limits,
     started: Instant,
@@ -273,7 +286,7 @@ fn classify(
         ),
         trap => trap.to_string(),
     };
-    if let Some(stderr) = state.stderr_text() {
+    if let Some(stderr) = &said.stderr {
         message = format!("{message}; it said: {stderr}");
     }
     Failure::new(FailureKind::Trap, message)

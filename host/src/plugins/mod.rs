@@ -15,6 +15,7 @@ pub mod directory;
 pub mod engine;
 pub mod executor;
 pub mod loader;
+pub mod log;
 pub mod registry;
 pub mod runtime;
 pub mod sandbox;

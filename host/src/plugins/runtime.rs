@@ -26,6 +26,7 @@ use super::contract::{EvalInput, EvalOutput, InstallationInfo, SettingsError, Tr
 use super::engine::{CONCURRENT_CALLS, PluginEngine};
 use super::executor::{self, Bounds, Failure, FailureKind, Limits};
 use super::loader::{self, LoadError, Revision, valid_name};
+use super::log::{LogBudget, LogLine, Said};
 use super::registry::{Health, HealthPolicy, Registry, Removal, Source};
 use super::world::Linkers;
 use crate::report::Document;
@@ -123,6 +124,15 @@ pub struct PluginRun {
     pub sha256: String,
     pub elapsed: Duration,
     pub outcome: Result<EvalOutput, Failure>,
+    /// What the call said to the plugin's author (`plugins::log`).
+    pub said: Said,
+}
+
+/// How one call ended, what it said and how long it ran.
+struct Called {
+    outcome: Result<EvalOutput, Failure>,
+    said: Said,
+    elapsed: Duration,
 }
 
 /// Why a client's settings for a plugin are refused before they are stored.
@@ -217,6 +227,7 @@ pub struct Runtime {
     permits: Arc<Semaphore>,
     in_flight: InFlight,
     settings: RuntimeSettings,
+    log_budget: LogBudget,
 }
 
 impl Runtime {
@@ -246,6 +257,7 @@ impl Runtime {
             linkers,
             cache,
             settings,
+            log_budget: LogBudget::default(),
         }))
     }
 
@@ -261,6 +273,17 @@ impl Runtime {
 
     pub fn settings(&self) -> &RuntimeSettings {
         &self.settings
+    }
+
+    /// What is kept of what `run` said, at `now_ms` on the host's clock: within the
+    /// plugin's lines a minute (`plugins::log`).
+    pub fn kept_log(&self, run: &PluginRun, now_ms: i64) -> Vec<LogLine> {
+        self.log_budget.admit(&run.plugin, now_ms, &run.said)
+    }
+
+    /// Lines a minute kept of one plugin's log.
+    pub fn log_per_minute(&self) -> usize {
+        self.log_budget.per_minute()
     }
 
     /// Inspects, compiles, links and smoke-tests `bytes` without installing anything, and
@@ -417,15 +440,15 @@ impl Runtime {
                 let client = request.installation.client.clone();
                 let active = active.clone();
                 async move {
-                    let (mut outcome, elapsed) = runtime
+                    let mut called = runtime
                         .call(active.revision.clone(), input, active.stop.clone())
                         .await;
-                    if let (Err(failure), Some(fallback)) = (&outcome, fallback)
+                    if let (Err(failure), Some(fallback)) = (&called.outcome, fallback)
                         && failure.kind == FailureKind::PluginError
                     {
                         let retry = runtime.call(active.revision.clone(), fallback, active.stop);
-                        if retry.await.0.is_ok() {
-                            outcome = Err(Failure::new(
+                        if retry.await.outcome.is_ok() {
+                            called.outcome = Err(Failure::new(
                                 FailureKind::BadSettings,
                                 format!("the settings of client `{client}`: {}", failure.message),
                             ));
@@ -435,10 +458,10 @@ impl Runtime {
                         &active.revision,
                         &active.health,
                         &client,
-                        &outcome,
-                        elapsed,
+                        &called.outcome,
+                        called.elapsed,
                     );
-                    run_of(&active.revision, outcome, elapsed)
+                    run_of(&active.revision, called)
                 }
             })
             .collect();
@@ -453,7 +476,7 @@ impl Runtime {
                 .iter()
                 .map(|active| {
                     let failure = Failure::host(format!("the plugin thread failed: {error}"));
-                    run_of(&active.revision, Err(failure), Duration::ZERO)
+                    run_of(&active.revision, Called::lost(failure))
                 })
                 .collect(),
         }
@@ -497,13 +520,13 @@ impl Runtime {
         };
         let stop = CancellationToken::new();
         let with = trial.input_for(&revision, &layered(&host, Some(proposed)));
-        let (outcome, _) = self.spawn_call(revision.clone(), with, stop.clone()).await;
-        let failure = match outcome {
+        let called = self.spawn_call(revision.clone(), with, stop.clone()).await;
+        let failure = match called.outcome {
             Err(failure) if failure.kind == FailureKind::PluginError => failure,
             _ => return Ok(()),
         };
         let without = trial.input_for(&revision, &host);
-        match self.spawn_call(revision, without, stop).await.0 {
+        match self.spawn_call(revision, without, stop).await.outcome {
             Ok(_) => Err(SettingsRefusal::Refused {
                 plugin: plugin.to_string(),
                 message: failure.message,
@@ -552,10 +575,10 @@ impl Runtime {
     /// Runs one revision on one input, outside the registry (`reveille plugin test`, the
     /// micro benchmarks).
     pub async fn run(self: &Arc<Self>, revision: Arc<Revision>, input: EvalInput) -> PluginRun {
-        let (outcome, elapsed) = self
+        let called = self
             .spawn_call(revision.clone(), input, CancellationToken::new())
             .await;
-        run_of(&revision, outcome, elapsed)
+        run_of(&revision, called)
     }
 
     /// Runs `work` on the offline threads (see [`Runtime::evaluate_offline`]).
@@ -569,7 +592,8 @@ impl Runtime {
 
     /// One call of `revision` outside live evaluation, to be awaited on the offline threads
     /// ([`Runtime::spawn_offline`]): bounded like any call, but neither counted in the
-    /// plugin's health nor in the calls in flight, since no live evaluation depends on it.
+    /// plugin's health nor in the calls in flight, since no live evaluation depends on it;
+    /// what it says is not kept.
     pub async fn evaluate_offline(
         &self,
         revision: &Revision,
@@ -581,7 +605,9 @@ impl Runtime {
             limits: self.settings.limits_for(name),
             stop,
         };
-        executor::evaluate(&self.engine.engine, &revision.pre, name, bounds, input).await
+        executor::evaluate(&self.engine.engine, &revision.pre, name, bounds, input)
+            .await
+            .0
     }
 
     /// Plugin calls running longer than their deadline plus `grace`: a stuck worker.
@@ -606,17 +632,14 @@ impl Runtime {
         revision: Arc<Revision>,
         input: EvalInput,
         stop: CancellationToken,
-    ) -> impl Future<Output = (Result<EvalOutput, Failure>, Duration)> + use<> {
+    ) -> impl Future<Output = Called> + use<> {
         let call = self
             .threads
             .handle()
             .spawn(self.call(revision, input, stop));
         async move {
             call.await.unwrap_or_else(|error| {
-                (
-                    Err(Failure::host(format!("the plugin thread failed: {error}"))),
-                    Duration::ZERO,
-                )
+                Called::lost(Failure::host(format!("the plugin thread failed: {error}")))
             })
         }
     }
@@ -627,7 +650,7 @@ impl Runtime {
         revision: Arc<Revision>,
         input: EvalInput,
         stop: CancellationToken,
-    ) -> impl Future<Output = (Result<EvalOutput, Failure>, Duration)> + Send + use<> {
+    ) -> impl Future<Output = Called> + Send + use<> {
         let descriptor = &revision.descriptor;
         let span = tracing::info_span!(
             "plugin.evaluate",
@@ -647,10 +670,14 @@ impl Runtime {
                 limits,
                 stop: &stop,
             };
-            let outcome =
+            let (outcome, said) =
                 executor::evaluate(&runtime.engine.engine, &revision.pre, name, bounds, &input)
                     .await;
-            (outcome, started.elapsed())
+            Called {
+                outcome,
+                said,
+                elapsed: started.elapsed(),
+            }
         }
         .instrument(span)
     }
@@ -708,16 +735,24 @@ fn layered(
     settings
 }
 
-fn run_of(
-    revision: &Revision,
-    outcome: Result<EvalOutput, Failure>,
-    elapsed: Duration,
-) -> PluginRun {
+impl Called {
+    /// A call the plugin threads lost before it could say anything.
+    fn lost(failure: Failure) -> Self {
+        Called {
+            outcome: Err(failure),
+            said: Said::default(),
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
+fn run_of(revision: &Revision, called: Called) -> PluginRun {
     PluginRun {
         plugin: revision.descriptor.name.clone(),
         version: revision.descriptor.version.clone(),
         sha256: revision.sha256.clone(),
-        elapsed,
-        outcome,
+        elapsed: called.elapsed,
+        outcome: called.outcome,
+        said: called.said,
     }
 }

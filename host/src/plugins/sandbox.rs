@@ -2,8 +2,9 @@
 //!
 //! WASI is linked because Rust's `wasm32-wasip2` standard library imports it, but its
 //! context is empty: no preopened directories, no environment, no arguments, no network,
-//! stdin empty and stdout discarded. Stderr goes to a small in-memory buffer so a panic
-//! message reaches the plugin's failure record instead of the host's terminal.
+//! stdin empty. Stdout and stderr go to the call's [`CallLog`], with the `log` interface:
+//! what a check says reaches its author (and a panic's message the call's failure), never
+//! the host's terminal.
 //!
 //! Time and chance are the evaluation's, not the machine's: the wall clock reads the
 //! evaluation's `now` and stands still, the monotonic clock stands at zero, and random
@@ -20,13 +21,10 @@ use rand::rngs::StdRng;
 use sha2::{Digest, Sha256};
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
+use super::log::{CallLog, Stream};
 use crate::report::Document;
-
-/// How much of a plugin's stderr is kept for its failure record.
-const STDERR_CAPACITY: usize = 4096;
 
 /// Most random bytes one call may ask for: a check needs a few, never megabytes.
 const MAX_RANDOM_BYTES: u64 = 64 << 10;
@@ -49,12 +47,12 @@ pub struct HostState {
     wasi: WasiCtx,
     pub(super) table: ResourceTable,
     limiter: MemoryLimiter,
-    stderr: MemoryOutputPipe,
+    pub(super) log: CallLog,
 }
 
 impl HostState {
     pub fn new(memory_limit: usize, moment: Moment<'_>) -> Self {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let log = CallLog::default();
         let seed: [u8; 32] = Sha256::new()
             .chain_update(moment.plugin.as_bytes())
             .chain_update([0])
@@ -64,7 +62,8 @@ impl HostState {
             .finalize()
             .into();
         let wasi = WasiCtx::builder()
-            .stderr(stderr.clone())
+            .stdout(log.stream(Stream::Stdout))
+            .stderr(log.stream(Stream::Stderr))
             .wall_clock(FrozenWallClock(moment.now_ms))
             .monotonic_clock(FrozenMonotonicClock)
             .secure_random(StdRng::from_seed(seed))
@@ -78,7 +77,7 @@ impl HostState {
             wasi,
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_limit),
-            stderr,
+            log,
         }
     }
 
@@ -89,19 +88,6 @@ impl HostState {
     /// Whether the plugin asked for more memory than its limit allows.
     pub fn hit_memory_limit(&self) -> bool {
         self.limiter.exceeded
-    }
-
-    /// What the plugin wrote to stderr (a panic message, usually), on one line, without
-    /// Rust's hint about backtraces the plugin cannot produce anyway.
-    pub fn stderr_text(&self) -> Option<String> {
-        let bytes = self.stderr.contents();
-        let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
-            .collect();
-        (!lines.is_empty()).then(|| lines.join(" "))
     }
 }
 

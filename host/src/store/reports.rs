@@ -10,11 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use sqlx::Row;
 
+use super::plugin_log::{PluginSaid, SaidIn};
 use super::{Store, StoreError, parse};
 use crate::alerts::Change;
 use crate::fleet::Installation;
 use crate::plugins::contract::Translations;
-use crate::plugins::{EvalOutput, Severity};
+use crate::plugins::{EvalOutput, Severity, Trigger};
 use crate::report::{Document, Glance, judged_at};
 
 /// The agent name the host's own probes report under.
@@ -70,6 +71,10 @@ pub struct EvaluationCommit<'a> {
     pub outputs: &'a [(&'a str, &'a EvalOutput)],
     /// What the outputs do to the installation's alerts.
     pub alerts: &'a [Change<'a>],
+    pub trigger: Trigger,
+    /// What the plugins said to their authors (`plugins::log`), kept even when the
+    /// evaluation changes nothing.
+    pub said: &'a [PluginSaid<'a>],
 }
 
 /// A stored report, ready to evaluate.
@@ -352,10 +357,13 @@ impl Store {
             now,
             outputs,
             alerts,
+            trigger,
+            said,
         } = *commit;
         let installation_id = installation.id.as_str();
         let writes_nothing = report_id.is_none()
             && alerts.is_empty()
+            && said.iter().all(|s| s.lines.is_empty())
             && outputs
                 .iter()
                 .all(|(_, o)| o.findings.is_empty() && o.state.is_empty());
@@ -374,10 +382,11 @@ impl Store {
         // older than a report of its installation already evaluated (by `generated-at`:
         // an agent's late report, or one stored by another node a moment late) is kept,
         // but changes nothing either: what holds was decided on the newer one.
+        let mut superseded = false;
         if let Some(report_id) = report_id {
             // The range on `generated_at` lets the installation's index skip its history:
             // only reports made since this one are looked at (usually none).
-            let superseded = sqlx::query(
+            superseded = sqlx::query(
                 "SELECT 1 AS newer FROM reports r JOIN reports n \
                  ON n.installation_id = r.installation_id AND n.generated_at >= r.generated_at \
                  WHERE r.id = $1 AND n.evaluated_at IS NOT NULL \
@@ -398,10 +407,17 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(None);
             }
-            if superseded {
-                tx.commit().await?;
-                return Ok(None);
-            }
+        }
+        let place = SaidIn {
+            installation: installation_id,
+            report_id,
+            trigger,
+            at: now,
+        };
+        super::plugin_log::keep(&mut tx, place, said).await?;
+        if superseded {
+            tx.commit().await?;
+            return Ok(None);
         }
         let existing = finding_keys(&mut *tx, installation_id, outputs).await?;
         for (plugin, output) in outputs {

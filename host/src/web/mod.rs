@@ -13,6 +13,7 @@ mod directory;
 mod events;
 mod now;
 mod page;
+mod plugin;
 mod replays;
 mod session;
 mod subject;
@@ -125,6 +126,7 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
             StaffAdmin,
             get(admin::plugins).post(admin::upload_plugin),
         )),
+        page("/admin/plugins/{name}", StaffAdmin, get(plugin::page)),
         page(
             "/admin/plugins/{name}/{action}",
             StaffAdmin,

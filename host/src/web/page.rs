@@ -13,7 +13,7 @@ use percent_encoding::{AsciiSet, utf8_percent_encode};
 use crate::api::error::{ApiError, RETRY_AFTER_SECS};
 use crate::i18n::Lang;
 use crate::import::{Import, ImportState};
-use crate::plugins::{Cost, PluginState, PluginStatus, Stopped};
+use crate::plugins::{Cost, PluginState, PluginStatus, Stopped, Trigger};
 use crate::staff::Staff;
 use crate::store::{ReplayState, StoreError, Trouble};
 use crate::text::UNRESERVED;
@@ -143,6 +143,11 @@ impl Ui {
                 ),
             ],
         )
+    }
+
+    /// What made the host evaluate: a report, time, a probe.
+    pub fn trigger(&self, trigger: &Trigger) -> String {
+        self.t(&format!("trigger-{trigger}"))
     }
 
     pub fn plugin_state(&self, state: &PluginState) -> String {

@@ -1,6 +1,6 @@
 //! The WIT worlds this host speaks: the newest of each major version (`wit/v1` → [`v1`])
 //! and a frozen copy of every older minor version whose records differ (`wit/v1.0` →
-//! [`v1_0`]).
+//! [`v1_0`]; 1.1's records are 1.2's, so [`v1`] binds both).
 //!
 //! A plugin's API version is data: the SDK stamps it into the component's
 //! `reveille:api-version` custom section, and [`inspect`] reads it (with the component's
@@ -28,7 +28,8 @@ use super::sandbox::HostState;
 /// dispatches on the API version.
 pub enum WorldPre {
     V1_0(v1_0::BindingsPre<HostState>),
-    V1_1(v1::BindingsPre<HostState>),
+    /// 1.1 and newer: the same records.
+    V1(v1::BindingsPre<HostState>),
 }
 
 /// A call's answer: what the plugin returned (its own error included), or why the call
@@ -62,7 +63,7 @@ impl WorldPre {
         let pre = linkers.v1.instantiate_pre(component)?;
         match api {
             ApiVersion::V1_0 => v1_0::BindingsPre::new(pre).map(WorldPre::V1_0),
-            ApiVersion::V1_1 => v1::BindingsPre::new(pre).map(WorldPre::V1_1),
+            ApiVersion::V1_1 | ApiVersion::V1_2 => v1::BindingsPre::new(pre).map(WorldPre::V1),
         }
     }
 
@@ -72,7 +73,7 @@ impl WorldPre {
                 let bindings = pre.instantiate_async(&mut *store).await.map_err(host)?;
                 Ok(v1_0::descriptor(bindings.call_describe(&mut *store).await?))
             }
-            WorldPre::V1_1(pre) => {
+            WorldPre::V1(pre) => {
                 let bindings = pre.instantiate_async(&mut *store).await.map_err(host)?;
                 Ok(v1::descriptor(bindings.call_describe(&mut *store).await?))
             }
@@ -93,7 +94,7 @@ impl WorldPre {
                     .await?
                     .map(v1_0::output))
             }
-            WorldPre::V1_1(pre) => {
+            WorldPre::V1(pre) => {
                 let bindings = pre.instantiate_async(&mut *store).await.map_err(host)?;
                 let input = v1::input(store.data_mut(), input).map_err(host)?;
                 Ok(bindings
@@ -244,11 +245,13 @@ pub const STAMP_SECTION: &str = "reveille:api-version";
 pub enum ApiVersion {
     V1_0,
     V1_1,
+    /// Adds the `log` import.
+    V1_2,
 }
 
 impl ApiVersion {
     /// Every world this host links, newest last.
-    pub const SUPPORTED: [(ApiVersion, SemVer); 2] = [
+    pub const SUPPORTED: [(ApiVersion, SemVer); 3] = [
         (
             ApiVersion::V1_0,
             SemVer {
@@ -262,6 +265,14 @@ impl ApiVersion {
             SemVer {
                 major: 1,
                 minor: 1,
+                patch: 0,
+            },
+        ),
+        (
+            ApiVersion::V1_2,
+            SemVer {
+                major: 1,
+                minor: 2,
                 patch: 0,
             },
         ),

@@ -1,12 +1,13 @@
-//! Host side of `wit/v1` at its newest minor version (1.1): the generated bindings, the
-//! `report` resource plugins query, and conversions between the bindings and the host's
-//! [`contract`](crate::plugins::contract). The linker holds these imports only; a plugin
-//! built for an older 1.x imports the same interfaces at its own version, which the
-//! linker serves from these (a minor version only adds).
+//! Host side of `wit/v1` at its newest minor version (1.2): the generated bindings, the
+//! `report` resource plugins query, the `log` they write to, and conversions between the
+//! bindings and the host's [`contract`](crate::plugins::contract). The linker holds these
+//! imports only; a plugin built for an older 1.x imports the same interfaces at its own
+//! version, which the linker serves from these (a minor version only adds).
 
 use wasmtime::component::Resource;
 
 use crate::plugins::contract::{Translation, Translations};
+use crate::plugins::log::LogLevel;
 use crate::plugins::sandbox::{HostState, ReportHandle};
 use crate::report::ElementView;
 use reveille_sdk::SettingType;
@@ -24,10 +25,24 @@ mod bindings {
 pub use bindings::Check as Bindings;
 pub use bindings::CheckPre as BindingsPre;
 use bindings::reveille::check::document::{self as wit_doc, HostReport};
+use bindings::reveille::check::log as wit_log;
 use bindings::reveille::check::types as wit;
 
 impl wit_doc::Host for HostState {}
 impl wit::Host for HostState {}
+
+impl wit_log::Host for HostState {
+    fn write(&mut self, level: wit_log::Level, message: String) -> wasmtime::Result<()> {
+        let level = match level {
+            wit_log::Level::Debug => LogLevel::Debug,
+            wit_log::Level::Info => LogLevel::Info,
+            wit_log::Level::Warn => LogLevel::Warn,
+            wit_log::Level::Error => LogLevel::Error,
+        };
+        self.log.write(level, &message);
+        Ok(())
+    }
+}
 
 fn element(view: ElementView<'_>) -> wit_doc::Element {
     wit_doc::Element {

@@ -1,9 +1,13 @@
 //! Test fixture: reports back what it read, through every SDK accessor, as the labels of
 //! one finding; counts its evaluations in state; fails on request (`fail` setting); answers
 //! report queries given as a setting (`queries`) in its state, so that the same queries
-//! can be put to the host's document and to the SDK's native one.
+//! can be put to the host's document and to the SDK's native one; says what its `say`
+//! setting asks, to its author (`LEVEL text` through `reveille_sdk::log`, `stdout text`
+//! and `stderr text` with `println!` and `eprintln!`, separated by ` | `).
 
-use reveille_sdk::{Check, Descriptor, Element, Finding, Input, Output, Report, Severity, Trigger};
+use reveille_sdk::{
+    Check, Descriptor, Element, Finding, Input, Output, Report, Severity, Trigger, log,
+};
 
 pub struct Echo;
 
@@ -17,6 +21,12 @@ impl Check for Echo {
             .setting("window", "3d", "A duration setting, echoed in milliseconds")
             .setting("fail", "", "When set, evaluate returns this as its error")
             .setting(
+                "say",
+                "",
+                "Lines to say to the author, separated by ` | `: debug, info, warn, error, \
+                 stdout or stderr, a space, the text",
+            )
+            .setting(
                 "queries",
                 "",
                 "Report queries, one per line: select PATH, value PATH, count PATH, \
@@ -25,6 +35,10 @@ impl Check for Echo {
     }
 
     fn evaluate(input: &Input) -> Result<Output, String> {
+        let said = input.config("say").unwrap_or_default();
+        for line in said.split(" | ").filter(|l| !l.is_empty()) {
+            say(line);
+        }
         if let Some(message) = input.config("fail").filter(|m| !m.is_empty()) {
             return Err(message.to_string());
         }
@@ -118,6 +132,19 @@ impl Check for Echo {
             }
         }
         Ok(output)
+    }
+}
+
+/// Says `line` (`LEVEL text`) the way its level names.
+fn say(line: &str) {
+    let (how, text) = line.split_once(' ').unwrap_or((line, ""));
+    match how {
+        "debug" => log::debug(text),
+        "info" => log::info(text),
+        "warn" => log::warn(text),
+        "error" => log::error(text),
+        "stdout" => println!("{text}"),
+        _ => eprintln!("{text}"),
     }
 }
 
