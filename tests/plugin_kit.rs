@@ -479,6 +479,11 @@ async fn what_a_check_says_reaches_its_author_in_plugin_test_the_api_and_its_pag
         )
         .await;
     assert_eq!(older["lines"].as_array().unwrap().len(), 2, "{older}");
+    assert_eq!(older["next_before"], Value::Null);
+    let (_, newest) = service
+        .admin_request("GET", "/api/v1/plugins/echo/log?limit=1", None)
+        .await;
+    assert_eq!(newest["next_before"], lines[0]["id"], "{newest}");
     // Nobody was told: the log is not a finding.
     let keys: Vec<Value> = service
         .findings("vector-main")
@@ -501,15 +506,7 @@ async fn what_a_check_says_reaches_its_author_in_plugin_test_the_api_and_its_pag
     // On the plugin's page, escaped as HTML.
     let session =
         reveille_tests::Session::first_admin(&service, "admin", "a long enough password").await;
-    let page = reveille_tests::no_redirects()
-        .get(service.url("/admin/plugins/echo"))
-        .header("cookie", &session.cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = session.text(&service, "/admin/plugins/echo").await;
     assert!(page.contains("base KDS-LAW is 50 h old"), "{page}");
     assert!(page.contains("vector-main"), "{page}");
 

@@ -232,7 +232,10 @@ impl Imports {
         let registered_named: Vec<&str> = registered.iter().map(String::as_str).collect();
         self.store.import_named(id, &registered_named).await?;
         let now = self.clock.now_ms();
+        // Offered to the store up to the cap (a repeat would not count against it, but
+        // repeats come only when an import is resumed, far from its cap).
         let mut room = import.max_reports - import.stored;
+        let mut offered = Vec::new();
         for (file, (installation, report)) in accepted {
             if room <= 0 {
                 batch.refused.push(Refused {
@@ -253,13 +256,26 @@ impl Imports {
                 });
                 continue;
             }
-            let mut stored = report.to_store(&installation, now);
-            stored.import_id = Some(id);
-            match self.store.insert_report(&stored).await? {
+            room -= 1;
+            offered.push((installation, report));
+        }
+        // One transaction for the batch: the single writer's turn is taken once, not
+        // once a report.
+        let rows: Vec<_> = offered
+            .iter()
+            .map(|(installation, report)| {
+                let mut stored = report.to_store(installation, now);
+                stored.import_id = Some(id);
+                stored
+            })
+            .collect();
+        let inserted = self.store.insert_reports(&rows).await?;
+        drop(rows);
+        for (inserted, (installation, report)) in inserted.into_iter().zip(offered) {
+            match inserted {
                 Inserted::Repeat(_) => batch.repeated += 1,
                 Inserted::New(report_id) => {
                     batch.stored += 1;
-                    room -= 1;
                     self.pipeline.submit(
                         &installation,
                         Job::Report {

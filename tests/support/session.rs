@@ -13,6 +13,18 @@ pub fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
+async fn page(service: &Service, cookie: &str, path: &str) -> String {
+    no_redirects()
+        .get(service.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// A logged-in session.
 pub struct Session {
     pub cookie: String,
@@ -58,15 +70,7 @@ impl Session {
     }
 
     pub async fn with_cookie(service: &Service, cookie: String) -> Session {
-        let page = no_redirects()
-            .get(service.url("/"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page(service, &cookie, "/").await;
         let csrf = page
             .split(r#"name="csrf" value=""#)
             .nth(1)
@@ -93,6 +97,11 @@ impl Session {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "creating {name}");
+    }
+
+    /// The text of the page at `path`, as this session sees it.
+    pub async fn text(&self, service: &Service, path: &str) -> String {
+        page(service, &self.cookie, path).await
     }
 
     pub async fn get(&self, service: &Service, path: &str) -> StatusCode {

@@ -261,17 +261,15 @@ pub async fn log(
         })?),
         None => None,
     };
-    let lines = state.store.plugin_log(&name, before, limit).await?;
-    if lines.is_empty() && before.is_none() && state.runtime.registry().status(&name).is_none() {
+    let page = state.store.plugin_log(&name, before, limit).await?;
+    if page.lines.is_empty() && before.is_none() && state.runtime.registry().status(&name).is_none()
+    {
         return Err(no_plugin(&name));
     }
-    let next_before = (lines.len() as i64 == limit)
-        .then(|| lines.last().map(|l| l.id))
-        .flatten();
     Ok(Json(json!({
         "plugin": name,
-        "lines": lines,
-        "next_before": next_before,
+        "lines": page.lines,
+        "next_before": page.next_before,
         "kept_per_plugin": KEPT_PER_PLUGIN,
         "kept_per_minute": state.runtime.log_per_minute(),
     })))

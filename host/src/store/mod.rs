@@ -40,7 +40,7 @@ pub use host_runs::Downtime;
 pub use incidents::IncidentFilter;
 pub use leases::Lease;
 pub use outbox::{Interrupted, OutboxEntry};
-pub use plugin_log::{KEPT_PER_PLUGIN, PluginSaid, SaidIn, StoredLogLine};
+pub use plugin_log::{KEPT_PER_PLUGIN, LogPage, PluginSaid, SaidIn, StoredLogLine};
 pub use replays::{ReplayRow, ReplayState};
 pub use reports::{
     EvaluationCommit, HistoricReport, Inserted, NewReport, PROBE_AGENT, StoredFinding, StoredReport,

@@ -76,15 +76,22 @@ pub(super) async fn keep(
     Ok(())
 }
 
+/// One page of a plugin's log, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogPage {
+    pub lines: Vec<StoredLogLine>,
+    /// The `before` of the next page, when there are older lines.
+    pub next_before: Option<i64>,
+}
+
 impl Store {
-    /// `plugin`'s newest lines, newest first: at most `limit`, older than line `before`
-    /// when given (the next page).
+    /// `plugin`'s newest lines: at most `limit`, older than line `before` when given.
     pub async fn plugin_log(
         &self,
         plugin: &str,
         before: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<StoredLogLine>, StoreError> {
+    ) -> Result<LogPage, StoreError> {
         let rows = sqlx::query(
             "SELECT id, at, level, message, version, installation_id, report_id, trigger_name \
              FROM plugin_log WHERE plugin = $1 AND ($2 IS NULL OR id < $2) \
@@ -92,10 +99,11 @@ impl Store {
         )
         .bind(plugin)
         .bind(before)
-        .bind(limit)
+        .bind(limit + 1)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let mut lines = rows
+            .iter()
             .map(|row| {
                 Ok(StoredLogLine {
                     id: row.try_get("id")?,
@@ -108,6 +116,10 @@ impl Store {
                     trigger: parse(row, "trigger_name")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let more = lines.len() as i64 > limit;
+        lines.truncate(limit as usize);
+        let next_before = more.then(|| lines.last().map(|l| l.id)).flatten();
+        Ok(LogPage { lines, next_before })
     }
 }

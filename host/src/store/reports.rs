@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use super::plugin_log::{PluginSaid, SaidIn};
 use super::{Store, StoreError, parse};
@@ -120,70 +120,25 @@ impl Store {
     /// its glance as the newest (unless a newer report's is there already), once committed;
     /// or, when the same report is stored already, nothing, and says which it is.
     pub async fn insert_report(&self, report: &NewReport<'_>) -> Result<Inserted, StoreError> {
-        let glance = serde_json::to_string(report.glance)
-            .map_err(|e| StoreError::Corrupt(format!("glance: {e}")))?;
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO reports (installation_id, received_at, generated_at, agent, document, \
-             raw, raw_size, digest, import_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (installation_id, generated_at, digest) DO NOTHING RETURNING id",
-        )
-        .bind(report.installation_id)
-        .bind(report.received_at)
-        .bind(report.generated_at)
-        .bind(report.agent)
-        .bind(report.document)
-        .bind(report.raw)
-        .bind(report.raw_size as i64)
-        .bind(report.digest)
-        .bind(report.import_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            let first: i64 = sqlx::query_scalar(
-                "SELECT id FROM reports WHERE installation_id = $1 AND generated_at = $2 \
-                 AND digest = $3",
-            )
-            .bind(report.installation_id)
-            .bind(report.generated_at)
-            .bind(report.digest)
-            .fetch_one(&mut *tx)
-            .await?;
-            return Ok(Inserted::Repeat(first));
-        };
-        let id: i64 = row.try_get("id")?;
-        // The log and the glance keep a report at its own time (in columns named for
-        // when reports arrived, from before the rule): an agent's backlog fills the
-        // history where it belongs, and an old report does not hide a newer one.
-        let at = judged_at(report.generated_at, report.received_at);
-        sqlx::query(
-            "INSERT INTO report_log (installation_id, received_at, agent, glance) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(report.installation_id)
-        .bind(at)
-        .bind(report.agent)
-        .bind(&glance)
-        .execute(&mut *tx)
-        .await?;
-        // What the board shows is what the installation says; a probe's line is in the
-        // log (availability reads it), not here.
-        if report.agent != PROBE_AGENT {
-            sqlx::query(
-                "INSERT INTO glances (installation_id, report_id, received_at, glance) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id) DO UPDATE SET \
-                 report_id = excluded.report_id, received_at = excluded.received_at, \
-                 glance = excluded.glance WHERE glances.received_at <= excluded.received_at",
-            )
-            .bind(report.installation_id)
-            .bind(id)
-            .bind(at)
-            .bind(glance)
-            .execute(&mut *tx)
-            .await?;
+        let inserted = insert(&mut tx, report).await?;
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    /// [`Store::insert_report`] for several reports, in one transaction: an import's
+    /// batch, whose reports are all kept or none.
+    pub async fn insert_reports(
+        &self,
+        reports: &[NewReport<'_>],
+    ) -> Result<Vec<Inserted>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let mut inserted = Vec::with_capacity(reports.len());
+        for report in reports {
+            inserted.push(insert(&mut tx, report).await?);
         }
         tx.commit().await?;
-        Ok(Inserted::New(id))
+        Ok(inserted)
     }
 
     /// Reports accepted but not evaluated yet, the `limit` oldest first, with their
@@ -571,4 +526,74 @@ where
         }
     }
     Ok(keys)
+}
+
+/// Stores `report` in `tx`: the report, its line in the log and (for an agent's) the
+/// board's glance; or finds the same report stored before.
+async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    report: &NewReport<'_>,
+) -> Result<Inserted, StoreError> {
+    let glance = serde_json::to_string(report.glance)
+        .map_err(|e| StoreError::Corrupt(format!("glance: {e}")))?;
+    let row = sqlx::query(
+        "INSERT INTO reports (installation_id, received_at, generated_at, agent, document, \
+             raw, raw_size, digest, import_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (installation_id, generated_at, digest) DO NOTHING RETURNING id",
+    )
+    .bind(report.installation_id)
+    .bind(report.received_at)
+    .bind(report.generated_at)
+    .bind(report.agent)
+    .bind(report.document)
+    .bind(report.raw)
+    .bind(report.raw_size as i64)
+    .bind(report.digest)
+    .bind(report.import_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        let first: i64 = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE installation_id = $1 AND generated_at = $2 \
+                 AND digest = $3",
+        )
+        .bind(report.installation_id)
+        .bind(report.generated_at)
+        .bind(report.digest)
+        .fetch_one(&mut **tx)
+        .await?;
+        return Ok(Inserted::Repeat(first));
+    };
+    let id: i64 = row.try_get("id")?;
+    // The log and the glance keep a report at its own time (in columns named for
+    // when reports arrived, from before the rule): an agent's backlog fills the
+    // history where it belongs, and an old report does not hide a newer one.
+    let at = judged_at(report.generated_at, report.received_at);
+    sqlx::query(
+        "INSERT INTO report_log (installation_id, received_at, agent, glance) \
+             VALUES ($1, $2, $3, $4)",
+    )
+    .bind(report.installation_id)
+    .bind(at)
+    .bind(report.agent)
+    .bind(&glance)
+    .execute(&mut **tx)
+    .await?;
+    // What the board shows is what the installation says; a probe's line is in the
+    // log (availability reads it), not here.
+    if report.agent != PROBE_AGENT {
+        sqlx::query(
+            "INSERT INTO glances (installation_id, report_id, received_at, glance) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id) DO UPDATE SET \
+                 report_id = excluded.report_id, received_at = excluded.received_at, \
+                 glance = excluded.glance WHERE glances.received_at <= excluded.received_at",
+        )
+        .bind(report.installation_id)
+        .bind(id)
+        .bind(at)
+        .bind(glance)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(Inserted::New(id))
 }

@@ -11,7 +11,7 @@ use super::page::{PageError, Ui, render};
 use super::session::Visitor;
 use crate::api::AppState;
 use crate::plugins::PluginStatus;
-use crate::store::{KEPT_PER_PLUGIN, StoredLogLine};
+use crate::store::{KEPT_PER_PLUGIN, LogPage};
 
 /// Lines on one page of the log.
 const PAGE: i64 = 100;
@@ -23,15 +23,14 @@ struct PluginPage {
     name: String,
     /// `None`: not loaded (removed), its log still kept.
     plugin: Option<PluginStatus>,
-    lines: Vec<StoredLogLine>,
-    /// The next page's `before`, when there are older lines.
-    older: Option<i64>,
+    log: LogPage,
     /// What is kept of the log, in words.
     intro: String,
 }
 
+/// `?before=`: the page of lines older than this one.
 #[derive(Debug, Deserialize)]
-pub struct LogPage {
+pub struct Older {
     before: Option<i64>,
 }
 
@@ -39,22 +38,18 @@ pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(name): Path<String>,
-    Query(query): Query<LogPage>,
+    Query(query): Query<Older>,
 ) -> Result<Response, PageError> {
     let plugin = state.runtime.registry().status(&name);
-    let lines = state.store.plugin_log(&name, query.before, PAGE).await?;
-    if plugin.is_none() && lines.is_empty() {
+    let log = state.store.plugin_log(&name, query.before, PAGE).await?;
+    if plugin.is_none() && log.lines.is_empty() {
         return Err(PageError::not_found(visitor.lang()));
     }
-    let older = (lines.len() as i64 == PAGE)
-        .then(|| lines.last().map(|l| l.id))
-        .flatten();
     Ok(render(&PluginPage {
         ui: visitor.ui(),
         name,
         plugin,
-        lines,
-        older,
+        log,
         intro: visitor.lang().t_with(
             "plugin-log-intro",
             &[
