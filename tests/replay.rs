@@ -213,7 +213,10 @@ async fn a_one_day_threshold_adds_exactly_the_alerts_counted_by_hand() {
     let request = &done["request"];
     assert_eq!(request["candidate"]["uploaded"], true);
     assert_eq!(request["settings"]["threshold"], "1d");
-    assert_eq!(request["compared_with"]["api_version"], "1.1.0");
+    assert_eq!(
+        request["compared_with"]["api_version"],
+        reveille_sdk::API_VERSION
+    );
 
     // The installed plugin alone, as it runs: its own alerts, nothing to compare.
     let serving = replay(&service, "stale-updates", &window, Vec::new()).await;

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::duration::parse_duration;
+use crate::language::same_language;
 use crate::report::Report;
 use crate::setting::SettingType;
 use crate::time::Timestamp;
@@ -287,14 +288,6 @@ pub struct Translation {
     pub summary: String,
     /// Empty: the finding's own details stand.
     pub details: String,
-}
-
-/// Whether language tags `a` and `b` name the same language: `ru`, `RU` and `ru-RU` do.
-/// The host picks a reader's translation by this rule.
-pub fn same_language(a: &str, b: &str) -> bool {
-    let primary = |tag: &str| tag.split(['-', '_']).next().unwrap_or_default().to_owned();
-    let (a, b) = (primary(a), primary(b));
-    !a.is_empty() && a.eq_ignore_ascii_case(&b)
 }
 
 impl Finding {

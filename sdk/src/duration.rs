@@ -77,7 +77,7 @@ pub fn format_duration(duration: Duration) -> String {
 /// without its own units gets English's.
 pub fn format_duration_in(language: &str, duration: Duration) -> String {
     // Day, hour, minute, second, millisecond; then what stands between number and unit.
-    let (units, gap) = if crate::check::same_language(language, "ru") {
+    let (units, gap) = if crate::language::same_language(language, "ru") {
         (["д", "ч", "мин", "с", "мс"], " ")
     } else {
         (["d", "h", "m", "s", "ms"], "")

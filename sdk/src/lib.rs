@@ -43,6 +43,7 @@ extern crate self as reveille_sdk;
 mod check;
 mod conclusion;
 mod duration;
+mod language;
 pub mod limits;
 pub mod log;
 mod report;
@@ -54,10 +55,11 @@ mod version;
 
 pub use check::{
     Check, ConfigKey, Context, Descriptor, Finding, Input, Installation, Output, Severity,
-    StateChange, Translation, Trigger, same_language,
+    StateChange, Translation, Trigger,
 };
 pub use conclusion::{remembered, remembered_finding};
 pub use duration::{DurationError, format_duration, format_duration_in, parse_duration};
+pub use language::same_language;
 pub use report::{
     Base, Element, Network, Protection, ProtectionState, Report, Service, ServiceState, Users,
 };

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
-use super::parse::{ParseError, line_column};
+use super::error::{ParseError, line_column};
 
 /// How far into the document the XML declaration may end.
 const PROLOG_SCAN: usize = 1024;

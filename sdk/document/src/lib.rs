@@ -8,6 +8,7 @@
 
 mod decode;
 mod document;
+mod error;
 mod parse;
 
 #[cfg(feature = "stored")]
@@ -16,4 +17,5 @@ mod codec;
 #[cfg(feature = "stored")]
 pub use codec::CodecError;
 pub use document::{Document, ElementView, NodeId};
-pub use parse::{MAX_ATTRIBUTES, ParseError, parse};
+pub use error::ParseError;
+pub use parse::{MAX_ATTRIBUTES, parse};

@@ -12,6 +12,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::decode::{decode, forbidden};
 use super::document::{Attr, Document, NO_NODE, Node, Span};
+use super::error::{ParseError, line_column};
 
 /// Nesting deeper than this is refused: no real report comes close, and it bounds the
 /// parser's stack on hostile input.
@@ -19,15 +20,6 @@ const MAX_DEPTH: usize = 256;
 
 /// Attributes one element may carry: a real report's elements have a handful.
 pub const MAX_ATTRIBUTES: usize = 256;
-
-/// What is wrong with a report and, where the parser knows, where.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", position.map(|(l, c)| format!("line {l}, column {c}: ")).unwrap_or_default())]
-pub struct ParseError {
-    pub message: String,
-    /// 1-based line and column.
-    pub position: Option<(u64, u64)>,
-}
 
 struct Open {
     id: u32,
@@ -299,22 +291,6 @@ fn predefined_entity(name: &str) -> Option<&'static str> {
         "quot" => "\"",
         _ => return None,
     })
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub(super) fn line_column(bytes: &[u8], offset: u64) -> (u64, u64) {
-    let end = (offset as usize).min(bytes.len());
-    let before = &bytes[..end];
-    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count() as u64
-        + 1;
-    (line, column)
 }
 
 #[cfg(test)]
