@@ -12,7 +12,7 @@ use reveille_sdk::parse_duration;
 use serde::Deserialize;
 
 use crate::alerts::directory::Kind;
-use crate::alerts::incidents::{Grouping, Threshold};
+use crate::alerts::grouping::{Grouping, Threshold};
 use crate::alerts::policy::Restraint;
 use crate::alerts::{AlertPolicy, Damping};
 use crate::api::auth::AdminToken;

@@ -12,6 +12,7 @@
 
 pub mod backlog;
 pub mod directory;
+pub mod grouping;
 pub mod holidays;
 pub mod hours;
 pub mod incidents;

@@ -94,7 +94,7 @@ pub struct AlertPolicy {
     pub ack_expires_after: Option<Duration>,
     /// How often the clockwork (escalations, expiries, digests) looks at the time.
     pub due_interval: Duration,
-    pub grouping: super::incidents::Grouping,
+    pub grouping: super::grouping::Grouping,
     pub restraint: Restraint,
 }
 
@@ -105,7 +105,7 @@ impl Default for AlertPolicy {
             resolve_reply: true,
             ack_expires_after: Some(Duration::from_secs(4 * 3600)),
             due_interval: Duration::from_secs(15),
-            grouping: super::incidents::Grouping::default(),
+            grouping: super::grouping::Grouping::default(),
             restraint: Restraint::default(),
         }
     }
