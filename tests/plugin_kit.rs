@@ -431,8 +431,19 @@ async fn what_a_check_says_reaches_its_author_in_plugin_test_the_api_and_its_pag
         .run::<echo::Echo>()
         .assert_error("no disk");
 
-    // In the service: kept per plugin with the installation, the report and the trigger.
-    let service = Service::start(Options::default()).await;
+    for db in reveille_tests::databases().await {
+        said_in_the_service(db.url.clone()).await;
+    }
+}
+
+/// In the service, on one database: what a check said is kept per plugin with the
+/// installation, the report and the trigger, and shown through the API and on its page.
+async fn said_in_the_service(database_url: Option<String>) {
+    let service = Service::start(Options {
+        database_url,
+        ..Options::default()
+    })
+    .await;
     service.install_fixture("echo").await;
     let token = service.installation_of("vector-main", CLIENT).await;
     let (status, body) = service
