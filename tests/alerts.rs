@@ -186,7 +186,10 @@ async fn lost_key_evening_reaches_the_chat_and_resolves() {
             ]
         );
 
-        // A stranger in the chat presses Acknowledge: refused, nothing changes.
+        // A stranger in the chat presses Acknowledge: refused, nothing changes. (Pressed
+        // once the host has recorded the post: the fake shows a message as soon as Telegram
+        // would, the host records its delivery a moment later, at the same minute.)
+        timeline_of_length(&service, id, 2).await;
         let refused = fake.press_button(CHAT, message.id, &stranger(), &format!("ack:{id}"));
         assert!(
             fake.wait_for(WAIT, |f| f.answers().iter().any(|a| a.query_id == refused))
