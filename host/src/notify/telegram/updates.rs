@@ -394,8 +394,11 @@ fn incident_answer(acted: IncidentActed, lang: Lang) -> String {
         },
         IncidentActed::Unchanged(incident) => unchanged(
             lang,
-            incident.state.as_str(),
-            incident.acknowledged_by.as_deref(),
+            match incident.state {
+                IncidentState::Resolved => Found::Resolved,
+                IncidentState::Acknowledged => Found::Taken(incident.acknowledged_by.as_deref()),
+                state => Found::Other(state.as_str()),
+            },
         ),
         IncidentActed::NotFound => lang.t("tg-gone"),
     }
@@ -407,18 +410,32 @@ fn alert_answer(acted: Acted, lang: Lang) -> String {
             AlertState::Snoozed => lang.t("tg-alert-snoozed"),
             _ => lang.t("tg-alert-taken"),
         },
-        Acted::Unchanged(alert) => {
-            unchanged(lang, alert.state.as_str(), alert.acknowledged_by.as_deref())
-        }
+        Acted::Unchanged(alert) => unchanged(
+            lang,
+            match alert.state {
+                AlertState::Resolved => Found::Resolved,
+                AlertState::Acknowledged => Found::Taken(alert.acknowledged_by.as_deref()),
+                state => Found::Other(state.as_str()),
+            },
+        ),
         Acted::NotFound => lang.t("tg-gone"),
     }
 }
 
-/// Why a press changed nothing, by the state it found (alerts and incidents share them).
-fn unchanged(lang: Lang, state: &str, by: Option<&str>) -> String {
-    match state {
-        "resolved" => lang.t("tg-already-resolved"),
-        "acknowledged" => lang.t_with(
+/// What a press that changed nothing found, in the words an alert and an incident share.
+enum Found<'a> {
+    Resolved,
+    /// Acknowledged already, by whom if known.
+    Taken(Option<&'a str>),
+    /// Any other state, by its name (its words are `tg-nothing-to-do` with the state's).
+    Other(&'static str),
+}
+
+/// Why a press changed nothing, by what it found.
+fn unchanged(lang: Lang, found: Found<'_>) -> String {
+    match found {
+        Found::Resolved => lang.t("tg-already-resolved"),
+        Found::Taken(by) => lang.t_with(
             "tg-already-taken",
             &[(
                 "who",
@@ -426,7 +443,7 @@ fn unchanged(lang: Lang, state: &str, by: Option<&str>) -> String {
                     .into(),
             )],
         ),
-        state => lang.t_with("tg-nothing-to-do", &[("state", lang.t(state).into())]),
+        Found::Other(state) => lang.t_with("tg-nothing-to-do", &[("state", lang.t(state).into())]),
     }
 }
 
@@ -643,5 +660,32 @@ impl UpdateLoop {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_press_that_changed_nothing_says_what_it_found() {
+        let said = |found| unchanged(Lang::En, found);
+        assert_eq!(said(Found::Resolved), "It has already resolved.");
+        assert_eq!(
+            said(Found::Taken(Some("Petr (@petrov, id 42)"))),
+            "Already acknowledged by Petr (@petrov, id 42)."
+        );
+        assert_eq!(said(Found::Taken(None)), "Already acknowledged by someone.");
+        assert_eq!(
+            unchanged(Lang::Ru, Found::Other(AlertState::Snoozed.as_str())),
+            Lang::Ru.t_with(
+                "tg-nothing-to-do",
+                &[("state", Lang::Ru.t("snoozed").into())]
+            )
+        );
+        assert_eq!(
+            said(Found::Other(IncidentState::Rechecking.as_str())),
+            "Nothing to do: it is rechecking."
+        );
     }
 }
