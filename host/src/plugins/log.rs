@@ -349,14 +349,16 @@ impl LogBudget {
         let room = self.per_minute.saturating_sub(minute.kept);
         let taken = said.lines.len().min(room);
         kept.extend(said.lines[..taken].iter().cloned());
-        if said.dropped > 0 && taken == said.lines.len() {
+        minute.kept += taken;
+        if taken < said.lines.len() {
+            // The call's own overflow goes unsaid with the rest: counted for the minute.
+            minute.dropped += said.lines.len() - taken + said.dropped;
+        } else if said.dropped > 0 {
             kept.push(LogLine::host(format!(
                 "{} more lines of this call were not kept: at most {MAX_LINES} a call are",
                 said.dropped
             )));
         }
-        minute.kept += taken;
-        minute.dropped += said.lines.len() - taken;
         kept
     }
 }
@@ -456,6 +458,20 @@ mod tests {
                 .starts_with("6 lines of this plugin were not kept")
         );
         assert_eq!(next[1].message, "line 0");
+        // A call cut short by the minute: its own overflow is counted with the rest.
+        let over = Said {
+            dropped: 5,
+            ..call(2)
+        };
+        assert_eq!(budget.admit("p", 60_001, &over).len(), 3);
+        assert_eq!(budget.admit("p", 60_002, &over).len(), 0);
+        let counted = budget.admit("p", 120_000, &call(0));
+        assert!(counted.is_empty(), "nothing said, nothing told");
+        let told = budget.admit("p", 120_001, &call(1));
+        assert!(
+            told[0].message.starts_with("7 lines of this plugin"),
+            "{told:?}"
+        );
         let cut = Said {
             dropped: 4,
             ..call(1)
