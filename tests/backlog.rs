@@ -411,19 +411,14 @@ async fn the_service_a_replay_the_cli_and_the_sdk_judge_a_report_alike() {
             .path()
             .join(format!("{}.wasm", plugin.replace('-', "_")));
         std::fs::write(&component, bytes).unwrap();
-        let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
-            .args(["plugin", "test", "--json"])
-            .args(config.iter().flat_map(|c| ["--config", c]))
-            .arg(&component)
-            .arg(&file)
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        let run = crate::succeeded(
+            crate::reveille()
+                .args(["plugin", "test", "--json"])
+                .args(config.iter().flat_map(|c| ["--config", c]))
+                .arg(&component)
+                .arg(&file),
+        )
+        .await;
         let tested: Value = serde_json::from_slice(&run.stdout).unwrap();
         tested["outcome"]["ok"]["findings"]
             .as_array()

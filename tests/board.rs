@@ -310,19 +310,14 @@ async fn the_board_as_a_person_uses_it() {
     // at a desk and on a phone, in English and Russian.
     let history = tempfile::tempdir().unwrap();
     std::fs::write(history.path().join("old.xml"), healthy("boris-1")).unwrap();
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
-        .arg("import")
-        .arg(history.path())
-        .env("REVEILLE_URL", &service.base)
-        .env("REVEILLE_ADMIN_TOKEN", reveille_tests::ADMIN_TOKEN)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    crate::succeeded(
+        crate::reveille()
+            .arg("import")
+            .arg(history.path())
+            .env("REVEILLE_URL", &service.base)
+            .env("REVEILLE_ADMIN_TOKEN", reveille_tests::ADMIN_TOKEN),
+    )
+    .await;
     browser.goto(&format!("{base}/admin/replays")).await;
     browser.wait_text("#imports .state", |t| t == "done").await;
     assert!(

@@ -487,31 +487,26 @@ async fn pdf(world: &World, path: &str) {
 /// `reveille report` writes what the API serves.
 async fn command_line(world: &World, csv: &str) {
     let out = output_dir().join("report.csv");
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
-        .args([
-            "report",
-            "--client",
-            VECTOR,
-            "--from",
-            "2026-11-02",
-            "--to",
-            "2026-11-09",
-        ])
-        .arg("--url")
-        .arg(&world.service.base)
-        .arg("-o")
-        .arg(&out)
-        .env("REVEILLE_ADMIN_TOKEN", ADMIN_TOKEN)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    crate::succeeded(
+        crate::reveille()
+            .args([
+                "report",
+                "--client",
+                VECTOR,
+                "--from",
+                "2026-11-02",
+                "--to",
+                "2026-11-09",
+            ])
+            .arg("--url")
+            .arg(&world.service.base)
+            .arg("-o")
+            .arg(&out)
+            .env("REVEILLE_ADMIN_TOKEN", ADMIN_TOKEN),
+    )
+    .await;
     assert_eq!(std::fs::read_to_string(&out).unwrap(), csv);
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+    let run = crate::reveille()
         .args(["report", "--client", VECTOR, "--quarter", "2026Q5"])
         .arg("--url")
         .arg(&world.service.base)

@@ -31,3 +31,20 @@ mod schedule;
 mod security;
 mod stories;
 mod telegram_load;
+
+/// The CLI under test, as its user runs it.
+fn reveille() -> tokio::process::Command {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+}
+
+/// Runs `command` to its end; panics with what it printed unless it succeeded.
+async fn succeeded(command: &mut tokio::process::Command) -> std::process::Output {
+    let run = command.output().await.expect("the CLI runs");
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    run
+}

@@ -92,18 +92,13 @@ async fn the_cli_says_what_a_component_is() {
     let dir = tempfile::tempdir().unwrap();
     let component = dir.path().join("echo.wasm");
     std::fs::write(&component, fixture_plugin("echo")).unwrap();
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
-        .args(["plugin", "inspect"])
-        .arg(&component)
-        .output()
-        .await
-        .unwrap();
+    let run = crate::succeeded(
+        crate::reveille()
+            .args(["plugin", "inspect"])
+            .arg(&component),
+    )
+    .await;
     let out = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     for expected in [
         "echo 0.1.0: Echoes what it reads",
         "API 1.2.0",
@@ -116,7 +111,7 @@ async fn the_cli_says_what_a_component_is() {
     ] {
         assert!(out.contains(expected), "{expected:?} not in\n{out}");
     }
-    let json = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+    let json = crate::reveille()
         .args(["plugin", "inspect", "--json"])
         .arg(&component)
         .output()
@@ -131,7 +126,7 @@ async fn the_cli_says_what_a_component_is() {
 /// `reveille serve --help` names every variable the service reads.
 #[tokio::test]
 async fn serve_help_lists_the_environment() {
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
+    let run = crate::reveille()
         .args(["serve", "--help"])
         .output()
         .await

@@ -385,20 +385,15 @@ async fn what_a_check_says_reaches_its_author_in_plugin_test_the_api_and_its_pag
     std::fs::write(&component, fixture_plugin("echo")).unwrap();
     let report = dir.path().join("report.xml");
     std::fs::write(&report, disk_report("vector-main", 812)).unwrap();
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_reveille-under-test"))
-        .args(["plugin", "test", "--config"])
-        .arg(format!("say={SAY} | debug \u{1b}[31mred"))
-        .arg(&component)
-        .arg(&report)
-        .output()
-        .await
-        .unwrap();
+    let run = crate::succeeded(
+        crate::reveille()
+            .args(["plugin", "test", "--config"])
+            .arg(format!("say={SAY} | debug \u{1b}[31mred"))
+            .arg(&component)
+            .arg(&report),
+    )
+    .await;
     let printed = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{printed}{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     assert!(
         printed.contains(
             "log: 4\n  [info] base KDS-LAW is 50 h old\n  [info] printed\n  [warn] warned\n  [debug] \\u{1b}[31mred\n"
