@@ -1,9 +1,9 @@
-//! Drains the outbox into Telegram. Each alert's notices to one chat leave in the order
-//! they were queued, each only after the one before it was delivered (nobody sees
-//! "resolved" before "firing"); a chat's digest leaves before what follows it; different
-//! alerts and chats go out concurrently. Deliveries are paced per chat within Telegram's
-//! limits (about 20 a minute in a group, one a second in a private chat), so flood control
-//! is rare; when it comes anyway (`retry_after`) every delivery pauses as long as it says.
+//! Drains the outbox into Telegram. What may go now, and in how many calls, is
+//! [`order`]'s decision (each alert's notices to one chat in the order they were queued,
+//! each only after the one before it was delivered; a chat's digest before what follows
+//! it); different alerts and chats go out concurrently. Deliveries are paced per chat
+//! within Telegram's limits ([`Pacer`]), so flood control is rare; when it comes anyway
+//! (`retry_after`) every delivery pauses as long as it says.
 //!
 //! Only the node holding the [`Role::Dispatch`] lease delivers. Right before its Bot API
 //! call an entry is marked `sending` (by this node, since now), a compare-and-set, so two
@@ -16,7 +16,6 @@
 //! and its timeline says so. At-least-once there, because a duplicated alert beats a lost
 //! one.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,10 +33,11 @@ use crate::clock::{SharedClock, wall_ms};
 use crate::cluster::{Cluster, Role};
 use crate::i18n::Lang;
 use crate::metrics::Metrics;
+use crate::notify::order::{self, Interrupted};
+use crate::notify::pace::Pacer;
 use crate::notify::telegram::render::{self, Reader};
 use crate::notify::telegram::{DeliveryError, Telegram};
-use crate::plugins::Severity;
-use crate::store::{Interrupted, OutboxEntry, Store, StoreError};
+use crate::store::{OutboxEntry, Store, StoreError};
 use crate::tasks::Tasks;
 
 /// The longest a Bot API call may take before it counts as failed.
@@ -46,16 +46,13 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const SENDING_DEADLINE: Duration = Duration::from_secs(15);
 
 /// Entries picked up per round.
-const BATCH: i64 = 64;
+const BATCH: usize = 64;
 /// Deliveries in flight at once.
 const CONCURRENCY: usize = 8;
 /// Backoff after the n-th failed attempt: 1 s, 2 s, 4 s, ... up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Even with nothing to do, look at the outbox this often (retries come due).
 const IDLE_POLL: Duration = Duration::from_secs(1);
-/// A chat with at least this many new alerts waiting, more than its budget allows now,
-/// gets them in one summary message instead of a storm.
-const FOLD_AT: usize = 4;
 
 pub struct Dispatcher {
     store: Store,
@@ -80,63 +77,6 @@ pub struct Voice {
     pub public_url: Option<String>,
     /// What chats that did not choose one read.
     pub language: Lang,
-}
-
-/// Per-chat sliding windows (at most so many calls within so long, as Telegram counts),
-/// and per-message spacing of edits (Telegram refuses rapid edits of one message).
-#[derive(Default)]
-struct Pacer {
-    chats: HashMap<i64, VecDeque<i64>>,
-    edits: HashMap<(i64, i64), i64>,
-}
-
-/// The least time between two edits of one message.
-const EDIT_EVERY: i64 = 1_500;
-
-impl Pacer {
-    /// (calls, within ms): groups 20 a minute, private chats about one a second.
-    fn limits(chat_id: i64) -> (usize, i64) {
-        if chat_id < 0 {
-            (20, 60_000)
-        } else {
-            (10, 10_000)
-        }
-    }
-
-    /// Calls `chat_id` may have at `now`.
-    fn budget(&mut self, chat_id: i64, now: i64) -> usize {
-        let (calls, within) = Pacer::limits(chat_id);
-        let recent = self.chats.entry(chat_id).or_default();
-        while recent.front().is_some_and(|at| now - at >= within) {
-            recent.pop_front();
-        }
-        calls.saturating_sub(recent.len())
-    }
-
-    /// Takes a call's worth of budget for `chat_id` at `now`, or says when there will be
-    /// one.
-    fn take(&mut self, chat_id: i64, now: i64) -> Result<(), i64> {
-        let (_, within) = Pacer::limits(chat_id);
-        let free = self.budget(chat_id, now);
-        let recent = self.chats.entry(chat_id).or_default();
-        if free > 0 {
-            recent.push_back(now);
-            Ok(())
-        } else {
-            Err(recent.front().map_or(now, |first| first + within))
-        }
-    }
-
-    /// Whether message `message_id` in `chat_id` may be edited at `now` (and then counts
-    /// it), or when it may.
-    fn edit(&mut self, chat_id: i64, message_id: i64, now: i64) -> Result<(), i64> {
-        let last = self.edits.entry((chat_id, message_id)).or_insert(i64::MIN);
-        if *last != i64::MIN && now - *last < EDIT_EVERY {
-            return Err(*last + EDIT_EVERY);
-        }
-        *last = now;
-        Ok(())
-    }
 }
 
 impl Dispatcher {
@@ -223,10 +163,15 @@ impl Dispatcher {
             node: self.cluster.node(),
             node_since: self.started,
         };
-        let heads = self.store.outbox_heads(now, BATCH, interrupted).await?;
+        let waiting = self.store.outbox_waiting().await?;
+        let heads = order::heads(waiting, now, interrupted, BATCH);
         let mut attempted = 0;
         let mut running = JoinSet::new();
-        for calls in self.calls(heads, now) {
+        let calls = {
+            let mut pace = self.pace.lock().expect("pacer");
+            order::calls(heads, |chat| pace.budget(chat, now))
+        };
+        for calls in calls {
             let paced = self
                 .pace
                 .lock()
@@ -264,93 +209,17 @@ impl Dispatcher {
         Ok(attempted)
     }
 
-    /// The heads grouped into Bot API calls: one each, but where a chat has more new
-    /// alerts waiting than its budget allows now, those posts become one call (an
-    /// incident's card is never folded: it already stands for many).
-    ///
-    /// New info alerts (a sales signal, a note) never need a message each: two or more
-    /// due for one chat at once always share one.
-    fn calls(&self, heads: Vec<OutboxEntry>, now: i64) -> Vec<Vec<OutboxEntry>> {
-        let foldable = |e: &OutboxEntry| e.kind == NoticeKind::Post && e.alert_id.is_some();
-        let info = |e: &OutboxEntry| foldable(e) && e.severity == Some(Severity::Info);
-        let mut posts: HashMap<Destination, (usize, usize)> = HashMap::new();
-        for entry in heads.iter().filter(|e| foldable(e)) {
-            let (all, infos) = posts.entry(entry.to).or_default();
-            *all += 1;
-            *infos += usize::from(info(entry));
-        }
-        let mut pace = self.pace.lock().expect("pacer");
-        let folding: Vec<Destination> = posts
-            .iter()
-            .filter(|(to, (n, _))| {
-                // The last few calls of a chat's budget are kept for summaries: with
-                // little left, even two new alerts share one message.
-                let budget = pace.budget(to.chat_id, now);
-                (*n >= FOLD_AT && *n > budget) || (*n >= 2 && budget <= FOLD_AT)
-            })
-            .map(|(to, _)| *to)
-            .collect();
-        let folding_info: Vec<Destination> = posts
-            .iter()
-            .filter(|(_, (_, infos))| *infos >= 2)
-            .map(|(to, _)| *to)
-            .collect();
-        let mut folds: HashMap<(Destination, bool), Vec<OutboxEntry>> = HashMap::new();
-        let mut calls = Vec::new();
-        for entry in heads {
-            if foldable(&entry) && folding.contains(&entry.to) {
-                folds.entry((entry.to, false)).or_default().push(entry);
-            } else if info(&entry) && folding_info.contains(&entry.to) {
-                folds.entry((entry.to, true)).or_default().push(entry);
-            } else {
-                calls.push(vec![entry]);
-            }
-        }
-        calls.extend(folds.into_values());
-        calls
-    }
-
     /// Makes one Bot API call for `entries` (one entry, or posts folded into one message)
-    /// and records how it went for each.
+    /// and records how it went for each: what it is about is loaded, the entries
+    /// claimed, the call made, its outcome recorded.
     async fn deliver(&self, entries: &[OutboxEntry]) -> Result<(), StoreError> {
         let entry = &entries[0];
-        let about = match (entries.len(), entry.alert_id, entry.incident_id) {
-            (1, Some(id), _) => match self.store.alert(id).await? {
-                Some(alert) => {
-                    let thread = self.story_message(&alert, entry).await?;
-                    About::Alert(Box::new(alert), thread)
-                }
-                None => return Ok(()),
-            },
-            (1, None, Some(id)) => match self.store.incident(id).await? {
-                Some(incident) => About::Incident(Box::new(incident)),
-                None => return Ok(()),
-            },
-            (1, None, None) => {
-                let (listing, alerts) = self.listing(entry).await?;
-                About::Digest(listing, alerts)
-            }
-            _ => {
-                let ids: Vec<i64> = entries.iter().filter_map(|e| e.alert_id).collect();
-                About::Folded(self.store.alerts_by_id(&ids).await?)
-            }
+        let Some(about) = self.about(entries).await? else {
+            return Ok(());
         };
-        if entry.kind == NoticeKind::Refresh {
-            let message = match &about {
-                About::Alert(alert, _) => alert.message_in(entry.to),
-                About::Incident(incident) => incident.message_in(entry.to),
-                _ => None,
-            };
-            let paced = message.map(|m| {
-                self.pace
-                    .lock()
-                    .expect("pacer")
-                    .edit(entry.to.chat_id, m, wall_ms())
-            });
-            if let Some(Err(at)) = paced {
-                // Too soon after the last edit of that message: later, in one edit.
-                return self.store.outbox_defer(entry, at).await;
-            }
+        if let Err(at) = self.edit_paced(entry, &about) {
+            // Too soon after the last edit of that message: later, in one edit.
+            return self.store.outbox_defer(entry, at).await;
         }
         // Every edit of an incident card queued so far is shown by this one.
         let coalesce = match (&about, entry.kind) {
@@ -359,7 +228,71 @@ impl Dispatcher {
             }
             _ => None,
         };
-        let zone_of = match &about {
+        let reader = self.reader(entry, &about).await?;
+        // Checked as late as possible: another delivery may just have met flood control.
+        if wall_ms() < self.paused_until.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        if !self.claim(entries).await? {
+            return Ok(());
+        }
+        let outcome = self.call(entries, &about, &reader).await;
+        self.record(entries, &about, outcome, coalesce).await
+    }
+
+    /// What `entries` are about, as it is now; `None` when it is gone.
+    async fn about(&self, entries: &[OutboxEntry]) -> Result<Option<About>, StoreError> {
+        let entry = &entries[0];
+        Ok(Some(
+            match (entries.len(), entry.alert_id, entry.incident_id) {
+                (1, Some(id), _) => match self.store.alert(id).await? {
+                    Some(alert) => {
+                        let thread = self.story_message(&alert, entry).await?;
+                        About::Alert(Box::new(alert), thread)
+                    }
+                    None => return Ok(None),
+                },
+                (1, None, Some(id)) => match self.store.incident(id).await? {
+                    Some(incident) => About::Incident(Box::new(incident)),
+                    None => return Ok(None),
+                },
+                (1, None, None) => {
+                    let (listing, alerts) = self.listing(entry).await?;
+                    About::Digest(listing, alerts)
+                }
+                _ => {
+                    let ids: Vec<i64> = entries.iter().filter_map(|e| e.alert_id).collect();
+                    About::Folded(self.store.alerts_by_id(&ids).await?)
+                }
+            },
+        ))
+    }
+
+    /// For an edit, whether its message may be edited now (and then counts it), or when
+    /// it may.
+    fn edit_paced(&self, entry: &OutboxEntry, about: &About) -> Result<(), i64> {
+        if entry.kind != NoticeKind::Refresh {
+            return Ok(());
+        }
+        let message = match about {
+            About::Alert(alert, _) => alert.message_in(entry.to),
+            About::Incident(incident) => incident.message_in(entry.to),
+            _ => None,
+        };
+        match message {
+            Some(message) => {
+                self.pace
+                    .lock()
+                    .expect("pacer")
+                    .edit(entry.to.chat_id, message, wall_ms())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Who reads it: the zone of the installation it is about, the chat's language.
+    async fn reader(&self, entry: &OutboxEntry, about: &About) -> Result<Reader, StoreError> {
+        let zone_of = match about {
             About::Incident(incident) => {
                 incident.members.first().map(|m| m.installation_id.as_str())
             }
@@ -368,7 +301,7 @@ impl Dispatcher {
                 alerts.first().map(|a| a.installation_id.as_str())
             }
         };
-        let reader = Reader {
+        Ok(Reader {
             tz: match zone_of {
                 Some(installation) => self.store.installation_zone(installation).await?,
                 None => TimeZone::UTC,
@@ -378,35 +311,49 @@ impl Dispatcher {
                 .chat_lang(entry.to.chat_id)
                 .await?
                 .unwrap_or(self.voice.language),
-        };
-        // Checked as late as possible: another delivery may just have met flood control.
-        if wall_ms() < self.paused_until.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        if !self.claim(entries).await? {
-            return Ok(());
-        }
+        })
+    }
+
+    /// The Bot API call, bounded by [`SEND_TIMEOUT`]; the id of a message it sent.
+    async fn call(
+        &self,
+        entries: &[OutboxEntry],
+        about: &About,
+        reader: &Reader,
+    ) -> Result<Option<i64>, DeliveryError> {
+        let entry = &entries[0];
         let call = async {
-            match &about {
+            match about {
                 About::Folded(alerts) => {
-                    let html = render::folded(alerts, &reader);
+                    let html = render::folded(alerts, reader);
                     let silent = entries.iter().all(|e| e.silent);
                     self.telegram
                         .send(entry.to, &html, &[], None, silent)
                         .await
                         .map(Some)
                 }
-                _ => self.send(entry, &about, &reader).await,
+                _ => self.send(entry, about, reader).await,
             }
         };
-        let outcome = tokio::time::timeout(SEND_TIMEOUT, call)
+        tokio::time::timeout(SEND_TIMEOUT, call)
             .await
             .unwrap_or_else(|_| {
                 self.telegram.timed_out();
                 Err(DeliveryError::Transient(format!(
                     "no answer from Telegram within {SEND_TIMEOUT:?}"
                 )))
-            });
+            })
+    }
+
+    /// Records the call's `outcome` for each of `entries`: delivered (with where, in the
+    /// timeline), to be retried, given up on, or every delivery paused for flood control.
+    async fn record(
+        &self,
+        entries: &[OutboxEntry],
+        about: &About,
+        outcome: Result<Option<i64>, DeliveryError>,
+        coalesce: Option<i64>,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         if let Err(DeliveryError::RetryAfter(wait)) = &outcome {
             let until = wall_ms() + wait.as_millis() as i64;
@@ -424,40 +371,14 @@ impl Dispatcher {
         for entry in entries {
             match &outcome {
                 Ok(message_id) => {
-                    let (living, known) = match &about {
+                    let (living, known) = match about {
                         About::Alert(alert, _) => (*message_id, alert.message_in(entry.to)),
                         About::Incident(incident) => (*message_id, incident.message_in(entry.to)),
                         About::Digest(..) => (*message_id, None),
                         // One message for many: none of them has a living message there.
                         About::Folded(_) => (None, None),
                     };
-                    let whose = match &about {
-                        About::Alert(alert, _) => alert
-                            .destinations
-                            .iter()
-                            .find(|d| d.to() == entry.to)
-                            .map(|d| match &d.contact {
-                                Some(name) => format!(" ({} {name})", d.role.as_str()),
-                                None => format!(" ({})", d.role.as_str()),
-                            })
-                            .unwrap_or_default(),
-                        _ => String::new(),
-                    };
-                    let detail = format!(
-                        "{}{} in {}{}{whose}{}",
-                        entry.kind.as_str(),
-                        if entries.len() > 1 {
-                            " folded into a summary"
-                        } else {
-                            ""
-                        },
-                        entry.to,
-                        message_id
-                            .or(known)
-                            .map(|m| format!(", message {m}"))
-                            .unwrap_or_else(|| ", nothing of its own there to edit".into()),
-                        if entry.silent { ", silently" } else { "" }
-                    );
+                    let detail = delivered(entry, entries.len(), about, message_id.or(known));
                     self.store
                         .outbox_delivered(entry, now, living, &detail)
                         .await?;
@@ -685,6 +606,33 @@ impl Dispatcher {
             )),
         }
     }
+}
+
+/// The timeline's words for a delivered entry (one of `of` in its call): what, where,
+/// which message, to whom.
+fn delivered(entry: &OutboxEntry, of: usize, about: &About, message: Option<i64>) -> String {
+    let whose = match about {
+        About::Alert(alert, _) => alert
+            .destinations
+            .iter()
+            .find(|d| d.to() == entry.to)
+            .map(|d| match &d.contact {
+                Some(name) => format!(" ({} {name})", d.role.as_str()),
+                None => format!(" ({})", d.role.as_str()),
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    format!(
+        "{}{} in {}{}{whose}{}",
+        entry.kind.as_str(),
+        if of > 1 { " folded into a summary" } else { "" },
+        entry.to,
+        message
+            .map(|m| format!(", message {m}"))
+            .unwrap_or_else(|| ", nothing of its own there to edit".into()),
+        if entry.silent { ", silently" } else { "" }
+    )
 }
 
 /// The policy for an entry whose attempt was interrupted, by what its call does: it is

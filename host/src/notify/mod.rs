@@ -3,6 +3,8 @@
 //! it (buttons, commands).
 
 pub mod dispatcher;
+pub mod order;
+pub mod pace;
 pub mod telegram;
 
 pub use dispatcher::{Dispatcher, Voice};

@@ -39,7 +39,7 @@ pub use history::LogLine;
 pub use host_runs::Downtime;
 pub use incidents::IncidentFilter;
 pub use leases::Lease;
-pub use outbox::{Interrupted, OutboxEntry};
+pub use outbox::{OutboxEntry, Waiting};
 pub use plugin_log::{KEPT_PER_PLUGIN, LogPage, PluginSaid, SaidIn, StoredLogLine};
 pub use replays::{ReplayRow, ReplayState};
 pub use reports::{

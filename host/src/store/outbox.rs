@@ -31,58 +31,36 @@ pub struct OutboxEntry {
     pub severity: Option<Severity>,
 }
 
-/// Which `sending` marks are known to be interrupted: older than the longest a call can
-/// take, or left by this node before it started again.
-#[derive(Debug, Clone, Copy)]
-pub struct Interrupted<'a> {
-    pub before: i64,
-    pub node: &'a str,
-    pub node_since: i64,
+/// An entry waiting to be delivered, with what decides when it may go
+/// (`notify::order`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub entry: OutboxEntry,
+    /// Not before (wall clock, ms).
+    pub retry_at: i64,
+    /// The node whose `sending` mark it carries, if any.
+    pub sending_by: Option<String>,
+    /// For an alert that is not its story's first, the story's first alert.
+    pub story: Option<i64>,
 }
 
 impl Store {
-    /// The entries to deliver now: for each alert (or incident) and destination only its
-    /// oldest undelivered entry (an alert's notices to one chat go out in order, each only after
-    /// the one before it; a chat's digest before what follows it), and only if its retry
-    /// time (wall clock, ms) has come. Held entries wait for their digest; a post waits
-    /// for the post of its story's first alert to the same chat, so it can reply there.
-    /// Oldest first.
-    pub async fn outbox_heads(
-        &self,
-        wall_now: i64,
-        limit: i64,
-        interrupted: Interrupted<'_>,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
+    /// Every entry waiting to be delivered and not held for a digest, in the order it was
+    /// queued: `notify::order` picks which may go now.
+    pub async fn outbox_waiting(&self) -> Result<Vec<Waiting>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, alert_id, incident_id, kind, chat_id, thread_id, silent, payload, \
-             attempts, sending_at, \
-             (SELECT a.severity FROM alerts a WHERE a.id = o.alert_id) AS severity \
-             FROM outbox o \
-             WHERE done_at IS NULL AND held_until IS NULL AND retry_at <= $1 \
-             AND (sending_at IS NULL OR sending_at <= $3 \
-                  OR (sending_by = $4 AND sending_at < $5)) AND NOT EXISTS \
-             (SELECT 1 FROM outbox p WHERE p.done_at IS NULL AND p.held_until IS NULL \
-              AND p.id < o.id AND p.chat_id = o.chat_id AND p.thread_id = o.thread_id \
-              AND (p.alert_id = o.alert_id OR p.incident_id = o.incident_id \
-                   OR p.kind = 'digest')) \
-             AND NOT (o.kind = 'post' AND EXISTS (SELECT 1 FROM outbox p \
-              JOIN alerts a ON a.id = o.alert_id \
-              WHERE p.alert_id = a.story_id AND a.story_id <> a.id AND p.kind = 'post' \
-              AND p.done_at IS NULL AND p.held_until IS NULL \
-              AND p.chat_id = o.chat_id AND p.thread_id = o.thread_id)) \
-             ORDER BY id LIMIT $2",
+            "SELECT o.id, o.alert_id, o.incident_id, o.kind, o.chat_id, o.thread_id, o.silent, \
+             o.payload, o.attempts, o.sending_at, o.sending_by, o.retry_at, a.severity, \
+             CASE WHEN a.story_id <> a.id THEN a.story_id END AS story \
+             FROM outbox o LEFT JOIN alerts a ON a.id = o.alert_id \
+             WHERE o.done_at IS NULL AND o.held_until IS NULL ORDER BY o.id",
         )
-        .bind(wall_now)
-        .bind(limit)
-        .bind(interrupted.before)
-        .bind(interrupted.node)
-        .bind(interrupted.node_since)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|row| {
                 let silent: i64 = row.try_get("silent")?;
-                Ok(OutboxEntry {
+                let entry = OutboxEntry {
                     id: row.try_get("id")?,
                     alert_id: row.try_get("alert_id")?,
                     incident_id: row.try_get("incident_id")?,
@@ -99,6 +77,12 @@ impl Store {
                         .try_get::<Option<String>, _>("severity")?
                         .map(|s| s.parse().map_err(StoreError::Corrupt))
                         .transpose()?,
+                };
+                Ok(Waiting {
+                    entry,
+                    retry_at: row.try_get("retry_at")?,
+                    sending_by: row.try_get("sending_by")?,
+                    story: row.try_get("story")?,
                 })
             })
             .collect()

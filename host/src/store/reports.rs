@@ -339,8 +339,9 @@ impl Store {
         // but changes nothing either: what holds was decided on the newer one.
         let mut superseded = false;
         if let Some(report_id) = report_id {
-            // The range on `generated_at` lets the installation's index skip its history:
-            // only reports made since this one are looked at (usually none).
+            // Answered from the index of evaluated reports (`reports_evaluated`): only
+            // those made since this one are looked at (usually none), not the reports
+            // stored and waiting behind it (an import's whole history).
             superseded = sqlx::query(
                 "SELECT 1 AS newer FROM reports r JOIN reports n \
                  ON n.installation_id = r.installation_id AND n.generated_at >= r.generated_at \
