@@ -1,10 +1,11 @@
 //! Telegram through teloxide: the Bot API client (`client.rs`), what messages say
 //! (`render.rs`) and what their buttons carry (`actions.rs`), the status card
-//! (`status.rs`) and the update loop that handles button presses and commands
-//! (`updates.rs`).
+//! (`status.rs`), the update loop that hears button presses and messages (`updates.rs`)
+//! and what each command does (`commands.rs`).
 
 pub mod actions;
 pub mod client;
+mod commands;
 pub mod render;
 pub mod status;
 pub mod updates;
