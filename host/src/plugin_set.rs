@@ -9,9 +9,12 @@
 //! missed a notification, or was down, catches up. Files in a node's plugins directory are
 //! that node's own (`plugins::directory`); a file named like an upload waits behind it.
 //!
-//! The node that takes an admin's change resolves the plugin's open alerts at once; the
-//! engine, when its own sync switches the plugin off or unloads it, resolves whatever its
-//! evaluations opened in between.
+//! It owns what an admin does to plugins (install, remove, switch, and the rule that a
+//! built-in is replaced only on purpose), for the API and the admin page alike, and is the
+//! one place a plugin's going away retires its alerts: the node that takes an admin's
+//! change resolves the plugin's open alerts at once; the engine, when its own sync
+//! switches the plugin off or unloads it, resolves whatever its evaluations opened in
+//! between; a file deleted from a node's directory by hand retires them too.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -24,8 +27,8 @@ use crate::alerts::resolution;
 use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Role, Topic};
 use crate::plugins::directory::PluginDir;
-use crate::plugins::loader::Revision;
-use crate::plugins::{Failure, FailureKind, LoadError, Removal, Runtime, Source};
+use crate::plugins::loader::valid_name;
+use crate::plugins::{Failure, FailureKind, LoadError, PluginStatus, Removal, Runtime, Source};
 use crate::store::{Store, StoreError};
 use crate::tasks::Tasks;
 
@@ -43,13 +46,47 @@ pub struct PluginSet {
     changes: Mutex<()>,
 }
 
-/// Why an upload was not installed.
+/// Why an upload was not installed. Each says what and where in words for the admin; the
+/// API and the admin page give them as they are.
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
-    #[error(transparent)]
-    Load(#[from] LoadError),
+    #[error("{}", LoadError::BadName(.0.clone()))]
+    BadName(String),
+    #[error("empty body: send the component's bytes (Content-Type: application/wasm)")]
+    Empty,
+    /// A built-in serves under the name, and the upload did not say to override it.
+    #[error(
+        "`{0}` is a built-in check: to serve your build in its place, upload it with \
+         ?override=builtin (DELETE /api/v1/plugins/{0} later brings the built-in back)"
+    )]
+    Builtin(String),
+    /// The component was refused; `serving` is the revision that keeps serving, if any.
+    #[error("plugin `{name}` refused: {error}{}", serving.as_deref().map(|sha| format!("; the previous revision ({}) keeps serving", &sha[..12.min(sha.len())])).unwrap_or_default())]
+    Refused {
+        name: String,
+        error: LoadError,
+        serving: Option<String>,
+    },
     #[error("the plugin loaded but could not be kept: {0}")]
     Store(#[from] StoreError),
+}
+
+/// A plugin installed by [`PluginSet::install`].
+pub struct Installed {
+    pub status: PluginStatus,
+    /// The revision it replaced, if another.
+    pub replaced: Option<String>,
+    /// Nothing served under its name before.
+    pub new: bool,
+}
+
+/// What [`PluginSet::remove`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// Unloaded everywhere; its open alerts resolved, this many.
+    Unloaded { alerts_resolved: usize },
+    /// An override removed: the built-in serves again, its alerts carry on.
+    BuiltinRestored,
 }
 
 impl PluginSet {
@@ -72,11 +109,39 @@ impl PluginSet {
         })
     }
 
-    /// Loads `bytes` as plugin `name` and, once it serves here, keeps it for every node.
-    /// If it cannot be kept, this node goes back to what the database says.
-    pub async fn install(&self, name: &str, bytes: Vec<u8>) -> Result<Arc<Revision>, InstallError> {
+    /// Validates, compiles, smoke-tests and swaps in `bytes` as plugin `name` and, once it
+    /// serves here, keeps it for every node; the previous revision keeps serving unless
+    /// every step passes. A built-in is replaced only when `overriding`; replacing an
+    /// override already serving needs no second confirmation. If the upload cannot be
+    /// kept, this node goes back to what the database says.
+    pub async fn install(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        overriding: bool,
+    ) -> Result<Installed, InstallError> {
+        if !valid_name(name) {
+            return Err(InstallError::BadName(name.into()));
+        }
+        if bytes.is_empty() {
+            return Err(InstallError::Empty);
+        }
+        let registry = self.runtime.registry();
+        if registry.builtin_serves(name) && !overriding {
+            return Err(InstallError::Builtin(name.into()));
+        }
+        let previous = registry.status(name).and_then(|s| s.sha256);
         let _changes = self.changes.lock().await;
-        let revision = self.runtime.upload(name, bytes.clone()).await?;
+        let revision = match self.runtime.upload(name, bytes.clone()).await {
+            Ok(revision) => revision,
+            Err(error) => {
+                return Err(InstallError::Refused {
+                    name: name.into(),
+                    error,
+                    serving: previous,
+                });
+            }
+        };
         let kept = self
             .store
             .put_uploaded_plugin(name, &revision.sha256, &bytes, self.clock.now_ms())
@@ -91,7 +156,14 @@ impl PluginSet {
         if let Err(error) = self.check_client_settings(Some(name)).await {
             tracing::warn!(plugin = name, %error, "cannot check the clients' stored settings against the new revision");
         }
-        Ok(revision)
+        let status = registry.status(name).ok_or_else(|| {
+            StoreError::Corrupt(format!("plugin `{name}` vanished right after loading"))
+        })?;
+        Ok(Installed {
+            status,
+            new: previous.is_none(),
+            replaced: previous.filter(|sha| *sha != revision.sha256),
+        })
     }
 
     /// Checks every client's stored settings for plugin `only` (every plugin, when none)
@@ -125,41 +197,70 @@ impl PluginSet {
     }
 
     /// Removes the upload named `name` (on every node) and this node's file of that name;
-    /// an override's removal brings the built-in back. A plugin gone for good forgets its
+    /// its findings go and its open alerts resolve, saying why. An override's removal
+    /// brings the built-in back (its alerts carry on). A plugin gone for good forgets its
     /// switch, so one installed again later under that name starts on.
-    pub async fn remove(&self, name: &str) -> Result<Removal, RemoveError> {
-        let _changes = self.changes.lock().await;
-        let stored = self.store.delete_uploaded_plugin(name).await?;
-        let removal = match self.dir.remove(name).await.map_err(RemoveError::File)? {
-            Removal::NotFound if stored => Removal::Unloaded,
-            removal => removal,
+    pub async fn remove(&self, name: &str) -> Result<Removed, RemoveError> {
+        let removal = {
+            let _changes = self.changes.lock().await;
+            let stored = self.store.delete_uploaded_plugin(name).await?;
+            let removal = match self.dir.remove(name).await.map_err(RemoveError::File)? {
+                Removal::NotFound if stored => Removal::Unloaded,
+                removal => removal,
+            };
+            if removal == Removal::Unloaded {
+                self.store
+                    .set_plugin_switch(name, false, self.clock.now_ms())
+                    .await?;
+            }
+            if stored || removal == Removal::Unloaded {
+                self.cluster.publish(Topic::Plugins);
+            }
+            // A file of this name waited behind the upload: it serves now.
+            self.dir.reconcile().await;
+            removal
         };
-        if removal == Removal::Unloaded {
-            self.store
-                .set_plugin_switch(name, false, self.clock.now_ms())
-                .await?;
+        match removal {
+            Removal::Unloaded => Ok(Removed::Unloaded {
+                alerts_resolved: self.retire(name, resolution::PLUGIN_REMOVED).await?,
+            }),
+            Removal::BuiltinRestored => Ok(Removed::BuiltinRestored),
+            Removal::Builtin => Err(RemoveError::Builtin(name.into())),
+            Removal::NotFound => Err(RemoveError::NotFound(name.into())),
         }
-        if stored || removal == Removal::Unloaded {
-            self.cluster.publish(Topic::Plugins);
-        }
-        // A file of this name waited behind the upload: it serves now.
-        self.dir.reconcile().await;
-        Ok(removal)
     }
 
-    /// Switches plugin `name` on or off on every node; false if no plugin of that name
-    /// serves here.
-    pub async fn switch(&self, name: &str, on: bool) -> Result<bool, StoreError> {
-        let _changes = self.changes.lock().await;
-        if self.runtime.registry().revision(name).is_none() {
-            return Ok(false);
+    /// A plugin file deleted from this node's directory by hand: its alerts retire as a
+    /// removal's do.
+    pub async fn file_removed(&self, name: &str) -> Result<usize, StoreError> {
+        self.retire(name, resolution::PLUGIN_REMOVED).await
+    }
+
+    /// Resolves plugin `name`'s open alerts with `why` and removes its findings: the one
+    /// place a plugin's going away reaches its alerts. Returns how many resolved.
+    async fn retire(&self, name: &str, why: &'static str) -> Result<usize, StoreError> {
+        self.alerting.retire_plugin(name, why).await
+    }
+
+    /// Switches plugin `name` on or off on every node, built-ins included, until switched
+    /// again (restarts too). Switched off, its calls in flight stop and its open alerts
+    /// resolve, saying so; returns how many.
+    pub async fn switch(&self, name: &str, on: bool) -> Result<usize, SwitchError> {
+        {
+            let _changes = self.changes.lock().await;
+            if self.runtime.registry().revision(name).is_none() {
+                return Err(SwitchError::NotLoaded(name.into()));
+            }
+            self.store
+                .set_plugin_switch(name, !on, self.clock.now_ms())
+                .await?;
+            self.runtime.registry().switch(name, on);
+            self.cluster.publish(Topic::Plugins);
         }
-        self.store
-            .set_plugin_switch(name, !on, self.clock.now_ms())
-            .await?;
-        self.runtime.registry().switch(name, on);
-        self.cluster.publish(Topic::Plugins);
-        Ok(true)
+        if on {
+            return Ok(0);
+        }
+        Ok(self.retire(name, resolution::PLUGIN_SWITCHED_OFF).await?)
     }
 
     /// Makes this node serve the installed set as the database has it now.
@@ -218,7 +319,7 @@ impl PluginSet {
         // What this node's evaluations opened since the admin's node retired the plugin.
         if self.cluster.holds(Role::Engine) {
             for (name, why) in retired {
-                self.alerting.retire_plugin(&name, why).await?;
+                self.retire(&name, why).await?;
             }
         }
         Ok(())
@@ -250,8 +351,24 @@ impl PluginSet {
 /// Why a removal did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum RemoveError {
+    #[error("no plugin named `{0}`")]
+    NotFound(String),
+    #[error(
+        "`{0}` is a built-in check and cannot be removed; switch it off with \
+         POST /api/v1/plugins/{0}/disable"
+    )]
+    Builtin(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot delete the plugin file: {0}")]
     File(std::io::Error),
+}
+
+/// Why a switch did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum SwitchError {
+    #[error("no loaded plugin named `{0}`")]
+    NotLoaded(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

@@ -145,7 +145,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         .await
         .context("cannot read the clients' plugin settings")?;
     plugins.spawn(&stages.producers);
-    watch_plugin_dir(&plugin_dir, &alerting, &stages);
+    watch_plugin_dir(&plugin_dir, &plugins, &stages);
     for (kind, name, spec) in &config.directory {
         alerting
             .put_entry(*kind, name, spec)
@@ -332,7 +332,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
 
 /// Watches this node's plugins directory; a plugin file deleted by hand retires the
 /// plugin's alerts as DELETE does.
-fn watch_plugin_dir(plugin_dir: &Arc<PluginDir>, alerting: &Arc<Alerting>, stages: &Stages) {
+fn watch_plugin_dir(plugin_dir: &Arc<PluginDir>, plugins: &Arc<PluginSet>, stages: &Stages) {
     let (removed, mut removals) = tokio::sync::mpsc::unbounded_channel();
     let watch = plugin_dir.clone().watch(removed);
     let stop = stages.producers.clone();
@@ -344,7 +344,7 @@ fn watch_plugin_dir(plugin_dir: &Arc<PluginDir>, alerting: &Arc<Alerting>, stage
             () = stop.stopping() => {}
         }
     });
-    let alerting = alerting.clone();
+    let plugins = plugins.clone();
     let stop = stages.producers.clone();
     stages.producers.spawn(async move {
         loop {
@@ -355,10 +355,7 @@ fn watch_plugin_dir(plugin_dir: &Arc<PluginDir>, alerting: &Arc<Alerting>, stage
                 },
                 () = stop.stopping() => return,
             };
-            if let Err(error) = alerting
-                .retire_plugin(&name, crate::alerts::resolution::PLUGIN_REMOVED)
-                .await
-            {
+            if let Err(error) = plugins.file_removed(&name).await {
                 tracing::warn!(%error, plugin = %name, "the removed plugin's alerts stay open");
             }
         }

@@ -56,11 +56,7 @@ pub async fn list(
             }
         }
     }
-    let alerts = state
-        .store
-        .alerts(&filter)
-        .await
-        .map_err(ApiError::internal)?;
+    let alerts = state.store.alerts(&filter).await?;
     Ok(Json(json!({ "alerts": alerts })))
 }
 
@@ -93,14 +89,9 @@ pub async fn get(
     let alert = state
         .store
         .alert(id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
-    let timeline = state
-        .store
-        .timeline(crate::alerts::On::Alert(id))
-        .await
-        .map_err(ApiError::internal)?;
+    let timeline = state.store.timeline(crate::alerts::On::Alert(id)).await?;
     Ok(Json(json!({ "alert": alert, "timeline": timeline })))
 }
 
@@ -164,11 +155,7 @@ pub async fn ack(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = alert_id(&id)?;
     let (_, by) = act_body(&body)?;
-    let acted = state
-        .alerting
-        .acknowledge(id, &by)
-        .await
-        .map_err(ApiError::internal)?;
+    let acted = state.alerting.acknowledge(id, &by).await?;
     answer(
         id,
         acted,
@@ -186,11 +173,7 @@ pub async fn snooze(
     let id = alert_id(&id)?;
     let (body, by) = act_body(&body)?;
     let until = snooze_until(&state, body)?;
-    let acted = state
-        .alerting
-        .snooze(id, &by, until)
-        .await
-        .map_err(ApiError::internal)?;
+    let acted = state.alerting.snooze(id, &by, until).await?;
     answer(
         id,
         acted,

@@ -23,11 +23,7 @@ pub async fn list(
     Path(chat_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let chat_id = number("chat id", &chat_id)?;
-    let members = state
-        .store
-        .chat_members(chat_id)
-        .await
-        .map_err(ApiError::internal)?;
+    let members = state.store.chat_members(chat_id).await?;
     Ok(Json(json!({ "chat_id": chat_id, "members": members })))
 }
 
@@ -59,11 +55,7 @@ pub async fn put(
         name: body.name.trim().to_string(),
         added_at: state.clock.now_ms(),
     };
-    state
-        .store
-        .put_chat_member(chat_id, &member)
-        .await
-        .map_err(ApiError::internal)?;
+    state.store.put_chat_member(chat_id, &member).await?;
     Ok((
         StatusCode::OK,
         Json(json!({ "chat_id": chat_id, "member": member })),
@@ -76,12 +68,7 @@ pub async fn delete(
 ) -> Result<Json<Value>, ApiError> {
     let chat_id = number("chat id", &chat_id)?;
     let user_id = number("user id", &user_id)?;
-    if !state
-        .store
-        .remove_chat_member(chat_id, user_id)
-        .await
-        .map_err(ApiError::internal)?
-    {
+    if !state.store.remove_chat_member(chat_id, user_id).await? {
         return Err(ApiError::not_found(format!(
             "user {user_id} is not authorized in chat {chat_id}"
         )));

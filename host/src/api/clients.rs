@@ -23,11 +23,7 @@ pub async fn get(
     Path(client): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     input::name("client", &client)?;
-    let settings = state
-        .store
-        .client_settings(&client)
-        .await
-        .map_err(ApiError::internal)?;
+    let settings = state.store.client_settings(&client).await?;
     Ok(Json(json!({ "client": client, "settings": settings })))
 }
 
@@ -85,8 +81,7 @@ pub(crate) async fn set(
     state
         .store
         .set_client_settings(client, plugin, &settings)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     if let Some(health) = state.runtime.registry().health(plugin) {
         health.settings_verdict(client, None);
     }

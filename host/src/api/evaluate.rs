@@ -106,11 +106,7 @@ pub async fn dry_run(
     let client_settings = if installation.client.is_empty() {
         BTreeMap::new()
     } else {
-        state
-            .store
-            .client_settings(&installation.client)
-            .await
-            .map_err(ApiError::internal)?
+        state.store.client_settings(&installation.client).await?
     };
     let evaluation = Evaluation {
         installation,

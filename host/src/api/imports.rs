@@ -49,7 +49,7 @@ pub async fn begin(
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let imports = state.imports.list().await.map_err(ApiError::internal)?;
+    let imports = state.imports.list().await?;
     Ok(Json(json!({ "imports": imports })))
 }
 

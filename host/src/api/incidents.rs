@@ -60,11 +60,7 @@ pub async fn list(
             }
         }
     }
-    let incidents = state
-        .store
-        .incidents(filter)
-        .await
-        .map_err(ApiError::internal)?;
+    let incidents = state.store.incidents(filter).await?;
     Ok(Json(json!({ "incidents": incidents })))
 }
 
@@ -72,8 +68,7 @@ pub(super) async fn load(state: &AppState, id: i64) -> Result<Incident, ApiError
     state
         .store
         .incident(id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no incident {id}")))
 }
 
@@ -87,8 +82,7 @@ pub async fn get(
     let timeline = state
         .store
         .timeline(crate::alerts::On::Incident(id))
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(Json(json!({ "incident": incident, "timeline": timeline })))
 }
 
@@ -118,11 +112,7 @@ pub async fn ack(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = incident_id(&id)?;
     let (_, by) = act_body(&body)?;
-    let acted = state
-        .alerting
-        .acknowledge_incident(id, &by)
-        .await
-        .map_err(ApiError::internal)?;
+    let acted = state.alerting.acknowledge_incident(id, &by).await?;
     answer(
         id,
         acted,
@@ -139,11 +129,7 @@ pub async fn snooze(
     let id = incident_id(&id)?;
     let (body, by) = act_body(&body)?;
     let until = snooze_until(&state, body)?;
-    let acted = state
-        .alerting
-        .snooze_incident(id, &by, until)
-        .await
-        .map_err(ApiError::internal)?;
+    let acted = state.alerting.snooze_incident(id, &by, until).await?;
     answer(id, acted, "only an open incident can be snoozed")
 }
 
@@ -172,10 +158,6 @@ pub async fn update(
         Some(name) if !name.is_empty() => format!("{} (API)", input::name("by", name)?),
         _ => "an administrator (API)".to_string(),
     };
-    let acted = state
-        .alerting
-        .update_incident(id, &by, text)
-        .await
-        .map_err(ApiError::internal)?;
+    let acted = state.alerting.update_incident(id, &by, text).await?;
     answer(id, acted, "")
 }

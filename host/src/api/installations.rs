@@ -120,13 +120,7 @@ async fn validate(state: &AppState, i: &Installation) -> Result<(), ApiError> {
                 "an installation cannot sit behind itself",
             ));
         }
-        if state
-            .store
-            .installation(parent)
-            .await
-            .map_err(ApiError::internal)?
-            .is_none()
-        {
+        if state.store.installation(parent).await?.is_none() {
             return Err(invalid("parent", format!("no installation `{parent}`")));
         }
     }
@@ -154,8 +148,7 @@ async fn existing(state: &AppState, id: &str) -> Result<Installation, ApiError> 
     state
         .store
         .installation(id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no installation `{id}`")))
 }
 
@@ -207,11 +200,7 @@ pub async fn register(
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let installations = state
-        .store
-        .installations()
-        .await
-        .map_err(ApiError::internal)?;
+    let installations = state.store.installations().await?;
     Ok(Json(json!({ "installations": installations })))
 }
 
@@ -244,12 +233,7 @@ pub async fn patch(
     i.tags = patch.tags.unwrap_or(std::mem::take(&mut i.tags));
     i.updated_at = state.clock.now_ms();
     validate(&state, &installation).await?;
-    if !state
-        .store
-        .update_installation(&installation)
-        .await
-        .map_err(ApiError::internal)?
-    {
+    if !state.store.update_installation(&installation).await? {
         return Err(ApiError::not_found(format!("no installation `{id}`")));
     }
     Ok(Json(json!({ "installation": installation })))
@@ -276,8 +260,7 @@ pub async fn remove(state: &AppState, id: &str) -> Result<usize, ApiError> {
     state
         .alerting
         .remove_installation(id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no installation `{id}`")))
 }
 
@@ -298,8 +281,7 @@ pub async fn rotate(state: &AppState, id: &str) -> Result<String, ApiError> {
     if !state
         .store
         .set_token_hash(id, &token::digest(&token), now)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
     {
         return Err(ApiError::not_found(format!("no installation `{id}`")));
     }
@@ -313,11 +295,7 @@ pub async fn findings(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let installation = existing(&state, &id).await?;
-    let findings = state
-        .store
-        .findings(&id)
-        .await
-        .map_err(ApiError::internal)?;
+    let findings = state.store.findings(&id).await?;
     Ok(Json(json!({
         "installation": id,
         "findings": findings,

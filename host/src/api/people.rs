@@ -98,11 +98,7 @@ pub(crate) async fn put(
 }
 
 async fn get(state: &AppState, kind: Kind, name: &str) -> Result<Json<Value>, ApiError> {
-    let mut entries = state
-        .store
-        .directory_entries(kind)
-        .await
-        .map_err(ApiError::internal)?;
+    let mut entries = state.store.directory_entries(kind).await?;
     let spec = entries
         .remove(name)
         .ok_or_else(|| ApiError::not_found(format!("no {} `{name}`", what(kind))))?;
@@ -126,11 +122,7 @@ pub(crate) async fn delete(
 }
 
 async fn list(state: &AppState, kind: Kind) -> Result<Json<Value>, ApiError> {
-    let entries = state
-        .store
-        .directory_entries(kind)
-        .await
-        .map_err(ApiError::internal)?;
+    let entries = state.store.directory_entries(kind).await?;
     let items: Vec<Value> = entries
         .into_iter()
         .map(|(name, spec)| json!({ "name": name, "spec": spec }))
@@ -188,11 +180,7 @@ resource!(windows, Kind::Maintenance);
 
 /// `GET /api/v1/maintenance`: every window, and whether it is on now (until when) or over.
 pub async fn maintenance_list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let directory = state
-        .alerting
-        .directory()
-        .await
-        .map_err(ApiError::internal)?;
+    let directory = state.alerting.directory().await?;
     let now = state.clock.now_ms();
     let items: Vec<Value> = directory
         .maintenance
@@ -211,11 +199,7 @@ pub async fn maintenance_list(State(state): State<AppState>) -> Result<Json<Valu
 
 /// `GET /api/v1/contacts` with, for each, whether the bot may write to them yet.
 pub async fn contacts_list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let directory = state
-        .alerting
-        .directory()
-        .await
-        .map_err(ApiError::internal)?;
+    let directory = state.alerting.directory().await?;
     let items: Vec<Value> = directory
         .contacts
         .iter()
@@ -231,11 +215,7 @@ pub async fn contacts_list(State(state): State<AppState>) -> Result<Json<Value>,
 }
 
 async fn schedule(state: &AppState, name: &str) -> Result<Schedule, ApiError> {
-    let directory = state
-        .alerting
-        .directory()
-        .await
-        .map_err(ApiError::internal)?;
+    let directory = state.alerting.directory().await?;
     directory
         .schedules
         .get(name)

@@ -14,10 +14,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::input;
-use crate::alerts;
-use crate::plugin_set::InstallError;
-use crate::plugins::loader::valid_name;
-use crate::plugins::{LoadError, PluginStatus, Removal};
+use crate::plugin_set::{InstallError, RemoveError, Removed, SwitchError};
 use crate::store::KEPT_PER_PLUGIN;
 
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
@@ -67,7 +64,10 @@ pub async fn put(
             )));
         }
     };
-    let installed = install(&state, &name, body.to_vec(), overriding).await?;
+    let installed = state
+        .plugins
+        .install(&name, body.to_vec(), overriding)
+        .await?;
     let code = if installed.new {
         StatusCode::CREATED
     } else {
@@ -82,67 +82,34 @@ pub async fn put(
     ))
 }
 
-/// A plugin installed by [`install`].
-pub struct Installed {
-    pub status: PluginStatus,
-    /// The revision it replaced, if another.
-    pub replaced: Option<String>,
-    /// Nothing served under its name before.
-    pub new: bool,
+impl From<InstallError> for ApiError {
+    fn from(error: InstallError) -> Self {
+        let status = match &error {
+            InstallError::BadName(_) | InstallError::Empty => StatusCode::BAD_REQUEST,
+            InstallError::Builtin(_) => StatusCode::CONFLICT,
+            InstallError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            InstallError::Store(_) => return ApiError::internal(error),
+        };
+        ApiError::new(status, error.to_string())
+    }
 }
 
-/// Validates, compiles, smoke-tests and swaps in `bytes` as plugin `name` (the API's
-/// upload and the admin page's). `overriding`: serve it in place of the built-in.
-pub async fn install(
-    state: &AppState,
-    name: &str,
-    bytes: Vec<u8>,
-    overriding: bool,
-) -> Result<Installed, ApiError> {
-    if !valid_name(name) {
-        return Err(ApiError::bad_request(
-            LoadError::BadName(name.into()).to_string(),
-        ));
-    }
-    if bytes.is_empty() {
-        return Err(ApiError::bad_request(
-            "empty body: send the component's bytes (Content-Type: application/wasm)",
-        ));
-    }
-    let registry = state.runtime.registry();
-    // Replacing an override already serving needs no second confirmation.
-    if registry.builtin_serves(name) && !overriding {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!(
-                "`{name}` is a built-in check: to serve your build in its place, upload it with \
-                 ?override=builtin (DELETE /api/v1/plugins/{name} later brings the built-in back)"
-            ),
-        ));
-    }
-    let previous = registry.status(name).and_then(|s| s.sha256);
-    match state.plugins.install(name, bytes).await {
-        Ok(revision) => {
-            let status = registry
-                .status(name)
-                .ok_or_else(|| ApiError::bug("the plugin vanished right after loading"))?;
-            Ok(Installed {
-                status,
-                new: previous.is_none(),
-                replaced: previous.filter(|sha| *sha != revision.sha256),
-            })
+impl From<RemoveError> for ApiError {
+    fn from(error: RemoveError) -> Self {
+        match error {
+            RemoveError::NotFound(_) => ApiError::not_found(error.to_string()),
+            RemoveError::Builtin(_) => ApiError::new(StatusCode::CONFLICT, error.to_string()),
+            RemoveError::Store(_) | RemoveError::File(_) => ApiError::internal(error),
         }
-        Err(InstallError::Load(error)) => {
-            let serving = match &previous {
-                Some(sha) => format!("; the previous revision ({}) keeps serving", &sha[..12]),
-                None => String::new(),
-            };
-            Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("plugin `{name}` refused: {error}{serving}"),
-            ))
+    }
+}
+
+impl From<SwitchError> for ApiError {
+    fn from(error: SwitchError) -> Self {
+        match error {
+            SwitchError::NotLoaded(_) => ApiError::not_found(error.to_string()),
+            SwitchError::Store(error) => error.into(),
         }
-        Err(error @ InstallError::Store(_)) => Err(ApiError::internal(error)),
     }
 }
 
@@ -157,38 +124,15 @@ pub async fn delete(
 
 /// Unloads plugin `name` or removes its override (the API's DELETE and the admin page's).
 pub async fn remove(state: &AppState, name: &str) -> Result<Value, ApiError> {
-    let removal = state
-        .plugins
-        .remove(name)
-        .await
-        .map_err(ApiError::internal)?;
-    match removal {
-        Removal::Unloaded => {
-            let resolved = retire(state, name, alerts::resolution::PLUGIN_REMOVED).await?;
-            Ok(json!({ "unloaded": name, "alerts_resolved": resolved }))
+    Ok(match state.plugins.remove(name).await? {
+        Removed::Unloaded { alerts_resolved } => {
+            json!({ "unloaded": name, "alerts_resolved": alerts_resolved })
         }
-        Removal::BuiltinRestored => {
+        Removed::BuiltinRestored => {
             let status = state.runtime.registry().status(name);
-            Ok(json!({ "builtin_restored": name, "plugin": status }))
+            json!({ "builtin_restored": name, "plugin": status })
         }
-        Removal::Builtin => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!(
-                "`{name}` is a built-in check and cannot be removed; switch it off with \
-                 POST /api/v1/plugins/{name}/disable"
-            ),
-        )),
-        Removal::NotFound => Err(no_plugin(name)),
-    }
-}
-
-/// Resolves the plugin's open alerts with `why`; returns how many.
-async fn retire(state: &AppState, name: &str, why: &'static str) -> Result<usize, ApiError> {
-    state
-        .alerting
-        .retire_plugin(name, why)
-        .await
-        .map_err(ApiError::internal)
+    })
 }
 
 /// Switches a plugin back on: one switched off by an admin, or disabled after failures.
@@ -210,28 +154,13 @@ pub async fn disable(
 
 /// Switches plugin `name` on or off (the API's and the admin page's).
 pub async fn set_on(state: &AppState, name: &str, on: bool) -> Result<Value, ApiError> {
-    switch(state, name, on).await?;
-    if on {
-        let status = state.runtime.registry().status(name);
-        return Ok(json!({ "plugin": status }));
-    }
-    let resolved = retire(state, name, alerts::resolution::PLUGIN_SWITCHED_OFF).await?;
+    let resolved = state.plugins.switch(name, on).await?;
     let status = state.runtime.registry().status(name);
-    Ok(json!({ "plugin": status, "alerts_resolved": resolved }))
-}
-
-async fn switch(state: &AppState, name: &str, on: bool) -> Result<(), ApiError> {
-    let switched = state
-        .plugins
-        .switch(name, on)
-        .await
-        .map_err(ApiError::internal)?;
-    if !switched {
-        return Err(ApiError::not_found(format!(
-            "no loaded plugin named `{name}`"
-        )));
-    }
-    Ok(())
+    Ok(if on {
+        json!({ "plugin": status })
+    } else {
+        json!({ "plugin": status, "alerts_resolved": resolved })
+    })
 }
 
 #[derive(Debug, Deserialize)]

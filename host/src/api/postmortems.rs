@@ -71,21 +71,20 @@ async fn subject(
         On::Incident(id) => {
             let incident = load(state, id).await?;
             let title = format!("incident #{id}, {}", incident.what(crate::i18n::Lang::En));
-            let timeline = state.store.timeline(on).await.map_err(ApiError::internal)?;
+            let timeline = state.store.timeline(on).await?;
             Ok((incident, title, timeline))
         }
         On::Alert(id) => {
             let alert = state
                 .store
                 .alert(id)
-                .await
-                .map_err(ApiError::internal)?
+                .await?
                 .ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
             let title = format!(
                 "alert #{id}, {} on {} ({})",
                 alert.plugin, alert.installation_id, alert.client
             );
-            let timeline = state.store.timeline(on).await.map_err(ApiError::internal)?;
+            let timeline = state.store.timeline(on).await?;
             Ok((Incident::of_alert(&alert), title, timeline))
         }
     }
@@ -133,11 +132,7 @@ async fn written(
 pub(crate) async fn document(state: &AppState, on: On) -> Result<(String, String), ApiError> {
     let (incident, title, timeline) = subject(state, on).await?;
     let sections = sections(state, on).await?;
-    let (zone, at_night) = state
-        .alerting
-        .began_at_night(&incident)
-        .await
-        .map_err(ApiError::internal)?;
+    let (zone, at_night) = state.alerting.began_at_night(&incident).await?;
     let markdown = postmortem::markdown(&Facts {
         title: title.clone(),
         incident: &incident,
@@ -154,8 +149,7 @@ pub(crate) async fn sections(state: &AppState, on: On) -> Result<Sections, ApiEr
     Ok(state
         .store
         .postmortem(on)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .and_then(|json| serde_json::from_str(&json).ok())
         .unwrap_or_default())
 }
@@ -208,8 +202,7 @@ pub(crate) async fn save(
     let stored = state
         .store
         .put_postmortem(on, &json, &entry, state.clock.now_ms())
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     if !stored {
         let what = match on {
             On::Incident(id) => format!("no incident {id}"),

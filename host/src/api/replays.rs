@@ -184,7 +184,7 @@ pub async fn begin(
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let replays = state.replays.list().await.map_err(ApiError::internal)?;
+    let replays = state.replays.list().await?;
     Ok(Json(json!({ "replays": replays })))
 }
 
@@ -192,7 +192,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let row = state.replays.get(id).await.map_err(ApiError::internal)?;
+    let row = state.replays.get(id).await?;
     found(id, row)
 }
 
@@ -201,7 +201,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let row = state.replays.cancel(id).await.map_err(ApiError::internal)?;
+    let row = state.replays.cancel(id).await?;
     found(id, row)
 }
 

@@ -238,7 +238,11 @@ pub async fn upload_plugin(
     visitor.check(&csrf)?;
     let outcome = match bytes {
         None => Outcome::Failed(lang.t("plugin-no-file")),
-        Some(bytes) => match plugins::install(&state, &name, bytes.to_vec(), overriding).await {
+        Some(bytes) => match state
+            .plugins
+            .install(&name, bytes.to_vec(), overriding)
+            .await
+        {
             Ok(installed) => Outcome::Done(lang.t_with(
                 "plugin-installed",
                 &[
@@ -249,7 +253,7 @@ pub async fn upload_plugin(
                     ),
                 ],
             )),
-            Err(error) => failed(error),
+            Err(error) => failed(error.into()),
         },
     };
     plugins_page(&state, &visitor, outcome).await
