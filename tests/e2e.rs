@@ -28,6 +28,7 @@ mod process_logs;
 mod replay;
 mod sandbox;
 mod schedule;
+mod schema;
 mod security;
 mod stories;
 mod telegram_load;
