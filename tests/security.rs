@@ -1,4 +1,4 @@
-//! The security walk: every route the router serves (`reveille::api::routes`, from which
+//! The security walk: every route the router serves (`reveille::routes::routes`, from which
 //! the router is built) is called without credentials, with wrong ones and with too little
 //! right, and with a body over its limit; buttons in Telegram are forged; and nothing
 //! secret may reach the log, at any level.
@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use fake_telegram::{FakeTelegram, User};
 use reqwest::{Method, StatusCode};
-use reveille::api::{Access, Route};
+use reveille::app::Access;
+use reveille::routes::Route;
 use reveille_tests::{
     ADMIN_TOKEN, Options, Process, Service, Session, TELEGRAM_TOKEN, no_redirects, report_for,
 };
@@ -187,7 +188,7 @@ async fn every_route_refuses_whoever_does_not_belong_there() {
     let w = world().await;
     let s = &w.service;
     let mut pairs: BTreeMap<&str, usize> = BTreeMap::new();
-    for route in reveille::api::routes() {
+    for route in reveille::routes::routes() {
         let path = filled(&route);
         let methods = served(&w, &route, &path).await;
         assert!(
@@ -459,7 +460,7 @@ async fn every_body_is_bounded() {
     let w = world().await;
     let s = &w.service;
     let mut checked = 0;
-    for route in reveille::api::routes() {
+    for route in reveille::routes::routes() {
         let path = filled(&route);
         for method in served(&w, &route, &path).await {
             if method == Method::GET || method == Method::DELETE {

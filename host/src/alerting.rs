@@ -22,13 +22,19 @@ use crate::fleet::Installation;
 use crate::live::Live;
 use crate::store::{Store, StoreError};
 
-/// What became of a request to act on an alert.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Acted {
-    Done(Alert),
-    /// The alert is not in a state the action applies to; as it is now.
-    Unchanged(Alert),
+/// What became of a request to act on an alert or an incident (`T`), as it is now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Acted<T> {
+    Done(T),
+    /// Not in a state the action applies to.
+    Unchanged(T),
     NotFound,
+}
+
+impl<T> Acted<T> {
+    pub fn done(&self) -> bool {
+        matches!(self, Acted::Done(_))
+    }
 }
 
 /// Why a directory entry was refused.
@@ -42,15 +48,6 @@ pub enum EntryError {
     InUse(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// What became of a request to act on an incident.
-#[derive(Debug, Clone, PartialEq)]
-pub enum IncidentActed {
-    Done(Incident),
-    /// The incident is not in a state the action applies to; as it is now.
-    Unchanged(Incident),
-    NotFound,
 }
 
 pub struct Alerting {
@@ -257,7 +254,7 @@ impl Alerting {
     }
 
     /// `by` takes the alert.
-    pub async fn acknowledge(&self, id: i64, by: &str) -> Result<Acted, StoreError> {
+    pub async fn acknowledge(&self, id: i64, by: &str) -> Result<Acted<Alert>, StoreError> {
         self.act(id, |alert, subject, routing| {
             transitions::acknowledge(alert, subject, by, routing)
         })
@@ -265,7 +262,7 @@ impl Alerting {
     }
 
     /// `by` puts the alert aside until `until`.
-    pub async fn snooze(&self, id: i64, by: &str, until: i64) -> Result<Acted, StoreError> {
+    pub async fn snooze(&self, id: i64, by: &str, until: i64) -> Result<Acted<Alert>, StoreError> {
         self.act(id, |alert, subject, routing| {
             transitions::snooze(alert, subject, by, until, routing)
         })
@@ -280,7 +277,7 @@ impl Alerting {
     }
 
     /// Loads the alert, decides, applies; on a stale read, reads again.
-    async fn act<F>(&self, id: i64, decide: F) -> Result<Acted, StoreError>
+    async fn act<F>(&self, id: i64, decide: F) -> Result<Acted<Alert>, StoreError>
     where
         F: Fn(&Alert, &alerts::routing::Subject, &Routing) -> Option<Decision>,
     {
@@ -295,7 +292,7 @@ impl Alerting {
         directory: &Directory,
         id: i64,
         decide: F,
-    ) -> Result<Acted, StoreError>
+    ) -> Result<Acted<Alert>, StoreError>
     where
         F: Fn(&Alert, &alerts::routing::Subject, &Routing) -> Option<Decision>,
     {
@@ -456,7 +453,7 @@ impl Alerting {
         &self,
         id: i64,
         by: &str,
-    ) -> Result<IncidentActed, StoreError> {
+    ) -> Result<Acted<Incident>, StoreError> {
         self.act_on_incident(id, |incident, now| {
             incidents::acknowledge(incident, by, now)
         })
@@ -469,7 +466,7 @@ impl Alerting {
         id: i64,
         by: &str,
         until: i64,
-    ) -> Result<IncidentActed, StoreError> {
+    ) -> Result<Acted<Incident>, StoreError> {
         self.act_on_incident(id, |incident, now| {
             incidents::snooze(incident, by, until, now)
         })
@@ -482,34 +479,34 @@ impl Alerting {
         id: i64,
         by: &str,
         text: &str,
-    ) -> Result<IncidentActed, StoreError> {
+    ) -> Result<Acted<Incident>, StoreError> {
         self.act_on_incident(id, |incident, _| {
             Some(incidents::update(incident, by, text))
         })
         .await
     }
 
-    async fn act_on_incident<F>(&self, id: i64, decide: F) -> Result<IncidentActed, StoreError>
+    async fn act_on_incident<F>(&self, id: i64, decide: F) -> Result<Acted<Incident>, StoreError>
     where
         F: Fn(&Incident, i64) -> Option<incidents::IncidentDecision>,
     {
         for _ in 0..ATTEMPTS {
             let Some(incident) = self.store.incident(id).await? else {
-                return Ok(IncidentActed::NotFound);
+                return Ok(Acted::NotFound);
             };
             let now = self.clock.now_ms();
             let Some(decision) = decide(&incident, now) else {
-                return Ok(IncidentActed::Unchanged(incident));
+                return Ok(Acted::Unchanged(incident));
             };
             if self.store.apply_incident(&decision, now).await?.is_some() {
                 self.wake();
                 let incident = self.store.incident(id).await?;
-                return Ok(incident.map_or(IncidentActed::NotFound, IncidentActed::Done));
+                return Ok(incident.map_or(Acted::NotFound, Acted::Done));
             }
         }
         Ok(match self.store.incident(id).await? {
-            Some(incident) => IncidentActed::Unchanged(incident),
-            None => IncidentActed::NotFound,
+            Some(incident) => Acted::Unchanged(incident),
+            None => Acted::NotFound,
         })
     }
 

@@ -15,7 +15,7 @@ use crate::alerts::directory::Kind;
 use crate::alerts::grouping::{Grouping, Threshold};
 use crate::alerts::policy::Restraint;
 use crate::alerts::{AlertPolicy, Damping};
-use crate::api::auth::AdminToken;
+use crate::app::admin_token::AdminToken;
 use crate::http::HttpSettings;
 use crate::i18n::Lang;
 use crate::notify::telegram::{DEFAULT_API_URL, TelegramSettings};

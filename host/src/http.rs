@@ -42,7 +42,7 @@ pub struct HttpSettings {
     /// connection waits idle for its next request.
     pub header_timeout: Duration,
     /// Longest silence within a request body, and the time after which it must average
-    /// [`crate::api::body::MIN_RATE`].
+    /// [`crate::app::body::MIN_RATE`].
     pub body_timeout: Duration,
     /// Connections served at once; beyond it, the oldest that has not sent a request yet
     /// is closed to make room.

@@ -5,6 +5,7 @@
 pub mod alerting;
 pub mod alerts;
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod client_report;
 pub mod clock;
@@ -25,6 +26,7 @@ pub mod postmortem;
 pub mod probe;
 pub mod replay;
 pub mod report;
+pub mod routes;
 pub mod schedule;
 pub mod server;
 pub mod staff;

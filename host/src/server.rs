@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::alerting::Alerting;
-use crate::api::{self, AppState};
+use crate::app::{self, AppState};
 use crate::client_report::Reports;
 use crate::client_report::deliver::Delivery;
 use crate::clock::SharedClock;
@@ -247,7 +247,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
             "no admin token configured: the admin API refuses every request; set REVEILLE_ADMIN_TOKEN"
         );
     }
-    let web = crate::web::web(live, config.public_url.clone());
+    let web = Arc::new(app::Web::new(live, config.public_url.clone()));
     let imports = crate::import::Imports::new(
         store.clone(),
         pipeline.clone(),
@@ -280,7 +280,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         pipeline: pipeline.clone(),
         metrics: metrics.clone(),
         alerting,
-        limits: api::Limits {
+        limits: app::Limits {
             upload: config.max_plugin_bytes,
             report: config.max_report_bytes,
             report_age: config.report_retention,
@@ -295,7 +295,7 @@ pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Run
         cluster: cluster.clone(),
         intake: stages.intake.clone(),
     };
-    let app = api::router(state);
+    let app = crate::routes::router(state);
     let intake = stages.intake.clone();
     stages.intake.spawn(async move {
         http::serve(listener, app, config.http, metrics, intake.stopping()).await;

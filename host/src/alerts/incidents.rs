@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::directory::{Destination, Role};
 use super::grouping::{Cause, Grouping};
-use super::model::{Alert, Event, EventKind};
+use super::model::{Alert, Event, EventKind, acted_on};
 use super::routing::{NewDestination, Notice, Routing, Subject};
 use super::transitions::Step;
 use super::{AlertState, NoticeKind};
@@ -37,6 +37,8 @@ pub enum IncidentState {
     Rechecking,
     Resolved,
 }
+
+acted_on!(Incident, "incident", IncidentState);
 
 const STATES: [(IncidentState, &str); 5] = [
     (IncidentState::Firing, "firing"),

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub use hours::local_time;
 pub use lifecycle::{Change, OpenAlert, plan};
-pub use model::{Alert, AlertDestination, AlertEvent, Event, EventKind, On};
+pub use model::{ActedOn, Alert, AlertDestination, AlertEvent, Event, EventKind, On, Standing};
 pub use policy::{AlertPolicy, Damping};
 pub use routing::{Notice, Routing};
 

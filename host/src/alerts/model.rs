@@ -159,6 +159,55 @@ pub enum On {
     Incident(i64),
 }
 
+/// What people acting on an alert or an incident are told of it, in the words the two
+/// share: the answers of the API, the board and the bot are written once for both.
+pub trait ActedOn {
+    /// `alert` or `incident`, as the API's answers and the catalogue's keys name it.
+    const NOUN: &'static str;
+    /// Its state's name, as the API says it.
+    fn state_name(&self) -> &'static str;
+    fn standing(&self) -> Standing<'_>;
+}
+
+/// How an alert or an incident stands, as far as acting on it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing<'a> {
+    Resolved,
+    /// Acknowledged, by whom if known.
+    Taken(Option<&'a str>),
+    Snoozed,
+    /// Any other state, by its name.
+    Other(&'static str),
+}
+
+/// [`ActedOn`] for a type with a `state` whose enum has `Resolved`, `Acknowledged` and
+/// `Snoozed` (and `as_str`), and `acknowledged_by`: alerts and incidents, whose states
+/// differ elsewhere but not here.
+macro_rules! acted_on {
+    ($subject:ty, $noun:literal, $state:ident) => {
+        impl $crate::alerts::ActedOn for $subject {
+            const NOUN: &'static str = $noun;
+
+            fn state_name(&self) -> &'static str {
+                self.state.as_str()
+            }
+
+            fn standing(&self) -> $crate::alerts::Standing<'_> {
+                use $crate::alerts::Standing;
+                match self.state {
+                    $state::Resolved => Standing::Resolved,
+                    $state::Acknowledged => Standing::Taken(self.acknowledged_by.as_deref()),
+                    $state::Snoozed => Standing::Snoozed,
+                    state => Standing::Other(state.as_str()),
+                }
+            }
+        }
+    };
+}
+pub(crate) use acted_on;
+
+acted_on!(Alert, "alert", AlertState);
+
 /// One entry of an alert's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertEvent {

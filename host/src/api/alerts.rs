@@ -9,14 +9,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use reveille_sdk::parse_duration;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::error::ApiError;
 use super::input;
 use crate::alerting::Acted;
-use crate::alerts::AlertState;
+use crate::alerts::{ActedOn, AlertState};
+use crate::app::AppState;
+use crate::app::error::ApiError;
 use crate::store::AlertFilter;
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -122,14 +122,27 @@ pub(super) fn act_body(body: &Bytes) -> Result<(ActBody, String), ApiError> {
     Ok((body, by))
 }
 
-fn answer(id: i64, acted: Acted, only: &str) -> Result<(StatusCode, Json<Value>), ApiError> {
+/// The API's answer to acting on alert or incident `id`: it as it is now, or 409 saying
+/// what it is and which `only` state the action applies to, or 404.
+pub(super) fn answer<T: ActedOn + Serialize>(
+    id: i64,
+    acted: Acted<T>,
+    only: &str,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     match acted {
-        Acted::Done(alert) => Ok((StatusCode::OK, Json(json!({ "alert": alert })))),
-        Acted::Unchanged(alert) => Err(ApiError::new(
+        Acted::Done(subject) => {
+            let mut body = serde_json::Map::new();
+            body.insert(
+                T::NOUN.to_string(),
+                serde_json::to_value(&subject).map_err(ApiError::internal)?,
+            );
+            Ok((StatusCode::OK, Json(Value::Object(body))))
+        }
+        Acted::Unchanged(subject) => Err(ApiError::new(
             StatusCode::CONFLICT,
-            format!("alert {id} is {}: {only}", alert.state),
+            format!("{} {id} is {}: {only}", T::NOUN, subject.state_name()),
         )),
-        Acted::NotFound => Err(ApiError::not_found(format!("no alert {id}"))),
+        Acted::NotFound => Err(ApiError::not_found(format!("no {} {id}", T::NOUN))),
     }
 }
 

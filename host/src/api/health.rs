@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::AppState;
+use crate::app::AppState;
 use crate::cluster::Role;
 use crate::plugins::PluginState;
 use crate::vitals::{self, Reading};

@@ -10,12 +10,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::alerts::{act_body, snooze_until};
-use super::error::ApiError;
+use super::alerts::{act_body, answer, snooze_until};
 use super::input;
-use crate::alerting::IncidentActed;
 use crate::alerts::incidents::Incident;
+use crate::app::AppState;
+use crate::app::error::ApiError;
 use crate::store::IncidentFilter;
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -84,23 +83,6 @@ pub async fn get(
         .timeline(crate::alerts::On::Incident(id))
         .await?;
     Ok(Json(json!({ "incident": incident, "timeline": timeline })))
-}
-
-fn answer(
-    id: i64,
-    acted: IncidentActed,
-    only: &str,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    match acted {
-        IncidentActed::Done(incident) => {
-            Ok((StatusCode::OK, Json(json!({ "incident": incident }))))
-        }
-        IncidentActed::Unchanged(incident) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("incident {id} is {}: {only}", incident.state.as_str()),
-        )),
-        IncidentActed::NotFound => Err(ApiError::not_found(format!("no incident {id}"))),
-    }
 }
 
 /// `POST /api/v1/incidents/{id}/ack`, optional body `{"by": "name"}`: the incident and its

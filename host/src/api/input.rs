@@ -5,7 +5,7 @@
 
 use axum::http::StatusCode;
 
-use super::error::ApiError;
+use crate::app::error::ApiError;
 use crate::text::unwanted;
 
 /// Longest name (client, manager, member, filter value), in characters.

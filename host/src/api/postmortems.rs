@@ -10,12 +10,12 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::error::ApiError;
 use super::incidents::{MAX_TEXT, incident_id, load};
 use super::input;
 use crate::alerts::incidents::Incident;
 use crate::alerts::{Event, EventKind, On};
+use crate::app::AppState;
+use crate::app::error::ApiError;
 use crate::postmortem::{self, Facts, Sections};
 
 fn alert_id(id: &str) -> Result<i64, ApiError> {

@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use reveille_sdk::parse_duration;
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::error::ApiError;
+use crate::app::AppState;
+use crate::app::error::ApiError;
 use crate::plugins::LoadError;
 use crate::plugins::loader::valid_name;
 use crate::replay::{self, Replay, ReplayError, Request, Scope};

@@ -16,10 +16,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::auth::bearer;
-use super::body;
-use super::error::ApiError;
+use crate::app::AppState;
+use crate::app::admin_token::bearer;
+use crate::app::body;
+use crate::app::error::ApiError;
 use crate::fleet::Installation;
 use crate::ingest::{self, Refusal, token};
 use crate::metrics::Rejection;

@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
-use crate::api::AppState;
-use crate::api::error::ApiError;
 use crate::api::installations::{self, NewInstallation};
 use crate::api::plugins;
+use crate::app::AppState;
+use crate::app::error::ApiError;
 use crate::fleet::Installation;
 use crate::i18n::Lang;
 use crate::plugins::PluginStatus;

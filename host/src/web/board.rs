@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::fleet::Installation;
 use crate::plugins::Severity;
 use crate::report::Seats;

@@ -14,8 +14,8 @@ use super::session::Visitor;
 use crate::alerts::directory::Kind;
 use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, AlertState};
-use crate::api::AppState;
 use crate::api::client_reports::{Asked, answer};
+use crate::app::AppState;
 use crate::client_report::{Cadence, Period};
 use crate::store::{AlertFilter, LogLine};
 

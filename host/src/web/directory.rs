@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
 use crate::alerts::directory::Kind;
-use crate::api::AppState;
 use crate::api::people;
+use crate::app::AppState;
 
 /// Each kind: its path segment, its title's message id, and an example entry.
 const KINDS: [(&str, Kind, &str, &str); 5] = [

@@ -12,7 +12,7 @@ use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::session::Visitor;
-use crate::api::AppState;
+use crate::app::AppState;
 use axum::extract::State;
 
 /// Rings within this long after one are folded into it.

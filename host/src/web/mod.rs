@@ -18,17 +18,13 @@ mod replays;
 mod session;
 mod subject;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 
-use crate::api::body::{BodyLimit, declared_size};
-use crate::api::{Access, AppState};
-use crate::live::Live;
-pub use session::Web;
+use crate::app::body::{BodyLimit, declared_size};
+use crate::app::{Access, AppState};
 
 /// The most a form may send (post-mortem sections are the longest).
 const FORM: BodyLimit = BodyLimit {
@@ -165,7 +161,7 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
 /// Every page's route: its session's right decided first ([`session::guard`]), then its
 /// body's declared size, then the body read within its limit.
 pub fn router(state: &AppState) -> Router<AppState> {
-    crate::api::mount(pages(state.limits.upload).into_iter().map(|page| {
+    crate::app::mount(pages(state.limits.upload).into_iter().map(|page| {
         let methods = page
             .methods
             .layer(DefaultBodyLimit::max(page.body.bytes))
@@ -183,9 +179,4 @@ pub fn router(state: &AppState) -> Router<AppState> {
             methods.layer(middleware::from_fn(page::unavailable)),
         )
     }))
-}
-
-/// The board's own state, inside the API's.
-pub fn web(live: Live, public_url: Option<String>) -> Arc<Web> {
-    Arc::new(Web::new(live, public_url))
 }

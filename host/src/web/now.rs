@@ -10,7 +10,7 @@ use super::page::{PageError, Ui, render};
 use super::session::Visitor;
 use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, AlertState};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::store::AlertFilter;
 
 /// At most this many open alerts listed.

@@ -10,7 +10,7 @@ use fluent_bundle::FluentValue;
 use jiff::tz::TimeZone;
 use percent_encoding::{AsciiSet, utf8_percent_encode};
 
-use crate::api::error::{ApiError, RETRY_AFTER_SECS};
+use crate::app::error::{ApiError, RETRY_AFTER_SECS};
 use crate::i18n::Lang;
 use crate::import::{Import, ImportState};
 use crate::plugins::{Cost, PluginState, PluginStatus, Stopped, Trigger};

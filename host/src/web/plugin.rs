@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::plugins::PluginStatus;
 use crate::store::{KEPT_PER_PLUGIN, LogPage};
 

@@ -2,8 +2,6 @@
 //! digest), the CSRF token every form carries, logging in (throttled per account) and
 //! out, the first start's one-time setup link, and the reader's language.
 
-use std::sync::Mutex;
-
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -15,55 +13,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::page::{PageError, Ui, browser_lang, render};
-use crate::api::{Access, AppState};
+use crate::app::{Access, AppState, same};
 use crate::http::Caller;
 use crate::i18n::Lang;
 use crate::ingest::token;
-use crate::live::Live;
 use crate::staff::{self, NewStaff, Role, Staff, throttle};
 
 const COOKIE: &str = "reveille_session";
 /// How long a login lasts.
 const SESSION_MS: i64 = 7 * 86_400_000;
-
-/// The board's own state.
-pub struct Web {
-    pub live: Live,
-    /// Where people reach the service (for links and the agent snippet).
-    pub public_url: Option<String>,
-    /// The digest of the setup secret while there is one (nobody can log in yet).
-    setup: Mutex<Option<String>>,
-}
-
-impl Web {
-    pub fn new(live: Live, public_url: Option<String>) -> Web {
-        Web {
-            live,
-            public_url,
-            setup: Mutex::default(),
-        }
-    }
-
-    /// A fresh one-time secret for `/setup/{secret}`, which creates the first admin.
-    pub fn open_setup(&self) -> String {
-        let secret = token::secret("");
-        *self.setup.lock().expect("setup lock") = Some(token::digest(&secret));
-        secret
-    }
-
-    fn setup_matches(&self, presented: &str) -> bool {
-        let digest = token::digest(presented);
-        self.setup
-            .lock()
-            .expect("setup lock")
-            .as_deref()
-            .is_some_and(|expected| same(expected, &digest))
-    }
-
-    fn close_setup(&self) {
-        *self.setup.lock().expect("setup lock") = None;
-    }
-}
 
 /// Whether an account with `failures` (how many, since when) may try to log in at `now`.
 /// A hash no password matches in practice, made once.
@@ -72,15 +30,6 @@ fn decoy() -> &'static str {
     DECOY.get_or_init(|| {
         staff::hash_password(&token::secret("decoy-")).expect("hashing a long secret")
     })
-}
-
-/// Constant-time equality of two digests.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// A logged-in member of staff, from their session cookie (found once per request: by the

@@ -10,11 +10,10 @@ use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
-use crate::alerting::{Acted, IncidentActed};
 use crate::alerts::incidents::{Incident, Member};
 use crate::alerts::{Alert, AlertEvent, AlertState, On};
-use crate::api::AppState;
 use crate::api::postmortems;
+use crate::app::AppState;
 use crate::postmortem::{self, Sections};
 
 /// Snoozes the pages offer, in hours.
@@ -178,54 +177,35 @@ fn back(path: String, done: bool, visitor: &Visitor) -> Result<Response, PageErr
     }
 }
 
-async fn act_on_alert(
+/// Acknowledges or (`snooze`) snoozes what `kind` and `text` name, if the visitor may
+/// see it, and goes back to its page.
+async fn act(
     state: &AppState,
     visitor: &Visitor,
-    text: &str,
+    (kind, text): (&str, &str),
     form: &ActForm,
     snooze: bool,
 ) -> Result<Response, PageError> {
     visitor.check(&form.csrf)?;
-    let alert = visible_alert(state, visitor, id(text, visitor)?).await?;
-    let acted = if snooze {
-        let until = form.until(state, visitor)?;
-        state.alerting.snooze(alert.id, &by(visitor), until).await?
-    } else {
-        state.alerting.acknowledge(alert.id, &by(visitor)).await?
+    let on = subject_of(state, visitor, kind, text).await?;
+    let by = by(visitor);
+    let until = snooze.then(|| form.until(state, visitor)).transpose()?;
+    let alerting = &state.alerting;
+    let done = match (on, until) {
+        (On::Alert(id), Some(until)) => alerting.snooze(id, &by, until).await?.done(),
+        (On::Alert(id), None) => alerting.acknowledge(id, &by).await?.done(),
+        (On::Incident(id), Some(until)) => alerting.snooze_incident(id, &by, until).await?.done(),
+        (On::Incident(id), None) => alerting.acknowledge_incident(id, &by).await?.done(),
     };
-    back(
-        format!("/alerts/{}", alert.id),
-        matches!(acted, Acted::Done(_)),
-        visitor,
-    )
+    back(page_of(on), done, visitor)
 }
 
-async fn act_on_incident(
-    state: &AppState,
-    visitor: &Visitor,
-    text: &str,
-    form: &ActForm,
-    snooze: bool,
-) -> Result<Response, PageError> {
-    visitor.check(&form.csrf)?;
-    let incident = visible_incident(state, visitor, id(text, visitor)?).await?;
-    let acted = if snooze {
-        let until = form.until(state, visitor)?;
-        state
-            .alerting
-            .snooze_incident(incident.id, &by(visitor), until)
-            .await?
-    } else {
-        state
-            .alerting
-            .acknowledge_incident(incident.id, &by(visitor))
-            .await?
-    };
-    back(
-        format!("/incidents/{}", incident.id),
-        matches!(acted, IncidentActed::Done(_)),
-        visitor,
-    )
+/// The page of what `on` names.
+fn page_of(on: On) -> String {
+    match on {
+        On::Alert(id) => format!("/alerts/{id}"),
+        On::Incident(id) => format!("/incidents/{id}"),
+    }
 }
 
 pub async fn ack_alert(
@@ -234,7 +214,7 @@ pub async fn ack_alert(
     Path(text): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
-    act_on_alert(&state, &visitor, &text, &form, false).await
+    act(&state, &visitor, ("alerts", &text), &form, false).await
 }
 
 pub async fn snooze_alert(
@@ -243,7 +223,7 @@ pub async fn snooze_alert(
     Path(text): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
-    act_on_alert(&state, &visitor, &text, &form, true).await
+    act(&state, &visitor, ("alerts", &text), &form, true).await
 }
 
 pub async fn ack_incident(
@@ -252,7 +232,7 @@ pub async fn ack_incident(
     Path(text): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
-    act_on_incident(&state, &visitor, &text, &form, false).await
+    act(&state, &visitor, ("incidents", &text), &form, false).await
 }
 
 pub async fn snooze_incident(
@@ -261,7 +241,7 @@ pub async fn snooze_incident(
     Path(text): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
-    act_on_incident(&state, &visitor, &text, &form, true).await
+    act(&state, &visitor, ("incidents", &text), &form, true).await
 }
 
 /// What `path` (`alerts/12` or `incidents/3`) is about, if the visitor may see it.
@@ -329,9 +309,5 @@ pub async fn save_postmortem(
     postmortems::save(&state, on, given, &by(&visitor))
         .await
         .map_err(|e| PageError::api(e, visitor.lang()))?;
-    let back = match on {
-        On::Alert(id) => format!("/alerts/{id}"),
-        On::Incident(id) => format!("/incidents/{id}"),
-    };
-    Ok(Redirect::to(&back).into_response())
+    Ok(Redirect::to(&page_of(on)).into_response())
 }

@@ -10,7 +10,7 @@ use super::client::DeliveryError;
 use super::render::{self, local_time};
 use super::status;
 use super::updates::{UpdateLoop, actor};
-use crate::alerting::{EntryError, IncidentActed};
+use crate::alerting::{Acted, EntryError};
 use crate::alerts::directory::{Destination, Kind};
 use crate::i18n::Lang;
 use crate::store::StoreError;
@@ -95,7 +95,7 @@ impl UpdateLoop {
                 .update_incident(incident, &actor(from), text.trim())
                 .await?
             {
-                IncidentActed::Done(_) => lang.t("tg-update-added"),
+                Acted::Done(_) => lang.t("tg-update-added"),
                 _ => lang.t("tg-gone"),
             },
         )

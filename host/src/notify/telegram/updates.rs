@@ -24,9 +24,9 @@ use tracing::Instrument;
 
 use super::actions::{Action, On};
 use super::client::{DeliveryError, Telegram};
-use crate::alerting::{Acted, Alerting, IncidentActed};
-use crate::alerts::AlertState;
-use crate::alerts::incidents::IncidentState;
+use crate::alerting::{Acted, Alerting};
+
+use crate::alerts::{ActedOn, Standing};
 use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Role};
 use crate::i18n::Lang;
@@ -276,17 +276,17 @@ impl UpdateLoop {
         let until = |length: Duration| now + length.as_millis() as i64;
         let answer = match action {
             Action::Acknowledge(On::Alert(alert)) => {
-                alert_answer(self.alerting.acknowledge(alert, &who).await?, lang)
+                answer_for(self.alerting.acknowledge(alert, &who).await?, lang)
             }
-            Action::Snooze(On::Alert(alert), length) => alert_answer(
+            Action::Snooze(On::Alert(alert), length) => answer_for(
                 self.alerting.snooze(alert, &who, until(length)).await?,
                 lang,
             ),
-            Action::Acknowledge(On::Incident(incident)) => incident_answer(
+            Action::Acknowledge(On::Incident(incident)) => answer_for(
                 self.alerting.acknowledge_incident(incident, &who).await?,
                 lang,
             ),
-            Action::Snooze(On::Incident(incident), length) => incident_answer(
+            Action::Snooze(On::Incident(incident), length) => answer_for(
                 self.alerting
                     .snooze_incident(incident, &who, until(length))
                     .await?,
@@ -298,56 +298,23 @@ impl UpdateLoop {
     }
 }
 
-fn incident_answer(acted: IncidentActed, lang: Lang) -> String {
+/// What a press did, in the chat's words: taken or put aside, or why nothing changed.
+fn answer_for<T: ActedOn>(acted: Acted<T>, lang: Lang) -> String {
     match acted {
-        IncidentActed::Done(incident) => match incident.state {
-            IncidentState::Snoozed => lang.t("tg-incident-snoozed"),
-            _ => lang.t("tg-incident-taken"),
+        Acted::Done(subject) => match subject.standing() {
+            Standing::Snoozed => lang.t(&format!("tg-{}-snoozed", T::NOUN)),
+            _ => lang.t(&format!("tg-{}-taken", T::NOUN)),
         },
-        IncidentActed::Unchanged(incident) => unchanged(
-            lang,
-            match incident.state {
-                IncidentState::Resolved => Found::Resolved,
-                IncidentState::Acknowledged => Found::Taken(incident.acknowledged_by.as_deref()),
-                state => Found::Other(state.as_str()),
-            },
-        ),
-        IncidentActed::NotFound => lang.t("tg-gone"),
-    }
-}
-
-fn alert_answer(acted: Acted, lang: Lang) -> String {
-    match acted {
-        Acted::Done(alert) => match alert.state {
-            AlertState::Snoozed => lang.t("tg-alert-snoozed"),
-            _ => lang.t("tg-alert-taken"),
-        },
-        Acted::Unchanged(alert) => unchanged(
-            lang,
-            match alert.state {
-                AlertState::Resolved => Found::Resolved,
-                AlertState::Acknowledged => Found::Taken(alert.acknowledged_by.as_deref()),
-                state => Found::Other(state.as_str()),
-            },
-        ),
+        Acted::Unchanged(subject) => unchanged(lang, subject.standing()),
         Acted::NotFound => lang.t("tg-gone"),
     }
 }
 
-/// What a press that changed nothing found, in the words an alert and an incident share.
-enum Found<'a> {
-    Resolved,
-    /// Acknowledged already, by whom if known.
-    Taken(Option<&'a str>),
-    /// Any other state, by its name (its words are `tg-nothing-to-do` with the state's).
-    Other(&'static str),
-}
-
 /// Why a press changed nothing, by what it found.
-fn unchanged(lang: Lang, found: Found<'_>) -> String {
+fn unchanged(lang: Lang, found: Standing<'_>) -> String {
     match found {
-        Found::Resolved => lang.t("tg-already-resolved"),
-        Found::Taken(by) => lang.t_with(
+        Standing::Resolved => lang.t("tg-already-resolved"),
+        Standing::Taken(by) => lang.t_with(
             "tg-already-taken",
             &[(
                 "who",
@@ -355,7 +322,12 @@ fn unchanged(lang: Lang, found: Found<'_>) -> String {
                     .into(),
             )],
         ),
-        Found::Other(state) => lang.t_with("tg-nothing-to-do", &[("state", lang.t(state).into())]),
+        Standing::Snoozed => {
+            lang.t_with("tg-nothing-to-do", &[("state", lang.t("snoozed").into())])
+        }
+        Standing::Other(state) => {
+            lang.t_with("tg-nothing-to-do", &[("state", lang.t(state).into())])
+        }
     }
 }
 
@@ -392,25 +364,29 @@ impl UpdateLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::incidents::IncidentState;
 
     #[test]
     fn a_press_that_changed_nothing_says_what_it_found() {
         let said = |found| unchanged(Lang::En, found);
-        assert_eq!(said(Found::Resolved), "It has already resolved.");
+        assert_eq!(said(Standing::Resolved), "It has already resolved.");
         assert_eq!(
-            said(Found::Taken(Some("Petr (@petrov, id 42)"))),
+            said(Standing::Taken(Some("Petr (@petrov, id 42)"))),
             "Already acknowledged by Petr (@petrov, id 42)."
         );
-        assert_eq!(said(Found::Taken(None)), "Already acknowledged by someone.");
         assert_eq!(
-            unchanged(Lang::Ru, Found::Other(AlertState::Snoozed.as_str())),
+            said(Standing::Taken(None)),
+            "Already acknowledged by someone."
+        );
+        assert_eq!(
+            unchanged(Lang::Ru, Standing::Snoozed),
             Lang::Ru.t_with(
                 "tg-nothing-to-do",
                 &[("state", Lang::Ru.t("snoozed").into())]
             )
         );
         assert_eq!(
-            said(Found::Other(IncidentState::Rechecking.as_str())),
+            said(Standing::Other(IncidentState::Rechecking.as_str())),
             "Nothing to do: it is rechecking."
         );
     }

@@ -1,0 +1,55 @@
+//! The board's own state: live updates for open pages, the public address, and the
+//! one-time setup secret while nobody can log in yet.
+
+use std::sync::Mutex;
+
+use crate::ingest::token;
+use crate::live::Live;
+
+/// The board's own state.
+pub struct Web {
+    pub live: Live,
+    /// Where people reach the service (for links and the agent snippet).
+    pub public_url: Option<String>,
+    /// The digest of the setup secret while there is one (nobody can log in yet).
+    setup: Mutex<Option<String>>,
+}
+
+impl Web {
+    pub fn new(live: Live, public_url: Option<String>) -> Web {
+        Web {
+            live,
+            public_url,
+            setup: Mutex::default(),
+        }
+    }
+
+    /// A fresh one-time secret for `/setup/{secret}`, which creates the first admin.
+    pub fn open_setup(&self) -> String {
+        let secret = token::secret("");
+        *self.setup.lock().expect("setup lock") = Some(token::digest(&secret));
+        secret
+    }
+
+    pub(crate) fn setup_matches(&self, presented: &str) -> bool {
+        let digest = token::digest(presented);
+        self.setup
+            .lock()
+            .expect("setup lock")
+            .as_deref()
+            .is_some_and(|expected| same(expected, &digest))
+    }
+
+    pub(crate) fn close_setup(&self) {
+        *self.setup.lock().expect("setup lock") = None;
+    }
+}
+
+/// Constant-time equality of two digests.
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
