@@ -5,10 +5,9 @@
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::MethodRouter;
 
 use crate::api::{self, auth, reports};
-use crate::app::{Access, AppState, body, mount};
+use crate::app::{Access, AppState, Table, body, mount};
 
 /// One route of the router (its path as axum reads it, `{param}` included).
 #[derive(Debug, Clone)]
@@ -16,8 +15,6 @@ pub struct Route {
     pub path: String,
     pub access: Access,
 }
-
-type Table = Vec<(&'static str, MethodRouter<AppState>)>;
 
 /// Every route the service serves, with who may call it.
 pub fn routes() -> Vec<Route> {
@@ -43,7 +40,8 @@ pub fn routes() -> Vec<Route> {
     all
 }
 
-/// The whole API.
+/// The service's router: its own routes, the board's pages and the API under `/api/v1`,
+/// each behind the guard its `Access` asks for.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits;
     let admin = mount(api::admin())

@@ -20,11 +20,9 @@ pub(crate) mod postmortems;
 pub(crate) mod replays;
 pub(crate) mod reports;
 
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{get, post, put};
 
-use crate::app::AppState;
-
-type Table = Vec<(&'static str, MethodRouter<AppState>)>;
+use crate::app::Table;
 
 /// The service's own routes, open to anyone.
 pub(crate) fn service() -> Table {

@@ -107,6 +107,9 @@ pub enum Access {
     StaffAdmin,
 }
 
+/// Routes as a table: each path with its handlers.
+pub(crate) type Table = Vec<(&'static str, MethodRouter<AppState>)>;
+
 /// Mounts a table of routes, each path with its handlers.
 pub(crate) fn mount<'a>(
     table: impl IntoIterator<Item = (&'a str, MethodRouter<AppState>)>,
