@@ -326,3 +326,159 @@ pub fn digest(to: Destination, held: &[Alert]) -> Digest {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::tz::TimeZone;
+
+    use super::*;
+    use crate::alerts::directory::{Audience, Directory};
+    use crate::plugins::Severity;
+
+    const NOW: i64 = 1_800_000_000_000;
+    const HOUR: i64 = 3_600_000;
+
+    fn alert(state: AlertState) -> Alert {
+        Alert {
+            id: 1,
+            installation_id: "i".into(),
+            client: "C".into(),
+            manager: "m".into(),
+            plugin: "p".into(),
+            key: "k".into(),
+            severity: Severity::Critical,
+            audience: Audience::Support,
+            summary: "down".into(),
+            details: String::new(),
+            translations: Default::default(),
+            state,
+            chat_id: -100,
+            first_seen_at: NOW - HOUR,
+            fired_at: Some(NOW - HOUR),
+            acknowledged_at: None,
+            acknowledged_by: None,
+            ack_expires_at: None,
+            snoozed_until: None,
+            escalation_step: 0,
+            escalate_at: None,
+            escalated_to: None,
+            escalated_at: None,
+            announce_at: None,
+            story_id: 1,
+            cause: None,
+            incident_id: None,
+            flapping: false,
+            late: false,
+            resolved_at: None,
+            resolution: None,
+            updated_at: NOW - HOUR,
+            version: 3,
+            destinations: Vec::new(),
+        }
+    }
+
+    fn subject() -> Subject<'static> {
+        Subject {
+            installation: "i",
+            client: "C",
+            parent: None,
+            plugin: "p",
+            zone: TimeZone::UTC,
+            manager_chat: -100,
+            severity: Severity::Critical,
+            audience: Audience::Support,
+        }
+    }
+
+    /// What each state becomes when a person acknowledges or snoozes it (`None`: the
+    /// action does not apply, and nothing is written). The table is the rule.
+    #[test]
+    fn what_people_may_do_in_each_state() {
+        use AlertState::{Acknowledged, Firing, Pending, Resolved, Snoozed};
+        let table = [
+            (Pending, None, None),
+            (Firing, Some(Acknowledged), Some(Snoozed)),
+            (Acknowledged, None, Some(Snoozed)),
+            (Snoozed, Some(Acknowledged), Some(Snoozed)),
+            (Resolved, None, None),
+        ];
+        let directory = Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now: NOW,
+        };
+        for (from, acked, snoozed) in table {
+            let alert = alert(from);
+            let ack = acknowledge(&alert, &subject(), "petrov", &routing);
+            assert_eq!(
+                ack.map(|d| d.fields.state),
+                acked,
+                "acknowledge from {from}"
+            );
+            let snooze = snooze(&alert, &subject(), "petrov", NOW + HOUR, &routing);
+            assert_eq!(
+                snooze.map(|d| d.fields.state),
+                snoozed,
+                "snooze from {from}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_decision_is_for_the_version_it_was_made_on_and_says_who() {
+        let directory = Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now: NOW,
+        };
+        let alert = alert(AlertState::Firing);
+        let decision = snooze(&alert, &subject(), "petrov", NOW + 2 * HOUR, &routing).unwrap();
+        assert_eq!((decision.id, decision.version), (1, 3));
+        assert_eq!(decision.fields.snoozed_until, Some(NOW + 2 * HOUR));
+        assert_eq!(decision.fields.acknowledged_by.as_deref(), Some("petrov"));
+        assert_eq!(decision.events.len(), 1);
+        assert_eq!(decision.events[0].kind, EventKind::Snoozed);
+        assert_eq!(decision.events[0].detail, "for 2h");
+    }
+
+    /// What time does to each state: a snooze or an acknowledgement that ran out fires
+    /// again (escalation from its first step), an escalation step or the end of a
+    /// maintenance window comes due only while firing; before its time, nothing.
+    #[test]
+    fn what_time_does_to_each_state() {
+        let directory = Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now: NOW,
+        };
+        let due_now = |alert: Alert| {
+            due(&alert, &subject(), &routing).map(|d| (d.fields.state, d.events[0].kind))
+        };
+        let mut snoozed = alert(AlertState::Snoozed);
+        snoozed.snoozed_until = Some(NOW);
+        assert_eq!(
+            due_now(snoozed.clone()),
+            Some((AlertState::Firing, EventKind::SnoozeEnded))
+        );
+        snoozed.snoozed_until = Some(NOW + 1);
+        assert_eq!(due_now(snoozed), None);
+        let mut acked = alert(AlertState::Acknowledged);
+        acked.ack_expires_at = Some(NOW - 1);
+        assert_eq!(
+            due_now(acked.clone()),
+            Some((AlertState::Firing, EventKind::AckExpired))
+        );
+        acked.ack_expires_at = None;
+        assert_eq!(due_now(acked), None);
+        let mut quiet = alert(AlertState::Firing);
+        quiet.announce_at = Some(NOW);
+        assert_eq!(
+            due_now(quiet),
+            Some((AlertState::Firing, EventKind::Announced))
+        );
+        let mut resolved = alert(AlertState::Resolved);
+        resolved.snoozed_until = Some(NOW - 1);
+        resolved.escalate_at = Some(NOW - 1);
+        assert_eq!(due_now(resolved), None);
+    }
+}
