@@ -14,9 +14,7 @@
 //! holds a bounded share of memory whatever its size.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::io::Read;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +23,7 @@ use serde::Serialize;
 use crate::clock::SharedClock;
 use crate::ingest;
 use crate::pipeline::{Fresh, Job, Pipeline};
+pub use crate::store::{Import, ImportState};
 use crate::store::{Inserted, Store, StoreError};
 use crate::tasks::Tasks;
 
@@ -40,67 +39,6 @@ const LOOK_EVERY: Duration = Duration::from_millis(250);
 /// Why an import's open alerts resolved when it ended.
 pub const HISTORY_ENDED: &str =
     "the imported history ended here: live reports judge it from now on";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ImportState {
-    /// Taking batches.
-    Receiving,
-    /// Every batch is in; its reports are being evaluated.
-    Reading,
-    Done,
-    Cancelled,
-}
-
-impl ImportState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImportState::Receiving => "receiving",
-            ImportState::Reading => "reading",
-            ImportState::Done => "done",
-            ImportState::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl fmt::Display for ImportState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ImportState {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "receiving" => ImportState::Receiving,
-            "reading" => ImportState::Reading,
-            "done" => ImportState::Done,
-            "cancelled" => ImportState::Cancelled,
-            other => return Err(format!("unknown import state `{other}`")),
-        })
-    }
-}
-
-/// An import as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Import {
-    pub id: i64,
-    /// What the importer said it imports (an archive's name).
-    pub source: String,
-    pub state: ImportState,
-    /// Reports stored by this import, repeats of reports stored before, files refused.
-    pub stored: i64,
-    pub repeated: i64,
-    pub refused: i64,
-    /// Of `stored`, how many are evaluated.
-    pub evaluated: i64,
-    pub max_reports: i64,
-    pub started_at: i64,
-    pub updated_at: i64,
-    pub finished_at: Option<i64>,
-}
 
 /// One file of a batch that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,12 +1,76 @@
-//! History imports (`crate::import`): their counts and states, and the end of an import's
-//! history applied to its alerts.
+//! History imports (`crate::import` decides their course): their rows, counts and
+//! states, and the end of an import's history applied to its alerts.
 
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, parse};
 use crate::alerts::EventKind;
-use crate::import::{Import, ImportState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportState {
+    /// Taking batches.
+    Receiving,
+    /// Every batch is in; its reports are being evaluated.
+    Reading,
+    Done,
+    Cancelled,
+}
+
+impl ImportState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportState::Receiving => "receiving",
+            ImportState::Reading => "reading",
+            ImportState::Done => "done",
+            ImportState::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for ImportState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ImportState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "receiving" => ImportState::Receiving,
+            "reading" => ImportState::Reading,
+            "done" => ImportState::Done,
+            "cancelled" => ImportState::Cancelled,
+            other => return Err(format!("unknown import state `{other}`")),
+        })
+    }
+}
+
+/// An import as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Import {
+    pub id: i64,
+    /// What the importer said it imports (an archive's name).
+    pub source: String,
+    pub state: ImportState,
+    /// Reports stored by this import, repeats of reports stored before, files refused.
+    pub stored: i64,
+    pub repeated: i64,
+    pub refused: i64,
+    /// Of `stored`, how many are evaluated.
+    pub evaluated: i64,
+    pub max_reports: i64,
+    pub started_at: i64,
+    pub updated_at: i64,
+    pub finished_at: Option<i64>,
+}
 
 const COLUMNS: &str = "id, source, state, stored, repeated, refused, max_reports, started_at, \
     updated_at, finished_at";

@@ -37,6 +37,7 @@ pub use client_settings::Settings;
 pub use glances::{Latest, OpenCount};
 pub use history::LogLine;
 pub use host_runs::Downtime;
+pub use imports::{Import, ImportState};
 pub use incidents::IncidentFilter;
 pub use leases::Lease;
 pub use outbox::{OutboxEntry, Waiting};
