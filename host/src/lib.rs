@@ -18,6 +18,7 @@ pub mod import;
 pub mod ingest;
 pub mod live;
 pub mod metrics;
+pub mod names;
 pub mod notify;
 pub mod pipeline;
 pub mod plugin_set;

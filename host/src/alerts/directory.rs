@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::hours::{Window, check_windows};
 use super::maintenance::Maintenance;
 use super::oncall::Schedule;
+use crate::names::named;
 use crate::plugins::Severity;
 
 /// The kinds of entries the directory holds; each is stored under its name.
@@ -114,7 +115,7 @@ impl fmt::Display for Destination {
 }
 
 /// Who a destination is to the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The installation's chat: its manager (and whoever shares the chat).
@@ -129,32 +130,13 @@ pub enum Role {
     Escalation,
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Manager => "manager",
-            Role::Sysadmin => "sysadmin",
-            Role::Sales => "sales",
-            Role::Oncall => "oncall",
-            Role::Escalation => "escalation",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "manager" => Role::Manager,
-            "sysadmin" => Role::Sysadmin,
-            "sales" => Role::Sales,
-            "oncall" => Role::Oncall,
-            "escalation" => Role::Escalation,
-            other => return Err(format!("unknown role `{other}`")),
-        })
-    }
-}
+named!(Role, "role", {
+    Manager => "manager",
+    Sysadmin => "sysadmin",
+    Sales => "sales",
+    Oncall => "oncall",
+    Escalation => "escalation",
+});
 
 /// What happens to a notice for a role at a given hour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,6 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -24,11 +23,11 @@ use super::transitions::Step;
 use super::{AlertState, NoticeKind};
 use crate::fleet::Installation;
 use crate::i18n::Lang;
+use crate::names::named;
 use crate::plugins::Severity;
 use crate::plugins::contract::Translations;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IncidentState {
     Firing,
     Acknowledged,
@@ -38,36 +37,15 @@ pub enum IncidentState {
     Resolved,
 }
 
+named!(IncidentState, "incident state", {
+    Firing => "firing",
+    Acknowledged => "acknowledged",
+    Snoozed => "snoozed",
+    Rechecking => "rechecking",
+    Resolved => "resolved",
+});
+
 acted_on!(Incident, "incident", IncidentState);
-
-const STATES: [(IncidentState, &str); 5] = [
-    (IncidentState::Firing, "firing"),
-    (IncidentState::Acknowledged, "acknowledged"),
-    (IncidentState::Snoozed, "snoozed"),
-    (IncidentState::Rechecking, "rechecking"),
-    (IncidentState::Resolved, "resolved"),
-];
-
-impl IncidentState {
-    pub fn as_str(self) -> &'static str {
-        STATES
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map_or("firing", |(_, n)| n)
-    }
-}
-
-impl FromStr for IncidentState {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        STATES
-            .iter()
-            .find(|(_, n)| *n == s)
-            .map(|(st, _)| *st)
-            .ok_or_else(|| format!("unknown incident state `{s}`"))
-    }
-}
 
 /// An incident as it is kept and shown.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -24,10 +24,7 @@ pub mod policy;
 pub mod routing;
 pub mod transitions;
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub use hours::local_time;
 pub use lifecycle::{Change, OpenAlert, plan};
@@ -35,9 +32,10 @@ pub use model::{ActedOn, Alert, AlertDestination, AlertEvent, Event, EventKind, 
 pub use policy::{AlertPolicy, Damping};
 pub use routing::{Notice, Routing};
 
+use crate::names::named;
 use crate::plugins::Severity;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertState {
     /// Reported, but damping holds it back: nobody has been told.
@@ -49,6 +47,14 @@ pub enum AlertState {
     Resolved,
 }
 
+named!(AlertState, "alert state", {
+    Pending => "pending",
+    Firing => "firing",
+    Acknowledged => "acknowledged",
+    Snoozed => "snoozed",
+    Resolved => "resolved",
+});
+
 impl AlertState {
     /// Every state but resolved.
     pub const OPEN: [AlertState; 4] = [
@@ -58,50 +64,14 @@ impl AlertState {
         AlertState::Snoozed,
     ];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertState::Pending => "pending",
-            AlertState::Firing => "firing",
-            AlertState::Acknowledged => "acknowledged",
-            AlertState::Snoozed => "snoozed",
-            AlertState::Resolved => "resolved",
-        }
-    }
-
     /// Someone has been (or is being) told about it.
     pub fn was_notified(self) -> bool {
         !matches!(self, AlertState::Pending)
     }
 }
 
-impl fmt::Display for AlertState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AlertState {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "pending" => AlertState::Pending,
-            "firing" => AlertState::Firing,
-            "acknowledged" => AlertState::Acknowledged,
-            "snoozed" => AlertState::Snoozed,
-            "resolved" => AlertState::Resolved,
-            other => {
-                return Err(format!(
-                    "unknown alert state `{other}` (expected pending, firing, acknowledged, snoozed or resolved)"
-                ));
-            }
-        })
-    }
-}
-
 /// What a notification does to the chat, in the order an alert's notices are delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeKind {
     /// Send the alert's living message.
     Post,
@@ -118,34 +88,14 @@ pub enum NoticeKind {
     Digest,
 }
 
-impl NoticeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Post => "post",
-            NoticeKind::Refresh => "refresh",
-            NoticeKind::ResolvedReply => "resolved-reply",
-            NoticeKind::Raised => "raised",
-            NoticeKind::Reminder => "reminder",
-            NoticeKind::Digest => "digest",
-        }
-    }
-}
-
-impl FromStr for NoticeKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "post" => NoticeKind::Post,
-            "refresh" => NoticeKind::Refresh,
-            "resolved-reply" => NoticeKind::ResolvedReply,
-            "raised" => NoticeKind::Raised,
-            "reminder" => NoticeKind::Reminder,
-            "digest" => NoticeKind::Digest,
-            other => return Err(format!("unknown notice kind `{other}`")),
-        })
-    }
-}
+named!(NoticeKind, "notice kind", {
+    Post => "post",
+    Refresh => "refresh",
+    ResolvedReply => "resolved-reply",
+    Raised => "raised",
+    Reminder => "reminder",
+    Digest => "digest",
+});
 
 /// Why an open alert was resolved without its finding clearing.
 pub mod resolution {

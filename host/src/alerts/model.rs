@@ -2,8 +2,6 @@
 //! part reads, written and parsed here only.
 
 use std::borrow::Borrow;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::Serialize;
 
@@ -12,6 +10,7 @@ use super::directory::{Audience, Destination, Role};
 use super::routing::{Known, Subject};
 use crate::fleet::Installation;
 use crate::i18n::Lang;
+use crate::names::named;
 use crate::plugins::Severity;
 use crate::plugins::contract::Translations;
 
@@ -218,8 +217,7 @@ pub struct AlertEvent {
 }
 
 /// What a timeline entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Pending,
     Fired,
@@ -266,61 +264,34 @@ pub enum EventKind {
     Refused,
 }
 
-const EVENT_KINDS: [(EventKind, &str); 26] = [
-    (EventKind::Pending, "pending"),
-    (EventKind::Fired, "fired"),
-    (EventKind::Changed, "changed"),
-    (EventKind::Resolved, "resolved"),
-    (EventKind::Acknowledged, "acknowledged"),
-    (EventKind::Snoozed, "snoozed"),
-    (EventKind::SnoozeEnded, "snooze-ended"),
-    (EventKind::AckExpired, "ack-expired"),
-    (EventKind::Escalated, "escalated"),
-    (EventKind::Held, "held"),
-    (EventKind::Digested, "digested"),
-    (EventKind::Unroutable, "unroutable"),
-    (EventKind::Silenced, "silenced"),
-    (EventKind::Announced, "announced"),
-    (EventKind::Waiting, "waiting"),
-    (EventKind::Flapping, "flapping"),
-    (EventKind::Late, "late"),
-    (EventKind::Joined, "joined"),
-    (EventKind::Rechecking, "rechecking"),
-    (EventKind::Update, "update"),
-    (EventKind::Postmortem, "postmortem"),
-    (EventKind::Notified, "notified"),
-    (EventKind::DeliveryDelayed, "delivery-delayed"),
-    (EventKind::DeliveryFailed, "delivery-failed"),
-    (EventKind::DeliveryInterrupted, "delivery-interrupted"),
-    (EventKind::Refused, "refused"),
-];
-
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        EVENT_KINDS
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map_or("unknown", |(_, s)| s)
-    }
-}
-
-impl fmt::Display for EventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EventKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        EVENT_KINDS
-            .iter()
-            .find(|(_, name)| *name == s)
-            .map(|(k, _)| *k)
-            .ok_or_else(|| format!("unknown timeline event kind `{s}`"))
-    }
-}
+named!(EventKind, "timeline event kind", {
+    Pending => "pending",
+    Fired => "fired",
+    Changed => "changed",
+    Resolved => "resolved",
+    Acknowledged => "acknowledged",
+    Snoozed => "snoozed",
+    SnoozeEnded => "snooze-ended",
+    AckExpired => "ack-expired",
+    Escalated => "escalated",
+    Held => "held",
+    Digested => "digested",
+    Unroutable => "unroutable",
+    Silenced => "silenced",
+    Announced => "announced",
+    Waiting => "waiting",
+    Flapping => "flapping",
+    Late => "late",
+    Joined => "joined",
+    Rechecking => "rechecking",
+    Update => "update",
+    Postmortem => "postmortem",
+    Notified => "notified",
+    DeliveryDelayed => "delivery-delayed",
+    DeliveryFailed => "delivery-failed",
+    DeliveryInterrupted => "delivery-interrupted",
+    Refused => "refused",
+});
 
 /// A timeline entry a decision owes.
 #[derive(Debug, Clone, PartialEq, Eq)]

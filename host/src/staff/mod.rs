@@ -5,21 +5,18 @@
 
 pub mod throttle;
 
-use std::fmt;
-use std::str::FromStr;
-
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use serde::Serialize;
 
 use crate::i18n::Lang;
+use crate::names::named;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Everything, the admin pages included.
     Admin,
@@ -31,32 +28,13 @@ pub enum Role {
 
 impl Role {
     pub const ALL: [Role; 3] = [Role::Admin, Role::Manager, Role::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Viewer => "viewer",
-        }
-    }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Role, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role `{s}` (use admin, manager or viewer)"))
-    }
-}
+named!(Role, "staff role", {
+    Admin => "admin",
+    Manager => "manager",
+    Viewer => "viewer",
+});
 
 /// A staff account, as a request sees it once logged in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

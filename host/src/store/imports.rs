@@ -1,18 +1,15 @@
 //! History imports (`crate::import` decides their course): their rows, counts and
 //! states, and the end of an import's history applied to its alerts.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, parse};
 use crate::alerts::EventKind;
+use crate::names::named;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportState {
     /// Taking batches.
     Receiving,
@@ -22,36 +19,12 @@ pub enum ImportState {
     Cancelled,
 }
 
-impl ImportState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImportState::Receiving => "receiving",
-            ImportState::Reading => "reading",
-            ImportState::Done => "done",
-            ImportState::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl fmt::Display for ImportState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ImportState {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "receiving" => ImportState::Receiving,
-            "reading" => ImportState::Reading,
-            "done" => ImportState::Done,
-            "cancelled" => ImportState::Cancelled,
-            other => return Err(format!("unknown import state `{other}`")),
-        })
-    }
-}
+named!(ImportState, "import state", {
+    Receiving => "receiving",
+    Reading => "reading",
+    Done => "done",
+    Cancelled => "cancelled",
+});
 
 /// An import as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -2,19 +2,16 @@
 //! runs it, how far it got, and what it found. The request, progress and result are
 //! JSON the replay module writes and reads; this module keeps them.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, parse};
+use crate::names::named;
 
 /// Where a replay is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplayState {
     Running,
     /// Asked to stop (on any node); the node running it stops at its next look.
@@ -26,43 +23,19 @@ pub enum ReplayState {
     Interrupted,
 }
 
-impl ReplayState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReplayState::Running => "running",
-            ReplayState::Cancelling => "cancelling",
-            ReplayState::Done => "done",
-            ReplayState::Cancelled => "cancelled",
-            ReplayState::Failed => "failed",
-            ReplayState::Interrupted => "interrupted",
-        }
-    }
+named!(ReplayState, "replay state", {
+    Running => "running",
+    Cancelling => "cancelling",
+    Done => "done",
+    Cancelled => "cancelled",
+    Failed => "failed",
+    Interrupted => "interrupted",
+});
 
+impl ReplayState {
     /// Still being worked on.
     pub fn is_live(self) -> bool {
         matches!(self, ReplayState::Running | ReplayState::Cancelling)
-    }
-}
-
-impl fmt::Display for ReplayState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ReplayState {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "running" => ReplayState::Running,
-            "cancelling" => ReplayState::Cancelling,
-            "done" => ReplayState::Done,
-            "cancelled" => ReplayState::Cancelled,
-            "failed" => ReplayState::Failed,
-            "interrupted" => ReplayState::Interrupted,
-            other => return Err(format!("unknown replay state `{other}`")),
-        })
     }
 }
 
