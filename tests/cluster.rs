@@ -192,6 +192,15 @@ async fn a_killed_node_hands_its_work_over_within_its_lease() {
         async || fake.bot_messages(chat).iter().any(is_living),
     )
     .await;
+    // And its delivery recorded: a node killed between Telegram's answer and the record
+    // sends the post again (at least once), and the card would then be another message.
+    let url = nodes.database_url();
+    eventually(
+        "the post's delivery is recorded",
+        Duration::from_secs(20),
+        async || count(&url, "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL").await == 0,
+    )
+    .await;
 
     // node-0 dies. Within its lease (10 s) and one renewal (2 s), the others hold every role.
     nodes.kill(0);
