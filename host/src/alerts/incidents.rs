@@ -804,44 +804,26 @@ fn refreshed(d: &mut IncidentDecision, incident: &Incident) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::directory::{Audience, Directory};
+    use crate::alerts::directory::Directory;
 
     fn waiting(id: i64, installation: &str, client: &str, chat: i64, at: i64) -> Waiting {
         let alert = Alert {
             id,
             installation_id: installation.into(),
             client: client.into(),
-            manager: "m".into(),
             plugin: "redirect-down".into(),
             key: "redirect-down".into(),
-            severity: Severity::Critical,
-            audience: Audience::Support,
             summary: "unreachable by domain".into(),
-            details: String::new(),
-            translations: Default::default(),
             state: AlertState::Firing,
             chat_id: chat,
             first_seen_at: at,
             fired_at: Some(at),
-            acknowledged_at: None,
-            acknowledged_by: None,
-            ack_expires_at: None,
-            snoozed_until: None,
-            escalation_step: 0,
-            escalate_at: None,
-            escalated_to: None,
-            escalated_at: None,
             announce_at: Some(at + 60_000),
             story_id: id,
             cause: Some("parent:redirect-1".into()),
-            incident_id: None,
-            flapping: false,
-            late: false,
-            resolved_at: None,
-            resolution: None,
             updated_at: at,
             version: 0,
-            destinations: Vec::new(),
+            ..crate::alerts::fixtures::alert(AlertState::Firing)
         };
         (alert, None)
     }

@@ -12,6 +12,8 @@
 
 pub mod backlog;
 pub mod directory;
+#[cfg(test)]
+mod fixtures;
 pub mod grouping;
 pub mod holidays;
 pub mod hours;

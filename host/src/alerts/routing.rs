@@ -415,16 +415,7 @@ mod tests {
     }
 
     fn subject(severity: Severity) -> Subject<'static> {
-        Subject {
-            installation: "i",
-            client: "C",
-            parent: None,
-            plugin: "p",
-            zone: TimeZone::UTC,
-            manager_chat: CHAT,
-            severity,
-            audience: Audience::Support,
-        }
+        crate::alerts::fixtures::subject(severity)
     }
 
     #[test]

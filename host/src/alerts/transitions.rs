@@ -329,10 +329,9 @@ pub fn digest(to: Destination, held: &[Alert]) -> Digest {
 
 #[cfg(test)]
 mod tests {
-    use jiff::tz::TimeZone;
-
     use super::*;
-    use crate::alerts::directory::{Audience, Directory};
+    use crate::alerts::directory::Directory;
+    use crate::alerts::fixtures;
     use crate::plugins::Severity;
 
     const NOW: i64 = 1_800_000_000_000;
@@ -340,54 +339,15 @@ mod tests {
 
     fn alert(state: AlertState) -> Alert {
         Alert {
-            id: 1,
-            installation_id: "i".into(),
-            client: "C".into(),
-            manager: "m".into(),
-            plugin: "p".into(),
-            key: "k".into(),
-            severity: Severity::Critical,
-            audience: Audience::Support,
-            summary: "down".into(),
-            details: String::new(),
-            translations: Default::default(),
-            state,
-            chat_id: -100,
             first_seen_at: NOW - HOUR,
             fired_at: Some(NOW - HOUR),
-            acknowledged_at: None,
-            acknowledged_by: None,
-            ack_expires_at: None,
-            snoozed_until: None,
-            escalation_step: 0,
-            escalate_at: None,
-            escalated_to: None,
-            escalated_at: None,
-            announce_at: None,
-            story_id: 1,
-            cause: None,
-            incident_id: None,
-            flapping: false,
-            late: false,
-            resolved_at: None,
-            resolution: None,
             updated_at: NOW - HOUR,
-            version: 3,
-            destinations: Vec::new(),
+            ..fixtures::alert(state)
         }
     }
 
     fn subject() -> Subject<'static> {
-        Subject {
-            installation: "i",
-            client: "C",
-            parent: None,
-            plugin: "p",
-            zone: TimeZone::UTC,
-            manager_chat: -100,
-            severity: Severity::Critical,
-            audience: Audience::Support,
-        }
+        fixtures::subject(Severity::Critical)
     }
 
     /// What each state becomes when a person acknowledges or snoozes it (`None`: the

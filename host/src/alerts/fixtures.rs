@@ -1,0 +1,64 @@
+//! What the alerts' unit tests build on: an alert and the subject it is about.
+
+use jiff::tz::TimeZone;
+
+use super::AlertState;
+use super::directory::Audience;
+use super::model::Alert;
+use super::routing::Subject;
+use crate::plugins::Severity;
+
+/// A critical alert in `state` of installation `i` (client `C`, chat -100), at time 0,
+/// version 3, nobody told yet: tests change what they are about.
+pub fn alert(state: AlertState) -> Alert {
+    Alert {
+        id: 1,
+        installation_id: "i".into(),
+        client: "C".into(),
+        manager: "m".into(),
+        plugin: "p".into(),
+        key: "k".into(),
+        severity: Severity::Critical,
+        audience: Audience::Support,
+        summary: "down".into(),
+        details: String::new(),
+        translations: Default::default(),
+        state,
+        chat_id: -100,
+        first_seen_at: 0,
+        fired_at: Some(0),
+        acknowledged_at: None,
+        acknowledged_by: None,
+        ack_expires_at: None,
+        snoozed_until: None,
+        escalation_step: 0,
+        escalate_at: None,
+        escalated_to: None,
+        escalated_at: None,
+        announce_at: None,
+        story_id: 1,
+        cause: None,
+        incident_id: None,
+        flapping: false,
+        late: false,
+        resolved_at: None,
+        resolution: None,
+        updated_at: 0,
+        version: 3,
+        destinations: Vec::new(),
+    }
+}
+
+/// Installation `i` of client `C`, plugin `p`, in UTC, its chat -100.
+pub fn subject(severity: Severity) -> Subject<'static> {
+    Subject {
+        installation: "i",
+        client: "C",
+        parent: None,
+        plugin: "p",
+        zone: TimeZone::UTC,
+        manager_chat: -100,
+        severity,
+        audience: Audience::Support,
+    }
+}
