@@ -1,9 +1,12 @@
-//! What the alerts' unit tests build on: an alert and the subject it is about.
+//! What the alerts' unit tests build on: an alert, the subject it is about, an incident
+//! and its members.
 
 use jiff::tz::TimeZone;
 
 use super::AlertState;
 use super::directory::Audience;
+use super::directory::Role;
+use super::incidents::{Incident, IncidentDestination, IncidentState, Member};
 use super::model::Alert;
 use super::routing::Subject;
 use crate::plugins::Severity;
@@ -60,5 +63,60 @@ pub fn subject(severity: Severity) -> Subject<'static> {
         manager_chat: -100,
         severity,
         audience: Audience::Support,
+    }
+}
+
+/// A firing incident #9 behind `redirect-1`, version 3, with one chat (-1) holding its
+/// card, showing what it is.
+pub fn incident(members: Vec<Member>) -> Incident {
+    let mut i = Incident {
+        id: 9,
+        cause: "parent:redirect-1".into(),
+        parent: Some("redirect-1".into()),
+        plugin: "redirect-down".into(),
+        severity: Severity::Critical,
+        state: IncidentState::Firing,
+        opened_at: 0,
+        acknowledged_at: None,
+        acknowledged_by: None,
+        snoozed_until: None,
+        recheck_until: None,
+        escalation_step: 0,
+        escalate_at: None,
+        resolved_at: None,
+        shown: String::new(),
+        version: 3,
+        members,
+        destinations: vec![IncidentDestination {
+            chat_id: -1,
+            thread_id: 0,
+            role: Role::Manager,
+            contact: None,
+            message_id: Some(5),
+            silent: false,
+        }],
+        updates: Vec::new(),
+    };
+    i.shown = i.fingerprint();
+    i
+}
+
+/// Member alert `id` of installation `i{id}`, firing while `down`, resolved otherwise.
+pub fn member(id: i64, down: bool) -> Member {
+    Member {
+        alert_id: id,
+        installation_id: format!("i{id}"),
+        client: "c".into(),
+        manager: "m".into(),
+        summary: "s".into(),
+        translations: Default::default(),
+        state: if down {
+            AlertState::Firing
+        } else {
+            AlertState::Resolved
+        },
+        first_seen_at: 0,
+        resolved_at: None,
+        on_its_own: false,
     }
 }

@@ -103,3 +103,21 @@ impl FromStr for Cause {
             .ok_or_else(|| format!("unknown incident cause `{s}`"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_read_back() {
+        for cause in [
+            Cause::Parent("redirect-1".into()),
+            Cause::Check {
+                plugin: "p".into(),
+                key: "a:b".into(),
+            },
+        ] {
+            assert_eq!(cause.to_string().parse::<Cause>(), Ok(cause));
+        }
+    }
+}

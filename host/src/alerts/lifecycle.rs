@@ -3,7 +3,7 @@
 //! tested without a database; `store` applies the result in the evaluation's transaction.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use jiff::tz::TimeZone;
 
@@ -136,6 +136,7 @@ pub enum Change<'a> {
         firing: Option<Firing>,
         /// Opened as flapping: its key resolved this often lately.
         flapping: Option<usize>,
+        story: Story,
     },
     /// Reported again. `fires`: damping let a pending alert through now. `note`: what
     /// changed that the timeline should say.
@@ -160,6 +161,56 @@ pub enum Change<'a> {
     },
     /// A pending alert whose finding went away before anybody was told: forgotten.
     Discard { id: i64 },
+}
+
+/// The story a new alert joins: its installation's oldest open alert that people were
+/// (or are being) told about, so its post replies to that alert's message and one
+/// installation's trouble reads as one thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Story {
+    /// An alert already stored.
+    Of(i64),
+    /// The `n`th alert (from 0) opened by the same changes, before this one.
+    Opened(usize),
+    /// It starts a story of its own.
+    Own,
+}
+
+/// Threads each alert `changes` open into its story, taking the changes in the order they
+/// are applied: alerts that fire or resolve before it count as they will be then.
+fn thread(open: &[OpenAlert], changes: &mut [Change]) {
+    let mut told: BTreeSet<i64> = open
+        .iter()
+        .filter(|a| a.state != AlertState::Pending)
+        .map(|a| a.id)
+        .collect();
+    let mut opened = 0;
+    let mut first_firing = None;
+    for change in changes {
+        match change {
+            Change::Open { firing, story, .. } => {
+                // Stored alerts are older than any these changes open.
+                *story = match (told.first(), first_firing) {
+                    (Some(&id), _) => Story::Of(id),
+                    (None, Some(n)) => Story::Opened(n),
+                    (None, None) => Story::Own,
+                };
+                if firing.is_some() && first_firing.is_none() {
+                    first_firing = Some(opened);
+                }
+                opened += 1;
+            }
+            Change::Seen {
+                id, fires: Some(_), ..
+            } => {
+                told.insert(*id);
+            }
+            Change::Resolve { id, .. } => {
+                told.remove(id);
+            }
+            Change::Seen { .. } | Change::Fading { .. } | Change::Discard { .. } => {}
+        }
+    }
 }
 
 impl Change<'_> {
@@ -428,6 +479,7 @@ pub fn plan<'a>(
                     audience,
                     firing,
                     flapping: (flaps >= restraint.flap_after).then_some(flaps),
+                    story: Story::Own,
                 });
                 continue;
             };
@@ -507,6 +559,7 @@ pub fn plan<'a>(
             }
         }
     }
+    thread(open, &mut changes);
     changes
 }
 
@@ -762,6 +815,76 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// The story each opened alert joins, in the order of `changes`.
+    fn stories(changes: &[Change]) -> Vec<Story> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Open { story, .. } => Some(*story),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A new alert joins its installation's oldest open alert people were told about;
+    /// alerts that fire or resolve in the same evaluation count as they will be when it
+    /// is stored; with none, the first alert this evaluation fires starts the story.
+    #[test]
+    fn a_new_alert_joins_its_installations_story() {
+        let inst = installation();
+        let policy = AlertPolicy::default();
+        let a = output(vec![finding("a", Severity::Critical)]);
+        let b = output(vec![finding("b", Severity::Critical)]);
+        let none = output(Vec::new());
+
+        let fresh = run(&policy, &inst, &[], &[("p", &a), ("q", &b)], 10);
+        assert_eq!(stories(&fresh), [Story::Own, Story::Opened(0)]);
+
+        let told = [
+            open(5, "x", AlertState::Acknowledged),
+            open(3, "y", AlertState::Pending),
+        ];
+        let mut told = told.to_vec();
+        told[0].plugin = "r".into();
+        told[1].plugin = "r".into();
+        let r = output(vec![finding("x", Severity::Warning)]);
+        let joined = run(&policy, &inst, &told, &[("r", &r), ("q", &b)], 10);
+        assert_eq!(stories(&joined), [Story::Of(5)], "not the pending 3");
+
+        let resolving = [open(5, "x", AlertState::Firing)];
+        let after = run(&policy, &inst, &resolving, &[("p", &none), ("q", &b)], 10);
+        assert!(matches!(after[0], Change::Resolve { id: 5, .. }));
+        assert_eq!(stories(&after), [Story::Own], "5 resolved before it opened");
+        let before = run(&policy, &inst, &resolving, &[("q", &b), ("p", &none)], 10);
+        assert_eq!(
+            stories(&before),
+            [Story::Of(5)],
+            "5 still open when it opened"
+        );
+
+        let damped = AlertPolicy {
+            damping: [(
+                "p".to_string(),
+                Damping {
+                    fire_after_evaluations: 2,
+                    ..Damping::default()
+                },
+            )]
+            .into(),
+            ..AlertPolicy::default()
+        };
+        let quiet = run(&damped, &inst, &[], &[("p", &a), ("q", &b)], 10);
+        assert_eq!(
+            stories(&quiet),
+            [Story::Own, Story::Own],
+            "a pending alert starts no story for others"
+        );
+        let pending = [open(3, "a", AlertState::Pending)];
+        let fires = run(&damped, &inst, &pending, &[("p", &a), ("q", &b)], 10);
+        assert!(matches!(fires[0], Change::Seen { fires: Some(_), .. }));
+        assert_eq!(stories(&fires), [Story::Of(3)], "3 fires before it opens");
     }
 
     #[test]

@@ -118,6 +118,13 @@ impl Alert {
     pub fn is_open(&self) -> bool {
         self.state != AlertState::Resolved
     }
+
+    /// Waiting to learn whether other installations share its cause: until the incidents'
+    /// review groups it or lets it go alone (`incidents::review`), time leaves its
+    /// announcement to them.
+    pub fn awaits_company(&self) -> bool {
+        self.cause.is_some() && self.incident_id.is_none()
+    }
 }
 
 /// One chat an alert is in.

@@ -139,7 +139,8 @@ fn length(ms: i64) -> String {
 
 /// What time does to the alert now, if anything: a snooze or acknowledgement that ran
 /// out makes it fire again (and escalate again); an escalation step that came due brings
-/// in its targets.
+/// in its targets; an alert kept quiet is announced once its time comes, unless it waits
+/// for company (then the incidents decide).
 pub fn due(alert: &Alert, subject: &Subject, routing: &Routing) -> Option<Decision> {
     let now = routing.now;
     let passed = |at: Option<i64>| at.is_some_and(|at| at <= now);
@@ -150,12 +151,14 @@ pub fn due(alert: &Alert, subject: &Subject, routing: &Routing) -> Option<Decisi
         AlertState::Acknowledged if passed(alert.ack_expires_at) => {
             Some(refire(alert, subject, routing, EventKind::AckExpired))
         }
-        AlertState::Firing if passed(alert.announce_at) => Some(announce(
-            alert,
-            subject,
-            routing,
-            "the maintenance window ended and it still holds",
-        )),
+        AlertState::Firing if passed(alert.announce_at) && !alert.awaits_company() => {
+            Some(announce(
+                alert,
+                subject,
+                routing,
+                "the maintenance window ended and it still holds",
+            ))
+        }
         AlertState::Firing if passed(alert.escalate_at) => Some(escalate(alert, subject, routing)),
         _ => None,
     }
@@ -433,8 +436,24 @@ mod tests {
         let mut quiet = alert(AlertState::Firing);
         quiet.announce_at = Some(NOW);
         assert_eq!(
-            due_now(quiet),
+            due_now(quiet.clone()),
             Some((AlertState::Firing, EventKind::Announced))
+        );
+        let mut waiting = quiet.clone();
+        waiting.cause = Some("redirect-1".into());
+        assert_eq!(due_now(waiting.clone()), None, "its incident's business");
+        waiting.escalate_at = Some(NOW);
+        assert_eq!(
+            due_now(waiting.clone()),
+            Some((AlertState::Firing, EventKind::Escalated)),
+            "escalation is time's"
+        );
+        waiting.escalate_at = None;
+        waiting.incident_id = Some(4);
+        assert_eq!(
+            due_now(waiting),
+            Some((AlertState::Firing, EventKind::Announced)),
+            "released by its incident"
         );
         let mut resolved = alert(AlertState::Resolved);
         resolved.snoozed_until = Some(NOW - 1);

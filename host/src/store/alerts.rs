@@ -10,7 +10,7 @@ use sqlx::{Any, Row, Transaction};
 use super::{Store, StoreError, parse};
 use crate::alerts::backlog::{Conclusion, Listing};
 use crate::alerts::directory::Destination;
-use crate::alerts::lifecycle::Recent;
+use crate::alerts::lifecycle::{Recent, Story};
 use crate::alerts::routing::{Known, NewDestination};
 use crate::alerts::transitions::{Decision, Digest};
 use crate::alerts::{
@@ -384,16 +384,14 @@ impl Store {
         Ok(true)
     }
 
-    /// Alerts time has something to do to now: a snooze or acknowledgement ran out, an
-    /// escalation step is due, a maintenance window ended (alerts waiting for others with
-    /// their cause are the incidents' business).
+    /// Alerts with a time of theirs passed: a snooze or acknowledgement ran out, an
+    /// escalation step or an announcement is due. Which of these time acts on is
+    /// `transitions::due`'s to say.
     pub async fn alerts_due(&self, now: i64) -> Result<Vec<i64>, StoreError> {
         let rows = sqlx::query(
             "SELECT id FROM alerts WHERE (state = 'snoozed' AND snoozed_until <= $1) \
              OR (state = 'acknowledged' AND ack_expires_at <= $1) \
-             OR (state = 'firing' AND escalate_at <= $1) \
-             OR (state = 'firing' AND announce_at <= $1 \
-                 AND (cause IS NULL OR incident_id IS NOT NULL)) ORDER BY id",
+             OR (state = 'firing' AND (escalate_at <= $1 OR announce_at <= $1)) ORDER BY id",
         )
         .bind(now)
         .fetch_all(&self.pool)
@@ -574,6 +572,8 @@ pub(super) async fn apply(
     changes: &[Change<'_>],
 ) -> Result<usize, StoreError> {
     let mut queued = 0;
+    // Alerts opened so far, for the ones after them that join their story.
+    let mut opened = Vec::new();
     for change in changes {
         let (id, firing) = match change {
             Change::Open {
@@ -583,7 +583,13 @@ pub(super) async fn apply(
                 audience,
                 firing,
                 flapping,
+                story,
             } => {
+                let story = match *story {
+                    Story::Of(id) => Some(id),
+                    Story::Opened(n) => Some(opened[n]),
+                    Story::Own => None,
+                };
                 let state = if firing.is_some() {
                     AlertState::Firing
                 } else {
@@ -593,9 +599,9 @@ pub(super) async fn apply(
                     "INSERT INTO alerts (installation_id, client, manager, plugin, key, severity, \
                      audience, summary, details, state, chat_id, first_seen_at, seen_count, \
                      fired_at, cleared_count, escalation_step, updated_at, version, translations, \
-                     flapping) \
+                     flapping, story_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, 0, 0, $12, 0, \
-                     $14, $15) RETURNING id",
+                     $14, $15, $16) RETURNING id",
                 )
                 .bind(&installation.id)
                 .bind(&installation.client)
@@ -612,19 +618,11 @@ pub(super) async fn apply(
                 .bind(firing.is_some().then_some(at))
                 .bind(finding.translations.to_json())
                 .bind(i64::from(flapping.is_some()))
+                .bind(story)
                 .fetch_one(&mut **tx)
                 .await?;
                 let id: i64 = row.try_get("id")?;
-                // The installation's story: its oldest open alert, or this one.
-                sqlx::query(
-                    "UPDATE alerts SET story_id = COALESCE((SELECT MIN(o.id) FROM alerts o \
-                     WHERE o.installation_id = $1 AND o.state <> 'resolved' \
-                     AND o.state <> 'pending'), $2) WHERE id = $2",
-                )
-                .bind(&installation.id)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
+                opened.push(id);
                 let detail = format!("{}: {}", finding.severity, finding.summary);
                 let kind = if firing.is_some() {
                     EventKind::Fired

@@ -382,31 +382,29 @@ impl Store {
                 .await?;
             }
         }
-        if let Some(state) = d.members_follow {
-            // Members told only through the incident follow its state (its clock, not
-            // theirs: no expiry of their own); one released to be an alert of its own
-            // keeps its own.
-            sqlx::query(
+        if let Some(follow) = &d.members_follow {
+            let state = follow.state;
+            let list = id_list(follow.alerts.iter().copied());
+            let sql = format!(
                 "UPDATE alerts SET state = $1, acknowledged_at = $2, acknowledged_by = $3, \
                  snoozed_until = NULL, ack_expires_at = NULL, escalate_at = NULL, \
                  updated_at = $4, version = version + 1 \
-                 WHERE incident_id = $5 AND state <> 'resolved' AND state <> 'pending' AND \
-                 NOT EXISTS (SELECT 1 FROM alert_destinations x WHERE x.alert_id = alerts.id)",
-            )
-            .bind(state.as_str())
-            .bind(
-                f.acknowledged_at
-                    .filter(|_| state == AlertState::Acknowledged),
-            )
-            .bind(
-                f.acknowledged_by
-                    .as_deref()
-                    .filter(|_| state != AlertState::Firing),
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+                 WHERE id IN ({list}) AND state <> 'resolved'"
+            );
+            sqlx::query(&sql)
+                .bind(state.as_str())
+                .bind(
+                    f.acknowledged_at
+                        .filter(|_| state == AlertState::Acknowledged),
+                )
+                .bind(
+                    f.acknowledged_by
+                        .as_deref()
+                        .filter(|_| state != AlertState::Firing),
+                )
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
         }
         for entry in &d.events {
             incident_event(&mut tx, id, now, entry).await?;
