@@ -22,7 +22,11 @@ fn summary(plugins: &[Value]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_reuses_the_compile_cache_and_refuses_tampered_entries() {
     let started = Instant::now();
-    let service = Service::start(Options::default()).await;
+    let service = Service::start(Options {
+        own_compile_cache: true,
+        ..Options::default()
+    })
+    .await;
     let cold = started.elapsed();
     let first = service.plugins().await;
     assert!(!first.is_empty());

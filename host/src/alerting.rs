@@ -1,7 +1,7 @@
 //! The alerts service: the one way anything changes an alert. Each entry point loads what
 //! the decision needs, asks `alerts` (pure) what changes, has `store` apply it in one
 //! transaction with the notices it owes, and wakes the dispatcher, here and nowhere else.
-//! Findings come in through the pipeline (`plan`), people through the API and Telegram
+//! Findings come in through the pipeline (`evaluated`), people through the API and Telegram
 //! (`acknowledge`, `snooze`), time through the scheduler (`run_due`), removals through the
 //! API and the plugins directory (`retire_plugin`, `remove_installation`).
 
@@ -13,14 +13,14 @@ use tokio::sync::{Notify, mpsc};
 use crate::alerts::backlog;
 use crate::alerts::directory::{Directory, Kind};
 use crate::alerts::incidents::{self, Incident};
-use crate::alerts::lifecycle::Recent;
+use crate::alerts::lifecycle::{Heard, Recent, as_old_news};
 use crate::alerts::transitions::{self, Decision};
 use crate::alerts::{self, Alert, AlertPolicy, Change, Event, EventKind, On, OpenAlert, Routing};
 use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Topic};
 use crate::fleet::Installation;
 use crate::live::Live;
-use crate::store::{Store, StoreError};
+use crate::store::{Evaluated, Store, StoreError};
 
 /// What became of a request to act on an alert or an incident (`T`), as it is now.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,10 +115,73 @@ impl Alerting {
         self.cluster.publish(Topic::Fleet);
     }
 
+    /// Resolves when the clockwork should look soon (see [`Alerting::committed`]).
+    pub async fn due_soon(&self) {
+        self.soon.notified().await;
+    }
+
+    /// The dispatcher's doorbell.
+    pub fn doorbell(&self) -> Arc<Notify> {
+        self.outbox.clone()
+    }
+
+    /// The directory as routing reads it now.
+    pub async fn directory(&self) -> Result<Directory, StoreError> {
+        let mut directory = self.store.directory().await?;
+        directory.ack_expires_after = self.policy.ack_expires_after.map(|d| d.as_millis() as i64);
+        Ok(directory)
+    }
+
+    /// The one door for findings: what one evaluation's outputs do to its installation's
+    /// open alerts is decided here (`lifecycle::plan`, told as `heard`: old news pages
+    /// nobody) and committed with the evaluation, then the dispatcher and the clockwork are
+    /// woken for it. False when the report was evaluated already, or a newer one of the
+    /// installation was (then only this one's being evaluated is kept).
+    /// One installation's evaluations come one at a time (the pipeline's shard), so the
+    /// open alerts read here are the ones the commit changes.
+    pub async fn evaluated(
+        &self,
+        evaluated: &Evaluated<'_>,
+        heard: Heard,
+    ) -> Result<bool, StoreError> {
+        let Evaluated {
+            installation,
+            outputs,
+            at,
+            ..
+        } = *evaluated;
+        let open = self.store.open_alerts(&installation.id).await?;
+        // Routing needs the directory only when something can change.
+        let directory = if open.is_empty() && outputs.iter().all(|(_, o)| o.findings.is_empty()) {
+            Directory::default()
+        } else {
+            self.directory().await?
+        };
+        let recent = self.recent(&installation.id, &open, outputs, at).await?;
+        let routing = Routing {
+            directory: &directory,
+            now: at,
+        };
+        let mut changes = alerts::plan(
+            &self.policy,
+            &routing,
+            installation,
+            &open,
+            &recent,
+            outputs,
+        );
+        as_old_news(&mut changes, heard);
+        let queued = self.store.commit_evaluation(evaluated, &changes).await?;
+        if let Some(queued) = queued {
+            self.committed(&changes, queued);
+        }
+        Ok(queued.is_some())
+    }
+
     /// An evaluation's `changes` were committed with `queued` notices: the dispatcher is
     /// woken for those, the clockwork for alerts waiting to be grouped and for members
     /// that came back (so an incident forms, and its cards count, within moments).
-    pub fn committed(&self, changes: &[Change], queued: usize) {
+    fn committed(&self, changes: &[Change], queued: usize) {
         if queued > 0 {
             self.wake();
         } else {
@@ -138,41 +201,9 @@ impl Alerting {
         }
     }
 
-    /// Resolves when the clockwork should look soon (see [`Alerting::committed`]).
-    pub async fn due_soon(&self) {
-        self.soon.notified().await;
-    }
-
-    /// The dispatcher's doorbell.
-    pub fn doorbell(&self) -> Arc<Notify> {
-        self.outbox.clone()
-    }
-
-    /// The directory as routing reads it now.
-    pub async fn directory(&self) -> Result<Directory, StoreError> {
-        let mut directory = self.store.directory().await?;
-        directory.ack_expires_after = self.policy.ack_expires_after.map(|d| d.as_millis() as i64);
-        Ok(directory)
-    }
-
-    /// What one evaluation's outputs do to an installation's open alerts (the pipeline
-    /// commits the changes with the evaluation, then calls [`Alerting::wake`]).
-    pub fn plan<'a>(
-        &self,
-        directory: &Directory,
-        installation: &'a Installation,
-        open: &[OpenAlert],
-        recent: &Recent,
-        outputs: &[(&'a str, &'a crate::plugins::EvalOutput)],
-        now: i64,
-    ) -> Vec<Change<'a>> {
-        let routing = Routing { directory, now };
-        alerts::plan(&self.policy, &routing, installation, open, recent, outputs)
-    }
-
     /// What `installation`'s alerts did lately, when `outputs` would open one: restraint
     /// needs it only then.
-    pub async fn recent(
+    async fn recent(
         &self,
         installation: &str,
         open: &[OpenAlert],

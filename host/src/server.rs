@@ -166,7 +166,11 @@ impl Base {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("cannot create data directory {}", config.data_dir.display())
         })?;
-        config.runtime.cache_dir = Some(config.data_dir.join("cache"));
+        let data_dir = config.data_dir.clone();
+        config
+            .runtime
+            .cache_dir
+            .get_or_insert_with(|| data_dir.join("cache"));
         let runtime = Runtime::new(config.runtime.clone())?;
         if config.builtin_plugins {
             builtin::load_all(&runtime, &[])

@@ -173,6 +173,10 @@ pub struct Options {
     pub clock: Option<Arc<ManualClock>>,
     /// The Bot API base URL (a fake Telegram); `None`: notifications off.
     pub telegram_api: Option<String>,
+    /// Compiled plugins kept in the data directory, as a node keeps them. Otherwise every
+    /// test service of this run shares one compile cache (the same cache code, keyed and
+    /// signed the same way), so the built-in checks compile once a run, not once a start.
+    pub own_compile_cache: bool,
 }
 
 impl Default for Options {
@@ -186,8 +190,16 @@ impl Default for Options {
             runtime: "",
             clock: None,
             telegram_api: None,
+            own_compile_cache: false,
         }
     }
+}
+
+/// The compile cache test services share, beside the fixtures the build compiles
+/// (`target/`, where `cargo clean` removes it); entries are keyed by each component's
+/// hash and the engine's, so a changed plugin or wasmtime never finds a stale one.
+fn shared_compile_cache() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-compile-cache")
 }
 
 /// The real service on an ephemeral loopback port.
@@ -231,7 +243,7 @@ impl Service {
         let token = options.admin_token;
         let database_url = options.database_url.clone();
         let telegram_api = options.telegram_api.clone();
-        let config = Config::load_with(Some(&config_path), |key| match key {
+        let mut config = Config::load_with(Some(&config_path), |key| match key {
             "REVEILLE_ADMIN_TOKEN" => token.map(str::to_string),
             "REVEILLE_DATABASE_URL" => database_url.clone(),
             "REVEILLE_TELEGRAM_TOKEN" => telegram_api.as_ref().map(|_| TELEGRAM_TOKEN.into()),
@@ -239,6 +251,9 @@ impl Service {
             _ => None,
         })
         .expect("test config");
+        if !options.own_compile_cache {
+            config.runtime.cache_dir = Some(shared_compile_cache());
+        }
         let clock: SharedClock = match &options.clock {
             Some(manual) => manual.clone(),
             None => Arc::new(SystemClock),

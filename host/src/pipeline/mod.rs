@@ -33,14 +33,13 @@ use std::time::Duration;
 use queue::{Lane, ShardQueue, Taken};
 
 use crate::alerting::Alerting;
-use crate::alerts::directory::Directory;
-use crate::alerts::lifecycle::{Heard, as_old_news};
+use crate::alerts::lifecycle::Heard;
 use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Role, Topic};
 use crate::metrics::Metrics;
 use crate::plugins::{EvalOutput, Evaluation, InstallationInfo, Runtime, Trigger};
 use crate::report::{Document, Judged, Timing};
-use crate::store::{Downtime, EvaluationCommit, PluginSaid, Store, StoreError};
+use crate::store::{Downtime, Evaluated, PluginSaid, Store, StoreError};
 use crate::tasks::Tasks;
 use crate::vitals::Vitals;
 
@@ -530,24 +529,9 @@ impl Worker {
             .iter()
             .filter_map(|run| Some((run.plugin.as_str(), run.outcome.as_ref().ok()?)))
             .collect();
-        let open = self.store.open_alerts(installation_id).await?;
-        // Routing needs the directory only when something can change.
-        let directory = if open.is_empty() && outputs.iter().all(|(_, o)| o.findings.is_empty()) {
-            Directory::default()
-        } else {
-            self.alerting.directory().await?
-        };
-        let recent = self
-            .alerting
-            .recent(installation_id, &open, &outputs, at)
-            .await?;
-        let mut changes =
-            self.alerting
-                .plan(&directory, &installation, &open, &recent, &outputs, at);
         if heard == Heard::Late {
             self.metrics.report_late();
         }
-        as_old_news(&mut changes, heard);
         let said: Vec<PluginSaid> = runs
             .iter()
             .map(|run| PluginSaid {
@@ -556,24 +540,19 @@ impl Worker {
                 lines: self.runtime.kept_log(run, now),
             })
             .collect();
-        let queued = self
-            .store
-            .commit_evaluation(&EvaluationCommit {
-                report_id,
-                installation: &installation,
-                at,
-                now,
-                outputs: &outputs,
-                alerts: &changes,
-                trigger,
-                said: &said,
-            })
-            .await?;
-        let Some(queued) = queued else {
+        let evaluated = Evaluated {
+            report_id,
+            installation: &installation,
+            at,
+            now,
+            outputs: &outputs,
+            trigger,
+            said: &said,
+        };
+        if !self.alerting.evaluated(&evaluated, heard).await? {
             tracing::debug!(installation = installation_id, %trigger, "evaluated already, or a newer report was; nothing changed");
             return Ok(());
-        };
-        self.alerting.committed(&changes, queued);
+        }
         if heard != Heard::History {
             self.after_backlog(&installation, judged, last_report_at, now)
                 .await?;

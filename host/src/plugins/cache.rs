@@ -10,6 +10,7 @@ use std::fs;
 use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -99,7 +100,7 @@ impl CompileCache {
         let artifact = component.serialize()?;
         let mut mac = self.mac();
         mac.update(&artifact);
-        let tmp = path.with_extension("tmp");
+        let tmp = unique_tmp(path);
         let mut file = fs::File::create(&tmp)?;
         file.write_all(&mac.finalize().into_bytes())?;
         file.write_all(&artifact)?;
@@ -113,20 +114,47 @@ impl CompileCache {
     }
 }
 
+/// A temporary file beside `path` that no other writer uses, so two hosts writing the same
+/// entry at once (processes sharing a cache) each rename a whole file into place.
+fn unique_tmp(path: &Path) -> PathBuf {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    path.with_extension(format!("{}-{n}.tmp", std::process::id()))
+}
+
+/// The cache's key, created on first use. Created whole and only if absent (a hard link
+/// does not replace), so hosts opening one cache at once all end up with the same key.
 fn load_or_create_key(path: &Path) -> io::Result<[u8; 32]> {
-    if let Ok(existing) = fs::read(path)
-        && let Ok(key) = <[u8; 32]>::try_from(existing.as_slice())
-    {
+    let read = || {
+        fs::read(path)
+            .ok()
+            .and_then(|existing| <[u8; 32]>::try_from(existing.as_slice()).ok())
+    };
+    if let Some(key) = read() {
         return Ok(key);
     }
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| io::Error::other(e.to_string()))?;
+    let tmp = unique_tmp(path);
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(&key)?;
-    Ok(key)
+    options.open(&tmp)?.write_all(&key)?;
+    let linked = fs::hard_link(&tmp, path);
+    fs::remove_file(&tmp)?;
+    match linked {
+        Ok(()) => Ok(key),
+        // Another host's key got there first, or a short one is left from a crash.
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => match read() {
+            Some(theirs) => Ok(theirs),
+            None => {
+                fs::remove_file(path)?;
+                load_or_create_key(path)
+            }
+        },
+        Err(error) => Err(error),
+    }
 }
 
 /// Feeds `Hash` output into sha256, so the key is stable across Rust versions.

@@ -9,16 +9,17 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Store, StoreError, parse};
 use crate::alerts::backlog::{Conclusion, Listing};
-use crate::alerts::directory::Destination;
-use crate::alerts::lifecycle::{Recent, Story};
+use crate::alerts::directory::{Audience, Destination};
+use crate::alerts::lifecycle::{Firing, Recent, Story};
 use crate::alerts::routing::{Known, NewDestination};
 use crate::alerts::transitions::{Decision, Digest};
 use crate::alerts::{
     Alert, AlertDestination, AlertEvent, AlertState, Change, Event, EventKind, Notice, On,
     OpenAlert,
 };
-use crate::plugins::Severity;
+use crate::fleet::Installation;
 use crate::plugins::contract::Translations;
+use crate::plugins::{Finding, Severity};
 
 /// Which alerts to list; every field narrows.
 #[derive(Debug, Clone, Default)]
@@ -590,52 +591,17 @@ pub(super) async fn apply(
                     Story::Opened(n) => Some(opened[n]),
                     Story::Own => None,
                 };
-                let state = if firing.is_some() {
-                    AlertState::Firing
-                } else {
-                    AlertState::Pending
+                let alert = NewAlert {
+                    installation,
+                    plugin,
+                    finding,
+                    audience: *audience,
+                    firing: firing.is_some(),
+                    flapping: *flapping,
+                    story,
                 };
-                let row = sqlx::query(
-                    "INSERT INTO alerts (installation_id, client, manager, plugin, key, severity, \
-                     audience, summary, details, state, chat_id, first_seen_at, seen_count, \
-                     fired_at, cleared_count, escalation_step, updated_at, version, translations, \
-                     flapping, story_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, 0, 0, $12, 0, \
-                     $14, $15, $16) RETURNING id",
-                )
-                .bind(&installation.id)
-                .bind(&installation.client)
-                .bind(&installation.manager)
-                .bind(*plugin)
-                .bind(&finding.key)
-                .bind(finding.severity.as_str())
-                .bind(audience.as_str())
-                .bind(&finding.summary)
-                .bind(&finding.details)
-                .bind(state.as_str())
-                .bind(installation.telegram_chat_id)
-                .bind(at)
-                .bind(firing.is_some().then_some(at))
-                .bind(finding.translations.to_json())
-                .bind(i64::from(flapping.is_some()))
-                .bind(story)
-                .fetch_one(&mut **tx)
-                .await?;
-                let id: i64 = row.try_get("id")?;
+                let id = open(tx, at, &alert).await?;
                 opened.push(id);
-                let detail = format!("{}: {}", finding.severity, finding.summary);
-                let kind = if firing.is_some() {
-                    EventKind::Fired
-                } else {
-                    EventKind::Pending
-                };
-                event(tx, id, at, &Event::new(kind, detail)).await?;
-                if let Some(flaps) = flapping {
-                    let detail = format!(
-                        "flapping: resolved {flaps} times lately; it stays open until the finding has been gone a while"
-                    );
-                    event(tx, id, at, &Event::new(EventKind::Flapping, detail)).await?;
-                }
                 (id, firing.as_ref())
             }
             Change::Seen {
@@ -650,41 +616,17 @@ pub(super) async fn apply(
                 for destination in joins {
                     add_destination(tx, *id, destination, at).await?;
                 }
-                if let Some(at) = escalate_at {
+                if let Some(escalate_at) = escalate_at {
                     sqlx::query(
                         "UPDATE alerts SET escalation_step = 0, escalate_at = $1 \
                          WHERE id = $2 AND state = 'firing' AND escalate_at IS NULL",
                     )
-                    .bind(*at)
+                    .bind(*escalate_at)
                     .bind(*id)
                     .execute(&mut **tx)
                     .await?;
                 }
-                sqlx::query(
-                    "UPDATE alerts SET severity = $1, summary = $2, details = $3, \
-                     seen_count = seen_count + 1, cleared_at = NULL, cleared_count = 0, \
-                     updated_at = $4, translations = $6 WHERE id = $5",
-                )
-                .bind(finding.severity.as_str())
-                .bind(&finding.summary)
-                .bind(&finding.details)
-                .bind(at)
-                .bind(*id)
-                .bind(finding.translations.to_json())
-                .execute(&mut **tx)
-                .await?;
-                if fires.is_some() {
-                    sqlx::query(
-                        "UPDATE alerts SET state = 'firing', fired_at = $1, version = version + 1 \
-                         WHERE id = $2 AND state = 'pending'",
-                    )
-                    .bind(at)
-                    .bind(*id)
-                    .execute(&mut **tx)
-                    .await?;
-                    let detail = format!("{}: {}", finding.severity, finding.summary);
-                    event(tx, *id, at, &Event::new(EventKind::Fired, detail)).await?;
-                }
+                seen(tx, at, *id, finding, fires.is_some()).await?;
                 if let Some(note) = note {
                     event(tx, *id, at, &Event::new(EventKind::Changed, note.clone())).await?;
                 }
@@ -702,20 +644,7 @@ pub(super) async fn apply(
                 (*id, None)
             }
             Change::Resolve { id, reason, .. } => {
-                sqlx::query(
-                    "UPDATE alerts SET state = 'resolved', \
-                     resolved_at = CASE WHEN first_seen_at > $1 THEN first_seen_at ELSE $1 END, \
-                     resolution = $2, \
-                     snoozed_until = NULL, ack_expires_at = NULL, escalate_at = NULL, \
-                     announce_at = NULL, \
-                     updated_at = $1, version = version + 1 WHERE id = $3 AND state <> 'resolved'",
-                )
-                .bind(at)
-                .bind(*reason)
-                .bind(*id)
-                .execute(&mut **tx)
-                .await?;
-                event(tx, *id, at, &Event::new(EventKind::Resolved, *reason)).await?;
+                resolve(tx, at, *id, reason).await?;
                 (*id, None)
             }
             Change::Discard { id } => {
@@ -727,23 +656,7 @@ pub(super) async fn apply(
             }
         };
         if let Some(firing) = firing {
-            sqlx::query(
-                "UPDATE alerts SET escalation_step = 0, escalate_at = $1, announce_at = $2, \
-                 cause = COALESCE($3, cause), late = $5 WHERE id = $4",
-            )
-            .bind(firing.escalate_at)
-            .bind(firing.announce_at)
-            .bind(firing.cause.as_deref())
-            .bind(id)
-            .bind(firing.heard.code())
-            .execute(&mut **tx)
-            .await?;
-            for destination in &firing.route.destinations {
-                add_destination(tx, id, destination, at).await?;
-            }
-            for entry in &firing.events {
-                event(tx, id, at, entry).await?;
-            }
+            fire(tx, at, id, firing).await?;
         }
         for notice in change.notices() {
             enqueue(tx, Subject::Alert(id), notice, now, None).await?;
@@ -751,6 +664,164 @@ pub(super) async fn apply(
         }
     }
     Ok(queued)
+}
+
+/// An alert as a [`Change::Open`] stores it.
+struct NewAlert<'a> {
+    installation: &'a Installation,
+    plugin: &'a str,
+    finding: &'a Finding,
+    audience: Audience,
+    firing: bool,
+    flapping: Option<usize>,
+    /// The first alert of its story, unless it starts one.
+    story: Option<i64>,
+}
+
+/// Stores a new alert with its first timeline entries; returns its id.
+async fn open(
+    tx: &mut Transaction<'_, Any>,
+    at: i64,
+    alert: &NewAlert<'_>,
+) -> Result<i64, StoreError> {
+    let NewAlert {
+        installation,
+        finding,
+        ..
+    } = alert;
+    let state = if alert.firing {
+        AlertState::Firing
+    } else {
+        AlertState::Pending
+    };
+    let row = sqlx::query(
+        "INSERT INTO alerts (installation_id, client, manager, plugin, key, severity, \
+         audience, summary, details, state, chat_id, first_seen_at, seen_count, \
+         fired_at, cleared_count, escalation_step, updated_at, version, translations, \
+         flapping, story_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, 0, 0, $12, 0, \
+         $14, $15, $16) RETURNING id",
+    )
+    .bind(&installation.id)
+    .bind(&installation.client)
+    .bind(&installation.manager)
+    .bind(alert.plugin)
+    .bind(&finding.key)
+    .bind(finding.severity.as_str())
+    .bind(alert.audience.as_str())
+    .bind(&finding.summary)
+    .bind(&finding.details)
+    .bind(state.as_str())
+    .bind(installation.telegram_chat_id)
+    .bind(at)
+    .bind(alert.firing.then_some(at))
+    .bind(finding.translations.to_json())
+    .bind(i64::from(alert.flapping.is_some()))
+    .bind(alert.story)
+    .fetch_one(&mut **tx)
+    .await?;
+    let id: i64 = row.try_get("id")?;
+    let detail = format!("{}: {}", finding.severity, finding.summary);
+    let kind = if alert.firing {
+        EventKind::Fired
+    } else {
+        EventKind::Pending
+    };
+    event(tx, id, at, &Event::new(kind, detail)).await?;
+    if let Some(flaps) = alert.flapping {
+        let detail = format!(
+            "flapping: resolved {flaps} times lately; it stays open until the finding has been gone a while"
+        );
+        event(tx, id, at, &Event::new(EventKind::Flapping, detail)).await?;
+    }
+    Ok(id)
+}
+
+/// Alert `id`'s finding as reported now; a pending alert that `fires` fires.
+async fn seen(
+    tx: &mut Transaction<'_, Any>,
+    at: i64,
+    id: i64,
+    finding: &Finding,
+    fires: bool,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE alerts SET severity = $1, summary = $2, details = $3, \
+         seen_count = seen_count + 1, cleared_at = NULL, cleared_count = 0, \
+         updated_at = $4, translations = $6 WHERE id = $5",
+    )
+    .bind(finding.severity.as_str())
+    .bind(&finding.summary)
+    .bind(&finding.details)
+    .bind(at)
+    .bind(id)
+    .bind(finding.translations.to_json())
+    .execute(&mut **tx)
+    .await?;
+    if fires {
+        sqlx::query(
+            "UPDATE alerts SET state = 'firing', fired_at = $1, version = version + 1 \
+             WHERE id = $2 AND state = 'pending'",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        let detail = format!("{}: {}", finding.severity, finding.summary);
+        event(tx, id, at, &Event::new(EventKind::Fired, detail)).await?;
+    }
+    Ok(())
+}
+
+/// Resolves alert `id` for `reason`, never before it was first seen.
+async fn resolve(
+    tx: &mut Transaction<'_, Any>,
+    at: i64,
+    id: i64,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE alerts SET state = 'resolved', \
+         resolved_at = CASE WHEN first_seen_at > $1 THEN first_seen_at ELSE $1 END, \
+         resolution = $2, \
+         snoozed_until = NULL, ack_expires_at = NULL, escalate_at = NULL, \
+         announce_at = NULL, \
+         updated_at = $1, version = version + 1 WHERE id = $3 AND state <> 'resolved'",
+    )
+    .bind(at)
+    .bind(reason)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    event(tx, id, at, &Event::new(EventKind::Resolved, reason)).await
+}
+
+/// Alert `id` starts firing: where it goes, when it escalates or is announced, the cause
+/// it may share, and whether people hear of it now.
+async fn fire(
+    tx: &mut Transaction<'_, Any>,
+    at: i64,
+    id: i64,
+    firing: &Firing,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE alerts SET escalation_step = 0, escalate_at = $1, announce_at = $2, \
+         cause = COALESCE($3, cause), late = $5 WHERE id = $4",
+    )
+    .bind(firing.escalate_at)
+    .bind(firing.announce_at)
+    .bind(firing.cause.as_deref())
+    .bind(id)
+    .bind(firing.heard.code())
+    .execute(&mut **tx)
+    .await?;
+    for destination in &firing.route.destinations {
+        add_destination(tx, id, destination, at).await?;
+    }
+    for entry in &firing.events {
+        event(tx, id, at, entry).await?;
+    }
+    Ok(())
 }
 
 /// Adds a destination to an alert. One it already has, held for a digest, is told from

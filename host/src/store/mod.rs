@@ -44,7 +44,7 @@ pub use outbox::{OutboxEntry, Waiting};
 pub use plugin_log::{KEPT_PER_PLUGIN, LogPage, PluginSaid, SaidIn, StoredLogLine};
 pub use replays::{ReplayRow, ReplayState};
 pub use reports::{
-    EvaluationCommit, HistoricReport, Inserted, NewReport, PROBE_AGENT, StoredFinding, StoredReport,
+    Evaluated, HistoricReport, Inserted, NewReport, PROBE_AGENT, StoredFinding, StoredReport,
 };
 pub use staff::Session as StaffSession;
 pub use trouble::Trouble;

@@ -57,8 +57,10 @@ impl Inserted {
     }
 }
 
-/// Everything one evaluation changes, committed together.
-pub struct EvaluationCommit<'a> {
+/// One evaluation as it is kept: committed together with what it does to the
+/// installation's alerts (`alerts::Change`, decided by the alerts service).
+#[derive(Clone, Copy)]
+pub struct Evaluated<'a> {
     /// The report evaluated, if the job was a report.
     pub report_id: Option<i64>,
     pub installation: &'a Installation,
@@ -69,8 +71,6 @@ pub struct EvaluationCommit<'a> {
     pub now: i64,
     /// The successful plugins' outputs.
     pub outputs: &'a [(&'a str, &'a EvalOutput)],
-    /// What the outputs do to the installation's alerts.
-    pub alerts: &'a [Change<'a>],
     pub trigger: Trigger,
     /// What the plugins said to their authors (`plugins::log`), kept even when the
     /// evaluation changes nothing.
@@ -303,18 +303,18 @@ impl Store {
     /// a newer one of its installation had (then nothing changes but its being evaluated).
     pub async fn commit_evaluation(
         &self,
-        commit: &EvaluationCommit<'_>,
+        evaluated: &Evaluated<'_>,
+        alerts: &[Change<'_>],
     ) -> Result<Option<usize>, StoreError> {
-        let EvaluationCommit {
+        let Evaluated {
             report_id,
             installation,
             at,
             now,
             outputs,
-            alerts,
             trigger,
             said,
-        } = *commit;
+        } = *evaluated;
         let installation_id = installation.id.as_str();
         let writes_nothing = report_id.is_none()
             && alerts.is_empty()

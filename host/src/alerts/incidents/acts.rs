@@ -131,6 +131,48 @@ mod tests {
     use crate::alerts::fixtures::{incident, member};
     use crate::alerts::incidents::Member;
 
+    /// What each incident state becomes when a person acknowledges or snoozes it, and
+    /// whether a due escalation step applies (`None`: nothing is written). The table is
+    /// the rule, as `transitions`' is for alerts.
+    #[test]
+    fn what_people_and_time_may_do_in_each_state() {
+        use IncidentState::{Acknowledged, Firing, Rechecking, Resolved, Snoozed};
+        let table = [
+            (Firing, Some(Acknowledged), Some(Snoozed), true),
+            (Acknowledged, None, Some(Snoozed), false),
+            (Snoozed, Some(Acknowledged), Some(Snoozed), false),
+            (Rechecking, None, None, false),
+            (Resolved, None, None, false),
+        ];
+        let directory = crate::alerts::directory::Directory::default();
+        let routing = Routing {
+            directory: &directory,
+            now: 1_000,
+        };
+        let subject = crate::alerts::fixtures::subject(crate::plugins::Severity::Critical);
+        for (from, acked, snoozed, escalates) in table {
+            let mut open = incident(vec![member(1, true)]);
+            open.state = from;
+            open.escalate_at = Some(1_000);
+            let state = |d: Option<IncidentDecision>| d.map(|d| d.fields.state);
+            assert_eq!(
+                state(acknowledge(&open, "petrov", 1_000)),
+                acked,
+                "acknowledge from {from}"
+            );
+            assert_eq!(
+                state(snooze(&open, "petrov", 3_600_000, 1_000)),
+                snoozed,
+                "snooze from {from}"
+            );
+            assert_eq!(
+                escalate(&open, &subject, &routing).is_some(),
+                escalates,
+                "escalate from {from}"
+            );
+        }
+    }
+
     /// A person acting on the incident carries along the members told only through it:
     /// not one already resolved, still pending, or released to be an alert of its own.
     #[test]
