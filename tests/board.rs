@@ -215,7 +215,27 @@ async fn the_board_as_a_person_uses_it() {
         .await;
     browser.find("#members").await;
     assert!(browser.body().await.contains("АО «Полюс»"));
+    // An update posted from its page reaches every chat's card, as a reply in Telegram
+    // does, and stays on the page.
+    let said = "The dongle server lost power; the engineer is on his way";
+    browser.fill("#update-text", said).await;
+    browser.click("#post-update").await;
+    browser.wait_text("#updates", |t| t.contains(said)).await;
+    for chat in [ANNA_CHAT, BORIS_CHAT] {
+        assert!(
+            fake.wait_for(WAIT, |f| f
+                .bot_messages(chat)
+                .iter()
+                .any(|m| m.text.contains(said)))
+                .await,
+            "the card in {chat} does not show the update: {:?}",
+            fake.bot_messages(chat)
+        );
+    }
     browser.screenshot("incident").await;
+    browser.resize(390, 844).await;
+    browser.screenshot("incident-phone").await;
+    browser.resize(1400, 1000).await;
     // Its post-mortem's sections are written on its page and read in the post-mortem.
     browser
         .fill("#pm-cause", "The dongle server lost power")
@@ -347,7 +367,16 @@ async fn the_board_as_a_person_uses_it() {
         .wait_text("h2", |t| t.starts_with("Настройки"))
         .await;
     browser.screenshot("plugin-ru-phone").await;
+    browser
+        .goto(&format!("{base}/incidents/{}", incident["id"]))
+        .await;
+    browser
+        .wait_text("#post-update", |t| t == "Опубликовать")
+        .await;
+    browser.screenshot("incident-ru-phone").await;
     browser.resize(1366, 900).await;
+    browser.screenshot("incident-ru").await;
+    browser.goto(&format!("{base}/admin/plugins/echo")).await;
     browser.screenshot("plugin-ru").await;
     browser.resize(1400, 1000).await;
     browser

@@ -3,7 +3,7 @@
 //! as one conversation; each still resolves on its own.
 
 use fake_telegram::ChatMessage;
-use reveille_tests::report_xml;
+use reveille_tests::{Session, report_xml};
 
 use crate::nights::{MOSCOW, OFFICE, VECTOR, World, start_at};
 
@@ -121,6 +121,21 @@ async fn story_4_the_upgrade_gone_wrong_is_one_thread() {
     assert!(open.iter().all(|a| a["story_id"] == story), "{open:#?}");
     let together = world.service.alerts(&format!("story={story}")).await;
     assert_eq!(together.len(), 4, "{together:#?}");
+    // On the board, each alert's page lists the rest of its thread.
+    let admin = Session::first_admin(&world.service, "admin", "correct horse battery").await;
+    for alert in &together {
+        let page = admin
+            .text(&world.service, &format!("/alerts/{}", alert["id"]))
+            .await;
+        for other in together.iter().filter(|o| o["id"] != alert["id"]) {
+            assert!(
+                page.contains(&format!("href=\"/alerts/{}\"", other["id"])),
+                "alert {}'s page does not list {} of its thread",
+                alert["id"],
+                other["id"]
+            );
+        }
+    }
 
     let fixed = "2023-02-07T10:00:00+03:00";
     world.clock.set(reveille_tests::at(fixed));

@@ -12,11 +12,11 @@ use reveille_sdk::parse_duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::input;
 use crate::alerting::Acted;
 use crate::alerts::{ActedOn, AlertState};
 use crate::app::AppState;
 use crate::app::error::ApiError;
+use crate::app::input;
 use crate::store::AlertFilter;
 
 const DEFAULT_LIMIT: i64 = 100;

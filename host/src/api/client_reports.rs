@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
 
-use super::input;
 use crate::app::AppState;
 use crate::app::error::ApiError;
+use crate::app::input;
 use crate::client_report::pdf::PdfError;
 use crate::client_report::{Format, Period, ReportError};
 use crate::i18n::Lang;

@@ -14,9 +14,9 @@ use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::input;
 use crate::app::AppState;
 use crate::app::error::ApiError;
+use crate::app::input;
 use crate::plugins::{Evaluation, InstallationInfo, PluginRun, Trigger};
 use crate::report;
 

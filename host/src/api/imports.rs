@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::input;
 use crate::app::AppState;
 use crate::app::error::ApiError;
+use crate::app::input;
 use crate::import::{Import, ImportError};
 
 #[derive(Debug, Deserialize)]

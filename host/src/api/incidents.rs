@@ -11,16 +11,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::alerts::{act_body, answer, snooze_until};
-use super::input;
-use crate::alerts::incidents::Incident;
+use crate::alerts::incidents::{Incident, MAX_UPDATE};
 use crate::app::AppState;
 use crate::app::error::ApiError;
+use crate::app::input;
 use crate::store::IncidentFilter;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1_000;
-/// Longest update.
-pub(super) const MAX_TEXT: usize = 20_000;
 
 pub(super) fn incident_id(id: &str) -> Result<i64, ApiError> {
     id.parse()
@@ -132,7 +130,7 @@ pub async fn update(
     let id = incident_id(&id)?;
     let body: UpdateBody =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
-    let text = input::text("text", body.text.trim(), MAX_TEXT)?;
+    let text = input::text("text", body.text.trim(), MAX_UPDATE)?;
     if text.is_empty() {
         return Err(ApiError::bad_request("text: must not be empty"));
     }

@@ -10,9 +10,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use super::input;
 use crate::app::AppState;
 use crate::app::error::ApiError;
+use crate::app::input;
 use crate::fleet::Installation;
 use crate::ingest::token;
 use crate::store::StoreError;

@@ -12,7 +12,6 @@ mod evaluate;
 mod health;
 pub(crate) mod imports;
 mod incidents;
-mod input;
 pub(crate) mod installations;
 pub(crate) mod people;
 pub(crate) mod plugins;

@@ -9,12 +9,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::input;
 use crate::alerting::EntryError;
 use crate::alerts::directory::Kind;
 use crate::alerts::oncall::{Override, Schedule};
 use crate::app::AppState;
 use crate::app::error::ApiError;
+use crate::app::input;
 
 /// Longest JSON document accepted for one entry.
 const MAX_ENTRY: usize = 64 * 1024;

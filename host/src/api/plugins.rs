@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::input;
 use crate::app::AppState;
 use crate::app::error::ApiError;
+use crate::app::input;
 use crate::plugin_set::{InstallError, RemoveError, Removed, SwitchError};
 use crate::store::KEPT_PER_PLUGIN;
 

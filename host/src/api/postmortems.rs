@@ -10,12 +10,13 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::incidents::{MAX_TEXT, incident_id, load};
-use super::input;
-use crate::alerts::incidents::Incident;
+use super::incidents::{incident_id, load};
+
+use crate::alerts::incidents::{Incident, MAX_UPDATE};
 use crate::alerts::{Event, EventKind, On};
 use crate::app::AppState;
 use crate::app::error::ApiError;
+use crate::app::input;
 use crate::postmortem::{self, Facts, Sections};
 
 fn alert_id(id: &str) -> Result<i64, ApiError> {
@@ -176,13 +177,13 @@ pub(crate) async fn save(
         ("prevention", given.prevention, &mut sections.prevention),
     ] {
         if let Some(text) = new {
-            if text.chars().count() > MAX_TEXT {
+            if text.chars().count() > MAX_UPDATE {
                 return Err(ApiError::bad_request(format!(
-                    "{name}: more than the {MAX_TEXT} characters allowed"
+                    "{name}: more than the {MAX_UPDATE} characters allowed"
                 )));
             }
             for line in text.lines() {
-                input::text(name, line, MAX_TEXT)?;
+                input::text(name, line, MAX_UPDATE)?;
             }
             *old = Some(text);
             changed.push(name);

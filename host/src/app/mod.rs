@@ -8,6 +8,7 @@ pub mod admin_token;
 mod board;
 pub mod body;
 pub mod error;
+pub mod input;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -81,6 +81,11 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
             post(subject::snooze_incident),
         ),
         page(
+            "/incidents/{id}/update",
+            Acting,
+            post(subject::update_incident),
+        ),
+        page(
             "/{kind}/{id}/postmortem",
             Acting,
             get(subject::postmortem).post(subject::save_postmortem),

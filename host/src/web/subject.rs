@@ -1,6 +1,7 @@
 //! An alert's page and an incident's: what it is, who it touches, its timeline, and the
-//! buttons (acknowledge, snooze) that act through the alerts service, as the Telegram
-//! buttons and the API do, so the messages in the chats change with it.
+//! buttons (acknowledge, snooze) and the incident's update box, which act through the
+//! alerts service as the Telegram buttons and replies and the API do, so the messages in
+//! the chats change with it.
 
 use askama::Template;
 use axum::Form;
@@ -10,20 +11,27 @@ use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
-use crate::alerts::incidents::{Incident, Member};
+use crate::alerts::incidents::{Incident, MAX_UPDATE, Member};
 use crate::alerts::{Alert, AlertEvent, AlertState, On};
 use crate::api::postmortems;
 use crate::app::AppState;
+use crate::app::input;
 use crate::postmortem::{self, Sections};
+use crate::store::AlertFilter;
 
 /// Snoozes the pages offer, in hours.
 const SNOOZES: [u32; 3] = [1, 4, 24];
+
+/// The most alerts of its story an alert's page lists.
+const STORY_SHOWN: i64 = 50;
 
 #[derive(Template)]
 #[template(path = "alert.html")]
 struct AlertPage {
     ui: Ui,
     alert: Alert,
+    /// The other alerts of its story, oldest first (their messages reply to the first's).
+    story: Vec<Alert>,
     timeline: Vec<AlertEvent>,
     snoozes: [u32; 3],
     can_ack: bool,
@@ -47,6 +55,7 @@ struct IncidentPage {
     can_act: bool,
     sections: Sections,
     postmortem: String,
+    max_update: usize,
 }
 
 fn id(text: &str, visitor: &Visitor) -> Result<i64, PageError> {
@@ -92,6 +101,17 @@ pub async fn alert(
 ) -> Result<Response, PageError> {
     let alert = visible_alert(&state, &visitor, id(&text, &visitor)?).await?;
     let timeline = state.store.timeline(On::Alert(alert.id)).await?;
+    let mut story = state
+        .store
+        .alerts(&AlertFilter {
+            installation: Some(alert.installation_id.clone()),
+            story: Some(alert.story_id),
+            limit: STORY_SHOWN,
+            ..AlertFilter::default()
+        })
+        .await?;
+    story.retain(|other| other.id != alert.id);
+    story.reverse();
     let open = matches!(alert.state, AlertState::Firing | AlertState::Snoozed);
     let sections = postmortems::sections(&state, On::Alert(alert.id))
         .await
@@ -106,6 +126,7 @@ pub async fn alert(
             && alert.incident_id.is_none(),
         ui: visitor.ui(),
         alert,
+        story,
         timeline,
         snoozes: SNOOZES,
     }))
@@ -139,6 +160,7 @@ pub async fn incident(
         incident,
         timeline,
         snoozes: SNOOZES,
+        max_update: MAX_UPDATE,
     }))
 }
 
@@ -242,6 +264,45 @@ pub async fn snooze_incident(
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
     act(&state, &visitor, ("incidents", &text), &form, true).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// Posts an update on the incident, as a reply to its card in Telegram does: every card
+/// shows it, and its timeline keeps it.
+pub async fn update_incident(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(path): Path<String>,
+    Form(form): Form<UpdateForm>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    let lang = visitor.lang();
+    let incident = visible_incident(&state, &visitor, id(&path, &visitor)?).await?;
+    let text = form.text.trim();
+    let length = text.chars().count();
+    if length == 0 {
+        return Err(PageError::bad(lang, lang.t("error-update-empty")));
+    }
+    if length > MAX_UPDATE {
+        let args = [("max", MAX_UPDATE.into()), ("length", length.into())];
+        return Err(PageError::bad(
+            lang,
+            lang.t_with("error-update-long", &args),
+        ));
+    }
+    let text = input::text("text", text, MAX_UPDATE).map_err(|e| PageError::api(e, lang))?;
+    let acted = state
+        .alerting
+        .update_incident(incident.id, &by(&visitor), text)
+        .await?;
+    back(page_of(On::Incident(incident.id)), acted.done(), &visitor)
 }
 
 /// What `path` (`alerts/12` or `incidents/3`) is about, if the visitor may see it.

@@ -19,3 +19,6 @@ pub use model::{
     Target, Update,
 };
 pub use review::{ParentHealth, Review, Waiting, review};
+
+/// The longest update (and post-mortem section) people may write, in characters.
+pub const MAX_UPDATE: usize = 20_000;
