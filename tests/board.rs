@@ -759,6 +759,22 @@ async fn the_bot_sends_a_one_time_login_link() {
     assert_eq!(expired.status(), StatusCode::NOT_FOUND);
 }
 
+/// An empty fleet is not called healthy: "Now" says nothing is watched yet and points the
+/// admin to adding an installation; once one is there, all is well.
+#[tokio::test]
+async fn an_empty_fleet_is_not_called_healthy() {
+    let service = Service::start(Options::default()).await;
+    let admin = Session::first_admin(&service, "admin", "correct horse battery").await;
+    let now = admin.text(&service, "/now").await;
+    assert!(now.contains(r#"id="none-watched""#), "{now}");
+    assert!(now.contains(r#"href="/admin/installations""#), "{now}");
+    assert!(!now.contains(r#"id="all-well""#), "{now}");
+    service.installation("vector-main").await;
+    let now = admin.text(&service, "/now").await;
+    assert!(now.contains(r#"id="all-well""#), "{now}");
+    assert!(!now.contains(r#"id="none-watched""#), "{now}");
+}
+
 /// The first admin (through the setup link) adds manager anna, who reads Russian and
 /// whose Telegram user id is 4242.
 async fn add_anna(service: &Service) {

@@ -91,6 +91,8 @@ dongle-blacklisted = blacklisted
 ## Now
 now-title = Broken right now
 now-all-well = Nothing is broken across the fleet.
+now-none-watched = No installation is watched yet, so nothing can be said to work.
+now-add-installation = Add the first installation
 incidents = Incidents
 alerts = Alerts
 

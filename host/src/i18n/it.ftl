@@ -91,6 +91,8 @@ dongle-blacklisted = in lista nera
 ## Adesso
 now-title = Guasto adesso
 now-all-well = Nel parco non c'è niente di guasto.
+now-none-watched = Nessuna installazione è ancora sorvegliata, quindi non si può dire che tutto funzioni.
+now-add-installation = Aggiungi la prima installazione
 incidents = Incidenti
 alerts = Allarmi
 

@@ -69,6 +69,25 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// Whether any installation is registered (of `manager`, when given): an empty fleet
+    /// is not a healthy one.
+    pub async fn any_installation(&self, manager: Option<&str>) -> Result<bool, StoreError> {
+        let found = match manager {
+            Some(manager) => {
+                sqlx::query("SELECT id FROM installations WHERE manager = $1 LIMIT 1")
+                    .bind(manager)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT id FROM installations LIMIT 1")
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        Ok(found.is_some())
+    }
+
     pub async fn installations(&self) -> Result<Vec<Installation>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM installations ORDER BY id");
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;

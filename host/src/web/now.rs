@@ -17,6 +17,9 @@ use crate::store::AlertFilter;
 const MAX_ALERTS: i64 = 500;
 
 pub struct Broken {
+    /// Whether the visitor's fleet has any installation: nothing broken in an empty
+    /// fleet says nothing.
+    watched: bool,
     incidents: Vec<(Incident, String)>,
     alerts: Vec<Alert>,
 }
@@ -55,7 +58,15 @@ async fn broken(state: &AppState, visitor: &Visitor) -> Result<Broken, PageError
             a.fired_at.unwrap_or(a.first_seen_at),
         )
     });
-    Ok(Broken { incidents, alerts })
+    let watched = state
+        .store
+        .any_installation(visitor.staff.manager.as_deref())
+        .await?;
+    Ok(Broken {
+        watched,
+        incidents,
+        alerts,
+    })
 }
 
 #[derive(Template)]
