@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::incidents::Incident;
-use crate::alerts::{AlertEvent, EventKind, local_time};
+use crate::alerts::{AlertEvent, EventKind};
 
 /// What people write after an incident.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,11 +49,15 @@ fn literal(text: &str) -> String {
     out
 }
 
+/// A moment in the post-mortem's zone, one format for the whole document.
 fn when(at: i64, zone: &TimeZone) -> String {
-    let date = jiff::Timestamp::from_millisecond(at)
-        .map(|t| t.to_zoned(zone.clone()).strftime("%Y-%m-%d").to_string())
-        .unwrap_or_default();
-    format!("{date} {}", local_time(at, zone))
+    jiff::Timestamp::from_millisecond(at)
+        .map(|t| {
+            t.to_zoned(zone.clone())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| at.to_string())
 }
 
 fn length(from: i64, to: i64) -> String {
@@ -209,5 +213,12 @@ mod tests {
         assert!(!page.contains("<script>"), "{page}");
         assert!(!page.contains("<strong>"), "{page}");
         assert!(page.contains("&lt;script&gt;"), "{page}");
+    }
+
+    #[test]
+    fn a_moment_is_written_once_in_the_zone() {
+        let moscow = TimeZone::get("Europe/Moscow").unwrap();
+        let at = jiff::Timestamp::from_second(1_796_598_600).unwrap();
+        assert_eq!(when(at.as_millisecond(), &moscow), "2026-12-07 02:10");
     }
 }
