@@ -560,6 +560,18 @@ impl Alerting {
     /// Removes an installation; its open alerts resolve in the same transaction. `None`
     /// if there was no such installation.
     pub async fn remove_installation(&self, id: &str) -> Result<Option<usize>, StoreError> {
+        let mut attempt = 1;
+        loop {
+            // An evaluation of the installation committing at the same moment can deadlock
+            // with the deletion on PostgreSQL; read again and delete again.
+            match self.try_remove_installation(id).await {
+                Err(error) if error.conflicted() && attempt < ATTEMPTS => attempt += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn try_remove_installation(&self, id: &str) -> Result<Option<usize>, StoreError> {
         let open = self.store.open_alerts(id).await?;
         let directory = self.directory().await?;
         let now = self.clock.now_ms();

@@ -93,6 +93,17 @@ impl StoreError {
     pub fn trouble(&self) -> Option<Trouble> {
         Trouble::of(self)
     }
+
+    /// PostgreSQL rolled the transaction back to break a deadlock or a serialization
+    /// conflict with another (SQLSTATE class 40): the same work done again succeeds.
+    pub fn conflicted(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(db)) => {
+                db.code().is_some_and(|code| code.starts_with("40"))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// How long a caller waits for a connection before the database counts as out of reach
