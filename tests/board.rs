@@ -256,6 +256,29 @@ async fn the_board_as_a_person_uses_it() {
     assert!(browser.text("#client-alerts").await.contains("dongle"));
     browser.find("#client-report #make-report").await;
     browser.screenshot("client").await;
+    // Its quarterly report, as the client reads it, at a desk and on a phone.
+    let quarter = browser
+        .find("#report-quarter option[selected]")
+        .await
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    browser
+        .goto(&format!(
+            "{base}/clients/{}/report?quarter={quarter}&format=html",
+            "ООО «Вектор»"
+        ))
+        .await;
+    browser.find("h1").await;
+    browser.screenshot("client-report").await;
+    browser.resize(390, 844).await;
+    assert!(
+        page_width(&browser).await <= 390,
+        "the report scrolls sideways"
+    );
+    browser.screenshot("client-report-phone").await;
+    browser.resize(1400, 1000).await;
 
     // A plugin uploaded from the admin page serves.
     browser.goto(&format!("{base}/admin/plugins")).await;
@@ -348,12 +371,7 @@ async fn the_board_as_a_person_uses_it() {
     );
     browser.resize(1366, 900).await;
     browser.screenshot("imports").await;
-    browser
-        .find("#lang")
-        .await
-        .select_by_value("ru")
-        .await
-        .unwrap();
+    choose_language(&browser, "ru").await;
     browser.wait_text("h1", |t| !t.is_ascii()).await;
     browser.goto(&format!("{base}/admin/replays")).await;
     browser
@@ -379,12 +397,7 @@ async fn the_board_as_a_person_uses_it() {
     browser.goto(&format!("{base}/admin/plugins/echo")).await;
     browser.screenshot("plugin-ru").await;
     browser.resize(1400, 1000).await;
-    browser
-        .find("#lang")
-        .await
-        .select_by_value("en")
-        .await
-        .unwrap();
+    choose_language(&browser, "en").await;
     browser
         .wait_text("h1", |t| !t.is_empty() && t.is_ascii())
         .await;
@@ -431,6 +444,222 @@ async fn the_board_as_a_person_uses_it() {
         .goto(&format!("{base}/clients/{}", "АО «Полюс»"))
         .await;
     assert!(browser.text("#error").await.contains("нет доступа"));
+    browser.close().await;
+}
+
+/// Switches the visitor's language from the menu every page has.
+async fn choose_language(browser: &Browser, code: &str) {
+    browser
+        .find("#lang")
+        .await
+        .select_by_value(code)
+        .await
+        .unwrap();
+}
+
+/// The page's width in CSS pixels: more than the window means it scrolls sideways.
+async fn page_width(browser: &Browser) -> i64 {
+    browser
+        .client
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap()
+}
+
+/// A fleet too long for one page: counted by state, paged, sorted, searched, folded by
+/// client, and read on a phone without scrolling sideways, in English and Russian.
+#[tokio::test]
+async fn a_large_fleet_is_counted_paged_sorted_and_searched() {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    fake.add_chat(ANNA_CHAT, "Anna's clients");
+    let service = Service::start(Options {
+        telegram_api: Some(fake.api_url()),
+        ..Options::default()
+    })
+    .await;
+    let base = service.base.clone();
+    let mut tokens = Vec::new();
+    for c in 0..13 {
+        for n in 0..10 {
+            let id = format!("c{c:02}-{n}");
+            let (status, body) = service
+                .create_installation(json!({
+                    "id": id, "client": format!("Client {c:02}"), "manager": "Anna",
+                    "timezone": "Europe/Moscow", "telegram_chat_id": ANNA_CHAT,
+                }))
+                .await;
+            assert_eq!(status, 201, "{body}");
+            tokens.push((id, body["token"].as_str().unwrap().to_string()));
+        }
+    }
+    // The first twenty report: one has lost its dongle, two have every seat taken, the
+    // rest are fine.
+    let now = jiff::Timestamp::now();
+    let updated = (now - jiff::SignedDuration::from_hours(2)).to_string();
+    for (id, token) in &tokens[..20] {
+        let fine = String::from_utf8(healthy(id))
+            .unwrap()
+            .replace(
+                r#"reachable-by-domain="false""#,
+                r#"reachable-by-domain="true""#,
+            )
+            .replace("2026-11-20T21:17:00+03:00", &now.to_string())
+            .replace("2026-11-19T22:40:00+03:00", &updated)
+            .replace("2026-11-19T22:41:00+03:00", &updated);
+        let report = match id.as_str() {
+            "c01-4" => lost(id),
+            "c00-3" | "c01-7" => fine
+                .replace(r#"in-use="12" peak="14""#, r#"in-use="25" peak="25""#)
+                .into_bytes(),
+            _ => fine.into_bytes(),
+        };
+        assert_eq!(service.post_report(token, report).await.status(), 202);
+    }
+    service.settle().await;
+    let alert = alert_of(&service, "c01-4", "dongle-lost").await;
+
+    let browser = Browser::start().await;
+    let setup = service.running().setup_link.clone().unwrap();
+    browser.goto(&setup).await;
+    browser.fill("#name", "admin").await;
+    browser.fill("#password", "correct horse battery").await;
+    browser.click("#create-admin").await;
+    browser.wait_text("h1", |t| t.contains("(130 / 130)")).await;
+    let count = |light: &'static str| {
+        let browser = &browser;
+        async move {
+            let text = browser.text(&format!("#count-{light}")).await;
+            text.split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        }
+    };
+    assert_eq!(count("grey").await, 110, "never reported is its own state");
+    let problems = count("red").await + count("amber").await;
+    assert_eq!(problems + count("green").await, 20);
+    assert!(problems > 0);
+    // Worst first, each row saying what is wrong and linking to it.
+    let first = browser.find("#rows tr").await;
+    assert_eq!(
+        first.attr("data-light").await.unwrap().as_deref(),
+        Some("red")
+    );
+    let what = browser.find("#row-c01-4 .alerts a[href^='/alerts/']").await;
+    assert!(!what.text().await.unwrap().is_empty());
+    let lost_alert = format!("/alerts/{}", alert["id"]);
+    browser.goto(&format!("{base}/installations/c01-4")).await;
+    browser
+        .find(&format!("#alerts a[href='{lost_alert}']"))
+        .await;
+    browser.goto(&format!("{base}/")).await;
+    assert_eq!(browser.text("#range").await, "1–50 of 130");
+    browser.screenshot("board-large").await;
+
+    // Pages, in the URL.
+    browser.click("#next").await;
+    browser.wait_text("#range", |t| t == "51–100 of 130").await;
+    assert!(browser.url().await.contains("page=2"));
+    let rows = browser
+        .client
+        .find_all(fantoccini::Locator::Css("#rows tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 50);
+
+    // Sorted by a header, and the other way round by it again.
+    browser.goto(&format!("{base}/")).await;
+    browser.click("th a[href*='sort=installation']").await;
+    browser
+        .wait_text("th[aria-sort=ascending]", |t| t.starts_with("Installation"))
+        .await;
+    assert_eq!(
+        browser
+            .find("#rows tr")
+            .await
+            .attr("id")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("row-c00-0")
+    );
+    browser.click("th a[href*='sort=installation']").await;
+    browser.find("th[aria-sort=descending]").await;
+    assert_eq!(
+        browser
+            .find("#rows tr")
+            .await
+            .attr("id")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("row-c12-9")
+    );
+
+    // Searched, and filtered to one state.
+    browser.fill("#filter-client", "client 07").await;
+    browser.click("#apply").await;
+    browser.wait_text("h1", |t| t.contains("(10 / 130)")).await;
+    browser.goto(&format!("{base}/?state=grey")).await;
+    browser.wait_text("h1", |t| t.contains("(110 / 130)")).await;
+    browser.goto(&format!("{base}/?state=problems")).await;
+    let narrowed = format!("({problems} / 130)");
+    browser.wait_text("h1", |t| t.contains(&narrowed)).await;
+
+    // Folded by client, worst first.
+    browser.goto(&format!("{base}/")).await;
+    browser.click("#view-clients").await;
+    browser.find("#clients").await;
+    let first = browser.find("#client-lines tr").await;
+    assert!(first.text().await.unwrap().contains("Client 0"));
+    assert_eq!(first.attr("class").await.unwrap().as_deref(), Some("red"));
+
+    browser.goto(&format!("{base}/installations/c01-4")).await;
+    browser.screenshot("installation").await;
+
+    // On a phone no page scrolls sideways.
+    browser.resize(390, 844).await;
+    for path in [
+        "/",
+        "/?group=client",
+        "/installations/c01-4",
+        lost_alert.as_str(),
+        "/now",
+        "/clients/Client%2001",
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        browser.find("main").await;
+        let width = page_width(&browser).await;
+        assert!(width <= 390, "{path} is {width} px wide on a 390 px phone");
+    }
+    browser.goto(&format!("{base}/")).await;
+    browser.screenshot("board-large-phone").await;
+    browser.goto(&format!("{base}/installations/c01-4")).await;
+    browser.screenshot("installation-phone").await;
+
+    // In Russian, the board's own words are Russian.
+    browser.resize(1366, 900).await;
+    choose_language(&browser, "ru").await;
+    browser.goto(&format!("{base}/")).await;
+    browser
+        .wait_text("h1", |t| t.starts_with("Парк установок"))
+        .await;
+    for part in ["#summary", "#board thead", "#row-c01-4 .state", "#range"] {
+        let text = browser.text(part).await;
+        assert!(
+            !text.chars().any(|c| c.is_ascii_alphabetic()),
+            "{part}: {text}"
+        );
+    }
+    browser.screenshot("board-large-ru").await;
+    browser.goto(&format!("{base}/installations/c01-4")).await;
+    browser.screenshot("installation-ru").await;
+    browser.resize(390, 844).await;
+    browser.goto(&format!("{base}/")).await;
+    browser.screenshot("board-large-ru-phone").await;
     browser.close().await;
 }
 

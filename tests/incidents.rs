@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use fake_telegram::User;
 use pulldown_cmark::{Event, Options as MdOptions, Parser, Tag};
-use reveille_tests::{at, databases};
+use reveille_tests::{Session, at, databases};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -149,6 +149,48 @@ async fn fleet(world: &World, redirect: &Redirect) -> Vec<String> {
     ids
 }
 
+/// The board says what Telegram says: the children are behind the failing parent, in
+/// incident `id`, and the parent's own row is failing too.
+async fn board_shows_the_incident(world: &World, session: &Session, id: i64) {
+    let board = session.text(&world.service, "/?client=c00-").await;
+    let member = board
+        .split(r#"id="row-c00-1""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no row of c00-1: {board}"));
+    assert!(
+        member.contains(&format!(r#"href="/incidents/{id}""#))
+            && member.contains(&format!("behind redirect-1 · incident #{id}")),
+        "{member}"
+    );
+    let parent = session.text(&world.service, "/?client=redirect-1").await;
+    let row = parent
+        .split(r#"id="row-redirect-1""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no row of redirect-1: {parent}"));
+    assert!(
+        row.contains(&format!(
+            "30 installations behind it are down · incident #{id}"
+        )),
+        "{row}"
+    );
+    assert!(parent.contains(r#"data-light="red""#), "{row}");
+    let counted = |id: &str| {
+        let at = board.find(&format!(r#"id="count-{id}""#)).unwrap();
+        board[at..]
+            .split("<b>")
+            .nth(1)
+            .unwrap()
+            .split("</b>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(counted("red"), "31", "every child and the parent");
+    assert_eq!(counted("incidents"), "1");
+}
+
 async fn incidents(world: &World) -> Vec<Value> {
     let (status, body) = world
         .service
@@ -180,6 +222,7 @@ async fn story_3_a_redirect_outage_is_one_incident_and_one_resolution() {
         .await;
         let redirect = Redirect::start().await;
         let ids = fleet(&world, &redirect).await;
+        let admin = Session::first_admin(&world.service, "admin", "correct horse battery").await;
         world
             .service
             .authorize(MANAGERS[0], ivanov().id, "Ivanov")
@@ -236,6 +279,7 @@ async fn story_3_a_redirect_outage_is_one_incident_and_one_resolution() {
             );
             assert_eq!(alert["incident_id"], id);
         }
+        board_shows_the_incident(&world, &admin, id).await;
 
         // Nobody took it in 10 minutes: the boss gets the card too, with sound.
         world.tick_at("2026-11-16T06:10:20+03:00").await;

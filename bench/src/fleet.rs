@@ -151,10 +151,19 @@ impl Bench {
         member: &Member,
         body: String,
     ) -> impl Future<Output = Option<u16>> + Send + use<> {
+        self.post_as(&member.token, body)
+    }
+
+    /// Posts one report with ingest token `token`; the HTTP status.
+    pub fn post_as(
+        &self,
+        token: &str,
+        body: String,
+    ) -> impl Future<Output = Option<u16>> + Send + use<> {
         let request = self
             .client
             .post(self.url("/api/v1/reports"))
-            .bearer_auth(&member.token)
+            .bearer_auth(token)
             .header("content-type", "application/xml")
             .body(body);
         async move { request.send().await.ok().map(|r| r.status().as_u16()) }

@@ -155,7 +155,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
             figures.extend(scenarios::storm::run(backend).await?);
         }
         if args.runs("board") {
-            figures.extend(scenarios::board::run(backend).await?);
+            figures.extend(scenarios::board::run(backend, args.fleet).await?);
         }
         if args.runs("report") {
             figures.extend(scenarios::report::run(backend).await?);

@@ -110,7 +110,9 @@ impl Alerting {
         self.fleet_changed();
     }
 
-    fn fleet_changed(&self) {
+    /// Tells open pages, and the board's kept rows, on every node, that the fleet changed
+    /// where no alert did (an installation added or edited, a client's settings).
+    pub fn fleet_changed(&self) {
         self.live.changed();
         self.cluster.publish(Topic::Fleet);
     }

@@ -6,6 +6,7 @@ pub mod alerting;
 pub mod alerts;
 pub mod api;
 pub mod app;
+pub mod board;
 pub mod cli;
 pub mod client_report;
 pub mod clock;

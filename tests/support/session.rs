@@ -57,9 +57,11 @@ impl Session {
 
     /// The first administrator, created through the first start's setup link.
     pub async fn first_admin(service: &Service, name: &str, password: &str) -> Session {
-        let setup = service.running().setup_link.clone().expect("a setup link");
+        let link = service.running().setup_link.clone().expect("a setup link");
+        // The link names the public address, which may not be this one.
+        let path = &link[link.find("/setup/").expect("a setup path")..];
         let created = no_redirects()
-            .post(&setup)
+            .post(service.url(path))
             .form(&[("name", name), ("password", password), ("lang", "en")])
             .send()
             .await

@@ -13,7 +13,7 @@
 pub mod backlog;
 pub mod directory;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod grouping;
 pub mod holidays;
 pub mod hours;
@@ -61,6 +61,13 @@ impl AlertState {
     /// Every state but resolved.
     pub const OPEN: [AlertState; 4] = [
         AlertState::Pending,
+        AlertState::Firing,
+        AlertState::Acknowledged,
+        AlertState::Snoozed,
+    ];
+
+    /// Open and told: what the board and "Now" count (damping holds pending ones back).
+    pub const TOLD: [AlertState; 3] = [
         AlertState::Firing,
         AlertState::Acknowledged,
         AlertState::Snoozed,

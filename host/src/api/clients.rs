@@ -82,6 +82,7 @@ pub(crate) async fn set(
         .store
         .set_client_settings(client, plugin, &settings)
         .await?;
+    state.alerting.fleet_changed();
     if let Some(health) = state.runtime.registry().health(plugin) {
         health.settings_verdict(client, None);
     }

@@ -190,7 +190,10 @@ pub async fn register(
         .create_installation(&installation, &token::digest(&token))
         .await
     {
-        Ok(()) => Ok((installation, token)),
+        Ok(()) => {
+            state.alerting.fleet_changed();
+            Ok((installation, token))
+        }
         Err(StoreError::Duplicate(id)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             format!("id: installation `{id}` already exists"),
@@ -236,6 +239,7 @@ pub async fn patch(
     if !state.store.update_installation(&installation).await? {
         return Err(ApiError::not_found(format!("no installation `{id}`")));
     }
+    state.alerting.fleet_changed();
     Ok(Json(json!({ "installation": installation })))
 }
 

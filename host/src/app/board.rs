@@ -1,14 +1,16 @@
-//! The board's own state: live updates for open pages, the public address, and the
-//! one-time setup secret while nobody can log in yet.
+//! The board's own state: live updates for open pages, the fleet's rows kept between
+//! changes, the public address, and the one-time setup secret while nobody can log in yet.
 
 use std::sync::Mutex;
 
+use crate::board::Kept;
 use crate::ingest::token;
 use crate::live::Live;
 
 /// The board's own state.
 pub struct Web {
     pub live: Live,
+    pub board: Kept,
     /// Where people reach the service (for links and the agent snippet).
     pub public_url: Option<String>,
     /// The digest of the setup secret while there is one (nobody can log in yet).
@@ -16,9 +18,10 @@ pub struct Web {
 }
 
 impl Web {
-    pub fn new(live: Live, public_url: Option<String>) -> Web {
+    pub fn new(live: Live, board: Kept, public_url: Option<String>) -> Web {
         Web {
             live,
+            board,
             public_url,
             setup: Mutex::default(),
         }

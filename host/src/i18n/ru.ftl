@@ -53,10 +53,44 @@ back-to-board = К парку
 board-title = Парк установок
 board-empty = Ни одна установка не подходит.
 filter-any = все
-filter-client-hint = клиент или установка
+filter-client-hint = клиент, установка, менеджер или метка
 filter-problems = только проблемы
 filter-apply = Показать
 filter-reset = Сбросить
+filter-search = Поиск
+board-summary = Парк по состояниям
+light-red = Сбой
+light-amber = Требует внимания
+light-grey = Ни разу не отчитывалась
+light-green = В порядке
+board-incidents = { $n ->
+    [one] открытый инцидент
+    [few] открытых инцидента
+   *[many] открытых инцидентов
+}
+board-range = { $first }–{ $last } из { $n }
+board-more = и ещё { $n }
+board-dongle-bad = Ключа защиты нет
+board-below-minimum = Оболочка старее требуемой
+board-seats-full = Все места заняты
+board-never = Отчётов ещё не было
+board-behind = за { $parent } · инцидент №{ $id }
+board-in-incident = { $plugin } на установках: { $n } · инцидент №{ $id }
+board-leads = установки за ней не работают: { $n } · инцидент №{ $id }
+board-views = Вид
+board-view-installations = Установки
+board-view-clients = По клиентам
+board-client-page = страница
+board-pages = Страницы
+board-previous = Назад
+board-next = Дальше
+installation-zone = Часовой пояс
+installation-parent = Стоит за
+installation-url = Адрес
+installation-tags = Метки
+installation-settings = Настройки, токен и удаление
+installation-alerts = Последние тревоги
+installation-no-alerts = Тревог ещё не было.
 col-client = Клиент
 col-installation = Установка
 col-manager = Менеджер

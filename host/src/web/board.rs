@@ -1,232 +1,238 @@
-//! The fleet board: one row per installation the visitor may see, problems first, with
-//! filters in the URL; its rows are fetched again when the fleet changes (`events.rs`).
+//! The fleet board: the counts of the fleet a visitor may see, then one row per
+//! installation (or one line per client) that matches the filters in the URL, a page at a
+//! time. Cut from the board's kept rows (`crate::board`); `/board/live` keeps an open
+//! page current by sending only the rows that changed.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
-use reveille_sdk::Version;
-use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
 use crate::app::AppState;
-use crate::fleet::Installation;
-use crate::plugins::Severity;
-use crate::report::Seats;
+use crate::board::{Ask, ClientLine, Counts, Cut, Light, PAGE, Row, Rows, Sort, cut};
 
-/// A row's traffic light, worst first (the board's order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Light {
-    /// A critical alert, or the dongle is not there.
-    Red,
-    /// A warning, a shell below the required version, or every seat taken.
-    Amber,
-    /// Nothing reported yet.
-    Grey,
-    Green,
+/// A sortable column's header.
+pub struct Header {
+    pub label: String,
+    pub href: String,
+    /// `ascending`, `descending` or `none`, for `aria-sort`.
+    pub aria: &'static str,
+    pub arrow: &'static str,
 }
 
-impl Light {
-    pub fn class(&self) -> &'static str {
-        match self {
-            Light::Red => "red",
-            Light::Amber => "amber",
-            Light::Grey => "grey",
-            Light::Green => "green",
+/// The rows the visitor may see, cut for `ask`.
+pub fn visible<'a>(rows: &'a Rows, visitor: &Visitor, ask: &Ask) -> Cut<'a> {
+    let staff = &visitor.staff;
+    let seen = rows
+        .rows
+        .iter()
+        .filter(|r| staff.sees(&r.installation.manager))
+        .collect();
+    let incidents = rows
+        .incidents
+        .iter()
+        .filter(|t| t.managers.iter().any(|m| staff.sees(m)))
+        .count();
+    cut(seen, incidents, ask)
+}
+
+/// What the page shows above its rows; also sent alone when it changes.
+#[derive(Template)]
+#[template(path = "board_head.html")]
+pub struct Head<'a> {
+    pub ui: &'a Ui,
+    pub ask: &'a Ask,
+    pub fleet: &'a Counts,
+    pub incidents: usize,
+    pub matched: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub oob: bool,
+}
+
+impl Head<'_> {
+    fn state_href(&self, light: &Light) -> String {
+        self.ask.with(&[("state", light.class()), ("page", "")])
+    }
+
+    /// "51–100 of 1,029".
+    pub fn range(&self) -> String {
+        let first = if self.matched == 0 {
+            0
+        } else {
+            (self.page - 1) * PAGE + 1
+        };
+        let last = (self.page * PAGE).min(self.matched);
+        self.ui.lang.t_with(
+            "board-range",
+            &[
+                ("first", first.into()),
+                ("last", last.into()),
+                ("n", self.matched.into()),
+            ],
+        )
+    }
+}
+
+/// One row, alone (a live update) or in the page.
+#[derive(Template)]
+#[template(path = "board_row.html")]
+pub struct RowHtml<'a> {
+    pub ui: &'a Ui,
+    pub row: &'a Row,
+    pub oob: bool,
+}
+
+/// The rows of one page, alone (a live update that moved rows) or in the page.
+#[derive(Template)]
+#[template(path = "board_rows.html")]
+pub struct RowsHtml<'a> {
+    pub ui: &'a Ui,
+    pub rows: &'a [&'a Row],
+    pub oob: bool,
+}
+
+impl RowsHtml<'_> {
+    fn row<'b>(&'b self, row: &'b Row) -> RowHtml<'b> {
+        RowHtml {
+            ui: self.ui,
+            row,
+            oob: false,
         }
     }
 }
 
-/// One installation as the board shows it.
-pub struct Row {
-    pub light: Light,
-    pub installation: Installation,
-    pub reported_at: Option<i64>,
-    pub update: Option<crate::report::Update>,
-    pub shell: Option<String>,
-    pub minimum: Option<String>,
-    pub below_minimum: bool,
-    pub dongle: Option<String>,
-    pub dongle_bad: bool,
-    pub seats: Option<Seats>,
-    pub seats_full: bool,
-    pub critical: i64,
-    pub warning: i64,
-    pub info: i64,
-    /// Plugins with an open alert here.
-    plugins: BTreeSet<String>,
+/// The matching rows folded by client, alone (a live update) or in the page.
+#[derive(Template)]
+#[template(path = "board_clients.html")]
+pub struct ClientsHtml<'a> {
+    pub ui: &'a Ui,
+    pub ask: &'a Ask,
+    pub clients: &'a [ClientLine],
+    pub oob: bool,
 }
 
-impl Row {
-    fn problem(&self) -> bool {
-        self.light != Light::Green
+impl ClientsHtml<'_> {
+    fn client_href(&self, client: &str) -> String {
+        self.ask
+            .with(&[("client", client), ("group", ""), ("page", "")])
     }
 }
 
-/// Every installation `visitor` may see, as rows, worst first.
-pub async fn fleet(state: &AppState, visitor: &Visitor) -> Result<Vec<Row>, PageError> {
-    let installations = state.store.installations().await?;
-    let mut glances = state.store.glances().await?;
-    let settings = state.store.every_client_settings().await?;
-    let mut counts: HashMap<String, Vec<crate::store::OpenCount>> = HashMap::new();
-    for count in state.store.open_alert_counts().await? {
-        counts
-            .entry(count.installation_id.clone())
-            .or_default()
-            .push(count);
-    }
-    let no_settings = crate::store::Settings::new();
-    let mut rows: Vec<Row> = installations
-        .into_iter()
-        .filter(|i| visitor.staff.sees(&i.manager))
-        .map(|installation| {
-            let latest = glances.remove(&installation.id);
-            let minimum = state
-                .runtime
-                .setting(
-                    "version-minimum",
-                    "minimum",
-                    settings.get(&installation.client).unwrap_or(&no_settings),
-                )
-                .filter(|m| !m.trim().is_empty());
-            let open = counts.remove(&installation.id).unwrap_or_default();
-            row(installation, latest, minimum, &open)
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        (a.light, &a.installation.client, &a.installation.id).cmp(&(
-            b.light,
-            &b.installation.client,
-            &b.installation.id,
-        ))
-    });
-    Ok(rows)
+/// The parts of a page that change with the fleet: what `/board/live` sends when they do.
+pub struct Parts<'a> {
+    pub head: Head<'a>,
+    pub rows: RowsHtml<'a>,
+    pub clients: ClientsHtml<'a>,
 }
 
-fn row(
-    installation: Installation,
-    latest: Option<crate::store::Latest>,
-    minimum: Option<String>,
-    open: &[crate::store::OpenCount],
-) -> Row {
-    let of = |severity: Severity| {
-        open.iter()
-            .filter(|c| c.severity == severity)
-            .map(|c| c.count)
-            .sum::<i64>()
-    };
-    let (critical, warning, info) = (
-        of(Severity::Critical),
-        of(Severity::Warning),
-        of(Severity::Info),
-    );
-    let (reported_at, glance) = match latest {
-        Some(latest) => (Some(latest.received_at), latest.glance),
-        None => (None, Default::default()),
-    };
-    let below_minimum = match (&glance.shell_version, &minimum) {
-        (Some(shell), Some(minimum)) => matches!(
-            (shell.parse::<Version>(), minimum.parse::<Version>()),
-            (Ok(shell), Ok(minimum)) if shell < minimum
-        ),
-        _ => false,
-    };
-    let dongle_bad = glance.dongle.as_ref().is_some_and(|d| !d.is_ok());
-    let seats_full = glance
-        .seats
-        .as_ref()
-        .is_some_and(|s| s.limit > 0 && s.used >= s.limit);
-    let light = if critical > 0 || dongle_bad {
-        Light::Red
-    } else if warning > 0 || below_minimum || seats_full {
-        Light::Amber
-    } else if reported_at.is_none() {
-        Light::Grey
-    } else {
-        Light::Green
-    };
-    Row {
-        light,
-        installation,
-        reported_at,
-        update: glance.newest_update,
-        shell: glance.shell_version,
-        minimum,
-        below_minimum,
-        dongle: glance.dongle.map(|d| d.state),
-        dongle_bad,
-        seats: glance.seats,
-        seats_full,
-        critical,
-        warning,
-        info,
-        plugins: open.iter().map(|c| c.plugin.clone()).collect(),
-    }
-}
-
-/// The board's filters, as they stand in its URL.
-#[derive(Debug, Default, Deserialize)]
-pub struct Filters {
-    #[serde(default)]
-    manager: String,
-    #[serde(default)]
-    client: String,
-    #[serde(default)]
-    severity: String,
-    #[serde(default)]
-    plugin: String,
-    #[serde(default)]
-    problems: String,
-}
-
-impl Filters {
-    fn keep(&self, row: &Row) -> bool {
-        let client = self.client.trim().to_lowercase();
-        (self.manager.is_empty() || row.installation.manager == self.manager)
-            && (client.is_empty()
-                || row.installation.client.to_lowercase().contains(&client)
-                || row.installation.id.to_lowercase().contains(&client))
-            && match self.severity.as_str() {
-                "critical" => row.critical > 0,
-                "warning" => row.warning > 0,
-                "info" => row.info > 0,
-                _ => true,
-            }
-            && (self.plugin.is_empty() || row.plugins.contains(&self.plugin))
-            && (self.problems.is_empty() || row.problem())
+impl<'a> Parts<'a> {
+    pub fn of(ui: &'a Ui, ask: &'a Ask, view: &'a Cut<'a>, oob: bool) -> Parts<'a> {
+        Parts {
+            head: Head {
+                ui,
+                ask,
+                fleet: &view.fleet,
+                incidents: view.incidents,
+                matched: view.matched,
+                page: view.page,
+                pages: view.pages,
+                oob,
+            },
+            rows: RowsHtml {
+                ui,
+                rows: &view.rows,
+                oob,
+            },
+            clients: ClientsHtml {
+                ui,
+                ask,
+                clients: &view.clients,
+                oob,
+            },
+        }
     }
 }
 
 #[derive(Template)]
 #[template(path = "board.html")]
-struct BoardPage {
-    ui: Ui,
-    rows: Vec<Row>,
-    filters: Filters,
-    query: String,
+struct BoardPage<'a> {
+    ui: &'a Ui,
+    ask: &'a Ask,
+    head: Head<'a>,
+    rows: RowsHtml<'a>,
+    clients: ClientsHtml<'a>,
+    headers: Vec<Header>,
     managers: Vec<String>,
     plugins: Vec<String>,
-    total: usize,
+    /// What `/board/live` is asked for: this query, and the rows' version it starts from.
+    live: String,
 }
 
-#[derive(Template)]
-#[template(path = "rows.html")]
-struct RowsFragment {
-    ui: Ui,
-    rows: Vec<Row>,
+impl BoardPage<'_> {
+    fn view_href(&self, group: &str) -> String {
+        self.ask.with(&[("group", group), ("page", "")])
+    }
+
+    fn page_href(&self, page: usize) -> String {
+        self.ask.with(&[("page", &page.to_string())])
+    }
+}
+
+fn headers(ui: &Ui, ask: &Ask) -> Vec<Header> {
+    let current = ask.sort();
+    [
+        (Sort::State, "col-state"),
+        (Sort::Client, "col-client"),
+        (Sort::Installation, "col-installation"),
+        (Sort::Alerts, "col-what"),
+        (Sort::Manager, "col-manager"),
+        (Sort::Report, "col-report"),
+    ]
+    .into_iter()
+    .map(|(sort, label)| {
+        let here = sort == current;
+        let descending = here && ask.descending();
+        let flip = if here && !descending { "desc" } else { "" };
+        Header {
+            label: ui.t(label),
+            href: format!(
+                "/?{}",
+                ask.with(&[("sort", sort.name()), ("dir", flip), ("page", "")])
+            ),
+            aria: match (here, descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            },
+            arrow: match (here, descending) {
+                (false, _) => "",
+                (true, false) => " ▲",
+                (true, true) => " ▼",
+            },
+        }
+    })
+    .collect()
 }
 
 pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
-    Query(filters): Query<Filters>,
-    RawQuery(query): RawQuery,
+    Query(ask): Query<Ask>,
 ) -> Result<Response, PageError> {
-    let all = fleet(&state, &visitor).await?;
-    let total = all.len();
-    let managers: BTreeSet<String> = all.iter().map(|r| r.installation.manager.clone()).collect();
+    let kept: Arc<Rows> = state.web.board.rows().await?;
+    let ui = visitor.ui();
+    let view = visible(&kept, &visitor, &ask);
+    let managers: BTreeSet<&str> = kept
+        .rows
+        .iter()
+        .filter(|r| visitor.staff.sees(&r.installation.manager))
+        .map(|r| r.installation.manager.as_str())
+        .collect();
     let mut plugins: Vec<String> = state
         .runtime
         .registry()
@@ -235,30 +241,22 @@ pub async fn page(
         .map(|p| p.name)
         .collect();
     plugins.sort();
-    let rows = all.into_iter().filter(|r| filters.keep(r)).collect();
-    Ok(render(&BoardPage {
-        ui: visitor.ui(),
+    let live = format!("{}&seen={}", ask.with(&[]), kept.rung());
+    let Parts {
+        head,
         rows,
-        filters,
-        query: query.unwrap_or_default(),
-        managers: managers.into_iter().collect(),
+        clients,
+    } = Parts::of(&ui, &ask, &view, false);
+    let page = BoardPage {
+        ui: &ui,
+        ask: &ask,
+        head,
+        rows,
+        clients,
+        headers: headers(&ui, &ask),
+        managers: managers.into_iter().map(str::to_string).collect(),
         plugins,
-        total,
-    }))
-}
-
-pub async fn rows(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Query(filters): Query<Filters>,
-) -> Result<Response, PageError> {
-    let rows = fleet(&state, &visitor)
-        .await?
-        .into_iter()
-        .filter(|r| filters.keep(r))
-        .collect();
-    Ok(render(&RowsFragment {
-        ui: visitor.ui(),
-        rows,
-    }))
+        live,
+    };
+    Ok(render(&page))
 }

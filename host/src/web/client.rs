@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 
-use super::board::{Row, fleet};
+use super::board::RowHtml;
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
 use crate::alerts::directory::Kind;
@@ -16,6 +16,7 @@ use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, AlertState};
 use crate::api::client_reports::{Asked, answer};
 use crate::app::AppState;
+use crate::board::{Row, Sort};
 use crate::client_report::{Cadence, Period};
 use crate::store::{AlertFilter, LogLine};
 
@@ -120,6 +121,16 @@ struct ClientPage {
     quarters: Vec<String>,
 }
 
+impl ClientPage {
+    fn row<'a>(&'a self, row: &'a Row) -> RowHtml<'a> {
+        RowHtml {
+            ui: &self.ui,
+            row,
+            oob: false,
+        }
+    }
+}
+
 /// The quarter just ended, the current one, and `n - 1` before those.
 fn quarters(today: jiff::civil::Date, n: usize) -> Vec<String> {
     let mut out = Vec::with_capacity(n + 1);
@@ -178,11 +189,14 @@ pub async fn page(
     Path(client): Path<String>,
 ) -> Result<Response, PageError> {
     admitted(&state, &visitor, &client).await?;
-    let rows: Vec<Row> = fleet(&state, &visitor)
-        .await?
-        .into_iter()
-        .filter(|r| r.installation.client == client)
+    let kept = state.web.board.rows().await?;
+    let mut rows: Vec<Row> = kept
+        .rows
+        .iter()
+        .filter(|r| r.installation.client == client && visitor.staff.sees(&r.installation.manager))
+        .cloned()
         .collect();
+    rows.sort_by(|a, b| Sort::State.compare(a, b));
     let ids: Vec<String> = rows.iter().map(|r| r.installation.id.clone()).collect();
     let now = state.clock.now_ms();
     let since = now - (DAYS + 2) * DAY;

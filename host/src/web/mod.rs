@@ -11,6 +11,7 @@ mod board;
 mod client;
 mod directory;
 mod events;
+mod installation;
 mod now;
 mod page;
 mod plugin;
@@ -59,7 +60,8 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
     };
     vec![
         page("/", Staff, get(board::page)),
-        page("/board/rows", Staff, get(board::rows)),
+        page("/board/live", Staff, get(events::board)),
+        page("/installations/{id}", Staff, get(installation::page)),
         page("/now", Staff, get(now::page)),
         page("/now/items", Staff, get(now::items)),
         page("/events", Staff, get(events::stream)),

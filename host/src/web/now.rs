@@ -39,11 +39,7 @@ async fn broken(state: &AppState, visitor: &Visitor) -> Result<Broken, PageError
     let mut alerts: Vec<Alert> = state
         .store
         .alerts(&AlertFilter {
-            states: Some(vec![
-                AlertState::Firing,
-                AlertState::Acknowledged,
-                AlertState::Snoozed,
-            ]),
+            states: Some(AlertState::TOLD.to_vec()),
             manager: visitor.staff.manager.clone(),
             limit: MAX_ALERTS,
             ..AlertFilter::default()
