@@ -404,6 +404,31 @@ async fn the_board_as_a_person_uses_it() {
     browser.goto(&format!("{base}/admin/replays")).await;
     browser.wait_text("#imports .state", |t| t == "done").await;
 
+    // The admin's pages and the incident's keep nobody out either, and fit a phone.
+    let incident_page = format!("/incidents/{}", incident["id"]);
+    let mut problems = Vec::new();
+    for path in [
+        "/admin/installations",
+        "/admin/plugins",
+        "/admin/staff",
+        "/admin/directory/contacts",
+        "/admin/replays",
+        incident_page.as_str(),
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        browser.find("main").await;
+        for problem in browser.accessibility_problems().await {
+            problems.push(format!("{path}: {problem}"));
+        }
+        browser.resize(390, 844).await;
+        let width = page_width(&browser).await;
+        if width > 390 {
+            problems.push(format!("{path} is {width} px wide on a 390 px phone"));
+        }
+        browser.resize(1400, 1000).await;
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+
     // A manager's account, in Russian: only her clients, and Boris's are refused.
     browser.goto(&format!("{base}/admin/staff")).await;
     browser.fill("#staff-name", "anna").await;
@@ -619,6 +644,35 @@ async fn a_large_fleet_is_counted_paged_sorted_and_searched() {
 
     browser.goto(&format!("{base}/installations/c01-4")).await;
     browser.screenshot("installation").await;
+    // A moment says in which zone it is.
+    let reported = browser.text("#last-report").await;
+    let zone = reported
+        .split_whitespace()
+        .skip_while(|word| !word.contains(':'))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        !zone.is_empty() && !zone.starts_with('('),
+        "no zone after the time: {reported}"
+    );
+
+    // Nothing on these pages keeps out a person using assistive technology.
+    let mut problems = Vec::new();
+    for path in [
+        "/",
+        "/?group=client",
+        "/installations/c01-4",
+        lost_alert.as_str(),
+        "/now",
+        "/clients/Client%2001",
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        browser.find("main").await;
+        for problem in browser.accessibility_problems().await {
+            problems.push(format!("{path}: {problem}"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 
     // On a phone no page scrolls sideways.
     browser.resize(390, 844).await;

@@ -155,6 +155,31 @@ impl Browser {
             .expect("resize the window");
     }
 
+    /// What axe-core (vendored in `fixtures/axe/`, MPL-2.0) finds seriously or critically
+    /// wrong for people using assistive technology on the page shown: one line per rule,
+    /// with up to three of the elements it found.
+    pub async fn accessibility_problems(&self) -> Vec<String> {
+        const AXE: &str = include_str!("../fixtures/axe/axe.min.js");
+        self.client
+            .execute(AXE, vec![])
+            .await
+            .expect("load axe-core");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, { resultTypes: ["violations"] }).then(result => done(
+                    result.violations
+                        .filter(v => v.impact === "serious" || v.impact === "critical")
+                        .map(v => `${v.id} (${v.impact}): ${v.help}: ` +
+                            v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "))));"#,
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found).expect("a list of problems")
+    }
+
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");

@@ -51,9 +51,14 @@ impl Ui {
         at.map_or_else(String::new, |at| self.lang.ago(at, self.now))
     }
 
-    /// A moment on the host's clock (the distributor's office, as a rule).
+    /// A moment in the host's zone (the distributor's office, as a rule), saying which:
+    /// a page read from another zone is not misread.
     pub fn at(&self, at: &i64) -> String {
-        self.lang.date_time(*at, &TimeZone::system())
+        let zone = TimeZone::system();
+        let label = jiff::Timestamp::from_millisecond(*at)
+            .map(|t| t.to_zoned(zone.clone()).strftime("%Z").to_string())
+            .unwrap_or_default();
+        format!("{} {label}", self.lang.date_time(*at, &zone))
     }
 
     pub fn is_admin(&self) -> bool {
