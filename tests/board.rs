@@ -404,7 +404,23 @@ async fn the_board_as_a_person_uses_it() {
     browser.goto(&format!("{base}/admin/replays")).await;
     browser.wait_text("#imports .state", |t| t == "done").await;
 
-    // The admin's pages and the incident's keep nobody out either, and fit a phone.
+    // History: every alert and incident, filtered, linking to each.
+    browser
+        .goto(&format!(
+            "{base}/alerts?client=ООО «Вектор»&severity=critical"
+        ))
+        .await;
+    browser
+        .find(&format!("#alert-{id} a[href='/alerts/{id}']"))
+        .await;
+    assert!(!browser.body().await.contains("boris-1"));
+    browser.goto(&format!("{base}/incidents?state=open")).await;
+    browser
+        .find(&format!("#incident-{} a", incident["id"]))
+        .await;
+
+    // The admin's pages, history and the incident's keep nobody out either, and fit a
+    // phone.
     let incident_page = format!("/incidents/{}", incident["id"]);
     let mut problems = Vec::new();
     for path in [
@@ -413,6 +429,8 @@ async fn the_board_as_a_person_uses_it() {
         "/admin/staff",
         "/admin/directory/contacts",
         "/admin/replays",
+        "/alerts",
+        "/incidents",
         incident_page.as_str(),
     ] {
         browser.goto(&format!("{base}{path}")).await;

@@ -32,6 +32,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let mut filter = IncidentFilter {
         open_only: false,
+        before: None,
         limit: DEFAULT_LIMIT,
     };
     for (name, value) in query {

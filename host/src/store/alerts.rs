@@ -35,6 +35,8 @@ pub struct AlertFilter {
     pub chat_id: Option<i64>,
     /// The alerts of one installation's story (by its first alert's id).
     pub story: Option<i64>,
+    /// Only alerts older than this one (the next page of a list, newest first).
+    pub before: Option<i64>,
     pub limit: i64,
 }
 
@@ -292,6 +294,9 @@ impl Store {
         }
         if let Some(story) = filter.story {
             conditions.push(format!("COALESCE(story_id, id) = {story}"));
+        }
+        if let Some(before) = filter.before {
+            conditions.push(format!("id < {before}"));
         }
         if let Some(chat) = filter.chat_id {
             conditions.push(format!(

@@ -45,6 +45,8 @@ fn incident_from(row: &AnyRow) -> Result<Incident, StoreError> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IncidentFilter {
     pub open_only: bool,
+    /// Only incidents older than this one (the next page of a list, newest first).
+    pub before: Option<i64>,
     pub limit: i64,
 }
 
@@ -103,6 +105,7 @@ impl Store {
     pub async fn open_incidents(&self) -> Result<Vec<Incident>, StoreError> {
         self.incidents(IncidentFilter {
             open_only: true,
+            before: None,
             limit: i64::MAX,
         })
         .await
@@ -110,10 +113,17 @@ impl Store {
 
     /// Incidents, newest first, with their members, chats and updates.
     pub async fn incidents(&self, filter: IncidentFilter) -> Result<Vec<Incident>, StoreError> {
-        let condition = if filter.open_only {
-            "WHERE resolved_at IS NULL"
+        let mut conditions = Vec::new();
+        if filter.open_only {
+            conditions.push("resolved_at IS NULL".to_string());
+        }
+        if let Some(before) = filter.before {
+            conditions.push(format!("id < {before}"));
+        }
+        let condition = if conditions.is_empty() {
+            String::new()
         } else {
-            ""
+            format!("WHERE {}", conditions.join(" AND "))
         };
         let sql = format!(
             "SELECT {COLUMNS} FROM incidents {condition} ORDER BY id DESC LIMIT {}",

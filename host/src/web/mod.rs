@@ -11,6 +11,7 @@ mod board;
 mod client;
 mod directory;
 mod events;
+mod history;
 mod installation;
 mod now;
 mod page;
@@ -62,6 +63,8 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
         page("/", Staff, get(board::page)),
         page("/board/live", Staff, get(events::board)),
         page("/installations/{id}", Staff, get(installation::page)),
+        page("/alerts", Staff, get(history::alerts)),
+        page("/incidents", Staff, get(history::incidents)),
         page("/now", Staff, get(now::page)),
         page("/now/items", Staff, get(now::items)),
         page("/events", Staff, get(events::stream)),
