@@ -566,6 +566,16 @@ impl Registry {
         slots.get(name).map(|slot| status_of(name, slot, all))
     }
 
+    /// Every plugin's name, in order: the choices of a filter by check.
+    pub fn names(&self) -> Vec<String> {
+        self.slots
+            .read()
+            .expect("registry lock")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     pub fn list(&self) -> Vec<PluginStatus> {
         let slots = self.slots.read().expect("registry lock");
         let all = busy(&slots);

@@ -233,14 +233,7 @@ pub async fn page(
         .filter(|r| visitor.staff.sees(&r.installation.manager))
         .map(|r| r.installation.manager.as_str())
         .collect();
-    let mut plugins: Vec<String> = state
-        .runtime
-        .registry()
-        .list()
-        .into_iter()
-        .map(|p| p.name)
-        .collect();
-    plugins.sort();
+    let plugins = state.runtime.registry().names();
     let live = format!("{}&seen={}", ask.with(&[]), kept.rung());
     let Parts {
         head,

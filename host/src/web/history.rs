@@ -115,14 +115,7 @@ pub async fn alerts(
     let older = (alerts.len() as i64 == PAGE)
         .then(|| alerts.last().map(|a| asked.older(a.id)))
         .flatten();
-    let mut plugins: Vec<String> = state
-        .runtime
-        .registry()
-        .list()
-        .into_iter()
-        .map(|p| p.name)
-        .collect();
-    plugins.sort();
+    let plugins = state.runtime.registry().names();
     Ok(render(&AlertsPage {
         ui: visitor.ui(),
         asked,
