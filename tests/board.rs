@@ -512,6 +512,11 @@ async fn barriers(browser: &Browser, base: &str, paths: &[&str]) -> Vec<String> 
     found
 }
 
+/// The id of the board's first row.
+async fn first_row(browser: &Browser) -> Option<String> {
+    browser.find("#rows tr").await.attr("id").await.unwrap()
+}
+
 /// The page's width in CSS pixels: more than the window means it scrolls sideways.
 async fn page_width(browser: &Browser) -> i64 {
     browser
@@ -631,28 +636,10 @@ async fn a_large_fleet_is_counted_paged_sorted_and_searched() {
     browser
         .wait_text("th[aria-sort=ascending]", |t| t.starts_with("Installation"))
         .await;
-    assert_eq!(
-        browser
-            .find("#rows tr")
-            .await
-            .attr("id")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("row-c00-0")
-    );
+    assert_eq!(first_row(&browser).await.as_deref(), Some("row-c00-0"));
     browser.click("th a[href*='sort=installation']").await;
     browser.find("th[aria-sort=descending]").await;
-    assert_eq!(
-        browser
-            .find("#rows tr")
-            .await
-            .attr("id")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("row-c12-9")
-    );
+    assert_eq!(first_row(&browser).await.as_deref(), Some("row-c12-9"));
 
     // Searched, and filtered to one state.
     browser.fill("#filter-client", "client 07").await;
