@@ -247,12 +247,13 @@ async fn the_board_as_a_person_uses_it() {
         .wait_text("body", |t| t.contains("The dongle server lost power"))
         .await;
 
-    // A client's page: its installation, its open alert, 30 days of sparklines.
+    // A client's page: its installation, its open alert, its history.
     browser
         .goto(&format!("{base}/clients/{}", "ООО «Вектор»"))
         .await;
     assert_eq!(browser.text("#client-name").await, "ООО «Вектор»");
-    browser.find("#history svg.spark").await;
+    // Its history is a day old: no line yet, and the page says why.
+    browser.find("#history .collecting").await;
     assert!(browser.text("#client-alerts").await.contains("dongle"));
     browser.find("#client-report #make-report").await;
     browser.screenshot("client").await;
@@ -688,6 +689,9 @@ async fn a_large_fleet_is_counted_paged_sorted_and_searched() {
     )
     .await;
     assert!(found.is_empty(), "{found:#?}");
+    // Installations that reported today have no line to draw yet, and say so.
+    browser.goto(&format!("{base}/clients/Client%2001")).await;
+    browser.find("#history .collecting").await;
     browser.resize(390, 844).await;
     browser.goto(&format!("{base}/")).await;
     browser.screenshot("board-large-phone").await;

@@ -190,6 +190,9 @@ event-refused = refused
 ## Client
 client-history = Last 30 days
 client-silence = Longest silence per day
+client-collecting = collecting data: a line needs two days
+client-history-range = One point a day, oldest on the left, today on the right.
+unit-hours = h
 client-no-alerts = No open alerts.
 client-policy = Policy
 client-default-policy = No policy of its own: the defaults apply.

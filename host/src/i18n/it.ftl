@@ -190,6 +190,9 @@ event-refused = rifiutato
 ## Cliente
 client-history = Ultimi 30 giorni
 client-silence = Silenzio più lungo al giorno
+client-collecting = raccolta dati: per una linea servono due giorni
+client-history-range = Un punto al giorno, il più vecchio a sinistra, oggi a destra.
+unit-hours = h
 client-no-alerts = Nessun allarme aperto.
 client-policy = Regole
 client-default-policy = Nessuna regola propria: valgono quelle predefinite.

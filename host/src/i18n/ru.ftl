@@ -191,6 +191,9 @@ event-refused = отказано
 ## Клиент
 client-history = За 30 дней
 client-silence = Самое долгое молчание за день
+client-collecting = данные собираются: для линии нужно два дня
+client-history-range = Одна точка в день, слева самый давний, справа сегодня.
+unit-hours = ч
 client-no-alerts = Открытых тревог нет.
 client-policy = Правила
 client-default-policy = Своих правил нет: действуют общие.

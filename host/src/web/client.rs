@@ -31,6 +31,8 @@ const SPARK_H: f64 = 28.0;
 pub struct Spark {
     pub points: String,
     pub max: String,
+    /// Days with something to draw: a line needs two, fewer is "collecting data".
+    pub days: usize,
 }
 
 /// `values` (one per day, oldest first; `None` where there is nothing to draw) scaled
@@ -50,6 +52,7 @@ fn spark(values: &[Option<f64>], top: f64) -> Spark {
     Spark {
         points,
         max: format!("{}", top.round()),
+        days: values.iter().flatten().count(),
     }
 }
 
@@ -280,6 +283,15 @@ pub async fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_needs_two_days_to_draw() {
+        let one = spark(&[None, None, Some(3.0)], 24.0);
+        assert_eq!((one.days, one.points.split(' ').count()), (1, 1));
+        let two = spark(&[None, Some(1.0), Some(3.0)], 24.0);
+        assert_eq!(two.days, 2);
+        assert_eq!(two.points.split(' ').count(), 2);
+    }
 
     #[test]
     fn a_day_without_reports_is_a_long_silence() {
