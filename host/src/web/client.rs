@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 
-use super::board::RowHtml;
+use super::board::RowsHtml;
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
 use crate::alerts::directory::Kind;
@@ -111,7 +111,8 @@ pub struct History {
 struct ClientPage {
     ui: Ui,
     client: String,
-    rows: Vec<Row>,
+    /// Its installations as the board renders them.
+    rows: String,
     history: Vec<History>,
     alerts: Vec<Alert>,
     /// Open incidents with what each is about.
@@ -122,16 +123,6 @@ struct ClientPage {
     plugins: Vec<String>,
     /// Quarters a report can be asked for, the one just ended first.
     quarters: Vec<String>,
-}
-
-impl ClientPage {
-    fn row<'a>(&'a self, row: &'a Row) -> RowHtml<'a> {
-        RowHtml {
-            ui: &self.ui,
-            row,
-            oob: false,
-        }
-    }
 }
 
 /// The quarter just ended, the current one, and `n - 1` before those.
@@ -150,24 +141,33 @@ fn quarters(today: jiff::civil::Date, n: usize) -> Vec<String> {
     out
 }
 
-/// Refuses a client nobody registered, and someone who manages none of its installations.
-async fn admitted(state: &AppState, visitor: &Visitor, client: &str) -> Result<(), PageError> {
-    // From the board's kept rows: reading every installation from the database took a
-    // second at 100,000 of them.
+/// Refuses a client nobody registered, and someone who manages none of its installations;
+/// otherwise the client's rows the visitor may see, worst first. From the board's kept
+/// rows: reading every installation from the database took a second at 100,000 of them.
+async fn admitted(
+    state: &AppState,
+    visitor: &Visitor,
+    client: &str,
+) -> Result<Vec<Row>, PageError> {
     let kept = state.web.board.rows().await?;
-    let mut of_client = kept
+    let of_client: Vec<&Row> = kept
         .rows
         .iter()
-        .map(|r| &r.installation)
-        .filter(|i| i.client == client)
-        .peekable();
-    if of_client.peek().is_none() {
+        .filter(|r| r.installation.client == client)
+        .collect();
+    if of_client.is_empty() {
         return Err(PageError::not_found(visitor.lang()));
     }
-    if !of_client.any(|i| visitor.staff.sees(&i.manager)) {
+    let mut seen: Vec<Row> = of_client
+        .into_iter()
+        .filter(|r| visitor.staff.sees(&r.installation.manager))
+        .cloned()
+        .collect();
+    if seen.is_empty() {
         return Err(PageError::forbidden(visitor.lang()));
     }
-    Ok(())
+    seen.sort_by(|a, b| Sort::State.compare(a, b));
+    Ok(seen)
 }
 
 /// `GET /clients/{client}/report?…`: the client's report, as the API writes it, in the
@@ -193,15 +193,7 @@ pub async fn page(
     visitor: Visitor,
     Path(client): Path<String>,
 ) -> Result<Response, PageError> {
-    admitted(&state, &visitor, &client).await?;
-    let kept = state.web.board.rows().await?;
-    let mut rows: Vec<Row> = kept
-        .rows
-        .iter()
-        .filter(|r| r.installation.client == client && visitor.staff.sees(&r.installation.manager))
-        .cloned()
-        .collect();
-    rows.sort_by(|a, b| Sort::State.compare(a, b));
+    let rows = admitted(&state, &visitor, &client).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.installation.id.clone()).collect();
     let now = state.clock.now_ms();
     let since = now - (DAYS + 2) * DAY;
@@ -266,10 +258,17 @@ pub async fn page(
     let today = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::system()).date())
         .unwrap_or_default();
+    let ui = visitor.ui();
+    let rows = RowsHtml {
+        ui: &ui,
+        rows: &rows.iter().collect::<Vec<_>>(),
+        oob: false,
+    }
+    .to_string();
     Ok(render(&ClientPage {
         quarters: quarters(today, 5),
         plugins,
-        ui: visitor.ui(),
+        ui,
         client,
         rows,
         history,
