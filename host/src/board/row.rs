@@ -165,6 +165,24 @@ pub struct Row {
     pub plugins: BTreeSet<String>,
 }
 
+impl Row {
+    /// Why a row without an open alert is not green, as a catalogue id and the CSS class
+    /// it is shown in; `None` when nothing but an alert could say.
+    pub fn reason(&self) -> Option<(&'static str, &'static str)> {
+        if self.dongle_bad {
+            Some(("board-dongle-bad", "bad"))
+        } else if self.below_minimum {
+            Some(("board-below-minimum", "warn"))
+        } else if self.seats_full {
+            Some(("board-seats-full", "warn"))
+        } else if self.reported_at.is_none() {
+            Some(("board-never", "muted"))
+        } else {
+            None
+        }
+    }
+}
+
 /// What the board is built from: the store's view of the fleet at one moment.
 pub struct Facts {
     pub installations: Vec<Installation>,
@@ -371,6 +389,10 @@ mod tests {
             "a lost dongle with no alert yet"
         );
         assert!(rows["b"].headline.is_none());
+        assert_eq!(rows["b"].reason(), Some(("board-dongle-bad", "bad")));
+        assert_eq!(rows["old"].reason(), Some(("board-below-minimum", "warn")));
+        assert_eq!(rows["new"].reason(), Some(("board-never", "muted")));
+        assert_eq!(rows["a"].reason(), None, "its alerts say it");
         assert_eq!(rows["old"].light, Light::Amber);
         assert!(rows["old"].below_minimum);
         assert_eq!(rows["new"].light, Light::Grey, "never reported");
