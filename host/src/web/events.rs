@@ -5,7 +5,6 @@
 //! not a thousand. A stream ends when the service stops taking requests, so the browser
 //! reconnects (to another node, behind a load balancer) instead of holding the shutdown up.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
@@ -72,9 +71,9 @@ pub struct Seen {
 #[derive(Default)]
 struct Shown {
     head: u64,
-    ids: Vec<String>,
-    rows: HashMap<String, u64>,
     clients: u64,
+    /// The page's rows in order: installation id and digest.
+    rows: Vec<(String, u64)>,
 }
 
 fn digest(text: &str) -> u64 {
@@ -96,13 +95,7 @@ impl Shown {
         };
         send(parts.head.to_string(), &mut self.head);
         send(parts.clients.to_string(), &mut self.clients);
-        let ids: Vec<String> = parts
-            .rows
-            .rows
-            .iter()
-            .map(|r| r.installation.id.clone())
-            .collect();
-        let rows: Vec<(String, String)> = parts
+        let rows: Vec<(&str, String, u64)> = parts
             .rows
             .rows
             .iter()
@@ -111,23 +104,29 @@ impl Shown {
                     ui: parts.rows.ui,
                     row,
                     oob: true,
-                };
-                (row.installation.id.clone(), html.to_string())
+                }
+                .to_string();
+                let digest = digest(&html);
+                (row.installation.id.as_str(), html, digest)
             })
             .collect();
-        if ids != self.ids {
-            out.push_str(&parts.rows.to_string());
-        } else {
-            for (id, html) in &rows {
-                if self.rows.get(id) != Some(&digest(html)) {
+        let same_rows = rows.len() == self.rows.len()
+            && rows
+                .iter()
+                .zip(&self.rows)
+                .all(|((id, ..), (was, _))| id == was);
+        if same_rows {
+            for ((_, html, now), (_, was)) in rows.iter().zip(&self.rows) {
+                if now != was {
                     out.push_str(html);
                 }
             }
+        } else {
+            out.push_str(&parts.rows.to_string());
         }
-        self.ids = ids;
         self.rows = rows
-            .iter()
-            .map(|(id, html)| (id.clone(), digest(html)))
+            .into_iter()
+            .map(|(id, _, digest)| (id.to_string(), digest))
             .collect();
         out
     }
