@@ -415,6 +415,8 @@ async fn the_board_as_a_person_uses_it() {
         .find(&format!("#alert-{id} a[href='/alerts/{id}']"))
         .await;
     assert!(!browser.body().await.contains("boris-1"));
+    browser.goto(&format!("{base}/alerts?severity=loud")).await;
+    assert!(browser.text("#error").await.contains("“loud”"));
     browser.goto(&format!("{base}/incidents?state=open")).await;
     browser
         .find(&format!("#incident-{} a", incident["id"]))

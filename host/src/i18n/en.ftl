@@ -97,6 +97,7 @@ history-open = open
 history-resolved = resolved
 history-older = Older
 history-none = Nothing matches.
+error-severity = Severity “{ $value }” is none of critical, warning, info.
 col-client = Client
 col-installation = Installation
 col-manager = Manager

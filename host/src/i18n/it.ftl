@@ -97,6 +97,7 @@ history-open = aperti
 history-resolved = risolti
 history-older = Precedenti
 history-none = Nessun risultato.
+error-severity = La gravità «{ $value }» non è critica, avviso né informazione.
 col-client = Cliente
 col-installation = Installazione
 col-manager = Referente

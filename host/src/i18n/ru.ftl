@@ -98,6 +98,7 @@ history-open = открытые
 history-resolved = решённые
 history-older = Раньше
 history-none = Ничего не подходит.
+error-severity = Важность «{ $value }» — ни одна из: критично, внимание, сведения.
 col-client = Клиент
 col-installation = Установка
 col-manager = Менеджер

@@ -89,10 +89,13 @@ pub async fn alerts(
     };
     let severity = match asked.severity.as_str() {
         "" => None,
-        text => Some(
-            text.parse::<Severity>()
-                .map_err(|_| PageError::not_found(visitor.lang()))?,
-        ),
+        text => Some(text.parse::<Severity>().map_err(|_| {
+            let lang = visitor.lang();
+            PageError::bad(
+                lang,
+                lang.t_with("error-severity", &[("value", text.into())]),
+            )
+        })?),
     };
     let alerts = state
         .store
