@@ -270,11 +270,15 @@ async fn lost_key_evening_reaches_the_chat_and_resolves() {
             alert["timeline"]
         );
         assert_eq!(alert["timeline"][2]["actor"], "Mallory (id 666)");
+        let told = &alert["timeline"][1];
+        assert_eq!(told["said"]["to"]["chat"], CHAT, "{told}");
+        assert_eq!(told["said"]["message"], message.id, "{told}");
         assert!(
-            alert["timeline"][1]["detail"]
+            told["detail"]
                 .as_str()
                 .unwrap()
-                .contains(&format!("chat {CHAT}, message {}", message.id))
+                .starts_with("message to the manager's chat"),
+            "{told}"
         );
         let resolved = service.alerts("state=resolved&plugin=dongle-lost").await;
         assert_eq!(resolved.len(), 1);
@@ -578,7 +582,7 @@ async fn a_chat_reads_its_own_language() {
     assert!(
         message
             .text
-            .contains("Состояние защиты: lost, код ошибки 4111"),
+            .contains("Состояние защиты: потерян, код ошибки 4111"),
         "{}",
         message.text
     );

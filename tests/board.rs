@@ -178,6 +178,8 @@ async fn the_board_as_a_person_uses_it() {
         "the alert never reached the chat"
     );
     browser.goto(&format!("{base}/alerts/{id}")).await;
+    let ahead = browser.text("#ahead").await;
+    assert!(ahead.starts_with("Nothing is due"), "{ahead}");
     browser.click("#ack").await;
     browser
         .wait_text("#acknowledged-by", |t| t.contains("admin"))
@@ -254,6 +256,10 @@ async fn the_board_as_a_person_uses_it() {
     assert_eq!(browser.text("#client-name").await, "ООО «Вектор»");
     // Its history is a day old: no line yet, and the page says why.
     browser.find("#history .collecting").await;
+    // How available it was is drawn already, as its client's report counts it.
+    let up = browser.text("#history .up").await;
+    assert!(up.ends_with(" %"), "{up}");
+    browser.find("#history .up .bar").await;
     assert!(browser.text("#client-alerts").await.contains("dongle"));
     browser.find("#client-report #make-report").await;
     browser.screenshot("client").await;
@@ -397,6 +403,31 @@ async fn the_board_as_a_person_uses_it() {
     browser.screenshot("incident-ru").await;
     browser.goto(&format!("{base}/admin/plugins/echo")).await;
     browser.screenshot("plugin-ru").await;
+    // A reader in Novosibirsk chooses their zone on their own page: times on every page
+    // are theirs from then on, and say so.
+    browser.click("#who").await;
+    browser
+        .find("#account-zone")
+        .await
+        .select_by_value("Asia/Novosibirsk")
+        .await
+        .unwrap();
+    browser.click("#save-account").await;
+    browser.find("#saved").await;
+    browser.screenshot("account-ru").await;
+    // An alert's page in Russian: its timeline, why it resolved and what happens next are
+    // Russian too, but for the name of the person who acted; its times are Novosibirsk's.
+    browser.goto(&format!("{base}/alerts/{id}")).await;
+    let times = browser.text("#timeline").await;
+    assert!(times.contains("+07") && !times.contains("UTC"), "{times}");
+    for part in ["#timeline", "#ahead", "#state"] {
+        let text = browser.text(part).await.replace("admin", "");
+        assert!(
+            !text.chars().any(|c| c.is_ascii_alphabetic()),
+            "{part}: {text}"
+        );
+    }
+    browser.screenshot("alert-ru").await;
     browser.resize(1400, 1000).await;
     choose_language(&browser, "en").await;
     browser
@@ -434,6 +465,7 @@ async fn the_board_as_a_person_uses_it() {
             "/admin/directory/contacts",
             "/admin/replays",
             "/alerts",
+            "/account",
             "/incidents",
             incident_page.as_str(),
         ],

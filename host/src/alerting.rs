@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
 
 use crate::alerts::backlog;
+use crate::alerts::detail::{Detail, Kept, Resolution};
 use crate::alerts::directory::{Directory, Kind};
 use crate::alerts::incidents::{self, Incident};
 use crate::alerts::lifecycle::{Heard, Recent, as_old_news};
@@ -265,12 +266,7 @@ impl Alerting {
                 let announce =
                     |alert: &Alert, subject: &alerts::routing::Subject, routing: &Routing| {
                         alert.is_open().then(|| {
-                            transitions::announce(
-                                alert,
-                                subject,
-                                routing,
-                                "its agent reported it late, and it still holds",
-                            )
+                            transitions::announce(alert, subject, routing, Kept::ReportedLate)
                         })
                     };
                 self.act_on(&directory, id, announce).await?;
@@ -302,10 +298,11 @@ impl Alerting {
         .await
     }
 
-    /// Records that `actor` tried to act on an alert or incident and was not allowed.
-    pub async fn refused(&self, on: On, actor: &str, why: &str) -> Result<(), StoreError> {
+    /// Records that `actor` tried to act on an alert or incident (`update`: post an
+    /// update on it) and was not allowed.
+    pub async fn refused(&self, on: On, actor: &str, update: bool) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
-        let entry = Event::new(EventKind::Refused, why).by(actor);
+        let entry = Event::new(EventKind::Refused, Detail::NotAllowed { update }).by(actor);
         self.store.record_event(on, now, &entry).await
     }
 
@@ -405,24 +402,14 @@ impl Alerting {
             // A decision on a stale read is made again at the next look.
             if self.store.apply_incident(decision, now).await?.is_some() {
                 done += 1;
-                release.extend(decision.release.iter().map(|&id| {
-                    (
-                        id,
-                        "its incident ended and it is still down: an alert of its own",
-                    )
-                }));
+                release.extend(decision.release.iter().map(|&id| (id, Kept::IncidentEnded)));
                 if !decision.reprobe.is_empty() {
                     // Nobody listening (no prober) only means no early probe.
                     let _ = self.reprobe.send(decision.reprobe.clone());
                 }
             }
         }
-        release.extend(
-            review
-                .alone
-                .iter()
-                .map(|&id| (id, "no other installation shares its cause")),
-        );
+        release.extend(review.alone.iter().map(|&id| (id, Kept::AloneInItsCause)));
         for due in open
             .iter()
             .filter(|i| i.escalate_at.is_some_and(|at| at <= now))
@@ -545,7 +532,7 @@ impl Alerting {
 
     /// A plugin is gone (removed, switched off, its file deleted): its findings go and its
     /// open alerts resolve, saying `why`. Returns how many alerts.
-    pub async fn retire_plugin(&self, name: &str, why: &'static str) -> Result<usize, StoreError> {
+    pub async fn retire_plugin(&self, name: &str, why: Resolution) -> Result<usize, StoreError> {
         let open = self.store.open_alerts_of_plugin(name).await?;
         let directory = self.directory().await?;
         let now = self.clock.now_ms();
@@ -585,7 +572,7 @@ impl Alerting {
             &self.policy,
             &routing,
             &open,
-            alerts::resolution::INSTALLATION_REMOVED,
+            Resolution::InstallationRemoved,
         );
         if !self.store.delete_installation(id, now, &changes).await? {
             return Ok(None);

@@ -57,6 +57,8 @@ pub struct Config {
     pub alerts: AlertPolicy,
     /// The service's address as people reach it (for links to post-mortems).
     pub public_url: Option<String>,
+    /// The zone pages show times in to staff who chose none: the distributor's office.
+    pub time_zone: jiff::tz::TimeZone,
     pub http: HttpSettings,
     /// When `/healthz` says degraded.
     pub health: Bounds,
@@ -206,6 +208,8 @@ struct File {
     incidents: IncidentsFile,
     /// Where people reach this service from outside (links in messages).
     public_url: Option<String>,
+    /// An IANA zone name; default: the host's.
+    time_zone: Option<String>,
     #[serde(default)]
     http: HttpFile,
     #[serde(default)]
@@ -385,6 +389,15 @@ impl Config {
         let cluster = cluster_settings(file.cluster, env("REVEILLE_NODE"))?;
         let health = health_bounds(file.health)?;
         let database = database_options(file.database)?;
+        let time_zone = match &file.time_zone {
+            Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
+                anyhow::anyhow!(
+                    "time_zone: `{name}` is not a time zone this build knows \
+                     (an IANA name such as Europe/Moscow)"
+                )
+            })?,
+            None => jiff::tz::TimeZone::system(),
+        };
         Ok(Config {
             listen,
             data_dir,
@@ -402,6 +415,7 @@ impl Config {
             telegram,
             alerts,
             public_url: file.public_url.map(|u| u.trim_end_matches('/').to_string()),
+            time_zone,
             http,
             health,
             database,
@@ -848,6 +862,11 @@ mod tests {
         assert!(format!("{err:#}").contains("runtime.deadline"), "{err:#}");
         let err = load("listen = \"everywhere\"", &[]).unwrap_err();
         assert!(format!("{err:#}").contains("everywhere"), "{err:#}");
+        let err = load("time_zone = \"Mars/Olympus\"", &[]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("time_zone: `Mars/Olympus`"),
+            "{err:#}"
+        );
         let err = load("colour = \"blue\"", &[]).unwrap_err();
         assert!(format!("{err:#}").contains("colour"), "{err:#}");
         let err = load("", &[("REVEILLE_ADMIN_TOKEN", "short")]).unwrap_err();

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::alerts::Resolution;
 use crate::clock::SharedClock;
 use crate::ingest;
 use crate::pipeline::{Fresh, Job, Pipeline};
@@ -35,10 +36,6 @@ const QUEUE_ROOM: i64 = 20_000;
 
 /// How often an import whose batches are all in looks whether its reports are evaluated.
 const LOOK_EVERY: Duration = Duration::from_millis(250);
-
-/// Why an import's open alerts resolved when it ended.
-pub const HISTORY_ENDED: &str =
-    "the imported history ended here: live reports judge it from now on";
 
 /// One file of a batch that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -300,7 +297,7 @@ impl Imports {
             }
             let now = imports.clock.now_ms();
             let closed = async {
-                let resolved = imports.store.close_history(id, HISTORY_ENDED, now).await?;
+                let resolved = imports.store.close_history(id, Resolution::HistoryEnded, now).await?;
                 imports
                     .store
                     .move_import(id, ImportState::Reading, ImportState::Done, now)

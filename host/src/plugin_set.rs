@@ -23,7 +23,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use crate::alerting::Alerting;
-use crate::alerts::resolution;
+use crate::alerts::Resolution;
 use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Role, Topic};
 use crate::plugins::directory::PluginDir;
@@ -222,7 +222,7 @@ impl PluginSet {
         };
         match removal {
             Removal::Unloaded => Ok(Removed::Unloaded {
-                alerts_resolved: self.retire(name, resolution::PLUGIN_REMOVED).await?,
+                alerts_resolved: self.retire(name, Resolution::PluginRemoved).await?,
             }),
             Removal::BuiltinRestored => Ok(Removed::BuiltinRestored),
             Removal::Builtin => Err(RemoveError::Builtin(name.into())),
@@ -233,12 +233,12 @@ impl PluginSet {
     /// A plugin file deleted from this node's directory by hand: its alerts retire as a
     /// removal's do.
     pub async fn file_removed(&self, name: &str) -> Result<usize, StoreError> {
-        self.retire(name, resolution::PLUGIN_REMOVED).await
+        self.retire(name, Resolution::PluginRemoved).await
     }
 
     /// Resolves plugin `name`'s open alerts with `why` and removes its findings: the one
     /// place a plugin's going away reaches its alerts. Returns how many resolved.
-    async fn retire(&self, name: &str, why: &'static str) -> Result<usize, StoreError> {
+    async fn retire(&self, name: &str, why: Resolution) -> Result<usize, StoreError> {
         self.alerting.retire_plugin(name, why).await
     }
 
@@ -260,7 +260,7 @@ impl PluginSet {
         if on {
             return Ok(0);
         }
-        Ok(self.retire(name, resolution::PLUGIN_SWITCHED_OFF).await?)
+        Ok(self.retire(name, Resolution::PluginSwitchedOff).await?)
     }
 
     /// Makes this node serve the installed set as the database has it now.
@@ -292,7 +292,7 @@ impl PluginSet {
             }
             freed = true;
             if self.runtime.unload(&name) == Removal::Unloaded {
-                retired.push((name, resolution::PLUGIN_REMOVED));
+                retired.push((name, Resolution::PluginRemoved));
             }
         }
         if freed {
@@ -309,7 +309,7 @@ impl PluginSet {
         for name in off.difference(&was_off) {
             if registry.switch(name, false) {
                 tracing::info!(plugin = %name, "plugin switched off, as an admin asked");
-                retired.push((name.clone(), resolution::PLUGIN_SWITCHED_OFF));
+                retired.push((name.clone(), Resolution::PluginSwitchedOff));
             }
         }
         for name in was_off.difference(&off) {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alerts::incidents::Incident;
 use crate::alerts::{AlertEvent, EventKind};
+use crate::i18n::Lang;
 
 /// What people write after an incident.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,7 +129,7 @@ pub fn markdown(facts: &Facts) -> String {
             when(event.at, zone),
             event.kind.as_str(),
             literal(event.actor.as_deref().unwrap_or("")),
-            literal(&event.detail)
+            literal(&event.detail.words(Lang::En, zone))
         ));
     }
     md.push_str("\n## Who was told\n\n");

@@ -85,6 +85,7 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
         engine.live.clone(),
         board,
         base.config.public_url.clone(),
+        base.config.time_zone.clone(),
     ));
     let state = base.app_state(&engine, reports, web.clone()).await?;
     let Base {

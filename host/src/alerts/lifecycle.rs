@@ -7,11 +7,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use jiff::tz::TimeZone;
 
+use super::detail::Whom;
 use super::directory::Audience;
 use super::model::Event;
 use super::policy::Restraint;
 use super::routing::{FirstRoute, Known, NewDestination, Notice, Routing, Subject};
-use super::{AlertPolicy, AlertState, EventKind, NoticeKind, resolution};
+use super::{AlertPolicy, AlertState, Detail, EventKind, NoticeKind, Resolution};
 use crate::fleet::Installation;
 use crate::i18n::Lang;
 use crate::plugins::contract::{OVERFLOW_KEY, Translation, Translations};
@@ -144,7 +145,7 @@ pub enum Change<'a> {
         id: i64,
         finding: Cow<'a, Finding>,
         fires: Option<Firing>,
-        note: Option<String>,
+        note: Option<Detail>,
         /// Destinations a raised severity brings in (a warning held for the morning that
         /// turns critical wakes on-call), with their posts among the notices.
         joins: Vec<NewDestination>,
@@ -156,7 +157,7 @@ pub enum Change<'a> {
     Fading { id: i64 },
     Resolve {
         id: i64,
-        reason: &'static str,
+        reason: Resolution,
         notices: Vec<Notice>,
     },
     /// A pending alert whose finding went away before anybody was told: forgotten.
@@ -251,14 +252,9 @@ fn subject<'a>(
 pub fn fire(routing: &Routing, subject: &Subject) -> Firing {
     let route = routing.first(subject);
     if let Some(silence) = &route.silenced {
-        let detail = format!(
-            "not announced: {}; until {}",
-            silence.why,
-            super::local_time(silence.until, &subject.zone)
-        );
         return Firing {
             announce_at: Some(silence.until),
-            events: vec![Event::new(EventKind::Silenced, detail)],
+            events: vec![Event::new(EventKind::Silenced, silence.why.clone())],
             ..Firing::default()
         };
     }
@@ -269,15 +265,12 @@ pub fn fire(routing: &Routing, subject: &Subject) -> Firing {
         .collect();
     for d in &route.destinations {
         if let Some(until) = d.held_until {
-            events.push(Event::new(
-                EventKind::Held,
-                format!(
-                    "quiet hours: for the {} ({}) until the digest at {}",
-                    d.role.as_str(),
-                    d.to,
-                    super::local_time(until, &subject.zone)
-                ),
-            ));
+            let to = Whom {
+                chat: d.to.chat_id,
+                role: Some(d.role),
+                contact: d.contact.clone(),
+            };
+            events.push(Event::new(EventKind::Held, Detail::Held { to, until }));
         }
     }
     Firing {
@@ -302,10 +295,10 @@ fn fire_or_wait(policy: &AlertPolicy, routing: &Routing, subject: &Subject, key:
     let Some(cause) = grouping.cause_of(subject.plugin, key, subject.parent) else {
         return firing;
     };
-    let detail = format!(
-        "waiting up to {} for other installations with the same cause ({cause})",
-        reveille_sdk::format_duration(grouping.wait)
-    );
+    let detail = Detail::Waiting {
+        ms: grouping.wait.as_millis() as i64,
+        cause: cause.to_string(),
+    };
     Firing {
         announce_at: Some(routing.now + grouping.wait.as_millis() as i64),
         cause: Some(cause.to_string()),
@@ -323,12 +316,12 @@ fn fire_or_wait(policy: &AlertPolicy, routing: &Routing, subject: &Subject, key:
 pub fn as_old_news(changes: &mut [Change], heard: Heard) {
     let why = match heard {
         Heard::Now => return,
-        Heard::Late => "reported late by its agent: history, told nobody until its backlog is read",
-        Heard::History => "imported history: told nobody",
+        Heard::Late => Detail::Late,
+        Heard::History => Detail::Imported,
     };
     let unheard = || Firing {
         heard,
-        events: vec![Event::new(EventKind::Late, why)],
+        events: vec![Event::new(EventKind::Late, why.clone())],
         ..Firing::default()
     };
     for change in changes {
@@ -499,14 +492,7 @@ pub fn plan<'a>(
                 } else {
                     &[NoticeKind::Refresh]
                 };
-                let note = if alert.severity == finding.severity {
-                    format!("now: {}", finding.summary)
-                } else {
-                    format!(
-                        "severity {} → {}: {}",
-                        alert.severity, finding.severity, finding.summary
-                    )
-                };
+                let note = Detail::now(alert.severity, finding);
                 let about = Subject {
                     severity: finding.severity,
                     ..alert.subject()
@@ -553,7 +539,7 @@ pub fn plan<'a>(
             let quiet =
                 !alert.flapping || now.saturating_sub(since) >= restraint.quiet.as_millis() as i64;
             if quiet && damping.resolves(alert.cleared_count + 1, since, now) {
-                changes.push(resolve(policy, routing, alert, resolution::CLEARED));
+                changes.push(resolve(policy, routing, alert, Resolution::Cleared));
             } else {
                 changes.push(Change::Fading { id: alert.id });
             }
@@ -569,7 +555,7 @@ pub fn retire<'a>(
     policy: &AlertPolicy,
     routing: &Routing,
     open: &[OpenAlert],
-    reason: &'static str,
+    reason: Resolution,
 ) -> Vec<Change<'a>> {
     open.iter()
         .map(|alert| {
@@ -586,7 +572,7 @@ fn resolve<'a>(
     policy: &AlertPolicy,
     routing: &Routing,
     alert: &OpenAlert,
-    reason: &'static str,
+    reason: Resolution,
 ) -> Change<'a> {
     let kinds: &[NoticeKind] = if policy.resolve_reply {
         &[NoticeKind::Refresh, NoticeKind::ResolvedReply]
@@ -752,7 +738,17 @@ mod tests {
         let Change::Seen { note, .. } = &changes[0] else {
             panic!("{changes:?}")
         };
-        assert!(note.as_deref().unwrap().contains("warning → critical"));
+        assert!(
+            matches!(
+                note,
+                Some(Detail::Now {
+                    was: Some(Severity::Warning),
+                    severity: Severity::Critical,
+                    ..
+                })
+            ),
+            "{note:?}"
+        );
         let same = output(vec![finding("k", Severity::Warning)]);
         let changes = run(&AlertPolicy::default(), &inst, &alerts, &[("p", &same)], 10);
         assert!(kinds(&changes[0]).is_empty());
@@ -942,13 +938,13 @@ mod tests {
                 now: 0,
             },
             &alerts,
-            resolution::INSTALLATION_REMOVED,
+            Resolution::InstallationRemoved,
         );
         assert!(matches!(
             changes[0],
             Change::Resolve {
                 id: 1,
-                reason: resolution::INSTALLATION_REMOVED,
+                reason: Resolution::InstallationRemoved,
                 ..
             }
         ));

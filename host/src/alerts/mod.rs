@@ -10,7 +10,9 @@
 //! transaction as the change, so the dispatcher (`notify`) can never miss one or see it
 //! before its cause. Findings decide in `lifecycle`, people and time in `transitions`.
 
+pub mod ahead;
 pub mod backlog;
+pub mod detail;
 pub mod directory;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -28,6 +30,7 @@ pub mod transitions;
 
 use serde::Deserialize;
 
+pub use detail::{Detail, Resolution};
 pub use hours::local_time;
 pub use lifecycle::{Change, OpenAlert, plan};
 pub use model::{ActedOn, Alert, AlertDestination, AlertEvent, Event, EventKind, On, Standing};
@@ -80,7 +83,8 @@ impl AlertState {
 }
 
 /// What a notification does to the chat, in the order an alert's notices are delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum NoticeKind {
     /// Send the alert's living message.
     Post,
@@ -105,11 +109,3 @@ named!(NoticeKind, "notice kind", {
     Reminder => "reminder",
     Digest => "digest",
 });
-
-/// Why an open alert was resolved without its finding clearing.
-pub mod resolution {
-    pub const CLEARED: &str = "the condition cleared";
-    pub const INSTALLATION_REMOVED: &str = "the installation was removed";
-    pub const PLUGIN_REMOVED: &str = "the check was removed";
-    pub const PLUGIN_SWITCHED_OFF: &str = "the check was switched off";
-}

@@ -6,6 +6,7 @@ use std::borrow::Borrow;
 use serde::Serialize;
 
 use super::AlertState;
+use super::detail::Detail;
 use super::directory::{Audience, Destination, Role};
 use super::routing::{Known, Subject};
 use crate::fleet::Installation;
@@ -214,13 +215,30 @@ pub(crate) use acted_on;
 
 acted_on!(Alert, "alert", AlertState);
 
-/// One entry of an alert's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One entry of an alert's timeline. The API gives its detail in English, in UTC, as it
+/// always has, and as data under `said`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertEvent {
     pub at: i64,
     pub kind: EventKind,
     pub actor: Option<String>,
-    pub detail: String,
+    pub detail: Detail,
+}
+
+impl Serialize for AlertEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut entry = serializer.serialize_struct("AlertEvent", 5)?;
+        entry.serialize_field("at", &self.at)?;
+        entry.serialize_field("kind", &self.kind)?;
+        entry.serialize_field("actor", &self.actor)?;
+        entry.serialize_field(
+            "detail",
+            &self.detail.words(Lang::En, &jiff::tz::TimeZone::UTC),
+        )?;
+        entry.serialize_field("said", &self.detail)?;
+        entry.end()
+    }
 }
 
 /// What a timeline entry records.
@@ -305,15 +323,15 @@ named!(EventKind, "timeline event kind", {
 pub struct Event {
     pub kind: EventKind,
     pub actor: Option<String>,
-    pub detail: String,
+    pub detail: Detail,
 }
 
 impl Event {
-    pub fn new(kind: EventKind, detail: impl Into<String>) -> Event {
+    pub fn new(kind: EventKind, detail: Detail) -> Event {
         Event {
             kind,
             actor: None,
-            detail: detail.into(),
+            detail,
         }
     }
 

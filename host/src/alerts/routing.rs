@@ -14,7 +14,7 @@ use super::directory::{
 use super::holidays::holidays_between;
 use super::hours::Calendar;
 use super::maintenance::Covered;
-use super::{NoticeKind, Severity};
+use super::{Detail, NoticeKind, Severity};
 
 /// What routing needs to know about an alert.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ pub struct FirstRoute {
     pub destinations: Vec<NewDestination>,
     pub notices: Vec<Notice>,
     /// Destinations that could not be written to, for the timeline.
-    pub unreachable: Vec<String>,
+    pub unreachable: Vec<Detail>,
     /// A maintenance window keeps it quiet: announced (routed again) when it ends.
     pub silenced: Option<Silence>,
 }
@@ -79,7 +79,7 @@ pub struct FirstRoute {
 pub struct Silence {
     pub until: i64,
     /// The window, its author and reason, for the timeline.
-    pub why: String,
+    pub why: Detail,
 }
 
 /// People or chats a role or step stands for: where, and who when it is a person.
@@ -207,11 +207,10 @@ impl Routing<'_> {
                     continue;
                 }
                 if !self.reachable(&contact) {
-                    route.unreachable.push(format!(
-                        "{} ({}) has not opened a chat with the bot",
-                        contact.unwrap_or_default(),
-                        role.as_str()
-                    ));
+                    route.unreachable.push(Detail::Unreachable {
+                        contact: contact.unwrap_or_default(),
+                        role,
+                    });
                     continue;
                 }
                 let held_until = match action {
@@ -269,7 +268,12 @@ impl Routing<'_> {
             .max_by_key(|(_, _, until)| *until)
             .map(|(name, m, until)| Silence {
                 until,
-                why: format!("maintenance `{name}` by {}: {}", m.author, m.reason),
+                why: Detail::Silenced {
+                    window: name.clone(),
+                    author: m.author.clone(),
+                    reason: m.reason.clone(),
+                    until,
+                },
             })
     }
 

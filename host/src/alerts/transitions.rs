@@ -3,8 +3,7 @@
 //! the alert as it was read, as a [`Decision`] the store applies only if the alert is still
 //! that version, with the notices it owes, in one transaction.
 
-use reveille_sdk::format_duration;
-
+use super::detail::{Detail, Kept, Whom};
 use super::directory::{Destination, Role};
 use super::model::{Alert, Event, EventKind};
 use super::routing::{NewDestination, Notice, Routing, Subject, Targets};
@@ -93,9 +92,10 @@ pub fn acknowledge(
         escalate_at: None,
         ..Fields::of(alert)
     };
-    let detail = expires
-        .map(|at| format!("for {}", length(at - routing.now)))
-        .unwrap_or_default();
+    let detail = Detail::For {
+        ms: expires.map(|at| at - routing.now),
+        members: false,
+    };
     let mut decision = Decision::new(
         alert,
         fields,
@@ -127,14 +127,13 @@ pub fn snooze(
         escalate_at: None,
         ..Fields::of(alert)
     };
-    let detail = format!("for {}", length(until - routing.now));
+    let detail = Detail::For {
+        ms: Some(until - routing.now),
+        members: false,
+    };
     let mut decision = Decision::new(alert, fields, Event::new(EventKind::Snoozed, detail).by(by));
     decision.notices = routing.follow(subject, &alert.known(), REFRESH);
     Some(decision)
-}
-
-fn length(ms: i64) -> String {
-    format_duration(std::time::Duration::from_millis(ms.max(0) as u64))
 }
 
 /// What time does to the alert now, if anything: a snooze or acknowledgement that ran
@@ -152,12 +151,7 @@ pub fn due(alert: &Alert, subject: &Subject, routing: &Routing) -> Option<Decisi
             Some(refire(alert, subject, routing, EventKind::AckExpired))
         }
         AlertState::Firing if passed(alert.announce_at) && !alert.awaits_company() => {
-            Some(announce(
-                alert,
-                subject,
-                routing,
-                "the maintenance window ended and it still holds",
-            ))
+            Some(announce(alert, subject, routing, Kept::Maintenance))
         }
         AlertState::Firing if passed(alert.escalate_at) => Some(escalate(alert, subject, routing)),
         _ => None,
@@ -175,7 +169,7 @@ fn refire(alert: &Alert, subject: &Subject, routing: &Routing, why: EventKind) -
         escalate_at: routing.escalation_start(subject),
         ..Fields::of(alert)
     };
-    let mut decision = Decision::new(alert, fields, Event::new(why, "still holds"));
+    let mut decision = Decision::new(alert, fields, Event::new(why, Detail::StillHolds));
     decision.notices = routing.follow(subject, &alert.known(), REFIRE);
     decision
 }
@@ -183,7 +177,7 @@ fn refire(alert: &Alert, subject: &Subject, routing: &Routing, why: EventKind) -
 /// An alert nobody was told about is announced now, `why` (the maintenance window that kept
 /// it quiet ended, nothing shares its cause, its incident ended with it still down),
 /// unless a maintenance window covers it now.
-pub fn announce(alert: &Alert, subject: &Subject, routing: &Routing, why: &str) -> Decision {
+pub fn announce(alert: &Alert, subject: &Subject, routing: &Routing, why: Kept) -> Decision {
     let firing = super::lifecycle::fire(routing, subject);
     let fields = Fields {
         announce_at: firing.announce_at,
@@ -191,12 +185,16 @@ pub fn announce(alert: &Alert, subject: &Subject, routing: &Routing, why: &str) 
         escalate_at: firing.escalate_at,
         ..Fields::of(alert)
     };
-    let detail = if firing.announce_at.is_some() {
-        "a maintenance window covers it"
+    let why = if firing.announce_at.is_some() {
+        Kept::MaintenanceCovers
     } else {
         why
     };
-    let mut decision = Decision::new(alert, fields, Event::new(EventKind::Announced, detail));
+    let mut decision = Decision::new(
+        alert,
+        fields,
+        Event::new(EventKind::Announced, Detail::Announced { why }),
+    );
     decision.events.extend(firing.events);
     decision.destinations = firing.route.destinations;
     decision.notices = firing.route.notices;
@@ -213,10 +211,7 @@ fn escalate(alert: &Alert, subject: &Subject, routing: &Routing) -> Decision {
         return Decision::new(
             alert,
             fields,
-            Event::new(
-                EventKind::Escalated,
-                "the escalation policy has no more steps",
-            ),
+            Event::new(EventKind::Escalated, Detail::NoMoreSteps),
         );
     };
     // Already there and told: ring again. Held: it is sent now, with sound.
@@ -257,14 +252,14 @@ impl Step {
     /// Step number `taken` (0 the first) bringing in `targets`; `told(to)`: that chat
     /// already has the living message, so it is rung rather than sent it.
     pub fn of(targets: Targets, taken: i64, told: impl Fn(Destination) -> bool) -> Step {
-        let names: Vec<String> = targets
+        let to: Vec<String> = targets
             .iter()
             .map(|(to, contact)| contact.clone().unwrap_or_else(|| to.to_string()))
             .collect();
-        let names = (!names.is_empty()).then(|| names.join(", "));
-        let detail = match &names {
-            Some(names) => format!("step {}: to {names}", taken + 1),
-            None => format!("step {}: nobody to bring in could be written to", taken + 1),
+        let names = (!to.is_empty()).then(|| to.join(", "));
+        let detail = Detail::Escalated {
+            step: taken + 1,
+            to,
         };
         let mut step = Step {
             names,
@@ -304,13 +299,28 @@ fn ring(kind: NoticeKind, to: Destination) -> Notice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
     pub to: Destination,
+    /// Who that chat is, as the held alerts know it, for their timelines.
+    pub whom: Whom,
     pub alerts: Vec<i64>,
     pub posts: Vec<(i64, Notice)>,
 }
 
 pub fn digest(to: Destination, held: &[Alert]) -> Digest {
+    let whom = held
+        .iter()
+        .flat_map(|a| &a.destinations)
+        .find(|d| d.to() == to)
+        .map_or_else(
+            || Whom::chat(to.chat_id),
+            |d| Whom {
+                chat: to.chat_id,
+                role: Some(d.role),
+                contact: d.contact.clone(),
+            },
+        );
     Digest {
         to,
+        whom,
         alerts: held.iter().map(|a| a.id).collect(),
         posts: held
             .iter()
@@ -401,7 +411,13 @@ mod tests {
         assert_eq!(decision.fields.acknowledged_by.as_deref(), Some("petrov"));
         assert_eq!(decision.events.len(), 1);
         assert_eq!(decision.events[0].kind, EventKind::Snoozed);
-        assert_eq!(decision.events[0].detail, "for 2h");
+        assert_eq!(
+            decision.events[0].detail,
+            Detail::For {
+                ms: Some(2 * HOUR),
+                members: false
+            }
+        );
     }
 
     /// What time does to each state: a snooze or an acknowledgement that ran out fires

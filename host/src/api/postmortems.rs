@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::incidents::{incident_id, load};
 
 use crate::alerts::incidents::{Incident, MAX_UPDATE};
-use crate::alerts::{Event, EventKind, On};
+use crate::alerts::{Detail, Event, EventKind, On};
 use crate::app::AppState;
 use crate::app::error::ApiError;
 use crate::app::input;
@@ -197,7 +197,9 @@ pub(crate) async fn save(
     let json = serde_json::to_string(&sections).map_err(ApiError::internal)?;
     let entry = Event::new(
         EventKind::Postmortem,
-        format!("wrote {}", changed.join(", ")),
+        Detail::Wrote {
+            sections: changed.iter().map(|s| s.to_string()).collect(),
+        },
     )
     .by(by);
     let stored = state

@@ -3,6 +3,8 @@
 
 use std::sync::Mutex;
 
+use jiff::tz::TimeZone;
+
 use crate::board::Kept;
 use crate::ingest::token;
 use crate::live::Live;
@@ -13,16 +15,19 @@ pub struct Web {
     pub board: Kept,
     /// Where people reach the service (for links and the agent snippet).
     pub public_url: Option<String>,
+    /// The zone pages show times in to staff who chose none.
+    pub zone: TimeZone,
     /// The digest of the setup secret while there is one (nobody can log in yet).
     setup: Mutex<Option<String>>,
 }
 
 impl Web {
-    pub fn new(live: Live, board: Kept, public_url: Option<String>) -> Web {
+    pub fn new(live: Live, board: Kept, public_url: Option<String>, zone: TimeZone) -> Web {
         Web {
             live,
             board,
             public_url,
+            zone,
             setup: Mutex::default(),
         }
     }

@@ -17,6 +17,16 @@ struct Table {
     note: Option<String>,
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// Per row, a share (in percent) drawn as a bar before its last cell: where a
+    /// reader would rather look than read (availability).
+    bars: Vec<Option<String>>,
+}
+
+impl Table {
+    /// Row `row`'s bar, if it has one; templates hand the index over by reference.
+    fn bar(&self, row: impl std::borrow::Borrow<usize>) -> Option<&str> {
+        self.bars.get(*row.borrow())?.as_deref()
+    }
 }
 
 /// A post-mortem in the appendix.
@@ -132,6 +142,7 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
                 ]
             })
             .collect(),
+        bars: Vec::new(),
     };
     let response = Table {
         id: "response",
@@ -161,6 +172,7 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
                 ]
             })
             .collect(),
+        bars: Vec::new(),
     };
     let availability = Table {
         id: "availability",
@@ -200,6 +212,11 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
                 }
             })
             .collect(),
+        bars: report
+            .availability
+            .iter()
+            .map(|a| a.ratio.map(|r| format!("{:.1}", r * 100.0)))
+            .collect(),
     };
     let planned = Table {
         id: "planned",
@@ -219,6 +236,7 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
                 ]
             })
             .collect(),
+        bars: Vec::new(),
     };
     let seats = Table {
         id: "seats",
@@ -246,6 +264,7 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
                 ]
             })
             .collect(),
+        bars: Vec::new(),
     };
     let versions = Table {
         id: "versions",
@@ -276,6 +295,7 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
                 ]
             })
             .collect(),
+        bars: Vec::new(),
     };
     let updates = Table {
         id: "updates",
@@ -301,6 +321,7 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
                 ]
             })
             .collect(),
+        bars: Vec::new(),
     };
     let appendix = report
         .postmortems

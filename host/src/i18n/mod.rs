@@ -135,6 +135,33 @@ impl Lang {
         self.t_with("ago", &[("duration", self.duration(now - at).into())])
     }
 
+    /// "in 12 min"; "any moment now" once it is due: the clockwork is about to act.
+    pub fn within(self, at: i64, now: i64) -> String {
+        if at <= now {
+            return self.t("in-moment");
+        }
+        self.t_with("in-time", &[("duration", self.duration(at - now).into())])
+    }
+
+    /// A moment in `zone`, saying which ("2026-12-07 08:00 UTC"): a page read from
+    /// another zone is not misread.
+    pub fn moment(self, at: i64, zone: &TimeZone) -> String {
+        let label = jiff::Timestamp::from_millisecond(at)
+            .map(|t| t.to_zoned(zone.clone()).strftime("%Z").to_string())
+            .unwrap_or_default();
+        format!("{} {label}", self.date_time(at, zone))
+    }
+
+    /// A day, as the language writes dates.
+    pub fn date(self, date: jiff::civil::Date) -> String {
+        let pattern = match self {
+            Lang::En => "%Y-%m-%d",
+            Lang::Ru => "%d.%m.%Y",
+            Lang::It => "%d/%m/%Y",
+        };
+        date.strftime(pattern).to_string()
+    }
+
     /// A moment on the reader's clock in `zone`, as the language writes dates.
     pub fn date_time(self, at: i64, zone: &TimeZone) -> String {
         let Ok(time) = jiff::Timestamp::from_millisecond(at) else {

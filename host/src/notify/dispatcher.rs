@@ -26,9 +26,10 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::alerts::backlog::Listing;
+use crate::alerts::detail::Whom;
 use crate::alerts::directory::Destination;
 use crate::alerts::incidents::Incident;
-use crate::alerts::{Alert, NoticeKind};
+use crate::alerts::{Alert, Detail, NoticeKind};
 use crate::clock::{SharedClock, wall_ms};
 use crate::cluster::{Cluster, Role};
 use crate::i18n::Lang;
@@ -409,20 +410,19 @@ impl Dispatcher {
 
     /// Marks `entries` as being sent by this node; false (and nothing marked) if any is
     /// no longer as it was read: another node got to it. An entry whose earlier attempt
-    /// was interrupted is sent again as [`after_interruption`] says.
+    /// was interrupted is always made again (a lost alert is worse than a repeated one), and
+    /// the timeline says what that risks (`Detail::Interrupted`).
     async fn claim(&self, entries: &[OutboxEntry]) -> Result<bool, StoreError> {
         let node = self.cluster.node();
         for (n, entry) in entries.iter().enumerate() {
             let resent = entry.interrupted.map(|at| {
-                let ago = (wall_ms() - at).max(0) / 1000;
-                let detail = format!(
-                    "{}: an attempt {ago} s ago was cut off before its outcome was recorded; {}",
-                    entry.kind.as_str(),
-                    after_interruption(entry.kind)
-                );
+                let detail = Detail::Interrupted {
+                    notice: entry.kind,
+                    seconds: (wall_ms() - at).max(0) / 1000,
+                };
                 (self.clock.now_ms(), detail)
             });
-            let resent = resent.as_ref().map(|(now, detail)| (*now, detail.as_str()));
+            let interrupted = resent.is_some();
             if !self
                 .store
                 .outbox_claim(entry, node, wall_ms(), resent)
@@ -433,7 +433,7 @@ impl Dispatcher {
                 }
                 return Ok(false);
             }
-            if resent.is_some() {
+            if interrupted {
                 self.metrics.notification("interrupted");
             }
         }
@@ -610,43 +610,20 @@ impl Dispatcher {
 
 /// The timeline's words for a delivered entry (one of `of` in its call): what, where,
 /// which message, to whom.
-fn delivered(entry: &OutboxEntry, of: usize, about: &About, message: Option<i64>) -> String {
-    let whose = match about {
-        About::Alert(alert, _) => alert
-            .destinations
-            .iter()
-            .find(|d| d.to() == entry.to)
-            .map(|d| match &d.contact {
-                Some(name) => format!(" ({} {name})", d.role.as_str()),
-                None => format!(" ({})", d.role.as_str()),
-            })
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
-    format!(
-        "{}{} in {}{}{whose}{}",
-        entry.kind.as_str(),
-        if of > 1 { " folded into a summary" } else { "" },
-        entry.to,
-        message
-            .map(|m| format!(", message {m}"))
-            .unwrap_or_else(|| ", nothing of its own there to edit".into()),
-        if entry.silent { ", silently" } else { "" }
-    )
-}
-
-/// The policy for an entry whose attempt was interrupted, by what its call does: it is
-/// always made again (a lost alert is worse than a repeated one), and what that risks is
-/// said in the timeline.
-fn after_interruption(kind: NoticeKind) -> &'static str {
-    match kind {
-        // Editing a message into what it already says changes nothing.
-        NoticeKind::Refresh => "edited again (an edit cannot show twice)",
-        NoticeKind::Post
-        | NoticeKind::ResolvedReply
-        | NoticeKind::Raised
-        | NoticeKind::Reminder
-        | NoticeKind::Digest => "sent again: the message may arrive twice",
+fn delivered(entry: &OutboxEntry, of: usize, about: &About, message: Option<i64>) -> Detail {
+    let mut to = Whom::chat(entry.to.chat_id);
+    if let About::Alert(alert, _) = about
+        && let Some(d) = alert.destinations.iter().find(|d| d.to() == entry.to)
+    {
+        to.role = Some(d.role);
+        to.contact.clone_from(&d.contact);
+    }
+    Detail::Notified {
+        notice: entry.kind,
+        to,
+        folded: of > 1,
+        message,
+        silent: entry.silent,
     }
 }
 

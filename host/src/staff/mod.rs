@@ -46,6 +46,8 @@ pub struct Staff {
     pub lang: Lang,
     /// Their Telegram user id, for login links from the bot.
     pub telegram_user_id: Option<i64>,
+    /// The IANA zone they read times in on pages; `None`: the service's `time_zone`.
+    pub zone: Option<String>,
 }
 
 impl Staff {
@@ -103,6 +105,7 @@ impl NewStaff {
                     .map(str::to_string),
                 lang,
                 telegram_user_id: telegram_user_id.filter(|id| *id > 0),
+                zone: None,
             },
             password_hash: hash_password(password)?,
         })

@@ -9,13 +9,15 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Store, StoreError, parse};
 use crate::alerts::backlog::{Conclusion, Listing};
-use crate::alerts::directory::{Audience, Destination};
+use crate::alerts::detail::Whom;
+use crate::alerts::directory::{Audience, Destination, Role};
 use crate::alerts::lifecycle::{Firing, Recent, Story};
 use crate::alerts::routing::{Known, NewDestination};
 use crate::alerts::transitions::{Decision, Digest};
+
 use crate::alerts::{
-    Alert, AlertDestination, AlertEvent, AlertState, Change, Event, EventKind, Notice, On,
-    OpenAlert,
+    Alert, AlertDestination, AlertEvent, AlertState, Change, Detail, Event, EventKind, Notice, On,
+    OpenAlert, Resolution,
 };
 use crate::fleet::Installation;
 use crate::plugins::contract::Translations;
@@ -333,7 +335,7 @@ impl Store {
                     at: row.try_get("at")?,
                     kind: parse(row, "kind")?,
                     actor: row.try_get("actor")?,
-                    detail: row.try_get("detail")?,
+                    detail: Detail::read(&row.try_get::<String, _>("detail")?),
                 })
             })
             .collect()
@@ -484,7 +486,13 @@ impl Store {
                 &mut tx,
                 id,
                 now,
-                &Event::new(EventKind::Digested, format!("in the digest for {to}")),
+                &Event::new(
+                    EventKind::Digested,
+                    Detail::Digested {
+                        to: digest.whom.clone(),
+                        backlog: false,
+                    },
+                ),
             )
             .await?;
         }
@@ -557,7 +565,14 @@ impl Store {
             for &id in listing.alerts() {
                 let entry = Event::new(
                     EventKind::Digested,
-                    format!("told in the message about its backlog, to {to}"),
+                    Detail::Digested {
+                        to: Whom {
+                            chat: to.chat_id,
+                            role: Some(Role::Manager),
+                            contact: None,
+                        },
+                        backlog: true,
+                    },
                 );
                 event(&mut tx, id, now, &entry).await?;
             }
@@ -649,7 +664,7 @@ pub(super) async fn apply(
                 (*id, None)
             }
             Change::Resolve { id, reason, .. } => {
-                resolve(tx, at, *id, reason).await?;
+                resolve(tx, at, *id, *reason).await?;
                 (*id, None)
             }
             Change::Discard { id } => {
@@ -726,7 +741,7 @@ async fn open(
     .fetch_one(&mut **tx)
     .await?;
     let id: i64 = row.try_get("id")?;
-    let detail = format!("{}: {}", finding.severity, finding.summary);
+    let detail = Detail::finding(finding);
     let kind = if alert.firing {
         EventKind::Fired
     } else {
@@ -734,10 +749,13 @@ async fn open(
     };
     event(tx, id, at, &Event::new(kind, detail)).await?;
     if let Some(flaps) = alert.flapping {
-        let detail = format!(
-            "flapping: resolved {flaps} times lately; it stays open until the finding has been gone a while"
-        );
-        event(tx, id, at, &Event::new(EventKind::Flapping, detail)).await?;
+        event(
+            tx,
+            id,
+            at,
+            &Event::new(EventKind::Flapping, Detail::Flapping { flaps }),
+        )
+        .await?;
     }
     Ok(id)
 }
@@ -772,7 +790,7 @@ async fn seen(
         .bind(id)
         .execute(&mut **tx)
         .await?;
-        let detail = format!("{}: {}", finding.severity, finding.summary);
+        let detail = Detail::finding(finding);
         event(tx, id, at, &Event::new(EventKind::Fired, detail)).await?;
     }
     Ok(())
@@ -783,7 +801,7 @@ async fn resolve(
     tx: &mut Transaction<'_, Any>,
     at: i64,
     id: i64,
-    reason: &str,
+    reason: Resolution,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE alerts SET state = 'resolved', \
@@ -794,11 +812,17 @@ async fn resolve(
          updated_at = $1, version = version + 1 WHERE id = $3 AND state <> 'resolved'",
     )
     .bind(at)
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    event(tx, id, at, &Event::new(EventKind::Resolved, reason)).await
+    event(
+        tx,
+        id,
+        at,
+        &Event::new(EventKind::Resolved, Detail::Resolved { why: reason }),
+    )
+    .await
 }
 
 /// Alert `id` starts firing: where it goes, when it escalates or is announced, the cause
@@ -890,7 +914,7 @@ pub(super) async fn note(
         .bind(at)
         .bind(entry.kind.as_str())
         .bind(entry.actor.as_deref())
-        .bind(&entry.detail)
+        .bind(entry.detail.stored())
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::alerts::{COLUMNS, alert_from, id_list};
 use super::{Store, StoreError, parse};
-use crate::alerts::{Alert, AlertEvent};
+use crate::alerts::{Alert, AlertEvent, Detail};
 use crate::report::Glance;
 
 /// One line of an installation's report log: a report as a client report remembers it,
@@ -99,7 +99,7 @@ impl Store {
                     at: row.try_get("at")?,
                     kind: parse(&row, "kind")?,
                     actor: row.try_get("actor")?,
-                    detail: row.try_get("detail")?,
+                    detail: Detail::read(&row.try_get::<String, _>("detail")?),
                 });
         }
         Ok(out)

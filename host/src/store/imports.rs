@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, parse};
-use crate::alerts::EventKind;
+use crate::alerts::{Detail, EventKind, Resolution};
 use crate::names::named;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,7 +217,12 @@ impl Store {
     /// alert its history opened is told like any other from now on; the span of its
     /// reports counts as watched, and its installations as watched since their history
     /// begins. Returns how many resolved.
-    pub async fn close_history(&self, id: i64, reason: &str, now: i64) -> Result<u64, StoreError> {
+    pub async fn close_history(
+        &self,
+        id: i64,
+        reason: Resolution,
+        now: i64,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.writer.begin().await?;
         let touched = "SELECT installation_id FROM import_installations WHERE import_id = $1";
         let last = "(SELECT MAX(r.generated_at) FROM reports r WHERE r.import_id IS NOT NULL \
@@ -230,7 +235,7 @@ impl Store {
         .bind(id)
         .bind(now)
         .bind(EventKind::Resolved.as_str())
-        .bind(reason)
+        .bind(Detail::Resolved { why: reason }.stored())
         .execute(&mut *tx)
         .await?;
         let resolved = sqlx::query(&format!(
@@ -241,7 +246,7 @@ impl Store {
         ))
         .bind(id)
         .bind(now)
-        .bind(reason)
+        .bind(reason.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -11,7 +11,7 @@ use super::{Store, StoreError, parse};
 use crate::alerts::incidents::{
     Incident, IncidentDecision, IncidentDestination, Member, ParentHealth, Target, Update, Waiting,
 };
-use crate::alerts::{AlertState, Event, EventKind, On};
+use crate::alerts::{AlertState, Detail, Event, EventKind, On};
 
 const COLUMNS: &str = "id, cause, parent, plugin, severity, state, opened_at, acknowledged_at, \
     acknowledged_by, snoozed_until, recheck_until, escalation_step, escalate_at, resolved_at, \
@@ -244,7 +244,10 @@ impl Store {
                 .push(Update {
                     at: row.try_get("at")?,
                     by: row.try_get("actor")?,
-                    text: row.try_get("detail")?,
+                    text: Detail::read(&row.try_get::<String, _>("detail")?)
+                        .text()
+                        .unwrap_or_default()
+                        .to_string(),
                 });
         }
         for incident in &mut incidents {
@@ -387,7 +390,7 @@ impl Store {
                     &mut tx,
                     alert,
                     now,
-                    &Event::new(EventKind::Joined, format!("incident #{id}")),
+                    &Event::new(EventKind::Joined, Detail::JoinedIncident { id }),
                 )
                 .await?;
             }

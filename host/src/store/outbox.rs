@@ -7,7 +7,7 @@ use super::alerts::event;
 use super::incidents::incident_event;
 use super::{Store, StoreError, parse};
 use crate::alerts::directory::Destination;
-use crate::alerts::{Event, EventKind, NoticeKind};
+use crate::alerts::{Detail, Event, EventKind, NoticeKind};
 use crate::plugins::Severity;
 
 /// One notification to deliver.
@@ -121,7 +121,7 @@ impl Store {
         entry: &OutboxEntry,
         node: &str,
         wall_now: i64,
-        resent: Option<(i64, &str)>,
+        resent: Option<(i64, Detail)>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
         let claimed = sqlx::query(
@@ -139,7 +139,7 @@ impl Store {
             return Ok(false);
         }
         if let Some((now, detail)) = resent {
-            let happened = Event::new(EventKind::DeliveryInterrupted, detail.to_string());
+            let happened = Event::new(EventKind::DeliveryInterrupted, detail);
             timeline(&mut tx, entry, now, &happened).await?;
         }
         tx.commit().await?;
@@ -166,7 +166,7 @@ impl Store {
         entry: &OutboxEntry,
         now: i64,
         message_id: Option<i64>,
-        detail: &str,
+        detail: &Detail,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
@@ -213,7 +213,7 @@ impl Store {
             &mut tx,
             entry,
             now,
-            &Event::new(EventKind::Notified, detail),
+            &Event::new(EventKind::Notified, detail.clone()),
         )
         .await?;
         tx.commit().await?;
@@ -278,7 +278,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if entry.attempts == 0 {
-            let detail = format!("{}: {error}; retrying", entry.kind.as_str());
+            let detail = Detail::Delayed {
+                notice: entry.kind,
+                error: error.to_string(),
+            };
             timeline(
                 &mut tx,
                 entry,
@@ -332,7 +335,10 @@ impl Store {
         .bind(entry.id)
         .execute(&mut *tx)
         .await?;
-        let detail = format!("{}: {error}", entry.kind.as_str());
+        let detail = Detail::Failed {
+            notice: entry.kind,
+            error: error.to_string(),
+        };
         timeline(
             &mut tx,
             entry,

@@ -54,7 +54,7 @@ impl Store {
 
     pub async fn staff(&self) -> Result<Vec<Staff>, StoreError> {
         let rows = sqlx::query(
-            "SELECT name, role, manager, lang, telegram_user_id FROM staff ORDER BY name",
+            "SELECT name, role, manager, lang, telegram_user_id, time_zone FROM staff ORDER BY name",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -64,7 +64,7 @@ impl Store {
     /// An account and its password hash, for logging in.
     pub async fn staff_login(&self, name: &str) -> Result<Option<(Staff, String)>, StoreError> {
         let row = sqlx::query(
-            "SELECT name, role, manager, lang, telegram_user_id, password_hash FROM staff \
+            "SELECT name, role, manager, lang, telegram_user_id, time_zone, password_hash FROM staff \
              WHERE name = $1",
         )
         .bind(name)
@@ -89,6 +89,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query("UPDATE staff SET lang = $1 WHERE name = $2")
             .bind(lang.code())
+            .bind(name)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// The zone `name` reads times in; `None`: the service's.
+    pub async fn set_staff_zone(&self, name: &str, zone: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff SET time_zone = $1 WHERE name = $2")
+            .bind(zone)
             .bind(name)
             .execute(&self.writer)
             .await?;
@@ -127,7 +137,7 @@ impl Store {
     /// The session whose cookie digests to `token_hash`, if it has not expired.
     pub async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.name, s.role, s.manager, s.lang, s.telegram_user_id, x.csrf, x.expires_at \
+            "SELECT s.name, s.role, s.manager, s.lang, s.telegram_user_id, s.time_zone, x.csrf, x.expires_at \
              FROM staff_sessions x JOIN staff s ON s.name = x.staff \
              WHERE x.token_hash = $1 AND x.expires_at > $2",
         )
@@ -148,7 +158,7 @@ impl Store {
     /// The account whose Telegram user id is `user_id`.
     pub async fn staff_by_telegram(&self, user_id: i64) -> Result<Option<Staff>, StoreError> {
         let row = sqlx::query(
-            "SELECT name, role, manager, lang, telegram_user_id FROM staff \
+            "SELECT name, role, manager, lang, telegram_user_id, time_zone FROM staff \
              WHERE telegram_user_id = $1",
         )
         .bind(user_id)
@@ -328,5 +338,6 @@ fn staff(row: &sqlx::any::AnyRow) -> Result<Staff, StoreError> {
         manager: row.try_get("manager")?,
         lang: parse(row, "lang")?,
         telegram_user_id: row.try_get("telegram_user_id")?,
+        zone: row.try_get("time_zone")?,
     })
 }

@@ -17,7 +17,7 @@ use crate::alerts::{Alert, AlertState};
 use crate::api::client_reports::{Asked, answer};
 use crate::app::AppState;
 use crate::board::{Row, Sort};
-use crate::client_report::{Cadence, Period};
+use crate::client_report::{Cadence, Period, ReportError};
 use crate::store::{AlertFilter, LogLine};
 
 const DAY: i64 = 86_400_000;
@@ -104,6 +104,26 @@ pub struct History {
     pub installation: String,
     pub silence: Spark,
     pub seats: Spark,
+    /// How available it was over the same days, as its client's report counts it;
+    /// `None`: it never reported.
+    pub up: Option<Up>,
+}
+
+/// An availability, drawn as a bar and said as a number.
+pub struct Up {
+    /// "99.85 %".
+    pub percent: String,
+    /// The bar's filled share, in percent.
+    pub width: String,
+}
+
+impl Up {
+    fn of(ratio: f64) -> Up {
+        Up {
+            percent: format!("{:.2} %", ratio * 100.0),
+            width: format!("{:.1}", ratio * 100.0),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -114,6 +134,8 @@ struct ClientPage {
     /// Its installations as the board renders them.
     rows: String,
     history: Vec<History>,
+    /// How to read the history, with its first and last day.
+    range: String,
     alerts: Vec<Alert>,
     /// Open incidents with what each is about.
     incidents: Vec<(Incident, String)>,
@@ -198,6 +220,26 @@ pub async fn page(
     let now = state.clock.now_ms();
     let since = now - (DAYS + 2) * DAY;
     let log = state.store.report_log(&ids, since, i64::MAX).await?;
+    let ui = visitor.ui();
+    let today = jiff::Timestamp::from_millisecond(now)
+        .map(|t| t.to_zoned(ui.zone.clone()).date())
+        .unwrap_or_default();
+    let first_day = today
+        .checked_sub(jiff::Span::new().days(DAYS - 1))
+        .unwrap_or(today);
+    // The same days, counted as the client's report counts them.
+    let period = Period::days(&first_day.to_string(), &today.to_string())
+        .map_err(|e| PageError::bad(ui.lang, e))?;
+    let up: BTreeMap<String, f64> = match state.reports.build(&client, &period, ui.lang).await {
+        Ok(report) => report
+            .availability
+            .into_iter()
+            .filter_map(|a| Some((a.installation, a.ratio?)))
+            .collect(),
+        Err(ReportError::Store(e)) => return Err(e.into()),
+        // Its installations were removed since the rows were read.
+        Err(_) => BTreeMap::new(),
+    };
     let history = ids
         .iter()
         .map(|id| {
@@ -213,6 +255,7 @@ pub async fn page(
                 installation: id.clone(),
                 silence: spark(&silences(&times, now), MAX_SILENCE_H),
                 seats: spark(&seats, limit),
+                up: up.get(id).copied().map(Up::of),
             }
         })
         .collect();
@@ -255,16 +298,19 @@ pub async fn page(
         .map(|p| p.name)
         .collect();
     plugins.sort();
-    let today = jiff::Timestamp::from_millisecond(now)
-        .map(|t| t.to_zoned(jiff::tz::TimeZone::system()).date())
-        .unwrap_or_default();
-    let ui = visitor.ui();
     let rows = RowsHtml {
         ui: &ui,
         rows: &rows.iter().collect::<Vec<_>>(),
         oob: false,
     }
     .to_string();
+    let range = ui.lang.t_with(
+        "client-history-range",
+        &[
+            ("from", ui.lang.date(first_day).into()),
+            ("to", ui.lang.date(today).into()),
+        ],
+    );
     Ok(render(&ClientPage {
         quarters: quarters(today, 5),
         plugins,
@@ -272,6 +318,7 @@ pub async fn page(
         client,
         rows,
         history,
+        range,
         alerts,
         incidents,
         policy,

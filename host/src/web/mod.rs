@@ -5,6 +5,7 @@
 //! viewer only reads, the admin pages are the admin's. The static files are embedded
 //! (`assets.rs`): nothing comes from the internet.
 
+mod account;
 mod admin;
 mod assets;
 mod board;
@@ -112,6 +113,7 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
             get(session::setup_page).post(session::setup),
         ),
         page("/account/lang", Staff, post(session::set_lang)),
+        page("/account", Staff, get(account::page).post(account::save)),
         page(
             "/admin/installations",
             StaffAdmin,

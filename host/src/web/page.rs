@@ -10,6 +10,8 @@ use fluent_bundle::FluentValue;
 use jiff::tz::TimeZone;
 use percent_encoding::{AsciiSet, utf8_percent_encode};
 
+use crate::alerts::ahead::Ahead;
+use crate::alerts::detail::{Detail, Resolution};
 use crate::app::error::{ApiError, RETRY_AFTER_SECS};
 use crate::i18n::Lang;
 use crate::import::{Import, ImportState};
@@ -26,6 +28,8 @@ pub struct Ui {
     pub staff: Option<Staff>,
     pub csrf: String,
     pub now: i64,
+    /// The reader's zone: every time on a page is in it, and says so.
+    pub zone: TimeZone,
 }
 
 impl Ui {
@@ -51,14 +55,66 @@ impl Ui {
         at.map_or_else(String::new, |at| self.lang.ago(at, self.now))
     }
 
-    /// A moment in the host's zone (the distributor's office, as a rule), saying which:
-    /// a page read from another zone is not misread.
+    /// A moment in the reader's zone, saying which.
     pub fn at(&self, at: &i64) -> String {
-        let zone = TimeZone::system();
-        let label = jiff::Timestamp::from_millisecond(*at)
-            .map(|t| t.to_zoned(zone.clone()).strftime("%Z").to_string())
-            .unwrap_or_default();
-        format!("{} {label}", self.lang.date_time(*at, &zone))
+        self.lang.moment(*at, &self.zone)
+    }
+
+    /// Who acted, by name: without the channel the store keeps beside it (" (web)",
+    /// " (API)", Telegram's " (@user, id 501)"), which the title of the name still shows.
+    pub fn who(&self, actor: &str) -> String {
+        let Some((name, rest)) = actor.rsplit_once(" (") else {
+            return actor.to_string();
+        };
+        let channel = rest.strip_suffix(')').unwrap_or_default();
+        let id = |text: &str| {
+            text.strip_prefix("id ")
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        };
+        let known = channel == "web"
+            || channel == "API"
+            || id(channel)
+            || channel
+                .strip_prefix('@')
+                .and_then(|c| c.split_once(", "))
+                .is_some_and(|(_, rest)| id(rest));
+        if known { name } else { actor }.to_string()
+    }
+
+    /// A timeline entry's detail, in words.
+    pub fn detail(&self, detail: &Detail) -> String {
+        detail.words(self.lang, &self.zone)
+    }
+
+    /// Why an alert resolved, in words.
+    pub fn resolution(&self, stored: &str) -> String {
+        Resolution::words(stored, self.lang)
+    }
+
+    /// What is due, in words: when ("at … UTC, in 12 min") and what it does.
+    pub fn ahead(&self, next: &Ahead) -> String {
+        let at = next.at();
+        let mut args = vec![
+            ("at", FluentValue::from(self.at(&at))),
+            ("in", FluentValue::from(self.lang.within(at, self.now))),
+        ];
+        let id = match next {
+            Ahead::Announced { .. } => "ahead-announced",
+            Ahead::Digest { .. } => "ahead-digest",
+            Ahead::Escalates { step, to, .. } => {
+                args.push(("step", FluentValue::from(*step)));
+                if to.is_empty() {
+                    "ahead-escalates-nobody"
+                } else {
+                    args.push(("to", FluentValue::from(to.join(", "))));
+                    "ahead-escalates"
+                }
+            }
+            Ahead::AckExpires { .. } => "ahead-ack-expires",
+            Ahead::SnoozeEnds { .. } => "ahead-snooze-ends",
+            Ahead::Recheck { .. } => "ahead-recheck",
+        };
+        self.lang.t_with(id, &args)
     }
 
     pub fn is_admin(&self) -> bool {
@@ -287,6 +343,7 @@ fn error_page(status: StatusCode, lang: Lang, message: &str) -> Response {
             staff: None,
             csrf: String::new(),
             now: 0,
+            zone: TimeZone::UTC,
         },
         message,
     };
@@ -347,4 +404,33 @@ pub fn render(template: &impl Template) -> Response {
 pub fn encode(text: &str) -> String {
     const KEPT: &AsciiSet = &UNRESERVED.remove(b'/');
     utf8_percent_encode(text, KEPT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// People are shown by name; the channel the store keeps beside it goes, and only a
+    /// channel we wrote: a name with brackets of its own stays whole.
+    #[test]
+    fn who_acted_is_shown_by_name() {
+        let ui = Ui {
+            lang: Lang::Ru,
+            staff: None,
+            csrf: String::new(),
+            now: 0,
+            zone: TimeZone::UTC,
+        };
+        for (actor, name) in [
+            ("admin (web)", "admin"),
+            ("Petrov (API)", "Petrov"),
+            ("Пётр Сидоров (@sidorov, id 501)", "Пётр Сидоров"),
+            ("Mallory (id 666)", "Mallory"),
+            ("Petrov (night shift)", "Petrov (night shift)"),
+            ("Ivanov (id x)", "Ivanov (id x)"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(ui.who(actor), name, "{actor}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::page::{PageError, Ui, browser_lang, render};
@@ -39,6 +40,8 @@ pub struct Visitor {
     pub staff: Staff,
     pub csrf: String,
     now: i64,
+    /// Theirs, else the service's.
+    zone: TimeZone,
 }
 
 impl FromRequestParts<AppState> for Visitor {
@@ -58,6 +61,12 @@ impl FromRequestParts<AppState> for Visitor {
         };
         match state.store.session(&token::digest(cookie), now).await? {
             Some(session) => Ok(Visitor {
+                zone: session
+                    .staff
+                    .zone
+                    .as_deref()
+                    .and_then(|name| TimeZone::get(name).ok())
+                    .unwrap_or_else(|| state.web.zone.clone()),
                 staff: session.staff,
                 csrf: session.csrf,
                 now,
@@ -74,6 +83,7 @@ impl Visitor {
             staff: Some(self.staff.clone()),
             csrf: self.csrf.clone(),
             now: self.now,
+            zone: self.zone.clone(),
         }
     }
 
@@ -156,12 +166,14 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
         .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
 }
 
+/// The chrome of a page for someone not logged in, which shows no times.
 fn anonymous(lang: Lang, now: i64) -> Ui {
     Ui {
         lang,
         staff: None,
         csrf: String::new(),
         now,
+        zone: TimeZone::UTC,
     }
 }
 

@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
-use crate::alerts::incidents::{Incident, MAX_UPDATE, Member};
-use crate::alerts::{Alert, AlertEvent, AlertState, On};
+use crate::alerts::ahead::{self, Ahead};
+use crate::alerts::incidents::{self, Incident, IncidentState, MAX_UPDATE, Member};
+use crate::alerts::{Alert, AlertEvent, AlertState, On, Routing};
 use crate::api::postmortems;
 use crate::app::AppState;
 use crate::app::input;
@@ -36,6 +37,10 @@ struct AlertPage {
     snoozes: [u32; 3],
     can_ack: bool,
     can_snooze: bool,
+    /// What time will do to it if nobody acts.
+    ahead: Vec<Ahead>,
+    closed: bool,
+    in_incident: bool,
     /// What people wrote for its post-mortem.
     sections: Sections,
     postmortem: String,
@@ -53,6 +58,9 @@ struct IncidentPage {
     timeline: Vec<AlertEvent>,
     snoozes: [u32; 3],
     can_act: bool,
+    ahead: Vec<Ahead>,
+    closed: bool,
+    in_incident: bool,
     sections: Sections,
     postmortem: String,
     max_update: usize,
@@ -113,6 +121,17 @@ pub async fn alert(
     story.retain(|other| other.id != alert.id);
     story.reverse();
     let open = matches!(alert.state, AlertState::Firing | AlertState::Snoozed);
+    let ahead = if alert.state == AlertState::Resolved {
+        Vec::new()
+    } else {
+        let directory = state.alerting.directory().await?;
+        let installation = state.store.installation(&alert.installation_id).await?;
+        let routing = Routing {
+            directory: &directory,
+            now: state.clock.now_ms(),
+        };
+        ahead::of_alert(&alert, &alert.subject(installation.as_ref()), &routing)
+    };
     let sections = postmortems::sections(&state, On::Alert(alert.id))
         .await
         .map_err(|e| PageError::api(e, visitor.lang()))?;
@@ -125,6 +144,9 @@ pub async fn alert(
             && alert.state != AlertState::Pending
             && alert.incident_id.is_none(),
         ui: visitor.ui(),
+        ahead,
+        closed: alert.state == AlertState::Resolved,
+        in_incident: alert.incident_id.is_some(),
         alert,
         story,
         timeline,
@@ -148,11 +170,29 @@ pub async fn incident(
     let sections = postmortems::sections(&state, On::Incident(incident.id))
         .await
         .map_err(|e| PageError::api(e, visitor.lang()))?;
+    let closed = incident.state == IncidentState::Resolved;
+    let ahead = if closed {
+        Vec::new()
+    } else {
+        let directory = state.alerting.directory().await?;
+        let first = match incident.members.first() {
+            Some(m) => state.store.installation(&m.installation_id).await?,
+            None => None,
+        };
+        let routing = Routing {
+            directory: &directory,
+            now: state.clock.now_ms(),
+        };
+        let subject = incidents::subject_of(&incident, first.as_ref());
+        ahead::of_incident(&incident, subject.as_ref(), &routing)
+    };
     Ok(render(&IncidentPage {
+        ahead,
+        closed,
+        in_incident: false,
         sections,
         postmortem: format!("/incidents/{}/postmortem", incident.id),
-        can_act: visitor.staff.can_act()
-            && incident.state != crate::alerts::incidents::IncidentState::Resolved,
+        can_act: visitor.staff.can_act() && !closed,
         ui: visitor.ui(),
         what: incident.what(visitor.lang()),
         hidden: incident.members.len() - members.len(),

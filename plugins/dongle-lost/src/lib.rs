@@ -50,21 +50,26 @@ impl Check for DongleLost {
             ),
             Some(p) if p.state == ProtectionState::Present => None,
             Some(p) => {
-                let (what, ru) = match &p.state {
-                    ProtectionState::Lost => ("License dongle lost", "Ключ защиты потерян"),
-                    ProtectionState::Expired => ("License expired", "Лицензия истекла"),
-                    ProtectionState::Blacklisted => {
-                        ("License dongle blacklisted", "Ключ защиты в чёрном списке")
+                let state = p.state.as_str();
+                let (what, ru, state_ru) = match &p.state {
+                    ProtectionState::Lost => {
+                        ("License dongle lost", "Ключ защиты потерян", "потерян")
                     }
+                    ProtectionState::Expired => ("License expired", "Лицензия истекла", "истёк"),
+                    ProtectionState::Blacklisted => (
+                        "License dongle blacklisted",
+                        "Ключ защиты в чёрном списке",
+                        "в чёрном списке",
+                    ),
                     ProtectionState::ManagerUnreachable => (
                         "License manager unreachable",
                         "Менеджер лицензий недоступен",
+                        "менеджер лицензий недоступен",
                     ),
-                    _ => ("License dongle not usable", "Ключ защиты непригоден"),
+                    _ => ("License dongle not usable", "Ключ защиты непригоден", state),
                 };
-                let state = p.state.as_str();
                 let mut details = format!("Protection state: {state}");
-                let mut details_ru = format!("Состояние защиты: {state}");
+                let mut details_ru = format!("Состояние защиты: {state_ru}");
                 if let Some(code) = &p.error_code {
                     details.push_str(&format!(", error code {code}"));
                     details_ru.push_str(&format!(", код ошибки {code}"));

@@ -1,9 +1,8 @@
 //! What people and time do to an incident: acknowledge it, snooze it, post an update on
 //! every card, and escalate it when nobody took it in time.
 
-use std::time::Duration;
-
 use super::model::{Follow, Incident, IncidentDecision, IncidentState};
+use crate::alerts::detail::Detail;
 use crate::alerts::model::{Event, EventKind};
 use crate::alerts::routing::{Routing, Subject};
 use crate::alerts::transitions::Step;
@@ -44,10 +43,8 @@ pub fn escalate(
     let taken = incident.escalation_step;
     let Some((targets, next)) = routing.escalation_step(subject, taken) else {
         d.fields.escalate_at = None;
-        d.events.push(Event::new(
-            EventKind::Escalated,
-            "the escalation policy has no more steps",
-        ));
+        d.events
+            .push(Event::new(EventKind::Escalated, Detail::NoMoreSteps));
         return Some(d);
     };
     d.fields.escalation_step = taken + 1;
@@ -76,8 +73,16 @@ pub fn acknowledge(incident: &Incident, by: &str, now: i64) -> Option<IncidentDe
     d.fields.snoozed_until = None;
     d.fields.escalate_at = None;
     d.members_follow = Follow::of(incident, AlertState::Acknowledged);
-    d.events
-        .push(Event::new(EventKind::Acknowledged, "with its members").by(by));
+    d.events.push(
+        Event::new(
+            EventKind::Acknowledged,
+            Detail::For {
+                ms: None,
+                members: true,
+            },
+        )
+        .by(by),
+    );
     refreshed(&mut d, incident);
     Some(d)
 }
@@ -96,11 +101,13 @@ pub fn snooze(incident: &Incident, by: &str, until: i64, now: i64) -> Option<Inc
     d.fields.snoozed_until = Some(until);
     d.fields.escalate_at = None;
     d.members_follow = Follow::of(incident, AlertState::Snoozed);
-    let length = reveille_sdk::format_duration(Duration::from_millis((until - now).max(0) as u64));
     d.events.push(
         Event::new(
             EventKind::Snoozed,
-            format!("for {length}, with its members"),
+            Detail::For {
+                ms: Some(until - now),
+                members: true,
+            },
         )
         .by(by),
     );
@@ -112,7 +119,7 @@ pub fn snooze(incident: &Incident, by: &str, until: i64, now: i64) -> Option<Inc
 pub fn update(incident: &Incident, by: &str, text: &str) -> IncidentDecision {
     let mut d = IncidentDecision::on(incident);
     d.events
-        .push(Event::new(EventKind::Update, text.to_string()).by(by));
+        .push(Event::new(EventKind::Update, Detail::words_of(text)).by(by));
     d.fields.shown =
         incident.fingerprint_with(incident.state, incident.acknowledged_by.as_deref(), 1);
     d.notices = incident.to_every_card(NoticeKind::Refresh).collect();

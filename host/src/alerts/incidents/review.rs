@@ -3,12 +3,12 @@
 //! and when a parent that came back releases its children still down.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use super::model::{
     Incident, IncidentDecision, IncidentFields, IncidentState, Member, Target, notice,
 };
 use crate::alerts::NoticeKind;
+use crate::alerts::detail::{Detail, OpenedBy};
 use crate::alerts::directory::Destination;
 use crate::alerts::grouping::{Cause, Grouping};
 use crate::alerts::model::{Alert, Event, EventKind};
@@ -142,11 +142,11 @@ fn destinations_of(routing: &Routing, members: &[&Waiting]) -> Vec<(NewDestinati
 }
 
 fn joined_event(members: &[&Waiting]) -> Event {
-    let names: Vec<String> = members
+    let installations = members
         .iter()
-        .map(|(a, _)| format!("{} ({})", a.installation_id, a.client))
+        .map(|(a, _)| (a.installation_id.clone(), a.client.clone()))
         .collect();
-    Event::new(EventKind::Joined, names.join(", "))
+    Event::new(EventKind::Joined, Detail::Joined { installations })
 }
 
 fn open_incident(
@@ -161,14 +161,15 @@ fn open_incident(
         .map(|(a, _)| a.severity)
         .max()
         .unwrap_or(Severity::Critical);
-    let why = match parsed {
-        Cause::Parent(name) => format!(
-            "{name} is failing: {} of its installations show it",
-            members.len()
-        ),
-        Cause::Check { plugin, key } => {
-            format!("{plugin} ({key}) fires on {} installations", members.len())
-        }
+    let why = Detail::Opened {
+        by: match parsed {
+            Cause::Parent(name) => OpenedBy::Parent { name: name.clone() },
+            Cause::Check { plugin, key } => OpenedBy::Check {
+                plugin: plugin.clone(),
+                key: key.clone(),
+            },
+        },
+        members: members.len(),
     };
     let (parent, plugin) = match parsed {
         Cause::Parent(name) => (Some(name.clone()), members[0].0.plugin.clone()),
@@ -247,7 +248,7 @@ fn evolve(
         d.fields.state = IncidentState::Firing;
         d.fields.snoozed_until = None;
         d.events
-            .push(Event::new(EventKind::SnoozeEnded, "the snooze ran out"));
+            .push(Event::new(EventKind::SnoozeEnded, Detail::SnoozeRanOut));
         d.notices.extend(told(NoticeKind::Reminder));
     }
     let down: Vec<&Member> = view.members.iter().filter(|m| m.is_down()).collect();
@@ -259,7 +260,7 @@ fn evolve(
         ),
         _ => !down.is_empty(),
     };
-    let back = format!("{} of {} back", view.back(), view.members.len());
+    let (back, of) = (view.back(), view.members.len());
     if d.fields.state == IncidentState::Rechecking {
         if still_failing {
             d.fields.state = if d.fields.acknowledged_by.is_some() {
@@ -270,7 +271,7 @@ fn evolve(
             d.fields.recheck_until = None;
             d.events.push(Event::new(
                 EventKind::Fired,
-                format!("failing again: {back}"),
+                Detail::FailingAgain { back, of },
             ));
         } else if down.is_empty() || incident.recheck_until.is_some_and(|u| u <= now) {
             resolve(
@@ -298,10 +299,11 @@ fn evolve(
             d.reprobe = down.iter().map(|m| m.installation_id.clone()).collect();
             d.events.push(Event::new(
                 EventKind::Rechecking,
-                format!(
-                    "the cause is gone ({back}); probing the {} still down again",
-                    down.len()
-                ),
+                Detail::Rechecking {
+                    back,
+                    of,
+                    down: down.len(),
+                },
             ));
         }
     }
@@ -331,21 +333,12 @@ fn resolve(
     d.fields.snoozed_until = None;
     d.fields.escalate_at = None;
     d.release = down.iter().map(|m| m.alert_id).collect();
-    let length = reveille_sdk::format_duration(Duration::from_millis(
-        (now - incident.opened_at).max(0) as u64,
-    ));
-    let mut detail = format!(
-        "after {length}: {} of {} back",
-        view.back(),
-        view.members.len()
-    );
-    if !down.is_empty() {
-        let names: Vec<&str> = down.iter().map(|m| m.installation_id.as_str()).collect();
-        detail.push_str(&format!(
-            "; still down, now alerts of their own: {}",
-            names.join(", ")
-        ));
-    }
+    let detail = Detail::Closed {
+        ms: (now - incident.opened_at).max(0),
+        back: view.back(),
+        of: view.members.len(),
+        still_down: down.iter().map(|m| m.installation_id.clone()).collect(),
+    };
     d.events.push(Event::new(EventKind::Resolved, detail));
     d.notices.extend(replies);
 }

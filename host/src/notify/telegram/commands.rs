@@ -81,11 +81,7 @@ impl UpdateLoop {
         };
         if !self.may_act(message.chat.id.0, from.id.0 as i64).await? {
             self.alerting
-                .refused(
-                    On::Incident(incident),
-                    &actor(from),
-                    "update: not authorized for this chat",
-                )
+                .refused(On::Incident(incident), &actor(from), true)
                 .await?;
             return Ok(lang.t("tg-update-not-allowed"));
         }

@@ -9,7 +9,7 @@ use super::actions::{Action, On};
 use super::client::Button;
 use crate::alerts::incidents::{Incident, IncidentState};
 pub use crate::alerts::local_time;
-use crate::alerts::{Alert, AlertState};
+use crate::alerts::{Alert, AlertState, Resolution};
 use crate::i18n::Lang;
 use crate::plugins::Severity;
 use crate::text::unwanted;
@@ -183,7 +183,10 @@ impl Reader {
     }
 
     fn why(&self, resolution: Option<&str>) -> String {
-        resolution.map_or_else(|| self.lang.t("tg-cleared"), str::to_string)
+        resolution.map_or_else(
+            || self.lang.t("tg-cleared"),
+            |stored| Resolution::words(stored, self.lang),
+        )
     }
 }
 

@@ -261,9 +261,7 @@ impl UpdateLoop {
             return Ok(());
         }
         if !self.may_act(chat_id, query.from.id.0 as i64).await? {
-            self.alerting
-                .refused(action.on(), &who, "not authorized for this chat")
-                .await?;
+            self.alerting.refused(action.on(), &who, false).await?;
             tracing::info!(
                 on = ?action.on(),
                 user = query.from.id.0,
