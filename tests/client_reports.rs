@@ -409,11 +409,22 @@ async fn a_quarter_report_tells_every_figure_of_a_known_history() {
             "id=\"appendix\"",
             "Техник сменил версию оболочки",
             "75.66 %",
+            // Drawn as well as said.
+            "<span class=\"bar\"><span style=\"width: 75.7%\"></span></span> 75.66 %",
             "shell upgrade to 6.4.3",
             "@page",
         ] {
             assert!(html.contains(part), "{}: {part:?} not in the HTML", db.name);
         }
+        // Its problems are named in Russian, and nobody by a Telegram id.
+        assert!(
+            (html.contains("Тревога #") || html.contains("Инцидент #"))
+                && !html.contains("alert #")
+                && !html.contains("incident #")
+                && !html.contains(", id "),
+            "{}",
+            db.name
+        );
 
         if n == 0 {
             pdf(&world, &path).await;

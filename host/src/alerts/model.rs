@@ -215,6 +215,28 @@ pub(crate) use acted_on;
 
 acted_on!(Alert, "alert", AlertState);
 
+/// Who acted, by name: an actor is stored with the channel it came by (" (web)",
+/// " (API)", Telegram's " (@user, id 501)"), which people and client reports need not
+/// read. Only a channel we wrote goes: a name with brackets of its own stays whole.
+pub fn who(actor: &str) -> &str {
+    let Some((name, rest)) = actor.rsplit_once(" (") else {
+        return actor;
+    };
+    let channel = rest.strip_suffix(')').unwrap_or_default();
+    let id = |text: &str| {
+        text.strip_prefix("id ")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let known = channel == "web"
+        || channel == "API"
+        || id(channel)
+        || channel
+            .strip_prefix('@')
+            .and_then(|c| c.split_once(", "))
+            .is_some_and(|(_, rest)| id(rest));
+    if known { name } else { actor }
+}
+
 /// One entry of an alert's timeline. The API gives its detail in English, in UTC, as it
 /// always has, and as data under `said`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,5 +360,27 @@ impl Event {
     pub fn by(mut self, actor: &str) -> Event {
         self.actor = Some(actor.to_string());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// People are shown by name; the channel the store keeps beside it goes, and only a
+    /// channel we wrote: a name with brackets of its own stays whole.
+    #[test]
+    fn who_acted_is_shown_by_name() {
+        for (actor, name) in [
+            ("admin (web)", "admin"),
+            ("Petrov (API)", "Petrov"),
+            ("Пётр Сидоров (@sidorov, id 501)", "Пётр Сидоров"),
+            ("Mallory (id 666)", "Mallory"),
+            ("Petrov (night shift)", "Petrov (night shift)"),
+            ("Ivanov (id x)", "Ivanov (id x)"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(who(actor), name, "{actor}");
+        }
     }
 }

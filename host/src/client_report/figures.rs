@@ -237,6 +237,20 @@ pub fn reference(on: On) -> String {
     }
 }
 
+/// A [`reference`] as a reader of `lang` names it ("Тревога #12"); the CSV and the
+/// post-mortems keep the reference itself.
+pub fn reference_in(reference: &str, lang: Lang) -> String {
+    let said = |word: &str, id: &str| format!("{} #{id}", lang.t(word));
+    match (
+        reference.strip_prefix("alert #"),
+        reference.strip_prefix("incident #"),
+    ) {
+        (Some(id), _) => said("alert", id),
+        (_, Some(id)) => said("incident", id),
+        _ => reference.to_string(),
+    }
+}
+
 /// Night for a client without quiet hours of its own: 22:00 to 08:00.
 fn default_night() -> Vec<Window> {
     vec![Window {

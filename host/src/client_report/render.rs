@@ -6,7 +6,8 @@ use askama::Template;
 use fluent_bundle::FluentValue;
 use jiff::tz::TimeZone;
 
-use super::figures::{ClientReport, Handling, Stats, When};
+use super::figures::{ClientReport, Handling, Stats, When, reference_in};
+use crate::alerts::model::who;
 use crate::i18n::Lang;
 
 /// A table of the report, already in words.
@@ -126,12 +127,16 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
             .iter()
             .map(|p| {
                 let acked = match (&p.acknowledged_at, &p.acknowledged_by) {
-                    (Some(when), Some(by)) => format!("{} ({by})", at(*when)),
+                    (Some(when), Some(by)) => format!("{} ({})", at(*when), who(by)),
                     (Some(when), None) => at(*when),
                     _ => "—".into(),
                 };
                 vec![
-                    format!("{} · {}", p.reference, t(p.severity.as_str())),
+                    format!(
+                        "{} · {}",
+                        reference_in(&p.reference, lang),
+                        t(p.severity.as_str())
+                    ),
                     format!("{}: {}", p.check, p.summary),
                     p.installations.join(", "),
                     at(p.fired_at),
@@ -327,7 +332,7 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
         .postmortems
         .iter()
         .map(|p| Appendix {
-            title: format!("{}: {}", p.reference, p.summary),
+            title: format!("{}: {}", reference_in(&p.reference, lang), p.summary),
             sections: [
                 ("postmortem-cause", &p.sections.cause),
                 ("postmortem-actions", &p.sections.actions),

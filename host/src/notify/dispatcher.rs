@@ -612,11 +612,22 @@ impl Dispatcher {
 /// which message, to whom.
 fn delivered(entry: &OutboxEntry, of: usize, about: &About, message: Option<i64>) -> Detail {
     let mut to = Whom::chat(entry.to.chat_id);
-    if let About::Alert(alert, _) = about
-        && let Some(d) = alert.destinations.iter().find(|d| d.to() == entry.to)
-    {
-        to.role = Some(d.role);
-        to.contact.clone_from(&d.contact);
+    let known = match about {
+        About::Alert(alert, _) => alert
+            .destinations
+            .iter()
+            .find(|d| d.to() == entry.to)
+            .map(|d| (d.role, &d.contact)),
+        About::Incident(incident) => incident
+            .destinations
+            .iter()
+            .find(|d| d.chat_id == entry.to.chat_id && d.thread_id == entry.to.thread_id)
+            .map(|d| (d.role, &d.contact)),
+        About::Digest(..) | About::Folded(_) => None,
+    };
+    if let Some((role, contact)) = known {
+        to.role = Some(role);
+        to.contact.clone_from(contact);
     }
     Detail::Notified {
         notice: entry.kind,

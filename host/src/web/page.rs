@@ -63,22 +63,7 @@ impl Ui {
     /// Who acted, by name: without the channel the store keeps beside it (" (web)",
     /// " (API)", Telegram's " (@user, id 501)"), which the title of the name still shows.
     pub fn who(&self, actor: &str) -> String {
-        let Some((name, rest)) = actor.rsplit_once(" (") else {
-            return actor.to_string();
-        };
-        let channel = rest.strip_suffix(')').unwrap_or_default();
-        let id = |text: &str| {
-            text.strip_prefix("id ")
-                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-        };
-        let known = channel == "web"
-            || channel == "API"
-            || id(channel)
-            || channel
-                .strip_prefix('@')
-                .and_then(|c| c.split_once(", "))
-                .is_some_and(|(_, rest)| id(rest));
-        if known { name } else { actor }.to_string()
+        crate::alerts::model::who(actor).to_string()
     }
 
     /// A timeline entry's detail, in words.
@@ -404,33 +389,4 @@ pub fn render(template: &impl Template) -> Response {
 pub fn encode(text: &str) -> String {
     const KEPT: &AsciiSet = &UNRESERVED.remove(b'/');
     utf8_percent_encode(text, KEPT).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// People are shown by name; the channel the store keeps beside it goes, and only a
-    /// channel we wrote: a name with brackets of its own stays whole.
-    #[test]
-    fn who_acted_is_shown_by_name() {
-        let ui = Ui {
-            lang: Lang::Ru,
-            staff: None,
-            csrf: String::new(),
-            now: 0,
-            zone: TimeZone::UTC,
-        };
-        for (actor, name) in [
-            ("admin (web)", "admin"),
-            ("Petrov (API)", "Petrov"),
-            ("Пётр Сидоров (@sidorov, id 501)", "Пётр Сидоров"),
-            ("Mallory (id 666)", "Mallory"),
-            ("Petrov (night shift)", "Petrov (night shift)"),
-            ("Ivanov (id x)", "Ivanov (id x)"),
-            ("plain", "plain"),
-        ] {
-            assert_eq!(ui.who(actor), name, "{actor}");
-        }
-    }
 }
