@@ -76,11 +76,11 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
         base.config.client_reports.clone(),
     );
     let delivery = base.notifications(&engine, &reports, &site)?;
-    let board = crate::board::Kept::new(
+    let board = Arc::new(crate::board::Kept::new(
         base.store.clone(),
         base.runtime.clone(),
         engine.live.clone(),
-    );
+    ));
     let web = Arc::new(app::Web::new(
         engine.live.clone(),
         board,

@@ -1,7 +1,7 @@
 //! The board's own state: live updates for open pages, the fleet's rows kept between
 //! changes, the public address, and the one-time setup secret while nobody can log in yet.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use jiff::tz::TimeZone;
 
@@ -12,7 +12,7 @@ use crate::live::Live;
 /// The board's own state.
 pub struct Web {
     pub live: Live,
-    pub board: Kept,
+    pub board: Arc<Kept>,
     /// Where people reach the service (for links and the agent snippet).
     pub public_url: Option<String>,
     /// The zone pages show times in to staff who chose none.
@@ -22,7 +22,7 @@ pub struct Web {
 }
 
 impl Web {
-    pub fn new(live: Live, board: Kept, public_url: Option<String>, zone: TimeZone) -> Web {
+    pub fn new(live: Live, board: Arc<Kept>, public_url: Option<String>, zone: TimeZone) -> Web {
         Web {
             live,
             board,

@@ -1,10 +1,17 @@
 //! The board's rows kept in memory between changes: every page and every live update of
 //! every open board is cut from them, so a hundred thousand installations are read from
 //! the database once per change to the fleet (a ring of [`Live`]), not once per visitor.
-//! A reader after a ring waits for the one load that follows it; readers never see rows
-//! older than the last ring they could have heard.
+//! A live stream after a ring waits for the one load that follows it, so it never sends
+//! rows older than the last ring it could have heard. A page does too while loads are
+//! quick; once a load takes longer than [`PATIENCE`] (a large fleet), the board's page is
+//! cut from the rows it has, labelled with their ring, while the next load runs: its
+//! stream sees the label is behind and sends the change within that load's time, so
+//! nobody waits a second or two for the board after every report. An installation's or
+//! a client's page, which has no stream, waits.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
@@ -23,6 +30,9 @@ pub struct Rows {
     pub incidents: Vec<Arc<Tag>>,
 }
 
+/// A page waits for the rows after a ring while loading them takes no longer than this.
+pub const PATIENCE: Duration = Duration::from_millis(250);
+
 pub struct Kept {
     store: Store,
     runtime: Arc<Runtime>,
@@ -30,6 +40,8 @@ pub struct Kept {
     current: RwLock<Option<Arc<Rows>>>,
     /// One load at a time; readers who find it busy wait for its result.
     loading: Mutex<()>,
+    /// How long the last load took, in ms.
+    last_load_ms: AtomicU64,
 }
 
 impl Rows {
@@ -48,6 +60,29 @@ impl Kept {
             live,
             current: RwLock::default(),
             loading: Mutex::default(),
+            last_load_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// The rows a page is cut from: as of the last ring, or, while loads are slow, the
+    /// last rows read (their [`Rows::rung`] says which) with the next load started.
+    pub async fn for_page(self: &Arc<Self>) -> Result<Arc<Rows>, StoreError> {
+        if let Some(rows) = self.fresh() {
+            return Ok(rows);
+        }
+        let slow = self.last_load_ms.load(Ordering::Relaxed) > PATIENCE.as_millis() as u64;
+        let kept = self.current.read().expect("kept rows").clone();
+        match kept {
+            Some(rows) if slow => {
+                let kept = self.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = kept.rows().await {
+                        tracing::warn!(%error, "the board's rows could not be read again");
+                    }
+                });
+                Ok(rows)
+            }
+            _ => self.rows().await,
         }
     }
 
@@ -62,7 +97,10 @@ impl Kept {
         }
         // Read before loading: a ring during the load makes the next reader load again.
         let rung = self.live.rung();
+        let started = Instant::now();
         let rows = Arc::new(self.load(rung).await?);
+        self.last_load_ms
+            .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         *self.current.write().expect("kept rows") = Some(rows.clone());
         Ok(rows)
     }

@@ -224,7 +224,7 @@ pub async fn page(
     visitor: Visitor,
     Query(ask): Query<Ask>,
 ) -> Result<Response, PageError> {
-    let kept: Arc<Rows> = state.web.board.rows().await?;
+    let kept: Arc<Rows> = state.web.board.for_page().await?;
     let ui = visitor.ui();
     let view = visible(&kept, &visitor, &ask);
     let managers: BTreeSet<&str> = kept
