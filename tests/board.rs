@@ -448,6 +448,9 @@ async fn the_board_as_a_person_uses_it() {
     assert!(!browser.body().await.contains("boris-1"));
     browser.goto(&format!("{base}/alerts?severity=loud")).await;
     assert!(browser.text("#error").await.contains("“loud”"));
+    // A mistyped board link is told so, not shown the whole fleet.
+    browser.goto(&format!("{base}/?page=abc")).await;
+    assert!(browser.text("#error").await.contains("page=“abc”"));
     browser.goto(&format!("{base}/incidents?state=open")).await;
     browser
         .find(&format!("#incident-{} a", incident["id"]))

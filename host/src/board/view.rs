@@ -29,8 +29,9 @@ pub struct Ask {
     pub sort: String,
     /// `desc` for the other way round.
     pub dir: String,
-    /// 1-based.
-    pub page: usize,
+    /// 1-based; kept as written, so a mistyped one is named rather than refused by the
+    /// query's parser in developer words.
+    pub page: String,
     /// `client` folds the rows into one line per client.
     pub group: String,
 }
@@ -94,6 +95,53 @@ impl Sort {
 }
 
 impl Ask {
+    /// The first part of the query the board does not understand, as (name, value): a
+    /// mistyped link is told so, not shown the whole fleet as if it asked for that.
+    pub fn mistake(&self) -> Option<(&'static str, &str)> {
+        let state = self.state();
+        let checks: [(&'static str, &str, bool); 6] = [
+            (
+                "state",
+                state,
+                state.is_empty() || state == "problems" || Light::parse(state).is_some(),
+            ),
+            (
+                "severity",
+                &self.severity,
+                ["", "critical", "warning", "info"].contains(&self.severity.as_str()),
+            ),
+            (
+                "sort",
+                &self.sort,
+                self.sort.is_empty() || Sort::ALL.iter().any(|s| s.name() == self.sort),
+            ),
+            (
+                "dir",
+                &self.dir,
+                ["", "asc", "desc"].contains(&self.dir.as_str()),
+            ),
+            (
+                "group",
+                &self.group,
+                ["", "client"].contains(&self.group.as_str()),
+            ),
+            (
+                "page",
+                &self.page,
+                self.page.is_empty() || self.page.parse::<usize>().is_ok_and(|p| p > 0),
+            ),
+        ];
+        checks
+            .into_iter()
+            .find(|(_, _, fine)| !fine)
+            .map(|(name, value, _)| (name, value))
+    }
+
+    /// The page asked for, 1-based.
+    pub fn page(&self) -> usize {
+        self.page.parse().unwrap_or(1).max(1)
+    }
+
     pub fn sort(&self) -> Sort {
         Sort::ALL
             .into_iter()
@@ -143,8 +191,8 @@ impl Ask {
     /// This query with `changes` made (empty values dropped), as a query string: the
     /// links of headers, counts and pages.
     pub fn with(&self, changes: &[(&str, &str)]) -> String {
-        let page = if self.page > 1 {
-            self.page.to_string()
+        let page = if self.page() > 1 {
+            self.page().to_string()
         } else {
             String::new()
         };
@@ -264,7 +312,7 @@ pub fn cut<'a>(rows: Vec<&'a Row>, incidents: usize, ask: &Ask) -> Cut<'a> {
     let sort = ask.sort();
     let descending = ask.descending();
     let pages = count.div_ceil(PAGE).max(1);
-    let page = ask.page.clamp(1, pages);
+    let page = ask.page().clamp(1, pages);
     let order = |a: &&Row, b: &&Row| {
         let order = sort.compare(a, b);
         if descending { order.reverse() } else { order }
@@ -436,6 +484,37 @@ mod tests {
             ]
         );
         assert!(grouped.rows.is_empty());
+    }
+
+    /// A mistyped link is named, the first thing wrong in it; what the board knows,
+    /// the old `problems=1` among it, passes.
+    #[test]
+    fn a_query_the_board_does_not_know_is_named() {
+        let mistake = |query: &str| {
+            serde_urlencoded::from_str::<Ask>(query)
+                .unwrap()
+                .mistake()
+                .map(|(name, value)| format!("{name}={value}"))
+        };
+        for fine in [
+            "",
+            "state=red&sort=report&dir=desc&page=3&group=client&severity=info",
+            "problems=1",
+            "state=problems&client=anything",
+        ] {
+            assert_eq!(mistake(fine), None, "{fine}");
+        }
+        for (wrong, named) in [
+            ("state=purple", "state=purple"),
+            ("sort=nope", "sort=nope"),
+            ("page=abc", "page=abc"),
+            ("page=0", "page=0"),
+            ("dir=up", "dir=up"),
+            ("group=manager", "group=manager"),
+            ("severity=loud&state=purple", "state=purple"),
+        ] {
+            assert_eq!(mistake(wrong).as_deref(), Some(named), "{wrong}");
+        }
     }
 
     #[test]

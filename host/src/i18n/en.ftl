@@ -116,6 +116,7 @@ history-resolved = resolved
 history-older = Older
 history-none = Nothing matches.
 error-severity = Severity “{ $value }” is none of critical, warning, info.
+error-ask = The board does not know { $name }=“{ $value }”: the link may be mistyped.
 col-client = Client
 col-installation = Installation
 col-manager = Manager

@@ -116,6 +116,7 @@ history-resolved = risolti
 history-older = Precedenti
 history-none = Nessun risultato.
 error-severity = La gravità «{ $value }» non è critica, avviso né informazione.
+error-ask = La bacheca non conosce { $name }=«{ $value }»: il link potrebbe essere sbagliato.
 col-client = Cliente
 col-installation = Installazione
 col-manager = Referente

@@ -117,6 +117,7 @@ history-resolved = решённые
 history-older = Раньше
 history-none = Ничего не подходит.
 error-severity = Важность «{ $value }» — ни одна из: критично, внимание, сведения.
+error-ask = Доска не знает { $name }=«{ $value }»: возможно, в ссылке опечатка.
 col-client = Клиент
 col-installation = Установка
 col-manager = Менеджер

@@ -224,6 +224,16 @@ pub async fn page(
     visitor: Visitor,
     Query(ask): Query<Ask>,
 ) -> Result<Response, PageError> {
+    if let Some((name, value)) = ask.mistake() {
+        let lang = visitor.lang();
+        return Err(PageError::bad(
+            lang,
+            lang.t_with(
+                "error-ask",
+                &[("name", name.into()), ("value", value.to_string().into())],
+            ),
+        ));
+    }
     let kept: Arc<Rows> = state.web.board.for_page().await?;
     let ui = visitor.ui();
     let view = visible(&kept, &visitor, &ask);
