@@ -6,6 +6,7 @@ duration-minutes = { $n } min
 duration-hours = { $n } h
 duration-days = { $n } d
 ago = { $duration } ago
+span-under-second = under a second
 ahead = What happens next
 ahead-announced = Announced at { $at } ({ $in }), when the maintenance window or the wait for related alerts ends
 ahead-digest = Held by quiet hours for the digest at { $at } ({ $in })

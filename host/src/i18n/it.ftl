@@ -6,6 +6,7 @@ duration-minutes = { $n } min
 duration-hours = { $n } h
 duration-days = { $n } g
 ago = { $duration } fa
+span-under-second = meno di un secondo
 ahead = Cosa succede dopo
 ahead-announced = Annunciato alle { $at } ({ $in }), alla fine della finestra di manutenzione o dell'attesa di allarmi correlati
 ahead-digest = Trattenuto dalle ore di silenzio per il riepilogo delle { $at } ({ $in })

@@ -102,21 +102,21 @@ impl Lang {
     }
 
     /// How long `ms` is, to two units ("2h 5m", "2 ч 5 мин"), as messages about one
-    /// alert say it.
+    /// alert say it; under a second is said so ("0 мс" read as a glitch).
     pub fn span(self, ms: i64) -> String {
+        if ms < 1000 {
+            return self.t("span-under-second");
+        }
         if self == Lang::En {
             return reveille_sdk::format_duration(std::time::Duration::from_millis(
                 ms.max(0) as u64
             ));
         }
-        let (units, milli) = match self {
-            Lang::Ru => ([(86_400, "д"), (3_600, "ч"), (60, "мин"), (1, "с")], "мс"),
-            Lang::It | Lang::En => ([(86_400, "g"), (3_600, "h"), (60, "min"), (1, "s")], "ms"),
+        let units = match self {
+            Lang::Ru => [(86_400, "д"), (3_600, "ч"), (60, "мин"), (1, "с")],
+            Lang::It | Lang::En => [(86_400, "g"), (3_600, "h"), (60, "min"), (1, "s")],
         };
-        let mut secs = ms.max(0) / 1000;
-        if secs == 0 {
-            return format!("{} {milli}", ms.max(0));
-        }
+        let mut secs = ms / 1000;
         let mut parts = Vec::new();
         for (size, name) in units {
             if secs >= size {
@@ -287,6 +287,12 @@ mod tests {
         assert_eq!(Lang::En.span(7_500_000), "2h 5m");
         assert_eq!(Lang::Ru.span(7_500_000), "2 ч 5 мин");
         assert_eq!(Lang::It.span(90_000_000), "1 g 1 h");
+        assert_eq!(
+            Lang::Ru.span(17),
+            "меньше секунды",
+            "not \"17 мс\" nor \"0 мс\""
+        );
+        assert_eq!(Lang::En.span(0), "under a second");
         let moscow = TimeZone::get("Europe/Moscow").unwrap();
         let at = "2026-11-20T01:07:00+03:00"
             .parse::<jiff::Timestamp>()

@@ -6,6 +6,7 @@ duration-minutes = { $n } мин
 duration-hours = { $n } ч
 duration-days = { $n } д
 ago = { $duration } назад
+span-under-second = меньше секунды
 ahead = Что будет дальше
 ahead-announced = Оповещение в { $at } ({ $in }), когда кончится окно работ или ожидание связанных тревог
 ahead-digest = Отложено тихими часами до сводки в { $at } ({ $in })
