@@ -277,11 +277,15 @@ fn row(
     } else {
         Light::Green
     };
+    // The worst first; of those, one nobody has taken before one being handled; then the
+    // newest; alerts one evaluation opened together tie on time, and the first it opened
+    // leads, as its message leads the installation's thread in Telegram.
     alerts.sort_by_key(|a| {
         (
             std::cmp::Reverse(a.severity),
+            a.state != AlertState::Firing,
             std::cmp::Reverse(a.fired_at.unwrap_or(a.first_seen_at)),
-            std::cmp::Reverse(a.id),
+            a.id,
         )
     });
     let plugins = alerts.iter().map(|a| a.plugin.clone()).collect();
@@ -355,7 +359,7 @@ mod tests {
     #[test]
     fn a_row_says_what_is_worst_and_how_much_more() {
         let rows = built(Facts {
-            installations: ["a", "b", "old", "new"]
+            installations: ["a", "b", "c", "d", "e", "old", "new"]
                 .map(|id| Installation::example(id, 1))
                 .to_vec(),
             glances: [
@@ -371,9 +375,22 @@ mod tests {
                 alert(2, "a", Severity::Critical, 10, "Dongle lost"),
                 alert(3, "a", Severity::Critical, 20, "Seats refused"),
                 alert(4, "a", Severity::Info, 90, "Newer shell out"),
+                alert(5, "c", Severity::Critical, 30, "Dongle lost"),
+                alert(6, "c", Severity::Critical, 30, "Unreachable by domain"),
+                alert(7, "d", Severity::Critical, 10, "Dongle lost"),
+                alert(8, "d", Severity::Critical, 40, "Unreachable by domain"),
+                alert(9, "e", Severity::Critical, 10, "Dongle lost"),
+                Alert {
+                    state: AlertState::Acknowledged,
+                    ..alert(10, "e", Severity::Critical, 40, "Seats refused")
+                },
             ],
             incidents: Vec::new(),
         });
+        let headline = |id: &str| rows[id].headline.as_ref().unwrap().alert_id;
+        assert_eq!(headline("c"), 5, "of one evaluation's, the first it opened");
+        assert_eq!(headline("d"), 8, "the newest");
+        assert_eq!(headline("e"), 9, "nobody took it: before one being handled");
         let a = &rows["a"];
         assert_eq!(a.light, Light::Red);
         let headline = a.headline.as_ref().unwrap();
