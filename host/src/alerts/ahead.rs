@@ -116,53 +116,17 @@ fn escalation(at: i64, taken: i64, subject: &Subject, routing: &Routing) -> Ahea
 mod tests {
     use super::*;
     use crate::alerts::AlertDestination;
-    use crate::alerts::directory::{
-        ClientPolicy, Contact, Directory, EscalationPolicy, Person, Role, Step, Target,
-    };
-    use crate::alerts::fixtures::{alert, incident, member, subject};
+    use crate::alerts::directory::Role;
+    use crate::alerts::fixtures::{alert, escalating, incident, member, subject};
     use crate::plugins::Severity;
 
     const MIN: i64 = 60_000;
-
-    fn escalating() -> Directory {
-        let mut directory = Directory::default();
-        directory.contacts.insert(
-            "petrov".into(),
-            Person {
-                contact: Contact {
-                    telegram_user_id: 501,
-                    group_chat_id: None,
-                    thread_id: None,
-                },
-                started: true,
-            },
-        );
-        directory.escalations.insert(
-            "e".into(),
-            EscalationPolicy {
-                steps: vec![Step {
-                    after: "15m".into(),
-                    to: vec![Target::Contact("petrov".into())],
-                }],
-                repeat: 0,
-                severities: vec![Severity::Critical],
-            },
-        );
-        directory.policies.insert(
-            "C".into(),
-            ClientPolicy {
-                escalation: Some("e".into()),
-                ..ClientPolicy::default()
-            },
-        );
-        directory
-    }
 
     /// Each state says what time will do to it, soonest first; what is done or belongs to
     /// its incident says nothing.
     #[test]
     fn each_state_says_what_time_will_do() {
-        let directory = escalating();
+        let directory = escalating("C");
         let routing = Routing {
             directory: &directory,
             now: 0,

@@ -4,8 +4,9 @@
 use jiff::tz::TimeZone;
 
 use super::AlertState;
-use super::directory::Audience;
-use super::directory::Role;
+use super::directory::{
+    Audience, ClientPolicy, Contact, Directory, EscalationPolicy, Person, Role, Step, Target,
+};
 use super::incidents::{Incident, IncidentDestination, IncidentState, Member};
 use super::model::Alert;
 use super::routing::Subject;
@@ -50,6 +51,42 @@ pub fn alert(state: AlertState) -> Alert {
         version: 3,
         destinations: Vec::new(),
     }
+}
+
+/// A directory in which `client`'s critical alerts escalate after 15 minutes to petrov
+/// (user 501, who pressed Start), once.
+pub fn escalating(client: &str) -> Directory {
+    let mut directory = Directory::default();
+    directory.contacts.insert(
+        "petrov".into(),
+        Person {
+            contact: Contact {
+                telegram_user_id: 501,
+                group_chat_id: None,
+                thread_id: None,
+            },
+            started: true,
+        },
+    );
+    directory.escalations.insert(
+        "e".into(),
+        EscalationPolicy {
+            steps: vec![Step {
+                after: "15m".into(),
+                to: vec![Target::Contact("petrov".into())],
+            }],
+            repeat: 0,
+            severities: vec![Severity::Critical],
+        },
+    );
+    directory.policies.insert(
+        client.into(),
+        ClientPolicy {
+            escalation: Some("e".into()),
+            ..ClientPolicy::default()
+        },
+    );
+    directory
 }
 
 /// Installation `i` of client `C`, plugin `p`, in UTC, its chat -100.

@@ -756,26 +756,7 @@ mod tests {
 
     #[test]
     fn a_warning_raised_to_critical_starts_escalating() {
-        use crate::alerts::directory::{ClientPolicy, EscalationPolicy, Step, Target};
-        let mut directory = Directory::default();
-        directory.escalations.insert(
-            "e".into(),
-            EscalationPolicy {
-                steps: vec![Step {
-                    after: "15m".into(),
-                    to: vec![Target::Contact("petrov".into())],
-                }],
-                repeat: 0,
-                severities: vec![Severity::Critical],
-            },
-        );
-        directory.policies.insert(
-            "Vector".into(),
-            ClientPolicy {
-                escalation: Some("e".into()),
-                ..ClientPolicy::default()
-            },
-        );
+        let directory = crate::alerts::fixtures::escalating("Vector");
         let inst = installation();
         let routing = Routing {
             directory: &directory,
