@@ -476,6 +476,26 @@ async fn the_board_as_a_person_uses_it() {
     .await;
     assert!(found.is_empty(), "{found:#?}");
 
+    // An installation added from its form shows the agent's configuration with the
+    // address the admin reached the service at, not a guessed port.
+    browser.goto(&format!("{base}/admin/installations")).await;
+    for (name, value) in [
+        ("id", "web-1"),
+        ("client", "Web client"),
+        ("manager", "Web"),
+        ("telegram_chat_id", "-1009"),
+    ] {
+        browser
+            .fill(&format!("#new-installation input[name={name}]"), value)
+            .await;
+    }
+    browser.click("#create-installation").await;
+    let snippet = browser.text("#snippet").await;
+    assert!(
+        snippet.contains(&format!("url = \"{base}/api/v1/reports\"")),
+        "{snippet}"
+    );
+
     // A manager's account, in Russian: only her clients, and Boris's are refused.
     browser.goto(&format!("{base}/admin/staff")).await;
     browser.fill("#staff-name", "anna").await;

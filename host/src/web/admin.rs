@@ -6,6 +6,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -80,13 +81,20 @@ pub struct InstallationForm {
     parent: String,
 }
 
-/// What to paste into the agent's configuration on the installation.
-fn snippet(state: &AppState, installation: &str, token: &str) -> String {
+/// What to paste into the agent's configuration on the installation: the service's
+/// `public_url`, else the address the admin reached this page at (the `Host` they typed,
+/// not a guess of a port).
+fn snippet(state: &AppState, headers: &HeaderMap, installation: &str, token: &str) -> String {
+    let reached = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .map(|host| format!("http://{host}"));
     let base = state
         .web
         .public_url
         .clone()
-        .unwrap_or_else(|| "http://REVEILLE-HOST:8080".into());
+        .or(reached)
+        .unwrap_or_else(|| "http://REVEILLE-HOST".into());
     format!(
         "# report agent configuration\n\
          [reveille]\n\
@@ -103,6 +111,7 @@ fn snippet(state: &AppState, installation: &str, token: &str) -> String {
 pub async fn create_installation(
     State(state): State<AppState>,
     visitor: Visitor,
+    headers: HeaderMap,
     Form(form): Form<InstallationForm>,
 ) -> Result<Response, PageError> {
     visitor.check(&form.csrf)?;
@@ -126,7 +135,7 @@ pub async fn create_installation(
             };
             match installations::register(&state, new).await {
                 Ok((installation, token)) => Outcome::Token {
-                    snippet: snippet(&state, &installation.id, &token),
+                    snippet: snippet(&state, &headers, &installation.id, &token),
                     installation: installation.id,
                     token,
                 },
@@ -146,13 +155,14 @@ pub struct CsrfOnly {
 pub async fn rotate_token(
     State(state): State<AppState>,
     visitor: Visitor,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     visitor.check(&form.csrf)?;
     let outcome = match installations::rotate(&state, &id).await {
         Ok(token) => Outcome::Token {
-            snippet: snippet(&state, &id, &token),
+            snippet: snippet(&state, &headers, &id, &token),
             installation: id,
             token,
         },
