@@ -320,8 +320,18 @@ async fn the_board_as_a_person_uses_it() {
         "the uploaded plugin did not evaluate: {findings:?}"
     );
 
-    // What it said is on its own page, reached from the list.
+    // The list offers what can be done: an uploaded plugin, switched on, can be switched
+    // off or deleted; a built-in one cannot be deleted.
     browser.goto(&format!("{base}/admin/plugins")).await;
+    let uploaded = browser.text("#plugin-echo .actions").await;
+    assert_eq!(
+        uploaded.split_whitespace().collect::<Vec<_>>(),
+        ["Disable", "Delete"]
+    );
+    let builtin = browser.text("#plugin-dongle-lost .actions").await;
+    assert_eq!(builtin.split_whitespace().collect::<Vec<_>>(), ["Disable"]);
+
+    // What it said is on its own page, reached from the list.
     browser.click("#plugin-echo a").await;
     let said = browser
         .wait_text("#log", |t| t.contains("base KDS-LAW is 50 h old"))

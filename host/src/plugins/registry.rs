@@ -355,6 +355,22 @@ pub struct PluginStatus {
     pub settings_errors: Vec<SettingsError>,
 }
 
+impl PluginStatus {
+    /// What an admin can do to it now: switch it on or off, whichever it is not, and
+    /// delete it unless it is built into the binary (deleting one of those is refused).
+    pub fn actions(&self) -> Vec<&'static str> {
+        let mut actions = vec![if self.disabled.is_some() {
+            "enable"
+        } else {
+            "disable"
+        }];
+        if !matches!(self.source, Source::Builtin) {
+            actions.push("delete");
+        }
+        actions
+    }
+}
+
 /// An active revision, the health it reports to and the token that stops its calls.
 #[derive(Clone)]
 pub struct Active {
