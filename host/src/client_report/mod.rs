@@ -132,12 +132,7 @@ impl Reports {
         lang: Lang,
     ) -> Result<ClientReport, ReportError> {
         let store = &self.store;
-        let installations: Vec<_> = store
-            .installations()
-            .await?
-            .into_iter()
-            .filter(|i| i.client == client)
-            .collect();
+        let installations = store.installations_of(client).await?;
         let Some(first) = installations.first() else {
             return Err(ReportError::UnknownClient(client.to_string()));
         };

@@ -94,6 +94,13 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// `client`'s installations, by id.
+    pub async fn installations_of(&self, client: &str) -> Result<Vec<Installation>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM installations WHERE client = $1 ORDER BY id");
+        let rows = sqlx::query(&sql).bind(client).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// Every installation's id, in order: what a tick sweep needs (each job reads its
     /// installation when it runs, so nothing read here could go stale in the queue).
     pub async fn installation_ids(&self) -> Result<Vec<String>, StoreError> {
