@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::Time;
+use jiff::tz::TimeZone;
 
 use crate::alerts::On;
 use crate::clock::SharedClock;
@@ -131,6 +132,36 @@ impl Reports {
         period: &Period,
         lang: Lang,
     ) -> Result<ClientReport, ReportError> {
+        self.compose(client, lang, |_| period.clone()).await
+    }
+
+    /// `client`'s figures over the `days` days ending today on the client's own clock
+    /// (its page's availability): "today" is the client's, not the reader's, or the
+    /// period could end before the report it is about.
+    #[tracing::instrument(skip(self))]
+    pub async fn last_days(
+        &self,
+        client: &str,
+        days: i64,
+        lang: Lang,
+    ) -> Result<ClientReport, ReportError> {
+        let now = self.clock.now_ms();
+        self.compose(client, lang, |zone| {
+            let today = jiff::Timestamp::from_millisecond(now)
+                .map(|t| t.to_zoned(zone.clone()).date())
+                .unwrap_or_default();
+            Period::ending(today, days)
+        })
+        .await
+    }
+
+    /// `client`'s report for the period `period` says on the client's clock.
+    async fn compose(
+        &self,
+        client: &str,
+        lang: Lang,
+        period: impl FnOnce(&TimeZone) -> Period,
+    ) -> Result<ClientReport, ReportError> {
         let store = &self.store;
         let installations = store.installations_of(client).await?;
         let Some(first) = installations.first() else {
@@ -139,6 +170,7 @@ impl Reports {
         let directory = store.directory().await?;
         let policy = directory.policies.get(client);
         let zone = policy.map_or_else(|| first.time_zone(), |p| p.zone_or(&first.time_zone()));
+        let period = &period(&zone);
         let (from, to) = period.instants(&zone);
         let ids: Vec<String> = installations.iter().map(|i| i.id.clone()).collect();
         let log = store.report_log(&ids, from, to).await?;

@@ -85,6 +85,17 @@ impl Period {
         })
     }
 
+    /// The `days` days that end with `today`, today included.
+    pub fn ending(today: Date, days: i64) -> Period {
+        Period {
+            from: today
+                .checked_sub(jiff::Span::new().days(days.max(1) - 1))
+                .unwrap_or(today),
+            until: today.tomorrow().unwrap_or(today),
+            kind: Kind::Days,
+        }
+    }
+
     /// The period a request names: exactly one of a quarter, a month, or from and to.
     pub fn named(
         quarter: Option<&str>,
@@ -193,6 +204,14 @@ mod tests {
                 .unwrap()
                 .as_millisecond()
         );
+    }
+
+    /// The last 30 days end with today, included, and start 29 days before.
+    #[test]
+    fn the_days_ending_today() {
+        let p = Period::ending(date(2026, 12, 8), 30);
+        assert_eq!((p.from, p.until), (date(2026, 11, 9), date(2026, 12, 9)));
+        assert_eq!(p.to_string(), "2026-11-09 – 2026-12-08");
     }
 
     #[test]

@@ -227,10 +227,8 @@ pub async fn page(
     let first_day = today
         .checked_sub(jiff::Span::new().days(DAYS - 1))
         .unwrap_or(today);
-    // The same days, counted as the client's report counts them.
-    let period = Period::days(&first_day.to_string(), &today.to_string())
-        .map_err(|e| PageError::bad(ui.lang, e))?;
-    let up: BTreeMap<String, f64> = match state.reports.build(&client, &period, ui.lang).await {
+    // The same days on the client's clock, counted as its report counts them.
+    let up: BTreeMap<String, f64> = match state.reports.last_days(&client, DAYS, ui.lang).await {
         Ok(report) => report
             .availability
             .into_iter()
