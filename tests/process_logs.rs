@@ -107,4 +107,15 @@ async fn the_first_start_logs_a_one_time_setup_link() {
         !log.contains("a secret nobody logs"),
         "the password reached the log"
     );
+    // A normal stop is not a warning: the leases it gives up say so quietly.
+    let log = host.stop();
+    assert!(
+        log.contains("lease given up: the node is stopping"),
+        "{log}"
+    );
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("WARN") && !l.contains("/setup/"))
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
 }

@@ -293,30 +293,33 @@ impl Cluster {
                         gained
                     });
                 }
-                Ok(false) => self.lose(role, "another node holds it"),
+                Ok(false) => self.lost(role, "another node holds it"),
                 // Unsure: keep acting until the lease could lapse, then stop.
                 Err(error) if now < standing.until.load(Ordering::Relaxed) => {
                     tracing::warn!(%error, role = role.as_str(), "cannot renew a lease; holding it until it could lapse");
                 }
                 Err(error) => {
                     tracing::warn!(%error, role = role.as_str(), "cannot renew a lease");
-                    self.lose(role, "it could not be renewed");
+                    self.lost(role, "it could not be renewed");
                 }
             }
         }
     }
 
-    fn lose(&self, role: Role, why: &str) {
+    /// Stops acting on `role`'s lease; whether it was held.
+    fn lose(&self, role: Role) -> bool {
         let standing = &self.standing[role.index()];
         standing.until.store(0, Ordering::Relaxed);
-        standing.held.send_if_modified(|held| {
-            let lost = *held;
-            *held = false;
-            if lost {
-                tracing::warn!(role = role.as_str(), node = self.node(), why, "lease lost");
-            }
-            lost
-        });
+        standing
+            .held
+            .send_if_modified(|held| std::mem::replace(held, false))
+    }
+
+    /// A lease taken away while the node runs: worth a warning.
+    fn lost(&self, role: Role, why: &str) {
+        if self.lose(role) {
+            tracing::warn!(role = role.as_str(), node = self.node(), why, "lease lost");
+        }
     }
 
     /// Hears the other nodes until dropped; reconnects when the connection drops (what was
@@ -366,7 +369,13 @@ impl Cluster {
     /// Gives up every lease at a clean shutdown, so another node takes over at once.
     pub async fn leave(&self) {
         for role in Role::ALL {
-            self.lose(role, "the node is stopping");
+            if self.lose(role) {
+                tracing::info!(
+                    role = role.as_str(),
+                    node = self.node(),
+                    "lease given up: the node is stopping"
+                );
+            }
         }
         if self.shared
             && let Err(error) = self.store.release_leases(self.node()).await

@@ -80,6 +80,24 @@ impl Process {
         std::fs::read_to_string(self.service.data_dir.join("reveille.log")).unwrap_or_default()
     }
 
+    /// SIGTERM, as a service manager stops it, and its log once it has exited.
+    pub fn stop(mut self) -> String {
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(terminated.success(), "kill -TERM");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().expect("wait").is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "still running 30 s after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.log()
+    }
+
     /// SIGKILL: no shutdown code runs.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
