@@ -607,6 +607,8 @@ async fn a_chat_reads_its_own_language() {
     wait_reply_text(&fake, CHAT, "Ключ: потерян (ошибка 4111)").await;
     fake.say(CHAT, &petrov(), "/help");
     wait_reply_text(&fake, CHAT, "/lang en|ru|it: язык этого чата").await;
+    // In a group the bot says the chat's id, which its installations must carry.
+    wait_reply_text(&fake, CHAT, &format!("id этого чата: {CHAT}.")).await;
     fake.say(CHAT, &petrov(), "/lang it");
     wait_reply_text(&fake, CHAT, "Ora questa chat legge Reveille in italiano").await;
 

@@ -1085,9 +1085,11 @@ async fn the_bot_sends_a_one_time_login_link() {
     fake.add_chat(-5, "Support");
     fake.say(-5, &anna, "/login");
     wait_reply_text(&fake, -5, "private chat").await;
+    // A newcomer learns their Telegram id from the bot, to give the administrator.
     fake.start_private(&stranger);
+    wait_reply_text(&fake, 666, "Your Telegram user id is 666:").await;
     fake.say(666, &stranger, "/login");
-    wait_reply_text(&fake, 666, "No staff account has your Telegram id").await;
+    wait_reply_text(&fake, 666, "No staff account has your Telegram id, 666.").await;
 
     fake.start_private(&anna);
     let link = login_link(&fake, &anna, 1).await;

@@ -389,7 +389,8 @@ tg-help =
     /update <incident> <text>: tell everyone following an incident (or reply to its card)
     /lang en|ru|it: the language of this chat
     /login: a link to the board (in a private chat with me)
-tg-start-private = I can write to you here now.
+tg-start-private = I can write to you here now. Your Telegram user id is { $id }: an administrator puts it on your contact and your staff account.
+tg-chat-id = This chat's id is { $id }: an administrator puts it on the installations whose alerts go here.
 nav-directory = People and schedules
 directory-contacts = Contacts
 directory-policies = Client policies
@@ -409,7 +410,7 @@ field-telegram = Telegram user id
 login-link-intro = You asked the bot for this link. It works once, for a few minutes.
 login-link-gone = This login link is spent or expired: ask the bot for a new one with /login.
 tg-login-private = Ask me for a login link in a private chat with me, not here: anyone in this chat could use it.
-tg-login-unknown = No staff account has your Telegram id. Ask an administrator to add it to your account.
+tg-login-unknown = No staff account has your Telegram id, { $id }. Ask an administrator to add it to your account.
 tg-login-link = Your login link, valid once for 10 minutes: { $link }
 
 ## Client reports

@@ -389,7 +389,8 @@ tg-help =
     /update <incidente> <testo>: informa chi segue un incidente (o rispondi alla sua scheda)
     /lang en|ru|it: la lingua di questa chat
     /login: un link per il parco (in una chat privata con me)
-tg-start-private = Ora posso scriverti qui.
+tg-start-private = Ora posso scriverti qui. Il tuo id utente Telegram è { $id }: un amministratore lo mette sul tuo contatto e sul tuo account.
+tg-chat-id = L'id di questa chat è { $id }: un amministratore lo mette sulle installazioni i cui allarmi arrivano qui.
 nav-directory = Persone e turni
 directory-contacts = Contatti
 directory-policies = Regole dei clienti
@@ -409,7 +410,7 @@ field-telegram = Id utente Telegram
 login-link-intro = Hai chiesto questo link al bot. Funziona una volta, per pochi minuti.
 login-link-gone = Questo link di accesso è già stato usato o è scaduto: chiedine uno nuovo al bot con /login.
 tg-login-private = Chiedimi un link di accesso in una chat privata con me, non qui: chiunque in questa chat potrebbe usarlo.
-tg-login-unknown = Nessun account ha il tuo id Telegram. Chiedi a un amministratore di aggiungerlo al tuo account.
+tg-login-unknown = Nessun account ha il tuo id Telegram, { $id }. Chiedi a un amministratore di aggiungerlo al tuo account.
 tg-login-link = Il tuo link di accesso, valido una volta per 10 minuti: { $link }
 
 ## Client reports

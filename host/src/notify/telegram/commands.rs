@@ -201,14 +201,18 @@ impl UpdateLoop {
         lang: Lang,
     ) -> Result<String, StoreError> {
         let Some(user) = message.from.as_ref() else {
-            return Ok(render::escape(&lang.t("tg-login-unknown")));
+            return Ok(render::escape(&lang.t("tg-update-anonymous")));
         };
         let user_id = user.id.0 as i64;
         if message.chat.id.0 != user_id {
             return Ok(render::escape(&lang.t("tg-login-private")));
         }
         let Some(staff) = self.store.staff_by_telegram(user_id).await? else {
-            return Ok(render::escape(&lang.t("tg-login-unknown")));
+            // Saying the id is how a newcomer learns what to give the administrator.
+            return Ok(render::escape(&lang.t_with(
+                "tg-login-unknown",
+                &[("id", user_id.to_string().into())],
+            )));
         };
         let secret = crate::ingest::token::secret("");
         self.store
@@ -256,10 +260,15 @@ impl UpdateLoop {
                 render::escape(&format!(
                     "{}\n\n{}",
                     lang.t("tg-help"),
-                    lang.t("tg-start-private")
+                    lang.t_with("tg-start-private", &[("id", chat_id.to_string().into())])
                 ))
             }
-            "help" | "start" => render::escape(&lang.t("tg-help")),
+            // In a group: the chat's id, which its installations must carry.
+            "help" | "start" => render::escape(&format!(
+                "{}\n\n{}",
+                lang.t("tg-help"),
+                lang.t_with("tg-chat-id", &[("id", chat_id.to_string().into())])
+            )),
             _ => return Ok(()),
         };
         self.reply(chat_id, &html, i64::from(message.id.0)).await;
