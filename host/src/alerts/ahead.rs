@@ -98,12 +98,7 @@ pub fn of_incident(
 fn escalation(at: i64, taken: i64, subject: &Subject, routing: &Routing) -> Ahead {
     let to = routing
         .escalation_step(subject, taken)
-        .map(|(targets, _)| {
-            targets
-                .into_iter()
-                .map(|(to, contact)| contact.unwrap_or_else(|| to.to_string()))
-                .collect()
-        })
+        .map(|(targets, _)| super::routing::names(&targets))
         .unwrap_or_default();
     Ahead::Escalates {
         at,

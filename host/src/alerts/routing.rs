@@ -85,6 +85,14 @@ pub struct Silence {
 /// People or chats a role or step stands for: where, and who when it is a person.
 pub type Targets = Vec<(Destination, Option<String>)>;
 
+/// Whom `targets` names, for people to read: each person by name, a chat by itself.
+pub fn names(targets: &Targets) -> Vec<String> {
+    targets
+        .iter()
+        .map(|(to, contact)| contact.clone().unwrap_or_else(|| to.to_string()))
+        .collect()
+}
+
 /// The routing questions, answered against one snapshot of the directory at `now`.
 pub struct Routing<'a> {
     pub directory: &'a Directory,

@@ -252,10 +252,7 @@ impl Step {
     /// Step number `taken` (0 the first) bringing in `targets`; `told(to)`: that chat
     /// already has the living message, so it is rung rather than sent it.
     pub fn of(targets: Targets, taken: i64, told: impl Fn(Destination) -> bool) -> Step {
-        let to: Vec<String> = targets
-            .iter()
-            .map(|(to, contact)| contact.clone().unwrap_or_else(|| to.to_string()))
-            .collect();
+        let to = super::routing::names(&targets);
         let names = (!to.is_empty()).then(|| to.join(", "));
         let detail = Detail::Escalated {
             step: taken + 1,

@@ -74,12 +74,15 @@ impl Kept {
         let kept = self.current.read().expect("kept rows").clone();
         match kept {
             Some(rows) if slow => {
-                let kept = self.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = kept.rows().await {
-                        tracing::warn!(%error, "the board's rows could not be read again");
-                    }
-                });
+                // One read at a time: pages that come while it runs start no other.
+                if self.loading.try_lock().is_ok() {
+                    let kept = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = kept.rows().await {
+                            tracing::warn!(%error, "the board's rows could not be read again");
+                        }
+                    });
+                }
                 Ok(rows)
             }
             _ => self.rows().await,

@@ -12,6 +12,8 @@ pub mod pdf;
 pub mod period;
 mod render;
 
+pub use render::{bar, percent};
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;

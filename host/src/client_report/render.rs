@@ -54,7 +54,13 @@ struct Page<'a> {
     empty: String,
 }
 
-fn percent(ratio: Option<f64>) -> String {
+/// A bar's filled share for `ratio`, in percent (a CSS width): the client page draws
+/// availability as the report does.
+pub fn bar(ratio: f64) -> String {
+    format!("{:.1}", ratio * 100.0)
+}
+
+pub fn percent(ratio: Option<f64>) -> String {
     ratio.map_or_else(|| "—".into(), |r| format!("{:.2} %", r * 100.0))
 }
 
@@ -220,7 +226,7 @@ pub fn html(report: &ClientReport, lang: Lang) -> String {
         bars: report
             .availability
             .iter()
-            .map(|a| a.ratio.map(|r| format!("{:.1}", r * 100.0)))
+            .map(|a| a.ratio.map(bar))
             .collect(),
     };
     let planned = Table {

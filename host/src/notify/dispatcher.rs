@@ -621,7 +621,7 @@ fn delivered(entry: &OutboxEntry, of: usize, about: &About, message: Option<i64>
         About::Incident(incident) => incident
             .destinations
             .iter()
-            .find(|d| d.chat_id == entry.to.chat_id && d.thread_id == entry.to.thread_id)
+            .find(|d| d.to() == entry.to)
             .map(|d| (d.role, &d.contact)),
         About::Digest(..) | About::Folded(_) => None,
     };

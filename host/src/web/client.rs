@@ -17,7 +17,7 @@ use crate::alerts::{Alert, AlertState};
 use crate::api::client_reports::{Asked, answer};
 use crate::app::AppState;
 use crate::board::{Row, Sort};
-use crate::client_report::{Cadence, Period, ReportError};
+use crate::client_report::{self, Cadence, Period, ReportError};
 use crate::store::{AlertFilter, LogLine};
 
 const DAY: i64 = 86_400_000;
@@ -120,8 +120,8 @@ pub struct Up {
 impl Up {
     fn of(ratio: f64) -> Up {
         Up {
-            percent: format!("{:.2} %", ratio * 100.0),
-            width: format!("{:.1}", ratio * 100.0),
+            percent: client_report::percent(Some(ratio)),
+            width: client_report::bar(ratio),
         }
     }
 }
