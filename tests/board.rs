@@ -550,7 +550,7 @@ async fn the_board_as_a_person_uses_it() {
 }
 
 /// Switches the visitor's language from the menu every page has.
-async fn choose_language(browser: &Browser, code: &str) {
+pub(crate) async fn choose_language(browser: &Browser, code: &str) {
     browser
         .find("#lang")
         .await
@@ -561,7 +561,7 @@ async fn choose_language(browser: &Browser, code: &str) {
 
 /// What keeps people out of each page at `paths`: what axe-core finds seriously wrong at
 /// a desk, and sideways scrolling on a 390 px phone. The window is left at its first size.
-async fn barriers(browser: &Browser, base: &str, paths: &[&str]) -> Vec<String> {
+pub(crate) async fn barriers(browser: &Browser, base: &str, paths: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
     for path in paths {
         browser.resize(1400, 1000).await;
@@ -876,7 +876,7 @@ async fn pages_refuse_whoever_may_not() {
     admin.add_staff(&service, "anna", "manager", "Anna").await;
     admin.add_staff(&service, "vera", "viewer", "").await;
 
-    // The directory's pages take the API's documents, with the API's checks.
+    // The directory's pages are forms, saved through the API's own checks.
     let saved = admin
         .post(
             &service,
@@ -884,7 +884,7 @@ async fn pages_refuse_whoever_may_not() {
             &[
                 ("csrf", &admin.csrf),
                 ("name", "petrov"),
-                ("spec", r#"{"telegram_user_id": 42}"#),
+                ("telegram_user_id", "42"),
             ],
         )
         .await;
@@ -900,7 +900,7 @@ async fn pages_refuse_whoever_may_not() {
             &[
                 ("csrf", &admin.csrf),
                 ("name", "ghost"),
-                ("spec", r#"{"telegram_user": 42}"#),
+                ("telegram_user_id", "-42"),
             ],
         )
         .await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fake_telegram::{ChatMessage, FakeTelegram, User};
 use reveille::clock::ManualClock;
-use reveille_tests::{Options, Process, Service, TELEGRAM_TOKEN, at, databases};
+use reveille_tests::{Browser, Options, Process, Service, TELEGRAM_TOKEN, at, databases};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -1177,4 +1177,215 @@ async fn a_maintenance_window_keeps_new_problems_quiet() {
             .unwrap()
             .contains("id 600")
     );
+}
+
+/// Story 2 set up as an admin would, in the browser, through the forms only: two contacts
+/// (one has not pressed Start yet, and the page says so), a rotation with an override
+/// (the page says who is on call now and who is next), an escalation policy, and the
+/// client's policy, first with mistakes (every one shown beside its field, nothing typed
+/// lost, nothing stored), then right. The night then runs on what the forms stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn story_2_set_up_through_the_forms() {
+    let world = start_at("2026-11-20T23:50:00+03:00", "", None).await;
+    let base = world.service.base.clone();
+    let browser = Browser::start().await;
+    let setup = world
+        .service
+        .running()
+        .setup_link
+        .clone()
+        .expect("a setup link on the first start");
+    browser.goto(&setup).await;
+    browser.fill("#name", "admin").await;
+    browser.fill("#password", "correct horse battery").await;
+    browser.click("#create-admin").await;
+    browser.wait_text("h1", |t| t.starts_with("Fleet")).await;
+
+    let contacts = format!("{base}/admin/directory/contacts");
+    for (name, user) in [("sidorov", sidorov()), ("petrov", petrov())] {
+        browser.goto(&contacts).await;
+        browser.fill("#entry-name", name).await;
+        browser
+            .fill("[name=telegram_user_id]", &user.id.to_string())
+            .await;
+        browser.click("#save-entry").await;
+        browser.wait_text("#outcome", |t| t.contains(name)).await;
+    }
+    assert!(
+        browser
+            .text("#entries")
+            .await
+            .contains("has not pressed Start yet"),
+        "{}",
+        browser.text("#entries").await
+    );
+    for user in [sidorov(), petrov()] {
+        world.fake.start_private(&user);
+    }
+    assert!(
+        world
+            .fake
+            .wait_for(WAIT, |f| f.bot_messages(petrov().id).len() == 1)
+            .await
+    );
+    browser.goto(&contacts).await;
+    assert!(
+        !browser.text("#entries").await.contains("not pressed Start"),
+        "{}",
+        browser.text("#entries").await
+    );
+
+    // Sidorov on call every night; Petrov covers Saturday's day shift.
+    browser
+        .goto(&format!("{base}/admin/directory/oncall"))
+        .await;
+    browser.fill("#entry-name", "night-duty").await;
+    browser
+        .choose("[name='members[0].contact']", "sidorov")
+        .await;
+    browser.choose("[name=rotation]", "daily").await;
+    browser.set("[name=handoff]", "09:00").await;
+    browser.fill("[name=timezone]", MOSCOW).await;
+    browser.set("[name=start]", "2026-11-01").await;
+    browser
+        .choose("[name='overrides[0].contact']", "petrov")
+        .await;
+    browser
+        .set("[name='overrides[0].from']", "2026-11-21T09:00")
+        .await;
+    browser
+        .set("[name='overrides[0].to']", "2026-11-21T18:00")
+        .await;
+    browser.click("#save-entry").await;
+    browser
+        .wait_text("#outcome", |t| t.contains("night-duty"))
+        .await;
+    let rotation = browser.text("#entries").await;
+    for expected in [
+        "On call now: sidorov, until 2026-11-21 09:00 MSK",
+        "Next: petrov, from 2026-11-21 09:00 MSK",
+        "petrov covers 2026-11-21 09:00 MSK – 2026-11-21 18:00 MSK",
+    ] {
+        assert!(
+            rotation.contains(expected),
+            "{expected:?} not in {rotation}"
+        );
+    }
+    browser.screenshot("directory-oncall").await;
+
+    browser
+        .goto(&format!("{base}/admin/directory/escalation"))
+        .await;
+    browser.fill("#entry-name", "critical").await;
+    browser.fill("[name='steps[0].after']", "15m").await;
+    browser
+        .click("[name='steps[0].to'][value='contact:petrov']")
+        .await;
+    browser.click("#save-entry").await;
+    browser
+        .wait_text("#outcome", |t| t.contains("critical"))
+        .await;
+    assert!(browser.text("#entries").await.contains("after 15m: petrov"));
+
+    // The client's policy, with three mistakes at once.
+    let policies = format!("{base}/admin/directory/client-policies");
+    browser.goto(&policies).await;
+    browser.fill("#entry-name", VECTOR).await;
+    browser.set("[name='quiet[0].from']", "22:00").await;
+    browser.set("[name='quiet[0].to']", "07:30").await;
+    browser.fill("[name=timezone]", "Moscow").await;
+    browser.fill("[name=ack_expires_after]", "8 hours").await;
+    browser.choose("[name=oncall]", "night-duty").await;
+    browser.choose("[name=escalation]", "critical").await;
+    browser.choose("[name=sysadmin]", "petrov").await;
+    browser.click("#save-entry").await;
+    let error = browser.wait_text("#error", |t| !t.is_empty()).await;
+    assert!(error.contains("3 things need fixing"), "{error}");
+    for (field, says) in [
+        ("timezone", "“Moscow” is not a time zone"),
+        ("ack_expires_after", "“8 hours” is not a length of time"),
+        ("sysadmin_consent", "Tick this once the client agreed"),
+    ] {
+        let problem = browser
+            .text(&format!("#f-{}-problem", field.replace('_', "-")))
+            .await;
+        assert!(problem.contains(says), "{field}: {problem}");
+    }
+    for (field, typed) in [
+        ("[name=timezone]", "Moscow"),
+        ("[name=ack_expires_after]", "8 hours"),
+        ("[name='quiet[0].to']", "07:30"),
+        ("[name=oncall]", "night-duty"),
+        ("#entry-name", VECTOR),
+    ] {
+        let kept = browser.find(field).await.prop("value").await.unwrap();
+        assert_eq!(kept.as_deref(), Some(typed), "{field} lost what was typed");
+    }
+    browser.screenshot("directory-policy-mistakes").await;
+    let (status, _) = world
+        .service
+        .admin_request("GET", &format!("/api/v1/clients/{VECTOR}/policy"), None)
+        .await;
+    assert_eq!(status, 404, "a refused form stored something");
+    browser.fill("[name=timezone]", MOSCOW).await;
+    browser.fill("[name=ack_expires_after]", "8h").await;
+    browser.choose("[name=sysadmin]", "").await;
+    browser.click("#save-entry").await;
+    browser.wait_text("#outcome", |t| t.contains(VECTOR)).await;
+    let policy = browser.text("#entries").await;
+    assert!(policy.contains("quiet every day 22:00–07:30"), "{policy}");
+
+    // The night, on what the forms stored.
+    world.service.authorize(OFFICE, 600, "Ivan Ivanov").await;
+    let token = world
+        .installation("vector-main", VECTOR, MOSCOW, OFFICE)
+        .await;
+    world
+        .post(&token, vector("2026-11-20T23:50:00+03:00", "present"))
+        .await;
+    world.clock.set(at("2026-11-21T01:07:00+03:00"));
+    world
+        .post(&token, vector("2026-11-21T01:07:00+03:00", "lost"))
+        .await;
+    let woken = world.living(sidorov().id, "dongle-lost").await;
+    assert!(!woken.silent, "on-call must be woken with sound");
+    assert!(
+        world.fake.bot_messages(OFFICE).is_empty(),
+        "the manager's chat rang at night"
+    );
+    world.tick_at("2026-11-21T01:22:00+03:00").await;
+    let backup = world.living(petrov().id, "dongle-lost").await;
+    assert!(!backup.silent, "the escalation step wakes Petrov");
+    world.tick_at("2026-11-21T07:30:00+03:00").await;
+    assert_eq!(world.digests(OFFICE).len(), 1, "the morning digest");
+
+    // Every form keeps nobody out, at a desk or on a phone, and reads in Russian.
+    let kinds = [
+        "contacts",
+        "client-policies",
+        "oncall",
+        "escalation",
+        "maintenance",
+    ];
+    let pages: Vec<String> = kinds
+        .iter()
+        .map(|k| format!("/admin/directory/{k}"))
+        .collect();
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    let found = crate::board::barriers(&browser, &base, &pages).await;
+    assert!(found.is_empty(), "{found:#?}");
+    crate::board::choose_language(&browser, "ru").await;
+    browser
+        .goto(&format!("{base}/admin/directory/oncall"))
+        .await;
+    let rotation = browser
+        .wait_text("#entries", |t| t.contains("Дежурит сейчас"))
+        .await;
+    assert!(rotation.contains("Следующий: petrov"), "{rotation}");
+    browser.screenshot("directory-oncall-ru").await;
+    browser.resize(390, 844).await;
+    browser.screenshot("directory-oncall-ru-phone").await;
+    browser.goto(&policies).await;
+    browser.screenshot("directory-policy-ru-phone").await;
+    browser.close().await;
 }

@@ -95,6 +95,29 @@ impl Browser {
         field.send_keys(text).await.expect("type");
     }
 
+    /// Sets a date, time or date-and-time field to `value` as the browser stores it
+    /// (`2026-11-21`, `09:00`, `2026-11-21T09:00`): what a person picks in the control,
+    /// without typing in the order the machine's locale would want.
+    pub async fn set(&self, css: &str, value: &str) {
+        let field = self.find(css).await;
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true})); return arguments[0].value;",
+                vec![serde_json::to_value(&field).expect("an element"), value.into()],
+            )
+            .await
+            .expect("set the field");
+    }
+
+    /// Chooses the option with `value` in the select `css`.
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|error| panic!("choose {value:?} in `{css}`: {error}"));
+    }
+
     /// Clicks `css`, finding it again when the page replaced it between finding and
     /// clicking (a live page swaps its parts as the fleet changes).
     pub async fn click(&self, css: &str) {

@@ -37,7 +37,7 @@ pub struct Weekly {
 }
 
 impl Weekly {
-    fn window(&self) -> Window {
+    pub fn window(&self) -> Window {
         Window {
             days: self.days.clone(),
             from: self.from,

@@ -285,7 +285,13 @@ pub async fn page(
         .directory_entries(Kind::ClientPolicy)
         .await?
         .remove(&client)
-        .map(|spec| serde_json::to_string_pretty(&spec).unwrap_or_default());
+        .map(|spec| {
+            let words = super::entries::Context {
+                lang: visitor.lang(),
+                ..Default::default()
+            };
+            super::entries::summary(Kind::ClientPolicy, &spec, &client, &words).join(" · ")
+        });
     let settings = state.store.client_settings(&client).await?;
     let mut plugins: Vec<String> = state
         .runtime
