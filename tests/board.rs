@@ -114,10 +114,7 @@ async fn the_board_as_a_person_uses_it() {
         .setup_link
         .clone()
         .expect("a setup link on the first start");
-    browser.goto(&setup).await;
-    browser.fill("#name", "admin").await;
-    browser.fill("#password", "correct horse battery").await;
-    browser.click("#create-admin").await;
+    browser.first_admin(&setup).await;
     browser.wait_text("h1", |t| t.starts_with("Fleet")).await;
     for id in ["anna-1", "anna-2", "boris-1"] {
         browser.find(&format!("#row-{id}")).await;
@@ -495,11 +492,9 @@ async fn the_board_as_a_person_uses_it() {
         ("manager", "Web"),
         ("telegram_chat_id", "-1009"),
     ] {
-        browser
-            .fill(&format!("#new-installation input[name={name}]"), value)
-            .await;
+        browser.fill(&format!("#entry [name={name}]"), value).await;
     }
-    browser.click("#create-installation").await;
+    browser.click("#save-installation").await;
     let snippet = browser.text("#snippet").await;
     assert!(
         snippet.contains(&format!("url = \"{base}/api/v1/reports\"")),
@@ -650,10 +645,7 @@ async fn a_large_fleet_is_counted_paged_sorted_and_searched() {
 
     let browser = Browser::start().await;
     let setup = service.running().setup_link.clone().unwrap();
-    browser.goto(&setup).await;
-    browser.fill("#name", "admin").await;
-    browser.fill("#password", "correct horse battery").await;
-    browser.click("#create-admin").await;
+    browser.first_admin(&setup).await;
     browser.wait_text("h1", |t| t.contains("(130 / 130)")).await;
     let count = |light: &'static str| {
         let browser = &browser;
@@ -1263,4 +1255,183 @@ async fn login_link(fake: &FakeTelegram, user: &User, nth: usize) -> String {
         fake.bot_messages(user.id)
     );
     links(fake)[nth - 1].clone()
+}
+
+/// A distributor onboards 300 clients from a spreadsheet as an admin would: the file is
+/// checked first (nothing stored; the one bad row named with its line and what is wrong),
+/// then stored, with a file of the new tokens; the same file again changes nothing. One
+/// installation is then edited in its form (a mistake on the way keeps what was typed)
+/// without losing its token, and the list is searched and paged.
+#[tokio::test]
+async fn installations_are_onboarded_from_a_spreadsheet_and_edited() {
+    let service = Service::start(Options::default()).await;
+    let base = service.base.clone();
+    let browser = Browser::start().await;
+    browser
+        .first_admin(&service.running().setup_link.clone().unwrap())
+        .await;
+
+    let mut csv = String::from("id;client;manager;timezone;telegram_chat_id;parent;tags\n");
+    for n in 1..=300 {
+        let zone = if n == 150 { "Moscow" } else { "Europe/Moscow" };
+        let manager = if n % 2 == 0 { "Anna" } else { "Boris" };
+        csv.push_str(&format!(
+            "client-{n:03};Клиент {n:03};{manager};{zone};-100{n:03};;region-{}\n",
+            n % 7
+        ));
+    }
+    let file = std::env::temp_dir().join(format!("reveille-onboard-{}.csv", std::process::id()));
+    std::fs::write(&file, &csv).unwrap();
+    let preview = async || {
+        browser.goto(&format!("{base}/admin/installations")).await;
+        browser
+            .find("#import-file")
+            .await
+            .send_keys(file.to_str().unwrap())
+            .await
+            .expect("choose the file");
+        browser.click("#preview-import").await;
+        browser
+            .wait_text("#onboard-counts", |t| !t.is_empty())
+            .await
+    };
+    let counts = preview().await;
+    assert!(
+        counts.contains("299 new") && counts.contains("1 refused"),
+        "{counts}"
+    );
+    let refused = browser.text("#onboard-rows tr.refused").await;
+    assert!(
+        refused.contains("151") && refused.contains("client-150"),
+        "{refused}"
+    );
+    assert!(refused.contains("“Moscow” is not a time zone"), "{refused}");
+    assert!(
+        installation_count(&service).await == 0,
+        "a preview stored something"
+    );
+    browser.screenshot("onboarding-preview").await;
+    browser.click("#apply-import").await;
+    let done = browser
+        .wait_text("#onboard-counts", |t| t.starts_with("Done"))
+        .await;
+    assert!(done.contains("299 new"), "{done}");
+    assert_eq!(installation_count(&service).await, 299);
+    let link = browser
+        .find("#tokens-file")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let tokens = percent_encoding::percent_decode_str(
+        link.strip_prefix("data:text/csv;charset=utf-8,").unwrap(),
+    )
+    .decode_utf8()
+    .unwrap()
+    .into_owned();
+    let mut reader = csv::Reader::from_reader(tokens.as_bytes());
+    let issued: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(issued.len(), 299);
+    let first = &issued[0];
+    assert_eq!(&first[0], "client-001");
+    assert!(
+        first[3].contains("installation = \"client-001\""),
+        "{:?}",
+        first
+    );
+    let token = first[2].to_string();
+    assert_eq!(
+        service
+            .post_report(&token, healthy("client-001"))
+            .await
+            .status(),
+        202,
+        "the handed-out token works"
+    );
+
+    let again = preview().await;
+    assert!(
+        again.contains("0 new") && again.contains("0 changed") && again.contains("299 unchanged"),
+        "{again}"
+    );
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("#apply-import"))
+            .await
+            .is_err()
+    );
+
+    // Search and pages.
+    browser.goto(&format!("{base}/admin/installations")).await;
+    assert!(browser.text("#total").await.contains("299"));
+    assert!(browser.text("#installations").await.contains("client-050"));
+    assert!(!browser.text("#installations").await.contains("client-051"));
+    browser.click("#next").await;
+    browser
+        .wait_text("#installations", |t| t.contains("client-051"))
+        .await;
+    browser.fill("#q", "region-3").await;
+    browser.click("#search").await;
+    // Every seventh has the tag; the 150th was refused.
+    browser.wait_text("#total", |t| t.contains("42")).await;
+
+    // Edited in its form: a mistake keeps what was typed; then saved, token kept.
+    browser
+        .goto(&format!("{base}/admin/installations?edit=client-001"))
+        .await;
+    browser.fill("[name=manager]", "Vera").await;
+    browser.fill("[name=url]", "vector.local").await;
+    browser.fill("[name=parent]", "nowhere").await;
+    browser.click("#save-installation").await;
+    let error = browser.wait_text("#error", |t| !t.is_empty()).await;
+    assert!(error.contains("2 things need fixing"), "{error}");
+    assert!(
+        browser
+            .text("#f-url-problem")
+            .await
+            .contains("vector.local")
+    );
+    assert!(browser.text("#f-parent-problem").await.contains("nowhere"));
+    let kept = browser
+        .find("[name=manager]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Vera"));
+    browser.fill("[name=url]", "https://vector.local").await;
+    browser.fill("[name=parent]", "").await;
+    browser.click("#save-installation").await;
+    browser
+        .wait_text("#outcome", |t| t.contains("client-001"))
+        .await;
+    let (_, body) = service
+        .admin_request("GET", "/api/v1/installations/client-001", None)
+        .await;
+    assert_eq!(body["installation"]["manager"], "Vera", "{body}");
+    assert_eq!(body["installation"]["url"], "https://vector.local");
+    assert_eq!(
+        service
+            .post_report(&token, healthy("client-001"))
+            .await
+            .status(),
+        202,
+        "the token survives an edit"
+    );
+    browser.screenshot("installations").await;
+    browser.resize(390, 844).await;
+    browser.screenshot("installations-phone").await;
+    let found = barriers(&browser, &base, &["/admin/installations"]).await;
+    assert!(found.is_empty(), "{found:#?}");
+    let _ = std::fs::remove_file(&file);
+    browser.close().await;
+}
+
+async fn installation_count(service: &Service) -> usize {
+    let (_, body) = service
+        .admin_request("GET", "/api/v1/installations", None)
+        .await;
+    body["installations"].as_array().map_or(0, Vec::len)
 }

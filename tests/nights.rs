@@ -1195,10 +1195,7 @@ async fn story_2_set_up_through_the_forms() {
         .setup_link
         .clone()
         .expect("a setup link on the first start");
-    browser.goto(&setup).await;
-    browser.fill("#name", "admin").await;
-    browser.fill("#password", "correct horse battery").await;
-    browser.click("#create-admin").await;
+    browser.first_admin(&setup).await;
     browser.wait_text("h1", |t| t.starts_with("Fleet")).await;
 
     let contacts = format!("{base}/admin/directory/contacts");

@@ -318,8 +318,12 @@ const FORM: &[(&str, &str)] = &[
     ("spec", "{}"),
 ];
 
-/// The pages whose forms upload a component, as multipart.
-const MULTIPART: [&str; 2] = ["/admin/plugins", "/admin/replays"];
+/// The pages whose forms upload a file (a component, a spreadsheet), as multipart.
+const MULTIPART: [&str; 3] = [
+    "/admin/plugins",
+    "/admin/replays",
+    "/admin/installations/import",
+];
 
 /// A form of every field with `csrf`, as the route reads it (multipart for an upload).
 fn form(path: &str, csrf: &str) -> (String, Vec<u8>) {

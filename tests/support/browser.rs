@@ -95,6 +95,15 @@ impl Browser {
         field.send_keys(text).await.expect("type");
     }
 
+    /// Follows the first start's setup link and creates the first administrator, `admin`,
+    /// who lands on the board.
+    pub async fn first_admin(&self, setup_link: &str) {
+        self.goto(setup_link).await;
+        self.fill("#name", "admin").await;
+        self.fill("#password", "correct horse battery").await;
+        self.click("#create-admin").await;
+    }
+
     /// Sets a date, time or date-and-time field to `value` as the browser stores it
     /// (`2026-11-21`, `09:00`, `2026-11-21T09:00`): what a person picks in the control,
     /// without typing in the order the machine's locale would want.

@@ -43,6 +43,7 @@ pub(crate) fn admin() -> Table {
             "/installations",
             post(installations::create).get(installations::list),
         ),
+        ("/installations/import", post(installations::import)),
         (
             "/installations/{id}",
             get(installations::get)

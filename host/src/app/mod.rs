@@ -2,13 +2,15 @@
 //! share, so that neither imports the other's insides: the state every handler reads
 //! ([`AppState`]), who may call a route ([`Access`]), request bodies (`body.rs`), errors
 //! with a status (`error.rs`), the admin token (`admin_token.rs`) and the board's own
-//! state (`board.rs`). `routes.rs` puts the two routers together.
+//! state (`board.rs`); and the use cases both call: installations (`installations.rs`) and their onboarding from CSV (`onboarding.rs`). `routes.rs` puts the two routers together.
 
 pub mod admin_token;
 mod board;
 pub mod body;
 pub mod error;
 pub mod input;
+pub mod installations;
+pub mod onboarding;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -720,3 +720,43 @@ summary-on-until = on now, until { $until }
 summary-over = over
 summary-ahead = ahead
 client-policy-edit = Change the policy
+
+# An installation's problems (app/installations.rs) and CSV onboarding
+installation-wrong-id = Use 1–64 letters, digits, “-”, “_” or “.”, without spaces.
+installation-wrong-url = “{ $value }” is not an address starting with http:// or https://.
+installation-wrong-ip = “{ $value }” is not an IP address.
+installation-wrong-self = An installation cannot sit behind itself.
+installation-wrong-parent = There is no installation “{ $value }”.
+installation-wrong-tags = { $value } tags: at most 32.
+installation-wrong-tag = A tag must not be empty.
+installation-wrong-repeated = This id is already on line { $value }.
+installation-id-hint = The id the agent reports under; it cannot change later.
+installation-ip = IP address
+installation-parent-hint = The id of the redirect server or cloud it sits behind, if any.
+installation-tags-hint = Separated by spaces.
+installation-saved = Installation { $name } saved; its token and history stay.
+installation-search = Find (id, client, manager or tag)
+installation-find = Find
+installation-count = { $n ->
+    [one] one installation
+   *[other] { $n } installations
+}
+onboard-title = Many at once, from a spreadsheet
+onboard-hint = A CSV file saved from a spreadsheet (commas or semicolons, UTF-8), one installation per row, with a header row naming the columns. An id that exists already changes that installation; nothing is stored before you check.
+onboard-file = The file
+onboard-paste = or the rows pasted here
+onboard-check = Check the file
+onboard-preview = Nothing stored yet. This file would make:
+onboard-applied = Done:
+onboard-count-new = { $n } new
+onboard-count-changed = { $n } changed
+onboard-count-same = { $n } unchanged
+onboard-count-refused = { $n } refused
+onboard-new = new
+onboard-same = unchanged
+onboard-changed = changes { $fields }
+onboard-line = Line
+onboard-apply = Store the new and changed ones
+onboard-apply-hint = Refused rows are left out: fix them and check the file again.
+onboard-tokens = The new installations' tokens, shown this once: hand each to its agent.
+onboard-download = Download them (CSV with each agent's configuration)

@@ -720,3 +720,43 @@ summary-on-until = in corso, fino a { $until }
 summary-over = finito
 summary-ahead = in programma
 client-policy-edit = Cambia la politica
+
+# Problemi di un'installazione (app/installations.rs) e caricamento da CSV
+installation-wrong-id = Da 1 a 64 lettere, cifre, «-», «_» o «.», senza spazi.
+installation-wrong-url = «{ $value }» non è un indirizzo che inizia con http:// o https://.
+installation-wrong-ip = «{ $value }» non è un indirizzo IP.
+installation-wrong-self = Un'installazione non può stare dietro a sé stessa.
+installation-wrong-parent = Non c'è nessuna installazione «{ $value }».
+installation-wrong-tags = { $value } etichette: al massimo 32.
+installation-wrong-tag = Un'etichetta non può essere vuota.
+installation-wrong-repeated = Questo id è già alla riga { $value }.
+installation-id-hint = L'id con cui l'agente invia i rapporti; non si potrà cambiare.
+installation-ip = Indirizzo IP
+installation-parent-hint = L'id del server di reindirizzamento o del cloud dietro cui sta, se c'è.
+installation-tags-hint = Separate da spazi.
+installation-saved = Installazione { $name } salvata; token e storia restano.
+installation-search = Cerca (id, cliente, responsabile o etichetta)
+installation-find = Cerca
+installation-count = { $n ->
+    [one] un'installazione
+   *[other] { $n } installazioni
+}
+onboard-title = Molte insieme, da un foglio di calcolo
+onboard-hint = Un file CSV salvato da un foglio di calcolo (virgole o punti e virgola, UTF-8), un'installazione per riga, con una riga d'intestazione che nomina le colonne. Un id già presente modifica quell'installazione; nulla è salvato prima del controllo.
+onboard-file = Il file
+onboard-paste = o le righe incollate qui
+onboard-check = Controlla il file
+onboard-preview = Ancora nulla di salvato. Questo file produrrebbe:
+onboard-applied = Fatto:
+onboard-count-new = { $n } nuove
+onboard-count-changed = { $n } modificate
+onboard-count-same = { $n } invariate
+onboard-count-refused = { $n } rifiutate
+onboard-new = nuova
+onboard-same = invariata
+onboard-changed = cambia { $fields }
+onboard-line = Riga
+onboard-apply = Salva le nuove e le modificate
+onboard-apply-hint = Le righe rifiutate restano fuori: correggile e controlla di nuovo il file.
+onboard-tokens = I token delle nuove installazioni, mostrati solo ora: consegnane uno a ogni agente.
+onboard-download = Scaricali (CSV con la configurazione di ogni agente)

@@ -722,3 +722,44 @@ summary-on-until = идут сейчас, до { $until }
 summary-over = закончились
 summary-ahead = впереди
 client-policy-edit = Изменить правила
+
+# Ошибки в установке (app/installations.rs) и загрузка из CSV
+installation-wrong-id = От 1 до 64 латинских букв, цифр, «-», «_» или «.», без пробелов.
+installation-wrong-url = «{ $value }» — не адрес, начинающийся с http:// или https://.
+installation-wrong-ip = «{ $value }» — не IP-адрес.
+installation-wrong-self = Установка не может стоять сама за собой.
+installation-wrong-parent = Установки «{ $value }» нет.
+installation-wrong-tags = Меток: { $value }, можно не больше 32.
+installation-wrong-tag = Метка не может быть пустой.
+installation-wrong-repeated = Этот id уже есть в строке { $value }.
+installation-id-hint = Id, под которым отчитывается агент; потом его не изменить.
+installation-ip = IP-адрес
+installation-parent-hint = Id сервера переадресации или облака, за которым она стоит, если есть.
+installation-tags-hint = Через пробел.
+installation-saved = Установка { $name } сохранена; её токен и история остались.
+installation-search = Найти (id, клиент, менеджер или метка)
+installation-find = Найти
+installation-count = { $n ->
+    [one] { $n } установка
+    [few] { $n } установки
+   *[other] { $n } установок
+}
+onboard-title = Сразу много, из таблицы
+onboard-hint = Файл CSV, сохранённый из таблицы (через запятую или точку с запятой, UTF-8), одна установка в строке, первая строка называет столбцы. Если такой id уже есть, установка изменится; до проверки ничего не сохраняется.
+onboard-file = Файл
+onboard-paste = или строки, вставленные сюда
+onboard-check = Проверить файл
+onboard-preview = Пока ничего не сохранено. Из этого файла получится:
+onboard-applied = Готово:
+onboard-count-new = новых: { $n }
+onboard-count-changed = изменённых: { $n }
+onboard-count-same = без изменений: { $n }
+onboard-count-refused = отклонённых: { $n }
+onboard-new = новая
+onboard-same = без изменений
+onboard-changed = меняется: { $fields }
+onboard-line = Строка
+onboard-apply = Сохранить новые и изменённые
+onboard-apply-hint = Отклонённые строки пропускаются: исправьте их и проверьте файл снова.
+onboard-tokens = Токены новых установок, показаны один раз: передайте каждый её агенту.
+onboard-download = Скачать (CSV с настройкой каждого агента)

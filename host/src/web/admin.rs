@@ -1,28 +1,26 @@
-//! The admin pages: installations (the ingest token shown once, with what to paste into
-//! the agent), plugins (upload through the same inspect → compile → smoke-test → swap
+//! The admin pages: plugins (upload through the same inspect → compile → smoke-test → swap
 //! path as the API), staff accounts. The work is the API's own functions; these pages
 //! only ask and show.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
-use crate::api::installations::{self, NewInstallation};
 use crate::api::plugins;
 use crate::app::AppState;
 use crate::app::error::ApiError;
-use crate::fleet::Installation;
 use crate::i18n::Lang;
 use crate::plugins::PluginStatus;
 use crate::staff::{NewStaff, Role, Staff};
 
 /// What the last action on an admin page came to, shown at its top.
-enum Outcome {
+#[derive(Default)]
+pub(super) enum Outcome {
+    #[default]
     None,
     Done(String),
     Failed(String),
@@ -38,154 +36,10 @@ fn failed(error: ApiError) -> Outcome {
     Outcome::Failed(error.message)
 }
 
-#[derive(Template)]
-#[template(path = "admin_installations.html")]
-struct InstallationsPage {
-    ui: Ui,
-    installations: Vec<Installation>,
-    outcome: Outcome,
-}
-
-async fn installations_page(
-    state: &AppState,
-    visitor: &Visitor,
-    outcome: Outcome,
-) -> Result<Response, PageError> {
-    let installations = state.store.installations().await?;
-    Ok(render(&InstallationsPage {
-        ui: visitor.ui(),
-        installations,
-        outcome,
-    }))
-}
-
-pub async fn installations(
-    State(state): State<AppState>,
-    visitor: Visitor,
-) -> Result<Response, PageError> {
-    installations_page(&state, &visitor, Outcome::None).await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct InstallationForm {
-    #[serde(default)]
-    csrf: String,
-    id: String,
-    client: String,
-    manager: String,
-    timezone: String,
-    telegram_chat_id: String,
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    parent: String,
-}
-
-/// What to paste into the agent's configuration on the installation: the service's
-/// `public_url`, else the address the admin reached this page at (the `Host` they typed,
-/// not a guess of a port).
-fn snippet(state: &AppState, headers: &HeaderMap, installation: &str, token: &str) -> String {
-    let reached = headers
-        .get(header::HOST)
-        .and_then(|host| host.to_str().ok())
-        .map(|host| format!("http://{host}"));
-    let base = state
-        .web
-        .public_url
-        .clone()
-        .or(reached)
-        .unwrap_or_else(|| "http://REVEILLE-HOST".into());
-    format!(
-        "# report agent configuration\n\
-         [reveille]\n\
-         url = \"{base}/api/v1/reports\"\n\
-         installation = \"{installation}\"\n\
-         token = \"{token}\"\n\n\
-         # or by hand:\n\
-         curl -fsS -X POST {base}/api/v1/reports \\\n  \
-         -H 'Authorization: Bearer {token}' \\\n  \
-         -H 'Content-Type: application/xml' --data-binary @report.xml\n"
-    )
-}
-
-pub async fn create_installation(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    headers: HeaderMap,
-    Form(form): Form<InstallationForm>,
-) -> Result<Response, PageError> {
-    visitor.check(&form.csrf)?;
-    let optional = |text: String| Some(text.trim().to_string()).filter(|t| !t.is_empty());
-    let outcome = match form.telegram_chat_id.trim().parse::<i64>() {
-        Err(_) => Outcome::Failed(format!(
-            "telegram_chat_id: `{}` is not a chat id (a number such as -1001234567)",
-            form.telegram_chat_id
-        )),
-        Ok(chat) => {
-            let new = NewInstallation {
-                id: form.id.trim().to_string(),
-                client: form.client.trim().to_string(),
-                manager: form.manager.trim().to_string(),
-                timezone: form.timezone.trim().to_string(),
-                telegram_chat_id: chat,
-                url: optional(form.url),
-                ip: None,
-                parent: optional(form.parent),
-                tags: Vec::new(),
-            };
-            match installations::register(&state, new).await {
-                Ok((installation, token)) => Outcome::Token {
-                    snippet: snippet(&state, &headers, &installation.id, &token),
-                    installation: installation.id,
-                    token,
-                },
-                Err(error) => failed(error),
-            }
-        }
-    };
-    installations_page(&state, &visitor, outcome).await
-}
-
 #[derive(Debug, Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
     pub csrf: String,
-}
-
-pub async fn rotate_token(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Result<Response, PageError> {
-    visitor.check(&form.csrf)?;
-    let outcome = match installations::rotate(&state, &id).await {
-        Ok(token) => Outcome::Token {
-            snippet: snippet(&state, &headers, &id, &token),
-            installation: id,
-            token,
-        },
-        Err(error) => failed(error),
-    };
-    installations_page(&state, &visitor, outcome).await
-}
-
-pub async fn delete_installation(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Result<Response, PageError> {
-    visitor.check(&form.csrf)?;
-    let outcome = match installations::remove(&state, &id).await {
-        Ok(resolved) => Outcome::Done(visitor.lang().t_with(
-            "installation-deleted",
-            &[("name", id.as_str().into()), ("n", resolved.into())],
-        )),
-        Err(error) => failed(error),
-    };
-    installations_page(&state, &visitor, outcome).await
 }
 
 #[derive(Template)]

@@ -93,6 +93,10 @@ impl Problems {
         }
     }
 
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_field.is_empty() && self.general.is_empty()
     }
@@ -104,6 +108,11 @@ impl Problems {
     /// Records a problem under `field` (the first one found for a field is kept).
     pub fn add(&mut self, field: &str, id: &str, args: &[(&str, FluentValue<'_>)]) {
         let message = self.lang.t_with(id, args);
+        self.by_field.entry(field.to_string()).or_insert(message);
+    }
+
+    /// Records a problem already in the reader's words.
+    pub fn say(&mut self, field: &str, message: String) {
         self.by_field.entry(field.to_string()).or_insert(message);
     }
 

@@ -16,6 +16,7 @@ mod events;
 mod form;
 mod history;
 mod installation;
+mod installations;
 mod now;
 mod page;
 mod plugin;
@@ -119,17 +120,22 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
         page(
             "/admin/installations",
             StaffAdmin,
-            get(admin::installations).post(admin::create_installation),
+            get(installations::page).post(installations::save),
+        ),
+        page(
+            "/admin/installations/import",
+            StaffAdmin,
+            post(installations::import),
         ),
         page(
             "/admin/installations/{id}/token",
             StaffAdmin,
-            post(admin::rotate_token),
+            post(installations::rotate_token),
         ),
         page(
             "/admin/installations/{id}/delete",
             StaffAdmin,
-            post(admin::delete_installation),
+            post(installations::delete),
         ),
         uploading(page(
             "/admin/plugins",
