@@ -1435,3 +1435,141 @@ async fn installation_count(service: &Service) -> usize {
         .await;
     body["installations"].as_array().map_or(0, Vec::len)
 }
+
+/// Accounts as an administrator keeps them: a new one is a viewer unless said otherwise;
+/// a role changes in place; the last administrator can be neither demoted nor removed,
+/// and nobody removes themselves; a forgotten password is replaced through a one-time
+/// link its owner opens, which works once.
+#[tokio::test]
+async fn staff_accounts_are_changed_reset_and_always_keep_an_administrator() {
+    let service = Service::start(Options::default()).await;
+    let admin = Session::first_admin(&service, "admin", "correct horse battery").await;
+    let page = admin.text(&service, "/admin/staff").await;
+    let role_select = page.split(r#"id="staff-role""#).nth(1).unwrap();
+    assert!(
+        role_select
+            .trim_start()
+            .starts_with(r#"><option value="viewer">"#),
+        "a new account is not a viewer by default: {}",
+        &role_select[..80]
+    );
+    admin.add_staff(&service, "vera", "viewer", "").await;
+
+    let change = |role: &'static str| {
+        [
+            ("csrf", admin.csrf.as_str()),
+            ("role", role),
+            ("manager", ""),
+            ("lang", "ru"),
+            ("telegram_user_id", "777"),
+        ]
+    };
+    let (status, page) = admin
+        .post_page(&service, "/admin/staff/admin", &change("viewer"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("is the last administrator"), "{page}");
+    let (status, page) = admin
+        .post_page(
+            &service,
+            "/admin/staff/admin/delete",
+            &[("csrf", &admin.csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("cannot delete your own account"), "{page}");
+    let (status, page) = admin
+        .post_page(&service, "/admin/staff/vera", &change("admin"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let vera = Session::login(&service, "vera", "a long enough password")
+        .await
+        .unwrap();
+    let (status, page) = vera
+        .post_page(
+            &service,
+            "/admin/staff/admin/delete",
+            &[("csrf", &vera.csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (status, page) = vera
+        .post_page(
+            &service,
+            "/admin/staff/vera",
+            &[
+                ("csrf", vera.csrf.as_str()),
+                ("role", "manager"),
+                ("manager", "Vera"),
+                ("lang", "ru"),
+                ("telegram_user_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the last admin demoted herself"
+    );
+    assert!(page.contains("последний администратор"), "{page}");
+
+    // Vera forgets her password; a new administrator hands her a link.
+    vera.add_staff(&service, "root", "admin", "").await;
+    let root = Session::login(&service, "root", "a long enough password")
+        .await
+        .unwrap();
+    let (_, page) = root
+        .post_page(&service, "/admin/staff/vera/reset", &[("csrf", &root.csrf)])
+        .await;
+    let link = page
+        .split(r#"id="reset">"#)
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the reset link on the page")
+        .to_string();
+    let path = &link[link.find("/password/").unwrap()..];
+    let client = no_redirects();
+    let opened = client.get(service.url(path)).send().await.unwrap();
+    assert_eq!(opened.status(), StatusCode::OK);
+    let differ = client
+        .post(service.url(path))
+        .form(&[
+            ("password", "a brand new password"),
+            ("again", "a brand new passwore"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(differ.status(), StatusCode::BAD_REQUEST);
+    let set = client
+        .post(service.url(path))
+        .form(&[
+            ("password", "a brand new password"),
+            ("again", "a brand new password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::SEE_OTHER);
+    assert!(
+        Session::from_response(&set).is_some(),
+        "logged in after the reset"
+    );
+    let spent = client.get(service.url(path)).send().await.unwrap();
+    assert_eq!(
+        spent.status(),
+        StatusCode::NOT_FOUND,
+        "a reset link works once"
+    );
+    assert!(
+        Session::login(&service, "vera", "a brand new password")
+            .await
+            .is_ok()
+    );
+    assert!(
+        Session::login(&service, "vera", "a long enough password")
+            .await
+            .is_err(),
+        "the old password still works"
+    );
+}

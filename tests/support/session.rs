@@ -117,13 +117,23 @@ impl Session {
     }
 
     pub async fn post(&self, service: &Service, path: &str, form: &[(&str, &str)]) -> StatusCode {
-        no_redirects()
+        self.post_page(service, path, form).await.0
+    }
+
+    /// Posts a form; the status and the page that answers it.
+    pub async fn post_page(
+        &self,
+        service: &Service,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let response = no_redirects()
             .post(service.url(path))
             .header("cookie", &self.cookie)
             .form(form)
             .send()
             .await
-            .unwrap()
-            .status()
+            .unwrap();
+        (response.status(), response.text().await.unwrap_or_default())
     }
 }

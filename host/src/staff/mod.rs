@@ -36,6 +36,25 @@ named!(Role, "staff role", {
     Viewer => "viewer",
 });
 
+/// What a one-time link from the bot or an administrator does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Logs its owner in (`/login` in Telegram).
+    Login,
+    /// Lets its owner set a new password, then logs them in (an administrator's reset).
+    Password,
+}
+
+impl Link {
+    /// As the `login_links` table keeps it.
+    pub fn sets_password(self) -> i32 {
+        match self {
+            Link::Login => 0,
+            Link::Password => 1,
+        }
+    }
+}
+
 /// A staff account, as a request sees it once logged in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Staff {
@@ -86,6 +105,23 @@ impl NewStaff {
         lang: Lang,
         telegram_user_id: Option<i64>,
     ) -> Result<NewStaff, String> {
+        Ok(NewStaff {
+            staff: Staff::checked(name, role, manager, lang, telegram_user_id)?,
+            password_hash: hash_password(password)?,
+        })
+    }
+}
+
+impl Staff {
+    /// An account's fields, checked (new, or changed by an administrator); the error
+    /// names the field. A manager name is kept only on a manager's account.
+    pub fn checked(
+        name: &str,
+        role: Role,
+        manager: Option<&str>,
+        lang: Lang,
+        telegram_user_id: Option<i64>,
+    ) -> Result<Staff, String> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
             return Err("name: 1 to 64 characters, no control characters".into());
@@ -96,18 +132,15 @@ impl NewStaff {
                 "manager: a manager account needs the manager name its installations carry".into(),
             );
         }
-        Ok(NewStaff {
-            staff: Staff {
-                name: name.to_string(),
-                role,
-                manager: manager
-                    .filter(|_| role == Role::Manager)
-                    .map(str::to_string),
-                lang,
-                telegram_user_id: telegram_user_id.filter(|id| *id > 0),
-                zone: None,
-            },
-            password_hash: hash_password(password)?,
+        Ok(Staff {
+            name: name.to_string(),
+            role,
+            manager: manager
+                .filter(|_| role == Role::Manager)
+                .map(str::to_string),
+            lang,
+            telegram_user_id: telegram_user_id.filter(|id| *id > 0),
+            zone: None,
         })
     }
 }

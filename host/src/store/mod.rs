@@ -46,6 +46,7 @@ pub use replays::{ReplayRow, ReplayState};
 pub use reports::{
     Evaluated, HistoricReport, Inserted, NewReport, PROBE_AGENT, StoredFinding, StoredReport,
 };
+pub use staff::Changed;
 pub use staff::Session as StaffSession;
 pub use trouble::Trouble;
 

@@ -4,7 +4,19 @@ use sqlx::Row;
 
 use super::{Store, StoreError, duplicate, parse};
 use crate::staff::throttle::{self, Failures};
-use crate::staff::{NewStaff, Staff};
+use crate::staff::{Link, NewStaff, Staff};
+
+/// "Another administrator remains", inside a statement about the account `$1`.
+const OTHER_ADMINS: &str = "(SELECT COUNT(*) FROM staff WHERE role = 'admin' AND name <> $1) > 0";
+
+/// What a change to an account came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    Done,
+    NoSuch,
+    /// Refused: it would leave no administrator.
+    LastAdmin,
+}
 
 /// A live session and whose it is.
 #[derive(Debug, Clone)]
@@ -74,8 +86,48 @@ impl Store {
             .transpose()
     }
 
-    pub async fn delete_staff(&self, name: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM staff WHERE name = $1")
+    /// Removes an account unless it is the last administrator (checked in the same
+    /// statement, so two admins removing each other cannot both succeed).
+    pub async fn delete_staff(&self, name: &str) -> Result<Changed, StoreError> {
+        let result = sqlx::query(&format!(
+            "DELETE FROM staff WHERE name = $1 AND (role <> 'admin' OR {OTHER_ADMINS})"
+        ))
+        .bind(name)
+        .execute(&self.writer)
+        .await?;
+        self.changed(name, result.rows_affected()).await
+    }
+
+    /// Changes an account's role, manager name, language and Telegram id; an update that
+    /// would leave no administrator is refused in the same statement.
+    pub async fn update_staff(&self, staff: &Staff) -> Result<Changed, StoreError> {
+        let result = sqlx::query(&format!(
+            "UPDATE staff SET role = $2, manager = $3, lang = $4, telegram_user_id = $5 \
+             WHERE name = $1 AND ($2 = 'admin' OR role <> 'admin' OR {OTHER_ADMINS})"
+        ))
+        .bind(&staff.name)
+        .bind(staff.role.as_str())
+        .bind(staff.manager.as_deref())
+        .bind(staff.lang.code())
+        .bind(staff.telegram_user_id)
+        .execute(&self.writer)
+        .await?;
+        self.changed(&staff.name, result.rows_affected()).await
+    }
+
+    async fn changed(&self, name: &str, rows: u64) -> Result<Changed, StoreError> {
+        if rows == 1 {
+            return Ok(Changed::Done);
+        }
+        Ok(match self.staff_login(name).await? {
+            Some(_) => Changed::LastAdmin,
+            None => Changed::NoSuch,
+        })
+    }
+
+    pub async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE staff SET password_hash = $1 WHERE name = $2")
+            .bind(password_hash)
             .bind(name)
             .execute(&self.writer)
             .await?;
@@ -167,8 +219,11 @@ impl Store {
         row.as_ref().map(staff).transpose()
     }
 
+    /// A one-time link for `staff`; `sets_password`: it leads to a new password (a reset),
+    /// not only into the board.
     pub async fn create_login_link(
         &self,
+        link: Link,
         token_hash: &str,
         staff: &str,
         now: i64,
@@ -179,24 +234,36 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO login_links (token_hash, staff, expires_at) VALUES ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(staff)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO login_links (token_hash, staff, expires_at, sets_password) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(staff)
+        .bind(expires_at)
+        .bind(link.sets_password())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Whether a login link would work now, without spending it.
-    pub async fn login_link_open(&self, token_hash: &str, now: i64) -> Result<bool, StoreError> {
-        let row =
-            sqlx::query("SELECT 1 FROM login_links WHERE token_hash = $1 AND expires_at > $2")
-                .bind(token_hash)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?;
+    /// Whether a link of this kind would work now, without spending it.
+    pub async fn login_link_open(
+        &self,
+        link: Link,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM login_links WHERE token_hash = $1 AND expires_at > $2 \
+             AND sets_password = $3",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(link.sets_password())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.is_some())
     }
 
@@ -204,13 +271,16 @@ impl Store {
     /// once, whatever the answer.
     pub async fn take_login_link(
         &self,
+        link: Link,
         token_hash: &str,
         now: i64,
     ) -> Result<Option<Staff>, StoreError> {
         let row = sqlx::query(
-            "DELETE FROM login_links WHERE token_hash = $1 RETURNING staff, expires_at",
+            "DELETE FROM login_links WHERE token_hash = $1 AND sets_password = $2 \
+             RETURNING staff, expires_at",
         )
         .bind(token_hash)
+        .bind(link.sets_password())
         .fetch_optional(&self.writer)
         .await?;
         let Some(row) = row else { return Ok(None) };

@@ -1,11 +1,11 @@
-//! The admin pages: plugins (upload through the same inspect → compile → smoke-test → swap
-//! path as the API), staff accounts. The work is the API's own functions; these pages
-//! only ask and show.
+//! The plugins' admin page (upload through the same inspect → compile → smoke-test → swap
+//! path as the API), and what the admin pages share: the outcome of the last action shown
+//! at a page's top.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
@@ -13,9 +13,7 @@ use super::session::Visitor;
 use crate::api::plugins;
 use crate::app::AppState;
 use crate::app::error::ApiError;
-use crate::i18n::Lang;
 use crate::plugins::PluginStatus;
-use crate::staff::{NewStaff, Role, Staff};
 
 /// What the last action on an admin page came to, shown at its top.
 #[derive(Default)]
@@ -147,123 +145,4 @@ pub async fn plugin_action(
         Err(error) => failed(error),
     };
     plugins_page(&state, &visitor, outcome).await
-}
-
-#[derive(Template)]
-#[template(path = "admin_staff.html")]
-struct StaffPage {
-    ui: Ui,
-    staff: Vec<Staff>,
-    roles: [Role; 3],
-    outcome: Outcome,
-}
-
-async fn staff_page(
-    state: &AppState,
-    visitor: &Visitor,
-    outcome: Outcome,
-) -> Result<Response, PageError> {
-    Ok(render(&StaffPage {
-        ui: visitor.ui(),
-        staff: state.store.staff().await?,
-        roles: Role::ALL,
-        outcome,
-    }))
-}
-
-pub async fn staff(State(state): State<AppState>, visitor: Visitor) -> Result<Response, PageError> {
-    staff_page(&state, &visitor, Outcome::None).await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StaffForm {
-    #[serde(default)]
-    csrf: String,
-    name: String,
-    password: String,
-    role: String,
-    #[serde(default)]
-    manager: String,
-    lang: String,
-    #[serde(default)]
-    telegram_user_id: String,
-}
-
-pub async fn create_staff(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Form(form): Form<StaffForm>,
-) -> Result<Response, PageError> {
-    visitor.check(&form.csrf)?;
-    let telegram = match form.telegram_user_id.trim() {
-        "" => Ok(None),
-        id => id
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| format!("telegram_user_id: `{id}` is not a Telegram user id")),
-    };
-    let checked = form
-        .role
-        .parse::<Role>()
-        .map_err(|e| format!("role: {e}"))
-        .and_then(|role| {
-            Ok((
-                role,
-                form.lang
-                    .parse::<Lang>()
-                    .map_err(|e| format!("lang: {e}"))?,
-                telegram?,
-            ))
-        });
-    let outcome = match checked {
-        Err(error) => Outcome::Failed(error),
-        Ok((role, lang, telegram)) => {
-            let (name, password, manager) = (form.name, form.password, form.manager);
-            let new = tokio::task::spawn_blocking(move || {
-                NewStaff::new(&name, &password, role, Some(&manager), lang, telegram)
-            })
-            .await
-            .map_err(PageError::internal)?;
-            match new {
-                Err(error) => Outcome::Failed(error),
-                Ok(new) => match state
-                    .store
-                    .create_staff(&new, state.clock.now_ms(), false)
-                    .await
-                {
-                    Ok(_) => Outcome::Done(
-                        visitor
-                            .lang()
-                            .t_with("staff-created", &[("name", new.staff.name.as_str().into())]),
-                    ),
-                    Err(crate::store::StoreError::Duplicate(name)) => Outcome::Failed(
-                        visitor
-                            .lang()
-                            .t_with("staff-exists", &[("name", name.as_str().into())]),
-                    ),
-                    Err(error) => return Err(error.into()),
-                },
-            }
-        }
-    };
-    staff_page(&state, &visitor, outcome).await
-}
-
-pub async fn delete_staff(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(name): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Result<Response, PageError> {
-    visitor.check(&form.csrf)?;
-    if name == visitor.staff.name {
-        return staff_page(
-            &state,
-            &visitor,
-            Outcome::Failed(visitor.lang().t("staff-not-yourself")),
-        )
-        .await;
-    }
-    state.store.delete_staff(&name).await?;
-    Ok(Redirect::to("/admin/staff").into_response())
 }

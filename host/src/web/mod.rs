@@ -22,6 +22,7 @@ mod page;
 mod plugin;
 mod replays;
 mod session;
+mod staff;
 mod subject;
 
 use axum::Router;
@@ -111,6 +112,11 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
             get(session::login_link_page).post(session::login_link),
         ),
         page(
+            "/password/{secret}",
+            Secret,
+            get(staff::password_page).post(staff::set_password),
+        ),
+        page(
             "/setup/{token}",
             Secret,
             get(session::setup_page).post(session::setup),
@@ -162,18 +168,20 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
         page(
             "/admin/staff",
             StaffAdmin,
-            get(admin::staff).post(admin::create_staff),
+            get(staff::page).post(staff::create),
         ),
         page(
             "/admin/directory/{kind}",
             StaffAdmin,
             get(directory::page).post(directory::save),
         ),
+        page("/admin/staff/{name}", StaffAdmin, post(staff::update)),
         page(
             "/admin/staff/{name}/delete",
             StaffAdmin,
-            post(admin::delete_staff),
+            post(staff::delete),
         ),
+        page("/admin/staff/{name}/reset", StaffAdmin, post(staff::reset)),
         page("/static/{file}", Public, get(assets::serve)),
     ]
 }

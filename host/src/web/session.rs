@@ -18,7 +18,7 @@ use crate::app::{Access, AppState, same};
 use crate::http::Caller;
 use crate::i18n::Lang;
 use crate::ingest::token;
-use crate::staff::{self, NewStaff, Role, Staff, throttle};
+use crate::staff::{self, Link, NewStaff, Role, Staff, throttle};
 
 const COOKIE: &str = "reveille_session";
 /// How long a login lasts.
@@ -167,7 +167,7 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The chrome of a page for someone not logged in, which shows no times.
-fn anonymous(lang: Lang, now: i64) -> Ui {
+pub(super) fn anonymous(lang: Lang, now: i64) -> Ui {
     Ui {
         lang,
         staff: None,
@@ -188,7 +188,11 @@ fn local(next: Option<&str>) -> String {
 }
 
 /// Starts a session for `staff` and sends them to `to`.
-async fn log_in(state: &AppState, staff: &Staff, to: &str) -> Result<Response, PageError> {
+pub(super) async fn log_in(
+    state: &AppState,
+    staff: &Staff,
+    to: &str,
+) -> Result<Response, PageError> {
     let now = state.clock.now_ms();
     let secret = token::secret("");
     state
@@ -482,7 +486,7 @@ pub async fn login_link_page(
     let now = state.clock.now_ms();
     if !state
         .store
-        .login_link_open(&token::digest(&secret), now)
+        .login_link_open(Link::Login, &token::digest(&secret), now)
         .await?
     {
         return Err(link_gone(&headers));
@@ -514,7 +518,7 @@ pub async fn login_link(
     let now = state.clock.now_ms();
     match state
         .store
-        .take_login_link(&token::digest(&secret), now)
+        .take_login_link(Link::Login, &token::digest(&secret), now)
         .await?
     {
         Some(staff) => log_in(&state, &staff, "/").await,

@@ -217,6 +217,7 @@ impl UpdateLoop {
         let secret = crate::ingest::token::secret("");
         self.store
             .create_login_link(
+                crate::staff::Link::Login,
                 &crate::ingest::token::digest(&secret),
                 &staff.name,
                 now,
