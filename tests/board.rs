@@ -1573,3 +1573,163 @@ async fn staff_accounts_are_changed_reset_and_always_keep_an_administrator() {
         "the old password still works"
     );
 }
+
+/// The newcomer's path, as a person walks it, in Russian from the setup page on: the
+/// first administrator; the board's checklist; an installation added through its form (a
+/// mistake on the way keeps every field and names every problem); the bot, added to the
+/// managers' group, answers /start there with the chat's id, and the chat is offered to
+/// pick; the agent's first report ends the checklist; the first alert reaches the group in
+/// Russian, with Russian buttons and a link to its page on the board.
+#[tokio::test]
+async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() {
+    const GROUP: i64 = -1_009_001;
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    fake.add_chat(GROUP, "Менеджеры");
+    let service = Service::start(Options {
+        telegram_api: Some(fake.api_url()),
+        config: "public_url = \"https://reveille.example\"\n".into(),
+        ..Options::default()
+    })
+    .await;
+    let base = service.base.clone();
+    let browser = Browser::start().await;
+    // The link names the public address; this test reaches the service directly.
+    let setup = service.running().setup_link.clone().unwrap();
+    let setup = format!("{base}{}", &setup[setup.find("/setup/").unwrap()..]);
+    browser.goto(&setup).await;
+    choose_language(&browser, "ru").await;
+    browser.fill("#name", "admin").await;
+    browser.fill("#password", "correct horse battery").await;
+    browser.click("#create-admin").await;
+    browser.wait_text("h1", |t| t.starts_with("Парк")).await;
+    let steps = browser.text("#checklist").await;
+    assert!(steps.contains("Добавьте установку"), "{steps}");
+    assert_eq!(
+        browser
+            .find("#first-telegram")
+            .await
+            .attr("class")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("done"),
+        "the bot's token is set"
+    );
+    browser.screenshot("newcomer-checklist").await;
+
+    browser.click("#first-installation a").await;
+    browser.fill("#entry [name=id]", "vector main").await;
+    browser.fill("#entry [name=manager]", "Иванов").await;
+    browser.fill("#entry [name=timezone]", "Москва").await;
+    browser
+        .fill("#entry [name=telegram_chat_id]", &GROUP.to_string())
+        .await;
+    browser.click("#save-installation").await;
+    let error = browser.wait_text("#error", |t| !t.is_empty()).await;
+    assert!(error.contains("Нужно исправить 3"), "{error}");
+    for field in ["id", "client", "timezone"] {
+        browser.find(&format!("#f-{field}-problem")).await;
+    }
+    let kept = browser
+        .find("#entry [name=manager]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.as_deref(),
+        Some("Иванов"),
+        "a mistake lost what was typed"
+    );
+    browser.fill("#entry [name=id]", "vector-main").await;
+    browser.fill("#entry [name=client]", "ООО «Вектор»").await;
+    browser
+        .fill("#entry [name=timezone]", "Europe/Moscow")
+        .await;
+    browser.click("#save-installation").await;
+    let token = browser.text("#token").await;
+
+    // The bot, added to the group: someone whose Telegram is in Russian sends /start.
+    let anna = User::new(601, "Анна", Some("anna")).speaking("ru");
+    fake.say(GROUP, &anna, "/start");
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(GROUP)
+            .iter()
+            .any(|m| m.text.contains(&GROUP.to_string())))
+            .await,
+        "the bot did not say the group's id: {:#?}",
+        fake.bot_messages(GROUP)
+    );
+    let answer = fake.bot_messages(GROUP)[0].text.clone();
+    assert!(answer.contains("id этого чата"), "not in Russian: {answer}");
+    browser.goto(&format!("{base}/admin/installations")).await;
+    let chats = browser.find("#chats option").await;
+    assert_eq!(
+        chats.attr("value").await.unwrap().as_deref(),
+        Some("-1009001")
+    );
+    browser.goto(&format!("{base}/")).await;
+    assert_eq!(
+        browser
+            .find("#first-chat")
+            .await
+            .attr("class")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("done")
+    );
+
+    // The agent's first report ends the checklist; a lost dongle is the first alert.
+    assert_eq!(
+        service
+            .post_report(&token, healthy("vector-main"))
+            .await
+            .status(),
+        202
+    );
+    service.settle().await;
+    browser.goto(&format!("{base}/")).await;
+    browser.find("#row-vector-main").await;
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("#checklist"))
+            .await
+            .is_err(),
+        "the checklist stays after every step is done"
+    );
+    assert_eq!(
+        service
+            .post_report(&token, lost("vector-main"))
+            .await
+            .status(),
+        202
+    );
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(GROUP)
+            .iter()
+            .any(|m| m.html().contains("dongle-lost/")))
+            .await,
+        "no alert in the group"
+    );
+    let alert = fake
+        .bot_messages(GROUP)
+        .into_iter()
+        .find(|m| m.html().contains("dongle-lost/"))
+        .unwrap();
+    assert!(alert.text.contains("КРИТИЧНО"), "{}", alert.text);
+    let labels: Vec<&str> = alert.buttons.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, ["✋ Беру", "💤 1 ч", "💤 4 ч"]);
+    let id = alert_of(&service, "vector-main", "dongle-lost").await["id"].clone();
+    assert!(
+        alert.html().contains(&format!(
+            "<a href=\"https://reveille.example/alerts/{id}\">открыть на доске</a>"
+        )),
+        "{}",
+        alert.html()
+    );
+    browser.close().await;
+}

@@ -86,6 +86,7 @@ pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Running
         board,
         base.config.public_url.clone(),
         base.config.time_zone.clone(),
+        base.config.telegram.is_some(),
     ));
     let state = base.app_state(&engine, reports, web.clone()).await?;
     let Base {

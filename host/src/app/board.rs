@@ -17,17 +17,26 @@ pub struct Web {
     pub public_url: Option<String>,
     /// The zone pages show times in to staff who chose none.
     pub zone: TimeZone,
+    /// Whether a bot token is configured (the board's setup checklist says so).
+    pub telegram: bool,
     /// The digest of the setup secret while there is one (nobody can log in yet).
     setup: Mutex<Option<String>>,
 }
 
 impl Web {
-    pub fn new(live: Live, board: Arc<Kept>, public_url: Option<String>, zone: TimeZone) -> Web {
+    pub fn new(
+        live: Live,
+        board: Arc<Kept>,
+        public_url: Option<String>,
+        zone: TimeZone,
+        telegram: bool,
+    ) -> Web {
         Web {
             live,
             board,
             public_url,
             zone,
+            telegram,
             setup: Mutex::default(),
         }
     }

@@ -772,3 +772,24 @@ password-set = Set the password and log in
 password-differ = The two passwords differ.
 password-short = A password needs at least 10 characters.
 password-link-gone = This link has been used, has expired or never existed. Ask an administrator for a new one.
+tg-button-ack = ✋ Acknowledge
+tg-button-snooze = 💤 { $hours } h
+tg-open = open on the board
+form-chat-hint = Pick one of the chats the bot is in, or type its id: add the bot to the group and send /start there, and it says the id.
+chats-heard = { $n ->
+    [one] One chat the bot is in
+   *[other] { $n } chats the bot is in
+}
+chats-title = Chat
+chats-seen = Last heard
+first-title = Getting started
+first-done = done
+first-todo = to do
+first-installation = Add an installation
+first-installation-how = One by one, or many at once from a spreadsheet; each gets a token for its agent.
+first-telegram = Connect Telegram
+first-telegram-how = Create a bot with @BotFather, set REVEILLE_TELEGRAM_TOKEN (or [telegram] token) to its token and restart.
+first-chat = Put the bot in an installation's chat
+first-chat-how = Add the bot to the managers' group and send /start there: it answers with the chat's id, and the chat appears among the chats to pick for an installation.
+first-report = Receive the first report
+first-report-how = Paste the configuration shown with the token into the installation's agent.

@@ -772,3 +772,24 @@ password-set = Imposta la password ed entra
 password-differ = Le due password sono diverse.
 password-short = Una password ha almeno 10 caratteri.
 password-link-gone = Questo link è già stato usato, è scaduto o non è mai esistito. Chiedine uno nuovo a un amministratore.
+tg-button-ack = ✋ Prendo in carico
+tg-button-snooze = 💤 { $hours } h
+tg-open = apri nel pannello
+form-chat-hint = Scegli una delle chat in cui c'è il bot, o scrivine l'id: aggiungi il bot al gruppo e invia /start, e lui dice l'id.
+chats-heard = { $n ->
+    [one] Una chat con il bot
+   *[other] { $n } chat con il bot
+}
+chats-title = Chat
+chats-seen = Sentita
+first-title = Per cominciare
+first-done = fatto
+first-todo = da fare
+first-installation = Aggiungi un'installazione
+first-installation-how = Una alla volta, o molte insieme da un foglio di calcolo; ognuna riceve un token per il suo agente.
+first-telegram = Collega Telegram
+first-telegram-how = Crea un bot con @BotFather, metti il suo token in REVEILLE_TELEGRAM_TOKEN (o [telegram] token) e riavvia.
+first-chat = Metti il bot nella chat di un'installazione
+first-chat-how = Aggiungi il bot al gruppo dei responsabili e invia /start: risponde con l'id della chat, che compare tra le chat da scegliere.
+first-report = Ricevi il primo rapporto
+first-report-how = Incolla nell'agente dell'installazione la configurazione mostrata con il token.

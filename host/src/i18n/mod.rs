@@ -33,6 +33,11 @@ impl Lang {
         }
     }
 
+    /// The language an IETF tag names (`ru`, `ru-RU`, `it-CH`), if it is one of ours.
+    pub fn of_tag(tag: &str) -> Option<Lang> {
+        tag.split(['-', '_']).next()?.parse().ok()
+    }
+
     /// Its own name, for a language switch.
     pub fn name(self) -> &'static str {
         match self {
@@ -47,8 +52,7 @@ impl Lang {
         accept_language
             .split(',')
             .filter_map(|part| part.split(';').next())
-            .filter_map(|tag| tag.trim().split('-').next()?.parse().ok())
-            .next()
+            .find_map(|tag| Lang::of_tag(tag.trim()))
             .unwrap_or_default()
     }
 

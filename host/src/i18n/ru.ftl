@@ -775,3 +775,25 @@ password-set = Задать пароль и войти
 password-differ = Пароли не совпадают.
 password-short = Пароль должен быть не короче 10 символов.
 password-link-gone = Эта ссылка уже использована, устарела или не существовала. Попросите у администратора новую.
+tg-button-ack = ✋ Беру
+tg-button-snooze = 💤 { $hours } ч
+tg-open = открыть на доске
+form-chat-hint = Выберите один из чатов, где есть бот, или впишите id: добавьте бота в группу и отправьте там /start — он назовёт id.
+chats-heard = { $n ->
+    [one] { $n } чат с ботом
+    [few] { $n } чата с ботом
+   *[other] { $n } чатов с ботом
+}
+chats-title = Чат
+chats-seen = Слышали
+first-title = С чего начать
+first-done = сделано
+first-todo = не сделано
+first-installation = Добавьте установку
+first-installation-how = По одной или сразу много из таблицы; каждая получит токен для агента.
+first-telegram = Подключите Telegram
+first-telegram-how = Создайте бота у @BotFather, задайте его токен в REVEILLE_TELEGRAM_TOKEN (или [telegram] token) и перезапустите.
+first-chat = Добавьте бота в чат установки
+first-chat-how = Добавьте бота в группу менеджеров и отправьте там /start: он ответит id чата, и чат появится среди чатов для установки.
+first-report = Получите первый отчёт
+first-report-how = Вставьте настройку, показанную вместе с токеном, в агент установки.

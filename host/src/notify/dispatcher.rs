@@ -303,6 +303,7 @@ impl Dispatcher {
             }
         };
         Ok(Reader {
+            board: self.voice.public_url.clone(),
             tz: match zone_of {
                 Some(installation) => self.store.installation_zone(installation).await?,
                 None => TimeZone::UTC,

@@ -1,5 +1,5 @@
-//! Telegram chats: who may act on alerts in each, the language each reads, and how far
-//! the bot has read its updates.
+//! Telegram chats: who may act on alerts in each, the language each reads, the chats the
+//! bot has heard from, and how far the bot has read its updates.
 
 use serde::Serialize;
 use sqlx::Row;
@@ -13,6 +13,17 @@ pub struct ChatMember {
     pub user_id: i64,
     pub name: String,
     pub added_at: i64,
+}
+
+/// A chat the bot has heard a command in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BotChat {
+    pub chat_id: i64,
+    /// A group's title, or a person's name for a private chat.
+    pub title: String,
+    /// `private`, `group`, `supergroup` or `channel`.
+    pub kind: String,
+    pub seen_at: i64,
 }
 
 impl Store {
@@ -116,5 +127,42 @@ impl Store {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    /// Notes that the bot heard a command in a chat (its title and kind as Telegram gives
+    /// them now).
+    pub async fn heard_in_chat(&self, chat: &BotChat) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO bot_chats (chat_id, title, kind, seen_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, kind = excluded.kind, \
+             seen_at = excluded.seen_at",
+        )
+        .bind(chat.chat_id)
+        .bind(&chat.title)
+        .bind(&chat.kind)
+        .bind(chat.seen_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The chats the bot has heard a command in, groups first, most recent first.
+    pub async fn bot_chats(&self) -> Result<Vec<BotChat>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT chat_id, title, kind, seen_at FROM bot_chats \
+             ORDER BY CASE WHEN chat_id < 0 THEN 0 ELSE 1 END, seen_at DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BotChat {
+                    chat_id: row.try_get("chat_id")?,
+                    title: row.try_get("title")?,
+                    kind: row.try_get("kind")?,
+                    seen_at: row.try_get("seen_at")?,
+                })
+            })
+            .collect()
     }
 }

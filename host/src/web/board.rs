@@ -14,6 +14,7 @@ use super::page::{PageError, Ui, render};
 use super::session::Visitor;
 use crate::app::AppState;
 use crate::board::{Ask, ClientLine, Counts, Cut, Light, PAGE, Row, Rows, Sort, cut};
+use crate::staff::Role;
 
 /// A sortable column's header.
 pub struct Header {
@@ -171,6 +172,55 @@ struct BoardPage<'a> {
     plugins: Vec<String>,
     /// What `/board/live` is asked for: this query, and the rows' version it starts from.
     live: String,
+    /// A new service's first steps, for administrators, until every one is done.
+    checklist: Option<Vec<Step>>,
+}
+
+/// One of a new service's first steps.
+struct Step {
+    id: &'static str,
+    done: bool,
+    /// Where it is done, if on a page.
+    href: Option<&'static str>,
+}
+
+/// The steps from an empty service to the first alert in Telegram, each done when the
+/// service shows it: an installation, the bot's token, the bot in an installation's chat
+/// (it has heard a command there), a first report. `None` once all are.
+async fn checklist(state: &AppState, kept: &Rows) -> Result<Option<Vec<Step>>, PageError> {
+    let chats: BTreeSet<i64> = state
+        .store
+        .bot_chats()
+        .await?
+        .into_iter()
+        .map(|c| c.chat_id)
+        .collect();
+    let steps = vec![
+        Step {
+            id: "first-installation",
+            done: !kept.rows.is_empty(),
+            href: Some("/admin/installations"),
+        },
+        Step {
+            id: "first-telegram",
+            done: state.web.telegram,
+            href: None,
+        },
+        Step {
+            id: "first-chat",
+            done: kept
+                .rows
+                .iter()
+                .any(|r| chats.contains(&r.installation.telegram_chat_id)),
+            href: Some("/admin/installations#bot-chats"),
+        },
+        Step {
+            id: "first-report",
+            done: kept.rows.iter().any(|r| r.reported_at.is_some()),
+            href: None,
+        },
+    ];
+    Ok(steps.iter().any(|s| !s.done).then_some(steps))
 }
 
 impl BoardPage<'_> {
@@ -245,6 +295,10 @@ pub async fn page(
         .collect();
     let plugins = state.runtime.registry().names();
     let live = format!("{}&seen={}", ask.with(&[]), kept.rung());
+    let checklist = match visitor.staff.role {
+        Role::Admin => checklist(&state, &kept).await?,
+        _ => None,
+    };
     let Parts {
         head,
         rows,
@@ -260,6 +314,7 @@ pub async fn page(
         managers: managers.into_iter().map(str::to_string).collect(),
         plugins,
         live,
+        checklist,
     };
     Ok(render(&page))
 }

@@ -21,6 +21,7 @@ use crate::alerting::EntryError;
 use crate::alerts::directory::Kind;
 use crate::app::AppState;
 use crate::app::input;
+use crate::store::BotChat;
 
 /// Each kind: its path segment and its title's message id.
 const KINDS: [(&str, Kind, &str); 5] = [
@@ -51,6 +52,8 @@ struct DirectoryPage {
     name_error: Option<String>,
     groups: Vec<Group>,
     zones: Vec<String>,
+    /// Chats the bot has heard a command in, to pick a group from.
+    chats: Vec<BotChat>,
     problems: Option<String>,
     general: Vec<String>,
     done: Option<String>,
@@ -150,6 +153,7 @@ async fn show(
         name_error: shown.problems.of("name").cloned(),
         groups,
         zones: Vec::new(),
+        chats: state.store.bot_chats().await?,
         problems: failed
             .then(|| lang.t_with("form-problems", &[("n", shown.problems.count().into())])),
         general: shown.problems.general.clone(),

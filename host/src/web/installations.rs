@@ -20,6 +20,7 @@ use crate::app::AppState;
 use crate::app::installations::{self, NewInstallation};
 use crate::app::onboarding::{self, COLUMNS, Issued, Plan, Verdict};
 use crate::fleet::Installation;
+use crate::store::BotChat;
 
 /// Installations listed on one page.
 const PAGE: usize = 50;
@@ -50,6 +51,8 @@ struct InstallationsPage {
     problems: Option<String>,
     onboarding: Option<Onboarding>,
     unreadable: Option<String>,
+    /// Chats the bot has heard a command in, to pick an installation's chat from.
+    chats: Vec<BotChat>,
 }
 
 impl InstallationsPage {
@@ -152,6 +155,7 @@ async fn show(
             .then(|| lang.t_with("form-problems", &[("n", problems.count().into())])),
         onboarding: shown.onboarding,
         unreadable: shown.unreadable,
+        chats: state.store.bot_chats().await?,
     });
     if failed {
         *response.status_mut() = StatusCode::BAD_REQUEST;

@@ -58,6 +58,9 @@ pub struct User {
     pub id: i64,
     pub first_name: String,
     pub username: Option<String>,
+    /// The IETF tag of the language the user's Telegram app is set to, as the Bot API
+    /// sends it (`ru`, `en`, `pt-br`).
+    pub language_code: Option<String>,
 }
 
 impl User {
@@ -66,6 +69,15 @@ impl User {
             id,
             first_name: first_name.into(),
             username: username.map(Into::into),
+            language_code: None,
+        }
+    }
+
+    /// The same user with their app in `code`.
+    pub fn speaking(self, code: &str) -> User {
+        User {
+            language_code: Some(code.into()),
+            ..self
         }
     }
 
@@ -73,6 +85,9 @@ impl User {
         let mut user = json!({ "id": self.id, "is_bot": false, "first_name": self.first_name });
         if let Some(username) = &self.username {
             user["username"] = json!(username);
+        }
+        if let Some(code) = &self.language_code {
+            user["language_code"] = json!(code);
         }
         user
     }

@@ -5,12 +5,10 @@
 use std::time::Duration;
 
 use super::client::Button;
+use crate::i18n::Lang;
 
-/// The snoozes a firing alert offers, with their labels.
-pub const SNOOZES: [(Duration, &str); 2] = [
-    (Duration::from_secs(3600), "💤 1 h"),
-    (Duration::from_secs(4 * 3600), "💤 4 h"),
-];
+/// The snoozes a firing alert offers, in hours.
+pub const SNOOZES: [u64; 2] = [1, 4];
 
 pub use crate::alerts::On;
 
@@ -43,32 +41,30 @@ impl Action {
         }
     }
 
-    /// The buttons for something firing (acknowledge, the offered snoozes) or snoozed.
-    pub fn offered(on: On, snoozed: bool) -> Vec<Button> {
+    /// The buttons for something firing (acknowledge, the offered snoozes) or snoozed,
+    /// labelled in the chat's language.
+    pub fn offered(on: On, snoozed: bool, lang: Lang) -> Vec<Button> {
         let snoozes = SNOOZES
             .iter()
             .filter(|_| !snoozed)
-            .map(|(length, _)| Action::Snooze(on, *length));
+            .map(|hours| Action::Snooze(on, Duration::from_secs(hours * 3600)));
         std::iter::once(Action::Acknowledge(on))
             .chain(snoozes)
-            .map(Action::button)
+            .map(|action| action.button(lang))
             .collect()
     }
 
     /// The button for this action.
-    pub fn button(self) -> Button {
+    pub fn button(self, lang: Lang) -> Button {
         match self {
-            Action::Acknowledge(on) => ("✋ Acknowledge".into(), format!("ack:{}", write(on))),
-            Action::Snooze(on, length) => {
-                let label = SNOOZES
-                    .iter()
-                    .find(|(offered, _)| *offered == length)
-                    .map_or("💤", |(_, label)| label);
-                (
-                    label.into(),
-                    format!("snooze:{}:{}", write(on), length.as_secs()),
-                )
-            }
+            Action::Acknowledge(on) => (lang.t("tg-button-ack"), format!("ack:{}", write(on))),
+            Action::Snooze(on, length) => (
+                lang.t_with(
+                    "tg-button-snooze",
+                    &[("hours", (length.as_secs() / 3600).into())],
+                ),
+                format!("snooze:{}:{}", write(on), length.as_secs()),
+            ),
         }
     }
 
@@ -79,7 +75,9 @@ impl Action {
             ("ack", on, None) => Action::Acknowledge(on),
             ("snooze", on, Some(secs)) => {
                 let length = Duration::from_secs(secs.parse().ok()?);
-                SNOOZES.iter().find(|(offered, _)| *offered == length)?;
+                SNOOZES
+                    .iter()
+                    .find(|hours| *hours * 3600 == length.as_secs())?;
                 Action::Snooze(on, length)
             }
             _ => return None,
@@ -94,15 +92,20 @@ mod tests {
 
     #[test]
     fn reads_back_what_its_buttons_write_and_nothing_else() {
+        let hour = Duration::from_secs(3600);
         for action in [
             Action::Acknowledge(On::Alert(12)),
-            Action::Snooze(On::Alert(12), SNOOZES[0].0),
-            Action::Snooze(On::Alert(12), SNOOZES[1].0),
+            Action::Snooze(On::Alert(12), hour),
+            Action::Snooze(On::Alert(12), 4 * hour),
             Action::Acknowledge(On::Incident(3)),
-            Action::Snooze(On::Incident(3), SNOOZES[0].0),
+            Action::Snooze(On::Incident(3), hour),
         ] {
-            assert_eq!(Action::parse(&action.button().1), Some(action));
+            assert_eq!(Action::parse(&action.button(Lang::Ru).1), Some(action));
         }
+        assert_eq!(
+            Action::Snooze(On::Alert(1), 4 * hour).button(Lang::Ru).0,
+            "💤 4 ч"
+        );
         for bad in [
             "",
             "ack",

@@ -13,10 +13,35 @@ use super::updates::{UpdateLoop, actor};
 use crate::alerting::{Acted, EntryError};
 use crate::alerts::directory::{Destination, Kind};
 use crate::i18n::Lang;
-use crate::store::StoreError;
+use crate::store::{BotChat, StoreError};
 
 /// How long a login link from `/login` works.
 const LOGIN_LINK_MS: i64 = 10 * 60_000;
+
+/// The chat a command came from, as the admin pages list it.
+fn heard(message: &Message, now: i64) -> BotChat {
+    let chat = &message.chat;
+    let kind = if chat.is_private() {
+        "private"
+    } else if chat.is_channel() {
+        "channel"
+    } else if chat.is_supergroup() {
+        "supergroup"
+    } else {
+        "group"
+    };
+    let title = chat
+        .title()
+        .map(String::from)
+        .or_else(|| message.from.as_ref().map(actor))
+        .unwrap_or_default();
+    BotChat {
+        chat_id: chat.id.0,
+        title,
+        kind: kind.into(),
+        seen_at: now,
+    }
+}
 
 impl UpdateLoop {
     /// A reply to an incident's card, by someone allowed to act in the chat: an update
@@ -244,7 +269,8 @@ impl UpdateLoop {
         let command = command.split('@').next().unwrap_or_default();
         let chat_id = message.chat.id.0;
         let now = self.clock.now_ms();
-        let lang = self.lang(chat_id).await?;
+        self.store.heard_in_chat(&heard(&message, now)).await?;
+        let lang = self.first_lang(&message).await?;
         let html = match command {
             "status" => {
                 status::status(&self.store, &self.runtime, chat_id, argument, now, lang).await?
@@ -274,6 +300,28 @@ impl UpdateLoop {
         };
         self.reply(chat_id, &html, i64::from(message.id.0)).await;
         Ok(())
+    }
+
+    /// The chat's language; a chat that never chose one takes the language of the first
+    /// person to write a command in it, when their Telegram app is set to one the bot
+    /// speaks (so a Russian team reads Russian from its first `/start`, with no `/lang`).
+    async fn first_lang(&self, message: &Message) -> Result<Lang, StoreError> {
+        let chat_id = message.chat.id.0;
+        if let Some(lang) = self.store.chat_lang(chat_id).await? {
+            return Ok(lang);
+        }
+        let spoken = message
+            .from
+            .as_ref()
+            .and_then(|from| from.language_code.as_deref())
+            .and_then(Lang::of_tag);
+        match spoken {
+            Some(lang) => {
+                self.store.set_chat_lang(chat_id, lang).await?;
+                Ok(lang)
+            }
+            None => self.lang(chat_id).await,
+        }
     }
 
     /// Answers a command; waits out flood control a few times rather than dropping it.

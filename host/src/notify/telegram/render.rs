@@ -20,12 +20,14 @@ pub const MAX_MESSAGE: usize = 4096;
 const MAX_SUMMARY: usize = 500;
 
 /// How a piece of text is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Style {
     Plain,
     Bold,
     Italic,
     Code,
+    /// A link to this address (ours: the board's page of what the message is about).
+    Link(String),
 }
 
 /// A message as lines of styled plain-text pieces.
@@ -65,13 +67,14 @@ impl Message {
                     piece.push('…');
                 }
                 let (open, close) = match style {
-                    Style::Plain => ("", ""),
-                    Style::Bold => ("<b>", "</b>"),
-                    Style::Italic => ("<i>", "</i>"),
-                    Style::Code => ("<code>", "</code>"),
+                    Style::Plain => (String::new(), ""),
+                    Style::Bold => ("<b>".into(), "</b>"),
+                    Style::Italic => ("<i>".into(), "</i>"),
+                    Style::Code => ("<code>".into(), "</code>"),
+                    Style::Link(href) => (format!("<a href=\"{}\">", escape(href)), "</a>"),
                 };
                 if !piece.is_empty() {
-                    out.push_str(open);
+                    out.push_str(&open);
                     out.push_str(&piece);
                     out.push_str(close);
                 }
@@ -141,10 +144,12 @@ pub fn icon(severity: Severity) -> &'static str {
     }
 }
 
-/// Who reads a message: its words' language and the installation's clock.
+/// Who reads a message: its words' language and the installation's clock, and where the
+/// board is (the service's public address), for a link to the page of what it is about.
 pub struct Reader {
     pub lang: Lang,
     pub tz: TimeZone,
+    pub board: Option<String>,
 }
 
 impl Reader {
@@ -245,20 +250,13 @@ pub fn living(alert: &Alert, to: &Reader) -> (String, Vec<Button>) {
         .line(vec![
             (Style::Bold, head),
             (Style::Plain, " · ".into()),
-            (
-                Style::Code,
-                short(&format!("{}/{}", alert.plugin, alert.key), 80),
-            ),
+            (Style::Bold, short(alert.summary_in(to.lang), MAX_SUMMARY)),
         ])
         .line(vec![
             (Style::Bold, alert.client.clone()),
             (Style::Plain, " · ".into()),
             (Style::Plain, alert.installation_id.clone()),
         ])
-        .line(vec![(
-            Style::Bold,
-            short(alert.summary_in(to.lang), MAX_SUMMARY),
-        )])
         .text(to.since(since))
         .text(status);
     if alert.flapping && alert.state != AlertState::Resolved {
@@ -270,13 +268,28 @@ pub fn living(alert: &Alert, to: &Reader) -> (String, Vec<Button>) {
             &[("who", who.as_str().into()), ("when", to.at(at))],
         ));
     }
+    // Which check said it, for whoever looks it up, and the alert's page.
+    let mut footer = vec![(
+        Style::Code,
+        short(&format!("{}/{}", alert.plugin, alert.key), 80),
+    )];
+    if let Some(board) = &to.board {
+        footer.push((Style::Plain, " · ".into()));
+        footer.push((
+            Style::Link(format!("{board}/alerts/{}", alert.id)),
+            to.say("tg-open", &[]),
+        ));
+    }
+    message = message.line(footer);
     let details = alert.details_in(to.lang);
     if !details.is_empty() {
         message = message.line(vec![(Style::Italic, details.to_string())]);
     }
     let buttons = match alert.state {
-        AlertState::Firing | AlertState::Pending => Action::offered(On::Alert(alert.id), false),
-        AlertState::Snoozed => Action::offered(On::Alert(alert.id), true),
+        AlertState::Firing | AlertState::Pending => {
+            Action::offered(On::Alert(alert.id), false, to.lang)
+        }
+        AlertState::Snoozed => Action::offered(On::Alert(alert.id), true, to.lang),
         AlertState::Acknowledged | AlertState::Resolved => Vec::new(),
     };
     (message.html(), buttons)
@@ -572,8 +585,8 @@ pub fn incident(incident: &Incident, to: &Reader, link: Option<&str>) -> (String
         ));
     }
     let buttons = match incident.state {
-        IncidentState::Firing => Action::offered(On::Incident(incident.id), false),
-        IncidentState::Snoozed => Action::offered(On::Incident(incident.id), true),
+        IncidentState::Firing => Action::offered(On::Incident(incident.id), false, to.lang),
+        IncidentState::Snoozed => Action::offered(On::Incident(incident.id), true, to.lang),
         _ => Vec::new(),
     };
     (message.html(), buttons)

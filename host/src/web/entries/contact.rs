@@ -53,7 +53,7 @@ pub fn layout(l: &Layout) -> Vec<Group> {
             l.hinted(
                 "group_chat_id",
                 "form-group-id",
-                Widget::Number,
+                Widget::Suggest("chats"),
                 "form-group-id-hint",
             ),
             l.field("thread_id", "form-topic", Widget::Number),
