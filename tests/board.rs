@@ -1531,25 +1531,17 @@ async fn staff_accounts_are_changed_reset_and_always_keep_an_administrator() {
     let client = no_redirects();
     let opened = client.get(service.url(path)).send().await.unwrap();
     assert_eq!(opened.status(), StatusCode::OK);
-    let differ = client
-        .post(service.url(path))
-        .form(&[
-            ("password", "a brand new password"),
-            ("again", "a brand new passwore"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let choose = async |again: &str| {
+        client
+            .post(service.url(path))
+            .form(&[("password", "a brand new password"), ("again", again)])
+            .send()
+            .await
+            .unwrap()
+    };
+    let differ = choose("a brand new passwore").await;
     assert_eq!(differ.status(), StatusCode::BAD_REQUEST);
-    let set = client
-        .post(service.url(path))
-        .form(&[
-            ("password", "a brand new password"),
-            ("again", "a brand new password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let set = choose("a brand new password").await;
     assert_eq!(set.status(), StatusCode::SEE_OTHER);
     assert!(
         Session::from_response(&set).is_some(),
@@ -1731,5 +1723,15 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
         "{}",
         alert.html()
     );
+    for (page, name) in [
+        ("/admin/staff", "staff-ru"),
+        ("/admin/installations", "installations-ru"),
+    ] {
+        browser.goto(&format!("{base}{page}")).await;
+        browser.screenshot(name).await;
+        browser.resize(390, 844).await;
+        browser.screenshot(&format!("{name}-phone")).await;
+        browser.resize(1366, 900).await;
+    }
     browser.close().await;
 }

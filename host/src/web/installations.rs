@@ -345,7 +345,6 @@ pub async fn save(
         None => None,
     };
     let mut problems = Problems::new(lang);
-    let listing = Listing::default();
     if let Some(installation) = read_form(&state, &sent, old.as_ref(), &mut problems).await? {
         let outcome = match old {
             Some(_) => installations::update(&state, installation).await.map(|i| {
@@ -360,14 +359,7 @@ pub async fn save(
                 }),
         };
         match outcome {
-            Ok(outcome) => {
-                let shown = Shown {
-                    outcome,
-                    sent: fresh(&state),
-                    ..Shown::default()
-                };
-                return show(&state, &visitor, &listing, shown).await;
-            }
+            Ok(outcome) => return after(&state, &visitor, outcome).await,
             Err(error) => problems.refused(&error.message, &["id".into()]),
         }
     }
@@ -377,7 +369,7 @@ pub async fn save(
         problems: Some(problems),
         ..Shown::default()
     };
-    show(&state, &visitor, &listing, shown).await
+    show(&state, &visitor, &Listing::default(), shown).await
 }
 
 pub async fn rotate_token(
@@ -396,12 +388,7 @@ pub async fn rotate_token(
         },
         Err(error) => Outcome::Failed(error.message),
     };
-    let shown = Shown {
-        outcome,
-        sent: fresh(&state),
-        ..Shown::default()
-    };
-    show(&state, &visitor, &Listing::default(), shown).await
+    after(&state, &visitor, outcome).await
 }
 
 pub async fn delete(
@@ -418,12 +405,21 @@ pub async fn delete(
         )),
         Err(error) => Outcome::Failed(error.message),
     };
+    after(&state, &visitor, outcome).await
+}
+
+/// The page after an action: what it came to at the top, an empty form below.
+async fn after(
+    state: &AppState,
+    visitor: &Visitor,
+    outcome: Outcome,
+) -> Result<Response, PageError> {
     let shown = Shown {
         outcome,
-        sent: fresh(&state),
+        sent: fresh(state),
         ..Shown::default()
     };
-    show(&state, &visitor, &Listing::default(), shown).await
+    show(state, visitor, &Listing::default(), shown).await
 }
 
 /// The rows that need the admin's eye first, then the others in the file's order.
