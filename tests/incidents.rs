@@ -443,7 +443,7 @@ async fn story_3_a_redirect_outage_is_one_incident_and_one_resolution() {
             assert!(card.text.contains("RESOLVED"), "{}", card.text);
             assert!(
                 card.text
-                    .contains("Post-mortem: https://reveille.example/api/v1/incidents/"),
+                    .contains("Post-mortem: https://reveille.example/incidents/"),
                 "{}",
                 card.text
             );

@@ -74,7 +74,8 @@ pub struct Dispatcher {
 /// How messages read, whatever they say.
 #[derive(Debug, Clone)]
 pub struct Voice {
-    /// The service's public address, for links to post-mortems.
+    /// The service's public address, for links to the board's pages (an alert, an incident,
+    /// its post-mortem).
     pub public_url: Option<String>,
     /// What chats that did not choose one read.
     pub language: Lang,
@@ -566,7 +567,7 @@ impl Dispatcher {
             .voice
             .public_url
             .as_ref()
-            .map(|base| format!("{base}/api/v1/incidents/{}/postmortem", incident.id));
+            .map(|base| format!("{base}/incidents/{}/postmortem", incident.id));
         let card = || render::incident(incident, reader, link.as_deref());
         match entry.kind {
             NoticeKind::Post => {

@@ -541,6 +541,12 @@ pub fn incident(incident: &Incident, to: &Reader, link: Option<&str>) -> (String
     if let (Some(link), IncidentState::Resolved) = (link, incident.state) {
         message = message.text(to.say("tg-postmortem", &[("link", link.into())]));
     }
+    if let Some(board) = &to.board {
+        message = message.line(vec![(
+            Style::Link(format!("{board}/incidents/{}", incident.id)),
+            to.say("tg-open", &[]),
+        )]);
+    }
     message = message
         .text("")
         .line(vec![(Style::Bold, to.say("tg-affected", &[]))]);
