@@ -1327,6 +1327,7 @@ async fn story_2_set_up_through_the_forms() {
     browser.fill("[name=timezone]", MOSCOW).await;
     browser.fill("[name=ack_expires_after]", "8h").await;
     browser.choose("[name=sysadmin]", "").await;
+    browser.choose("[name=language]", "ru").await;
     browser.click("#save-entry").await;
     browser.wait_text("#outcome", |t| t.contains(VECTOR)).await;
     let policy = browser.text("#entries").await;
@@ -1354,7 +1355,13 @@ async fn story_2_set_up_through_the_forms() {
     let backup = world.living(petrov().id, "dongle-lost").await;
     assert!(!backup.silent, "the escalation step wakes Petrov");
     world.tick_at("2026-11-21T07:30:00+03:00").await;
-    assert_eq!(world.digests(OFFICE).len(), 1, "the morning digest");
+    let digests = world
+        .fake
+        .bot_messages(OFFICE)
+        .into_iter()
+        .filter(|m| m.text.contains("Пока вас не было"))
+        .count();
+    assert_eq!(digests, 1, "the morning digest, in Russian");
 
     // Every form keeps nobody out, at a desk or on a phone, and reads in Russian.
     let kinds = [

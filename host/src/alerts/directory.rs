@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::hours::{Window, check_windows};
 use super::maintenance::Maintenance;
 use super::oncall::Schedule;
+use crate::i18n::Lang;
 use crate::names::named;
 use crate::plugins::Severity;
 
@@ -260,6 +261,10 @@ pub struct ClientPolicy {
     /// Quiet hours: what each role gets; default [`night_rules`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub night: Option<Rules>,
+    /// The language its chats read, where a chat did not choose one (`/lang`); default
+    /// `[telegram] language`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Lang>,
 }
 
 /// By day: support findings to the manager's chat, sales findings to sales.

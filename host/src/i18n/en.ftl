@@ -793,3 +793,7 @@ first-chat = Put the bot in an installation's chat
 first-chat-how = Add the bot to the managers' group and send /start there: it answers with the chat's id, and the chat appears among the chats to pick for an installation.
 first-report = Receive the first report
 first-report-how = Paste the configuration shown with the token into the installation's agent.
+form-chat-language = Its chats read
+form-chat-language-hint = Where a chat has not chosen with /lang.
+form-service-language = the service's language
+summary-language = chats in { $name }

@@ -793,3 +793,7 @@ first-chat = Metti il bot nella chat di un'installazione
 first-chat-how = Aggiungi il bot al gruppo dei responsabili e invia /start: risponde con l'id della chat, che compare tra le chat da scegliere.
 first-report = Ricevi il primo rapporto
 first-report-how = Incolla nell'agente dell'installazione la configurazione mostrata con il token.
+form-chat-language = Le sue chat leggono
+form-chat-language-hint = Dove una chat non ha scelto con /lang.
+form-service-language = la lingua del servizio
+summary-language = chat in { $name }

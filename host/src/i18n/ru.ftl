@@ -797,3 +797,7 @@ first-chat = Добавьте бота в чат установки
 first-chat-how = Добавьте бота в группу менеджеров и отправьте там /start: он ответит id чата, и чат появится среди чатов для установки.
 first-report = Получите первый отчёт
 first-report-how = Вставьте настройку, показанную вместе с токеном, в агент установки.
+form-chat-language = Язык его чатов
+form-chat-language-hint = Если чат не выбрал сам через /lang.
+form-service-language = язык сервиса
+summary-language = чаты: { $name }

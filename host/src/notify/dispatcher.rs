@@ -27,7 +27,7 @@ use tracing::Instrument;
 
 use crate::alerts::backlog::Listing;
 use crate::alerts::detail::Whom;
-use crate::alerts::directory::Destination;
+use crate::alerts::directory::{ClientPolicy, Destination, Kind};
 use crate::alerts::incidents::Incident;
 use crate::alerts::{Alert, Detail, NoticeKind};
 use crate::clock::{SharedClock, wall_ms};
@@ -303,17 +303,28 @@ impl Dispatcher {
                 alerts.first().map(|a| a.installation_id.as_str())
             }
         };
+        let installation = match zone_of {
+            Some(id) => self.store.installation(id).await?,
+            None => None,
+        };
+        // The chat's own choice, else its client's policy, else the service's.
+        let lang = match self.store.chat_lang(entry.to.chat_id).await? {
+            Some(lang) => lang,
+            None => match &installation {
+                Some(i) => self
+                    .store
+                    .directory_entry(Kind::ClientPolicy, &i.client)
+                    .await?
+                    .and_then(|spec| serde_json::from_value::<ClientPolicy>(spec).ok())
+                    .and_then(|policy| policy.language),
+                None => None,
+            }
+            .unwrap_or(self.voice.language),
+        };
         Ok(Reader {
             board: self.voice.public_url.clone(),
-            tz: match zone_of {
-                Some(installation) => self.store.installation_zone(installation).await?,
-                None => TimeZone::UTC,
-            },
-            lang: self
-                .store
-                .chat_lang(entry.to.chat_id)
-                .await?
-                .unwrap_or(self.voice.language),
+            tz: installation.map_or(TimeZone::UTC, |i| i.time_zone()),
+            lang,
         })
     }
 

@@ -93,6 +93,25 @@ impl Store {
             .collect()
     }
 
+    /// One entry, as stored.
+    pub async fn directory_entry(
+        &self,
+        kind: Kind,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let row = sqlx::query("SELECT spec FROM directory WHERE kind = $1 AND name = $2")
+            .bind(kind.as_str())
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let spec: String = row.try_get("spec")?;
+            serde_json::from_str(&spec)
+                .map_err(|e| StoreError::Corrupt(format!("{} `{name}`: {e}", kind.as_str())))
+        })
+        .transpose()
+    }
+
     /// Stores an entry (checked by the caller); true if it is new.
     pub async fn put_directory_entry(
         &self,

@@ -7,6 +7,7 @@ use jiff::civil::Date;
 use super::{Context, put_window, window, window_fields, window_said};
 use crate::alerts::directory::ClientPolicy;
 use crate::alerts::holidays::CALENDARS;
+use crate::i18n::Lang;
 use crate::web::form::{Group, Layout, Problems, Sent, Widget, clock, read};
 
 const QUIET: &str = "quiet";
@@ -25,6 +26,7 @@ pub fn sent(policy: &ClientPolicy) -> Sent {
     put("escalation", &policy.escalation);
     put("ack_expires_after", &policy.ack_expires_after);
     put("digest_at", &policy.digest_at.map(clock));
+    put("language", &policy.language.map(|l| l.code().to_string()));
     put(
         "manager_thread_id",
         &policy.manager_thread_id.map(|id| id.to_string()),
@@ -67,6 +69,7 @@ pub fn parse(sent: &Sent, old: Option<ClientPolicy>, p: &mut Problems) -> Option
         p.add("sysadmin_consent", "form-consent-needed", &[]);
     }
     let sales = name(p, "sales");
+    let language = sent.one("language").parse::<Lang>().ok();
     let oncall = name(p, "oncall");
     let escalation = name(p, "escalation");
     if !p.is_empty() {
@@ -92,6 +95,7 @@ pub fn parse(sent: &Sent, old: Option<ClientPolicy>, p: &mut Problems) -> Option
         ack_expires_after: ack_expires_after.ok()?,
         day: old.day,
         night: old.night,
+        language,
     })
 }
 
@@ -153,9 +157,26 @@ pub fn layout(l: &Layout, ctx: &Context) -> Vec<Group> {
                 "form-duration-hint",
             ),
             l.field("manager_thread_id", "form-manager-topic", Widget::Number),
+            l.hinted(
+                "language",
+                "form-chat-language",
+                languages(l),
+                "form-chat-language-hint",
+            ),
         ],
     });
     groups
+}
+
+/// The languages its chats may read, "the service's" first.
+fn languages(l: &Layout) -> Widget {
+    let mut options = vec![(String::new(), l.lang.t("form-service-language"))];
+    options.extend(
+        Lang::ALL
+            .iter()
+            .map(|lang| (lang.code().to_string(), lang.name().to_string())),
+    );
+    Widget::Choice(options)
 }
 
 pub fn summary(policy: &ClientPolicy, ctx: &Context) -> String {
@@ -187,6 +208,10 @@ pub fn summary(policy: &ClientPolicy, ctx: &Context) -> String {
     named("summary-escalation", &policy.escalation);
     named("summary-sysadmin", &policy.sysadmin);
     named("summary-sales", &policy.sales);
+    named(
+        "summary-language",
+        &policy.language.map(|l| l.name().to_string()),
+    );
     if policy.day.is_some() || policy.night.is_some() {
         parts.push(lang.t("summary-custom-rules"));
     }
@@ -198,7 +223,6 @@ mod tests {
     use super::*;
     use crate::alerts::directory::day_rules;
     use crate::alerts::hours::{Day, Window};
-    use crate::i18n::Lang;
     use jiff::civil::Time;
 
     fn policy() -> ClientPolicy {
@@ -228,6 +252,7 @@ mod tests {
             ack_expires_after: Some("4h".into()),
             day: Some(day_rules()),
             night: None,
+            language: Some(Lang::Ru),
         }
     }
 
