@@ -898,16 +898,17 @@ async fn pages_refuse_whoever_may_not() {
         .await;
     assert_eq!(invalid, StatusCode::BAD_REQUEST);
 
-    // A client's settings, set on its page, are checked as the API checks them.
+    // A client's settings of a check, a field per setting it declares, typed and checked
+    // as the API checks them.
+    let form = admin
+        .text(&service, "/clients/ООО «Вектор»/settings/version-minimum")
+        .await;
+    assert!(form.contains(r#"name="minimum""#), "{form}");
     let set = admin
         .post(
             &service,
-            "/clients/ООО «Вектор»/settings",
-            &[
-                ("csrf", &admin.csrf),
-                ("plugin", "version-minimum"),
-                ("values", "minimum = 6.5.0"),
-            ],
+            "/clients/ООО «Вектор»/settings/version-minimum",
+            &[("csrf", &admin.csrf), ("minimum", "6.5.0")],
         )
         .await;
     assert_eq!(set, StatusCode::SEE_OTHER);
@@ -915,18 +916,20 @@ async fn pages_refuse_whoever_may_not() {
         .admin_request("GET", "/api/v1/clients/ООО «Вектор»/settings", None)
         .await;
     assert_eq!(settings["settings"]["version-minimum"]["minimum"], "6.5.0");
-    let unknown = admin
-        .post(
+    let (wrong, page) = admin
+        .post_page(
             &service,
-            "/clients/ООО «Вектор»/settings",
-            &[
-                ("csrf", &admin.csrf),
-                ("plugin", "version-minimum"),
-                ("values", "no-such-key = 1"),
-            ],
+            "/clients/ООО «Вектор»/settings/version-minimum",
+            &[("csrf", &admin.csrf), ("minimum", "six")],
         )
         .await;
-    assert_eq!(unknown, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong, StatusCode::BAD_REQUEST);
+    assert!(page.contains(r#"id="f-minimum-problem""#), "{page}");
+    assert!(page.contains(r#"value="six""#), "the typed value was lost");
+    let (_, settings) = service
+        .admin_request("GET", "/api/v1/clients/ООО «Вектор»/settings", None)
+        .await;
+    assert_eq!(settings["settings"]["version-minimum"]["minimum"], "6.5.0");
 
     // A form without its session's CSRF token is refused, and changes nothing.
     assert_eq!(
@@ -1726,6 +1729,10 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     for (page, name) in [
         ("/admin/staff", "staff-ru"),
         ("/admin/installations", "installations-ru"),
+        (
+            "/clients/ООО «Вектор»/settings/stale-updates",
+            "client-settings-ru",
+        ),
     ] {
         browser.goto(&format!("{base}{page}")).await;
         browser.screenshot(name).await;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::board::RowsHtml;
 use super::page::{PageError, Ui, render};
@@ -360,45 +360,4 @@ mod tests {
         let line = spark(&days, MAX_SILENCE_H);
         assert_eq!(line.points.split(' ').count(), DAYS as usize);
     }
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct SettingsForm {
-    #[serde(default)]
-    csrf: String,
-    plugin: String,
-    /// `key = value`, one per line; empty: back to the defaults.
-    #[serde(default)]
-    values: String,
-}
-
-/// An admin sets the client's settings for one plugin, checked as the API checks them.
-pub async fn set_settings(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Path(client): Path<String>,
-    axum::Form(form): axum::Form<SettingsForm>,
-) -> Result<Response, PageError> {
-    visitor.check(&form.csrf)?;
-    let lang = visitor.lang();
-    let mut values = BTreeMap::new();
-    for line in form.values.lines().filter(|l| !l.trim().is_empty()) {
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(PageError::bad(
-                lang,
-                lang.t_with("settings-line", &[("name", line.trim().into())]),
-            ));
-        };
-        values.insert(
-            key.trim().to_string(),
-            serde_json::Value::String(value.trim().to_string()),
-        );
-    }
-    crate::api::clients::set(&state, &client, form.plugin.trim(), values)
-        .await
-        .map_err(|error| PageError::api(error, lang))?;
-    Ok(
-        axum::response::Redirect::to(&format!("/clients/{}", super::page::encode(&client)))
-            .into_response(),
-    )
 }

@@ -10,6 +10,7 @@ mod admin;
 mod assets;
 mod board;
 mod client;
+mod client_settings;
 mod directory;
 mod entries;
 mod events;
@@ -76,9 +77,9 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
         page("/clients/{client}", Staff, get(client::page)),
         page("/clients/{client}/report", Staff, get(client::report)),
         page(
-            "/clients/{client}/settings",
+            "/clients/{client}/settings/{plugin}",
             StaffAdmin,
-            post(client::set_settings),
+            get(client_settings::page).post(client_settings::save),
         ),
         page("/alerts/{id}", Staff, get(subject::alert)),
         page("/alerts/{id}/ack", Acting, post(subject::ack_alert)),
