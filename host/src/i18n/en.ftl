@@ -404,8 +404,6 @@ postmortem-read = Read it (written from the timeline with what people wrote)
 postmortem-cause = Cause
 postmortem-actions = What was done
 postmortem-prevention = How to prevent it
-settings-values = Settings (key = value per line; empty: the defaults)
-settings-line = “{ $name }” is not a key = value line.
 field-telegram = Telegram user id
 login-link-intro = You asked the bot for this link. It works once, for a few minutes.
 login-link-gone = This login link is spent or expired: ask the bot for a new one with /login.

@@ -404,8 +404,6 @@ postmortem-read = Leggilo (scritto dalla cronologia con quanto scritto dalle per
 postmortem-cause = Causa
 postmortem-actions = Cosa è stato fatto
 postmortem-prevention = Come evitarlo
-settings-values = Impostazioni (chiave = valore per riga; vuoto: i predefiniti)
-settings-line = «{ $name }» non è una riga chiave = valore.
 field-telegram = Id utente Telegram
 login-link-intro = Hai chiesto questo link al bot. Funziona una volta, per pochi minuti.
 login-link-gone = Questo link di accesso è già stato usato o è scaduto: chiedine uno nuovo al bot con /login.

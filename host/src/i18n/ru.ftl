@@ -405,8 +405,6 @@ postmortem-read = Прочитать (составлен по хронологи
 postmortem-cause = Причина
 postmortem-actions = Что сделали
 postmortem-prevention = Как не допустить
-settings-values = Настройки (ключ = значение, по одной в строке; пусто — по умолчанию)
-settings-line = «{ $name }» — не строка вида ключ = значение.
 field-telegram = Id пользователя Telegram
 login-link-intro = Вы попросили эту ссылку у бота. Она работает один раз, несколько минут.
 login-link-gone = Эта ссылка для входа уже использована или истекла: попросите у бота новую командой /login.
