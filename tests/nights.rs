@@ -237,6 +237,11 @@ async fn vector_nights(world: &World, extra: Value) -> String {
     world
         .put(&format!("/api/v1/clients/{VECTOR}/policy"), policy)
         .await;
+    vector_main(world).await
+}
+
+/// Vector's installation in the manager's chat, reporting all is well at 23:50; its token.
+async fn vector_main(world: &World) -> String {
     world.service.authorize(OFFICE, 600, "Ivan Ivanov").await;
     let token = world
         .installation("vector-main", VECTOR, MOSCOW, OFFICE)
@@ -1334,13 +1339,7 @@ async fn story_2_set_up_through_the_forms() {
     assert!(policy.contains("quiet every day 22:00–07:30"), "{policy}");
 
     // The night, on what the forms stored.
-    world.service.authorize(OFFICE, 600, "Ivan Ivanov").await;
-    let token = world
-        .installation("vector-main", VECTOR, MOSCOW, OFFICE)
-        .await;
-    world
-        .post(&token, vector("2026-11-20T23:50:00+03:00", "present"))
-        .await;
+    let token = vector_main(&world).await;
     world.clock.set(at("2026-11-21T01:07:00+03:00"));
     world
         .post(&token, vector("2026-11-21T01:07:00+03:00", "lost"))

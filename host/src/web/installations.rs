@@ -8,13 +8,13 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::admin::{CsrfOnly, Outcome};
 use super::form::{Group, Layout, Problems, Sent, Widget, read};
-use super::page::{PageError, Ui, encode, render};
+use super::page::{PageError, Ui, address, encode, render};
 use super::session::Visitor;
 use crate::app::AppState;
 use crate::app::installations::{self, NewInstallation};
@@ -260,20 +260,9 @@ pub async fn page(
     show(&state, &visitor, &listing, shown).await
 }
 
-/// What the agent's configuration says on the installation: the service's `public_url`,
-/// else the address the admin reached this page at (the `Host` they typed, not a guessed
-/// port).
+/// What the agent's configuration says on the installation, at the service's [`address`].
 fn snippet(state: &AppState, headers: &HeaderMap, installation: &str, token: &str) -> String {
-    let reached = headers
-        .get(header::HOST)
-        .and_then(|host| host.to_str().ok())
-        .map(|host| format!("http://{host}"));
-    let base = state
-        .web
-        .public_url
-        .clone()
-        .or(reached)
-        .unwrap_or_else(|| "http://REVEILLE-HOST".into());
+    let base = address(state, headers).unwrap_or_else(|| "http://REVEILLE-HOST".into());
     format!(
         "# report agent configuration\n\
          [reveille]\n\

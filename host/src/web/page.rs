@@ -12,6 +12,7 @@ use percent_encoding::{AsciiSet, utf8_percent_encode};
 
 use crate::alerts::ahead::Ahead;
 use crate::alerts::detail::{Detail, Resolution};
+use crate::app::AppState;
 use crate::app::error::{ApiError, RETRY_AFTER_SECS};
 use crate::i18n::Lang;
 use crate::import::{Import, ImportState};
@@ -382,6 +383,17 @@ pub fn render(template: &impl Template) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
         }
     }
+}
+
+/// Where people reach the service, for links and an agent's configuration: its
+/// `public_url`, else the address the admin reached this page at (the `Host` they typed,
+/// not a guessed port).
+pub fn address(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let reached = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .map(|host| format!("http://{host}"));
+    state.web.public_url.clone().or(reached)
 }
 
 /// `text` percent-encoded for a query string or a path: every byte but unreserved ones

@@ -8,12 +8,12 @@ use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::admin::{CsrfOnly, Outcome};
-use super::page::{PageError, Ui, browser_lang, render};
+use super::page::{PageError, Ui, address, browser_lang, render};
 use super::session::{Visitor, anonymous, log_in};
 use crate::app::AppState;
 use crate::i18n::Lang;
@@ -220,15 +220,6 @@ pub async fn delete(
     show(&state, &visitor, outcome, None, None).await
 }
 
-/// Where the service is reached: its `public_url`, else the address the admin typed.
-fn base(state: &AppState, headers: &HeaderMap) -> String {
-    let reached = headers
-        .get(header::HOST)
-        .and_then(|host| host.to_str().ok())
-        .map(|host| format!("http://{host}"));
-    state.web.public_url.clone().or(reached).unwrap_or_default()
-}
-
 /// A one-time link for the account's owner to set a new password: shown to the admin
 /// once, working for a day. The old password keeps working until the new one is set.
 pub async fn reset(
@@ -252,7 +243,10 @@ pub async fn reset(
             now + RESET_MS,
         )
         .await?;
-    let link = format!("{}/password/{secret}", base(&state, &headers));
+    let link = format!(
+        "{}/password/{secret}",
+        address(&state, &headers).unwrap_or_default()
+    );
     show(&state, &visitor, Outcome::None, None, Some((name, link))).await
 }
 
