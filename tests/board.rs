@@ -1572,9 +1572,9 @@ async fn staff_accounts_are_changed_reset_and_always_keep_an_administrator() {
 /// The newcomer's path, as a person walks it, in Russian from the setup page on: the
 /// first administrator; the board's checklist; an installation added through its form (a
 /// mistake on the way keeps every field and names every problem); the bot, added to the
-/// managers' group, answers /start there with the chat's id, and the chat is offered to
-/// pick; the agent's first report ends the checklist; the first alert reaches the group in
-/// Russian, with Russian buttons and a link to its page on the board.
+/// managers' group, answers /start there with the chat's id, in the setup's language, and
+/// the chat is offered to pick; the agent's first report ends the checklist; the first
+/// alert reaches the group in Russian, with Russian buttons and a link to its page.
 #[tokio::test]
 async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() {
     const GROUP: i64 = -1_009_001;
@@ -1644,9 +1644,22 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     browser.click("#save-installation").await;
     let token = browser.text("#token").await;
 
-    // The bot, added to the group: someone whose Telegram is in Russian sends /start.
-    let anna = User::new(601, "Анна", Some("anna")).speaking("ru");
+    // The bot, added to the group: someone sends /start there; the group reads the
+    // language the service was set up in. A person whose Telegram app is in Italian is
+    // answered in Italian in their private chat from the first message.
+    let anna = User::new(601, "Анна", Some("anna"));
     fake.say(GROUP, &anna, "/start");
+    let bruno = User::new(602, "Bruno", None).speaking("it-IT");
+    fake.start_private(&bruno);
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(602)
+            .iter()
+            .any(|m| m.text.contains("Il tuo id utente Telegram è 602")))
+            .await,
+        "not answered in Italian: {:#?}",
+        fake.bot_messages(602)
+    );
     assert!(
         fake.wait_for(WAIT, |f| f
             .bot_messages(GROUP)

@@ -360,12 +360,13 @@ impl Config {
                     "10s",
                     "telegram.poll_timeout",
                 )?,
-                language: match &file.telegram.language {
-                    Some(code) => code
-                        .parse()
-                        .map_err(|e: String| anyhow::anyhow!("telegram.language: {e}"))?,
-                    None => Lang::En,
-                },
+                language: file
+                    .telegram
+                    .language
+                    .as_deref()
+                    .map(str::parse::<Lang>)
+                    .transpose()
+                    .map_err(|e: String| anyhow::anyhow!("telegram.language: {e}"))?,
             }),
             _ => None,
         };

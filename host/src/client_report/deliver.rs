@@ -25,8 +25,8 @@ pub struct Delivery {
     pub store: Store,
     pub telegram: Telegram,
     pub clock: SharedClock,
-    /// `[telegram] language`, for chats that chose none.
-    pub language: Lang,
+    /// `[telegram] language`, for chats that chose none, when the configuration says.
+    pub language: Option<Lang>,
 }
 
 /// One client's due report.
@@ -154,8 +154,15 @@ impl Delivery {
             .store
             .chat_lang(to.chat_id)
             .await
-            .map_err(|e| Failure::Again(e.to_string()))?
-            .unwrap_or(self.language);
+            .map_err(|e| Failure::Again(e.to_string()))?;
+        let lang = match lang {
+            Some(lang) => lang,
+            None => self
+                .store
+                .chats_read(self.language)
+                .await
+                .map_err(|e| Failure::Again(e.to_string()))?,
+        };
         let written = match self
             .reports
             .write(&due.client, &due.period, lang, Format::Pdf)

@@ -77,8 +77,8 @@ pub struct Voice {
     /// The service's public address, for links to the board's pages (an alert, an incident,
     /// its post-mortem).
     pub public_url: Option<String>,
-    /// What chats that did not choose one read.
-    pub language: Lang,
+    /// What chats that did not choose one read, when the configuration says.
+    pub language: Option<Lang>,
 }
 
 impl Dispatcher {
@@ -310,16 +310,21 @@ impl Dispatcher {
         // The chat's own choice, else its client's policy, else the service's.
         let lang = match self.store.chat_lang(entry.to.chat_id).await? {
             Some(lang) => lang,
-            None => match &installation {
-                Some(i) => self
-                    .store
-                    .directory_entry(Kind::ClientPolicy, &i.client)
-                    .await?
-                    .and_then(|spec| serde_json::from_value::<ClientPolicy>(spec).ok())
-                    .and_then(|policy| policy.language),
-                None => None,
+            None => {
+                let policy = match &installation {
+                    Some(i) => self
+                        .store
+                        .directory_entry(Kind::ClientPolicy, &i.client)
+                        .await?
+                        .and_then(|spec| serde_json::from_value::<ClientPolicy>(spec).ok())
+                        .and_then(|policy| policy.language),
+                    None => None,
+                };
+                match policy {
+                    Some(lang) => lang,
+                    None => self.store.chats_read(self.voice.language).await?,
+                }
             }
-            .unwrap_or(self.voice.language),
         };
         Ok(Reader {
             board: self.voice.public_url.clone(),

@@ -165,4 +165,31 @@ impl Store {
             })
             .collect()
     }
+
+    /// What a chat that chose no language reads: `configured` (`[telegram] language`),
+    /// else the language chosen on the setup page, else English.
+    pub async fn chats_read(&self, configured: Option<Lang>) -> Result<Lang, StoreError> {
+        if let Some(lang) = configured {
+            return Ok(lang);
+        }
+        let row = sqlx::query("SELECT value FROM service_settings WHERE key = 'language'")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|row| parse::<Lang>(&row, "value"))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    /// Keeps the language chosen on the setup page, for chats that choose none.
+    pub async fn set_setup_lang(&self, lang: Lang) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO service_settings (key, value) VALUES ('language', $1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(lang.code())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
 }

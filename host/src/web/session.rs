@@ -440,6 +440,7 @@ pub async fn setup(
         });
     }
     state.web.close_setup();
+    state.store.set_setup_lang(new.staff.lang).await?;
     tracing::info!(admin = %new.staff.name, "the first admin was created; the setup link is spent");
     log_in(&state, &new.staff, "/").await
 }

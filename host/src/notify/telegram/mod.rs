@@ -22,8 +22,9 @@ pub struct TelegramSettings {
     pub api_url: String,
     /// How long one getUpdates call waits for news.
     pub poll_timeout: Duration,
-    /// What chats that did not choose with `/lang` read.
-    pub language: crate::i18n::Lang,
+    /// What chats that did not choose with `/lang` read, when the configuration says;
+    /// otherwise the language chosen on the setup page (`Store::chats_read`).
+    pub language: Option<crate::i18n::Lang>,
 }
 
 impl std::fmt::Debug for TelegramSettings {

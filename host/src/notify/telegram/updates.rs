@@ -45,8 +45,8 @@ pub struct UpdateLoop {
     /// Where buttons act on alerts.
     pub alerting: Arc<Alerting>,
     pub poll_timeout: Duration,
-    /// What chats that did not choose with `/lang` read.
-    pub language: Lang,
+    /// What chats that did not choose with `/lang` read, when the configuration says.
+    pub language: Option<Lang>,
     /// Where people reach the service, for login links.
     pub site: String,
     /// Polls only while this node holds [`Role::Telegram`].
@@ -237,8 +237,8 @@ impl UpdateLoop {
             query.data.as_deref().and_then(Action::parse),
             query.message.as_ref().map(|m| m.chat().id.0),
         ) else {
-            self.answer(&id, &self.language.t("tg-button-unknown"), false)
-                .await;
+            let lang = self.store.chats_read(self.language).await?;
+            self.answer(&id, &lang.t("tg-button-unknown"), false).await;
             return Ok(());
         };
         let lang = self.lang(chat_id).await?;
@@ -345,11 +345,10 @@ impl UpdateLoop {
 
     /// The language `chat_id` reads.
     pub(super) async fn lang(&self, chat_id: i64) -> Result<Lang, StoreError> {
-        Ok(self
-            .store
-            .chat_lang(chat_id)
-            .await?
-            .unwrap_or(self.language))
+        match self.store.chat_lang(chat_id).await? {
+            Some(lang) => Ok(lang),
+            None => self.store.chats_read(self.language).await,
+        }
     }
 
     async fn answer(&self, query_id: &str, text: &str, alert: bool) {
