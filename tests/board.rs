@@ -1739,6 +1739,46 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
         "{}",
         alert.html()
     );
+    // The admin's account is tied to Anna's Telegram by a code, not by typing her id.
+    browser.goto(&format!("{base}/admin/staff")).await;
+    browser.click("#staff-admin button.tie").await;
+    let code = browser.text("#code").await;
+    assert!(code.starts_with("/link "), "{code}");
+    fake.say(GROUP, &anna, &code);
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(GROUP)
+            .iter()
+            .any(|m| m.text.contains("в личном чате")))
+            .await,
+        "a code in a group was not refused: {:#?}",
+        fake.bot_messages(GROUP)
+    );
+    fake.start_private(&anna);
+    fake.say(601, &anna, &code);
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(601)
+            .iter()
+            .any(|m| m.text.contains("не работает")))
+            .await,
+        "a code shown in a group was not spent: {:#?}",
+        fake.bot_messages(601)
+    );
+    browser.goto(&format!("{base}/admin/staff")).await;
+    browser.click("#staff-admin button.tie").await;
+    let code = browser.text("#code").await;
+    fake.say(601, &anna, &code);
+    assert!(
+        fake.wait_for(WAIT, |f| f.bot_messages(601).iter().any(|m| m
+            .text
+            .contains("привязана к вашему пользователю Telegram 601")))
+            .await,
+        "{:#?}",
+        fake.bot_messages(601)
+    );
+    browser.goto(&format!("{base}/admin/staff")).await;
+    assert!(browser.text("#staff-admin").await.contains("601"));
     for (page, name) in [
         ("/admin/staff", "staff-ru"),
         ("/admin/installations", "installations-ru"),

@@ -389,6 +389,7 @@ tg-help =
     /update <incident> <text>: tell everyone following an incident (or reply to its card)
     /lang en|ru|it: the language of this chat
     /login: a link to the board (in a private chat with me)
+    /link <code>: tie your staff account to this Telegram user (the code comes from an administrator)
 tg-start-private = I can write to you here now. Your Telegram user id is { $id }: an administrator puts it on your contact and your staff account.
 tg-chat-id = This chat's id is { $id }: an administrator puts it on the installations whose alerts go here.
 nav-directory = People and schedules
@@ -801,3 +802,8 @@ setting-yes = yes
 setting-no = no
 setting-default = default { $value }
 setting-no-default = no default
+staff-code = Tie to Telegram
+staff-code-made = For { $name } to send the bot in a private chat within an hour: it ties the account to their Telegram user, for login links from the bot.
+tg-link-private = Send /link in a private chat with me: here everyone could see the code. Ask the administrator for a new one.
+tg-link-unknown = This code does not work: it has been used, has expired or never existed. Ask an administrator for a new one.
+tg-link-done = Done: the staff account { $name } is now tied to your Telegram user { $id }. /login gives you a link to the board.

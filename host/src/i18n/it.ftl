@@ -389,6 +389,7 @@ tg-help =
     /update <incidente> <testo>: informa chi segue un incidente (o rispondi alla sua scheda)
     /lang en|ru|it: la lingua di questa chat
     /login: un link per il parco (in una chat privata con me)
+    /link <codice>: collega il tuo account a questo utente Telegram (il codice lo dà un amministratore)
 tg-start-private = Ora posso scriverti qui. Il tuo id utente Telegram è { $id }: un amministratore lo mette sul tuo contatto e sul tuo account.
 tg-chat-id = L'id di questa chat è { $id }: un amministratore lo mette sulle installazioni i cui allarmi arrivano qui.
 nav-directory = Persone e turni
@@ -801,3 +802,8 @@ setting-yes = sì
 setting-no = no
 setting-default = predefinito { $value }
 setting-no-default = nessun predefinito
+staff-code = Collega a Telegram
+staff-code-made = Da inviare al bot in chat privata da { $name } entro un'ora: collega l'account al suo utente Telegram, per i link di accesso dal bot.
+tg-link-private = Invia /link in una chat privata con me: qui tutti vedono il codice. Chiedine uno nuovo all'amministratore.
+tg-link-unknown = Questo codice non funziona: è già stato usato, è scaduto o non è mai esistito. Chiedine uno nuovo a un amministratore.
+tg-link-done = Fatto: l'account { $name } ora è collegato al tuo utente Telegram { $id }. /login ti dà un link al pannello.

@@ -43,6 +43,9 @@ pub enum Link {
     Login,
     /// Lets its owner set a new password, then logs them in (an administrator's reset).
     Password,
+    /// Ties its owner's account to the Telegram user who sends it to the bot (`/link`),
+    /// so nobody types a Telegram id.
+    Telegram,
 }
 
 impl Link {
@@ -51,6 +54,7 @@ impl Link {
         match self {
             Link::Login => 0,
             Link::Password => 1,
+            Link::Telegram => 2,
         }
     }
 }

@@ -125,6 +125,16 @@ impl Store {
         })
     }
 
+    /// Ties an account to a Telegram user (the account's owner sent its link code).
+    pub async fn set_staff_telegram(&self, name: &str, user_id: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE staff SET telegram_user_id = $1 WHERE name = $2")
+            .bind(user_id)
+            .bind(name)
+            .execute(&self.writer)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
     pub async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
         let result = sqlx::query("UPDATE staff SET password_hash = $1 WHERE name = $2")
             .bind(password_hash)

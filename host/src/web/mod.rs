@@ -183,6 +183,11 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
             post(staff::delete),
         ),
         page("/admin/staff/{name}/reset", StaffAdmin, post(staff::reset)),
+        page(
+            "/admin/staff/{name}/telegram",
+            StaffAdmin,
+            post(staff::telegram_code),
+        ),
         page("/static/{file}", Public, get(assets::serve)),
     ]
 }

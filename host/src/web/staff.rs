@@ -23,6 +23,8 @@ use crate::store::{Changed, StoreError};
 
 /// How long a reset link works.
 const RESET_MS: i64 = 24 * 3_600_000;
+/// How long a code to tie an account to Telegram works.
+const CODE_MS: i64 = 3_600_000;
 
 #[derive(Template)]
 #[template(path = "admin_staff.html")]
@@ -35,6 +37,8 @@ struct StaffPage {
     editing: Option<Staff>,
     /// A reset link just made: whose, and the link.
     reset: Option<(String, String)>,
+    /// A code just made to tie an account to Telegram: whose, and the code.
+    code: Option<(String, String)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,7 +51,7 @@ async fn show(
     visitor: &Visitor,
     outcome: Outcome,
     editing: Option<Staff>,
-    reset: Option<(String, String)>,
+    (reset, code): (Option<(String, String)>, Option<(String, String)>),
 ) -> Result<Response, PageError> {
     let failed = matches!(outcome, Outcome::Failed(_));
     let mut response = render(&StaffPage {
@@ -57,6 +61,7 @@ async fn show(
         outcome,
         editing,
         reset,
+        code,
     });
     if failed {
         *response.status_mut() = StatusCode::BAD_REQUEST;
@@ -73,7 +78,7 @@ pub async fn page(
         Some(name) => Some(account(&state, &visitor, name).await?),
         None => None,
     };
-    show(&state, &visitor, Outcome::None, editing, None).await
+    show(&state, &visitor, Outcome::None, editing, (None, None)).await
 }
 
 async fn account(state: &AppState, visitor: &Visitor, name: &str) -> Result<Staff, PageError> {
@@ -164,7 +169,7 @@ pub async fn create(
             }
         }
     };
-    show(&state, &visitor, outcome, None, None).await
+    show(&state, &visitor, outcome, None, (None, None)).await
 }
 
 /// What a refused change says.
@@ -198,7 +203,7 @@ pub async fn update(
         },
     };
     let editing = matches!(outcome, Outcome::Failed(_)).then_some(old);
-    show(&state, &visitor, outcome, editing, None).await
+    show(&state, &visitor, outcome, editing, (None, None)).await
 }
 
 pub async fn delete(
@@ -217,7 +222,7 @@ pub async fn delete(
             other => refusal(other, lang, &name)?,
         }
     };
-    show(&state, &visitor, outcome, None, None).await
+    show(&state, &visitor, outcome, None, (None, None)).await
 }
 
 /// A one-time link for the account's owner to set a new password: shown to the admin
@@ -247,7 +252,48 @@ pub async fn reset(
         "{}/password/{secret}",
         address(&state, &headers).unwrap_or_default()
     );
-    show(&state, &visitor, Outcome::None, None, Some((name, link))).await
+    show(
+        &state,
+        &visitor,
+        Outcome::None,
+        None,
+        (Some((name, link)), None),
+    )
+    .await
+}
+
+/// A one-time code the account's owner sends the bot (`/link <code>` in a private chat)
+/// to tie the account to their Telegram user: for login links from the bot, without
+/// anyone typing an id.
+pub async fn telegram_code(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    visitor.check(&form.csrf)?;
+    account(&state, &visitor, &name).await?;
+    // Short enough to type on a phone, long enough not to be guessed within the hour.
+    let code = token::secret("")[..10].to_string();
+    let now = state.clock.now_ms();
+    state
+        .store
+        .create_login_link(
+            Link::Telegram,
+            &token::digest(&code),
+            &name,
+            now,
+            now + CODE_MS,
+        )
+        .await?;
+    show(
+        &state,
+        &visitor,
+        Outcome::None,
+        None,
+        (None, Some((name, code))),
+    )
+    .await
 }
 
 #[derive(Template)]

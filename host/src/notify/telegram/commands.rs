@@ -13,6 +13,8 @@ use super::updates::{UpdateLoop, actor};
 use crate::alerting::{Acted, EntryError};
 use crate::alerts::directory::{Destination, Kind};
 use crate::i18n::Lang;
+use crate::ingest::token;
+use crate::staff::Link;
 use crate::store::{BotChat, StoreError};
 
 /// How long a login link from `/login` works.
@@ -217,6 +219,40 @@ impl UpdateLoop {
         Ok(lang.t("tg-lang-set"))
     }
 
+    /// `/link <code>` in a private chat: ties the staff account an administrator made the
+    /// code for to the writer's Telegram user. The code works once; in a group it is
+    /// refused (and spent, since everyone there has seen it).
+    async fn link_account(
+        &self,
+        message: &Message,
+        code: &str,
+        now: i64,
+        lang: Lang,
+    ) -> Result<String, StoreError> {
+        let Some(user) = message.from.as_ref() else {
+            return Ok(render::escape(&lang.t("tg-update-anonymous")));
+        };
+        let user_id = user.id.0 as i64;
+        let taken = self
+            .store
+            .take_login_link(Link::Telegram, &token::digest(code), now)
+            .await?;
+        if message.chat.id.0 != user_id {
+            return Ok(render::escape(&lang.t("tg-link-private")));
+        }
+        let Some(staff) = taken else {
+            return Ok(render::escape(&lang.t("tg-link-unknown")));
+        };
+        self.store.set_staff_telegram(&staff.name, user_id).await?;
+        Ok(render::escape(&lang.t_with(
+            "tg-link-done",
+            &[
+                ("name", staff.name.into()),
+                ("id", user_id.to_string().into()),
+            ],
+        )))
+    }
+
     /// `/login` in a private chat: a one-time link to the board for the staff account that
     /// carries the writer's Telegram id. In a group anyone could use it, so it is refused.
     async fn login_link(
@@ -239,11 +275,11 @@ impl UpdateLoop {
                 &[("id", user_id.to_string().into())],
             )));
         };
-        let secret = crate::ingest::token::secret("");
+        let secret = token::secret("");
         self.store
             .create_login_link(
-                crate::staff::Link::Login,
-                &crate::ingest::token::digest(&secret),
+                Link::Login,
+                &token::digest(&secret),
                 &staff.name,
                 now,
                 now + LOGIN_LINK_MS,
@@ -281,6 +317,7 @@ impl UpdateLoop {
             "update" => self.update_command(&message, argument, lang).await?,
             "lang" => self.lang_command(&message, argument).await?,
             "login" => self.login_link(&message, now, lang).await?,
+            "link" => self.link_account(&message, argument, now, lang).await?,
             "start" if chat_id > 0 => {
                 let name = message.from.as_ref().map(actor).unwrap_or_default();
                 self.store.private_chat_started(chat_id, &name, now).await?;
