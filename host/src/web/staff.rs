@@ -35,10 +35,16 @@ struct StaffPage {
     roles: [Role; 3],
     outcome: Outcome,
     editing: Option<Staff>,
-    /// A reset link just made: whose, and the link.
-    reset: Option<(String, String)>,
-    /// A code just made to tie an account to Telegram: whose, and the code.
-    code: Option<(String, String)>,
+    /// A link or code just made, shown this once.
+    handed: Option<Handed>,
+}
+
+/// What an administrator just made to hand to an account's owner, shown once.
+enum Handed {
+    /// A link to set a new password.
+    Reset { name: String, link: String },
+    /// A code to send the bot, tying the account to the sender's Telegram user.
+    Code { name: String, code: String },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,7 +57,7 @@ async fn show(
     visitor: &Visitor,
     outcome: Outcome,
     editing: Option<Staff>,
-    (reset, code): (Option<(String, String)>, Option<(String, String)>),
+    handed: Option<Handed>,
 ) -> Result<Response, PageError> {
     let failed = matches!(outcome, Outcome::Failed(_));
     let mut response = render(&StaffPage {
@@ -60,8 +66,7 @@ async fn show(
         roles: [Role::Viewer, Role::Manager, Role::Admin],
         outcome,
         editing,
-        reset,
-        code,
+        handed,
     });
     if failed {
         *response.status_mut() = StatusCode::BAD_REQUEST;
@@ -78,7 +83,7 @@ pub async fn page(
         Some(name) => Some(account(&state, &visitor, name).await?),
         None => None,
     };
-    show(&state, &visitor, Outcome::None, editing, (None, None)).await
+    show(&state, &visitor, Outcome::None, editing, None).await
 }
 
 async fn account(state: &AppState, visitor: &Visitor, name: &str) -> Result<Staff, PageError> {
@@ -169,7 +174,7 @@ pub async fn create(
             }
         }
     };
-    show(&state, &visitor, outcome, None, (None, None)).await
+    show(&state, &visitor, outcome, None, None).await
 }
 
 /// What a refused change says.
@@ -203,7 +208,7 @@ pub async fn update(
         },
     };
     let editing = matches!(outcome, Outcome::Failed(_)).then_some(old);
-    show(&state, &visitor, outcome, editing, (None, None)).await
+    show(&state, &visitor, outcome, editing, None).await
 }
 
 pub async fn delete(
@@ -222,7 +227,7 @@ pub async fn delete(
             other => refusal(other, lang, &name)?,
         }
     };
-    show(&state, &visitor, outcome, None, (None, None)).await
+    show(&state, &visitor, outcome, None, None).await
 }
 
 /// A one-time link for the account's owner to set a new password: shown to the admin
@@ -257,7 +262,7 @@ pub async fn reset(
         &visitor,
         Outcome::None,
         None,
-        (Some((name, link)), None),
+        Some(Handed::Reset { name, link }),
     )
     .await
 }
@@ -291,7 +296,7 @@ pub async fn telegram_code(
         &visitor,
         Outcome::None,
         None,
-        (None, Some((name, code))),
+        Some(Handed::Code { name, code }),
     )
     .await
 }
