@@ -302,16 +302,22 @@ pub async fn apply(
             .and_then(|i| i.parent.as_deref())
             .is_some_and(|p| pending.contains(p) && !stored.contains(p))
     };
-    let mut order: Vec<usize> = (0..plan.rows.len()).collect();
-    // Parents before what sits behind them: a few passes settle any depth.
-    order.sort_by_key(|&i| waits(&plan.rows[i], &stored));
+    // Parents before what sits behind them: each pass stores the rows whose parent is
+    // stored (or not new); when none is ready, the rest go as they are and the store
+    // says why (a parent that failed, or a cycle).
+    let mut todo: Vec<usize> = (0..plan.rows.len())
+        .filter(|&i| matches!(plan.rows[i].verdict, Verdict::New | Verdict::Changed(_)))
+        .collect();
     let mut outcomes: Vec<(usize, Result<Option<String>, ApiError>)> = Vec::new();
-    for pass in 0..8 {
-        for &i in &order {
+    while !todo.is_empty() {
+        let (mut ready, mut waiting): (Vec<usize>, Vec<usize>) = todo
+            .into_iter()
+            .partition(|&i| !waits(&plan.rows[i], &stored));
+        if ready.is_empty() {
+            ready = std::mem::take(&mut waiting);
+        }
+        for i in ready {
             let row = &plan.rows[i];
-            if outcomes.iter().any(|(done, _)| *done == i) || (waits(row, &stored) && pass < 7) {
-                continue;
-            }
             let Some(installation) = row.installation.clone() else {
                 continue;
             };
@@ -319,16 +325,16 @@ pub async fn apply(
                 Verdict::New => installations::register(state, installation.into())
                     .await
                     .map(|(_, token)| Some(token)),
-                Verdict::Changed(_) => installations::update(state, installation)
+                _ => installations::update(state, installation)
                     .await
                     .map(|_| None),
-                Verdict::Same | Verdict::Refused(_) => continue,
             };
             if outcome.is_ok() {
                 stored.insert(row.id.clone());
             }
             outcomes.push((i, outcome));
         }
+        todo = waiting;
     }
     for (i, outcome) in outcomes {
         let row = &mut plan.rows[i];
