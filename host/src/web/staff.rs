@@ -230,6 +230,22 @@ pub async fn delete(
     show(&state, &visitor, outcome, None, None).await
 }
 
+/// Stores a one-time link of `kind` for `name`'s owner, by the digest of `secret`,
+/// working for `lasts` ms.
+async fn issue(
+    state: &AppState,
+    kind: Link,
+    name: &str,
+    secret: &str,
+    lasts: i64,
+) -> Result<(), StoreError> {
+    let now = state.clock.now_ms();
+    state
+        .store
+        .create_login_link(kind, &token::digest(secret), name, now, now + lasts)
+        .await
+}
+
 /// A one-time link for the account's owner to set a new password: shown to the admin
 /// once, working for a day. The old password keeps working until the new one is set.
 pub async fn reset(
@@ -242,17 +258,7 @@ pub async fn reset(
     visitor.check(&form.csrf)?;
     account(&state, &visitor, &name).await?;
     let secret = token::generate();
-    let now = state.clock.now_ms();
-    state
-        .store
-        .create_login_link(
-            Link::Password,
-            &token::digest(&secret),
-            &name,
-            now,
-            now + RESET_MS,
-        )
-        .await?;
+    issue(&state, Link::Password, &name, &secret, RESET_MS).await?;
     let link = format!(
         "{}/password/{secret}",
         address(&state, &headers).unwrap_or_default()
@@ -280,17 +286,7 @@ pub async fn telegram_code(
     account(&state, &visitor, &name).await?;
     // Short enough to type on a phone, long enough not to be guessed within the hour.
     let code = token::secret("")[..10].to_string();
-    let now = state.clock.now_ms();
-    state
-        .store
-        .create_login_link(
-            Link::Telegram,
-            &token::digest(&code),
-            &name,
-            now,
-            now + CODE_MS,
-        )
-        .await?;
+    issue(&state, Link::Telegram, &name, &code, CODE_MS).await?;
     show(
         &state,
         &visitor,
