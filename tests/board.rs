@@ -1428,6 +1428,29 @@ async fn installations_are_onboarded_from_a_spreadsheet_and_edited() {
     browser.screenshot("installations-phone").await;
     let found = barriers(&browser, &base, &["/admin/installations"]).await;
     assert!(found.is_empty(), "{found:#?}");
+    // Through the API, a child given before its parent is stored after it.
+    let imported: Value = reqwest::Client::new()
+        .post(service.url("/api/v1/installations/import?apply=true"))
+        .bearer_auth(reveille_tests::ADMIN_TOKEN)
+        .body(
+            "id,client,manager,timezone,telegram_chat_id,parent\n\
+             behind,Клиент 301,Anna,Europe/Moscow,-1001,redirect-9\n\
+             redirect-9,Хостинг,Anna,Europe/Moscow,-1001,\n",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(imported["new"], 2, "{imported}");
+    assert_eq!(
+        imported["tokens"].as_array().map(Vec::len),
+        Some(2),
+        "{imported}"
+    );
+    assert_eq!(installation_count(&service).await, 301);
+
     let _ = std::fs::remove_file(&file);
     browser.close().await;
 }
@@ -1651,24 +1674,8 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     fake.say(GROUP, &anna, "/start");
     let bruno = User::new(602, "Bruno", None).speaking("it-IT");
     fake.start_private(&bruno);
-    assert!(
-        fake.wait_for(WAIT, |f| f
-            .bot_messages(602)
-            .iter()
-            .any(|m| m.text.contains("Il tuo id utente Telegram è 602")))
-            .await,
-        "not answered in Italian: {:#?}",
-        fake.bot_messages(602)
-    );
-    assert!(
-        fake.wait_for(WAIT, |f| f
-            .bot_messages(GROUP)
-            .iter()
-            .any(|m| m.text.contains(&GROUP.to_string())))
-            .await,
-        "the bot did not say the group's id: {:#?}",
-        fake.bot_messages(GROUP)
-    );
+    wait_reply_text(&fake, 602, "Il tuo id utente Telegram è 602").await;
+    wait_reply_text(&fake, GROUP, &GROUP.to_string()).await;
     let answer = fake.bot_messages(GROUP)[0].text.clone();
     assert!(answer.contains("id этого чата"), "not in Russian: {answer}");
     browser.goto(&format!("{base}/admin/installations")).await;
@@ -1745,38 +1752,15 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     let code = browser.text("#code").await;
     assert!(code.starts_with("/link "), "{code}");
     fake.say(GROUP, &anna, &code);
-    assert!(
-        fake.wait_for(WAIT, |f| f
-            .bot_messages(GROUP)
-            .iter()
-            .any(|m| m.text.contains("в личном чате")))
-            .await,
-        "a code in a group was not refused: {:#?}",
-        fake.bot_messages(GROUP)
-    );
+    wait_reply_text(&fake, GROUP, "в личном чате").await;
     fake.start_private(&anna);
     fake.say(601, &anna, &code);
-    assert!(
-        fake.wait_for(WAIT, |f| f
-            .bot_messages(601)
-            .iter()
-            .any(|m| m.text.contains("не работает")))
-            .await,
-        "a code shown in a group was not spent: {:#?}",
-        fake.bot_messages(601)
-    );
+    wait_reply_text(&fake, 601, "не работает").await;
     browser.goto(&format!("{base}/admin/staff")).await;
     browser.click("#staff-admin button.tie").await;
     let code = browser.text("#code").await;
     fake.say(601, &anna, &code);
-    assert!(
-        fake.wait_for(WAIT, |f| f.bot_messages(601).iter().any(|m| m
-            .text
-            .contains("привязана к вашему пользователю Telegram 601")))
-            .await,
-        "{:#?}",
-        fake.bot_messages(601)
-    );
+    wait_reply_text(&fake, 601, "привязана к вашему пользователю Telegram 601").await;
     browser.goto(&format!("{base}/admin/staff")).await;
     assert!(browser.text("#staff-admin").await.contains("601"));
     for (page, name) in [
