@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fake_telegram::{FakeTelegram, User};
+use fake_telegram::{ChatMessage, FakeTelegram, User};
 use reqwest::StatusCode;
 use reveille::clock::ManualClock;
 use reveille_tests::{
@@ -1593,16 +1593,16 @@ async fn staff_accounts_are_changed_reset_and_always_keep_an_administrator() {
 }
 
 /// The newcomer's path, as a person walks it, in Russian from the setup page on: the
-/// first administrator; the board's checklist; an installation added through its form (a
-/// mistake on the way keeps every field and names every problem); the bot, added to the
-/// managers' group, answers /start there with the chat's id, in the setup's language, and
-/// the chat is offered to pick; the agent's first report ends the checklist; the first
-/// alert reaches the group in Russian, with Russian buttons and a link to its page.
+/// first administrator; the board's checklist; the bot, added to the managers' group,
+/// introduces itself there with the chat's id and a one-time code, in the setup's language;
+/// an installation added through its form with that code for its chat (a mistake on the
+/// way keeps every field and names every problem); the agent's first report; a test alert
+/// from the checklist reaches the group in Russian, with Russian buttons and a link to its
+/// page, and ends the checklist; then the first real alert.
 #[tokio::test]
 async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() {
     const GROUP: i64 = -1_009_001;
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
-    fake.add_chat(GROUP, "Менеджеры");
     let service = Service::start(Options {
         telegram_api: Some(fake.api_url()),
         config: "public_url = \"https://reveille.example\"\n".into(),
@@ -1635,29 +1635,68 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     );
     browser.screenshot("newcomer-checklist").await;
 
+    // Anna adds the bot to the managers' group: it introduces itself there, in the
+    // language the service was set up in, with the chat's id and a code to pick it by. A
+    // person whose Telegram app is in Italian is answered in Italian in their private
+    // chat from the first message.
+    let anna = User::new(601, "Анна", Some("anna"));
+    fake.add_bot_to_group(GROUP, "Менеджеры", &anna);
+    wait_reply_text(&fake, GROUP, &GROUP.to_string()).await;
+    let hello = fake.bot_messages(GROUP)[0].text.clone();
+    assert!(hello.contains("Здравствуйте"), "not in Russian: {hello}");
+    let code = chat_code(&hello);
+    let bruno = User::new(602, "Bruno", None).speaking("it-IT");
+    fake.start_private(&bruno);
+    wait_reply_text(&fake, 602, "Il tuo id utente Telegram è 602").await;
+
     browser.click("#first-installation a").await;
+    let chats = browser.find("#chats option").await;
+    assert_eq!(
+        chats.attr("value").await.unwrap().as_deref(),
+        Some("-1009001")
+    );
+    // In the folded list of chats: read what it holds, shown or not.
+    let heard = browser
+        .find("#chat--1009001")
+        .await
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        heard.contains("Анна") && heard.contains("не нажимал Start"),
+        "{heard}"
+    );
     browser.fill("#entry [name=id]", "vector main").await;
     browser.fill("#entry [name=manager]", "Иванов").await;
     browser.fill("#entry [name=timezone]", "Москва").await;
-    browser
-        .fill("#entry [name=telegram_chat_id]", &GROUP.to_string())
-        .await;
+    browser.fill("#entry [name=telegram_chat_id]", &code).await;
     browser.click("#save-installation").await;
     let error = browser.wait_text("#error", |t| !t.is_empty()).await;
     assert!(error.contains("Нужно исправить 3"), "{error}");
     for field in ["id", "client", "timezone"] {
         browser.find(&format!("#f-{field}-problem")).await;
     }
-    let kept = browser
-        .find("#entry [name=manager]")
-        .await
-        .prop("value")
-        .await
-        .unwrap();
+    let field = |name: &'static str| {
+        let browser = &browser;
+        async move {
+            browser
+                .find(&format!("#entry [name={name}]"))
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+        }
+    };
     assert_eq!(
-        kept.as_deref(),
+        field("manager").await.as_deref(),
         Some("Иванов"),
         "a mistake lost what was typed"
+    );
+    assert_eq!(
+        field("telegram_chat_id").await.as_deref(),
+        Some("-1009001"),
+        "the code names the group"
     );
     browser.fill("#entry [name=id]", "vector-main").await;
     browser.fill("#entry [name=client]", "ООО «Вектор»").await;
@@ -1666,24 +1705,15 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
         .await;
     browser.click("#save-installation").await;
     let token = browser.text("#token").await;
-
-    // The bot, added to the group: someone sends /start there; the group reads the
-    // language the service was set up in. A person whose Telegram app is in Italian is
-    // answered in Italian in their private chat from the first message.
-    let anna = User::new(601, "Анна", Some("anna"));
-    fake.say(GROUP, &anna, "/start");
-    let bruno = User::new(602, "Bruno", None).speaking("it-IT");
-    fake.start_private(&bruno);
-    wait_reply_text(&fake, 602, "Il tuo id utente Telegram è 602").await;
-    wait_reply_text(&fake, GROUP, &GROUP.to_string()).await;
-    let answer = fake.bot_messages(GROUP)[0].text.clone();
-    assert!(answer.contains("id этого чата"), "not in Russian: {answer}");
+    // A code works once.
     browser.goto(&format!("{base}/admin/installations")).await;
-    let chats = browser.find("#chats option").await;
-    assert_eq!(
-        chats.attr("value").await.unwrap().as_deref(),
-        Some("-1009001")
-    );
+    browser.fill("#entry [name=id]", "vector-second").await;
+    browser.fill("#entry [name=client]", "ООО «Вектор»").await;
+    browser.fill("#entry [name=manager]", "Иванов").await;
+    browser.fill("#entry [name=telegram_chat_id]", &code).await;
+    browser.click("#save-installation").await;
+    let spent = browser.text("#f-telegram-chat-id-problem").await;
+    assert!(spent.contains("уже использован"), "{spent}");
     browser.goto(&format!("{base}/")).await;
     assert_eq!(
         browser
@@ -1696,7 +1726,43 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
         Some("done")
     );
 
-    // The agent's first report ends the checklist; a lost dongle is the first alert.
+    // A test alert from the checklist takes the way a real one would.
+    browser.screenshot("newcomer-test-alert").await;
+    browser.click("#send-test").await;
+    browser
+        .wait_text("h1", |t| t.contains("Пробная тревога"))
+        .await;
+    let test = fake_alert(&fake, GROUP, "reveille.test/").await;
+    assert!(
+        test.text.contains("Пробная тревога от admin (web)"),
+        "{}",
+        test.text
+    );
+    let labels: Vec<&str> = test.buttons.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, ["✋ Беру", "💤 1 ч", "💤 4 ч"]);
+    let test_id = alert_of(&service, "vector-main", "reveille.test").await["id"].clone();
+    assert!(
+        test.html().contains(&format!(
+            "<a href=\"https://reveille.example/alerts/{test_id}\">открыть на доске</a>"
+        )),
+        "{}",
+        test.html()
+    );
+    browser.click("#close-test").await;
+    browser.wait_text("#state", |t| t == "решена").await;
+    browser.goto(&format!("{base}/")).await;
+    assert_eq!(
+        browser
+            .find("#first-alert")
+            .await
+            .attr("class")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("done")
+    );
+
+    // The agent's first report ends the checklist.
     assert_eq!(
         service
             .post_report(&token, healthy("vector-main"))
@@ -1715,6 +1781,8 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
             .is_err(),
         "the checklist stays after every step is done"
     );
+
+    // The first real alert: a lost dongle.
     assert_eq!(
         service
             .post_report(&token, lost("vector-main"))
@@ -1722,30 +1790,8 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
             .status(),
         202
     );
-    assert!(
-        fake.wait_for(WAIT, |f| f
-            .bot_messages(GROUP)
-            .iter()
-            .any(|m| m.html().contains("dongle-lost/")))
-            .await,
-        "no alert in the group"
-    );
-    let alert = fake
-        .bot_messages(GROUP)
-        .into_iter()
-        .find(|m| m.html().contains("dongle-lost/"))
-        .unwrap();
+    let alert = fake_alert(&fake, GROUP, "dongle-lost/").await;
     assert!(alert.text.contains("КРИТИЧНО"), "{}", alert.text);
-    let labels: Vec<&str> = alert.buttons.iter().map(|(l, _)| l.as_str()).collect();
-    assert_eq!(labels, ["✋ Беру", "💤 1 ч", "💤 4 ч"]);
-    let id = alert_of(&service, "vector-main", "dongle-lost").await["id"].clone();
-    assert!(
-        alert.html().contains(&format!(
-            "<a href=\"https://reveille.example/alerts/{id}\">открыть на доске</a>"
-        )),
-        "{}",
-        alert.html()
-    );
     // The admin's account is tied to Anna's Telegram by a code, not by typing her id.
     browser.goto(&format!("{base}/admin/staff")).await;
     browser.click("#staff-admin button.tie").await;
@@ -1763,19 +1809,56 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     wait_reply_text(&fake, 601, "привязана к вашему пользователю Telegram 601").await;
     browser.goto(&format!("{base}/admin/staff")).await;
     assert!(browser.text("#staff-admin").await.contains("601"));
-    for (page, name) in [
-        ("/admin/staff", "staff-ru"),
-        ("/admin/installations", "installations-ru"),
-        (
-            "/clients/ООО «Вектор»/settings/stale-updates",
-            "client-settings-ru",
-        ),
-    ] {
-        browser.goto(&format!("{base}{page}")).await;
-        browser.screenshot(name).await;
-        browser.resize(390, 844).await;
-        browser.screenshot(&format!("{name}-phone")).await;
-        browser.resize(1366, 900).await;
+    let test_page = format!("/alerts/{test_id}");
+    for lang in ["ru", "en"] {
+        for (page, name) in [
+            ("/admin/staff", "staff"),
+            ("/admin/installations", "installations"),
+            (
+                "/clients/ООО «Вектор»/settings/stale-updates",
+                "client-settings",
+            ),
+            (test_page.as_str(), "test-alert"),
+        ] {
+            if lang != "ru" && page == "/admin/staff" {
+                choose_language(&browser, lang).await;
+                browser.wait_text("h1", |t| t.is_ascii()).await;
+            }
+            browser.goto(&format!("{base}{page}")).await;
+            if name == "installations" {
+                browser.click("#bot-chats summary").await;
+            }
+            browser.screenshot(&format!("{name}-{lang}")).await;
+            browser.resize(390, 844).await;
+            browser.screenshot(&format!("{name}-{lang}-phone")).await;
+            browser.resize(1366, 900).await;
+        }
     }
     browser.close().await;
+}
+
+/// The one-time chat code in the bot's words.
+fn chat_code(text: &str) -> String {
+    let at = text
+        .find("chat-")
+        .unwrap_or_else(|| panic!("no code in {text:?}"));
+    text[at..at + "chat-".len() + 8].to_string()
+}
+
+/// The bot's message in `chat` whose HTML has `marker` (an alert's `plugin/key`), once it
+/// arrives.
+async fn fake_alert(fake: &FakeTelegram, chat: i64, marker: &str) -> ChatMessage {
+    assert!(
+        fake.wait_for(WAIT, |f| f
+            .bot_messages(chat)
+            .iter()
+            .any(|m| m.html().contains(marker)))
+            .await,
+        "no alert {marker} in the chat: {:#?}",
+        fake.bot_messages(chat)
+    );
+    fake.bot_messages(chat)
+        .into_iter()
+        .find(|m| m.html().contains(marker))
+        .unwrap()
 }

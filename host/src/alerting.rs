@@ -15,12 +15,14 @@ use crate::alerts::detail::{Detail, Kept, Resolution};
 use crate::alerts::directory::{Directory, Kind};
 use crate::alerts::incidents::{self, Incident};
 use crate::alerts::lifecycle::{Heard, Recent, as_old_news};
+use crate::alerts::test;
 use crate::alerts::transitions::{self, Decision};
 use crate::alerts::{self, Alert, AlertPolicy, Change, Event, EventKind, On, OpenAlert, Routing};
 use crate::clock::SharedClock;
 use crate::cluster::{Cluster, Topic};
 use crate::fleet::Installation;
 use crate::live::Live;
+use crate::plugins::{EvalOutput, Trigger};
 use crate::store::{Evaluated, Store, StoreError};
 
 /// What became of a request to act on an alert or an incident (`T`), as it is now.
@@ -280,6 +282,51 @@ impl Alerting {
             .expect("backlogs")
             .remove(&installation.id);
         Ok(())
+    }
+
+    /// `by` tries the way from an alert to its people on `installation`: with `on`, the
+    /// test check's warning opens as any finding would (routing, quiet hours, buttons);
+    /// without, it resolves. Returns the test alert opened or resolved. This does not wait
+    /// for the installation's turn in the pipeline: it changes only the test check's
+    /// alert, which no plugin's evaluation reads or writes.
+    pub async fn test_alert(
+        &self,
+        installation: &Installation,
+        by: &str,
+        on: bool,
+    ) -> Result<Option<i64>, StoreError> {
+        let now = self.clock.now_ms();
+        let output = EvalOutput {
+            findings: if on {
+                vec![test::finding(by)]
+            } else {
+                Vec::new()
+            },
+            state: Vec::new(),
+        };
+        let outputs = [(test::CHECK, &output)];
+        let evaluated = Evaluated {
+            report_id: None,
+            installation,
+            at: now,
+            now,
+            outputs: &outputs,
+            // Not a plugin's call: the host looking at the installation, as a probe does.
+            trigger: Trigger::Probe,
+            said: &[],
+        };
+        let open_test = async || -> Result<Option<i64>, StoreError> {
+            Ok(self
+                .store
+                .open_alerts(&installation.id)
+                .await?
+                .into_iter()
+                .find(|a| a.plugin == test::CHECK)
+                .map(|a| a.id))
+        };
+        let before = open_test().await?;
+        self.evaluated(&evaluated, Heard::Now).await?;
+        if on { open_test().await } else { Ok(before) }
     }
 
     /// `by` takes the alert.

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod board;
+pub mod chat_codes;
 pub mod cli;
 pub mod client_report;
 pub mod clock;

@@ -26,6 +26,7 @@ pub mod model;
 pub mod oncall;
 pub mod policy;
 pub mod routing;
+pub mod test;
 pub mod transitions;
 
 use serde::Deserialize;

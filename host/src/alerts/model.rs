@@ -73,6 +73,11 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// Sent by an administrator to try the way to people (`alerts::test`).
+    pub fn is_test(&self) -> bool {
+        self.plugin == super::test::CHECK
+    }
+
     /// The summary a reader of `lang` is shown: the plugin's words in that language, else
     /// its own.
     pub fn summary_in(&self, lang: impl Borrow<Lang>) -> &str {

@@ -142,6 +142,14 @@ pub(super) fn id_list(ids: impl Iterator<Item = i64>) -> String {
 }
 
 impl Store {
+    /// Whether any alert was ever opened here (a new service's checklist asks).
+    pub async fn ever_alerted(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT 1 AS one FROM alerts LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
     /// The installation's alerts that are not resolved.
     pub async fn open_alerts(&self, installation_id: &str) -> Result<Vec<OpenAlert>, StoreError> {
         self.open_alerts_where("installation_id", installation_id)

@@ -1,6 +1,8 @@
 //! Telegram chats: who may act on alerts in each, the language each reads, the chats the
 //! bot has heard from, and how far the bot has read its updates.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use sqlx::Row;
 
@@ -13,6 +15,15 @@ pub struct ChatMember {
     pub user_id: i64,
     pub name: String,
     pub added_at: i64,
+}
+
+/// Someone the bot heard in a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChatPerson {
+    pub user_id: i64,
+    pub name: String,
+    /// Pressed Start in a private chat with the bot: the bot may write to them.
+    pub started: bool,
 }
 
 /// A chat the bot has heard a command in.
@@ -164,6 +175,96 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// `user_id` (named `name`) was heard in group `chat_id` at `now`.
+    pub async fn heard_from(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        name: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO bot_chat_people (chat_id, user_id, name, seen_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (chat_id, user_id) DO UPDATE SET name = excluded.name, \
+             seen_at = excluded.seen_at",
+        )
+        .bind(chat_id)
+        .bind(user_id)
+        .bind(name)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The people heard in groups, by chat, most recent first, each with whether the bot
+    /// may write to them in private.
+    pub async fn bot_chat_people(&self) -> Result<BTreeMap<i64, Vec<ChatPerson>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.chat_id, p.user_id, p.name, \
+             CASE WHEN s.user_id IS NULL THEN 0 ELSE 1 END AS started \
+             FROM bot_chat_people p LEFT JOIN private_chats s ON s.user_id = p.user_id \
+             ORDER BY p.chat_id, p.seen_at DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut people: BTreeMap<i64, Vec<ChatPerson>> = BTreeMap::new();
+        for row in &rows {
+            people
+                .entry(row.try_get("chat_id")?)
+                .or_default()
+                .push(ChatPerson {
+                    user_id: row.try_get("user_id")?,
+                    name: row.try_get("name")?,
+                    started: row.try_get::<i32, _>("started")? == 1,
+                });
+        }
+        Ok(people)
+    }
+
+    /// Keeps a one-time code (by its digest) that names `chat_id` until `expires_at`; the
+    /// codes expired by `now` go.
+    pub async fn create_chat_code(
+        &self,
+        code_hash: &str,
+        chat_id: i64,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM chat_codes WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO chat_codes (code_hash, chat_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(code_hash)
+            .bind(chat_id)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Spends the code with digest `code_hash`: the chat it names, if it is still good.
+    pub async fn take_chat_code(
+        &self,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "DELETE FROM chat_codes WHERE code_hash = $1 RETURNING chat_id, expires_at",
+        )
+        .bind(code_hash)
+        .fetch_optional(&self.writer)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let expires_at: i64 = row.try_get("expires_at")?;
+        Ok((expires_at > now)
+            .then(|| row.try_get("chat_id"))
+            .transpose()?)
     }
 
     /// What a chat that chose no language reads: `configured` (`[telegram] language`),

@@ -32,7 +32,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 
 pub use alerts::AlertFilter;
-pub use chats::{BotChat, ChatMember};
+pub use chats::{BotChat, ChatMember, ChatPerson};
 pub use client_settings::Settings;
 pub use glances::{Latest, OpenCount};
 pub use history::LogLine;

@@ -173,8 +173,18 @@ struct BoardPage<'a> {
     /// What `/board/live` is asked for: this query, and the rows' version it starts from.
     live: String,
     /// A new service's first steps, for administrators, until every one is done.
-    checklist: Option<Vec<Step>>,
+    checklist: Option<Checklist>,
 }
+
+/// A new service's first steps, and the installations a test alert can be sent to.
+struct Checklist {
+    steps: Vec<Step>,
+    /// Installations whose chat the bot is in first, at most [`TRYABLE`].
+    tryable: Vec<String>,
+}
+
+/// The most installations the checklist offers to send a test alert to.
+const TRYABLE: usize = 50;
 
 /// One of a new service's first steps.
 struct Step {
@@ -186,8 +196,9 @@ struct Step {
 
 /// The steps from an empty service to the first alert in Telegram, each done when the
 /// service shows it: an installation, the bot's token, the bot in an installation's chat
-/// (it has heard a command there), a first report. `None` once all are.
-async fn checklist(state: &AppState, kept: &Rows) -> Result<Option<Vec<Step>>, PageError> {
+/// (it has heard a command there), a first report, a first alert (a test one will do).
+/// `None` once all are.
+async fn checklist(state: &AppState, kept: &Rows) -> Result<Option<Checklist>, PageError> {
     let chats: BTreeSet<i64> = state
         .store
         .bot_chats()
@@ -219,8 +230,27 @@ async fn checklist(state: &AppState, kept: &Rows) -> Result<Option<Vec<Step>>, P
             done: kept.rows.iter().any(|r| r.reported_at.is_some()),
             href: None,
         },
+        Step {
+            id: "first-alert",
+            done: state.store.ever_alerted().await?,
+            href: None,
+        },
     ];
-    Ok(steps.iter().any(|s| !s.done).then_some(steps))
+    if steps.iter().all(|s| s.done) {
+        return Ok(None);
+    }
+    let (heard, unheard): (Vec<_>, Vec<_>) = kept
+        .rows
+        .iter()
+        .map(|r| &r.installation)
+        .partition(|i| chats.contains(&i.telegram_chat_id));
+    let tryable = heard
+        .into_iter()
+        .chain(unheard)
+        .take(TRYABLE)
+        .map(|i| i.id.clone())
+        .collect();
+    Ok(Some(Checklist { steps, tryable }))
 }
 
 impl BoardPage<'_> {

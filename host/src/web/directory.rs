@@ -13,6 +13,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::chats;
 use super::entries::{self, Context};
 use super::form::{self, Group, Layout, Problems, Sent, Widget};
 use super::page::{PageError, Ui, render};
@@ -215,7 +216,7 @@ pub async fn save(
     Path(segment): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let sent = Sent::new(pairs);
+    let mut sent = Sent::new(pairs);
     visitor.check(sent.one("csrf"))?;
     let (_, kind, _) = kind_of(&segment, &visitor)?;
     let lang = visitor.lang();
@@ -225,6 +226,7 @@ pub async fn save(
     if !sent.one("delete").is_empty() {
         return delete(&state, &visitor, &segment, kind, &name).await;
     }
+    chats::take_codes(&state, &mut sent, &mut problems).await?;
     if name.is_empty() {
         problems.add("name", "form-required", &[]);
     } else if let Err(error) = input::name("name", &name) {

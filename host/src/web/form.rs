@@ -38,6 +38,15 @@ impl Sent {
             .collect()
     }
 
+    /// The fields (name and value, trimmed) whose value `test` accepts.
+    pub fn matching(&self, test: fn(&str) -> bool) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .filter(|(_, v)| test(v.trim()))
+            .map(|(n, v)| (n.clone(), v.trim().to_string()))
+            .collect()
+    }
+
     /// Sets one value (replacing what was sent under the name).
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
         let name = name.into();

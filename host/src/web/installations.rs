@@ -5,6 +5,8 @@
 //! tokens to hand out. The work is `app::installations` and `app::onboarding`, as for the
 //! API.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
@@ -13,6 +15,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::admin::{CsrfOnly, Outcome};
+use super::chats;
 use super::form::{Group, Layout, Problems, Sent, Widget, read};
 use super::page::{PageError, Ui, address, encode, render};
 use super::session::Visitor;
@@ -20,7 +23,7 @@ use crate::app::AppState;
 use crate::app::installations::{self, NewInstallation};
 use crate::app::onboarding::{self, COLUMNS, Issued, Plan, Verdict};
 use crate::fleet::Installation;
-use crate::store::BotChat;
+use crate::store::{BotChat, ChatPerson};
 
 /// Installations listed on one page.
 const PAGE: usize = 50;
@@ -53,9 +56,16 @@ struct InstallationsPage {
     unreadable: Option<String>,
     /// Chats the bot has heard a command in, to pick an installation's chat from.
     chats: Vec<BotChat>,
+    /// Who the bot heard in each group, and whether it may write to them.
+    people: BTreeMap<i64, Vec<ChatPerson>>,
 }
 
 impl InstallationsPage {
+    /// Who the bot heard in `chat_id`.
+    fn people_in(&self, chat_id: &i64) -> &[ChatPerson] {
+        self.people.get(chat_id).map_or(&[], Vec::as_slice)
+    }
+
     /// A row's verdict in the reader's words.
     fn verdict(&self, verdict: &Verdict) -> String {
         let lang = self.ui.lang;
@@ -156,6 +166,7 @@ async fn show(
         onboarding: shown.onboarding,
         unreadable: shown.unreadable,
         chats: state.store.bot_chats().await?,
+        people: state.store.bot_chat_people().await?,
     });
     if failed {
         *response.status_mut() = StatusCode::BAD_REQUEST;
@@ -187,7 +198,7 @@ fn fields(l: &Layout, editing: bool) -> Vec<Group> {
             l.hinted(
                 "telegram_chat_id",
                 "field-chat",
-                Widget::Number,
+                Widget::Suggest("chats"),
                 "form-group-id-hint",
             )
             .needed(),
@@ -319,9 +330,11 @@ pub async fn save(
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let sent = Sent::new(pairs);
+    let mut sent = Sent::new(pairs);
     visitor.check(sent.one("csrf"))?;
     let lang = visitor.lang();
+    let mut problems = Problems::new(lang);
+    chats::take_codes(&state, &mut sent, &mut problems).await?;
     let editing = Some(sent.one("editing").to_string()).filter(|e| !e.is_empty());
     let old = match &editing {
         Some(id) => Some(
@@ -333,7 +346,6 @@ pub async fn save(
         ),
         None => None,
     };
-    let mut problems = Problems::new(lang);
     if let Some(installation) = read_form(&state, &sent, old.as_ref(), &mut problems).await? {
         let outcome = match old {
             Some(_) => installations::update(&state, installation).await.map(|i| {

@@ -9,6 +9,7 @@ mod account;
 mod admin;
 mod assets;
 mod board;
+mod chats;
 mod client;
 mod client_settings;
 mod directory;
@@ -25,6 +26,7 @@ mod replays;
 mod session;
 mod staff;
 mod subject;
+mod test_alert;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -187,6 +189,12 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
             "/admin/staff/{name}/telegram",
             StaffAdmin,
             post(staff::telegram_code),
+        ),
+        page("/admin/test-alert", StaffAdmin, post(test_alert::send)),
+        page(
+            "/admin/test-alert/close",
+            StaffAdmin,
+            post(test_alert::close),
         ),
         page("/static/{file}", Public, get(assets::serve)),
     ]

@@ -37,6 +37,8 @@ struct AlertPage {
     snoozes: [u32; 3],
     can_ack: bool,
     can_snooze: bool,
+    /// An administrator may close a test alert (`alerts::test`).
+    can_close_test: bool,
     /// What time will do to it if nobody acts.
     ahead: Vec<Ahead>,
     closed: bool,
@@ -143,6 +145,9 @@ pub async fn alert(
             && alert.state != AlertState::Resolved
             && alert.state != AlertState::Pending
             && alert.incident_id.is_none(),
+        can_close_test: visitor.staff.is_admin()
+            && alert.is_test()
+            && alert.state != AlertState::Resolved,
         ui: visitor.ui(),
         ahead,
         closed: alert.state == AlertState::Resolved,

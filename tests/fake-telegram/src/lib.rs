@@ -46,7 +46,6 @@ pub const MAX_CAPTION: usize = 1024;
 
 /// Telegram's limit on a message's visible text.
 pub const MAX_TEXT: usize = 4096;
-const BOT_ID: i64 = 7_000_000_001;
 const MAX_UPDATES: usize = 100;
 /// How long after a 429 other requests may still arrive that were sent before it (a slow
 /// client with several requests in flight).
@@ -162,6 +161,8 @@ struct Chat {
 
 #[derive(Default)]
 struct World {
+    /// The bot's user id: as in Telegram, the part of its token before the colon.
+    bot: i64,
     chats: BTreeMap<i64, Chat>,
     calls: Vec<Call>,
     answers: Vec<Answer>,
@@ -219,6 +220,11 @@ impl FakeTelegram {
         let shared = Arc::new(Shared {
             token: token.into(),
             world: Mutex::new(World {
+                bot: token
+                    .split(':')
+                    .next()
+                    .and_then(|id| id.parse().ok())
+                    .expect("a bot token starts with the bot's id and a colon"),
                 next_update: 1,
                 ..World::default()
             }),
@@ -306,6 +312,27 @@ impl FakeTelegram {
         );
     }
 
+    /// `user` adds the bot to a new group `chat_id`: Telegram tells the bot with a service
+    /// message whose `new_chat_members` is the bot (it reaches a bot in privacy mode too).
+    pub fn add_bot_to_group(&self, chat_id: i64, title: &str, user: &User) {
+        self.add_chat(chat_id, title);
+        let mut world = self.world();
+        let bot = world.bot;
+        let chat = world.chats.get_mut(&chat_id).expect("just added");
+        let id = chat.next_id;
+        chat.next_id += 1;
+        let message = json!({
+            "message_id": id,
+            "date": unix_now(),
+            "chat": chat_json(chat_id, title),
+            "from": user.json(),
+            "new_chat_members": [bot_json(bot)],
+        });
+        push_update(&mut world, json!({ "message": message }));
+        drop(world);
+        self.shared.changed.notify_waiters();
+    }
+
     /// A forum group with `topics` (message thread ids); posting in another topic fails.
     pub fn add_forum(&self, chat_id: i64, title: &str, topics: &[i64]) {
         self.add_chat(chat_id, title);
@@ -359,7 +386,7 @@ impl FakeTelegram {
             .chats
             .get(&chat_id)
             .and_then(|c| c.messages.get(&message_id))
-            .map(|m| message_json(m, &world.chats[&chat_id].title))
+            .map(|m| message_json(m, &world.chats[&chat_id].title, world.bot))
             .expect("pressing a button under a message that exists");
         world.open_queries.insert(query_id.clone(), ());
         push_update(
@@ -403,6 +430,7 @@ impl FakeTelegram {
 
     fn write(&self, chat_id: i64, user: &User, text: &str, reply_to: Option<i64>) {
         let mut world = self.world();
+        let bot = world.bot;
         let chat = world.chats.get_mut(&chat_id).expect("a known chat");
         let id = chat.next_id;
         chat.next_id += 1;
@@ -424,7 +452,7 @@ impl FakeTelegram {
         );
         let answered = reply_to
             .and_then(|to| chat.messages.get(&to))
-            .map(|m| message_json(m, &title));
+            .map(|m| message_json(m, &title, bot));
         let command_len = text.split_whitespace().next().unwrap_or_default().len();
         let mut message = json!({
             "message_id": id,
@@ -518,7 +546,12 @@ fn chat_json(chat_id: i64, title: &str) -> Value {
     }
 }
 
-fn message_json(message: &ChatMessage, title: &str) -> Value {
+/// The bot as a user, as Telegram shows it in messages and `getMe`.
+fn bot_json(bot: i64) -> Value {
+    json!({ "id": bot, "is_bot": true, "first_name": "Reveille", "username": "reveille_bot" })
+}
+
+fn message_json(message: &ChatMessage, title: &str, bot: i64) -> Value {
     let mut out = json!({
         "message_id": message.id,
         "date": unix_now(),
@@ -526,7 +559,7 @@ fn message_json(message: &ChatMessage, title: &str) -> Value {
         "text": message.text,
     });
     if message.from_bot {
-        out["from"] = json!({ "id": BOT_ID, "is_bot": true, "first_name": "Reveille", "username": "reveille_bot" });
+        out["from"] = bot_json(bot);
     }
     if message.versions.len() > 1 {
         out["edit_date"] = json!(unix_now());
@@ -634,9 +667,7 @@ async fn call(shared: &Shared, method: &str, params: Value, document: Option<Doc
     // Bot API method names are case-insensitive (teloxide sends `SendMessage`).
     let method = match method.to_ascii_lowercase().as_str() {
         "getme" => {
-            return Ok(
-                json!({ "id": BOT_ID, "is_bot": true, "first_name": "Reveille", "username": "reveille_bot" }),
-            );
+            return Ok(bot_json(shared.world.lock().unwrap().bot));
         }
         "getupdates" => return get_updates(shared, &params).await,
         "sendmessage" => "sendMessage",
@@ -817,6 +848,7 @@ fn destination<'w>(
 }
 
 fn send_message(world: &mut World, params: &Value) -> Reply {
+    let bot = world.bot;
     let chat_id = chat_id(params)?;
     let text = checked_text(params, "message is too long")?;
     let buttons = buttons(params)?;
@@ -844,7 +876,7 @@ fn send_message(world: &mut World, params: &Value) -> Reply {
         thread_id,
         document: None,
     };
-    let json = message_json(&message, &chat.title);
+    let json = message_json(&message, &chat.title, bot);
     chat.messages.insert(id, message);
     world.calls.push(Call {
         at: Instant::now(),
@@ -858,6 +890,7 @@ fn send_message(world: &mut World, params: &Value) -> Reply {
 /// A file with an optional caption, into a chat the bot may write to, as `sendMessage`
 /// checks it.
 fn send_document(world: &mut World, params: &Value, document: Option<Document>) -> Reply {
+    let bot = world.bot;
     let chat_id = chat_id(params)?;
     let Some(document) = document else {
         return Err(bad_request("there is no document in the request"));
@@ -885,7 +918,7 @@ fn send_document(world: &mut World, params: &Value, document: Option<Document>) 
         thread_id,
         document: Some(document.clone()),
     };
-    let mut json = message_json(&message, &chat.title);
+    let mut json = message_json(&message, &chat.title, bot);
     json["document"] = json!({
         "file_name": document.file_name,
         "file_size": document.bytes.len(),
@@ -909,6 +942,7 @@ fn send_document(world: &mut World, params: &Value, document: Option<Document>) 
 }
 
 fn edit_message_text(world: &mut World, params: &Value) -> Reply {
+    let bot = world.bot;
     let chat_id = chat_id(params)?;
     let message_id = params["message_id"]
         .as_i64()
@@ -934,7 +968,7 @@ fn edit_message_text(world: &mut World, params: &Value) -> Reply {
     message.versions.push(html);
     message.text = text;
     message.buttons = buttons;
-    let json = message_json(message, &title);
+    let json = message_json(message, &title, bot);
     world.calls.push(Call {
         at: Instant::now(),
         method: "editMessageText",

@@ -56,6 +56,11 @@ impl Telegram {
         })
     }
 
+    /// The bot's own user id: Telegram makes it the part of the token before the colon.
+    pub fn bot_id(&self) -> Option<i64> {
+        self.bot.token().split(':').next()?.parse().ok()
+    }
+
     /// `answer` as the dispatcher and the update loop see it, its outcome told to the
     /// vitals.
     fn observed<T>(&self, answer: Result<T, RequestError>) -> Result<T, DeliveryError> {

@@ -12,6 +12,7 @@ use super::status;
 use super::updates::{UpdateLoop, actor};
 use crate::alerting::{Acted, EntryError};
 use crate::alerts::directory::{Destination, Kind};
+use crate::chat_codes;
 use crate::i18n::Lang;
 use crate::ingest::token;
 use crate::staff::Link;
@@ -292,9 +293,22 @@ impl UpdateLoop {
         ))
     }
 
-    /// A message to the bot: a command, or a reply to an incident's card.
+    /// A message to the bot: a command, a reply to an incident's card, or the bot added to
+    /// a group.
     pub(super) async fn command(&self, message: Message) -> Result<(), StoreError> {
+        let chat_id = message.chat.id.0;
+        let now = self.clock.now_ms();
         let Some(text) = message.text() else {
+            if self.joined(&message) {
+                self.heard(&message, now).await?;
+                let lang = self.first_lang(&message).await?;
+                let html = format!(
+                    "{}\n\n{}",
+                    render::escape(&lang.t("tg-joined")),
+                    self.chat_id_and_code(chat_id, now, lang).await?
+                );
+                self.reply(chat_id, &html, i64::from(message.id.0)).await;
+            }
             return Ok(());
         };
         let Some(rest) = text.strip_prefix('/') else {
@@ -303,9 +317,7 @@ impl UpdateLoop {
         let (command, argument) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         // `/status@reveille_bot` in groups with several bots.
         let command = command.split('@').next().unwrap_or_default();
-        let chat_id = message.chat.id.0;
-        let now = self.clock.now_ms();
-        self.store.heard_in_chat(&heard(&message, now)).await?;
+        self.heard(&message, now).await?;
         let lang = self.first_lang(&message).await?;
         let html = match command {
             "status" => {
@@ -327,16 +339,48 @@ impl UpdateLoop {
                     lang.t_with("tg-start-private", &[("id", chat_id.to_string().into())])
                 ))
             }
-            // In a group: the chat's id, which its installations must carry.
-            "help" | "start" => render::escape(&format!(
+            // In a group: the chat's id, which its installations must carry, and a code
+            // to pick it by.
+            "help" | "start" => format!(
                 "{}\n\n{}",
-                lang.t("tg-help"),
-                lang.t_with("tg-chat-id", &[("id", chat_id.to_string().into())])
-            )),
+                render::escape(&lang.t("tg-help")),
+                self.chat_id_and_code(chat_id, now, lang).await?
+            ),
             _ => return Ok(()),
         };
         self.reply(chat_id, &html, i64::from(message.id.0)).await;
         Ok(())
+    }
+
+    /// Keeps where a message came from, and in a group who wrote it, for the admin pages.
+    async fn heard(&self, message: &Message, now: i64) -> Result<(), StoreError> {
+        self.store.heard_in_chat(&heard(message, now)).await?;
+        match message.from.as_ref() {
+            Some(from) if !message.chat.is_private() => {
+                self.store
+                    .heard_from(message.chat.id.0, from.id.0 as i64, &actor(from), now)
+                    .await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A group's id and a fresh one-time code naming it (`chat_codes`), as HTML.
+    async fn chat_id_and_code(
+        &self,
+        chat_id: i64,
+        now: i64,
+        lang: Lang,
+    ) -> Result<String, StoreError> {
+        let code = chat_codes::issue(&self.store, chat_id, now).await?;
+        Ok(format!(
+            "{}\n{}",
+            render::escape(&lang.t_with("tg-chat-id", &[("id", chat_id.to_string().into())])),
+            lang.t_with(
+                "tg-chat-code",
+                &[("code", format!("<code>{code}</code>").into())]
+            )
+        ))
     }
 
     /// The chat's language; a chat that never chose one takes the language of the first

@@ -160,10 +160,7 @@ impl UpdateLoop {
                     .instrument(span),
                 ));
             }
-            UpdateKind::Message(message)
-                if message.text().is_some_and(|t| t.starts_with('/'))
-                    || (message.text().is_some() && message.reply_to_message().is_some()) =>
-            {
+            UpdateKind::Message(message) if self.for_the_bot(&message) => {
                 let chat_id = message.chat.id.0;
                 let mut message = message;
                 // A queue whose task just ended for idleness is closed: start another.
@@ -192,6 +189,28 @@ impl UpdateLoop {
             _ => {}
         }
         None
+    }
+
+    /// Whether a message is the bot's business: a command, a reply (an incident update,
+    /// perhaps), or the bot being added to a group (it introduces itself).
+    fn for_the_bot(&self, message: &Message) -> bool {
+        match message.text() {
+            Some(text) => text.starts_with('/') || message.reply_to_message().is_some(),
+            None => self.joined(message),
+        }
+    }
+
+    /// Whether `message` says the bot was just added to its group, or the group was
+    /// created with the bot in it.
+    pub(super) fn joined(&self, message: &Message) -> bool {
+        let added = message.new_chat_members().is_some_and(|members| {
+            members
+                .iter()
+                .any(|m| Some(m.id.0 as i64) == self.telegram.bot_id())
+        });
+        added
+            || message.group_chat_created().is_some()
+            || message.super_group_chat_created().is_some()
     }
 
     /// A task answering `chat_id`'s commands in order; it ends when idle, or when the
@@ -244,6 +263,11 @@ impl UpdateLoop {
         let lang = self.lang(chat_id).await?;
         let who = actor(&query.from);
         let now = self.clock.now_ms();
+        if chat_id < 0 {
+            self.store
+                .heard_from(chat_id, query.from.id.0 as i64, &who, now)
+                .await?;
+        }
         let here = match action.on() {
             On::Alert(alert) => self
                 .store
