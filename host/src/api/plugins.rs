@@ -122,8 +122,8 @@ pub async fn delete(
     remove(&state, &name).await.map(Json)
 }
 
-/// Unloads plugin `name` or removes its override (the API's DELETE and the admin page's).
-pub async fn remove(state: &AppState, name: &str) -> Result<Value, ApiError> {
+/// Unloads plugin `name` or removes its override.
+async fn remove(state: &AppState, name: &str) -> Result<Value, ApiError> {
     Ok(match state.plugins.remove(name).await? {
         Removed::Unloaded { alerts_resolved } => {
             json!({ "unloaded": name, "alerts_resolved": alerts_resolved })
@@ -152,8 +152,8 @@ pub async fn disable(
     set_on(&state, &name, false).await.map(Json)
 }
 
-/// Switches plugin `name` on or off (the API's and the admin page's).
-pub async fn set_on(state: &AppState, name: &str, on: bool) -> Result<Value, ApiError> {
+/// Switches plugin `name` on or off.
+async fn set_on(state: &AppState, name: &str, on: bool) -> Result<Value, ApiError> {
     let resolved = state.plugins.switch(name, on).await?;
     let status = state.runtime.registry().status(name);
     Ok(if on {

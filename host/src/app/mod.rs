@@ -1,16 +1,24 @@
 //! What the API (`api`, JSON for automation) and the board (`web`, pages for people)
-//! share, so that neither imports the other's insides: the state every handler reads
+//! share, so that neither imports the other: the state every handler reads
 //! ([`AppState`]), who may call a route ([`Access`]), request bodies (`body.rs`), errors
 //! with a status (`error.rs`), the admin token (`admin_token.rs`) and the board's own
-//! state (`board.rs`); and the use cases both call: installations (`installations.rs`) and their onboarding from CSV (`onboarding.rs`). `routes.rs` puts the two routers together.
+//! state (`board.rs`); and the use cases both call: installations (`installations.rs`)
+//! and their onboarding from CSV (`onboarding.rs`), a client's plugin settings
+//! (`client_settings.rs`) and reports (`client_reports.rs`), post-mortems
+//! (`postmortems.rs`) and replays (`replays.rs`). Plugins are `PluginSet`'s, which both
+//! call directly. `routes.rs` puts the two routers together.
 
 pub mod admin_token;
 mod board;
 pub mod body;
+pub mod client_reports;
+pub mod client_settings;
 pub mod error;
 pub mod input;
 pub mod installations;
 pub mod onboarding;
+pub mod postmortems;
+pub mod replays;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
-use crate::api::plugins;
 use crate::app::AppState;
 use crate::app::error::ApiError;
 use crate::plugins::PluginStatus;
@@ -128,14 +127,15 @@ pub async fn plugin_action(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     visitor.check(&form.csrf)?;
-    let done = match action.as_str() {
-        "enable" => plugins::set_on(&state, &name, true).await,
-        "disable" => plugins::set_on(&state, &name, false).await,
-        "delete" => plugins::remove(&state, &name).await,
+    let set = &state.plugins;
+    let done: Result<(), ApiError> = match action.as_str() {
+        "enable" => set.switch(&name, true).await.map(drop).map_err(Into::into),
+        "disable" => set.switch(&name, false).await.map(drop).map_err(Into::into),
+        "delete" => set.remove(&name).await.map(drop).map_err(Into::into),
         _ => return Err(PageError::not_found(visitor.lang())),
     };
     let outcome = match done {
-        Ok(_) => Outcome::Done(visitor.lang().t_with(
+        Ok(()) => Outcome::Done(visitor.lang().t_with(
             "plugin-done",
             &[
                 ("name", name.as_str().into()),

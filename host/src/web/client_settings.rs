@@ -153,7 +153,7 @@ pub async fn save(
         }
     }
     if problems.is_empty() {
-        match crate::api::clients::set(&state, &client, &plugin, values).await {
+        match crate::app::client_settings::set(&state, &client, &plugin, values).await {
             Ok(_) => {
                 let back = format!("/clients/{}#client-settings", encode(&client));
                 return Ok(Redirect::to(&back).into_response());

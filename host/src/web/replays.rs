@@ -1,7 +1,8 @@
 //! The admin's replays: a form to replay a rule over the stored history (a candidate
 //! component not installed, or an installed plugin with other settings), the recent
-//! replays and history imports (`import`, with their progress), and one replay's page, which follows its progress and then shows what it
-//! found. The work is the API's (`api::replays::begin`, the same words as its query) and
+//! replays and history imports (`import`, with their progress), and one replay's page,
+//! which follows its progress and then shows what it found. The work is the
+//! application's (`app::replays::begin`, in the same words as the API's query) and
 //! `replay`'s; these pages ask and show.
 
 use askama::Template;
@@ -12,8 +13,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::admin::CsrfOnly;
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
-use crate::api::replays::begin;
 use crate::app::AppState;
+use crate::app::replays::begin;
 use crate::i18n::Lang;
 use crate::import::Import;
 use crate::replay::{Episode, Replay};

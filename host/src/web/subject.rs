@@ -14,9 +14,9 @@ use super::session::Visitor;
 use crate::alerts::ahead::{self, Ahead};
 use crate::alerts::incidents::{self, Incident, IncidentState, MAX_UPDATE, Member};
 use crate::alerts::{Alert, AlertEvent, AlertState, On, Routing};
-use crate::api::postmortems;
 use crate::app::AppState;
 use crate::app::input;
+use crate::app::postmortems;
 use crate::postmortem::{self, Sections};
 use crate::store::AlertFilter;
 
