@@ -2,8 +2,9 @@
 //! person first. See ARCHITECTURE.md for the map; a report flows
 //! ingest → store → evaluate → alert → notify.
 
+pub use reveille_core::{alerts, fleet, i18n, names, report};
+
 pub mod alerting;
-pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod board;
@@ -13,14 +14,11 @@ pub mod client_report;
 pub mod clock;
 pub mod cluster;
 pub mod config;
-pub mod fleet;
 pub mod http;
-pub mod i18n;
 pub mod import;
 pub mod ingest;
 pub mod live;
 pub mod metrics;
-pub mod names;
 pub mod notify;
 pub mod pipeline;
 pub mod plugin_set;
@@ -28,7 +26,6 @@ pub mod plugins;
 pub mod postmortem;
 pub mod probe;
 pub mod replay;
-pub mod report;
 pub mod routes;
 pub mod schedule;
 pub mod server;

@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+
+pub use reveille_core::contract::sha256_hex;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -168,9 +170,4 @@ impl Hasher for ShaHasher {
     fn write(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
     }
-}
-
-/// Hex sha256 of a component's bytes: its identity in the cache and the plugin list.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }

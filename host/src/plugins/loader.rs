@@ -12,6 +12,7 @@ use super::cache::{CacheOutcome, CompileCache, sha256_hex};
 use super::contract::Descriptor;
 use super::executor::{self, Bounds, Limits};
 use super::world::{self, InspectError, Linkers, SemVer, WorldPre};
+pub use reveille_core::contract::valid_name;
 
 /// One loaded version of a plugin. Immutable: replacing a plugin installs a new revision
 /// while calls in flight finish on the one they started with.
@@ -54,15 +55,6 @@ pub enum LoadError {
     /// A declared default, or the host's configuration, is not of the setting's type.
     #[error(transparent)]
     Settings(#[from] super::contract::SettingsError),
-}
-
-/// Whether `name` may name a plugin (it becomes a file name and a URL segment).
-pub fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
 }
 
 /// Inspects, compiles and links `bytes`. Blocking: call it off the async runtime.

@@ -10,7 +10,6 @@
 
 pub mod builtin;
 pub mod cache;
-pub mod contract;
 pub mod directory;
 pub mod engine;
 pub mod executor;
@@ -25,4 +24,5 @@ pub use contract::{Descriptor, EvalOutput, Finding, InstallationInfo, Severity, 
 pub use executor::{Failure, FailureKind, Limits};
 pub use loader::LoadError;
 pub use registry::{Cost, HealthPolicy, PluginState, PluginStatus, Removal, Source, Stopped};
+pub use reveille_core::contract;
 pub use runtime::{Evaluation, PluginRun, Runtime, RuntimeSettings, SettingsRefusal};

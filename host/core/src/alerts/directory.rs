@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use super::hours::{Window, check_windows};
 use super::maintenance::Maintenance;
 use super::oncall::Schedule;
+use crate::contract::Severity;
 use crate::i18n::Lang;
 use crate::names::named;
-use crate::plugins::Severity;
 
 /// The kinds of entries the directory holds; each is stored under its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

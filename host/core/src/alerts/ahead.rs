@@ -113,7 +113,7 @@ mod tests {
     use crate::alerts::AlertDestination;
     use crate::alerts::directory::Role;
     use crate::alerts::fixtures::{alert, escalating, incident, member, subject};
-    use crate::plugins::Severity;
+    use crate::contract::Severity;
 
     const MIN: i64 = 60_000;
 

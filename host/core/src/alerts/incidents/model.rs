@@ -9,10 +9,10 @@ use crate::alerts::directory::{Destination, Role};
 use crate::alerts::model::{Alert, Event, acted_on};
 use crate::alerts::routing::{NewDestination, Notice};
 use crate::alerts::{AlertState, NoticeKind};
+use crate::contract::Severity;
+use crate::contract::Translations;
 use crate::i18n::Lang;
 use crate::names::named;
-use crate::plugins::Severity;
-use crate::plugins::contract::Translations;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IncidentState {

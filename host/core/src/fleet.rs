@@ -30,11 +30,11 @@ impl Installation {
     }
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "fixtures"))]
 impl Installation {
-    /// For unit tests: `id`, of client Vector, managed by Ivanov in Moscow, alerting in
-    /// chat `chat`.
-    pub(crate) fn example(id: &str, chat: i64) -> Installation {
+    /// For unit tests (here and, with the `fixtures` feature, the host's): `id`, of client
+    /// Vector, managed by Ivanov in Moscow, alerting in chat `chat`.
+    pub fn example(id: &str, chat: i64) -> Installation {
         Installation {
             id: id.into(),
             client: "Vector".into(),

@@ -14,8 +14,9 @@ pub mod ahead;
 pub mod backlog;
 pub mod detail;
 pub mod directory;
-#[cfg(test)]
-pub(crate) mod fixtures;
+/// For the unit tests here and the host's (its `fixtures` feature).
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod grouping;
 pub mod holidays;
 pub mod hours;
@@ -38,8 +39,8 @@ pub use model::{ActedOn, Alert, AlertDestination, AlertEvent, Event, EventKind, 
 pub use policy::{AlertPolicy, Damping};
 pub use routing::{Notice, Routing};
 
+use crate::contract::Severity;
 use crate::names::named;
-use crate::plugins::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -3,9 +3,9 @@
 //! link back) before a real problem takes it. It comes from a check of its own, named so
 //! that no plugin can have the name, and counts in no client's report.
 
+use crate::contract::{Finding, Severity};
+use crate::contract::{Translation, Translations};
 use crate::i18n::Lang;
-use crate::plugins::contract::{Translation, Translations};
-use crate::plugins::{Finding, Severity};
 
 /// The check test alerts come from: a plugin's name has no dot.
 pub const CHECK: &str = "reveille.test";
@@ -50,6 +50,6 @@ mod tests {
                 lang.t_with("test-alert-summary", &[("who", "admin".into())])
             );
         }
-        assert!(!crate::plugins::loader::valid_name(CHECK));
+        assert!(!crate::contract::valid_name(CHECK));
     }
 }

@@ -156,7 +156,7 @@ mod tests {
             directory: &directory,
             now: 1_000,
         };
-        let subject = crate::alerts::fixtures::subject(crate::plugins::Severity::Critical);
+        let subject = crate::alerts::fixtures::subject(crate::contract::Severity::Critical);
         for (from, acked, snoozed, escalates) in table {
             let mut open = incident(vec![member(1, true)]);
             open.state = from;

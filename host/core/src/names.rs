@@ -4,6 +4,7 @@
 
 /// Gives `$enum` its words from one table: `as_str`, `Display`, `FromStr` and `Serialize`.
 /// `as_str` is an exhaustive match, so a new variant without a word does not compile.
+#[macro_export]
 macro_rules! named {
     ($enum:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
         impl $enum {
@@ -38,7 +39,7 @@ macro_rules! named {
         }
     };
 }
-pub(crate) use named;
+pub use crate::named;
 
 /// Refuses `word` as a `what`: "unknown alert state `x` (expected pending, firing or
 /// resolved)".

@@ -9,11 +9,11 @@ use super::AlertState;
 use super::detail::Detail;
 use super::directory::{Audience, Destination, Role};
 use super::routing::{Known, Subject};
+use crate::contract::Severity;
+use crate::contract::Translations;
 use crate::fleet::Installation;
 use crate::i18n::Lang;
 use crate::names::named;
-use crate::plugins::Severity;
-use crate::plugins::contract::Translations;
 
 /// An alert as the API and the notifications show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

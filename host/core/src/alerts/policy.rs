@@ -61,7 +61,7 @@ fn held(count: i64, since: i64, now: i64, evaluations: u32, duration: Duration) 
 pub struct Restraint {
     /// New alerts one plugin may open on one installation within `window`; the findings
     /// beyond wait in one alert that counts them
-    /// ([`OVERFLOW_KEY`](crate::plugins::contract::OVERFLOW_KEY)).
+    /// ([`OVERFLOW_KEY`](crate::contract::OVERFLOW_KEY)).
     pub new_alerts: usize,
     pub window: Duration,
     /// A key whose alerts resolved this many times within `window` opens its next alert

@@ -10,6 +10,8 @@ use reveille_sdk::{SettingType, limits};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use sha2::{Digest, Sha256};
+
 use crate::fleet::Installation;
 use crate::report::Document;
 
@@ -278,7 +280,7 @@ impl Finding {
         while !key.is_char_boundary(end) {
             end -= 1;
         }
-        let digest = crate::plugins::cache::sha256_hex(key.as_bytes());
+        let digest = sha256_hex(key.as_bytes());
         format!("{}…{}", &key[..end], &digest[..16])
     }
 }
@@ -526,4 +528,18 @@ fn short(text: &str) -> String {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_string(),
     }
+}
+
+/// Whether `name` may name a plugin (it becomes a file name and a URL segment).
+pub fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+}
+
+/// The hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }

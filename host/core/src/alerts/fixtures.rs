@@ -10,7 +10,7 @@ use super::directory::{
 use super::incidents::{Incident, IncidentDestination, IncidentState, Member};
 use super::model::Alert;
 use super::routing::Subject;
-use crate::plugins::Severity;
+use crate::contract::Severity;
 
 /// A critical alert in `state` of installation `i` (client `C`, chat -100), at time 0,
 /// version 3, nobody told yet: tests change what they are about.

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::NoticeKind;
 use super::directory::Role;
 use super::grouping::Cause;
+use crate::contract::{Finding, Severity};
+use crate::contract::{Translation, Translations};
 use crate::i18n::Lang;
-use crate::plugins::contract::{Translation, Translations};
-use crate::plugins::{Finding, Severity};
 
 /// A stored detail that starts so is one of ours; anything else is words.
 const TYPED: &str = "{\"said\":";

@@ -342,7 +342,7 @@ mod tests {
     use super::*;
     use crate::alerts::directory::Directory;
     use crate::alerts::fixtures;
-    use crate::plugins::Severity;
+    use crate::contract::Severity;
 
     const NOW: i64 = 1_800_000_000_000;
     const HOUR: i64 = 3_600_000;

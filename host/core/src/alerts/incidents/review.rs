@@ -13,8 +13,8 @@ use crate::alerts::directory::Destination;
 use crate::alerts::grouping::{Cause, Grouping};
 use crate::alerts::model::{Alert, Event, EventKind};
 use crate::alerts::routing::{NewDestination, Notice, Routing};
+use crate::contract::Severity;
 use crate::fleet::Installation;
-use crate::plugins::Severity;
 
 /// A parent as the clockwork sees it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -13,10 +13,10 @@ use super::model::Event;
 use super::policy::Restraint;
 use super::routing::{FirstRoute, Known, NewDestination, Notice, Routing, Subject};
 use super::{AlertPolicy, AlertState, Detail, EventKind, NoticeKind, Resolution};
+use crate::contract::{EvalOutput, Finding, Severity};
+use crate::contract::{OVERFLOW_KEY, Translation, Translations};
 use crate::fleet::Installation;
 use crate::i18n::Lang;
-use crate::plugins::contract::{OVERFLOW_KEY, Translation, Translations};
-use crate::plugins::{EvalOutput, Finding, Severity};
 
 /// An alert not resolved yet, as the lifecycle needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
