@@ -1862,3 +1862,170 @@ async fn fake_alert(fake: &FakeTelegram, chat: i64, marker: &str) -> ChatMessage
         .find(|m| m.html().contains(marker))
         .unwrap()
 }
+
+/// A client's status page: an administrator makes its private link on the client's page;
+/// anyone with it reads, without a login and without a script, how each installation is
+/// (in plain words, in the client's language, by its address rather than its id), the
+/// planned work ahead and 90 days of availability; renewing the link ends the old one.
+#[tokio::test]
+async fn a_client_reads_its_status_page_by_a_private_link() {
+    const CLIENT: &str = "ООО «Вектор»";
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let (service, tokens) = fleet(&fake, "").await;
+    let (status, body) = service
+        .create_installation(json!({
+            "id": "anna-3", "client": CLIENT, "manager": "Anna",
+            "timezone": "Europe/Moscow", "telegram_chat_id": ANNA_CHAT,
+            "url": "https://kds.vector.example/login",
+        }))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let third = body["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        service
+            .post_report(&third, healthy("anna-3"))
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        service
+            .post_report(token(&tokens, "anna-1"), lost("anna-1"))
+            .await
+            .status(),
+        202
+    );
+    let (status, body) = service
+        .admin_request(
+            "PUT",
+            "/api/v1/clients/ООО «Вектор»/policy",
+            Some(json!({ "language": "ru" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let start = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(26);
+    let end = start + jiff::SignedDuration::from_hours(2);
+    let (status, body) = service
+        .admin_request(
+            "PUT",
+            "/api/v1/maintenance/kds-upgrade",
+            Some(json!({
+                "scope": { "installation": "anna-3" },
+                "from": start.to_string(), "to": end.to_string(),
+                "author": "Anna", "reason": "обновление КДС",
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    service.settle().await;
+    alert_of(&service, "anna-1", "dongle-lost").await;
+
+    let base = service.base.clone();
+    let browser = Browser::start().await;
+    browser
+        .first_admin(service.running().setup_link.as_ref().unwrap())
+        .await;
+    let page = format!("{base}/clients/{}", urlencode(CLIENT));
+    browser.goto(&page).await;
+    browser.click("#make-status-link").await;
+    let link = browser
+        .find("#status-link")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(link.contains("/status/"), "{link}");
+    browser.screenshot("client-status-link").await;
+    browser.resize(390, 844).await;
+    browser.screenshot("client-status-link-phone").await;
+    browser.resize(1366, 900).await;
+
+    // Read by someone with no account: a plain request, no cookie.
+    let stranger = reqwest::Client::new();
+    let read = |url: String| {
+        let stranger = stranger.clone();
+        async move {
+            let response = stranger.get(&url).send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, html) = read(link.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("<script"), "a script on the status page");
+    for words in [
+        "Что-то не работает",
+        "Не работает",
+        "kds.vector.example",
+        "обновление КДС",
+    ] {
+        assert!(html.contains(words), "no {words:?} on the page");
+    }
+    for hidden in ["anna-3", "dongle-lost", "Anna", "ООО «Ромашка»"] {
+        assert!(!html.contains(hidden), "{hidden:?} shown to the client");
+    }
+    browser.goto(&link).await;
+    assert_eq!(
+        browser.text("#overall").await,
+        "Что-то не работает. Мы знаем и уже занимаемся."
+    );
+    let bars = browser
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "#status-installations li .days span",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        bars.len(),
+        2 * 90,
+        "90 days for each of the two installations"
+    );
+    for (name, lang) in [("status-ru", "ru"), ("status-en", "en")] {
+        browser.goto(&format!("{link}?lang={lang}")).await;
+        browser.screenshot(name).await;
+        browser.resize(390, 844).await;
+        browser.screenshot(&format!("{name}-phone")).await;
+        browser.resize(1366, 900).await;
+    }
+    assert!(
+        browser
+            .text("#overall")
+            .await
+            .starts_with("Something does not work")
+    );
+
+    // Renewed, the old link is gone and the new one works.
+    browser.goto(&page).await;
+    assert!(
+        browser
+            .text("#status-since")
+            .await
+            .starts_with("A link was made"),
+        "the client's page does not say a link exists"
+    );
+    browser.click("#make-status-link").await;
+    let renewed = browser
+        .find("#status-link")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(renewed, link);
+    assert_eq!(read(link).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(read(renewed).await.0, StatusCode::OK);
+    browser.close().await;
+}
+
+/// `text` percent-encoded for a path segment.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -5,7 +5,7 @@
 //! state (`board.rs`); and the use cases both call: installations (`installations.rs`)
 //! and their onboarding from CSV (`onboarding.rs`), a client's plugin settings
 //! (`client_settings.rs`) and reports (`client_reports.rs`), post-mortems
-//! (`postmortems.rs`) and replays (`replays.rs`). Plugins are `PluginSet`'s, which both
+//! (`postmortems.rs`), replays (`replays.rs`) and a client's status page (`status.rs`). Plugins are `PluginSet`'s, which both
 //! call directly. `routes.rs` puts the two routers together.
 
 pub mod admin_token;
@@ -19,6 +19,7 @@ pub mod installations;
 pub mod onboarding;
 pub mod postmortems;
 pub mod replays;
+pub mod status;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -97,6 +97,34 @@ pub fn of(marks: &[Mark], window: &Window) -> Option<Availability> {
     })
 }
 
+/// Per day of `days` (`[from, to)` each, oldest first): how available the installation
+/// was that day, as [`of`] counts it; `None` for a day before it first reported. `marks`
+/// oldest first; each day reads only its own and the one before it.
+pub fn daily(
+    marks: &[Mark],
+    days: &[Span],
+    grace: i64,
+    host_down: &[Span],
+    maintenance: &[Span],
+) -> Vec<Option<Availability>> {
+    days.iter()
+        .map(|&(from, to)| {
+            let first = marks.partition_point(|m| m.at < from).saturating_sub(1);
+            let end = marks.partition_point(|m| m.at < to);
+            of(
+                &marks[first..end.max(first)],
+                &Window {
+                    from,
+                    to,
+                    grace,
+                    host_down,
+                    maintenance,
+                },
+            )
+        })
+        .collect()
+}
+
 /// The instant `grace` of host uptime after `at`.
 fn after_uptime(at: i64, grace: i64, host_down: &[Span]) -> i64 {
     let mut end = at.saturating_add(grace);
@@ -239,5 +267,29 @@ mod tests {
             subtract(&[(0, 10)], &[(2, 3), (5, 12)]),
             vec![(0, 2), (3, 5)]
         );
+    }
+
+    #[test]
+    fn each_day_is_counted_on_its_own() {
+        const D: i64 = 24 * H;
+        // Hourly reports from the start of day 1 to the end of day 3, but none for six
+        // hours of day 2; day 0 came before the first report.
+        let marks: Vec<Mark> = (24..96)
+            .filter(|h| !(30..36).contains(h))
+            .map(|h| agent(h * H))
+            .collect();
+        let days: Vec<Span> = (0..4).map(|d| (d * D, (d + 1) * D)).collect();
+        let ratios: Vec<Option<f64>> = daily(&marks, &days, 2 * H, &[], &[])
+            .iter()
+            .map(|a| a.and_then(|a| a.ratio()))
+            .collect();
+        assert_eq!(ratios[0], None);
+        // Silent from two hours after the report at 29 h until the next at 36 h.
+        assert_eq!(ratios[1], Some(19.0 / 24.0));
+        assert_eq!(ratios[2], Some(1.0));
+        assert_eq!(ratios[3], Some(1.0));
+        // Planned work that day is not counted against it.
+        let planned = daily(&marks, &days[1..2], 2 * H, &[], &[(31 * H, 36 * H)]);
+        assert_eq!(planned[0].and_then(|a| a.ratio()), Some(1.0));
     }
 }

@@ -21,7 +21,8 @@ use crate::postmortem::Sections;
 use crate::store::{LogLine, PROBE_AGENT};
 use reveille_sdk::Version;
 
-fn mark(line: &LogLine) -> Mark {
+/// A report log line as availability reads it.
+pub fn mark(line: &LogLine) -> Mark {
     Mark {
         at: line.at,
         probe: line.agent == PROBE_AGENT,
@@ -285,7 +286,7 @@ pub fn compute(facts: &Facts) -> ClientReport {
     let (mut seats, mut versions, mut updates) = (Vec::new(), Vec::new(), Vec::new());
     for installation in facts.installations {
         let log = facts.log.get(&installation.id).unwrap_or(&empty);
-        let windows = maintenance_of(facts, installation, from, to);
+        let windows = maintenance_of(facts.maintenance, installation, from, to);
         for (name, spans) in &windows {
             let work = planned.entry(name.clone()).or_insert_with(|| {
                 let m = &facts.maintenance[name];
@@ -486,8 +487,10 @@ fn when(facts: &Facts, at: i64) -> When {
 
 /// The maintenance windows covering the whole installation (not one check of it) within
 /// `[from, to)`, by name.
-fn maintenance_of(
-    facts: &Facts,
+/// The planned work of `maintenance` that covers `installation` within `[from, to)`, by
+/// window name (the client report's, and its status page's).
+pub fn maintenance_of(
+    maintenance: &BTreeMap<String, Maintenance>,
     installation: &Installation,
     from: i64,
     to: i64,
@@ -499,7 +502,7 @@ fn maintenance_of(
         plugin: "",
     };
     let mut out = BTreeMap::new();
-    for (name, m) in facts.maintenance {
+    for (name, m) in maintenance {
         if m.scope.plugin.is_some() || !m.scope_covers(&covered) {
             continue;
         }

@@ -21,6 +21,7 @@ mod plugins;
 mod replays;
 mod reports;
 mod staff;
+mod status_links;
 mod trouble;
 
 use std::str::FromStr;

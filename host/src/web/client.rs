@@ -145,6 +145,10 @@ struct ClientPage {
     plugins: Vec<String>,
     /// Quarters a report can be asked for, the one just ended first.
     quarters: Vec<String>,
+    /// When the client's status page link was made, for an admin.
+    status_since: Option<i64>,
+    /// A status page link just made, shown once.
+    made: Option<String>,
 }
 
 /// The quarter just ended, the current one, and `n - 1` before those.
@@ -215,7 +219,18 @@ pub async fn page(
     visitor: Visitor,
     Path(client): Path<String>,
 ) -> Result<Response, PageError> {
-    let rows = admitted(&state, &visitor, &client).await?;
+    show(&state, &visitor, &client, None).await
+}
+
+/// The client's page; `made` is a status page link just made, shown this once.
+pub async fn show(
+    state: &AppState,
+    visitor: &Visitor,
+    client: &str,
+    made: Option<String>,
+) -> Result<Response, PageError> {
+    let client = client.to_string();
+    let rows = admitted(state, visitor, &client).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.installation.id.clone()).collect();
     let now = state.clock.now_ms();
     let since = now - (DAYS + 2) * DAY;
@@ -315,7 +330,13 @@ pub async fn page(
             ("to", ui.lang.date(today).into()),
         ],
     );
+    let status_since = match visitor.staff.is_admin() {
+        true => state.store.status_link_made(&client).await?,
+        false => None,
+    };
     Ok(render(&ClientPage {
+        status_since,
+        made,
         quarters: quarters(today, 5),
         plugins,
         ui,

@@ -25,6 +25,7 @@ mod plugin;
 mod replays;
 mod session;
 mod staff;
+mod status;
 mod subject;
 mod test_alert;
 
@@ -118,6 +119,12 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
             "/password/{secret}",
             Secret,
             get(staff::password_page).post(staff::set_password),
+        ),
+        page("/status/{secret}", Secret, get(status::page)),
+        page(
+            "/clients/{client}/status-link",
+            StaffAdmin,
+            post(status::renew),
         ),
         page(
             "/setup/{token}",

@@ -819,3 +819,40 @@ staff-code-made = For { $name } to send the bot in a private chat within an hour
 tg-link-private = Send /link in a private chat with me: here everyone could see the code. Ask the administrator for a new one.
 tg-link-unknown = This code does not work: it has been used, has expired or never existed. Ask an administrator for a new one.
 tg-link-done = Done: the staff account { $name } is now tied to your Telegram user { $id }. /login gives you a link to the board.
+status-title = status
+status-page = Status page
+status-page-how = A page for the client's own people: how each installation is now, incidents, planned work and 90 days of availability, in the client's language. Anyone with the link can read it without logging in; it names no staff and no checks.
+status-page-make = Make a link
+status-page-renew = Renew the link
+status-page-made = The link, shown this once (renewing it makes this one stop working):
+status-page-since = A link was made { $name }.
+status-up = Working
+status-troubled = Working, with a problem
+status-down = Not working
+status-unknown = No news yet
+status-planned = Planned work
+status-up-overall = Everything works.
+status-troubled-overall = Everything works, with a problem we are looking at.
+status-down-overall = Something does not work. We know and are on it.
+status-unknown-overall = We have no news from every installation yet.
+status-planned-overall = Planned work is under way.
+status-incidents = Incidents
+status-incident-since = Since
+status-incident-affected = { $n ->
+    [one] one of your installations affected
+   *[other] { $n } of your installations affected
+}
+status-incident-back = { $n ->
+    [one] one works again
+   *[other] { $n } work again
+}
+status-incident-taken = we are working on it
+status-incident-looking = we are looking into it
+status-planned-title = Planned work
+status-planned-now = Now
+status-until = until
+status-installations = Installations
+status-days = Last 90 days
+status-days-hint = Each bar is a day: green when it worked all day, amber for a short interruption, red for a longer one, grey before we had news.
+status-today = today
+status-no-data = no data

@@ -819,3 +819,40 @@ staff-code-made = Da inviare al bot in chat privata da { $name } entro un'ora: c
 tg-link-private = Invia /link in una chat privata con me: qui tutti vedono il codice. Chiedine uno nuovo all'amministratore.
 tg-link-unknown = Questo codice non funziona: è già stato usato, è scaduto o non è mai esistito. Chiedine uno nuovo a un amministratore.
 tg-link-done = Fatto: l'account { $name } ora è collegato al tuo utente Telegram { $id }. /login ti dà un link al pannello.
+status-title = stato
+status-page = Pagina di stato
+status-page-how = Una pagina per le persone del cliente: come va ora ogni installazione, gli incidenti, i lavori programmati e 90 giorni di disponibilità, nella lingua del cliente. Chiunque abbia il link la legge senza accedere; non nomina persone né controlli.
+status-page-make = Crea un link
+status-page-renew = Rinnova il link
+status-page-made = Il link, mostrato solo ora (rinnovandolo questo smette di funzionare):
+status-page-since = Un link è stato creato { $name }.
+status-up = Funziona
+status-troubled = Funziona, con un problema
+status-down = Non funziona
+status-unknown = Ancora nessuna notizia
+status-planned = Lavori programmati
+status-up-overall = Tutto funziona.
+status-troubled-overall = Tutto funziona, con un problema che stiamo seguendo.
+status-down-overall = Qualcosa non funziona. Lo sappiamo e ce ne stiamo occupando.
+status-unknown-overall = Non abbiamo ancora notizie da ogni installazione.
+status-planned-overall = Sono in corso lavori programmati.
+status-incidents = Incidenti
+status-incident-since = Dal
+status-incident-affected = { $n ->
+    [one] una tua installazione coinvolta
+   *[other] { $n } tue installazioni coinvolte
+}
+status-incident-back = { $n ->
+    [one] una funziona di nuovo
+   *[other] { $n } funzionano di nuovo
+}
+status-incident-taken = ci stiamo lavorando
+status-incident-looking = stiamo verificando
+status-planned-title = Lavori programmati
+status-planned-now = Ora
+status-until = fino a
+status-installations = Installazioni
+status-days = Ultimi 90 giorni
+status-days-hint = Ogni barra è un giorno: verde se ha funzionato tutto il giorno, ambra per una breve interruzione, rossa per una più lunga, grigia prima che avessimo notizie.
+status-today = oggi
+status-no-data = nessun dato

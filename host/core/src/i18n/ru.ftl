@@ -823,3 +823,41 @@ staff-code-made = Для { $name }: отправить боту в личном 
 tg-link-private = Отправьте /link в личном чате со мной: здесь код видят все. Попросите у администратора новый.
 tg-link-unknown = Этот код не работает: он уже использован, устарел или не существовал. Попросите у администратора новый.
 tg-link-done = Готово: учётная запись { $name } привязана к вашему пользователю Telegram { $id }. /login даст ссылку на доску.
+status-title = состояние
+status-page = Страница состояния
+status-page-how = Страница для сотрудников клиента: как сейчас работает каждая установка, инциденты, плановые работы и доступность за 90 дней, на языке клиента. Её может открыть любой, у кого есть ссылка, без входа; сотрудников и проверки она не называет.
+status-page-make = Создать ссылку
+status-page-renew = Заменить ссылку
+status-page-made = Ссылка, показывается один раз (при замене эта перестанет работать):
+status-page-since = Ссылка создана { $name }.
+status-up = Работает
+status-troubled = Работает, есть проблема
+status-down = Не работает
+status-unknown = Пока нет сведений
+status-planned = Плановые работы
+status-up-overall = Всё работает.
+status-troubled-overall = Всё работает, но есть проблема, мы ею занимаемся.
+status-down-overall = Что-то не работает. Мы знаем и уже занимаемся.
+status-unknown-overall = Пока есть сведения не от всех установок.
+status-planned-overall = Идут плановые работы.
+status-incidents = Инциденты
+status-incident-since = С
+status-incident-affected = { $n ->
+    [one] затронута { $n } ваша установка
+    [few] затронуто { $n } ваших установки
+   *[other] затронуто { $n } ваших установок
+}
+status-incident-back = { $n ->
+    [one] { $n } снова работает
+   *[other] { $n } снова работают
+}
+status-incident-taken = мы работаем над этим
+status-incident-looking = мы разбираемся
+status-planned-title = Плановые работы
+status-planned-now = Сейчас
+status-until = до
+status-installations = Установки
+status-days = Последние 90 дней
+status-days-hint = Каждая полоска — день: зелёная, если всё работало весь день, жёлтая — короткий перерыв, красная — долгий, серая — сведений ещё не было.
+status-today = сегодня
+status-no-data = нет данных
