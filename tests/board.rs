@@ -1927,14 +1927,17 @@ async fn a_client_reads_its_status_page_by_a_private_link() {
         .await;
     let page = format!("{base}/clients/{}", urlencode(CLIENT));
     browser.goto(&page).await;
-    browser.click("#make-status-link").await;
-    let link = browser
-        .find("#status-link")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap();
+    let make_link = async || {
+        browser.click("#make-status-link").await;
+        browser
+            .find("#status-link")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let link = make_link().await;
     assert!(link.contains("/status/"), "{link}");
     browser.screenshot("client-status-link").await;
     browser.resize(390, 844).await;
@@ -2004,14 +2007,7 @@ async fn a_client_reads_its_status_page_by_a_private_link() {
             .starts_with("A link was made"),
         "the client's page does not say a link exists"
     );
-    browser.click("#make-status-link").await;
-    let renewed = browser
-        .find("#status-link")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap();
+    let renewed = make_link().await;
     assert_ne!(renewed, link);
     assert_eq!(read(link).await.0, StatusCode::NOT_FOUND);
     assert_eq!(read(renewed).await.0, StatusCode::OK);
