@@ -1623,13 +1623,7 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     let steps = browser.text("#checklist").await;
     assert!(steps.contains("Добавьте установку"), "{steps}");
     assert_eq!(
-        browser
-            .find("#first-telegram")
-            .await
-            .attr("class")
-            .await
-            .unwrap()
-            .as_deref(),
+        step(&browser, "#first-telegram").await.as_deref(),
         Some("done"),
         "the bot's token is set"
     );
@@ -1715,16 +1709,7 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     let spent = browser.text("#f-telegram-chat-id-problem").await;
     assert!(spent.contains("уже использован"), "{spent}");
     browser.goto(&format!("{base}/")).await;
-    assert_eq!(
-        browser
-            .find("#first-chat")
-            .await
-            .attr("class")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("done")
-    );
+    assert_eq!(step(&browser, "#first-chat").await.as_deref(), Some("done"));
 
     // A test alert from the checklist takes the way a real one would.
     browser.screenshot("newcomer-test-alert").await;
@@ -1752,13 +1737,7 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     browser.wait_text("#state", |t| t == "решена").await;
     browser.goto(&format!("{base}/")).await;
     assert_eq!(
-        browser
-            .find("#first-alert")
-            .await
-            .attr("class")
-            .await
-            .unwrap()
-            .as_deref(),
+        step(&browser, "#first-alert").await.as_deref(),
         Some("done")
     );
 
@@ -2024,4 +2003,9 @@ fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// The class of a checklist step: `done` or `todo`.
+async fn step(browser: &Browser, id: &str) -> Option<String> {
+    browser.find(id).await.attr("class").await.unwrap()
 }
