@@ -1923,6 +1923,45 @@ async fn a_client_reads_its_status_page_by_a_private_link() {
     browser.screenshot("client-status-link-phone").await;
     browser.resize(1366, 900).await;
 
+    // What staff publish about the incident the client reads; what they keep among
+    // themselves it does not: by command in Telegram, by the API, and by the incident's
+    // page with the box ticked.
+    let incident = soon("an incident", async || {
+        let (_, body) = service
+            .admin_request("GET", "/api/v1/incidents", None)
+            .await;
+        body["incidents"][0]["id"].as_i64()
+    })
+    .await;
+    let olga = User::new(701, "Olga", None);
+    service.authorize(ANNA_CHAT, 701, "Olga").await;
+    fake.say(
+        ANNA_CHAT,
+        &olga,
+        &format!("/publish {incident} Сервер перенаправления перезапускается"),
+    );
+    wait_reply_text(&fake, ANNA_CHAT, "status pages").await;
+    let (status, body) = service
+        .admin_request(
+            "POST",
+            &format!("/api/v1/incidents/{incident}/updates"),
+            Some(json!({ "text": "внутреннее: у провайдера DNS сбой" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    browser.goto(&format!("{base}/incidents/{incident}")).await;
+    browser.fill("#update-text", "Ожидаем к 10:00").await;
+    browser.click("#update-publish").await;
+    browser.click("#post-update").await;
+    browser
+        .wait_text("#updates", |t| t.contains("Ожидаем к 10:00"))
+        .await;
+    assert!(
+        browser.text("#updates").await.contains("shown to clients"),
+        "the incident's page does not say which updates clients read"
+    );
+    browser.screenshot("incident-published").await;
+
     // Read by someone with no account: a plain request, no cookie.
     let stranger = reqwest::Client::new();
     let read = |url: String| {
@@ -1940,10 +1979,19 @@ async fn a_client_reads_its_status_page_by_a_private_link() {
         "Не работает",
         "kds.vector.example",
         "обновление КДС",
+        "Сервер перенаправления перезапускается",
+        "Ожидаем к 10:00",
     ] {
         assert!(html.contains(words), "no {words:?} on the page");
     }
-    for hidden in ["anna-3", "dongle-lost", "Anna", "ООО «Ромашка»"] {
+    for hidden in [
+        "anna-3",
+        "dongle-lost",
+        "Anna",
+        "Olga",
+        "ООО «Ромашка»",
+        "у провайдера DNS",
+    ] {
         assert!(!html.contains(hidden), "{hidden:?} shown to the client");
     }
     browser.goto(&link).await;

@@ -577,6 +577,8 @@ const COMMANDS: &[&str] = &[
     "/oncall",
     "/maintenance",
     "/update",
+    "/publish",
+    "/link",
     "/lang",
     "/login",
     "/start",

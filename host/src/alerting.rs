@@ -13,7 +13,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::alerts::backlog;
 use crate::alerts::detail::{Detail, Kept, Resolution};
 use crate::alerts::directory::{Directory, Kind};
-use crate::alerts::incidents::{self, Incident};
+use crate::alerts::incidents::{self, Incident, Reach};
 use crate::alerts::lifecycle::{Heard, Recent, as_old_news};
 use crate::alerts::test;
 use crate::alerts::transitions::{self, Decision};
@@ -540,15 +540,17 @@ impl Alerting {
         .await
     }
 
-    /// `by` tells everyone following the incident `text`.
+    /// `by` tells everyone following the incident `text`, and with [`Reach::Clients`] its
+    /// clients too, on their status pages.
     pub async fn update_incident(
         &self,
         id: i64,
         by: &str,
         text: &str,
+        reach: Reach,
     ) -> Result<Acted<Incident>, StoreError> {
         self.act_on_incident(id, |incident, _| {
-            Some(incidents::update(incident, by, text))
+            Some(incidents::update(incident, by, text, reach))
         })
         .await
     }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::alerts::{act_body, answer, snooze_until};
-use crate::alerts::incidents::{Incident, MAX_UPDATE};
+use crate::alerts::incidents::{Incident, MAX_UPDATE, Reach};
 use crate::app::AppState;
 use crate::app::error::ApiError;
 use crate::app::input;
@@ -119,10 +119,14 @@ pub async fn snooze(
 struct UpdateBody {
     text: String,
     by: Option<String>,
+    /// Also shown to the affected clients, on their status pages.
+    #[serde(default)]
+    publish: bool,
 }
 
 /// `POST /api/v1/incidents/{id}/updates` with `{"text": "...", "by": "name"}`: shown on
-/// every chat's card and kept in the timeline.
+/// every chat's card and kept in the timeline; with `"publish": true`, also on the status
+/// pages of the clients it touches.
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -139,6 +143,11 @@ pub async fn update(
         Some(name) if !name.is_empty() => format!("{} (API)", input::name("by", name)?),
         _ => "an administrator (API)".to_string(),
     };
-    let acted = state.alerting.update_incident(id, &by, text).await?;
+    let reach = if body.publish {
+        Reach::Clients
+    } else {
+        Reach::Staff
+    };
+    let acted = state.alerting.update_incident(id, &by, text, reach).await?;
     answer(id, acted, "")
 }

@@ -1,6 +1,6 @@
 //! A client's status page, as the client reads it: reached by a private link (no login),
 //! it says in plain words how each of the client's installations is now, what incidents
-//! touch them, what planned work is on or ahead, and how available each was on each of
+//! touch them (with the updates staff chose to publish), what planned work is on or ahead, and how available each was on each of
 //! the last 90 days, counted as the client's report counts availability. No alert ids,
 //! check names or staff names: what the client needs, not how the distributor works.
 
@@ -10,6 +10,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
 use super::AppState;
+use crate::alerts::incidents::Reach;
 use crate::board::{Light, Row};
 use crate::client_report::availability::{self, Span};
 use crate::client_report::figures::{maintenance_of, mark};
@@ -74,6 +75,9 @@ pub struct IncidentStatus {
     pub back: usize,
     /// Someone at the distributor took it.
     pub taken: bool,
+    /// What the distributor chose to tell its clients about it, oldest first: when, and
+    /// the words, never who.
+    pub updates: Vec<(i64, String)>,
 }
 
 /// Planned work on the client's installations, on now or ahead.
@@ -227,6 +231,12 @@ pub async fn read(
                 affected: mine.len(),
                 back: mine.iter().filter(|m| m.resolved_at.is_some()).count(),
                 taken: incident.acknowledged_at.is_some(),
+                updates: incident
+                    .updates
+                    .iter()
+                    .filter(|u| u.reach == Reach::Clients)
+                    .map(|u| (u.at, u.text.clone()))
+                    .collect(),
             })
         })
         .collect();

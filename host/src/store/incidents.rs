@@ -9,7 +9,8 @@ use sqlx::any::AnyRow;
 use super::alerts::{Subject, enqueue, id_list, note};
 use super::{Store, StoreError, parse};
 use crate::alerts::incidents::{
-    Incident, IncidentDecision, IncidentDestination, Member, ParentHealth, Target, Update, Waiting,
+    Incident, IncidentDecision, IncidentDestination, Member, ParentHealth, Reach, Target, Update,
+    Waiting,
 };
 use crate::alerts::{AlertState, Detail, Event, EventKind, On};
 
@@ -241,13 +242,17 @@ impl Store {
             updates
                 .entry(row.try_get("incident_id")?)
                 .or_default()
-                .push(Update {
-                    at: row.try_get("at")?,
-                    by: row.try_get("actor")?,
-                    text: Detail::read(&row.try_get::<String, _>("detail")?)
-                        .text()
-                        .unwrap_or_default()
-                        .to_string(),
+                .push({
+                    let detail = Detail::read(&row.try_get::<String, _>("detail")?);
+                    Update {
+                        at: row.try_get("at")?,
+                        by: row.try_get("actor")?,
+                        text: detail.text().unwrap_or_default().to_string(),
+                        reach: match detail {
+                            Detail::Published { .. } => Reach::Clients,
+                            _ => Reach::Staff,
+                        },
+                    }
                 });
         }
         for incident in &mut incidents {

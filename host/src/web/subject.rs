@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::page::{PageError, Ui, render};
 use super::session::Visitor;
 use crate::alerts::ahead::{self, Ahead};
-use crate::alerts::incidents::{self, Incident, IncidentState, MAX_UPDATE, Member};
+use crate::alerts::incidents::{self, Incident, IncidentState, MAX_UPDATE, Member, Reach};
 use crate::alerts::{Alert, AlertEvent, AlertState, On, Routing};
 use crate::app::AppState;
 use crate::app::input;
@@ -317,10 +317,13 @@ pub struct UpdateForm {
     csrf: String,
     #[serde(default)]
     text: String,
+    /// The box "also show it to the clients" ticked.
+    #[serde(default)]
+    publish: Option<String>,
 }
 
 /// Posts an update on the incident, as a reply to its card in Telegram does: every card
-/// shows it, and its timeline keeps it.
+/// shows it, and its timeline keeps it; ticked, its clients' status pages show it too.
 pub async fn update_incident(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -343,9 +346,13 @@ pub async fn update_incident(
         ));
     }
     let text = input::text("text", text, MAX_UPDATE).map_err(|e| PageError::api(e, lang))?;
+    let reach = match form.publish {
+        Some(_) => Reach::Clients,
+        None => Reach::Staff,
+    };
     let acted = state
         .alerting
-        .update_incident(incident.id, &by(&visitor), text)
+        .update_incident(incident.id, &by(&visitor), text, reach)
         .await?;
     back(page_of(On::Incident(incident.id)), acted.done(), &visitor)
 }

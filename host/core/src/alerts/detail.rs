@@ -24,6 +24,8 @@ pub enum Detail {
     Nothing,
     /// Someone's own words, shown as written: an incident update, what Telegram answered.
     Words { text: String },
+    /// An incident update its clients read too, on their status pages.
+    Published { text: String },
     /// What the check said when the alert opened or fired, with its summary in the other
     /// languages the plugin wrote.
     Finding {
@@ -291,7 +293,7 @@ impl Detail {
     /// Someone's words, when that is what it is (an incident update).
     pub fn text(&self) -> Option<&str> {
         match self {
-            Detail::Words { text } => Some(text),
+            Detail::Words { text } | Detail::Published { text } => Some(text),
             _ => None,
         }
     }
@@ -305,6 +307,7 @@ impl Detail {
         match self {
             Detail::Nothing => String::new(),
             Detail::Words { text } => text.clone(),
+            Detail::Published { text } => lang.t_with("detail-published", &[("text", s(text))]),
             Detail::Finding {
                 severity,
                 summary,

@@ -174,6 +174,9 @@ updates = Updates
 update-label = What is going on
 update-hint = Shown on the incident's card in every chat and kept in its timeline.
 update-post = Post update
+update-publish = Also show it to the clients, on their status pages
+update-published = shown to clients
+detail-published = for the clients too: { $text }
 story = In the same thread
 story-hint = Alerts of this installation that began while another was open; in Telegram their messages reply to the first one's.
 members = Installations
@@ -376,6 +379,8 @@ tg-update-not-here = Incident #{ $id } is not followed in this chat.
 tg-update-anonymous = I cannot tell who wrote this, so it is not added.
 tg-update-not-allowed = You are not allowed to post updates in this chat. Ask an administrator to authorize you.
 tg-update-added = 📣 Added to the incident: every card shows it.
+tg-update-published = 📣 Added to the incident: every card shows it, and so do its clients' status pages.
+tg-publish-usage = Usage: /publish <incident number> <what the clients should know>
 tg-maintenance-usage = Usage: /maintenance <installation> <length such as 2h> <reason>
 tg-maintenance-not-allowed = You are not allowed to plan maintenance here.
 tg-maintenance-length = “{ $length }” is not a length from 1s to 7d (say 90m, 2h).
@@ -387,6 +392,7 @@ tg-help =
     /oncall: who is on call now and next
     /maintenance <installation> <length> <reason>: keep its new problems quiet for a while
     /update <incident> <text>: tell everyone following an incident (or reply to its card)
+    /publish <incident> <text>: the same, and the clients read it on their status pages
     /lang en|ru|it: the language of this chat
     /login: a link to the board (in a private chat with me)
     /link <code>: tie your staff account to this Telegram user (the code comes from an administrator)

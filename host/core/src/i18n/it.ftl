@@ -174,6 +174,9 @@ updates = Aggiornamenti
 update-label = Cosa succede
 update-hint = Compare sulla scheda dell'incidente in ogni chat e resta nella sua cronologia.
 update-post = Pubblica aggiornamento
+update-publish = Mostralo anche ai clienti, sulle loro pagine di stato
+update-published = visibile ai clienti
+detail-published = anche per i clienti: { $text }
 story = Nello stesso filo
 story-hint = Allarmi di questa installazione iniziati mentre un altro era aperto; in Telegram i loro messaggi rispondono a quello del primo.
 members = Installazioni
@@ -376,6 +379,8 @@ tg-update-not-here = L'incidente n. { $id } non è seguito in questa chat.
 tg-update-anonymous = Non so chi l'ha scritto, quindi non lo aggiungo.
 tg-update-not-allowed = Non sei autorizzato a scrivere aggiornamenti in questa chat. Chiedi a un amministratore.
 tg-update-added = 📣 Aggiunto all'incidente: ogni scheda lo mostra.
+tg-update-published = 📣 Aggiunto all'incidente: lo mostrano ogni scheda e le pagine di stato dei suoi clienti.
+tg-publish-usage = Uso: /publish <numero incidente> <cosa devono sapere i clienti>
 tg-maintenance-usage = Uso: /maintenance <installazione> <durata, per esempio 2h> <motivo>
 tg-maintenance-not-allowed = Non sei autorizzato a pianificare manutenzioni qui.
 tg-maintenance-length = «{ $length }» non è una durata tra 1s e 7d (per esempio 90m, 2h).
@@ -387,6 +392,7 @@ tg-help =
     /oncall: chi è reperibile ora e dopo
     /maintenance <installazione> <durata> <motivo>: silenzia per un po' i suoi nuovi problemi
     /update <incidente> <testo>: informa chi segue un incidente (o rispondi alla sua scheda)
+    /publish <incidente> <testo>: lo stesso, e i clienti lo leggono sulle loro pagine di stato
     /lang en|ru|it: la lingua di questa chat
     /login: un link per il parco (in una chat privata con me)
     /link <codice>: collega il tuo account a questo utente Telegram (il codice lo dà un amministratore)

@@ -1,5 +1,5 @@
 //! What the bot does with a message: each command (`/status`, `/alerts`, `/oncall`,
-//! `/maintenance`, `/update`, `/lang`, `/login`, `/start`, `/help`), and a reply to an
+//! `/maintenance`, `/update`, `/publish`, `/lang`, `/login`, `/start`, `/help`), and a reply to an
 //! incident's card, which is an update for everyone following it. `updates.rs` hears
 //! them and hands each chat's messages here in order.
 
@@ -12,6 +12,7 @@ use super::status;
 use super::updates::{UpdateLoop, actor};
 use crate::alerting::{Acted, EntryError};
 use crate::alerts::directory::{Destination, Kind};
+use crate::alerts::incidents::Reach;
 use crate::chat_codes;
 use crate::i18n::Lang;
 use crate::ingest::token;
@@ -62,19 +63,28 @@ impl UpdateLoop {
             return Ok(());
         };
         let lang = self.lang(chat_id).await?;
-        let html = self.post_update(message, incident, text, lang).await?;
+        let html = self
+            .post_update(message, incident, text, Reach::Staff, lang)
+            .await?;
         self.reply(chat_id, &html, i64::from(message.id.0)).await;
         Ok(())
     }
 
-    /// `/update <incident> <text>`: the same as a reply to the incident's card here.
+    /// `/update <incident> <text>`: the same as a reply to the incident's card here;
+    /// `/publish <incident> <text>` also tells its clients, on their status pages.
     async fn update_command(
         &self,
         message: &Message,
         argument: &str,
+        reach: Reach,
         lang: Lang,
     ) -> Result<String, StoreError> {
-        let usage = || render::escape(&lang.t("tg-update-usage"));
+        let usage = || {
+            render::escape(&lang.t(match reach {
+                Reach::Staff => "tg-update-usage",
+                Reach::Clients => "tg-publish-usage",
+            }))
+        };
         let (number, text) = argument
             .trim()
             .split_once(char::is_whitespace)
@@ -93,7 +103,7 @@ impl UpdateLoop {
         if !here {
             return Ok(lang.t_with("tg-update-not-here", &[("id", incident.into())]));
         }
-        self.post_update(message, incident, text, lang).await
+        self.post_update(message, incident, text, reach, lang).await
     }
 
     /// Adds `text` to `incident` by the message's author, if they may act in its chat.
@@ -102,6 +112,7 @@ impl UpdateLoop {
         message: &Message,
         incident: i64,
         text: &str,
+        reach: Reach,
         lang: Lang,
     ) -> Result<String, StoreError> {
         let Some(from) = message.from.as_ref() else {
@@ -116,9 +127,10 @@ impl UpdateLoop {
         Ok(
             match self
                 .alerting
-                .update_incident(incident, &actor(from), text.trim())
+                .update_incident(incident, &actor(from), text.trim(), reach)
                 .await?
             {
+                Acted::Done(_) if reach == Reach::Clients => lang.t("tg-update-published"),
                 Acted::Done(_) => lang.t("tg-update-added"),
                 _ => lang.t("tg-gone"),
             },
@@ -326,7 +338,14 @@ impl UpdateLoop {
             "alerts" => status::open_alerts(&self.store, chat_id, lang).await?,
             "oncall" => status::on_call(&self.alerting.directory().await?, argument, now, lang),
             "maintenance" => self.maintenance(&message, argument, now, lang).await?,
-            "update" => self.update_command(&message, argument, lang).await?,
+            "update" => {
+                self.update_command(&message, argument, Reach::Staff, lang)
+                    .await?
+            }
+            "publish" => {
+                self.update_command(&message, argument, Reach::Clients, lang)
+                    .await?
+            }
             "lang" => self.lang_command(&message, argument).await?,
             "login" => self.login_link(&message, now, lang).await?,
             "link" => self.link_account(&message, argument, now, lang).await?,

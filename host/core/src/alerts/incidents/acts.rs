@@ -1,7 +1,7 @@
 //! What people and time do to an incident: acknowledge it, snooze it, post an update on
 //! every card, and escalate it when nobody took it in time.
 
-use super::model::{Follow, Incident, IncidentDecision, IncidentState};
+use super::model::{Follow, Incident, IncidentDecision, IncidentState, Reach};
 use crate::alerts::detail::Detail;
 use crate::alerts::model::{Event, EventKind};
 use crate::alerts::routing::{Routing, Subject};
@@ -116,10 +116,13 @@ pub fn snooze(incident: &Incident, by: &str, until: i64, now: i64) -> Option<Inc
 }
 
 /// `by` tells everyone following the incident what is going on; every card shows it.
-pub fn update(incident: &Incident, by: &str, text: &str) -> IncidentDecision {
+pub fn update(incident: &Incident, by: &str, text: &str, reach: Reach) -> IncidentDecision {
     let mut d = IncidentDecision::on(incident);
-    d.events
-        .push(Event::new(EventKind::Update, Detail::words_of(text)).by(by));
+    let detail = match reach {
+        Reach::Staff => Detail::words_of(text),
+        Reach::Clients => Detail::Published { text: text.into() },
+    };
+    d.events.push(Event::new(EventKind::Update, detail).by(by));
     d.fields.shown =
         incident.fingerprint_with(incident.state, incident.acknowledged_by.as_deref(), 1);
     d.notices = incident.to_every_card(NoticeKind::Refresh).collect();
@@ -206,5 +209,24 @@ mod tests {
         let d = acknowledge(&alone, "petrov", 1_000).expect("acknowledged");
         assert_eq!(d.members_follow, None, "nobody follows");
         assert_eq!(d.fields.state, IncidentState::Acknowledged);
+    }
+
+    #[test]
+    fn an_update_says_whether_clients_read_it_and_refreshes_every_card() {
+        let i = incident(vec![member(11, true), member(12, true)]);
+        for (reach, published) in [(Reach::Staff, false), (Reach::Clients, true)] {
+            let d = update(&i, "ivanov", "DNS is back", reach);
+            let [event] = d.events.as_slice() else {
+                panic!("one event: {:?}", d.events);
+            };
+            assert_eq!(event.kind, EventKind::Update);
+            assert_eq!(event.detail.text(), Some("DNS is back"));
+            assert_eq!(
+                matches!(event.detail, Detail::Published { .. }),
+                published,
+                "{reach:?}"
+            );
+            assert_eq!(d.notices.len(), i.destinations.len());
+        }
     }
 }

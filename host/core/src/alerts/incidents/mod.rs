@@ -16,7 +16,7 @@ mod review;
 pub use acts::{acknowledge, escalate, snooze, subject_of, update};
 pub use model::{
     Follow, Incident, IncidentDecision, IncidentDestination, IncidentFields, IncidentState, Member,
-    Target, Update,
+    Reach, Target, Update,
 };
 pub use review::{ParentHealth, Review, Waiting, review};
 

@@ -144,6 +144,18 @@ pub struct Update {
     pub at: i64,
     pub by: Option<String>,
     pub text: String,
+    pub reach: Reach,
+}
+
+/// Who reads an incident update (in the API's JSON: `staff` or `clients`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reach {
+    /// The distributor's people, on every card and in the timeline.
+    #[default]
+    Staff,
+    /// Also the affected clients, on their status pages.
+    Clients,
 }
 
 impl Incident {
