@@ -1,6 +1,7 @@
 //! The board's own state: live updates for open pages, the fleet's rows kept between
 //! changes, the public address, and the one-time setup secret while nobody can log in yet.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use jiff::tz::TimeZone;
@@ -19,6 +20,9 @@ pub struct Web {
     pub zone: TimeZone,
     /// Whether a bot token is configured (the board's setup checklist says so).
     pub telegram: bool,
+    /// Every step of the setup checklist was seen done: a service set up stays set up,
+    /// so the board stops asking the database about it.
+    pub set_up: AtomicBool,
     /// The digest of the setup secret while there is one (nobody can log in yet).
     setup: Mutex<Option<String>>,
 }
@@ -37,6 +41,7 @@ impl Web {
             public_url,
             zone,
             telegram,
+            set_up: AtomicBool::new(false),
             setup: Mutex::default(),
         }
     }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -197,8 +198,11 @@ struct Step {
 /// The steps from an empty service to the first alert in Telegram, each done when the
 /// service shows it: an installation, the bot's token, the bot in an installation's chat
 /// (it has heard a command there), a first report, a first alert (a test one will do).
-/// `None` once all are.
+/// `None` once all are, and from then on without asking (`Web::set_up`).
 async fn checklist(state: &AppState, kept: &Rows) -> Result<Option<Checklist>, PageError> {
+    if state.web.set_up.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
     let chats: BTreeSet<i64> = state
         .store
         .bot_chats()
@@ -237,6 +241,7 @@ async fn checklist(state: &AppState, kept: &Rows) -> Result<Option<Checklist>, P
         },
     ];
     if steps.iter().all(|s| s.done) {
+        state.web.set_up.store(true, Ordering::Relaxed);
         return Ok(None);
     }
     let (heard, unheard): (Vec<_>, Vec<_>) = kept
