@@ -2024,6 +2024,10 @@ async fn a_client_reads_its_status_page_by_a_private_link() {
             .await
             .starts_with("Something does not work")
     );
+    let path = &link[link.find("/status/").unwrap()..];
+    let client_page = &page[page.find("/clients/").unwrap()..];
+    let found = barriers(&browser, &base, &[path, client_page]).await;
+    assert!(found.is_empty(), "{found:#?}");
 
     // Renewed, the old link is gone and the new one works.
     browser.goto(&page).await;
