@@ -1735,6 +1735,29 @@ async fn a_newcomer_goes_from_an_empty_service_to_the_first_alert_in_telegram() 
     );
     browser.click("#close-test").await;
     browser.wait_text("#state", |t| t == "решена").await;
+    // Automation tries the same through the API.
+    let path = "/api/v1/installations/vector-main/test-alert";
+    let (status, body) = service.admin_request("POST", path, None).await;
+    assert_eq!(status, 200, "{body}");
+    let again = body["alert"].as_i64().expect("a test alert opened");
+    assert_ne!(
+        again,
+        test_id.as_i64().unwrap(),
+        "a closed test is not reopened"
+    );
+    let (status, body) = service.admin_request("DELETE", path, None).await;
+    assert_eq!(
+        (status, body["alert"].as_i64()),
+        (200, Some(again)),
+        "{body}"
+    );
+    assert!(
+        service
+            .alerts("installation=vector-main&plugin=reveille.test&state=open")
+            .await
+            .is_empty(),
+        "the test alert stayed open"
+    );
     browser.goto(&format!("{base}/")).await;
     assert_eq!(
         step(&browser, "#first-alert").await.as_deref(),

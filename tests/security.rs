@@ -451,8 +451,9 @@ async fn chunked(service: &Service, method: &Method, path: &str, who: As<'_>, by
 
 /// Routes that read no body: a declared length over the limit is refused before them, and
 /// a chunked body is not read at all (so not sent to them here: they would act).
-const READ_NO_BODY: [&str; 5] = [
+const READ_NO_BODY: [&str; 6] = [
     "/api/v1/installations/{id}/token",
+    "/api/v1/installations/{id}/test-alert",
     "/api/v1/imports/{id}/finish",
     "/api/v1/plugins/{name}/enable",
     "/api/v1/plugins/{name}/disable",

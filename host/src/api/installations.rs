@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
@@ -117,6 +117,24 @@ pub async fn rotate_token(
 ) -> Result<Json<Value>, ApiError> {
     let token = installations::rotate(&state, &id).await?;
     Ok(Json(json!({ "installation": id, "token": token })))
+}
+
+/// `POST …/test-alert`: a test alert on the installation (`alerts::test`), taking the way
+/// a real one would; `DELETE` closes it. Answers with the test alert's id.
+pub async fn test_alert(
+    State(state): State<AppState>,
+    method: Method,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let installation = existing(&state, &id).await?;
+    let on = method != Method::DELETE;
+    let alert = state
+        .alerting
+        .test_alert(&installation, "an administrator (API)", on)
+        .await?;
+    Ok(Json(
+        json!({ "installation": id, "alert": alert, "open": on }),
+    ))
 }
 
 /// What the checks find now, and which checks cannot evaluate it because they refuse

@@ -55,6 +55,10 @@ pub(crate) fn admin() -> Table {
             post(installations::rotate_token),
         ),
         ("/installations/{id}/findings", get(installations::findings)),
+        (
+            "/installations/{id}/test-alert",
+            post(installations::test_alert).delete(installations::test_alert),
+        ),
         ("/clients/{client}/settings", get(clients::get)),
         ("/clients/{client}/report", get(client_reports::get)),
         ("/clients/{client}/settings/{plugin}", put(clients::put)),
