@@ -2052,6 +2052,30 @@ async fn a_client_reads_its_status_page_by_a_private_link() {
     let found = barriers(&browser, &base, &[path, client_page]).await;
     assert!(found.is_empty(), "{found:#?}");
 
+    // The shared services' page is public, and there only once something is tagged
+    // `shared`: it lists those alone.
+    assert_eq!(
+        read(format!("{base}/status")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, body) = service
+        .create_installation(json!({
+            "id": "redirect-1", "client": "Дистрибьютор", "manager": "Boris",
+            "timezone": "Europe/Moscow", "telegram_chat_id": BORIS_CHAT,
+            "url": "https://redirect.example/", "tags": ["shared"],
+        }))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    service.settle().await;
+    let (status, html) = read(format!("{base}/status?lang=ru")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Общие сервисы") && html.contains("redirect.example"));
+    assert!(!html.contains("kds.vector.example") && !html.contains("<script"));
+    browser.goto(&format!("{base}/status")).await;
+    browser.screenshot("status-shared").await;
+    let found = barriers(&browser, &base, &["/status"]).await;
+    assert!(found.is_empty(), "{found:#?}");
+
     // Renewed, the old link is gone and the new one works.
     browser.goto(&page).await;
     assert!(

@@ -10,7 +10,8 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
 use super::AppState;
-use crate::alerts::incidents::Reach;
+use crate::alerts::directory::Directory;
+use crate::alerts::incidents::{Incident, Reach};
 use crate::board::{Light, Row};
 use crate::client_report::availability::{self, Span};
 use crate::client_report::figures::{maintenance_of, mark};
@@ -21,6 +22,8 @@ use crate::store::StoreError;
 
 /// The days of history a status page draws.
 pub const DAYS: i64 = 90;
+/// The tag that puts an installation on the public page of shared services.
+pub const SHARED: &str = "shared";
 /// How far ahead a status page lists planned work.
 const AHEAD_MS: i64 = 30 * 86_400_000;
 
@@ -89,7 +92,10 @@ pub struct PlannedWork {
 }
 
 pub struct ClientStatus {
-    pub client: String,
+    /// The client's name, or the shared services' page's title.
+    pub title: String,
+    /// The public page of the shared services, not a client's.
+    pub shared: bool,
     pub lang: Lang,
     pub zone: TimeZone,
     pub installations: Vec<InstallationStatus>,
@@ -139,7 +145,6 @@ pub async fn read(
     let Some(first) = installations.first() else {
         return Ok(None);
     };
-    let now = state.clock.now_ms();
     let directory = store.directory().await?;
     let policy = directory.policies.get(&client);
     let zone = policy.map_or_else(|| first.time_zone(), |p| p.zone_or(&first.time_zone()));
@@ -147,6 +152,99 @@ pub async fn read(
         Some(lang) => lang,
         None => store.chats_read(None).await?,
     };
+    let page = Page {
+        title: client.clone(),
+        shared: false,
+        lang,
+        zone,
+    };
+    // The client's members of an incident: how many, and how many work again.
+    let touches = |incident: &Incident| {
+        let mine: Vec<_> = incident
+            .members
+            .iter()
+            .filter(|m| m.client == client)
+            .collect();
+        let back = mine.iter().filter(|m| m.resolved_at.is_some()).count();
+        (!mine.is_empty()).then_some((mine.len(), back))
+    };
+    compose(state, page, &installations, &directory, touches)
+        .await
+        .map(Some)
+}
+
+/// The public page of the distributor's shared services: the installations tagged
+/// [`SHARED`] (redirect servers, clouds), and the incidents they caused. `None` when
+/// nothing is tagged so: no page at all.
+pub async fn shared(
+    state: &AppState,
+    asked: Option<Lang>,
+) -> Result<Option<ClientStatus>, StoreError> {
+    let kept = state.web.board.rows().await?;
+    let installations: Vec<Installation> = kept
+        .rows
+        .iter()
+        .filter(|r| r.installation.tags.iter().any(|t| t == SHARED))
+        .map(|r| r.installation.clone())
+        .collect();
+    if installations.is_empty() {
+        return Ok(None);
+    }
+    let lang = match asked {
+        Some(lang) => lang,
+        None => state.store.chats_read(None).await?,
+    };
+    let page = Page {
+        title: lang.t("status-shared-title"),
+        shared: true,
+        lang,
+        zone: state.web.zone.clone(),
+    };
+    let ids: Vec<&str> = installations.iter().map(|i| i.id.as_str()).collect();
+    // An incident caused by a shared service: every installation behind it counts.
+    let touches = |incident: &Incident| {
+        let caused = incident
+            .parent
+            .as_deref()
+            .is_some_and(|parent| ids.contains(&parent));
+        let back = incident
+            .members
+            .iter()
+            .filter(|m| m.resolved_at.is_some())
+            .count();
+        caused.then_some((incident.members.len(), back))
+    };
+    let directory = state.store.directory().await?;
+    compose(state, page, &installations, &directory, touches)
+        .await
+        .map(Some)
+}
+
+/// Whose page it is and how it reads.
+struct Page {
+    title: String,
+    shared: bool,
+    lang: Lang,
+    zone: TimeZone,
+}
+
+/// The page of `installations`, with the open incidents `touches` counts (how many of
+/// them, how many back) and the planned work covering them.
+async fn compose(
+    state: &AppState,
+    page: Page,
+    installations: &[Installation],
+    directory: &Directory,
+    touches: impl Fn(&Incident) -> Option<(usize, usize)>,
+) -> Result<ClientStatus, StoreError> {
+    let store = &state.store;
+    let Page {
+        title,
+        shared,
+        lang,
+        zone,
+    } = page;
+    let now = state.clock.now_ms();
     let days = days(now, &zone);
     let spans: Vec<Span> = days
         .iter()
@@ -162,7 +260,7 @@ pub async fn read(
     let rows: BTreeMap<&str, &Row> = kept
         .rows
         .iter()
-        .filter(|r| r.installation.client == client)
+        .filter(|r| ids.contains(&r.installation.id))
         .map(|r| (r.installation.id.as_str(), r))
         .collect();
     let mut planned: BTreeMap<String, PlannedWork> = BTreeMap::new();
@@ -221,15 +319,11 @@ pub async fn read(
         .await?
         .into_iter()
         .filter_map(|incident| {
-            let mine: Vec<_> = incident
-                .members
-                .iter()
-                .filter(|m| m.client == client)
-                .collect();
-            (!mine.is_empty()).then(|| IncidentStatus {
+            let (affected, back) = touches(&incident)?;
+            Some(IncidentStatus {
                 since: incident.opened_at,
-                affected: mine.len(),
-                back: mine.iter().filter(|m| m.resolved_at.is_some()).count(),
+                affected,
+                back,
                 taken: incident.acknowledged_at.is_some(),
                 updates: incident
                     .updates
@@ -242,15 +336,16 @@ pub async fn read(
         .collect();
     let mut planned: Vec<PlannedWork> = planned.into_values().collect();
     planned.sort_by_key(|p| p.from);
-    Ok(Some(ClientStatus {
-        client,
+    Ok(ClientStatus {
+        title,
+        shared,
         lang,
         zone,
         installations: statuses,
         incidents,
         planned,
         days,
-    }))
+    })
 }
 
 /// What a client calls an installation: its address's host, else its id.

@@ -120,6 +120,7 @@ pub(crate) fn pages(upload: usize) -> Vec<Page> {
             Secret,
             get(staff::password_page).post(staff::set_password),
         ),
+        page("/status", Public, get(status::shared)),
         page("/status/{secret}", Secret, get(status::page)),
         page(
             "/clients/{client}/status-link",

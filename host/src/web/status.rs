@@ -1,6 +1,7 @@
 //! A client's status page (`/status/<secret>`, `app::status`): readable without a login
-//! or a script, on a phone too, in the client's language and on its clock; and the
-//! administrator's button on the client's page that makes or renews its link.
+//! or a script, on a phone too, in the client's language and on its clock; the public
+//! page of the shared services (`/status`); and the administrator's button on the
+//! client's page that makes or renews a client's link.
 
 use std::borrow::Borrow;
 
@@ -100,6 +101,24 @@ pub async fn page(
     Ok(render(&StatusPage {
         s,
         here: format!("/status/{secret}"),
+    }))
+}
+
+/// `/status`: the public page of the shared services, when some are tagged so.
+pub async fn shared(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(asked): Query<Asked>,
+) -> Result<Response, PageError> {
+    let asked = asked.lang.and_then(|code| code.parse::<Lang>().ok());
+    let Some(s) = status::shared(&state, asked).await? else {
+        return Err(PageError::not_found(
+            asked.unwrap_or_else(|| browser_lang(&headers)),
+        ));
+    };
+    Ok(render(&StatusPage {
+        s,
+        here: "/status".into(),
     }))
 }
 

@@ -862,3 +862,8 @@ status-days = Last 90 days
 status-days-hint = Each bar is a day: green when it worked all day, amber for a short interruption, red for a longer one, grey before we had news.
 status-today = today
 status-no-data = no data
+status-shared-title = Shared services
+status-incident-affected-shared = { $n ->
+    [one] one installation affected
+   *[other] { $n } installations affected
+}

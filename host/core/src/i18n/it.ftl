@@ -862,3 +862,8 @@ status-days = Ultimi 90 giorni
 status-days-hint = Ogni barra è un giorno: verde se ha funzionato tutto il giorno, ambra per una breve interruzione, rossa per una più lunga, grigia prima che avessimo notizie.
 status-today = oggi
 status-no-data = nessun dato
+status-shared-title = Servizi condivisi
+status-incident-affected-shared = { $n ->
+    [one] un'installazione coinvolta
+   *[other] { $n } installazioni coinvolte
+}
