@@ -1964,6 +1964,13 @@ async fn a_client_reads_its_status_page_by_a_private_link() {
         &format!("/publish {incident} Сервер перенаправления перезапускается"),
     );
     wait_reply_text(&fake, ANNA_CHAT, "status pages").await;
+    // The incident's card in the chat marks what its clients read.
+    wait_reply_text(
+        &fake,
+        ANNA_CHAT,
+        "Сервер перенаправления перезапускается · видно клиентам",
+    )
+    .await;
     let (status, body) = service
         .admin_request(
             "POST",

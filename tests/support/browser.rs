@@ -102,6 +102,8 @@ impl Browser {
         self.fill("#name", "admin").await;
         self.fill("#password", "correct horse battery").await;
         self.click("#create-admin").await;
+        // Logged in on the board: a page asked for before would race the redirect.
+        self.find("#who").await;
     }
 
     /// Sets a date, time or date-and-time field to `value` as the browser stores it

@@ -380,6 +380,7 @@ tg-update-anonymous = I cannot tell who wrote this, so it is not added.
 tg-update-not-allowed = You are not allowed to post updates in this chat. Ask an administrator to authorize you.
 tg-update-added = 📣 Added to the incident: every card shows it.
 tg-update-published = 📣 Added to the incident: every card shows it, and so do its clients' status pages.
+tg-update-public = shown to clients
 tg-publish-usage = Usage: /publish <incident number> <what the clients should know>
 tg-maintenance-usage = Usage: /maintenance <installation> <length such as 2h> <reason>
 tg-maintenance-not-allowed = You are not allowed to plan maintenance here.

@@ -380,6 +380,7 @@ tg-update-anonymous = Non so chi l'ha scritto, quindi non lo aggiungo.
 tg-update-not-allowed = Non sei autorizzato a scrivere aggiornamenti in questa chat. Chiedi a un amministratore.
 tg-update-added = 📣 Aggiunto all'incidente: ogni scheda lo mostra.
 tg-update-published = 📣 Aggiunto all'incidente: lo mostrano ogni scheda e le pagine di stato dei suoi clienti.
+tg-update-public = visibile ai clienti
 tg-publish-usage = Uso: /publish <numero incidente> <cosa devono sapere i clienti>
 tg-maintenance-usage = Uso: /maintenance <installazione> <durata, per esempio 2h> <motivo>
 tg-maintenance-not-allowed = Non sei autorizzato a pianificare manutenzioni qui.

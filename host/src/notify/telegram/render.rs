@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 
 use super::actions::{Action, On};
 use super::client::Button;
-use crate::alerts::incidents::{Incident, IncidentState};
+use crate::alerts::incidents::{Incident, IncidentState, Reach};
 pub use crate::alerts::local_time;
 use crate::alerts::{Alert, AlertState, Resolution};
 use crate::i18n::Lang;
@@ -526,7 +526,7 @@ pub fn incident(incident: &Incident, to: &Reader, link: Option<&str>) -> (String
     }
     let shown = incident.updates.len().saturating_sub(CARD_UPDATES);
     for update in &incident.updates[shown..] {
-        message = message.line(vec![
+        let mut line = vec![
             (
                 Style::Plain,
                 format!("📣 {} ", local_time(update.at, &to.tz)),
@@ -536,7 +536,15 @@ pub fn incident(incident: &Incident, to: &Reader, link: Option<&str>) -> (String
                 Style::Plain,
                 format!(": {}", short(&update.text, MAX_SUMMARY)),
             ),
-        ]);
+        ];
+        // Staff see which of their words the clients read on their status pages.
+        if update.reach == Reach::Clients {
+            line.push((
+                Style::Italic,
+                format!(" · {}", to.say("tg-update-public", &[])),
+            ));
+        }
+        message = message.line(line);
     }
     if let (Some(link), IncidentState::Resolved) = (link, incident.state) {
         message = message.text(to.say("tg-postmortem", &[("link", link.into())]));
