@@ -10,7 +10,10 @@
 //! - a new alert's message waits for the message of its story's first alert, so it can
 //!   reply there;
 //! - an entry waits for its retry time, and for a `sending` mark to be known interrupted
-//!   (older than a call can take, or left by this node before it started again).
+//!   (older than a call can take, or left by this node before it started again);
+//! - of what may go, critical alerts and incidents go first, then the rest in the order
+//!   queued: a chat's budget (Telegram's 20 messages a minute in a group) is spent on a
+//!   lost dongle before a storm of warnings queued ahead of it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -39,9 +42,10 @@ impl Interrupted<'_> {
     }
 }
 
-/// The entries to deliver at `now` (wall clock, ms), oldest first, at most `limit`.
-/// `waiting` is every undelivered entry not held for a digest, in the order it was queued
-/// (by id); entries that may not go yet still hold back the ones queued behind them.
+/// The entries to deliver at `now` (wall clock, ms), the critical first, then oldest
+/// first, at most `limit`. `waiting` is every undelivered entry not held for a digest, in
+/// the order it was queued (by id); entries that may not go yet still hold back the ones
+/// queued behind them.
 pub fn heads(
     waiting: Vec<Waiting>,
     now: i64,
@@ -58,9 +62,6 @@ pub fn heads(
     let mut digests_before = HashSet::new();
     let mut heads = Vec::new();
     for w in waiting {
-        if heads.len() >= limit {
-            break;
-        }
         let entry = &w.entry;
         let to = entry.to;
         let behind = entry
@@ -86,6 +87,9 @@ pub fn heads(
             heads.push(w.entry);
         }
     }
+    // Stable: among the critical, and among the rest, the order queued stands.
+    heads.sort_by_key(|e| e.severity != Some(Severity::Critical));
+    heads.truncate(limit);
     heads
 }
 
@@ -383,5 +387,28 @@ mod tests {
             .collect();
         heads.extend((7..=8).map(|id| post(id, -200, Severity::Critical)));
         assert_eq!(grouped(heads, 3), [vec![1, 2, 3, 4, 5, 6], vec![7, 8]]);
+    }
+
+    #[test]
+    fn a_critical_alert_goes_before_what_was_queued_ahead_of_it() {
+        let severe = |mut w: Waiting, severity| {
+            w.entry.severity = Some(severity);
+            w
+        };
+        let mut waiting: Vec<Waiting> = (1..=5)
+            .map(|n| severe(to_alert(n, n, NoticeKind::Post), Severity::Warning))
+            .collect();
+        waiting.push(severe(to_alert(6, 6, NoticeKind::Post), Severity::Critical));
+        waiting.push(severe(
+            to_incident(7, 1, NoticeKind::Post),
+            Severity::Critical,
+        ));
+        assert_eq!(ids(waiting.clone()), [6, 7, 1, 2, 3, 4, 5]);
+        // Past the limit too: the critical are never the ones left for the next round.
+        let few: Vec<i64> = heads(waiting, NOW, interrupted(), 3)
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(few, [6, 7, 1]);
     }
 }

@@ -27,7 +27,7 @@ pub struct OutboxEntry {
     /// When an earlier attempt marked it `sending` and never finished (a crash, or a node
     /// cut off): the Bot API call may have gone through.
     pub interrupted: Option<i64>,
-    /// Its alert's severity, for an alert's notice.
+    /// Its alert's or incident's severity; none for a digest.
     pub severity: Option<Severity>,
 }
 
@@ -50,9 +50,11 @@ impl Store {
     pub async fn outbox_waiting(&self) -> Result<Vec<Waiting>, StoreError> {
         let rows = sqlx::query(
             "SELECT o.id, o.alert_id, o.incident_id, o.kind, o.chat_id, o.thread_id, o.silent, \
-             o.payload, o.attempts, o.sending_at, o.sending_by, o.retry_at, a.severity, \
+             o.payload, o.attempts, o.sending_at, o.sending_by, o.retry_at, \
+             COALESCE(a.severity, i.severity) AS severity, \
              CASE WHEN a.story_id <> a.id THEN a.story_id END AS story \
              FROM outbox o LEFT JOIN alerts a ON a.id = o.alert_id \
+             LEFT JOIN incidents i ON i.id = o.incident_id \
              WHERE o.done_at IS NULL AND o.held_until IS NULL ORDER BY o.id",
         )
         .fetch_all(&self.pool)
