@@ -139,11 +139,8 @@ impl Kept {
                 incidents,
             },
             |installation| {
-                self.runtime.setting(
-                    "version-minimum",
-                    "minimum",
-                    settings.get(&installation.client).unwrap_or(&none),
-                )
+                self.runtime
+                    .minimum_shell(settings.get(&installation.client).unwrap_or(&none))
             },
         );
         Ok(Rows {

@@ -201,12 +201,7 @@ impl Reports {
         }
         let minimum = self
             .runtime
-            .setting(
-                "version-minimum",
-                "minimum",
-                &store.client_settings(client).await?,
-            )
-            .filter(|m| !m.trim().is_empty());
+            .minimum_shell(&store.client_settings(client).await?);
         let grace = i64::try_from(self.settings.silence_grace.as_millis()).unwrap_or(i64::MAX);
         Ok(figures::compute(&figures::Facts {
             client,

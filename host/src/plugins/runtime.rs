@@ -554,9 +554,20 @@ impl Runtime {
             .unwrap_or_default()
     }
 
+    /// The shell version a client must run: `version-minimum`'s `minimum` as that client
+    /// has it, when the check is loaded and the setting is not empty. The board, `/status`
+    /// and client reports all ask this one question.
+    pub fn minimum_shell(
+        &self,
+        client_settings: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> Option<String> {
+        self.setting("version-minimum", "minimum", client_settings)
+            .filter(|m| !m.trim().is_empty())
+    }
+
     /// The value plugin `plugin` would see for `key` with this client's settings, if the
     /// plugin is loaded and declares it.
-    pub fn setting(
+    fn setting(
         &self,
         plugin: &str,
         key: &str,

@@ -152,7 +152,7 @@ async fn card(
         None => lang.t("tg-card-no-update"),
     });
     let settings = store.client_settings(&installation.client).await?;
-    let minimum = runtime.setting("version-minimum", "minimum", &settings);
+    let minimum = runtime.minimum_shell(&settings);
     message = message.text(shell(
         glance.shell_version.as_deref(),
         minimum.as_deref(),
