@@ -5,8 +5,9 @@
 //! state (`board.rs`); and the use cases both call: installations (`installations.rs`)
 //! and their onboarding from CSV (`onboarding.rs`), a client's plugin settings
 //! (`client_settings.rs`) and reports (`client_reports.rs`), post-mortems
-//! (`postmortems.rs`), replays (`replays.rs`) and a client's status page (`status.rs`). Plugins are `PluginSet`'s, which both
-//! call directly. `routes.rs` puts the two routers together.
+//! (`postmortems.rs`), replays (`replays.rs`) and status pages (`status.rs`). Plugins
+//! are `PluginSet`'s, which both call directly. `routes.rs` puts the two routers
+//! together.
 
 pub mod admin_token;
 mod board;

@@ -1,8 +1,10 @@
 //! A client's status page, as the client reads it: reached by a private link (no login),
 //! it says in plain words how each of the client's installations is now, what incidents
-//! touch them (with the updates staff chose to publish), what planned work is on or ahead, and how available each was on each of
-//! the last 90 days, counted as the client's report counts availability. No alert ids,
-//! check names or staff names: what the client needs, not how the distributor works.
+//! touch them (with the updates staff chose to publish), what planned work is on or
+//! ahead, and how available each was on each of the last 90 days, counted as the
+//! client's report counts availability. No alert ids, check names or staff names: what
+//! the client needs, not how the distributor works. The shared services' public page is
+//! the same view of the installations tagged [`SHARED`].
 
 use std::collections::BTreeMap;
 
@@ -371,10 +373,12 @@ fn days(now: i64, zone: &TimeZone) -> Vec<Date> {
         .collect()
 }
 
+/// The day after `day` (the last day jiff knows is its own last).
 fn next(day: Date) -> Date {
     day.tomorrow().unwrap_or(day)
 }
 
+/// When `day` begins on `zone`'s clock, in ms.
 fn start_of(day: Date, zone: &TimeZone) -> i64 {
     day.to_zoned(zone.clone())
         .map_or(0, |z| z.timestamp().as_millisecond())

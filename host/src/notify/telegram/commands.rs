@@ -1,7 +1,8 @@
 //! What the bot does with a message: each command (`/status`, `/alerts`, `/oncall`,
-//! `/maintenance`, `/update`, `/publish`, `/lang`, `/login`, `/start`, `/help`), and a reply to an
-//! incident's card, which is an update for everyone following it. `updates.rs` hears
-//! them and hands each chat's messages here in order.
+//! `/maintenance`, `/update`, `/publish`, `/lang`, `/login`, `/link`, `/start`, `/help`),
+//! a reply to an incident's card, which is an update for everyone following it, and the
+//! bot being added to a group. `updates.rs` hears them and hands each chat's messages
+//! here in order.
 
 use teloxide::types::Message;
 
