@@ -324,9 +324,9 @@ impl Alerting {
                 .find(|a| a.plugin == test::CHECK)
                 .map(|a| a.id))
         };
-        let before = open_test().await?;
+        let closing = if on { None } else { open_test().await? };
         self.evaluated(&evaluated, Heard::Now).await?;
-        if on { open_test().await } else { Ok(before) }
+        if on { open_test().await } else { Ok(closing) }
     }
 
     /// `by` takes the alert.

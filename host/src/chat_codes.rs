@@ -12,7 +12,7 @@ const PREFIX: &str = "chat-";
 /// for a day, only for someone already signed in as an administrator.
 const DIGITS: usize = 8;
 /// How long a code works.
-pub const LASTS_MS: i64 = 24 * 3600 * 1000;
+const LASTS_MS: i64 = 24 * 3600 * 1000;
 
 /// Whether `text` is written as a chat code (it may still be unknown or spent).
 pub fn is_code(text: &str) -> bool {

@@ -6,14 +6,14 @@
 //! the client needs, not how the distributor works. The shared services' public page is
 //! the same view of the installations tagged [`SHARED`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
 use super::AppState;
 use crate::alerts::directory::Directory;
-use crate::alerts::incidents::{Incident, Reach};
+use crate::alerts::incidents::{Incident, Member, Reach};
 use crate::board::{Light, Row};
 use crate::client_report::availability::{self, Span};
 use crate::client_report::figures::{maintenance_of, mark};
@@ -160,16 +160,7 @@ pub async fn read(
         lang,
         zone,
     };
-    // The client's members of an incident: how many, and how many work again.
-    let touches = |incident: &Incident| {
-        let mine: Vec<_> = incident
-            .members
-            .iter()
-            .filter(|m| m.client == client)
-            .collect();
-        let back = mine.iter().filter(|m| m.resolved_at.is_some()).count();
-        (!mine.is_empty()).then_some((mine.len(), back))
-    };
+    let touches = |_: &Incident, member: &Member| member.client == client;
     compose(state, page, &installations, &directory, touches)
         .await
         .map(Some)
@@ -202,19 +193,13 @@ pub async fn shared(
         lang,
         zone: state.web.zone.clone(),
     };
-    let ids: Vec<&str> = installations.iter().map(|i| i.id.as_str()).collect();
+    let ids: HashSet<&str> = installations.iter().map(|i| i.id.as_str()).collect();
     // An incident caused by a shared service: every installation behind it counts.
-    let touches = |incident: &Incident| {
-        let caused = incident
+    let touches = |incident: &Incident, _: &Member| {
+        incident
             .parent
             .as_deref()
-            .is_some_and(|parent| ids.contains(&parent));
-        let back = incident
-            .members
-            .iter()
-            .filter(|m| m.resolved_at.is_some())
-            .count();
-        caused.then_some((incident.members.len(), back))
+            .is_some_and(|parent| ids.contains(parent))
     };
     let directory = state.store.directory().await?;
     compose(state, page, &installations, &directory, touches)
@@ -230,14 +215,14 @@ struct Page {
     zone: TimeZone,
 }
 
-/// The page of `installations`, with the open incidents `touches` counts (how many of
-/// them, how many back) and the planned work covering them.
+/// The page of `installations`, with the open incidents whose members `touches` counts
+/// (how many of them, how many back) and the planned work covering them.
 async fn compose(
     state: &AppState,
     page: Page,
     installations: &[Installation],
     directory: &Directory,
-    touches: impl Fn(&Incident) -> Option<(usize, usize)>,
+    touches: impl Fn(&Incident, &Member) -> bool,
 ) -> Result<ClientStatus, StoreError> {
     let store = &state.store;
     let Page {
@@ -256,13 +241,13 @@ async fn compose(
     let ids: Vec<String> = installations.iter().map(|i| i.id.clone()).collect();
     let log = store.report_log(&ids, from, now).await?;
     let host_down = store.downtime().await?.0;
-    let grace =
-        i64::try_from(state.reports.settings().silence_grace.as_millis()).unwrap_or(i64::MAX);
+    let grace = state.reports.grace_ms();
     let kept = state.web.board.rows().await?;
+    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
     let rows: BTreeMap<&str, &Row> = kept
         .rows
         .iter()
-        .filter(|r| ids.contains(&r.installation.id))
+        .filter(|r| wanted.contains(r.installation.id.as_str()))
         .map(|r| (r.installation.id.as_str(), r))
         .collect();
     let mut planned: BTreeMap<String, PlannedWork> = BTreeMap::new();
@@ -321,11 +306,15 @@ async fn compose(
         .await?
         .into_iter()
         .filter_map(|incident| {
-            let (affected, back) = touches(&incident)?;
-            Some(IncidentStatus {
+            let counted: Vec<&Member> = incident
+                .members
+                .iter()
+                .filter(|m| touches(&incident, m))
+                .collect();
+            (!counted.is_empty()).then(|| IncidentStatus {
                 since: incident.opened_at,
-                affected,
-                back,
+                affected: counted.len(),
+                back: counted.iter().filter(|m| m.resolved_at.is_some()).count(),
                 taken: incident.acknowledged_at.is_some(),
                 updates: incident
                     .updates

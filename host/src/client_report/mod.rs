@@ -122,6 +122,12 @@ impl Reports {
         })
     }
 
+    /// Silence shorter than this after a report is not downtime, in ms (`silence_grace`),
+    /// for client reports and status pages alike.
+    pub fn grace_ms(&self) -> i64 {
+        i64::try_from(self.settings.silence_grace.as_millis()).unwrap_or(i64::MAX)
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -202,7 +208,7 @@ impl Reports {
         let minimum = self
             .runtime
             .minimum_shell(&store.client_settings(client).await?);
-        let grace = i64::try_from(self.settings.silence_grace.as_millis()).unwrap_or(i64::MAX);
+        let grace = self.grace_ms();
         Ok(figures::compute(&figures::Facts {
             client,
             period,

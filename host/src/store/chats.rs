@@ -20,7 +20,7 @@ pub struct ChatMember {
 /// Someone the bot heard in a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChatPerson {
-    pub user_id: i64,
+    /// As the bot heard them: name, username and id.
     pub name: String,
     /// Pressed Start in a private chat with the bot: the bot may write to them.
     pub started: bool,
@@ -203,7 +203,7 @@ impl Store {
     /// may write to them in private.
     pub async fn bot_chat_people(&self) -> Result<BTreeMap<i64, Vec<ChatPerson>>, StoreError> {
         let rows = sqlx::query(
-            "SELECT p.chat_id, p.user_id, p.name, \
+            "SELECT p.chat_id, p.name, \
              CASE WHEN s.user_id IS NULL THEN 0 ELSE 1 END AS started \
              FROM bot_chat_people p LEFT JOIN private_chats s ON s.user_id = p.user_id \
              ORDER BY p.chat_id, p.seen_at DESC",
@@ -216,7 +216,6 @@ impl Store {
                 .entry(row.try_get("chat_id")?)
                 .or_default()
                 .push(ChatPerson {
-                    user_id: row.try_get("user_id")?,
                     name: row.try_get("name")?,
                     started: row.try_get::<i32, _>("started")? == 1,
                 });

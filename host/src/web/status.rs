@@ -85,6 +85,29 @@ pub struct Asked {
     lang: Option<String>,
 }
 
+impl Asked {
+    /// The language the query asks for, if it names one the service speaks.
+    fn lang(&self) -> Option<Lang> {
+        self.lang.as_deref().and_then(|code| code.parse().ok())
+    }
+}
+
+/// The page found at `here`; one not found is said in the language asked, else the
+/// browser's.
+fn shown(
+    found: Option<ClientStatus>,
+    here: String,
+    asked: &Asked,
+    headers: &HeaderMap,
+) -> Result<Response, PageError> {
+    match found {
+        Some(s) => Ok(render(&StatusPage { s, here })),
+        None => Err(PageError::not_found(
+            asked.lang().unwrap_or_else(|| browser_lang(headers)),
+        )),
+    }
+}
+
 /// The page behind a link; a link renewed since, or never made, is not found.
 pub async fn page(
     State(state): State<AppState>,
@@ -92,16 +115,8 @@ pub async fn page(
     Path(secret): Path<String>,
     Query(asked): Query<Asked>,
 ) -> Result<Response, PageError> {
-    let asked = asked.lang.and_then(|code| code.parse::<Lang>().ok());
-    let Some(s) = status::read(&state, &secret, asked).await? else {
-        return Err(PageError::not_found(
-            asked.unwrap_or_else(|| browser_lang(&headers)),
-        ));
-    };
-    Ok(render(&StatusPage {
-        s,
-        here: format!("/status/{secret}"),
-    }))
+    let found = status::read(&state, &secret, asked.lang()).await?;
+    shown(found, format!("/status/{secret}"), &asked, &headers)
 }
 
 /// `/status`: the public page of the shared services, when some are tagged so.
@@ -110,16 +125,8 @@ pub async fn shared(
     headers: HeaderMap,
     Query(asked): Query<Asked>,
 ) -> Result<Response, PageError> {
-    let asked = asked.lang.and_then(|code| code.parse::<Lang>().ok());
-    let Some(s) = status::shared(&state, asked).await? else {
-        return Err(PageError::not_found(
-            asked.unwrap_or_else(|| browser_lang(&headers)),
-        ));
-    };
-    Ok(render(&StatusPage {
-        s,
-        here: "/status".into(),
-    }))
+    let found = status::shared(&state, asked.lang()).await?;
+    shown(found, "/status".into(), &asked, &headers)
 }
 
 /// Makes (or renews) the client's link and shows it on the client's page, once.

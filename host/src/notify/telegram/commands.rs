@@ -393,14 +393,13 @@ impl UpdateLoop {
         lang: Lang,
     ) -> Result<String, StoreError> {
         let code = chat_codes::issue(&self.store, chat_id, now).await?;
-        Ok(format!(
+        let said = render::escape(&format!(
             "{}\n{}",
-            render::escape(&lang.t_with("tg-chat-id", &[("id", chat_id.to_string().into())])),
-            lang.t_with(
-                "tg-chat-code",
-                &[("code", format!("<code>{code}</code>").into())]
-            )
-        ))
+            lang.t_with("tg-chat-id", &[("id", chat_id.to_string().into())]),
+            lang.t_with("tg-chat-code", &[("code", code.as_str().into())])
+        ));
+        // A code is `chat-` and hex digits: the same escaped, set apart to copy.
+        Ok(said.replace(&code, &format!("<code>{code}</code>")))
     }
 
     /// The chat's language; a chat that never chose one takes the language of the first
