@@ -245,7 +245,14 @@ fn row(
     incident: Option<Arc<Tag>>,
     leads: Option<Arc<Tag>>,
 ) -> Row {
-    let of = |severity: Severity| alerts.iter().filter(|a| a.severity == severity).count() as i64;
+    // A test alert tries the way to people; it says nothing is wrong, so it is shown but
+    // neither counted nor coloured (a client's status page reads the light too).
+    let of = |severity: Severity| {
+        alerts
+            .iter()
+            .filter(|a| a.severity == severity && !a.is_test())
+            .count() as i64
+    };
     let (critical, warning, info) = (
         of(Severity::Critical),
         of(Severity::Warning),
@@ -347,6 +354,29 @@ mod tests {
         alert.fired_at = Some(fired_at);
         alert.summary = summary.into();
         alert
+    }
+
+    #[test]
+    fn a_test_alert_is_shown_but_says_nothing_is_wrong() {
+        let mut test = alert(
+            1,
+            "a",
+            Severity::Warning,
+            10,
+            "Test alert: nothing is wrong",
+        );
+        test.plugin = crate::alerts::test::CHECK.into();
+        let rows = built(Facts {
+            installations: vec![Installation::example("a", 1)],
+            glances: [("a".to_string(), latest("present", "7.0.0"))]
+                .into_iter()
+                .collect(),
+            alerts: vec![test],
+            incidents: Vec::new(),
+        });
+        let a = &rows["a"];
+        assert_eq!((a.light, a.warning), (Light::Green, 0));
+        assert_eq!(a.headline.as_ref().map(|h| h.alert_id), Some(1));
     }
 
     fn built(facts: Facts) -> HashMap<String, Row> {
